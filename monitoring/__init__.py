@@ -1,0 +1,1 @@
+"""Monitoring: progress updates, reviews and M&E indicators (to come)."""

@@ -1,0 +1,105 @@
+"""The one way to reach a protected object: every HTML view and API endpoint starts here.
+
+A person who is not a member of the plan gets 404 (the plan's existence is not revealed); a member whose
+role lacks the right gets 403. Lists are querysets already scoped to what the person may see.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from naphs.permissions import SECRETARIAT_ROLES, Permission
+from planning.models import Jurisdiction, Plan
+from stakeholders.models import Organization, PlanMembership
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from naphs.models import Job
+    from stakeholders.models import User
+
+
+def _signed_in(user: User | AnonymousUser) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def membership_get_for_user(*, user: User | AnonymousUser, plan_id: int, need: Permission = Permission.VIEW) -> PlanMembership:
+    """The person's membership of the plan, with the plan loaded, once they hold `need`."""
+    membership = None
+    if _signed_in(user):
+        membership = (
+            PlanMembership.objects.select_related("plan__jurisdiction__country", "plan__parent", "organization")
+            .filter(plan_id=plan_id, user=user)
+            .first()
+        )
+    if membership is None:
+        raise Http404("No such plan.")
+    if not membership.allows(need):
+        raise PermissionDenied(f"As {membership.get_role_display().lower()} of this plan you cannot do this.")
+    return membership
+
+
+def plan_get_for_user(*, user: User | AnonymousUser, plan_id: int, need: Permission = Permission.VIEW) -> Plan:
+    membership = membership_get_for_user(user=user, plan_id=plan_id, need=need)
+    plan = membership.plan
+    plan.membership = membership  # the caller's own role, for templates and serializers
+    return plan
+
+
+def plans_for_user(user: User | AnonymousUser) -> QuerySet[Plan]:
+    if not _signed_in(user):
+        return Plan.objects.none()
+    return Plan.objects.filter(memberships__user=user)
+
+
+def country_ids_for_user(user: User | AnonymousUser) -> QuerySet:
+    return plans_for_user(user).values("jurisdiction__country_id")
+
+
+def jurisdictions_for_user(user: User | AnonymousUser) -> QuerySet[Jurisdiction]:
+    """Every jurisdiction in a country where the person belongs to a plan."""
+    return Jurisdiction.objects.filter(country_id__in=country_ids_for_user(user))
+
+
+def organizations_for_user(user: User | AnonymousUser) -> QuerySet[Organization]:
+    """Every organization in a country where the person belongs to a plan."""
+    return Organization.objects.filter(jurisdiction__country_id__in=country_ids_for_user(user))
+
+
+def jurisdiction_manageable_by(*, user: User | AnonymousUser, jurisdiction: Jurisdiction) -> bool:
+    """The secretariat of a plan manages the organizations of its jurisdiction and of those below it."""
+    return (
+        _signed_in(user)
+        and PlanMembership.objects.filter(
+            user=user, role__in=SECRETARIAT_ROLES, plan__jurisdiction_id__in=jurisdiction.ancestors_and_self_ids()
+        ).exists()
+    )
+
+
+def organization_get_for_user(
+    *, user: User | AnonymousUser, organization_id: int, need: Permission = Permission.VIEW
+) -> Organization:
+    organization = (
+        organizations_for_user(user).select_related("jurisdiction__parent__parent").filter(pk=organization_id).first()
+    )
+    if organization is None:
+        raise Http404("No such organization.")
+    if need != Permission.VIEW and not jurisdiction_manageable_by(user=user, jurisdiction=organization.jurisdiction):
+        raise PermissionDenied("Only the secretariat of a plan covering this organization's jurisdiction can change it.")
+    return organization
+
+
+def job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> Job:
+    """A job is seen by the person who asked for it, while they can still see its plan."""
+    from naphs.models import Job
+
+    job = Job.objects.filter(pk=job_id, requested_by_id=getattr(user, "pk", None)).first() if _signed_in(user) else None
+    if job is None:
+        raise Http404("No such job.")
+    if job.plan_id is not None:
+        job.plan = plan_get_for_user(user=user, plan_id=job.plan_id)
+    return job

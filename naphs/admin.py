@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from naphs.models import AuditEvent, Job
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["pk", "kind", "plan", "requested_by", "status", "progress", "created_at", "finished_at"]
+    list_filter = ["kind", "status"]
+    readonly_fields = [field.name for field in Job._meta.fields]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "plan", "actor", "action", "target_repr"]
+    list_filter = ["action", "target_type"]
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]

@@ -1,0 +1,26 @@
+"""The REST API under /api/: one router for every app, the schema and its browsable docs."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from naphs.api import JobViewSet
+from planning.api import JurisdictionViewSet, PlanViewSet
+from stakeholders.api import DirectoryExportView, MembershipViewSet, OrganizationViewSet
+
+router = DefaultRouter()
+router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("plans", PlanViewSet, basename="plan")
+router.register(r"plans/(?P<plan_id>\d+)/memberships", MembershipViewSet, basename="membership")
+router.register("jobs", JobViewSet, basename="job")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("plans/<int:plan_id>/directory-export/", DirectoryExportView.as_view(), name="api-directory-export"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *router.urls,
+]

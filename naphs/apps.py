@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NaphsConfig(AppConfig):
+    name = "naphs"
+    verbose_name = "NAPHS Planner"

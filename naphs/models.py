@@ -1,0 +1,82 @@
+"""What every app shares: background jobs and the audit trail of plan changes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Job(models.Model):
+    """A piece of background work a person asked for: what, for which plan, how far along, and its result.
+
+    The row is the job's truth; the Celery message only carries its id. A redelivered message finds a
+    finished job and does nothing, or a running one (its worker died) and runs it again from the start.
+    """
+
+    class Kind(models.TextChoices):
+        DIRECTORY_EXPORT = "directory_export", "Directory export (Excel)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=250, blank=True)
+    result = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "started_at"], name="job_status_started")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="job_progress_at_most_100",
+                violation_error_message="Progress is a percentage.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def result_name(self) -> str:
+        return self.result.name.rsplit("/", 1)[-1] if self.result else ""
+
+
+class AuditEvent(models.Model):
+    """One attributable change to a plan: who did what to which object, when, and the fields that changed."""
+
+    plan = models.ForeignKey(
+        "planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=60)
+    target_id = models.BigIntegerField(null=True)
+    target_repr = models.CharField(max_length=250)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.target_repr}"

@@ -1,0 +1,69 @@
+"""Writes every app shares: versioned updates, the audit trail and jobs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+from django.db.models import F
+
+from naphs.errors import EditConflict
+from naphs.models import AuditEvent, Job
+
+if TYPE_CHECKING:
+    from planning.models import Plan
+    from stakeholders.models import User
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_json_value(item) for item in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def versioned_update(instance: models.Model, *, version: int, fields: dict[str, Any]) -> dict[str, list[Any]]:
+    """Save `fields` on `instance` only if nobody saved it since `version`; return what changed (old, new).
+
+    Raises EditConflict when the stored version moved on. The caller validates before calling.
+    """
+    changes = {
+        name: [_json_value(getattr(instance, name)), _json_value(value)]
+        for name, value in fields.items()
+        if getattr(instance, name) != value
+    }
+    model = type(instance)
+    updated = model.objects.filter(pk=instance.pk, version=version).update(version=F("version") + 1, **fields)
+    if not updated:
+        raise EditConflict(instance)
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.version = version + 1
+    return changes
+
+
+def audit_record(
+    *, plan: Plan | None, by: User | None, action: str, target: models.Model, changes: dict[str, Any] | None = None
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        plan=plan,
+        actor=by,
+        action=action,
+        target_type=target._meta.model_name,
+        target_id=target.pk,
+        target_repr=str(target)[:250],
+        changes=changes or {},
+    )
+
+
+@transaction.atomic
+def job_create(*, kind: Job.Kind, by: User, plan: Plan | None = None, params: dict[str, Any] | None = None) -> Job:
+    """Record a job and enqueue it once the surrounding transaction commits (never for a rolled-back row)."""
+    from naphs.tasks import job_run_task
+
+    job = Job.objects.create(kind=kind, plan=plan, requested_by=by, params=params or {})
+    job_run_task.delay_on_commit(job.pk)
+    return job

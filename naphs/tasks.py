@@ -1,0 +1,43 @@
+"""Celery tasks: thin wrappers over naphs.jobs. Tasks take ids; running one twice gives one result."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+
+from naphs.jobs import job_fail, job_run, jobs_expire
+
+# Worth another try: the database or the broker went away for a moment.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3)
+def job_run_task(self, job_id: int) -> None:
+    try:
+        job_run(job_id=job_id)
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            job_fail(job_id=job_id, message="A service was unavailable; please try again later.", error=repr(exc))
+            return
+        raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+    except Exception as exc:
+        job_fail(job_id=job_id, message="The job failed unexpectedly; administrators can see the details.",
+                 error=repr(exc))
+        raise
+
+
+@shared_task(acks_late=True)
+def jobs_expire_task() -> int:
+    return jobs_expire()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def email_send_task(self, *, subject: str, body: str, to: list[str]) -> None:
+    """Send one e-mail; a mail server that is down for a moment gets more tries."""
+    import smtplib
+
+    from django.core.mail import send_mail
+
+    try:
+        send_mail(subject, body, None, to)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc

@@ -1,0 +1,1 @@
+"""Planning: reference frameworks, jurisdictions, plans, assessments, targets and activities."""

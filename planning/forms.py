@@ -1,0 +1,65 @@
+"""Forms for opening a plan and changing its settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django import forms
+
+from naphs.access import jurisdictions_for_user, plans_for_user
+from naphs.permissions import SECRETARIAT_ROLES
+from planning.models import Jurisdiction, Plan
+
+if TYPE_CHECKING:
+    from stakeholders.models import User
+
+
+def managed_plans(user: User):
+    return plans_for_user(user).filter(memberships__user=user, memberships__role__in=SECRETARIAT_ROLES)
+
+
+class PlanCreateForm(forms.ModelForm):
+    """Administrators (permission "add plan") open national plans; a plan's secretariat opens plans under it."""
+
+    class Meta:
+        model = Plan
+        fields = ["jurisdiction", "title", "kind", "first_year", "last_year", "parent"]
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.may_open_top_level = user.has_perm("planning.add_plan")
+        self.fields["parent"].queryset = managed_plans(user).select_related("jurisdiction")
+        self.fields["parent"].label = "Parent plan"
+        jurisdictions = Jurisdiction.objects.all() if self.may_open_top_level else jurisdictions_for_user(user)
+        self.fields["jurisdiction"].queryset = jurisdictions.select_related("parent")
+        if not self.may_open_top_level:
+            self.fields["parent"].required = True
+            self.fields["parent"].help_text = (
+                "A provincial plan under the national plan, or an operational plan inside a strategic plan."
+            )
+
+    def clean_parent(self) -> Plan | None:
+        parent = self.cleaned_data.get("parent")
+        if parent is None and not self.may_open_top_level:
+            raise forms.ValidationError("Choose the plan this one sits under; only administrators open national plans.")
+        return parent
+
+
+class PlanSettingsForm(forms.ModelForm):
+    """The plan's settings; `version` is the plan's version when the form was opened."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Plan
+        fields = ["title", "kind", "first_year", "last_year", "parent"]
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = (
+            managed_plans(user).exclude(pk=self.instance.pk).select_related("jurisdiction")
+        )
+        self.fields["parent"].label = "Parent plan"
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version

@@ -1,0 +1,212 @@
+"""Jurisdictions and plans: where a NAPHS is made, and the plan itself."""
+
+from __future__ import annotations
+
+import pycountry
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+# ISO 3166-1 reserves these alpha-2 codes for user assignment; a demo or training country may use one.
+USER_ASSIGNED_CODES = frozenset({"AA", "ZZ"} | {f"Q{c}" for c in "MNOPQRSTUVWXYZ"} | {f"X{c}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
+def validate_country_code(code: str) -> None:
+    if code in USER_ASSIGNED_CODES or pycountry.countries.get(alpha_2=code) is not None:
+        return
+    raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code.", code="invalid_country_code")
+
+
+class Jurisdiction(models.Model):
+    """A country (ISO 3166 code and name), or a province/state or district inside one.
+
+    `country` points at the root of the tree (a country points at itself), so "everything in this
+    country" is one indexed filter.
+    """
+
+    class Level(models.TextChoices):
+        COUNTRY = "country", "Country"
+        PROVINCE = "province", "Province / state"
+        DISTRICT = "district", "District"
+
+    PARENT_LEVEL = {Level.PROVINCE: Level.COUNTRY, Level.DISTRICT: Level.PROVINCE}
+
+    level = models.CharField(max_length=10, choices=Level.choices)
+    name = models.CharField(max_length=200)
+    code = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="ISO 3166-1 alpha-2 for a country (e.g. KE); optional below (an ISO 3166-2 or national code).",
+    )
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    country = models.ForeignKey("self", on_delete=models.PROTECT, null=True, editable=False, related_name="+")
+
+    class Meta:
+        ordering = ["country_id", "level", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level="country", parent__isnull=True) | (~Q(level="country") & Q(parent__isnull=False)),
+                name="jurisdiction_country_has_no_parent",
+                violation_error_message="A country has no parent; a province or district has one.",
+            ),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(level="country"),
+                name="jurisdiction_unique_country_code",
+                violation_error_message="A country with this ISO code already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "name"],
+                name="jurisdiction_unique_name_in_parent",
+                violation_error_message="This name is already used under the same parent.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.level == self.Level.COUNTRY:
+            return f"{self.name} ({self.code})"
+        return self.name
+
+    def clean(self) -> None:
+        self.code = self.code.strip().upper()
+        if self.level == self.Level.COUNTRY:
+            if self.parent_id is not None:
+                raise ValidationError({"parent": "A country has no parent jurisdiction."})
+            if not self.code:
+                raise ValidationError({"code": "A country needs its ISO 3166-1 alpha-2 code."})
+            try:
+                validate_country_code(self.code)
+            except ValidationError as error:
+                raise ValidationError({"code": error.messages}) from error
+        else:
+            expected = self.PARENT_LEVEL.get(self.level)
+            if self.parent is None:
+                raise ValidationError({"parent": f"A {self.get_level_display().lower()} needs a parent."})
+            if self.parent.level != expected:
+                raise ValidationError(
+                    {"parent": f"The parent of a {self.get_level_display().lower()} must be a {expected.label.lower()}."}
+                )
+
+    def save(self, *args, **kwargs) -> None:
+        if self.level != self.Level.COUNTRY and self.parent is not None:
+            self.country_id = self.parent.country_id
+        super().save(*args, **kwargs)
+        if self.level == self.Level.COUNTRY and self.country_id != self.pk:
+            self.country_id = self.pk
+            type(self).objects.filter(pk=self.pk).update(country_id=self.pk)
+
+    def ancestors_and_self_ids(self) -> list[int]:
+        """This jurisdiction and those above it, nearest first (at most three, so at most two queries)."""
+        ids, node = [], self
+        while node is not None:
+            ids.append(node.pk)
+            node = node.parent
+        return ids
+
+    def is_within(self, other: Jurisdiction) -> bool:
+        """True when this jurisdiction is `other` or lies inside it."""
+        return other.pk in self.ancestors_and_self_ids()
+
+
+class Plan(models.Model):
+    """A National (or provincial) Action Plan for Health Security.
+
+    Strategic plans run about five years; operational plans (12 to 24 months) sit inside a strategic plan
+    of the same jurisdiction. A provincial plan sits under a plan of a jurisdiction above it in the same
+    country. `version` grows with every save, so a stale edit is refused instead of overwriting.
+    """
+
+    class Kind(models.TextChoices):
+        STRATEGIC = "strategic", "Strategic"
+        OPERATIONAL = "operational", "Operational"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        ENDORSED = "endorsed", "Endorsed"
+
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="plans")
+    title = models.CharField(max_length=250)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.STRATEGIC)
+    first_year = models.PositiveSmallIntegerField()
+    last_year = models.PositiveSmallIntegerField()
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The national plan above a provincial plan, or the strategic plan around an operational plan.",
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["jurisdiction__country_id", "-first_year", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_year__gte=models.F("first_year")),
+                name="plan_last_year_not_before_first",
+                violation_error_message="The last year cannot precede the first year.",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_year__gte=MIN_YEAR, last_year__lte=MAX_YEAR),
+                name="plan_years_in_range",
+                violation_error_message=f"Years must lie between {MIN_YEAR} and {MAX_YEAR}.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def period(self) -> str:
+        return f"{self.first_year}" if self.first_year == self.last_year else f"{self.first_year}–{self.last_year}"
+
+    @property
+    def is_provincial(self) -> bool:
+        return self.jurisdiction.level != Jurisdiction.Level.COUNTRY
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.first_year is not None and not MIN_YEAR <= self.first_year <= MAX_YEAR:
+            errors["first_year"] = f"Enter a year between {MIN_YEAR} and {MAX_YEAR}."
+        if self.last_year is not None and not MIN_YEAR <= self.last_year <= MAX_YEAR:
+            errors["last_year"] = f"Enter a year between {MIN_YEAR} and {MAX_YEAR}."
+        if not errors and self.first_year is not None and self.last_year is not None:
+            if self.last_year < self.first_year:
+                errors["last_year"] = f"The last year ({self.last_year}) precedes the first year ({self.first_year})."
+            elif self.kind == self.Kind.OPERATIONAL and self.last_year - self.first_year > 1:
+                errors["last_year"] = "An operational plan covers 12 to 24 months: at most two calendar years."
+        if errors:
+            raise ValidationError(errors)
+        if self.parent_id is not None and self.jurisdiction_id is not None:
+            self._clean_parent()
+
+    def _clean_parent(self) -> None:
+        parent = self.parent
+        if self.pk is not None and parent.pk == self.pk:
+            raise ValidationError({"parent": "A plan cannot be its own parent."})
+        if parent.jurisdiction.country_id != self.jurisdiction.country_id:
+            raise ValidationError(
+                {"parent": f"The parent plan “{parent}” belongs to another country ({parent.jurisdiction.country.name})."}
+            )
+        if parent.jurisdiction_id == self.jurisdiction_id:
+            # Same jurisdiction: only an operational plan inside a strategic one.
+            if self.kind != self.Kind.OPERATIONAL or parent.kind != self.Kind.STRATEGIC:
+                raise ValidationError(
+                    {"parent": "Within one jurisdiction, only an operational plan can sit inside a strategic plan."}
+                )
+            if self.first_year < parent.first_year or self.last_year > parent.last_year:
+                raise ValidationError(
+                    {"parent": f"An operational plan must lie inside its strategic plan's period ({parent.period})."}
+                )
+        elif not self.jurisdiction.is_within(parent.jurisdiction) or parent.kind != self.Kind.STRATEGIC:
+            raise ValidationError(
+                {"parent": "A provincial plan sits under a strategic plan of a jurisdiction above it."}
+            )

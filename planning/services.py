@@ -1,0 +1,66 @@
+"""Writes to plans and jurisdictions. Every function validates fully and saves all or nothing."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from naphs.permissions import Role
+from naphs.services import audit_record, versioned_update
+from planning.models import Jurisdiction, Plan
+
+if TYPE_CHECKING:
+    from stakeholders.models import User
+
+PLAN_EDITABLE_FIELDS = ("title", "kind", "first_year", "last_year", "parent")
+
+
+@transaction.atomic
+def jurisdiction_create(*, level: str, name: str, code: str = "", parent: Jurisdiction | None = None) -> Jurisdiction:
+    jurisdiction = Jurisdiction(level=level, name=name.strip(), code=code, parent=parent)
+    jurisdiction.full_clean()
+    jurisdiction.save()
+    return jurisdiction
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    by: User,
+    jurisdiction: Jurisdiction,
+    title: str,
+    kind: str,
+    first_year: int,
+    last_year: int,
+    parent: Plan | None = None,
+) -> Plan:
+    """Open a plan's workspace; the person who opens it becomes its secretariat lead."""
+    from stakeholders.services import membership_add
+
+    plan = Plan(
+        jurisdiction=jurisdiction, title=title.strip(), kind=kind, first_year=first_year, last_year=last_year,
+        parent=parent,
+    )
+    plan.full_clean()
+    plan.save()
+    audit_record(plan=plan, by=by, action="created", target=plan)
+    membership_add(plan=plan, by=by, user=by, role=Role.SECRETARIAT_LEAD, notify=False)
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, plan: Plan, by: User, version: int, **fields: Any) -> Plan:
+    """Change a plan's settings, refusing the save if someone else changed the plan since `version`."""
+    unknown = set(fields) - set(PLAN_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"plan_update() cannot change {', '.join(sorted(unknown))}")
+    candidate = copy.copy(plan)
+    for name, value in fields.items():
+        setattr(candidate, name, value)
+    candidate.full_clean()
+    changes = versioned_update(plan, version=version, fields=fields)
+    if changes:
+        audit_record(plan=plan, by=by, action="changed settings of", target=plan, changes=changes)
+    return plan

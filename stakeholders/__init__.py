@@ -1,0 +1,1 @@
+"""Stakeholders: people, organizations, plan membership and roles, engagement and review."""

@@ -1,0 +1,19 @@
+"""Sign in with a user name or an e-mail address."""
+
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import Q
+
+from stakeholders.models import User
+
+
+class UsernameOrEmailBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None or password is None:
+            return None
+        user = User.objects.filter(Q(username__iexact=username) | Q(email__iexact=username)).order_by("pk").first()
+        if user is None:
+            User().set_password(password)  # spend the same time as a real check: no hint that the name exists
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

@@ -1,0 +1,80 @@
+"""Forms for the secretariat's members page, organizations, and the password-reset request."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+
+from naphs.permissions import Role
+from planning.models import Jurisdiction, Plan
+from stakeholders.models import Organization, PlanMembership, Sector, User
+from stakeholders.selectors import jurisdiction_ids_within, organization_list_for_plan
+
+
+class MemberAddForm(forms.Form):
+    """Add someone by e-mail: an existing account is added, anyone else is invited to set a password."""
+
+    email = forms.EmailField(label="E-mail address")
+    first_name = forms.CharField(max_length=150, required=False, help_text="For a new account.")
+    last_name = forms.CharField(max_length=150, required=False)
+    role = forms.ChoiceField(choices=[("", "— choose a role —"), *Role.choices])
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.none(), required=False, empty_label="— none —",
+        help_text="Required for a focal point.",
+    )
+
+    def __init__(self, *args, plan: Plan, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organization_list_for_plan(plan=plan)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("role") == Role.FOCAL_POINT and not data.get("organization"):
+            self.add_error("organization", "A focal point must be tied to an organization.")
+        return data
+
+
+class MemberUpdateForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, membership: PlanMembership, **kwargs) -> None:
+        kwargs.setdefault(
+            "initial",
+            {"role": membership.role, "organization": membership.organization_id, "version": membership.version},
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organization_list_for_plan(plan=membership.plan)
+        self.auto_id = f"id_member_{membership.pk}_%s"
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("role") == Role.FOCAL_POINT and not data.get("organization"):
+            self.add_error("organization", "A focal point must be tied to an organization.")
+        return data
+
+
+class OrganizationForm(forms.ModelForm):
+    sectors = forms.MultipleChoiceField(choices=Sector.choices, required=False, widget=forms.CheckboxSelectMultiple)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Organization
+        fields = ["name", "acronym", "kind", "sectors", "jurisdiction"]
+
+    def __init__(self, *args, plan: Plan, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["jurisdiction"].queryset = Jurisdiction.objects.filter(
+            pk__in=jurisdiction_ids_within(plan.jurisdiction)
+        ).select_related("parent")
+        if not self.is_bound:
+            self.initial.setdefault("jurisdiction", plan.jurisdiction_id)
+            self.initial["version"] = self.instance.version
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Also reaches invited people who have not set a password yet, so a lost invitation can be replaced."""
+
+    def get_users(self, email: str):
+        return User.objects.filter(email__iexact=email, is_active=True)

@@ -1,0 +1,145 @@
+"""People, the organizations they work for, and their roles in plans."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from naphs.permissions import ROLE_PERMISSIONS, SECRETARIAT_ROLES, Permission, Role
+from planning.models import Jurisdiction, Plan
+
+
+class User(AbstractUser):
+    """A person who signs in. The e-mail address is unique, ignoring case, and is how invitations find people."""
+
+    email = models.EmailField("e-mail address")
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="user_unique_email_ignoring_case",
+                violation_error_message="Another account already uses this e-mail address.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Sector(models.TextChoices):
+    HUMAN_HEALTH = "human_health", "Human health"
+    ANIMAL_HEALTH = "animal_health", "Animal health"
+    ENVIRONMENT = "environment", "Environment"
+    AGRICULTURE = "agriculture", "Agriculture"
+    FINANCE = "finance", "Finance"
+    DEFENCE_SECURITY = "defence_security", "Defence and security"
+    DISASTER_MANAGEMENT = "disaster_management", "Disaster management"
+    OTHER = "other", "Other"
+
+
+def validate_sectors(value: object) -> None:
+    if not isinstance(value, list) or any(item not in Sector.values for item in value):
+        raise ValidationError(f"Sectors must be a list drawn from: {', '.join(Sector.values)}.")
+
+
+class Organization(models.Model):
+    """A ministry, department, agency, partner, donor or other body that takes part in a country's planning.
+
+    It belongs to the jurisdiction it works in (a national ministry to the country, a provincial health
+    department to its province) and is visible to the members of every plan in that country.
+    """
+
+    class Kind(models.TextChoices):
+        MINISTRY = "ministry", "Ministry"
+        DEPARTMENT = "department", "Department"
+        AGENCY = "agency", "Agency"
+        WHO_UN = "who_un", "WHO / UN"
+        DEVELOPMENT_PARTNER = "development_partner", "Development partner"
+        DONOR = "donor", "Donor"
+        NGO = "ngo", "NGO"
+        ACADEMIC = "academic", "Academic"
+        PRIVATE_SECTOR = "private_sector", "Private sector"
+
+    name = models.CharField(max_length=250)
+    acronym = models.CharField(max_length=30, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    sectors = models.JSONField(default=list, blank=True, validators=[validate_sectors])
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="organizations")
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "jurisdiction",
+                name="organization_unique_name_in_jurisdiction",
+                violation_error_message="An organization with this name already exists in this jurisdiction.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+    def get_sectors_display(self) -> str:
+        labels = dict(Sector.choices)
+        return ", ".join(labels.get(sector, sector) for sector in self.sectors)
+
+
+class PlanMembership(models.Model):
+    """A person's role in one plan. A person holds one role per plan and may belong to many plans.
+
+    A focal point speaks for one organization; other roles may name theirs.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="plan_memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["plan", "role", "user__first_name", "user__last_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "user"],
+                name="membership_one_per_plan_and_user",
+                violation_error_message="This person is already a member of this plan.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.FOCAL_POINT) | Q(organization__isnull=False),
+                name="membership_focal_point_has_organization",
+                violation_error_message="A focal point must be tied to an organization.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} in {self.plan}"
+
+    def allows(self, need: Permission) -> bool:
+        return need in ROLE_PERMISSIONS[self.role]
+
+    @property
+    def is_secretariat(self) -> bool:
+        return self.role in SECRETARIAT_ROLES
+
+    @property
+    def can_manage(self) -> bool:
+        return self.allows(Permission.MANAGE)
+
+    def clean(self) -> None:
+        if self.role == Role.FOCAL_POINT and self.organization_id is None:
+            raise ValidationError({"organization": "A focal point must be tied to an organization."})
+        if self.organization_id is not None and self.plan_id is not None:
+            if self.organization.jurisdiction.country_id != self.plan.jurisdiction.country_id:
+                raise ValidationError({"organization": "This organization belongs to another country."})

@@ -1,0 +1,43 @@
+"""Reads about people and organizations, for a plan the caller has already been allowed to see."""
+
+from __future__ import annotations
+
+from django.db.models import Case, Count, Q, QuerySet, Value, When
+
+from naphs.permissions import SECRETARIAT_ROLES, Role
+from planning.models import Jurisdiction, Plan
+from stakeholders.models import Organization, PlanMembership
+
+
+ROLE_ORDER = Case(*(When(role=role, then=Value(rank)) for rank, role in enumerate(Role.values)))
+
+
+def membership_list_for_plan(*, plan: Plan) -> QuerySet[PlanMembership]:
+    """The plan's members, secretariat first, then by role as the table in DESIGN.md lists them."""
+    return (
+        PlanMembership.objects.filter(plan=plan)
+        .select_related("user", "organization")
+        .order_by(ROLE_ORDER, "user__first_name", "user__last_name", "user__username")
+    )
+
+
+def secretariat_size(*, plan: Plan) -> int:
+    return PlanMembership.objects.filter(plan=plan, role__in=SECRETARIAT_ROLES).count()
+
+
+def jurisdiction_ids_within(jurisdiction: Jurisdiction) -> QuerySet:
+    """The jurisdiction and every jurisdiction below it (the tree is at most three levels deep)."""
+    return Jurisdiction.objects.filter(
+        Q(pk=jurisdiction.pk) | Q(parent_id=jurisdiction.pk) | Q(parent__parent_id=jurisdiction.pk)
+    ).values_list("pk", flat=True)
+
+
+def organization_list_for_plan(*, plan: Plan) -> QuerySet[Organization]:
+    """Organizations of the plan's jurisdiction, of those above it and of those below it."""
+    above = plan.jurisdiction.ancestors_and_self_ids()
+    return (
+        Organization.objects.filter(Q(jurisdiction_id__in=above) | Q(jurisdiction_id__in=jurisdiction_ids_within(plan.jurisdiction)))
+        .select_related("jurisdiction")
+        .annotate(member_count=Count("memberships", filter=Q(memberships__plan=plan)))
+        .order_by("name")
+    )

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from stakeholders import views
+
+urlpatterns = [
+    path("plans/<int:plan_id>/members/", views.members, name="members"),
+    path("plans/<int:plan_id>/members/<int:membership_id>/", views.member_update, name="member_update"),
+    path("plans/<int:plan_id>/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path("plans/<int:plan_id>/directory/", views.directory, name="directory"),
+    path("plans/<int:plan_id>/directory/export/", views.directory_export, name="directory_export"),
+    path("plans/<int:plan_id>/organizations/new/", views.organization_new, name="organization_new"),
+    path(
+        "plans/<int:plan_id>/organizations/<int:organization_id>/edit/",
+        views.organization_edit,
+        name="organization_edit",
+    ),
+]

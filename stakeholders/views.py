@@ -1,0 +1,213 @@
+"""HTML views: the secretariat's members page, the plan directory and its export, organizations."""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.views import PasswordResetConfirmView
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from naphs.access import organization_get_for_user, plan_get_for_user
+from naphs.errors import EditConflict
+from naphs.models import AuditEvent, Job
+from naphs.permissions import SECRETARIAT_RECOMMENDED_SIZE, Permission
+from naphs.services import job_create
+from stakeholders.forms import MemberAddForm, MemberUpdateForm, OrganizationForm
+from stakeholders.models import PlanMembership
+from stakeholders.selectors import (
+    jurisdiction_ids_within,
+    membership_list_for_plan,
+    organization_list_for_plan,
+    secretariat_size,
+)
+from stakeholders.services import (
+    membership_invite,
+    membership_remove,
+    membership_update,
+    organization_create,
+    organization_update,
+)
+
+
+def _form_errors_from(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form's fields where the form has them."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def members(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The secretariat's page: who is in the plan, in which role; add, change and remove members."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    form = MemberAddForm(request.POST if request.method == "POST" else None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = membership_invite(plan=plan, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            if membership.user.has_usable_password():
+                messages.success(request, f"{membership.user} added as {membership.get_role_display().lower()}.")
+            else:
+                messages.success(
+                    request,
+                    f"Invitation sent to {membership.user.email}; they join as "
+                    f"{membership.get_role_display().lower()} once they set a password.",
+                )
+            return redirect("members", plan_id=plan.pk)
+    memberships = list(membership_list_for_plan(plan=plan))
+    rows = [(m, MemberUpdateForm(membership=m)) for m in memberships]
+    size = sum(1 for m in memberships if m.is_secretariat)
+    context = {
+        "plan": plan,
+        "membership": plan.membership,
+        "rows": rows,
+        "form": form,
+        "secretariat_size": size,
+        "recommended": SECRETARIAT_RECOMMENDED_SIZE,
+        "events": AuditEvent.objects.filter(plan=plan, target_type="planmembership").select_related("actor")[:15],
+    }
+    return render(request, "stakeholders/members.html", context)
+
+
+def _membership(request: HttpRequest, plan_id: int, membership_id: int) -> PlanMembership:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    membership = get_object_or_404(
+        PlanMembership.objects.select_related("user", "organization"), pk=membership_id, plan=plan
+    )
+    membership.plan = plan
+    return membership
+
+
+@require_POST
+def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> HttpResponse:
+    membership = _membership(request, plan_id, membership_id)
+    form = MemberUpdateForm(request.POST, membership=membership)
+    status = 200
+    if form.is_valid():
+        try:
+            membership_update(
+                membership=membership, by=request.user, version=form.cleaned_data["version"],
+                role=form.cleaned_data["role"], organization=form.cleaned_data["organization"],
+            )
+        except EditConflict as conflict:
+            form.add_error(None, str(conflict))
+            status = 409
+        except ValidationError as error:
+            _form_errors_from(form, error)
+            status = 422
+        else:
+            message = f"{membership.user} is now {membership.get_role_display().lower()}."
+            if not request.htmx:
+                messages.success(request, message)
+                return redirect("members", plan_id=plan_id)
+            form = MemberUpdateForm(membership=membership)
+            return render(request, "stakeholders/_member_row.html",
+                          {"member": membership, "form": form, "plan": membership.plan, "saved": message})
+    else:
+        status = 422
+    if request.htmx:
+        return render(request, "stakeholders/_member_row.html",
+                      {"member": membership, "form": form, "plan": membership.plan}, status=status)
+    for error in form.errors.values():
+        messages.error(request, f"{membership.user}: {' '.join(error)}")
+    return redirect("members", plan_id=plan_id)
+
+
+@require_POST
+def member_remove(request: HttpRequest, plan_id: int, membership_id: int) -> HttpResponse:
+    membership = _membership(request, plan_id, membership_id)
+    try:
+        membership_remove(membership=membership, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{membership.user} removed from the plan.")
+    return redirect("members", plan_id=plan_id)
+
+
+def directory(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Everyone in the plan and the organizations around it; any member may read and export it."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    context = {
+        "plan": plan,
+        "membership": plan.membership,
+        "memberships": membership_list_for_plan(plan=plan),
+        "organizations": organization_list_for_plan(plan=plan),
+        "manageable_jurisdiction_ids": set(jurisdiction_ids_within(plan.jurisdiction)),
+        "secretariat_size": secretariat_size(plan=plan),
+        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=Job.Kind.DIRECTORY_EXPORT)[:1],
+    }
+    return render(request, "stakeholders/directory.html", context)
+
+
+@require_POST
+def directory_export(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=request.user, plan=plan)
+    if request.htmx:
+        return render(request, "naphs/_job.html", {"job": job})
+    messages.info(request, "The directory export is being prepared.")
+    return redirect("job_detail", job_id=job.pk)
+
+
+def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    form = OrganizationForm(request.POST if request.method == "POST" else None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in OrganizationForm.Meta.fields}
+        try:
+            organization = organization_create(by=request.user, **fields)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, f"Organization “{organization}” added.")
+            return redirect("directory", plan_id=plan.pk)
+    return render(request, "stakeholders/organization_form.html",
+                  {"plan": plan, "membership": plan.membership, "form": form})
+
+
+def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    organization = organization_get_for_user(user=request.user, organization_id=organization_id)
+    if not organization.jurisdiction.is_within(plan.jurisdiction):
+        # Seen from this plan, an organization of a jurisdiction above it is read-only.
+        raise PermissionDenied("This organization belongs to a jurisdiction above this plan; its secretariat keeps it.")
+    form = OrganizationForm(request.POST if request.method == "POST" else None, instance=copy.copy(organization),
+                            plan=plan)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in OrganizationForm.Meta.fields}
+        try:
+            organization_update(organization=organization, by=request.user,
+                                version=form.cleaned_data["version"] or 0, **fields)
+        except EditConflict as conflict:
+            form.add_error(None, str(conflict))
+            status = 409
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, f"Organization “{organization}” saved.")
+            return redirect("directory", plan_id=plan.pk)
+    return render(request, "stakeholders/organization_form.html",
+                  {"plan": plan, "membership": plan.membership, "form": form, "organization": organization},
+                  status=status)
+
+
+class InvitationAcceptView(PasswordResetConfirmView):
+    """The link in an invitation: the new member sets a password and is signed in."""
+
+    template_name = "registration/invitation_accept.html"
+    post_reset_login = True
+    success_url = "/"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Welcome to NAPHS Planner. Your password is set.")
+        return response
