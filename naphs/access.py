@@ -27,7 +27,9 @@ def _signed_in(user: User | AnonymousUser) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
-def membership_get_for_user(*, user: User | AnonymousUser, plan_id: int, need: Permission = Permission.VIEW) -> PlanMembership:
+def membership_get_for_user(
+    *, user: User | AnonymousUser, plan_id: int, need: Permission = Permission.VIEW
+) -> PlanMembership:
     """The person's membership of the plan, with the plan loaded, once they hold `need`."""
     membership = None
     if _signed_in(user):
@@ -89,7 +91,9 @@ def organization_get_for_user(
     if organization is None:
         raise Http404("No such organization.")
     if need != Permission.VIEW and not jurisdiction_manageable_by(user=user, jurisdiction=organization.jurisdiction):
-        raise PermissionDenied("Only the secretariat of a plan covering this organization's jurisdiction can change it.")
+        raise PermissionDenied(
+            "Only the secretariat of a plan covering this organization's jurisdiction can change it."
+        )
     return organization
 
 

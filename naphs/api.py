@@ -26,8 +26,10 @@ def exception_handler(exc, context):
     elif isinstance(exc, EditConflict):
         return Response({"detail": str(exc), "code": "edit_conflict"}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, ProtectedError):
-        return Response({"detail": "Other records still refer to this one; it cannot be deleted.",
-                         "code": "protected"}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            {"detail": "Other records still refer to this one; it cannot be deleted.", "code": "protected"},
+            status=status.HTTP_409_CONFLICT,
+        )
     return drf_exception_handler(exc, context)
 
 
@@ -71,8 +73,19 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ["id", "kind", "plan", "status", "progress", "message", "error", "created_at", "started_at",
-                  "finished_at", "download_url"]
+        fields = [
+            "id",
+            "kind",
+            "plan",
+            "status",
+            "progress",
+            "message",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "download_url",
+        ]
         read_only_fields = fields
 
     def get_download_url(self, job: Job) -> str | None:

@@ -58,8 +58,12 @@ def job_fail(*, job_id: int, message: str, error: str = "") -> None:
 def job_run(*, job_id: int) -> None:
     """Run a queued job, or run again a job whose worker died; a finished or deleted job is left alone."""
     claimed = Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
-        status=Job.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1, progress=0,
-        message="Started", error="",
+        status=Job.Status.RUNNING,
+        started_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        progress=0,
+        message="Started",
+        error="",
     )
     if not claimed:
         return
@@ -77,7 +81,10 @@ def job_run(*, job_id: int) -> None:
         job.result.delete(save=False)  # a file left by an earlier attempt
     job.result.save(result.filename, ContentFile(result.content), save=False)
     Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-        status=Job.Status.SUCCEEDED, result=job.result.name, progress=100, message="Done",
+        status=Job.Status.SUCCEEDED,
+        result=job.result.name,
+        progress=100,
+        message="Done",
         finished_at=timezone.now(),
     )
 

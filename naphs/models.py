@@ -44,7 +44,8 @@ class Job(models.Model):
         indexes = [models.Index(fields=["status", "started_at"], name="job_status_started")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(progress__lte=100), name="job_progress_at_most_100",
+                condition=Q(progress__lte=100),
+                name="job_progress_at_most_100",
                 violation_error_message="Progress is a percentage.",
             ),
         ]

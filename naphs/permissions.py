@@ -32,8 +32,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.SECRETARIAT_LEAD: frozenset(Permission),
     Role.SECRETARIAT_MEMBER: frozenset(Permission),
     Role.TECHNICAL_LEAD: frozenset(
-        {Permission.VIEW, Permission.EDIT_ACTIVITIES, Permission.EDIT_COSTS, Permission.COMMENT,
-         Permission.REPORT_PROGRESS}
+        {
+            Permission.VIEW,
+            Permission.EDIT_ACTIVITIES,
+            Permission.EDIT_COSTS,
+            Permission.COMMENT,
+            Permission.REPORT_PROGRESS,
+        }
     ),
     Role.FOCAL_POINT: frozenset(
         {Permission.VIEW, Permission.EDIT_COSTS, Permission.COMMENT, Permission.REPORT_PROGRESS}

@@ -20,8 +20,9 @@ def job_run_task(self, job_id: int) -> None:
             return
         raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
     except Exception as exc:
-        job_fail(job_id=job_id, message="The job failed unexpectedly; administrators can see the details.",
-                 error=repr(exc))
+        job_fail(
+            job_id=job_id, message="The job failed unexpectedly; administrators can see the details.", error=repr(exc)
+        )
         raise
 
 

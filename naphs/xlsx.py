@@ -38,7 +38,7 @@ def add_table_sheet(
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(vertical="top", wrap_text=True)
     last_row = 1
-    for last_row, values in enumerate(rows, start=2):  # noqa: B007 - last_row is read after the loop
+    for last_row, values in enumerate(rows, start=2):
         write_row(sheet, last_row, values)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last_row}"

@@ -37,8 +37,10 @@ class JurisdictionViewSet(
 
     def get_queryset(self):
         user = self.request.user
-        queryset = Jurisdiction.objects.all() if user.has_perm("planning.view_jurisdiction") else (
-            jurisdictions_for_user(user)
+        queryset = (
+            Jurisdiction.objects.all()
+            if user.has_perm("planning.view_jurisdiction")
+            else (jurisdictions_for_user(user))
         )
         return queryset.order_by("country_id", "level", "name")
 
@@ -49,8 +51,20 @@ class PlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Plan
-        fields = ["id", "title", "jurisdiction", "kind", "first_year", "last_year", "parent", "status", "version",
-                  "my_role", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "title",
+            "jurisdiction",
+            "kind",
+            "first_year",
+            "last_year",
+            "parent",
+            "status",
+            "version",
+            "my_role",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["status", "created_at", "updated_at"]
 
     def get_fields(self):
@@ -85,8 +99,11 @@ class PlanViewSet(
     def get_queryset(self):
         user = self.request.user
         role = PlanMembership.objects.filter(plan=OuterRef("pk"), user=user).values("role")[:1]
-        return plans_for_user(user).annotate(my_role=Subquery(role)).order_by("jurisdiction__country_id", "-first_year",
-                                                                               "title")
+        return (
+            plans_for_user(user)
+            .annotate(my_role=Subquery(role))
+            .order_by("jurisdiction__country_id", "-first_year", "title")
+        )
 
     def get_object(self) -> Plan:
         need = Permission.VIEW if self.request.method in ("GET", "HEAD", "OPTIONS") else Permission.MANAGE
@@ -101,7 +118,9 @@ class PlanViewSet(
         if parent is not None:
             plan_get_for_user(user=self.request.user, plan_id=parent.pk, need=Permission.MANAGE)
         elif not self.request.user.has_perm("planning.add_plan"):
-            raise PermissionDenied("Only administrators open a national plan; give the parent plan to open one under it.")
+            raise PermissionDenied(
+                "Only administrators open a national plan; give the parent plan to open one under it."
+            )
         plan = plan_create(by=self.request.user, **data)
         plan.my_role = Role.SECRETARIAT_LEAD
         serializer.instance = plan

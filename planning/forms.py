@@ -35,9 +35,9 @@ class PlanCreateForm(forms.ModelForm):
         self.fields["jurisdiction"].queryset = jurisdictions.select_related("parent")
         if not self.may_open_top_level:
             self.fields["parent"].required = True
-            self.fields["parent"].help_text = (
-                "A provincial plan under the national plan, or an operational plan inside a strategic plan."
-            )
+            self.fields[
+                "parent"
+            ].help_text = "A provincial plan under the national plan, or an operational plan inside a strategic plan."
 
     def clean_parent(self) -> Plan | None:
         parent = self.cleaned_data.get("parent")
@@ -57,9 +57,7 @@ class PlanSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = (
-            managed_plans(user).exclude(pk=self.instance.pk).select_related("jurisdiction")
-        )
+        self.fields["parent"].queryset = managed_plans(user).exclude(pk=self.instance.pk).select_related("jurisdiction")
         self.fields["parent"].label = "Parent plan"
         if not self.is_bound:
             self.initial["version"] = self.instance.version

@@ -8,7 +8,9 @@ from django.db import models
 from django.db.models import Q
 
 # ISO 3166-1 reserves these alpha-2 codes for user assignment; a demo or training country may use one.
-USER_ASSIGNED_CODES = frozenset({"AA", "ZZ"} | {f"Q{c}" for c in "MNOPQRSTUVWXYZ"} | {f"X{c}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+USER_ASSIGNED_CODES = frozenset(
+    {"AA", "ZZ"} | {f"Q{c}" for c in "MNOPQRSTUVWXYZ"} | {f"X{c}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+)
 
 MIN_YEAR = 2000
 MAX_YEAR = 2100
@@ -70,6 +72,14 @@ class Jurisdiction(models.Model):
             return f"{self.name} ({self.code})"
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        if self.level != self.Level.COUNTRY and self.parent is not None:
+            self.country_id = self.parent.country_id
+        super().save(*args, **kwargs)
+        if self.level == self.Level.COUNTRY and self.country_id != self.pk:
+            self.country_id = self.pk
+            type(self).objects.filter(pk=self.pk).update(country_id=self.pk)
+
     def clean(self) -> None:
         self.code = self.code.strip().upper()
         if self.level == self.Level.COUNTRY:
@@ -86,17 +96,8 @@ class Jurisdiction(models.Model):
             if self.parent is None:
                 raise ValidationError({"parent": f"A {self.get_level_display().lower()} needs a parent."})
             if self.parent.level != expected:
-                raise ValidationError(
-                    {"parent": f"The parent of a {self.get_level_display().lower()} must be a {expected.label.lower()}."}
-                )
-
-    def save(self, *args, **kwargs) -> None:
-        if self.level != self.Level.COUNTRY and self.parent is not None:
-            self.country_id = self.parent.country_id
-        super().save(*args, **kwargs)
-        if self.level == self.Level.COUNTRY and self.country_id != self.pk:
-            self.country_id = self.pk
-            type(self).objects.filter(pk=self.pk).update(country_id=self.pk)
+                level, expected_level = self.get_level_display().lower(), expected.label.lower()
+                raise ValidationError({"parent": f"The parent of a {level} must be a {expected_level}."})
 
     def ancestors_and_self_ids(self) -> list[int]:
         """This jurisdiction and those above it, nearest first (at most three, so at most two queries)."""
@@ -193,9 +194,8 @@ class Plan(models.Model):
         if self.pk is not None and parent.pk == self.pk:
             raise ValidationError({"parent": "A plan cannot be its own parent."})
         if parent.jurisdiction.country_id != self.jurisdiction.country_id:
-            raise ValidationError(
-                {"parent": f"The parent plan “{parent}” belongs to another country ({parent.jurisdiction.country.name})."}
-            )
+            other = parent.jurisdiction.country.name
+            raise ValidationError({"parent": f"The parent plan “{parent}” belongs to another country ({other})."})
         if parent.jurisdiction_id == self.jurisdiction_id:
             # Same jurisdiction: only an operational plan inside a strategic one.
             if self.kind != self.Kind.OPERATIONAL or parent.kind != self.Kind.STRATEGIC:

@@ -40,7 +40,11 @@ def plan_create(
     from stakeholders.services import membership_add
 
     plan = Plan(
-        jurisdiction=jurisdiction, title=title.strip(), kind=kind, first_year=first_year, last_year=last_year,
+        jurisdiction=jurisdiction,
+        title=title.strip(),
+        kind=kind,
+        first_year=first_year,
+        last_year=last_year,
         parent=parent,
     )
     plan.full_clean()

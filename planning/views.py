@@ -19,9 +19,8 @@ from stakeholders.selectors import secretariat_size
 
 def home(request: HttpRequest) -> HttpResponse:
     """The plans the person belongs to, with their role in each."""
-    memberships = (
-        request.user.plan_memberships.select_related("plan__jurisdiction__country", "plan__parent")
-        .order_by("plan__jurisdiction__country__name", "plan__parent_id", "-plan__first_year", "plan__title")
+    memberships = request.user.plan_memberships.select_related("plan__jurisdiction__country", "plan__parent").order_by(
+        "plan__jurisdiction__country__name", "plan__parent_id", "-plan__first_year", "plan__title"
     )
     may_open = request.user.has_perm("planning.add_plan") or managed_plans(request.user).exists()
     return render(request, "planning/home.html", {"memberships": memberships, "may_open_plan": may_open})
@@ -32,8 +31,12 @@ def plan_new(request: HttpRequest) -> HttpResponse:
     if parent_id := request.GET.get("parent", "").strip():
         parent = plans_for_user(request.user).filter(pk=parent_id if parent_id.isdigit() else None).first()
         if parent is not None:
-            initial = {"parent": parent, "jurisdiction": parent.jurisdiction, "first_year": parent.first_year,
-                       "last_year": parent.last_year}
+            initial = {
+                "parent": parent,
+                "jurisdiction": parent.jurisdiction,
+                "first_year": parent.first_year,
+                "last_year": parent.last_year,
+            }
     form = PlanCreateForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -61,7 +64,9 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 def plan_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
-    form = PlanSettingsForm(request.POST if request.method == "POST" else None, instance=copy.copy(plan), user=request.user)
+    form = PlanSettingsForm(
+        request.POST if request.method == "POST" else None, instance=copy.copy(plan), user=request.user
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -75,5 +80,9 @@ def plan_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
         else:
             messages.success(request, "Plan settings saved.")
             return redirect("plan_detail", plan_id=plan.pk)
-    return render(request, "planning/plan_settings.html", {"plan": plan, "membership": plan.membership, "form": form},
-                  status=status)
+    return render(
+        request,
+        "planning/plan_settings.html",
+        {"plan": plan, "membership": plan.membership, "form": form},
+        status=status,
+    )

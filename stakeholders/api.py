@@ -85,8 +85,10 @@ class OrganizationViewSet(viewsets.ModelViewSet):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    email = serializers.EmailField(source="user.email", help_text="An existing account is added; anyone else is "
-                                   "invited by e-mail to set a password.")
+    email = serializers.EmailField(
+        source="user.email",
+        help_text="An existing account is added; anyone else is invited by e-mail to set a password.",
+    )
     first_name = serializers.CharField(source="user.first_name", required=False, allow_blank=True, max_length=150)
     last_name = serializers.CharField(source="user.last_name", required=False, allow_blank=True, max_length=150)
     name = serializers.CharField(source="user.get_full_name", read_only=True)
@@ -136,8 +138,12 @@ class MembershipViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         if data.get("role") == Role.FOCAL_POINT and not data.get("organization"):
             raise serializers.ValidationError({"organization": ["A focal point must be tied to an organization."]})
         serializer.instance = membership_invite(
-            plan=self.plan, by=self.request.user, email=user["email"], first_name=user.get("first_name", ""),
-            last_name=user.get("last_name", ""), **data,
+            plan=self.plan,
+            by=self.request.user,
+            email=user["email"],
+            first_name=user.get("first_name", ""),
+            last_name=user.get("last_name", ""),
+            **data,
         )
 
     def perform_update(self, serializer) -> None:
@@ -145,8 +151,11 @@ class MembershipViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         membership = serializer.instance
         data = serializer.validated_data
         membership_update(
-            membership=membership, by=self.request.user, version=version,
-            role=data.get("role", membership.role), organization=data.get("organization", membership.organization),
+            membership=membership,
+            by=self.request.user,
+            version=version,
+            role=data.get("role", membership.role),
+            organization=data.get("organization", membership.organization),
         )
 
     def perform_destroy(self, instance: PlanMembership) -> None:
@@ -162,6 +171,3 @@ class DirectoryExportView(PlanScopedMixin, APIView):
     def post(self, request, plan_id: int) -> Response:
         job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=request.user, plan=self.plan)
         return job_accepted(job, request)
-
-
-

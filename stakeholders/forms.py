@@ -19,7 +19,9 @@ class MemberAddForm(forms.Form):
     last_name = forms.CharField(max_length=150, required=False)
     role = forms.ChoiceField(choices=[("", "— choose a role —"), *Role.choices])
     organization = forms.ModelChoiceField(
-        queryset=Organization.objects.none(), required=False, empty_label="— none —",
+        queryset=Organization.objects.none(),
+        required=False,
+        empty_label="— none —",
         help_text="Required for a focal point.",
     )
 

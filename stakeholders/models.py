@@ -140,6 +140,9 @@ class PlanMembership(models.Model):
     def clean(self) -> None:
         if self.role == Role.FOCAL_POINT and self.organization_id is None:
             raise ValidationError({"organization": "A focal point must be tied to an organization."})
-        if self.organization_id is not None and self.plan_id is not None:
-            if self.organization.jurisdiction.country_id != self.plan.jurisdiction.country_id:
-                raise ValidationError({"organization": "This organization belongs to another country."})
+        if (
+            self.organization_id is not None
+            and self.plan_id is not None
+            and self.organization.jurisdiction.country_id != self.plan.jurisdiction.country_id
+        ):
+            raise ValidationError({"organization": "This organization belongs to another country."})

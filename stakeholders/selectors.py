@@ -8,7 +8,6 @@ from naphs.permissions import SECRETARIAT_ROLES, Role
 from planning.models import Jurisdiction, Plan
 from stakeholders.models import Organization, PlanMembership
 
-
 ROLE_ORDER = Case(*(When(role=role, then=Value(rank)) for rank, role in enumerate(Role.values)))
 
 
@@ -36,7 +35,9 @@ def organization_list_for_plan(*, plan: Plan) -> QuerySet[Organization]:
     """Organizations of the plan's jurisdiction, of those above it and of those below it."""
     above = plan.jurisdiction.ancestors_and_self_ids()
     return (
-        Organization.objects.filter(Q(jurisdiction_id__in=above) | Q(jurisdiction_id__in=jurisdiction_ids_within(plan.jurisdiction)))
+        Organization.objects.filter(
+            Q(jurisdiction_id__in=above) | Q(jurisdiction_id__in=jurisdiction_ids_within(plan.jurisdiction))
+        )
         .select_related("jurisdiction")
         .annotate(member_count=Count("memberships", filter=Q(memberships__plan=plan)))
         .order_by("name")

@@ -81,8 +81,9 @@ def membership_invite(
         raise ValidationError({"email": f"“{email}” is not a valid e-mail address."}) from error
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        user = User(username=email.lower(), email=email.lower(), first_name=first_name.strip(),
-                    last_name=last_name.strip())
+        user = User(
+            username=email.lower(), email=email.lower(), first_name=first_name.strip(), last_name=last_name.strip()
+        )
         user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save()
@@ -117,8 +118,9 @@ def membership_update(
 @transaction.atomic
 def membership_remove(*, membership: PlanMembership, by: User) -> None:
     _keep_a_lead(membership, None)
-    audit_record(plan=membership.plan, by=by, action="removed", target=membership,
-                 changes={"role": [membership.role, None]})
+    audit_record(
+        plan=membership.plan, by=by, action="removed", target=membership, changes={"role": [membership.role, None]}
+    )
     membership.delete()
 
 
@@ -154,23 +156,36 @@ def plan_directory_export(*, job: Job, progress: Progress) -> JobResult:
     plan = job.plan
     progress(10, "Reading members")
     members = [
-        [m.user.get_full_name(), m.user.email, m.get_role_display(), str(m.organization or ""),
-         m.created_at.date().isoformat()]
+        [
+            m.user.get_full_name(),
+            m.user.email,
+            m.get_role_display(),
+            str(m.organization or ""),
+            m.created_at.date().isoformat(),
+        ]
         for m in membership_list_for_plan(plan=plan)
     ]
     progress(40, "Reading organizations")
     organizations = [
-        [o.name, o.acronym, o.get_kind_display(), o.get_sectors_display(), o.jurisdiction.name,
-         o.member_count]
+        [o.name, o.acronym, o.get_kind_display(), o.get_sectors_display(), o.jurisdiction.name, o.member_count]
         for o in organization_list_for_plan(plan=plan)
     ]
     progress(70, "Writing the workbook")
     workbook = new_workbook()
-    add_table_sheet(workbook, title="Members", headers=["Name", "E-mail", "Role", "Organization", "Member since"],
-                    rows=members, widths=[28, 34, 20, 40, 14])
-    add_table_sheet(workbook, title="Organizations",
-                    headers=["Name", "Acronym", "Kind", "Sectors", "Jurisdiction", "Members in this plan"],
-                    rows=organizations, widths=[44, 12, 20, 40, 24, 12])
+    add_table_sheet(
+        workbook,
+        title="Members",
+        headers=["Name", "E-mail", "Role", "Organization", "Member since"],
+        rows=members,
+        widths=[28, 34, 20, 40, 14],
+    )
+    add_table_sheet(
+        workbook,
+        title="Organizations",
+        headers=["Name", "Acronym", "Kind", "Sectors", "Jurisdiction", "Members in this plan"],
+        rows=organizations,
+        widths=[44, 12, 20, 40, 24, 12],
+    )
     workbook.properties.title = f"{plan.title}: directory"
     slug = "".join(c if c.isalnum() else "-" for c in plan.title.lower()).strip("-")[:60]
     return JobResult(filename=f"{slug}-directory.xlsx", content=workbook_bytes(workbook))

@@ -93,8 +93,11 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
     if form.is_valid():
         try:
             membership_update(
-                membership=membership, by=request.user, version=form.cleaned_data["version"],
-                role=form.cleaned_data["role"], organization=form.cleaned_data["organization"],
+                membership=membership,
+                by=request.user,
+                version=form.cleaned_data["version"],
+                role=form.cleaned_data["role"],
+                organization=form.cleaned_data["organization"],
             )
         except EditConflict as conflict:
             form.add_error(None, str(conflict))
@@ -108,13 +111,20 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
                 messages.success(request, message)
                 return redirect("members", plan_id=plan_id)
             form = MemberUpdateForm(membership=membership)
-            return render(request, "stakeholders/_member_row.html",
-                          {"member": membership, "form": form, "plan": membership.plan, "saved": message})
+            return render(
+                request,
+                "stakeholders/_member_row.html",
+                {"member": membership, "form": form, "plan": membership.plan, "saved": message},
+            )
     else:
         status = 422
     if request.htmx:
-        return render(request, "stakeholders/_member_row.html",
-                      {"member": membership, "form": form, "plan": membership.plan}, status=status)
+        return render(
+            request,
+            "stakeholders/_member_row.html",
+            {"member": membership, "form": form, "plan": membership.plan},
+            status=status,
+        )
     for error in form.errors.values():
         messages.error(request, f"{membership.user}: {' '.join(error)}")
     return redirect("members", plan_id=plan_id)
@@ -169,8 +179,9 @@ def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Organization “{organization}” added.")
             return redirect("directory", plan_id=plan.pk)
-    return render(request, "stakeholders/organization_form.html",
-                  {"plan": plan, "membership": plan.membership, "form": form})
+    return render(
+        request, "stakeholders/organization_form.html", {"plan": plan, "membership": plan.membership, "form": form}
+    )
 
 
 def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) -> HttpResponse:
@@ -179,14 +190,16 @@ def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) 
     if not organization.jurisdiction.is_within(plan.jurisdiction):
         # Seen from this plan, an organization of a jurisdiction above it is read-only.
         raise PermissionDenied("This organization belongs to a jurisdiction above this plan; its secretariat keeps it.")
-    form = OrganizationForm(request.POST if request.method == "POST" else None, instance=copy.copy(organization),
-                            plan=plan)
+    form = OrganizationForm(
+        request.POST if request.method == "POST" else None, instance=copy.copy(organization), plan=plan
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in OrganizationForm.Meta.fields}
         try:
-            organization_update(organization=organization, by=request.user,
-                                version=form.cleaned_data["version"] or 0, **fields)
+            organization_update(
+                organization=organization, by=request.user, version=form.cleaned_data["version"] or 0, **fields
+            )
         except EditConflict as conflict:
             form.add_error(None, str(conflict))
             status = 409
@@ -195,9 +208,12 @@ def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) 
         else:
             messages.success(request, f"Organization “{organization}” saved.")
             return redirect("directory", plan_id=plan.pk)
-    return render(request, "stakeholders/organization_form.html",
-                  {"plan": plan, "membership": plan.membership, "form": form, "organization": organization},
-                  status=status)
+    return render(
+        request,
+        "stakeholders/organization_form.html",
+        {"plan": plan, "membership": plan.membership, "form": form, "organization": organization},
+        status=status,
+    )
 
 
 class InvitationAcceptView(PasswordResetConfirmView):

@@ -18,7 +18,7 @@ from planning.models import Jurisdiction, Plan
 from stakeholders.models import Organization, PlanMembership, User
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test accounts only
+PASSWORD = "correct-horse-battery-staple"
 # Everyone the permission tests walk through: each role, a signed-in outsider, and an anonymous visitor.
 ROLES = [role.value for role in Role]
 PERSONAS = [*ROLES, "outsider", "anonymous"]
@@ -91,33 +91,45 @@ def other_country(db) -> Jurisdiction:
 
 @pytest.fixture
 def moh(country) -> Organization:
-    return Organization.objects.create(name="Ministry of Health", acronym="MOH", kind="ministry",
-                                       sectors=["human_health"], jurisdiction=country)
+    return Organization.objects.create(
+        name="Ministry of Health", acronym="MOH", kind="ministry", sectors=["human_health"], jurisdiction=country
+    )
 
 
 @pytest.fixture
 def moa(country) -> Organization:
-    return Organization.objects.create(name="Ministry of Agriculture", acronym="MOA", kind="ministry",
-                                       sectors=["animal_health"], jurisdiction=country)
+    return Organization.objects.create(
+        name="Ministry of Agriculture", acronym="MOA", kind="ministry", sectors=["animal_health"], jurisdiction=country
+    )
 
 
 def make_user(username: str, **extra) -> User:
     return User.objects.create_user(
-        username=username, email=f"{username}@example.org", password=PASSWORD,
-        first_name=username.replace("_", " ").title(), **extra,
+        username=username,
+        email=f"{username}@example.org",
+        password=PASSWORD,
+        first_name=username.replace("_", " ").title(),
+        **extra,
     )
 
 
 @pytest.fixture
 def plan(country) -> Plan:
-    return Plan.objects.create(jurisdiction=country, title="Testland NAPHS 2026–2030", kind="strategic",
-                               first_year=2026, last_year=2030)
+    return Plan.objects.create(
+        jurisdiction=country, title="Testland NAPHS 2026–2030", kind="strategic", first_year=2026, last_year=2030
+    )
 
 
 @pytest.fixture
 def provincial_plan(plan, province) -> Plan:
-    return Plan.objects.create(jurisdiction=province, title="North Province plan", kind="strategic",
-                               first_year=2026, last_year=2030, parent=plan)
+    return Plan.objects.create(
+        jurisdiction=province,
+        title="North Province plan",
+        kind="strategic",
+        first_year=2026,
+        last_year=2030,
+        parent=plan,
+    )
 
 
 @pytest.fixture

@@ -11,5 +11,5 @@ register = template.Library()
 @register.simple_tag
 def icon(name: str, label: str = "") -> str:
     """An icon from the vendored sprite; decorative unless given a label."""
-    aria = format_html(' role="img" aria-label="{}"', label) if label else mark_safe(' aria-hidden="true"')  # noqa: S308
+    aria = format_html(' role="img" aria-label="{}"', label) if label else mark_safe(' aria-hidden="true"')
     return format_html('<svg class="icon"{}><use href="{}#i-{}"></use></svg>', aria, static("icons.svg"), name)

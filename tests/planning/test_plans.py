@@ -15,8 +15,9 @@ pytestmark = pytest.mark.django_db
 
 def test_opening_a_plan_makes_its_creator_secretariat_lead(country, people):
     user = people["outsider"]
-    plan = plan_create(by=user, jurisdiction=country, title="New plan", kind="strategic", first_year=2027,
-                       last_year=2031)
+    plan = plan_create(
+        by=user, jurisdiction=country, title="New plan", kind="strategic", first_year=2027, last_year=2031
+    )
     assert plan.status == Plan.Status.DRAFT
     assert PlanMembership.objects.get(plan=plan, user=user).role == Role.SECRETARIAT_LEAD
     assert AuditEvent.objects.filter(plan=plan, action="created").exists()
@@ -25,8 +26,7 @@ def test_opening_a_plan_makes_its_creator_secretariat_lead(country, people):
 def test_a_plan_whose_last_year_precedes_its_first_is_refused_and_nothing_saved(country, lead):
     before = Plan.objects.count()
     with pytest.raises(ValidationError) as error:
-        plan_create(by=lead, jurisdiction=country, title="Backwards", kind="strategic", first_year=2030,
-                    last_year=2026)
+        plan_create(by=lead, jurisdiction=country, title="Backwards", kind="strategic", first_year=2030, last_year=2026)
     assert "last_year" in error.value.message_dict
     assert "precedes" in error.value.message_dict["last_year"][0]
     assert Plan.objects.count() == before
@@ -36,26 +36,48 @@ def test_a_plan_whose_last_year_precedes_its_first_is_refused_and_nothing_saved(
 def test_a_provincial_plan_under_another_countrys_plan_is_refused(plan, other_country, lead):
     elsewhere_province = jurisdiction_create(level="province", name="Far Province", parent=other_country)
     with pytest.raises(ValidationError) as error:
-        plan_create(by=lead, jurisdiction=elsewhere_province, title="Wrong parent", kind="strategic",
-                    first_year=2026, last_year=2030, parent=plan)
+        plan_create(
+            by=lead,
+            jurisdiction=elsewhere_province,
+            title="Wrong parent",
+            kind="strategic",
+            first_year=2026,
+            last_year=2030,
+            parent=plan,
+        )
     assert "another country" in error.value.message_dict["parent"][0]
     assert not Plan.objects.filter(title="Wrong parent").exists()
 
 
 def test_an_operational_plan_must_lie_inside_its_strategic_plan(plan, lead):
     with pytest.raises(ValidationError) as error:
-        plan_create(by=lead, jurisdiction=plan.jurisdiction, title="Late", kind="operational", first_year=2030,
-                    last_year=2031, parent=plan)
+        plan_create(
+            by=lead,
+            jurisdiction=plan.jurisdiction,
+            title="Late",
+            kind="operational",
+            first_year=2030,
+            last_year=2031,
+            parent=plan,
+        )
     assert "inside its strategic plan" in error.value.message_dict["parent"][0]
-    operational = plan_create(by=lead, jurisdiction=plan.jurisdiction, title="Year one", kind="operational",
-                              first_year=2026, last_year=2026, parent=plan)
+    operational = plan_create(
+        by=lead,
+        jurisdiction=plan.jurisdiction,
+        title="Year one",
+        kind="operational",
+        first_year=2026,
+        last_year=2026,
+        parent=plan,
+    )
     assert operational.parent == plan
 
 
 def test_an_operational_plan_covers_at_most_two_years(country, lead):
     with pytest.raises(ValidationError) as error:
-        plan_create(by=lead, jurisdiction=country, title="Too long", kind="operational", first_year=2026,
-                    last_year=2028)
+        plan_create(
+            by=lead, jurisdiction=country, title="Too long", kind="operational", first_year=2026, last_year=2028
+        )
     assert "12 to 24 months" in error.value.message_dict["last_year"][0]
 
 

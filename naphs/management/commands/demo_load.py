@@ -73,11 +73,13 @@ class Command(BaseCommand):
                 jurisdiction=places[place], name=name, defaults={"acronym": acronym, "kind": kind, "sectors": sectors}
             )
         national, _ = Plan.objects.get_or_create(
-            jurisdiction=country, title=NATIONAL_PLAN,
+            jurisdiction=country,
+            title=NATIONAL_PLAN,
             defaults={"kind": Plan.Kind.STRATEGIC, "first_year": 2026, "last_year": 2030},
         )
         provincial, _ = Plan.objects.get_or_create(
-            jurisdiction=places["Coastal Province"], title=PROVINCIAL_PLAN,
+            jurisdiction=places["Coastal Province"],
+            title=PROVINCIAL_PLAN,
             defaults={"kind": Plan.Kind.STRATEGIC, "first_year": 2026, "last_year": 2030, "parent": national},
         )
         for username, first, last, role, acronym, provincial_role in USERS:
@@ -94,7 +96,7 @@ class Command(BaseCommand):
                 PlanMembership.objects.update_or_create(
                     plan=plan, user=user, defaults={"role": plan_role, "organization": organizations[acronym]}
                 )
-        admin, created = User.objects.get_or_create(
+        admin, _ = User.objects.get_or_create(
             username="admin", defaults={"email": "admin@demoland.example", "first_name": "Site", "last_name": "Admin"}
         )
         admin.is_staff = admin.is_superuser = True
