@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-# The first Python 3.12 or newer found: on PATH, or installed by pyenv.
-PYTHON ?= $(shell for p in python3.13 python3.12 python3 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3); do \
+# The first Python 3.12 or newer found: on PATH, or installed by pyenv (the newest first).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$(ls -d $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
 .PHONY: run test bench lint migrate demo worker clean

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from naphs.permissions import SECRETARIAT_ROLES, Permission
@@ -95,6 +95,15 @@ def organization_get_for_user(
             "Only the secretariat of a plan covering this organization's jurisdiction can change it."
         )
     return organization
+
+
+def jobs_for_user(user: User | AnonymousUser) -> QuerySet[Job]:
+    """The jobs the person asked for, of plans they can still see (or of no plan), as job_get_for_user allows."""
+    from naphs.models import Job
+
+    if not _signed_in(user):
+        return Job.objects.none()
+    return Job.objects.filter(requested_by=user).filter(Q(plan__isnull=True) | Q(plan__in=plans_for_user(user)))
 
 
 def job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> Job:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from naphs.access import job_get_for_user, membership_get_for_user
+from naphs.access import job_get_for_user, jobs_for_user, membership_get_for_user
 from naphs.errors import EditConflict
 from naphs.models import Job
 from naphs.permissions import Permission
@@ -101,7 +101,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        return Job.objects.filter(requested_by=self.request.user).order_by("-created_at")
+        return jobs_for_user(self.request.user).order_by("-created_at")
 
     def get_object(self) -> Job:
         return job_get_for_user(user=self.request.user, job_id=self.kwargs["pk"])

@@ -9,6 +9,9 @@ from naphs.api import JobViewSet
 from planning.api import JurisdictionViewSet, PlanViewSet
 from stakeholders.api import DirectoryExportView, MembershipViewSet, OrganizationViewSet
 
+# The docs are HTML pages, nothing else: an OPTIONS request would render DRF's metadata through their template.
+DOCS = {"url_name": "api-schema", "http_method_names": ["get", "head"]}
+
 router = DefaultRouter()
 router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
 router.register("organizations", OrganizationViewSet, basename="organization")
@@ -20,7 +23,7 @@ urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("plans/<int:plan_id>/directory-export/", DirectoryExportView.as_view(), name="api-directory-export"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("docs/", SpectacularSwaggerView.as_view(**DOCS), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(**DOCS), name="api-redoc"),
     *router.urls,
 ]

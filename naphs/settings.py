@@ -197,6 +197,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Plans (my_role) and memberships (role) share the role choices: one RoleEnum in the schema.
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "naphs.permissions.Role"},
 }
 
 # Celery. REDIS_URL (or CELERY_BROKER_URL) in production; with neither, a broker on the file system
@@ -235,5 +237,5 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-for directory in (VAR_DIR, MEDIA_ROOT, *([BROKER_DIR] if CELERY_BROKER_URL == "filesystem://" else [])):
+for directory in (VAR_DIR, MEDIA_ROOT, STATIC_ROOT, *([BROKER_DIR] if CELERY_BROKER_URL == "filesystem://" else [])):
     directory.mkdir(parents=True, exist_ok=True)

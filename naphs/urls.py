@@ -5,11 +5,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from naphs import views
-from stakeholders.forms import PasswordResetForm
+from stakeholders.forms import LoginForm, PasswordResetForm
 from stakeholders.views import InvitationAcceptView
 
 accounts = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

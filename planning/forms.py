@@ -23,7 +23,7 @@ class PlanCreateForm(forms.ModelForm):
 
     class Meta:
         model = Plan
-        fields = ["jurisdiction", "title", "kind", "first_year", "last_year", "parent"]
+        fields = ["title", "jurisdiction", "kind", "first_year", "last_year", "parent"]
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -35,15 +35,13 @@ class PlanCreateForm(forms.ModelForm):
         self.fields["jurisdiction"].queryset = jurisdictions.select_related("parent")
         if not self.may_open_top_level:
             self.fields["parent"].required = True
+            # A required field fails before any clean_parent() runs, so the explanation is its "required" message.
+            self.fields["parent"].error_messages["required"] = (
+                "Choose the plan this one sits under; only administrators open national plans."
+            )
             self.fields[
                 "parent"
             ].help_text = "A provincial plan under the national plan, or an operational plan inside a strategic plan."
-
-    def clean_parent(self) -> Plan | None:
-        parent = self.cleaned_data.get("parent")
-        if parent is None and not self.may_open_top_level:
-            raise forms.ValidationError("Choose the plan this one sits under; only administrators open national plans.")
-        return parent
 
 
 class PlanSettingsForm(forms.ModelForm):

@@ -31,7 +31,7 @@ def plan_create(
     by: User,
     jurisdiction: Jurisdiction,
     title: str,
-    kind: str,
+    kind: str = Plan.Kind.STRATEGIC,  # the model's default: an API client may leave it out
     first_year: int,
     last_year: int,
     parent: Plan | None = None,

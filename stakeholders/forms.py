@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 
 from naphs.permissions import Role
@@ -80,3 +81,14 @@ class PasswordResetForm(DjangoPasswordResetForm):
 
     def get_users(self, email: str):
         return User.objects.filter(email__iexact=email, is_active=True)
+
+
+class LoginForm(AuthenticationForm):
+    """Sign in with the user name or the e-mail address of the account."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "User name or e-mail"
+        self.error_messages["invalid_login"] = (
+            "That user name or e-mail and password do not match an active account. Passwords are case-sensitive."
+        )

@@ -62,12 +62,15 @@ def members(request: HttpRequest, plan_id: int) -> HttpResponse:
                 )
             return redirect("members", plan_id=plan.pk)
     memberships = list(membership_list_for_plan(plan=plan))
+    for m in memberships:
+        m.plan = plan  # each row's form reads the plan: share the one loaded, not one query per row
     rows = [(m, MemberUpdateForm(membership=m)) for m in memberships]
     size = sum(1 for m in memberships if m.is_secretariat)
     context = {
         "plan": plan,
         "membership": plan.membership,
         "rows": rows,
+        "organizations": list(organization_list_for_plan(plan=plan)),  # every row offers the same choices
         "form": form,
         "secretariat_size": size,
         "recommended": SECRETARIAT_RECOMMENDED_SIZE,
@@ -114,7 +117,13 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
             return render(
                 request,
                 "stakeholders/_member_row.html",
-                {"member": membership, "form": form, "plan": membership.plan, "saved": message},
+                {
+                    "member": membership,
+                    "form": form,
+                    "plan": membership.plan,
+                    "organizations": form.fields["organization"].queryset,
+                    "saved": message,
+                },
             )
     else:
         status = 422
@@ -122,7 +131,12 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
         return render(
             request,
             "stakeholders/_member_row.html",
-            {"member": membership, "form": form, "plan": membership.plan},
+            {
+                "member": membership,
+                "form": form,
+                "plan": membership.plan,
+                "organizations": form.fields["organization"].queryset,
+            },
             status=status,
         )
     for error in form.errors.values():
