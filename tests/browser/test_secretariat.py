@@ -1,0 +1,275 @@
+"""The secretariat's pages as a person uses them in a real browser: logging in, members, the directory export.
+
+Headless Chromium (the system's, never a downloaded one) drives the live server; jobs and e-mail run
+eagerly inside the server's thread when its transaction commits.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from naphs.permissions import Role
+from stakeholders.models import PlanMembership, User
+from tests.conftest import PASSWORD, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LAPTOP = {"width": 1280, "height": 800}
+LOGIN_LABEL = re.compile(r"user ?name", re.IGNORECASE)  # "User name or e-mail"
+
+
+class _LazyChromium:
+    """One browser for the module, started by the first test that gets past the `chromium_path` check."""
+
+    def __init__(self) -> None:
+        self._playwright = None
+        self._browser: Browser | None = None
+
+    def get(self, executable_path: str) -> Browser:
+        if self._browser is None:
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=executable_path, args=CHROMIUM_ARGS, headless=True
+            )
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+        if self._playwright is not None:
+            self._playwright.stop()
+
+
+@pytest.fixture(scope="module")
+def _chromium():
+    chromium = _LazyChromium()
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(_chromium, chromium_path, live_server) -> Page:
+    """A fresh browser context per test (no cookies carried over), at a laptop's size."""
+    context = _chromium.get(chromium_path).new_context(base_url=live_server.url, viewport=LAPTOP)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def log_in(page: Page, login: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_role("textbox", name=LOGIN_LABEL).fill(login)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def field(form, label: str):
+    """A form control by its label, exactly; Django's labels end with a colon."""
+    return form.get_by_label(re.compile(rf"^{re.escape(label)}:?$"))
+
+
+def plan_nav(page: Page):
+    return page.get_by_role("complementary", name="Plan")
+
+
+def open_plan(page: Page, plan) -> None:
+    expect(page.get_by_role("heading", name="My plans", level=1)).to_be_visible()
+    page.get_by_role("link", name=plan.title).click()
+    expect(plan_nav(page)).to_be_visible()
+
+
+def test_a_secretariat_member_adds_an_existing_user_and_invites_a_new_one(page, live_server, plan, people, mailoutbox):
+    colleague = make_user("amina_diallo")
+    newcomer = "new.focal.point@example.org"
+    members_before = PlanMembership.objects.filter(plan=plan).count()
+
+    log_in(page, people[Role.SECRETARIAT_MEMBER].email)
+    expect(page).to_have_url(f"{live_server.url}/")
+    open_plan(page, plan)
+    plan_nav(page).get_by_role("link", name="Members").click()
+    expect(page.get_by_role("heading", name="Members", level=1)).to_be_visible()
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(members_before)
+
+    form = page.locator("#add-member")
+    field(form, "E-mail address").fill(colleague.email)
+    field(form, "Role").select_option(label="Reviewer")
+    form.get_by_role("button", name="Add member").click()
+
+    expect(page.get_by_role("status").filter(has_text="Amina Diallo added as reviewer.")).to_be_visible()
+    expect(rows).to_have_count(members_before + 1)
+    new_row = rows.filter(has_text=colleague.email)
+    expect(new_row).to_be_visible()
+    expect(new_row.get_by_label("Role of Amina Diallo")).to_have_value(Role.REVIEWER)
+    assert PlanMembership.objects.get(plan=plan, user=colleague).role == Role.REVIEWER
+
+    # A focal point with no organization: the error sits with the Organization field and nothing is saved.
+    form = page.locator("#add-member")
+    field(form, "E-mail address").fill(newcomer)
+    field(form, "Role").select_option(label="Focal point")
+    form.get_by_role("button", name="Add member").click()
+
+    organization = field(form, "Organization")
+    organization_field = form.locator(".field").filter(has=field(page, "Organization"))
+    error = organization_field.locator(".field-error")
+    expect(error).to_have_text("A focal point must be tied to an organization.")
+    expect(organization).to_have_attribute("aria-invalid", "true")
+    error_id = error.get_attribute("id")
+    assert error_id
+    expect(organization).to_have_attribute("aria-describedby", re.compile(rf"\b{error_id}\b"))
+    expect(form.locator(".field-error")).to_have_count(1)
+    expect(field(form, "E-mail address")).to_have_value(newcomer)
+    expect(field(form, "Role")).to_have_value(Role.FOCAL_POINT)
+    expect(page.get_by_role("status").filter(has_text="Invitation sent")).to_have_count(0)
+    expect(rows).to_have_count(members_before + 1)
+    assert not User.objects.filter(email=newcomer).exists()
+    assert PlanMembership.objects.filter(plan=plan).count() == members_before + 1
+
+    organization.select_option(label="Ministry of Agriculture (MOA)")
+    form.get_by_role("button", name="Add member").click()
+
+    expect(page.get_by_role("status").filter(has_text=f"Invitation sent to {newcomer}")).to_be_visible()
+    invited_row = rows.filter(has_text=newcomer)
+    expect(invited_row).to_contain_text("invited")
+    expect(invited_row.get_by_role("combobox").first).to_have_value(Role.FOCAL_POINT)
+    invited = PlanMembership.objects.select_related("user", "organization").get(plan=plan, user__email=newcomer)
+    assert invited.role == Role.FOCAL_POINT
+    assert invited.organization.acronym == "MOA"
+    assert not invited.user.has_usable_password()
+    assert [message.to for message in mailoutbox] == [[colleague.email], [newcomer]]
+    assert "/accounts/invitation/" in mailoutbox[-1].body
+
+
+def test_a_wrong_password_shows_the_error_and_stays_on_the_login_page(page, live_server, people):
+    log_in(page, people[Role.SECRETARIAT_MEMBER].username, password="not-the-password")
+
+    expect(page.get_by_role("alert")).to_contain_text(re.compile(r"password", re.IGNORECASE))
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_role("textbox", name=LOGIN_LABEL)).to_have_value(people[Role.SECRETARIAT_MEMBER].username)
+    expect(page.get_by_role("link", name="My plans")).to_have_count(0)
+
+
+def test_changing_a_role_inline_updates_the_row_without_reloading_the_page(page, plan, people):
+    viewer = people[Role.VIEWER]
+    membership = PlanMembership.objects.get(plan=plan, user=viewer)
+
+    log_in(page, people[Role.SECRETARIAT_LEAD].username)
+    page.goto(f"/plans/{plan.pk}/members/")
+    page.evaluate("window.__sameDocument = true")
+
+    row = page.locator(f"#member-{membership.pk}")
+    row.get_by_label(f"Role of {viewer}").select_option(label="Technical lead")
+    with page.expect_response(lambda r: r.url.endswith(f"/members/{membership.pk}/")) as response:
+        row.get_by_role("button", name="Save").click()
+    assert response.value.status == 200
+    assert response.value.request.headers.get("hx-request") == "true"
+
+    expect(row.get_by_role("status")).to_have_text(f"{viewer} is now technical lead.")
+    expect(row.get_by_label(f"Role of {viewer}")).to_have_value(Role.TECHNICAL_LEAD)
+    assert page.evaluate("window.__sameDocument") is True
+    membership.refresh_from_db()
+    assert membership.role == Role.TECHNICAL_LEAD
+
+    # The swapped-in row carries the new version, so a second change from it is not an edit conflict.
+    row.get_by_label(f"Role of {viewer}").select_option(label="Reviewer")
+    row.get_by_role("button", name="Save").click()
+    expect(row.get_by_role("status")).to_have_text(f"{viewer} is now reviewer.")
+    assert page.evaluate("window.__sameDocument") is True
+    membership.refresh_from_db()
+    assert membership.role == Role.REVIEWER
+
+    # A refused change comes back into the same row with its error, and the database keeps the old role.
+    row.get_by_label(f"Role of {viewer}").select_option(label="Focal point")
+    row.get_by_label(f"Organization of {viewer}").select_option(label="— no organization —")
+    row.get_by_role("button", name="Save").click()
+    expect(row.locator(".field-error")).to_have_text("A focal point must be tied to an organization.")
+    expect(row.get_by_label(f"Organization of {viewer}")).to_have_attribute("aria-invalid", "true")
+    assert page.evaluate("window.__sameDocument") is True
+    membership.refresh_from_db()
+    assert (membership.role, membership.organization.acronym) == (Role.REVIEWER, "MOH")
+
+
+def test_the_directory_export_shows_its_progress_then_a_download_of_the_workbook(page, plan, people):
+    log_in(page, people[Role.SECRETARIAT_MEMBER].username)
+    page.goto(f"/plans/{plan.pk}/directory/")
+    page.evaluate("window.__sameDocument = true")
+
+    page.get_by_role("button", name="Export to Excel").click()
+    job = page.locator("#export-job .job")
+    expect(job).to_contain_text("Directory export (Excel)")
+    download_link = job.get_by_role("link", name="Download")
+    expect(download_link).to_be_visible(timeout=15_000)
+    expect(job.locator("[data-status]")).to_have_attribute("data-status", "succeeded")
+    assert page.evaluate("window.__sameDocument") is True
+
+    with page.expect_download() as download_info:
+        download_link.click()
+    download = download_info.value
+    assert download.suggested_filename.endswith("-directory.xlsx")
+    content = Path(download.path()).read_bytes()
+    assert zipfile.is_zipfile(io.BytesIO(content))
+    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    cells = {str(value) for row in workbook["Members"].iter_rows(values_only=True) for value in row if value}
+    member_emails = {people[role.value].email for role in Role}
+    assert member_emails <= cells
+    assert people["outsider"].email not in cells
+
+
+def test_a_reviewer_sees_no_secretariat_links_and_is_refused_the_members_page(page, plan, people):
+    log_in(page, people[Role.REVIEWER].email)
+    open_plan(page, plan)
+
+    nav = plan_nav(page)
+    expect(nav.get_by_role("link", name="Overview")).to_be_visible()
+    expect(nav.get_by_role("link", name="Directory")).to_be_visible()
+    expect(nav.get_by_role("link", name="Members")).to_have_count(0)
+    expect(nav.get_by_role("link", name="Settings")).to_have_count(0)
+
+    response = page.goto(f"/plans/{plan.pk}/members/")
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(page.get_by_text("As reviewer of this plan you cannot do this.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Members")).to_have_count(0)
+
+
+def test_the_members_page_fits_a_laptop_screen_without_scrolling_sideways(page, plan, people, tmp_path):
+    # Long names and addresses are what push a table wider than the screen.
+    for index in range(3):
+        user = make_user(f"maria_fernanda_de_los_santos_rodriguez_{index}")
+        user.email = f"maria.fernanda.de.los.santos.rodriguez.{index}@ministry-of-health.example.org"
+        user.save()
+        PlanMembership.objects.create(plan=plan, user=user, role=Role.TECHNICAL_LEAD, organization=None)
+
+    log_in(page, people[Role.SECRETARIAT_LEAD].username)
+    page.goto(f"/plans/{plan.pk}/members/")
+    expect(page.get_by_role("heading", name="Members", level=1)).to_be_visible()
+    assert page.viewport_size == LAPTOP
+    # The measurement means something only with the product's stylesheets applied.
+    topbar = page.locator("header.topbar")
+    expect(topbar).to_have_css("background-color", "rgb(31, 78, 121)")
+
+    page.screenshot(path=tmp_path / "members-1280x800.png", full_page=True)
+    widths = page.evaluate(
+        "({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
+    )
+    assert widths["scroll"] <= widths["client"], f"the page scrolls sideways at 1280×800: {widths}"

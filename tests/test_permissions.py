@@ -1,0 +1,707 @@
+"""Who may reach what: every route of the project, every HTTP method it answers, every persona.
+
+The walk goes through `get_resolver().url_patterns` recursively (the API router's routes included) and asks,
+for each route and each of Django's eight HTTP methods, the table below what each persona gets. A route the
+table does not cover fails the test, and so does a table entry whose route is gone: adding a route means adding
+its row here. A method missing from a route's row must be refused (405) even to a superuser in the
+secretariat, so a route that starts answering a new method fails too. The router's format-suffix twins
+(/api/plans.json) must be the very same view as their original and are swept with one method. Only the Django
+admin is left out; a separate test checks that it turns away anonymous visitors and non-staff users.
+
+Every check runs in a savepoint rolled back afterwards, and watches the SQL the request sends: a refused write
+must not write a row, a successful one must.
+
+The rules (DESIGN.md, "Who may do what"): someone who is not a member of a plan gets 404 on everything scoped
+to it, HTML and API alike; a member whose role lacks the right gets 403; the secretariat manages the plan's
+settings, members and organizations; every member sees the plan and the directory and may export it.
+Anonymous visitors are sent to the login page by HTML pages and refused by the API. Lists show only what the
+person may see. A refused write changes nothing in the database.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, PasswordResetConfirmView
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from rest_framework.test import APIClient
+
+from naphs.models import Job
+from naphs.permissions import Role
+from planning.models import Plan
+from stakeholders.models import Organization, PlanMembership, User
+from tests.conftest import PASSWORD, PERSONAS, make_user
+
+pytestmark = pytest.mark.django_db
+
+SL, SM, TL, FP, RV, VW, OUT, ANON = PERSONAS
+SIGNED_IN = PERSONAS[:-1]
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")  # Django's View.http_method_names
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+NEW_PASSWORD = "another-correct-horse-battery"
+
+
+class Saved(int):
+    """A write that succeeds: this status, and the database changed."""
+
+    def __repr__(self) -> str:
+        return f"{int(self)} (saved)"
+
+
+class ToLogin(int):
+    """An HTML page turning an anonymous visitor away: 302 to the login page, coming back here afterwards."""
+
+    def __repr__(self) -> str:
+        return "302 to the login page"
+
+
+S200, S201, S202, S204, S302 = (Saved(status) for status in (200, 201, 202, 204, 302))
+LOGIN = ToLogin(302)
+# Any other status is checked as is; on a write method it also means "and nothing in the database changed".
+
+# Method groups. The HTML views are functions, which answer every method; a form view treats all but POST like GET.
+# Django parses a form body only for POST, so a PUT to a Django form view gets its form back (200), unsaved.
+ANY = " ".join(METHODS)
+PAGE = "GET HEAD PUT PATCH DELETE OPTIONS TRACE"
+READ = "GET HEAD OPTIONS"
+
+# The table: URL name -> methods -> the status each persona gets, in the order of PERSONAS.
+# fmt: off
+TABLE: dict[str, dict[str, tuple[int, ...]]] = {
+    # Secretariat lead and member, technical lead, focal point, reviewer, viewer, outsider, anonymous visitor:
+    #                                    SL    SM    TL    FP    RV    VW    out   anon
+    # Public: signing in, passwords, invitations, the health check, the API schema and its docs.
+    "login": {
+        READ:                           (302,  302,  302,  302,  302,  302,  302,  200),
+        "POST":                         (302,  302,  302,  302,  302,  302,  302,  S302),
+        "PUT":                          (302,  302,  302,  302,  302,  302,  302,  200),   # PUT has no form data
+        "PATCH DELETE TRACE":           (302,  302,  302,  302,  302,  302,  302,  405),
+    },
+    "password_reset": {
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  200),
+        "POST":                         (302,  302,  302,  302,  302,  302,  302,  302),   # sends an e-mail
+        "PUT":                          (200,  200,  200,  200,  200,  200,  200,  200),
+    },
+    "password_reset_done": {
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  200),
+    },
+    "password_reset_confirm": {
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  200),
+        "POST":                         (S302, S302, S302, S302, S302, S302, S302, S302),
+        "PUT":                          (200,  200,  200,  200,  200,  200,  200,  200),
+    },
+    "password_reset_complete": {
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  200),
+    },
+    "invitation_accept": {
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  200),
+        "POST":                         (S302, S302, S302, S302, S302, S302, S302, S302),
+        "PUT":                          (200,  200,  200,  200,  200,  200,  200,  200),
+    },
+    "healthz": {
+        ANY:                            (200,  200,  200,  200,  200,  200,  200,  200),
+    },
+    "api-token": {
+        "POST":                         (S200, S200, S200, S200, S200, S200, S200, S200),  # one's own password
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  200),
+    },
+    "api-schema": {READ:                (200,  200,  200,  200,  200,  200,  200,  200)},
+    "api-docs": {"GET HEAD":            (200,  200,  200,  200,  200,  200,  200,  200)},
+    "api-redoc": {"GET HEAD":           (200,  200,  200,  200,  200,  200,  200,  200)},
+
+    # Signed in, no plan needed.
+    "logout": {
+        "POST":                         (302,  302,  302,  302,  302,  302,  302,  LOGIN),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  LOGIN),
+    },
+    "password_change": {
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  LOGIN),
+        "POST":                         (S302, S302, S302, S302, S302, S302, S302, LOGIN),
+        "PUT":                          (200,  200,  200,  200,  200,  200,  200,  LOGIN),
+    },
+    "password_change_done": {
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  LOGIN),
+    },
+    "home": {
+        ANY:                            (200,  200,  200,  200,  200,  200,  200,  LOGIN),
+    },
+    "plan_new": {
+        PAGE:                           (200,  200,  200,  200,  200,  200,  200,  LOGIN),
+        # Only plans one manages are offered as parent: anyone else gets the form back, nothing saved.
+        "POST":                         (S302, S302, 200,  200,  200,  200,  200,  LOGIN),
+    },
+    "api-root": {READ:                  (200,  200,  200,  200,  200,  200,  200,  403)},
+    "jurisdiction-list": {
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  403),
+        "POST":                         (403,  403,  403,  403,  403,  403,  403,  403),   # administrators only
+    },
+    "organization-list": {
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  403),
+        # The outsider cannot even name the jurisdiction: "does not exist".
+        "POST":                         (S201, S201, 403,  403,  403,  403,  400,  403),
+    },
+    "plan-list": {
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  403),
+        # A plan under `plan`; the outsider cannot name the parent plan or the jurisdiction: "does not exist".
+        "POST":                         (S201, S201, 403,  403,  403,  403,  400,  403),
+    },
+    "job-list": {READ:                  (200,  200,  200,  200,  200,  200,  200,  403)},
+    # One's own job. The outsider's job belongs to a plan they have since left.
+    "job_detail": {ANY:                 (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
+    "job_download": {ANY:               (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
+    "job-detail": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  403),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  403),   # the same for any id
+    },
+
+    # Jurisdictions and organizations: seen in the countries of one's plans, managed by a secretariat there.
+    "jurisdiction-detail": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  403),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  403),   # the same for any id
+    },
+    "organization-detail": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  403),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  403),   # the same for any id
+        "PUT PATCH":                    (S200, S200, 403,  403,  403,  403,  404,  403),
+        "DELETE":                       (S204, S204, 403,  403,  403,  403,  404,  403),
+    },
+
+    # Plan-scoped: members see, the secretariat manages, everyone else gets 404.
+    "plan_detail": {ANY:                (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
+    "plan_settings": {
+        PAGE:                           (200,  200,  403,  403,  403,  403,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    "members": {
+        PAGE:                           (200,  200,  403,  403,  403,  403,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    "member_update": {"POST":           (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
+    "member_remove": {"POST":           (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
+    "directory": {ANY:                  (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
+    "directory_export": {"POST":        (S302, S302, S302, S302, S302, S302, 404,  LOGIN)},
+    "organization_new": {
+        PAGE:                           (200,  200,  403,  403,  403,  403,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    "organization_edit": {
+        PAGE:                           (200,  200,  403,  403,  403,  403,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    "plan-detail": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  403),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  403),   # the same for any id
+        "PUT PATCH":                    (S200, S200, 403,  403,  403,  403,  404,  403),
+    },
+    "membership-list": {
+        READ:                           (200,  200,  200,  200,  200,  200,  404,  403),
+        "POST":                         (S201, S201, 403,  403,  403,  403,  404,  403),
+    },
+    "membership-detail": {
+        READ:                           (200,  200,  200,  200,  200,  200,  404,  403),
+        "PUT PATCH":                    (S200, S200, 403,  403,  403,  403,  404,  403),
+        "DELETE":                       (S204, S204, 403,  403,  403,  403,  404,  403),
+    },
+    "api-directory-export": {
+        "POST":                         (S202, S202, S202, S202, S202, S202, 404,  403),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  404,  403),
+    },
+}
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: str
+    callback: Callable
+    kwargs: tuple[str, ...]
+
+    @property
+    def is_api(self) -> bool:
+        return hasattr(self.callback, "cls")  # a Django REST framework view
+
+
+def walk(patterns, prefix: str = "", namespace: str = "", kwargs: tuple[str, ...] = ()) -> Iterator[Route]:
+    for entry in patterns:
+        entry_kwargs = (*kwargs, *entry.pattern.regex.groupindex)
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern), inner, entry_kwargs)
+        else:
+            name = f"{namespace}{entry.name}" if entry.name else ""
+            yield Route(name, prefix + str(entry.pattern), entry.callback, entry_kwargs)
+
+
+def expectations() -> dict[tuple[str, str], dict[str, int]]:
+    """The table, one entry per (URL name, method), each persona's expected status by name."""
+    expanded = {}
+    for name, rows in TABLE.items():
+        for methods, statuses in rows.items():
+            assert len(statuses) == len(PERSONAS), f"{name} {methods}: one status per persona"
+            for method in methods.split():
+                assert method in METHODS, f"{name}: unknown method {method}"
+                assert (name, method) not in expanded, f"{name} {method} is in the table twice"
+                expanded[name, method] = dict(zip(PERSONAS, statuses, strict=True))
+    return expanded
+
+
+class WriteWatch:
+    """Notes the tables a request writes to (sessions aside): with none, it changed nothing in the database."""
+
+    STATEMENT = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(?P<table>\w+)"?', re.IGNORECASE)
+
+    def __init__(self) -> None:
+        self.tables: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        match = self.STATEMENT.match(sql)
+        if match and match["table"] != "django_session" and match["table"] not in self.tables:
+            self.tables.append(match["table"])
+        return execute(sql, params, many, context)
+
+
+class Scene:
+    """The people and objects the walk fills URLs and payloads from.
+
+    Each check runs in a savepoint that is rolled back, so a success (a removed member, a changed password, a
+    signed-out session) never spills into the next check; objects a check could use up are created fresh in it.
+    """
+
+    def __init__(self, *, plan, provincial_plan, people, moh, moa, country, province, other_country) -> None:
+        self.plan, self.provincial_plan, self.people = plan, provincial_plan, people
+        self.moh, self.moa, self.country, self.province = moh, moa, country, province
+        self.numbers = itertools.count(1)
+        # Someone with an account who is not signed in: what the anonymous visitor signs in or resets as.
+        self.visitor = make_user("visitor")
+        # A plan in another country that none of the personas belongs to, with its own member and organization.
+        self.elsewhere_lead = make_user("elsewhere_lead")
+        self.elsewhere_organization = Organization.objects.create(
+            name="Elsewhere Health Agency", kind="agency", jurisdiction=other_country
+        )
+        self.elsewhere_plan = Plan.objects.create(
+            jurisdiction=other_country, title="Elsewhere NAPHS", kind="strategic", first_year=2026, last_year=2030
+        )
+        self.elsewhere_membership = PlanMembership.objects.create(
+            plan=self.elsewhere_plan,
+            user=self.elsewhere_lead,
+            role=Role.SECRETARIAT_LEAD,
+            organization=self.elsewhere_organization,
+        )
+        self.other_country = other_country
+        # Everyone's own finished job with a file; the outsider's is from a plan they have since left. The
+        # other country's job must never show up for anyone.
+        self.jobs = {persona: self._job(people[persona], plan) for persona in SIGNED_IN}
+        self._job(self.elsewhere_lead, self.elsewhere_plan)
+        # A superuser in the plan's secretariat: whatever it cannot do with a method, the route does not answer.
+        self.probe = make_user("probe", is_superuser=True, is_staff=True)
+        PlanMembership.objects.create(plan=plan, user=self.probe, role=Role.SECRETARIAT_LEAD)
+        self.jobs["probe"] = self._job(self.probe, plan)
+        # Signed in once, outside the checks' savepoints, so the sessions outlive every rollback.
+        self.clients: dict[tuple[str, bool], Client] = {}
+        for persona, api in itertools.product([*PERSONAS, "probe"], (False, True)):
+            self.clients[persona, api] = self._client(persona, api=api)
+
+    def _job(self, user: User, plan: Plan) -> Job:
+        job = Job.objects.create(
+            kind=Job.Kind.DIRECTORY_EXPORT, plan=plan, requested_by=user, status=Job.Status.SUCCEEDED, progress=100
+        )
+        job.result.save("directory.xlsx", ContentFile(b"not really a workbook"), save=True)
+        return job
+
+    def user(self, persona: str) -> User | None:
+        if persona == "probe":
+            return self.probe
+        return None if persona == ANON else self.people[persona]
+
+    def client(self, persona: str, *, api: bool) -> Client:
+        return self.clients[persona, api]
+
+    def _client(self, persona: str, *, api: bool) -> Client:
+        """A client for HTML pages, signed in with a session, or for the API, with forced authentication."""
+        user = self.user(persona)
+        if api:
+            client = APIClient(raise_request_exception=False)
+            client.force_authenticate(user)
+        else:
+            client = Client(raise_request_exception=False)
+            if user is not None:
+                client.force_login(user)
+        return client
+
+    def account(self, persona: str) -> User:
+        """Whose credentials the persona types in: their own, or the visitor's for the anonymous persona."""
+        return self.user(persona) or self.visitor
+
+    def number(self) -> int:
+        return next(self.numbers)
+
+    def fresh_membership(self) -> PlanMembership:
+        user = make_user(f"member{self.number()}")
+        return PlanMembership.objects.create(plan=self.plan, user=user, role=Role.VIEWER)
+
+    def fresh_organization(self) -> Organization:
+        return Organization.objects.create(name=f"Agency {self.number()}", kind="agency", jurisdiction=self.country)
+
+    def fresh_invitee(self) -> User:
+        number = self.number()
+        user = User(username=f"invitee{number}", email=f"invitee{number}@example.org")
+        user.set_unusable_password()
+        user.save()
+        return user
+
+    def fill(self, route: Route, persona: str, *, foreign: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+        """URL kwargs for the route, and the objects they name (for payloads and the session).
+
+        foreign="all": every object is one the persona may not see; foreign="object": the plan is theirs but the
+        object it is paired with belongs to another plan or country.
+        """
+        kwargs: dict[str, Any] = {}
+        objects: dict[str, Any] = {}
+        other = foreign == "all"
+        for name in route.kwargs:
+            if name == "plan_id":
+                kwargs[name] = (self.elsewhere_plan if other else self.plan).pk
+            elif name == "membership_id":
+                objects["membership"] = self.elsewhere_membership if foreign else self.fresh_membership()
+                kwargs[name] = objects["membership"].pk
+            elif name == "organization_id":
+                objects["organization"] = self.elsewhere_organization if foreign else self.fresh_organization()
+                kwargs[name] = objects["organization"].pk
+            elif name == "job_id" or (name, route.name) == ("pk", "job-detail"):
+                owner = persona if persona in self.jobs else SL
+                if foreign:  # someone else's job, from the same plan
+                    owner = SM if owner == SL else SL
+                kwargs[name] = self.jobs[owner].pk
+            elif (name, route.name) == ("pk", "jurisdiction-detail"):
+                kwargs[name] = (self.other_country if foreign else self.country).pk
+            elif name == "uidb64":
+                objects["invitee"] = self.fresh_invitee()
+                kwargs[name] = urlsafe_base64_encode(force_bytes(objects["invitee"].pk))
+            elif name == "token":
+                # The second step of the link: the token is already in the session, as after following the e-mail.
+                kwargs[name] = PasswordResetConfirmView.reset_url_token
+                token = default_token_generator.make_token(objects["invitee"])
+                objects["session"] = {INTERNAL_RESET_SESSION_TOKEN: token}
+            elif name == "format":
+                kwargs[name] = "json"
+            else:
+                raise AssertionError(f"{route.pattern}: teach this test how to fill the URL kwarg {name!r}")
+        return kwargs, objects
+
+
+def _version(instance) -> int:
+    return type(instance).objects.get(pk=instance.pk).version
+
+
+# Real, valid bodies for the write methods: each one succeeds for a persona the table allows.
+PAYLOADS: dict[tuple[str, str], Callable[[Scene, str, dict], dict]] = {
+    ("login", "POST"): lambda s, p, o: {"username": s.account(p).username, "password": PASSWORD},
+    ("api-token", "POST"): lambda s, p, o: {"username": s.account(p).username, "password": PASSWORD},
+    ("password_reset", "POST"): lambda s, p, o: {"email": s.account(p).email},
+    ("password_reset_confirm", "POST"): lambda s, p, o: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    ("invitation_accept", "POST"): lambda s, p, o: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    # The same password again: a valid change that leaves every persona able to sign in.
+    ("password_change", "POST"): lambda s, p, o: {
+        "old_password": PASSWORD,
+        "new_password1": PASSWORD,
+        "new_password2": PASSWORD,
+    },
+    ("plan_new", "POST"): lambda s, p, o: {
+        "jurisdiction": s.province.pk,
+        "title": f"North Province plan {s.number()}",
+        "kind": "strategic",
+        "first_year": 2026,
+        "last_year": 2030,
+        "parent": s.plan.pk,
+    },
+    ("plan-list", "POST"): lambda s, p, o: {
+        "jurisdiction": s.province.pk,
+        "title": f"North Province plan {s.number()}",
+        "kind": "strategic",
+        "first_year": 2026,
+        "last_year": 2030,
+        "parent": s.plan.pk,
+    },
+    ("plan_settings", "POST"): lambda s, p, o: {
+        "title": f"Testland NAPHS, edition {s.number()}",
+        "kind": "strategic",
+        "first_year": 2026,
+        "last_year": 2030,
+        "parent": "",
+        "version": _version(s.plan),
+    },
+    ("plan-detail", "PUT"): lambda s, p, o: {
+        "title": f"Testland NAPHS, edition {s.number()}",
+        "kind": "strategic",
+        "first_year": 2026,
+        "last_year": 2030,
+        "parent": None,
+        "version": _version(s.plan),
+    },
+    ("plan-detail", "PATCH"): lambda s, p, o: {
+        "title": f"Testland NAPHS, edition {s.number()}",
+        "version": _version(s.plan),
+    },
+    ("members", "POST"): lambda s, p, o: {
+        "email": f"new.member{s.number()}@example.org",
+        "first_name": "New",
+        "last_name": "Member",
+        "role": Role.VIEWER,
+        "organization": "",
+    },
+    ("membership-list", "POST"): lambda s, p, o: {
+        "email": f"new.member{s.number()}@example.org",
+        "role": Role.REVIEWER,
+    },
+    ("member_update", "POST"): lambda s, p, o: {
+        "role": Role.REVIEWER,
+        "organization": "",
+        "version": o["membership"].version,
+    },
+    ("membership-detail", "PUT"): lambda s, p, o: {
+        "role": Role.REVIEWER,
+        "organization": None,
+        "version": o["membership"].version,
+    },
+    ("membership-detail", "PATCH"): lambda s, p, o: {"role": Role.REVIEWER, "version": o["membership"].version},
+    ("organization_new", "POST"): lambda s, p, o: {
+        "name": f"Public Health Institute {s.number()}",
+        "acronym": "PHI",
+        "kind": "agency",
+        "sectors": ["human_health", "environment"],
+        "jurisdiction": s.country.pk,
+        "version": "",
+    },
+    ("organization-list", "POST"): lambda s, p, o: {
+        "name": f"Public Health Institute {s.number()}",
+        "acronym": "PHI",
+        "kind": "agency",
+        "sectors": ["human_health"],
+        "jurisdiction": s.province.pk,
+    },
+    ("organization_edit", "POST"): lambda s, p, o: {
+        "name": f"Renamed Agency {s.number()}",
+        "acronym": "RA",
+        "kind": "agency",
+        "sectors": ["environment"],
+        "jurisdiction": s.country.pk,
+        "version": o["organization"].version,
+    },
+    ("organization-detail", "PUT"): lambda s, p, o: {
+        "name": f"Renamed Agency {s.number()}",
+        "acronym": "RA",
+        "kind": "ngo",
+        "sectors": ["environment"],
+        "jurisdiction": s.country.pk,
+        "version": o["organization"].version,
+    },
+    ("organization-detail", "PATCH"): lambda s, p, o: {"acronym": "RA", "version": o["organization"].version},
+    ("jurisdiction-list", "POST"): lambda s, p, o: {
+        "level": "province",
+        "name": f"South Province {s.number()}",
+        "parent": s.country.pk,
+    },
+}
+
+
+@dataclass
+class Result:
+    url: str
+    status: int
+    location: str
+    wrote: list[str] | None  # for write methods: the tables the request wrote to
+
+
+def request(scene: Scene, route: Route, method: str, persona: str, *, foreign: str = "") -> Result:
+    """One request, in a savepoint rolled back afterwards: every check starts from the same database."""
+    with transaction.atomic():
+        result = _request(scene, route, method, persona, foreign=foreign)
+        transaction.set_rollback(True)
+    return result
+
+
+def _request(scene: Scene, route: Route, method: str, persona: str, *, foreign: str) -> Result:
+    kwargs, objects = scene.fill(route, persona, foreign=foreign)
+    url = reverse(route.name, kwargs=kwargs)
+    assert resolve(url).func is route.callback, f"{url} does not reach the pattern {route.pattern}"
+    client = scene.client(persona, api=route.is_api)
+    cookies = copy.deepcopy(client.cookies)  # signing in or out during the check must not outlive it
+    if "session" in objects:
+        session = client.session
+        session.update(objects["session"])
+        session.save()
+    payload = PAYLOADS.get((route.name, method))
+    data = payload(scene, persona, objects) if payload else None
+    send = getattr(client, method.lower())
+    watch = WriteWatch()
+    with connection.execute_wrapper(watch):
+        if data is not None and route.is_api:
+            response = send(url, data, format="json")
+        elif data is not None:
+            response = send(url, data)
+        else:
+            response = send(url)
+        if response.streaming:  # a download: reading it to the end lets the test client close its file
+            b"".join(response.streaming_content)
+    client.cookies = cookies
+    wrote = watch.tables if method in WRITES else None
+    return Result(url, response.status_code, response.headers.get("Location", ""), wrote)
+
+
+def judge(result: Result, expected: int, what: str) -> list[str]:
+    problems = []
+    if result.status != expected:
+        problems.append(f"{what}: expected {expected!r}, got {result.status}")
+    elif isinstance(expected, ToLogin):
+        login = f"{reverse('login')}?next={quote(result.url, safe='/')}"
+        if result.location != login:
+            problems.append(f"{what}: expected a redirect to {login}, got one to {result.location!r}")
+    if result.wrote is not None:
+        if isinstance(expected, Saved) and not result.wrote:
+            problems.append(f"{what}: answered {result.status} but saved nothing")
+        elif not isinstance(expected, Saved) and result.wrote:
+            problems.append(f"{what}: answered {result.status} but wrote to {', '.join(result.wrote)}")
+    return problems
+
+
+def api_ids(scene: Scene, persona: str, name: str, **kwargs) -> set:
+    response = scene.client(persona, api=True).get(reverse(name, kwargs=kwargs))
+    assert response.status_code == 200, (name, persona, response.status_code)
+    data = response.json()
+    return {item["id"] for item in data["results"]}
+
+
+def list_problems(scene: Scene) -> list[str]:
+    """Lists hold exactly what the person may see: never the other country's plan, organization, jurisdiction
+    or job, nor the provincial plan the personas do not belong to; the outsider sees nothing."""
+    problems = []
+    members_see = {
+        "plan-list": {scene.plan.pk},
+        "organization-list": {scene.moh.pk, scene.moa.pk},
+        "jurisdiction-list": {scene.country.pk, scene.province.pk},
+    }
+    for persona in SIGNED_IN:
+        for name, expected in members_see.items():
+            seen = api_ids(scene, persona, name)
+            if persona == OUT:
+                expected = set()
+            if seen != expected:
+                problems.append(f"GET {reverse(name)} as {persona}: expected ids {expected}, got {seen}")
+        own_jobs = set() if persona == OUT else {scene.jobs[persona].pk}
+        if (seen := api_ids(scene, persona, "job-list")) != own_jobs:
+            problems.append(f"GET {reverse('job-list')} as {persona}: expected their own jobs {own_jobs}, got {seen}")
+    members = api_ids(scene, VW, "membership-list", plan_id=scene.plan.pk)
+    expected_members = set(PlanMembership.objects.filter(plan=scene.plan).values_list("pk", flat=True))
+    if members != expected_members or scene.elsewhere_membership.pk in members:
+        problems.append(f"the plan's member list shows {members}, expected {expected_members}")
+    return problems
+
+
+@pytest.fixture
+def scene(plan, provincial_plan, people, moh, moa, country, province, other_country) -> Scene:
+    return Scene(
+        plan=plan,
+        provincial_plan=provincial_plan,
+        people=people,
+        moh=moh,
+        moa=moa,
+        country=country,
+        province=province,
+        other_country=other_country,
+    )
+
+
+def test_every_route_answers_every_persona_as_the_table_says(scene):
+    routes = list(walk(get_resolver().url_patterns))
+    table = expectations()
+    problems = [f"the pattern {route.pattern} has no name to key the table by" for route in routes if not route.name]
+    names = {route.name for route in routes}
+    problems += [f"{name} is a route the table does not cover" for name in sorted(names - TABLE.keys())]
+    problems += [f"{name} is in the table but is no longer a route" for name in sorted(TABLE.keys() - names)]
+    assert not problems, "\n".join(problems)
+
+    problems += list_problems(scene)
+    canonical = {route.name: route for route in routes if "format" not in route.kwargs}
+    checked = 0
+    for route in routes:
+        methods = METHODS
+        if "format" in route.kwargs:
+            # The API router's format-suffix twin (/api/plans.json): the very same view object, so the same
+            # methods and rules. One method across all personas shows the twin is wired like its original.
+            if route.callback is not canonical[route.name].callback:
+                problems.append(f"{route.pattern} is not the same view as {canonical[route.name].pattern}")
+            methods = [next(method for method in METHODS if (route.name, method) in table)]
+        for method in methods:
+            expected = table.get((route.name, method))
+            if expected is None:
+                # Not in the table: the route must not answer it, even for a superuser in the secretariat.
+                result = request(scene, route, method, "probe")
+                if result.status != 405:
+                    problems.append(f"{method} {result.url} answers {result.status}, but the table has no row for it")
+                continue
+            for persona in PERSONAS:
+                result = request(scene, route, method, persona)
+                problems += judge(result, expected[persona], f"{method} {result.url} as {persona}")
+                checked += 1
+
+    # Objects one may not see are 404 through every route that names them: another country's plan, its
+    # members and organizations and jurisdiction, and someone else's job; also paired with one's own plan.
+    object_kwargs = {"plan_id", "membership_id", "organization_id", "job_id", "pk"}
+    for route in routes:
+        if not object_kwargs & set(route.kwargs) or "format" in route.kwargs:
+            continue
+        method = "GET" if (route.name, "GET") in table else "POST"
+        for persona in SIGNED_IN:
+            result = request(scene, route, method, persona, foreign="all")
+            problems += judge(result, 404, f"{method} {result.url} (not theirs) as {persona}")
+        if "plan_id" in route.kwargs and len(object_kwargs & set(route.kwargs)) > 1:
+            result = request(scene, route, method, SL, foreign="object")
+            problems += judge(result, 404, f"{method} {result.url} (an object of another plan) as {SL}")
+
+    # Where the outsider gets 404 from GET but 200 from OPTIONS, the OPTIONS answer must reveal nothing: it is
+    # the same for an object they may not see as for an id that does not exist.
+    for route in routes:
+        if "format" in route.kwargs or (route.name, "OPTIONS") not in table or (route.name, "GET") not in table:
+            continue
+        if (table[route.name, "GET"][OUT], table[route.name, "OPTIONS"][OUT]) == (404, 200):
+            with transaction.atomic():
+                kwargs, _ = scene.fill(route, OUT)
+                missing = {name: 10**9 if name in object_kwargs else value for name, value in kwargs.items()}
+                client = scene.client(OUT, api=route.is_api)
+                seen, unknown = (client.options(reverse(route.name, kwargs=k)).content for k in (kwargs, missing))
+                transaction.set_rollback(True)
+            if seen != unknown:
+                problems.append(f"OPTIONS {reverse(route.name, kwargs=kwargs)} as {OUT} tells the object exists")
+
+    assert checked >= len(TABLE) * len(PERSONAS)
+    assert not problems, f"{len(problems)} of the routes do not behave as the table says:\n" + "\n".join(problems)
+
+
+def test_the_admin_turns_away_anonymous_visitors_and_people_without_staff_status(people):
+    """The walk leaves the admin out; here it sends everyone but staff to a login page."""
+    for path in ("/admin/", "/admin/stakeholders/user/", "/admin/planning/plan/", "/admin/naphs/job/"):
+        login_pages = (f"/admin/login/?next={path}", f"/accounts/login/?next={path}")
+        response = Client().get(path)
+        assert response.status_code == 302 and response.headers["Location"].startswith(login_pages), path
+        for persona in SIGNED_IN:
+            client = Client()
+            client.force_login(people[persona])
+            response = client.get(path)
+            assert response.status_code == 302, (path, persona, response.status_code)
+            assert response.headers["Location"].startswith(login_pages), (path, persona)
