@@ -1,0 +1,29 @@
+# NAPHS Planner: one image for the web server, the Celery worker and beat.
+FROM python:3.13-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Pango and fonts for WeasyPrint's PDF documents.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY naphs naphs
+COPY planning planning
+COPY stakeholders stakeholders
+COPY costing costing
+COPY monitoring monitoring
+RUN pip install .
+COPY . .
+
+RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost VAR_DIR=/tmp/var MEDIA_ROOT=/tmp/media \
+    python manage.py collectstatic --no-input \
+    && useradd --create-home --uid 1000 naphs \
+    && mkdir -p /data/media /data/var && chown -R naphs /data
+
+USER naphs
+ENV MEDIA_ROOT=/data/media VAR_DIR=/data/var
+EXPOSE 8000
+CMD ["gunicorn", "naphs.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
