@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from naphs.access import job_get_for_user, jobs_for_user, membership_get_for_user
@@ -17,11 +18,15 @@ from naphs.errors import EditConflict
 from naphs.models import Job
 from naphs.permissions import Permission
 
+NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
+
 
 def exception_handler(exc, context):
     """Services raise Django's ValidationError and EditConflict; the API answers 400 and 409."""
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        detail = dict(exc.message_dict) if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+        if "__all__" in detail:  # Django's key for errors of no field; DRF clients expect DRF's
+            detail[NON_FIELD_ERRORS] = detail.pop("__all__")
         exc = ValidationError(detail=detail)
     elif isinstance(exc, EditConflict):
         return Response({"detail": str(exc), "code": "edit_conflict"}, status=status.HTTP_409_CONFLICT)

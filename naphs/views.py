@@ -7,11 +7,16 @@ from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
 
 from naphs.access import job_get_for_user
 
+# A page with a form answers these; a page without one, require_safe (GET and HEAD).
+require_form_methods = require_http_methods(["GET", "HEAD", "POST"])
+
 
 @never_cache
+@require_safe
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     """The job's progress: a fragment that polls itself while the job runs, or a page around it."""
     job = job_get_for_user(user=request.user, job_id=job_id)
@@ -22,6 +27,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     return render(request, template, context)
 
 
+@require_safe
 def job_download(request: HttpRequest, job_id: int) -> FileResponse:
     job = job_get_for_user(user=request.user, job_id=job_id)
     if not job.result:
@@ -35,6 +41,7 @@ def job_download(request: HttpRequest, job_id: int) -> FileResponse:
 
 @login_not_required
 @never_cache
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers and docker compose: the web process answers and reaches its database."""
     with connection.cursor() as cursor:

@@ -98,7 +98,7 @@ class PlanViewSet(
 
     def get_queryset(self):
         user = self.request.user
-        role = PlanMembership.objects.filter(plan=OuterRef("pk"), user=user).values("role")[:1]
+        role = PlanMembership.objects.filter(plan=OuterRef("pk"), user=user).order_by().values("role")[:1]
         return (
             plans_for_user(user)
             .annotate(my_role=Subquery(role))

@@ -8,15 +8,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from naphs.access import plan_get_for_user, plans_for_user
 from naphs.errors import EditConflict
 from naphs.permissions import Permission
+from naphs.views import require_form_methods
 from planning.forms import PlanCreateForm, PlanSettingsForm, managed_plans
 from planning.services import plan_create, plan_update
 from stakeholders.selectors import secretariat_size
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The plans the person belongs to, with their role in each."""
     memberships = request.user.plan_memberships.select_related("plan__jurisdiction__country", "plan__parent").order_by(
@@ -26,6 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "planning/home.html", {"memberships": memberships, "may_open_plan": may_open})
 
 
+@require_form_methods
 def plan_new(request: HttpRequest) -> HttpResponse:
     initial = {}
     if parent_id := request.GET.get("parent", "").strip():
@@ -49,6 +53,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
     return render(request, "planning/plan_new.html", {"form": form})
 
 
+@require_safe
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id)
     children = plans_for_user(request.user).filter(parent=plan).select_related("jurisdiction")
@@ -62,6 +67,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     return render(request, "planning/plan_detail.html", context)
 
 
+@require_form_methods
 def plan_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = PlanSettingsForm(

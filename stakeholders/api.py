@@ -26,6 +26,7 @@ from stakeholders.services import (
     membership_remove,
     membership_update,
     organization_create,
+    organization_delete,
     organization_update,
 )
 
@@ -82,6 +83,9 @@ class OrganizationViewSet(viewsets.ModelViewSet):
         ):
             raise PermissionDenied("You cannot move an organization to a jurisdiction outside your plans.")
         organization_update(organization=serializer.instance, by=self.request.user, version=version, **data)
+
+    def perform_destroy(self, instance: Organization) -> None:
+        organization_delete(organization=instance, by=self.request.user)
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.template.loader import render_to_string
 
 from naphs.permissions import Role
 from planning.models import Jurisdiction, Plan
@@ -81,6 +82,14 @@ class PasswordResetForm(DjangoPasswordResetForm):
 
     def get_users(self, email: str):
         return User.objects.filter(email__iexact=email, is_active=True)
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs) -> None:
+        """Send through the worker, like every other e-mail, so a slow mail server never holds up the page."""
+        from naphs.tasks import email_send_task
+
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        email_send_task.delay_on_commit(subject=subject, body=body, to=[to_email])
 
 
 class LoginForm(AuthenticationForm):

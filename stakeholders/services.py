@@ -149,6 +149,13 @@ def organization_update(*, organization: Organization, by: User, version: int, *
     return organization
 
 
+@transaction.atomic
+def organization_delete(*, organization: Organization, by: User) -> None:
+    """Delete an organization no membership refers to (ProtectedError otherwise)."""
+    audit_record(plan=None, by=by, action="deleted", target=organization)
+    organization.delete()
+
+
 def plan_directory_export(*, job: Job, progress: Progress) -> JobResult:
     """The plan's members and the organizations of its jurisdiction, as an Excel workbook."""
     from stakeholders.selectors import membership_list_for_plan, organization_list_for_plan

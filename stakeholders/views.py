@@ -9,13 +9,14 @@ from django.contrib.auth.views import PasswordResetConfirmView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from naphs.access import organization_get_for_user, plan_get_for_user
 from naphs.errors import EditConflict
 from naphs.models import AuditEvent, Job
 from naphs.permissions import SECRETARIAT_RECOMMENDED_SIZE, Permission
 from naphs.services import job_create
+from naphs.views import require_form_methods
 from stakeholders.forms import MemberAddForm, MemberUpdateForm, OrganizationForm
 from stakeholders.models import PlanMembership
 from stakeholders.selectors import (
@@ -42,6 +43,7 @@ def _form_errors_from(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+@require_form_methods
 def members(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The secretariat's page: who is in the plan, in which role; add, change and remove members."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
@@ -156,6 +158,7 @@ def member_remove(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
     return redirect("members", plan_id=plan_id)
 
 
+@require_safe
 def directory(request: HttpRequest, plan_id: int) -> HttpResponse:
     """Everyone in the plan and the organizations around it; any member may read and export it."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id)
@@ -181,6 +184,7 @@ def directory_export(request: HttpRequest, plan_id: int) -> HttpResponse:
     return redirect("job_detail", job_id=job.pk)
 
 
+@require_form_methods
 def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = OrganizationForm(request.POST if request.method == "POST" else None, plan=plan)
@@ -198,6 +202,7 @@ def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
     )
 
 
+@require_form_methods
 def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     organization = organization_get_for_user(user=request.user, organization_id=organization_id)

@@ -100,8 +100,8 @@ def test_without_a_valid_token_the_api_refuses_and_says_why(api_client, plan, he
     if header:
         api_client.credentials(HTTP_AUTHORIZATION=header)
     response = api_client.get("/api/plans/")
-    # Session authentication comes first in the settings, so DRF answers 403 rather than 401.
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json() == {"detail": detail}
 
 
@@ -590,8 +590,9 @@ def test_a_duplicate_organization_name_in_the_jurisdiction_is_refused_with_400(a
         format="json",
     )
     assert response.status_code == 400
-    messages = [message for errors in response.json().values() for message in errors]
-    assert messages == ["An organization with this name already exists in this jurisdiction."]
+    assert response.json() == {
+        "non_field_errors": ["An organization with this name already exists in this jurisdiction."]
+    }
     assert organizations() == before
 
 
@@ -742,3 +743,17 @@ def test_jurisdictions_are_listed_for_the_countries_of_my_plans(api_client, plan
     assert response.status_code == 200
     assert {row["name"] for row in response.json()["results"]} == {"Testland", "North Province"}
     assert Jurisdiction.objects.count() == 4
+
+
+def test_deleting_an_organization_is_recorded_and_refused_while_members_speak_for_it(as_lead, people, moh, country):
+    spare = Organization.objects.create(name="Spare Agency", kind="agency", jurisdiction=country)
+    response = as_lead.delete(f"/api/organizations/{spare.pk}/")
+    assert response.status_code == 204
+    assert not Organization.objects.filter(pk=spare.pk).exists()
+    event = AuditEvent.objects.get(action="deleted", target_type="organization", target_id=spare.pk)
+    assert event.actor == people["secretariat_lead"]
+
+    response = as_lead.delete(f"/api/organizations/{moh.pk}/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "protected"
+    assert Organization.objects.filter(pk=moh.pk).exists()

@@ -72,10 +72,9 @@ S200, S201, S202, S204, S302 = (Saved(status) for status in (200, 201, 202, 204,
 LOGIN = ToLogin(302)
 # Any other status is checked as is; on a write method it also means "and nothing in the database changed".
 
-# Method groups. The HTML views are functions, which answer every method; a form view treats all but POST like GET.
-# Django parses a form body only for POST, so a PUT to a Django form view gets its form back (200), unsaved.
-ANY = " ".join(METHODS)
-PAGE = "GET HEAD PUT PATCH DELETE OPTIONS TRACE"
+# Our HTML pages answer GET and HEAD, and POST where they hold a form; anything else gets 405. Django's own
+# account views answer more: a PUT to one of their forms gets the form back (200), unsaved, as Django parses a
+# form body only for POST. API calls without credentials get 401.
 READ = "GET HEAD OPTIONS"
 
 # The table: URL name -> methods -> the status each persona gets, in the order of PERSONAS.
@@ -112,7 +111,7 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
         "PUT":                          (200,  200,  200,  200,  200,  200,  200,  200),
     },
     "healthz": {
-        ANY:                            (200,  200,  200,  200,  200,  200,  200,  200),
+        "GET HEAD":                      (200,  200,  200,  200,  200,  200,  200,  200),
     },
     "api-token": {
         "POST":                         (S200, S200, S200, S200, S200, S200, S200, S200),  # one's own password
@@ -136,88 +135,88 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
         READ:                           (200,  200,  200,  200,  200,  200,  200,  LOGIN),
     },
     "home": {
-        ANY:                            (200,  200,  200,  200,  200,  200,  200,  LOGIN),
+        "GET HEAD":                      (200,  200,  200,  200,  200,  200,  200,  LOGIN),
     },
     "plan_new": {
-        PAGE:                           (200,  200,  200,  200,  200,  200,  200,  LOGIN),
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  200,  LOGIN),
         # Only plans one manages are offered as parent: anyone else gets the form back, nothing saved.
         "POST":                         (S302, S302, 200,  200,  200,  200,  200,  LOGIN),
     },
-    "api-root": {READ:                  (200,  200,  200,  200,  200,  200,  200,  403)},
+    "api-root": {READ:                  (200,  200,  200,  200,  200,  200,  200,  401)},
     "jurisdiction-list": {
-        READ:                           (200,  200,  200,  200,  200,  200,  200,  403),
-        "POST":                         (403,  403,  403,  403,  403,  403,  403,  403),   # administrators only
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  401),
+        "POST":                         (403,  403,  403,  403,  403,  403,  403,  401),   # administrators only
     },
     "organization-list": {
-        READ:                           (200,  200,  200,  200,  200,  200,  200,  403),
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  401),
         # The outsider cannot even name the jurisdiction: "does not exist".
-        "POST":                         (S201, S201, 403,  403,  403,  403,  400,  403),
+        "POST":                         (S201, S201, 403,  403,  403,  403,  400,  401),
     },
     "plan-list": {
-        READ:                           (200,  200,  200,  200,  200,  200,  200,  403),
+        READ:                           (200,  200,  200,  200,  200,  200,  200,  401),
         # A plan under `plan`; the outsider cannot name the parent plan or the jurisdiction: "does not exist".
-        "POST":                         (S201, S201, 403,  403,  403,  403,  400,  403),
+        "POST":                         (S201, S201, 403,  403,  403,  403,  400,  401),
     },
-    "job-list": {READ:                  (200,  200,  200,  200,  200,  200,  200,  403)},
+    "job-list": {READ:                  (200,  200,  200,  200,  200,  200,  200,  401)},
     # One's own job. The outsider's job belongs to a plan they have since left.
-    "job_detail": {ANY:                 (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
-    "job_download": {ANY:               (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
+    "job_detail": {"GET HEAD":               (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
+    "job_download": {"GET HEAD":             (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
     "job-detail": {
-        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  403),
-        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  403),   # the same for any id
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  401),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),   # the same for any id
     },
 
     # Jurisdictions and organizations: seen in the countries of one's plans, managed by a secretariat there.
     "jurisdiction-detail": {
-        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  403),
-        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  403),   # the same for any id
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  401),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),   # the same for any id
     },
     "organization-detail": {
-        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  403),
-        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  403),   # the same for any id
-        "PUT PATCH":                    (S200, S200, 403,  403,  403,  403,  404,  403),
-        "DELETE":                       (S204, S204, 403,  403,  403,  403,  404,  403),
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  401),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),   # the same for any id
+        "PUT PATCH":                    (S200, S200, 403,  403,  403,  403,  404,  401),
+        "DELETE":                       (S204, S204, 403,  403,  403,  403,  404,  401),
     },
 
     # Plan-scoped: members see, the secretariat manages, everyone else gets 404.
-    "plan_detail": {ANY:                (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
+    "plan_detail": {"GET HEAD":              (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
     "plan_settings": {
-        PAGE:                           (200,  200,  403,  403,  403,  403,  404,  LOGIN),
+        "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),
         "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
     },
     "members": {
-        PAGE:                           (200,  200,  403,  403,  403,  403,  404,  LOGIN),
+        "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),
         "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
     },
     "member_update": {"POST":           (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
     "member_remove": {"POST":           (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
-    "directory": {ANY:                  (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
+    "directory": {"GET HEAD":                (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
     "directory_export": {"POST":        (S302, S302, S302, S302, S302, S302, 404,  LOGIN)},
     "organization_new": {
-        PAGE:                           (200,  200,  403,  403,  403,  403,  404,  LOGIN),
+        "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),
         "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
     },
     "organization_edit": {
-        PAGE:                           (200,  200,  403,  403,  403,  403,  404,  LOGIN),
+        "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),
         "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
     },
     "plan-detail": {
-        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  403),
-        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  403),   # the same for any id
-        "PUT PATCH":                    (S200, S200, 403,  403,  403,  403,  404,  403),
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  401),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),   # the same for any id
+        "PUT PATCH":                    (S200, S200, 403,  403,  403,  403,  404,  401),
     },
     "membership-list": {
-        READ:                           (200,  200,  200,  200,  200,  200,  404,  403),
-        "POST":                         (S201, S201, 403,  403,  403,  403,  404,  403),
+        READ:                           (200,  200,  200,  200,  200,  200,  404,  401),
+        "POST":                         (S201, S201, 403,  403,  403,  403,  404,  401),
     },
     "membership-detail": {
-        READ:                           (200,  200,  200,  200,  200,  200,  404,  403),
-        "PUT PATCH":                    (S200, S200, 403,  403,  403,  403,  404,  403),
-        "DELETE":                       (S204, S204, 403,  403,  403,  403,  404,  403),
+        READ:                           (200,  200,  200,  200,  200,  200,  404,  401),
+        "PUT PATCH":                    (S200, S200, 403,  403,  403,  403,  404,  401),
+        "DELETE":                       (S204, S204, 403,  403,  403,  403,  404,  401),
     },
     "api-directory-export": {
-        "POST":                         (S202, S202, S202, S202, S202, S202, 404,  403),
-        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  404,  403),
+        "POST":                         (S202, S202, S202, S202, S202, S202, 404,  401),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  404,  401),
     },
 }
 # fmt: on
