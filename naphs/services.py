@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
@@ -26,10 +27,15 @@ def _json_value(value: Any) -> Any:
 
 
 def versioned_update(instance: models.Model, *, version: int, fields: dict[str, Any]) -> dict[str, list[Any]]:
-    """Save `fields` on `instance` only if nobody saved it since `version`; return what changed (old, new).
+    """Validate `fields` on `instance`, then save them only if nobody saved it since `version`.
 
-    Raises EditConflict when the stored version moved on. The caller validates before calling.
+    Returns what changed as {field: [old, new]}. Raises ValidationError for bad values and EditConflict when
+    the stored version moved on; in both cases `instance` is left as it was.
     """
+    candidate = copy.copy(instance)
+    for name, value in fields.items():
+        setattr(candidate, name, value)
+    candidate.full_clean()
     changes = {
         name: [_json_value(getattr(instance, name)), _json_value(value)]
         for name, value in fields.items()

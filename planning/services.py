@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -60,10 +59,6 @@ def plan_update(*, plan: Plan, by: User, version: int, **fields: Any) -> Plan:
     unknown = set(fields) - set(PLAN_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"plan_update() cannot change {', '.join(sorted(unknown))}")
-    candidate = copy.copy(plan)
-    for name, value in fields.items():
-        setattr(candidate, name, value)
-    candidate.full_clean()
     changes = versioned_update(plan, version=version, fields=fields)
     if changes:
         audit_record(plan=plan, by=by, action="changed settings of", target=plan, changes=changes)

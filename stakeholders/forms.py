@@ -13,7 +13,17 @@ from stakeholders.models import Organization, PlanMembership, Sector, User
 from stakeholders.selectors import jurisdiction_ids_within, organization_list_for_plan
 
 
-class MemberAddForm(forms.Form):
+class FocalPointOrganizationMixin:
+    """A focal point speaks for one organization: say so next to the field before anything is saved."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("role") == Role.FOCAL_POINT and not data.get("organization"):
+            self.add_error("organization", "A focal point must be tied to an organization.")
+        return data
+
+
+class MemberAddForm(FocalPointOrganizationMixin, forms.Form):
     """Add someone by e-mail: an existing account is added, anyone else is invited to set a password."""
 
     email = forms.EmailField(label="E-mail address")
@@ -31,14 +41,8 @@ class MemberAddForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organization_list_for_plan(plan=plan)
 
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("role") == Role.FOCAL_POINT and not data.get("organization"):
-            self.add_error("organization", "A focal point must be tied to an organization.")
-        return data
 
-
-class MemberUpdateForm(forms.Form):
+class MemberUpdateForm(FocalPointOrganizationMixin, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     organization = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -51,12 +55,6 @@ class MemberUpdateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organization_list_for_plan(plan=membership.plan)
         self.auto_id = f"id_member_{membership.pk}_%s"
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("role") == Role.FOCAL_POINT and not data.get("organization"):
-            self.add_error("organization", "A focal point must be tied to an organization.")
-        return data
 
 
 class OrganizationForm(forms.ModelForm):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.tokens import default_token_generator
@@ -106,9 +105,6 @@ def membership_update(
     *, membership: PlanMembership, by: User, version: int, role: str, organization: Organization | None
 ) -> PlanMembership:
     _keep_a_lead(membership, role)
-    candidate = copy.copy(membership)
-    candidate.role, candidate.organization = role, organization
-    candidate.full_clean()
     changes = versioned_update(membership, version=version, fields={"role": role, "organization": organization})
     if changes:
         audit_record(plan=membership.plan, by=by, action="changed the role of", target=membership, changes=changes)
@@ -139,10 +135,6 @@ def organization_create(
 
 @transaction.atomic
 def organization_update(*, organization: Organization, by: User, version: int, **fields: Any) -> Organization:
-    candidate = copy.copy(organization)
-    for name, value in fields.items():
-        setattr(candidate, name, value)
-    candidate.full_clean()
     changes = versioned_update(organization, version=version, fields=fields)
     if changes:
         audit_record(plan=None, by=by, action="changed", target=organization, changes=changes)

@@ -90,11 +90,25 @@ def _membership(request: HttpRequest, plan_id: int, membership_id: int) -> PlanM
     return membership
 
 
+def _member_row(
+    request: HttpRequest, membership: PlanMembership, form: MemberUpdateForm, *, status: int = 200, saved: str = ""
+) -> HttpResponse:
+    context = {
+        "member": membership,
+        "form": form,
+        "plan": membership.plan,
+        "organizations": form.fields["organization"].queryset,
+        "saved": saved,
+    }
+    return render(request, "stakeholders/_member_row.html", context, status=status)
+
+
 @require_POST
 def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> HttpResponse:
+    """Change a member's role: htmx swaps the row in place; without htmx the page is reloaded."""
     membership = _membership(request, plan_id, membership_id)
     form = MemberUpdateForm(request.POST, membership=membership)
-    status = 200
+    status = 422
     if form.is_valid():
         try:
             membership_update(
@@ -109,38 +123,14 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
             status = 409
         except ValidationError as error:
             _form_errors_from(form, error)
-            status = 422
         else:
             message = f"{membership.user} is now {membership.get_role_display().lower()}."
-            if not request.htmx:
-                messages.success(request, message)
-                return redirect("members", plan_id=plan_id)
-            form = MemberUpdateForm(membership=membership)
-            return render(
-                request,
-                "stakeholders/_member_row.html",
-                {
-                    "member": membership,
-                    "form": form,
-                    "plan": membership.plan,
-                    "organizations": form.fields["organization"].queryset,
-                    "saved": message,
-                },
-            )
-    else:
-        status = 422
+            if request.htmx:
+                return _member_row(request, membership, MemberUpdateForm(membership=membership), saved=message)
+            messages.success(request, message)
+            return redirect("members", plan_id=plan_id)
     if request.htmx:
-        return render(
-            request,
-            "stakeholders/_member_row.html",
-            {
-                "member": membership,
-                "form": form,
-                "plan": membership.plan,
-                "organizations": form.fields["organization"].queryset,
-            },
-            status=status,
-        )
+        return _member_row(request, membership, form, status=status)
     for error in form.errors.values():
         messages.error(request, f"{membership.user}: {' '.join(error)}")
     return redirect("members", plan_id=plan_id)
