@@ -34,6 +34,10 @@ worker: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Figures, not assertions: response times and query counts as a plan grows.
+bench: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/bench_foundation.py -q -p no:cacheprovider
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

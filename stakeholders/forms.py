@@ -44,7 +44,9 @@ class MemberAddForm(FocalPointOrganizationMixin, forms.Form):
 
 class MemberUpdateForm(FocalPointOrganizationMixin, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
-    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False)
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.none(), required=False, empty_label="— no organization —"
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, membership: PlanMembership, **kwargs) -> None:

@@ -64,15 +64,13 @@ def members(request: HttpRequest, plan_id: int) -> HttpResponse:
                 )
             return redirect("members", plan_id=plan.pk)
     memberships = list(membership_list_for_plan(plan=plan))
-    for m in memberships:
-        m.plan = plan  # each row's form reads the plan: share the one loaded, not one query per row
-    rows = [(m, MemberUpdateForm(membership=m)) for m in memberships]
     size = sum(1 for m in memberships if m.is_secretariat)
+    # Rows show each member; a row turns into a form only when someone edits it, so the page stays linear in
+    # the number of members instead of repeating every organization in every row.
     context = {
         "plan": plan,
         "membership": plan.membership,
-        "rows": rows,
-        "organizations": list(organization_list_for_plan(plan=plan)),  # every row offers the same choices
+        "memberships": memberships,
         "form": form,
         "secretariat_size": size,
         "recommended": SECRETARIAT_RECOMMENDED_SIZE,
@@ -91,22 +89,39 @@ def _membership(request: HttpRequest, plan_id: int, membership_id: int) -> PlanM
 
 
 def _member_row(
-    request: HttpRequest, membership: PlanMembership, form: MemberUpdateForm, *, status: int = 200, saved: str = ""
+    request: HttpRequest,
+    membership: PlanMembership,
+    form: MemberUpdateForm | None = None,
+    *,
+    status: int = 200,
+    saved: str = "",
 ) -> HttpResponse:
+    """The member's row in the table: as text, or (with a form) as the inline editor."""
     context = {
         "member": membership,
         "form": form,
         "plan": membership.plan,
-        "organizations": form.fields["organization"].queryset,
+        "membership": membership.plan.membership,
         "saved": saved,
     }
-    return render(request, "stakeholders/_member_row.html", context, status=status)
+    template = "stakeholders/_member_row.html" if request.htmx else "stakeholders/member_edit.html"
+    if form is not None:
+        context["organizations"] = form.fields["organization"].queryset
+    return render(request, template, context, status=status)
 
 
-@require_POST
+@require_form_methods
 def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> HttpResponse:
-    """Change a member's role: htmx swaps the row in place; without htmx the page is reloaded."""
+    """Change a member's role and organization.
+
+    GET gives the editor (the row, for htmx; a small page otherwise; `?view=row` gives the row back as text).
+    POST saves: htmx swaps the row in place, a plain form post returns to the members page.
+    """
     membership = _membership(request, plan_id, membership_id)
+    if request.method != "POST":
+        if request.htmx and request.GET.get("view") == "row":
+            return _member_row(request, membership)
+        return _member_row(request, membership, MemberUpdateForm(membership=membership))
     form = MemberUpdateForm(request.POST, membership=membership)
     status = 422
     if form.is_valid():
@@ -126,14 +141,10 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
         else:
             message = f"{membership.user} is now {membership.get_role_display().lower()}."
             if request.htmx:
-                return _member_row(request, membership, MemberUpdateForm(membership=membership), saved=message)
+                return _member_row(request, membership, saved=message)
             messages.success(request, message)
             return redirect("members", plan_id=plan_id)
-    if request.htmx:
-        return _member_row(request, membership, form, status=status)
-    for error in form.errors.values():
-        messages.error(request, f"{membership.user}: {' '.join(error)}")
-    return redirect("members", plan_id=plan_id)
+    return _member_row(request, membership, form, status=status)
 
 
 @require_POST

@@ -188,7 +188,10 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
         "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),
         "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
     },
-    "member_update": {"POST":           (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
+    "member_update": {
+        "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),   # the editor
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
     "member_remove": {"POST":           (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
     "directory": {"GET HEAD":                (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
     "directory_export": {"POST":        (S302, S302, S302, S302, S302, S302, 404,  LOGIN)},
