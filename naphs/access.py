@@ -58,6 +58,13 @@ def plans_for_user(user: User | AnonymousUser) -> QuerySet[Plan]:
     return Plan.objects.filter(memberships__user=user)
 
 
+def plans_managed_by(user: User | AnonymousUser) -> QuerySet[Plan]:
+    """The plans whose secretariat the person is in: where they may open plans under the plan."""
+    if not _signed_in(user):
+        return Plan.objects.none()
+    return Plan.objects.filter(memberships__user=user, memberships__role__in=SECRETARIAT_ROLES)
+
+
 def country_ids_for_user(user: User | AnonymousUser) -> QuerySet:
     return plans_for_user(user).values("jurisdiction__country_id")
 

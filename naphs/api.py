@@ -85,7 +85,6 @@ class JobSerializer(serializers.ModelSerializer):
             "status",
             "progress",
             "message",
-            "error",
             "created_at",
             "started_at",
             "finished_at",

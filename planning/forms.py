@@ -6,16 +6,11 @@ from typing import TYPE_CHECKING
 
 from django import forms
 
-from naphs.access import jurisdictions_for_user, plans_for_user
-from naphs.permissions import SECRETARIAT_ROLES
+from naphs.access import jurisdictions_for_user, plans_managed_by
 from planning.models import Jurisdiction, Plan
 
 if TYPE_CHECKING:
     from stakeholders.models import User
-
-
-def managed_plans(user: User):
-    return plans_for_user(user).filter(memberships__user=user, memberships__role__in=SECRETARIAT_ROLES)
 
 
 class PlanCreateForm(forms.ModelForm):
@@ -29,7 +24,7 @@ class PlanCreateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.may_open_top_level = user.has_perm("planning.add_plan")
-        self.fields["parent"].queryset = managed_plans(user).select_related("jurisdiction")
+        self.fields["parent"].queryset = plans_managed_by(user).select_related("jurisdiction")
         self.fields["parent"].label = "Parent plan"
         jurisdictions = Jurisdiction.objects.all() if self.may_open_top_level else jurisdictions_for_user(user)
         self.fields["jurisdiction"].queryset = jurisdictions.select_related("parent")
@@ -55,7 +50,8 @@ class PlanSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = managed_plans(user).exclude(pk=self.instance.pk).select_related("jurisdiction")
+        managed = plans_managed_by(user).exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = managed.select_related("jurisdiction")
         self.fields["parent"].label = "Parent plan"
         if not self.is_bound:
             self.initial["version"] = self.instance.version

@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from naphs.access import plan_get_for_user, plans_for_user
+from naphs.access import plan_get_for_user, plans_for_user, plans_managed_by
 from naphs.errors import EditConflict
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
-from planning.forms import PlanCreateForm, PlanSettingsForm, managed_plans
+from planning.forms import PlanCreateForm, PlanSettingsForm
 from planning.services import plan_create, plan_update
 from stakeholders.selectors import secretariat_size
 
@@ -25,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     memberships = request.user.plan_memberships.select_related("plan__jurisdiction__country", "plan__parent").order_by(
         "plan__jurisdiction__country__name", "plan__parent_id", "-plan__first_year", "plan__title"
     )
-    may_open = request.user.has_perm("planning.add_plan") or managed_plans(request.user).exists()
+    may_open = request.user.has_perm("planning.add_plan") or plans_managed_by(request.user).exists()
     return render(request, "planning/home.html", {"memberships": memberships, "may_open_plan": may_open})
 
 
