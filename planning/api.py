@@ -59,6 +59,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "first_year",
             "last_year",
             "parent",
+            "framework",
             "status",
             "version",
             "my_role",
@@ -79,6 +80,7 @@ class PlanSerializer(serializers.ModelSerializer):
             )
         if self.instance is not None:
             fields["jurisdiction"].read_only = True
+            fields["framework"].read_only = True
         return fields
 
 

@@ -18,7 +18,7 @@ class PlanCreateForm(forms.ModelForm):
 
     class Meta:
         model = Plan
-        fields = ["title", "jurisdiction", "kind", "first_year", "last_year", "parent"]
+        fields = ["title", "jurisdiction", "kind", "first_year", "last_year", "parent", "framework"]
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -142,6 +142,14 @@ class Plan(models.Model):
         related_name="children",
         help_text="The national plan above a provincial plan, or the strategic plan around an operational plan.",
     )
+    framework = models.ForeignKey(
+        "Framework",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plans",
+        help_text="The framework the plan's indicators and targets follow (JEE 3 unless chosen otherwise).",
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -210,3 +218,252 @@ class Plan(models.Model):
             raise ValidationError(
                 {"parent": "A provincial plan sits under a strategic plan of a jurisdiction above it."}
             )
+
+
+class CapacityLevel(models.IntegerChoices):
+    """The five levels every JEE and SPAR indicator is scored on (planning/reference/capacity_levels.csv)."""
+
+    NONE = 1, "1 · No capacity"
+    LIMITED = 2, "2 · Limited capacity"
+    DEVELOPED = 3, "3 · Developed capacity"
+    DEMONSTRATED = 4, "4 · Demonstrated capacity"
+    SUSTAINABLE = 5, "5 · Sustainable capacity"
+
+
+class Pillar(models.TextChoices):
+    PREVENT = "Prevent"
+    DETECT = "Detect"
+    RESPOND = "Respond"
+    HAZARDS_POE = "IHR-related hazards and points of entry"
+    OTHER = "Other"
+
+
+class Framework(models.Model):
+    """An assessment framework: JEE 3rd edition and SPAR 2nd edition come with the product; an administrator
+    may load another (a future edition, a national self-assessment tool) from a spreadsheet."""
+
+    code = models.CharField(max_length=20, unique=True, help_text="Short code, e.g. JEE3 or SPAR2.")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TechnicalArea(models.Model):
+    """A technical area (JEE) or capacity (SPAR), under one of the pillars."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="technical_areas")
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=250)
+    pillar = models.CharField(max_length=60, choices=Pillar.choices)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["framework_id", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "code"],
+                name="technical_area_unique_code_in_framework",
+                violation_error_message="This framework already has a technical area with this code.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Indicator(models.Model):
+    """One scored indicator of a technical area, e.g. JEE 3 P1.1 "Legal instruments"."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="indicators")
+    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.CASCADE, related_name="indicators")
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=300)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["framework_id", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "code"],
+                name="indicator_unique_code_in_framework",
+                violation_error_message="This framework already has an indicator with this code.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class CrosswalkLink(models.Model):
+    """One indicator of a framework that corresponds to one of another framework (e.g. JEE 3 P1.1 to SPAR 2
+    C1.1). Several may map to one; when scores are carried over, the lowest counts."""
+
+    source = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="crosswalk_out")
+    target = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="crosswalk_in")
+
+    class Meta:
+        ordering = ["source_id", "target_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "target"],
+                name="crosswalk_unique_pair",
+                violation_error_message="These indicators are already linked.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.code} → {self.target.code}"
+
+
+class ActionType(models.TextChoices):
+    ADVOCACY = "advocacy", "Advocacy"
+    ASSESSMENT = "assessment", "Assessment and data use"
+    COORDINATION = "coordination", "Coordination"
+    DESIGNATION = "designation", "Designation"
+    DISSEMINATION = "dissemination", "Dissemination"
+    FINANCING = "financing", "Financing"
+    MONITORING = "monitoring", "Monitoring and evaluation"
+    PLANNING = "planning", "Planning and strategy"
+    PROCUREMENT = "procurement", "Procurement"
+    PROGRAMME = "programme", "Programme implementation"
+    SIMULATION = "simulation", "Simulation exercises and after-action reviews"
+    SOP = "sop", "Standard operating procedures"
+    SURVEILLANCE = "surveillance", "Surveillance"
+    TOOLS = "tools", "Tool development"
+    TRAINING = "training", "Training"
+
+
+def validate_action_types(value: object) -> None:
+    if not isinstance(value, list) or not value or any(item not in ActionType.values for item in value):
+        raise ValidationError(f"Action types must be a non-empty list drawn from: {', '.join(ActionType.values)}.")
+
+
+class BenchmarkLibrary(models.Model):
+    """A library of benchmark actions for one framework, e.g. the WHO benchmarks for IHR capacities, loaded
+    from a spreadsheet or JSON file (format in the README)."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="libraries")
+    name = models.CharField(max_length=200)
+    source = models.CharField(max_length=250, blank=True, help_text="Where the actions come from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "benchmark libraries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "name"],
+                name="library_unique_name_in_framework",
+                violation_error_message="A library with this name exists for this framework.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BenchmarkAction(models.Model):
+    """One action of a library: what to do on an indicator to reach a capacity level (2 to 5)."""
+
+    library = models.ForeignKey(BenchmarkLibrary, on_delete=models.CASCADE, related_name="actions")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="benchmark_actions")
+    level = models.PositiveSmallIntegerField(choices=[(n, label) for n, label in CapacityLevel.choices if n >= 2])
+    text = models.TextField()
+    action_types = models.JSONField(default=list, validators=[validate_action_types])
+    hazard = models.CharField(max_length=80, blank=True, help_text="A disease or hazard tag, e.g. cholera.")
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["library_id", "indicator_id", "level", "order"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__gte=2, level__lte=5),
+                name="benchmark_action_level_2_to_5",
+                violation_error_message="A benchmark action leads to a level from 2 to 5.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} L{self.level}: {self.text[:60]}"
+
+
+class Assessment(models.Model):
+    """An assessment a plan starts from (JEE, SPAR, a self-assessment), with a score per indicator."""
+
+    class Kind(models.TextChoices):
+        JEE = "jee", "Joint External Evaluation (JEE)"
+        SPAR = "spar", "State Party self-assessment annual report (SPAR)"
+        SELF = "self", "Self-assessment"
+        OTHER = "other", "Other"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="assessments")
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="assessments")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    date = models.DateField()
+    source = models.CharField(max_length=250, blank=True, help_text="Report, mission or file the scores come from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan_id", "-date", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date:%Y-%m-%d}"
+
+
+class IndicatorScore(models.Model):
+    """An assessment's score of one indicator, 1 to 5. `version` refuses a stale edit."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="scores")
+    score = models.PositiveSmallIntegerField(choices=CapacityLevel.choices)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["assessment_id", "indicator__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "indicator"],
+                name="score_one_per_indicator",
+                violation_error_message="This indicator already has a score in this assessment.",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5),
+                name="score_1_to_5",
+                violation_error_message="A score is a capacity level from 1 to 5.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code}: {self.score}"
+
+
+class IndicatorTarget(models.Model):
+    """The level a plan aims for on one indicator, with why. `version` refuses a stale edit."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="targets")
+    level = models.PositiveSmallIntegerField(choices=CapacityLevel.choices)
+    justification = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["plan_id", "indicator__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "indicator"],
+                name="target_one_per_indicator",
+                violation_error_message="This indicator already has a target in this plan.",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__gte=1, level__lte=5),
+                name="target_1_to_5",
+                violation_error_message="A target is a capacity level from 1 to 5.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} → {self.level}"

@@ -8,12 +8,19 @@ from django.db import transaction
 
 from naphs.permissions import Role
 from naphs.services import audit_record, versioned_update
-from planning.models import Jurisdiction, Plan
+from planning.models import Framework, Jurisdiction, Plan
 
 if TYPE_CHECKING:
     from stakeholders.models import User
 
 PLAN_EDITABLE_FIELDS = ("title", "kind", "first_year", "last_year", "parent")
+
+
+DEFAULT_FRAMEWORK = "JEE3"
+
+
+def _default_framework() -> Framework | None:
+    return Framework.objects.filter(code=DEFAULT_FRAMEWORK).first()
 
 
 @transaction.atomic
@@ -34,11 +41,18 @@ def plan_create(
     first_year: int,
     last_year: int,
     parent: Plan | None = None,
+    framework: Framework | None = None,
 ) -> Plan:
-    """Open a plan's workspace; the person who opens it becomes its secretariat lead."""
+    """Open a plan's workspace; the person who opens it becomes its secretariat lead.
+
+    The plan follows `framework`, else its parent's, else JEE 3rd edition.
+    """
     from stakeholders.services import membership_add
 
+    if framework is None:
+        framework = parent.framework if parent is not None and parent.framework_id else _default_framework()
     plan = Plan(
+        framework=framework,
         jurisdiction=jurisdiction,
         title=title.strip(),
         kind=kind,

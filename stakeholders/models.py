@@ -104,6 +104,12 @@ class PlanMembership(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
     )
+    technical_areas = models.ManyToManyField(
+        "planning.TechnicalArea",
+        blank=True,
+        related_name="+",
+        help_text="For a technical lead: the technical areas whose activities they edit.",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

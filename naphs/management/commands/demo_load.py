@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from naphs.permissions import Role
-from planning.models import Jurisdiction, Plan
+from planning.models import Framework, Jurisdiction, Plan
 from stakeholders.models import Organization, PlanMembership, Sector, User
 
 COUNTRY = ("XD", "Demoland")  # XD: an ISO 3166-1 code reserved for user assignment, so no real country
@@ -72,15 +72,22 @@ class Command(BaseCommand):
             organizations[acronym], _ = Organization.objects.update_or_create(
                 jurisdiction=places[place], name=name, defaults={"acronym": acronym, "kind": kind, "sectors": sectors}
             )
+        jee = Framework.objects.get(code="JEE3")
         national, _ = Plan.objects.get_or_create(
             jurisdiction=country,
             title=NATIONAL_PLAN,
-            defaults={"kind": Plan.Kind.STRATEGIC, "first_year": 2026, "last_year": 2030},
+            defaults={"kind": Plan.Kind.STRATEGIC, "first_year": 2026, "last_year": 2030, "framework": jee},
         )
         provincial, _ = Plan.objects.get_or_create(
             jurisdiction=places["Coastal Province"],
             title=PROVINCIAL_PLAN,
-            defaults={"kind": Plan.Kind.STRATEGIC, "first_year": 2026, "last_year": 2030, "parent": national},
+            defaults={
+                "kind": Plan.Kind.STRATEGIC,
+                "first_year": 2026,
+                "last_year": 2030,
+                "parent": national,
+                "framework": jee,
+            },
         )
         for username, first, last, role, acronym, provincial_role in USERS:
             user, _ = User.objects.get_or_create(
