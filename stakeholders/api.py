@@ -19,6 +19,7 @@ from naphs.api import JobSerializer, PlanScopedMixin, VersionField, job_accepted
 from naphs.models import Job
 from naphs.permissions import Permission, Role
 from naphs.services import job_create
+from stakeholders.forms import technical_areas_of
 from stakeholders.models import Organization, PlanMembership, Sector
 from stakeholders.selectors import membership_list_for_plan
 from stakeholders.services import (
@@ -100,7 +101,18 @@ class MembershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanMembership
-        fields = ["id", "email", "first_name", "last_name", "name", "role", "organization", "version", "created_at"]
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "name",
+            "role",
+            "organization",
+            "technical_areas",
+            "version",
+            "created_at",
+        ]
         read_only_fields = ["created_at"]
 
     def get_fields(self):
@@ -111,6 +123,7 @@ class MembershipSerializer(serializers.ModelSerializer):
             from stakeholders.selectors import organization_list_for_plan
 
             fields["organization"].queryset = organization_list_for_plan(plan=plan)
+            fields["technical_areas"].child_relation.queryset = technical_areas_of(plan)
         if self.instance is not None and not isinstance(self.instance, list):
             for name in ("email", "first_name", "last_name"):
                 fields[name].read_only = True
@@ -160,6 +173,7 @@ class MembershipViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             version=version,
             role=data.get("role", membership.role),
             organization=data.get("organization", membership.organization),
+            technical_areas=data.get("technical_areas"),
         )
 
     def perform_destroy(self, instance: PlanMembership) -> None:

@@ -8,9 +8,13 @@ from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetFo
 from django.template.loader import render_to_string
 
 from naphs.permissions import Role
-from planning.models import Jurisdiction, Plan
+from planning.models import Jurisdiction, Plan, TechnicalArea
 from stakeholders.models import Organization, PlanMembership, Sector, User
 from stakeholders.selectors import jurisdiction_ids_within, organization_list_for_plan
+
+
+def technical_areas_of(plan: Plan):
+    return TechnicalArea.objects.filter(framework_id=plan.framework_id).order_by("order", "code")
 
 
 class FocalPointOrganizationMixin:
@@ -36,10 +40,16 @@ class MemberAddForm(FocalPointOrganizationMixin, forms.Form):
         empty_label="— none —",
         help_text="Required for a focal point.",
     )
+    technical_areas = forms.ModelMultipleChoiceField(
+        queryset=TechnicalArea.objects.none(),
+        required=False,
+        help_text="For a technical lead: the areas whose activities they edit (Ctrl or ⌘ to choose several).",
+    )
 
     def __init__(self, *args, plan: Plan, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organization_list_for_plan(plan=plan)
+        self.fields["technical_areas"].queryset = technical_areas_of(plan)
 
 
 class MemberUpdateForm(FocalPointOrganizationMixin, forms.Form):
@@ -47,15 +57,24 @@ class MemberUpdateForm(FocalPointOrganizationMixin, forms.Form):
     organization = forms.ModelChoiceField(
         queryset=Organization.objects.none(), required=False, empty_label="— no organization —"
     )
+    technical_areas = forms.ModelMultipleChoiceField(
+        queryset=TechnicalArea.objects.none(), required=False, help_text="For a technical lead."
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, membership: PlanMembership, **kwargs) -> None:
         kwargs.setdefault(
             "initial",
-            {"role": membership.role, "organization": membership.organization_id, "version": membership.version},
+            {
+                "role": membership.role,
+                "organization": membership.organization_id,
+                "technical_areas": [area.pk for area in membership.technical_areas.all()],
+                "version": membership.version,
+            },
         )
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organization_list_for_plan(plan=membership.plan)
+        self.fields["technical_areas"].queryset = technical_areas_of(membership.plan)
         self.auto_id = f"id_member_{membership.pk}_%s"
 
 

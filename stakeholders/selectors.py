@@ -16,6 +16,7 @@ def membership_list_for_plan(*, plan: Plan) -> QuerySet[PlanMembership]:
     return (
         PlanMembership.objects.filter(plan=plan)
         .select_related("user", "organization")
+        .prefetch_related("technical_areas")
         .order_by(ROLE_ORDER, "user__first_name", "user__last_name", "user__username")
     )
 

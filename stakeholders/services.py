@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.tokens import default_token_generator
@@ -17,7 +18,7 @@ from naphs.mail import mail_send_on_commit
 from naphs.permissions import Role
 from naphs.services import audit_record, versioned_update
 from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
-from planning.models import Jurisdiction, Plan
+from planning.models import Jurisdiction, Plan, TechnicalArea
 from stakeholders.models import Organization, PlanMembership, User
 
 if TYPE_CHECKING:
@@ -40,9 +41,29 @@ def _notify_member(membership: PlanMembership, *, by: User) -> None:
         mail_send_on_commit(to=user.email, template="stakeholders/email/invitation", context=context)
 
 
+def _set_technical_areas(membership: PlanMembership, areas: Iterable[TechnicalArea]) -> dict[str, list]:
+    """Assign a technical lead's areas (other roles have none); return the change, if any, for the audit trail."""
+    areas = list(areas) if membership.role == Role.TECHNICAL_LEAD else []
+    foreign = [area.code for area in areas if area.framework_id != membership.plan.framework_id]
+    if foreign:
+        message = f"Not technical areas of this plan's framework: {', '.join(foreign)}."
+        raise ValidationError({"technical_areas": message})
+    before = sorted(area.code for area in membership.technical_areas.all())
+    after = sorted(area.code for area in areas)
+    membership.technical_areas.set(areas)
+    return {"technical_areas": [before, after]} if before != after else {}
+
+
 @transaction.atomic
 def membership_add(
-    *, plan: Plan, by: User, user: User, role: str, organization: Organization | None = None, notify: bool = True
+    *,
+    plan: Plan,
+    by: User,
+    user: User,
+    role: str,
+    organization: Organization | None = None,
+    technical_areas: Iterable[TechnicalArea] = (),
+    notify: bool = True,
 ) -> PlanMembership:
     existing = PlanMembership.objects.filter(plan=plan, user=user).first()
     if existing is not None:
@@ -52,7 +73,8 @@ def membership_add(
     membership = PlanMembership(plan=plan, user=user, role=role, organization=organization)
     membership.full_clean()
     membership.save()
-    audit_record(plan=plan, by=by, action="added", target=membership, changes={"role": [None, role]})
+    changes = {"role": [None, role], **_set_technical_areas(membership, technical_areas)}
+    audit_record(plan=plan, by=by, action="added", target=membership, changes=changes)
     if notify and user.email:
         _notify_member(membership, by=by)
     return membership
@@ -66,6 +88,7 @@ def membership_invite(
     email: str,
     role: str,
     organization: Organization | None = None,
+    technical_areas: Iterable[TechnicalArea] = (),
     first_name: str = "",
     last_name: str = "",
 ) -> PlanMembership:
@@ -86,7 +109,9 @@ def membership_invite(
         user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save()
-    return membership_add(plan=plan, by=by, user=user, role=role, organization=organization)
+    return membership_add(
+        plan=plan, by=by, user=user, role=role, organization=organization, technical_areas=technical_areas
+    )
 
 
 def _keep_a_lead(membership: PlanMembership, new_role: str | None) -> None:
@@ -102,10 +127,20 @@ def _keep_a_lead(membership: PlanMembership, new_role: str | None) -> None:
 
 @transaction.atomic
 def membership_update(
-    *, membership: PlanMembership, by: User, version: int, role: str, organization: Organization | None
+    *,
+    membership: PlanMembership,
+    by: User,
+    version: int,
+    role: str,
+    organization: Organization | None,
+    technical_areas: Iterable[TechnicalArea] | None = None,
 ) -> PlanMembership:
+    """Change a member's role and organization (and a technical lead's areas; None keeps them)."""
     _keep_a_lead(membership, role)
+    if technical_areas is None:
+        technical_areas = list(membership.technical_areas.all())
     changes = versioned_update(membership, version=version, fields={"role": role, "organization": organization})
+    changes |= _set_technical_areas(membership, technical_areas)
     if changes:
         audit_record(plan=membership.plan, by=by, action="changed the role of", target=membership, changes=changes)
     return membership

@@ -107,6 +107,8 @@ def _member_row(
     template = "stakeholders/_member_row.html" if request.htmx else "stakeholders/member_edit.html"
     if form is not None:
         context["organizations"] = form.fields["organization"].queryset
+        context["areas"] = form.fields["technical_areas"].queryset
+        context["chosen_areas"] = {str(pk) for pk in form["technical_areas"].value() or []}
     return render(request, template, context, status=status)
 
 
@@ -132,6 +134,7 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
                 version=form.cleaned_data["version"],
                 role=form.cleaned_data["role"],
                 organization=form.cleaned_data["organization"],
+                technical_areas=form.cleaned_data["technical_areas"],
             )
         except EditConflict as conflict:
             form.add_error(None, str(conflict))

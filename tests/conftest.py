@@ -14,7 +14,7 @@ from django.conf import settings
 
 from naphs.celery import app as celery_app
 from naphs.permissions import Role
-from planning.models import Jurisdiction, Plan
+from planning.models import Framework, Jurisdiction, Plan
 from stakeholders.models import Organization, PlanMembership, User
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -114,9 +114,28 @@ def make_user(username: str, **extra) -> User:
 
 
 @pytest.fixture
-def plan(country) -> Plan:
+def jee3(db) -> Framework:
+    """JEE 3rd edition, as the migration loads it. Tests on a flushed database (transactional ones, which
+    empty every table after they run) load the reference again."""
+    from planning.models import CrosswalkLink, Indicator, TechnicalArea
+    from planning.reference import reference_load
+
+    if not Framework.objects.filter(code="JEE3").exists():
+        reference_load(
+            Framework=Framework, TechnicalArea=TechnicalArea, Indicator=Indicator, CrosswalkLink=CrosswalkLink
+        )
+    return Framework.objects.get(code="JEE3")
+
+
+@pytest.fixture
+def plan(country, jee3) -> Plan:
     return Plan.objects.create(
-        jurisdiction=country, title="Testland NAPHS 2026–2030", kind="strategic", first_year=2026, last_year=2030
+        framework=jee3,
+        jurisdiction=country,
+        title="Testland NAPHS 2026–2030",
+        kind="strategic",
+        first_year=2026,
+        last_year=2030,
     )
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 # Pinned query counts of the list endpoints, whatever the number of rows (measured, then pinned).
 PLANS_LIST_QUERIES = 4
-MEMBERSHIPS_LIST_QUERIES = 3
+MEMBERSHIPS_LIST_QUERIES = 4
 ORGANIZATIONS_LIST_QUERIES = 2
 JOBS_LIST_QUERIES = 2
 
@@ -757,3 +757,18 @@ def test_deleting_an_organization_is_recorded_and_refused_while_members_speak_fo
     assert response.status_code == 409
     assert response.json()["code"] == "protected"
     assert Organization.objects.filter(pk=moh.pk).exists()
+
+
+def test_a_technical_leads_areas_are_set_through_the_api(as_lead, plan, people):
+    from planning.models import TechnicalArea
+
+    membership = PlanMembership.objects.get(plan=plan, user=people["technical_lead"])
+    areas = [TechnicalArea.objects.get(framework=plan.framework, code=code).pk for code in ("D1", "R1")]
+    url = f"/api/plans/{plan.pk}/memberships/{membership.pk}/"
+    response = as_lead.patch(url, {"technical_areas": areas, "version": membership.version}, format="json")
+    assert response.status_code == 200
+    assert sorted(response.json()["technical_areas"]) == sorted(areas)
+    spar = TechnicalArea.objects.get(framework__code="SPAR2", code="C1").pk
+    refused = as_lead.patch(url, {"technical_areas": [spar], "version": membership.version + 1}, format="json")
+    assert refused.status_code == 400
+    assert "technical_areas" in refused.json()

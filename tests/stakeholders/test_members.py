@@ -19,7 +19,7 @@ from tests.conftest import PASSWORD, make_user
 pytestmark = pytest.mark.django_db
 
 # The members page runs this many queries whatever the number of members (measured, then pinned).
-MEMBERS_PAGE_QUERIES = 7
+MEMBERS_PAGE_QUERIES = 8
 
 
 def members_url(plan: Plan) -> str:
@@ -582,3 +582,65 @@ def test_the_members_page_runs_a_constant_number_of_queries(
 
     assert response.status_code == 200
     assert response.content.decode().count('<tr id="member-') == size
+
+
+def technical_areas_of(membership: PlanMembership) -> list[str]:
+    return sorted(membership.technical_areas.values_list("code", flat=True))
+
+
+def test_a_technical_lead_is_given_their_technical_areas_when_added_and_changed(secretariat_client, plan, people, moh):
+    from planning.models import TechnicalArea
+
+    legal, amr, surveillance = (TechnicalArea.objects.get(framework=plan.framework, code=c) for c in ("P1", "P4", "D2"))
+    colleague = make_user("area_lead")
+    response = secretariat_client.post(
+        members_url(plan),
+        {"email": colleague.email, "role": "technical_lead", "technical_areas": [legal.pk, amr.pk]},
+    )
+    assert response.status_code == 302
+    membership = membership_of(plan, colleague)
+    assert technical_areas_of(membership) == ["P1", "P4"]
+    assert AuditEvent.objects.get(action="added", target_id=membership.pk).changes["technical_areas"] == [
+        [],
+        ["P1", "P4"],
+    ]
+
+    response = secretariat_client.post(
+        member_url(membership),
+        {
+            "role": "technical_lead",
+            "organization": moh.pk,
+            "technical_areas": [surveillance.pk],
+            "version": membership.version,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "D2" in response.content.decode()
+    assert technical_areas_of(membership) == ["D2"]
+
+
+def test_areas_of_another_framework_are_refused_and_other_roles_hold_none(secretariat_client, plan, people, moh):
+    from planning.models import TechnicalArea
+
+    spar_area = TechnicalArea.objects.get(framework__code="SPAR2", code="C1")
+    jee_area = TechnicalArea.objects.get(framework=plan.framework, code="P1")
+    membership = membership_of(plan, people["technical_lead"])
+    response = secretariat_client.post(
+        member_url(membership),
+        {
+            "role": "technical_lead",
+            "organization": moh.pk,
+            "technical_areas": [spar_area.pk],
+            "version": membership.version,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 422
+    assert technical_areas_of(membership) == []
+
+    viewer = make_user("viewer_with_areas")
+    secretariat_client.post(
+        members_url(plan), {"email": viewer.email, "role": "viewer", "technical_areas": [jee_area.pk]}
+    )
+    assert technical_areas_of(membership_of(plan, viewer)) == []
