@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from naphs.permissions import Role
+from planning.libraries import demo_library_load
 from planning.models import Framework, Jurisdiction, Plan
 from stakeholders.models import Organization, PlanMembership, Sector, User
 
@@ -113,7 +114,10 @@ class Command(BaseCommand):
         lead = User.objects.get(username="lead")
         lead.user_permissions.add(AuthPermission.objects.get(codename="add_plan", content_type__app_label="planning"))
 
+        library, _loaded = demo_library_load(framework=jee)
+
         self.stdout.write(self.style.SUCCESS(f"Demo loaded: {country}, “{national}” and “{provincial}”."))
+        self.stdout.write(f"Benchmark library: “{library}” ({library.actions.count()} actions).")
         self.stdout.write(f"Demo users (password: {password}):")
         for username, _first, _last, role, acronym, provincial_role in USERS:
             extra = f"; {provincial_role.label.lower()} in the provincial plan" if provincial_role else ""

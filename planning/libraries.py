@@ -1,0 +1,348 @@
+"""Benchmark action libraries: importing one from a spreadsheet (xlsx or CSV) or a JSON file.
+
+A library lists, for each indicator of a framework, the actions that help reach a capacity level (2 to 5).
+The file layout is documented in the README ("Benchmark action libraries"); a sample is in
+planning/reference/sample_benchmark_library.csv. A file is checked whole before anything is saved: every problem is
+reported with where it is, and a file with any problem changes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import transaction
+
+from naphs.spreadsheets import MAX_UPLOAD_BYTES, ImportRefused, Problem, Sheet, read_spreadsheet
+from planning.models import ActionType, BenchmarkAction, BenchmarkLibrary, Framework, Indicator
+
+REQUIRED_COLUMNS = ("indicator", "level", "action", "action_types")
+OPTIONAL_COLUMNS = ("hazard",)
+# Other spellings of the column names a library file may use (compared after _header_key()).
+COLUMN_ALIASES = {
+    "indicator_code": "indicator",
+    "action_text": "action",
+    "action_type": "action_types",
+    "type": "action_types",
+    "types": "action_types",
+    "disease": "hazard",
+    "hazard_tag": "hazard",
+}
+LEVELS = ("2", "3", "4", "5")
+HEADER_SEARCH_ROWS = 5
+HAZARD_MAX_LENGTH = BenchmarkAction._meta.get_field("hazard").max_length
+NAME_MAX_LENGTH = BenchmarkLibrary._meta.get_field("name").max_length
+SOURCE_MAX_LENGTH = BenchmarkLibrary._meta.get_field("source").max_length
+DEMO_LIBRARY_PATH = Path(__file__).resolve().parent / "reference" / "demo_library.json"
+DEMO_LIBRARY_NAME = "NAPHS Planner demo library"
+
+
+def _type_key(text: str) -> str:
+    return " ".join(text.lower().replace("&", " and ").replace("-", " ").split())
+
+
+# An action type is recognised by its code ("sop") or its label ("Standard operating procedures"), in any case.
+ACTION_TYPE_NAMES = {
+    **{_type_key(label): code for code, label in ActionType.choices},
+    **{_type_key(code): code for code in ActionType.values},
+    "sops": ActionType.SOP,
+    "m and e": ActionType.MONITORING,
+}
+
+
+@dataclass(frozen=True)
+class _Action:
+    """One checked action of the file, ready to save."""
+
+    indicator: Indicator
+    level: int
+    text: str
+    action_types: list[str]
+    hazard: str
+
+
+def _code_key(code: str) -> str:
+    """An indicator code compared loosely: any case, no spaces, and SPAR's "C.1.1" the same as "C1.1"."""
+    key = "".join(code.split()).upper()
+    return re.sub(r"^([A-Z]+)\.(?=\d)", r"\1", key)
+
+
+def _header_key(value: Any) -> str:
+    key = "_".join(str(value or "").lower().replace("-", " ").split())
+    return COLUMN_ALIASES.get(key, key)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+class _Checker:
+    """Checks the fields of one action after another against a framework, collecting every problem."""
+
+    def __init__(self, framework: Framework) -> None:
+        self.framework = framework
+        self.indicators = {_code_key(i.code): i for i in Indicator.objects.filter(framework=framework)}
+        self.problems: list[Problem] = []
+        self.actions: list[_Action] = []
+        self.seen: dict[tuple[int, int, str], str] = {}
+
+    def check(self, fields: dict[str, Any], *, where: str, locate: Callable[[str, str], Problem]) -> None:
+        """`locate(field, message)` makes the Problem for one field; `where` names the action for duplicates."""
+        before = len(self.problems)
+        indicator = self._indicator(fields.get("indicator"), locate)
+        level = self._level(fields.get("level"), locate)
+        text = _text(fields.get("action"))
+        if not text:
+            self.problems.append(locate("action", "the action text is empty."))
+        action_types = self._action_types(fields.get("action_types"), locate)
+        hazard = _text(fields.get("hazard"))
+        if len(hazard) > HAZARD_MAX_LENGTH:
+            self.problems.append(locate("hazard", f"a hazard tag has at most {HAZARD_MAX_LENGTH} characters."))
+        if len(self.problems) > before or indicator is None or level is None:
+            return
+        key = (indicator.pk, level, text.lower())
+        if key in self.seen:
+            duplicate = f"the same action for {indicator.code} level {level} is in {self.seen[key]}."
+            self.problems.append(locate("action", duplicate))
+            return
+        self.seen[key] = where
+        self.actions.append(_Action(indicator, level, text, action_types, hazard))
+
+    def _indicator(self, value: Any, locate: Callable[[str, str], Problem]) -> Indicator | None:
+        code = _text(value)
+        if not code:
+            self.problems.append(locate("indicator", "the indicator code is empty."))
+            return None
+        indicator = self.indicators.get(_code_key(code))
+        if indicator is None and " " in code:  # "P1.1 Legal instruments": the code, then the indicator's name
+            indicator = self.indicators.get(_code_key(code.split()[0]))
+        if indicator is None:
+            self.problems.append(
+                locate("indicator", f"“{code}” is not an indicator of {self.framework.code} ({self.framework.name}).")
+            )
+        return indicator
+
+    def _level(self, value: Any, locate: Callable[[str, str], Problem]) -> int | None:
+        text = _text(value)
+        number = re.sub(r"^level\s*", "", text, flags=re.IGNORECASE)
+        if isinstance(value, bool) or number not in LEVELS:
+            shown = f"“{text}”" if text else "empty"
+            self.problems.append(locate("level", f"the level is {shown}; it must be a whole number from 2 to 5."))
+            return None
+        return int(number)
+
+    def _action_types(self, value: Any, locate: Callable[[str, str], Problem]) -> list[str]:
+        names = value if isinstance(value, list) else re.split(r"[;,\n]", _text(value))
+        codes, unknown = [], []
+        for name in names:
+            if not _text(name):
+                continue
+            code = ACTION_TYPE_NAMES.get(_type_key(_text(name)))
+            if code is None:
+                unknown.append(f"“{_text(name)}”")
+            elif code not in codes:
+                codes.append(str(code))
+        if unknown:
+            known = "; ".join(label for _code, label in ActionType.choices)
+            self.problems.append(
+                locate("action_types", f"unknown action type {', '.join(unknown)}; use one or more of: {known}.")
+            )
+        elif not codes:
+            self.problems.append(locate("action_types", "no action type; give one or more, separated by “;”."))
+        return codes
+
+
+def _sheet_locator(sheet: Sheet, *, row: int, columns: dict[str, int]) -> Callable[[str, str], Problem]:
+    def locate(field: str, message: str) -> Problem:
+        return sheet.problem(message, row=row, column=columns[field] + 1)
+
+    return locate
+
+
+def _header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    """The header row (0-based) and its columns: the first of the sheet's first few non-empty rows that holds
+    every required column (a title may sit above it), else the first non-empty row; None for an empty sheet."""
+    found = None
+    filled = (i for i, row in enumerate(sheet.rows) if any(_text(v) for v in row))
+    for index in itertools.islice(filled, HEADER_SEARCH_ROWS):
+        columns: dict[str, int] = {}
+        for position, value in enumerate(sheet.rows[index]):
+            columns.setdefault(_header_key(value), position)
+        if all(name in columns for name in REQUIRED_COLUMNS):
+            return index, columns
+        found = found or (index, columns)
+    return found
+
+
+def _check_sheets(sheets: list[Sheet], checker: _Checker) -> None:
+    """Read every sheet that has a header row with the required columns; other sheets (notes) are skipped."""
+    missing_by_sheet: list[Problem] = []
+    read_any = False
+    for sheet in sheets:
+        header = _header(sheet)
+        if header is None:
+            continue
+        header_index, columns = header
+        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+        if missing:
+            missing_by_sheet.append(
+                sheet.problem(
+                    f"missing column(s) {', '.join(missing)}; the header row needs "
+                    f"{', '.join(REQUIRED_COLUMNS)} (and optionally hazard).",
+                    row=header_index + 1,
+                )
+            )
+            continue
+        read_any = True
+        for index in range(header_index + 1, len(sheet.rows)):
+            row = sheet.rows[index]
+            if not any(_text(v) for v in row):
+                continue  # blank rows are allowed between groups of actions
+            fields = {
+                name: row[position] if position < len(row) else None
+                for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+                if (position := columns.get(name)) is not None
+            }
+            locate = _sheet_locator(sheet, row=index + 1, columns=columns)
+            where = f"row {index + 1}" + (f" of sheet “{sheet.name}”" if len(sheets) > 1 else "")
+            checker.check(fields, where=where, locate=locate)
+    if not read_any:
+        checker.problems.extend(missing_by_sheet or [Problem("The file has no header row and no actions.")])
+
+
+def _read_json(upload: IO[bytes]) -> dict[str, Any]:
+    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImportRefused([f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."])
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise ImportRefused(["This JSON file is not UTF-8 text."]) from error
+    except RecursionError as error:  # nested far deeper than any library
+        raise ImportRefused(["This JSON file is nested too deeply to be a library."]) from error
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        raise ImportRefused([f"This is not valid JSON: {error.msg} ({where})."]) from error
+    if not isinstance(document, dict):
+        raise ImportRefused(["The JSON file must hold one object with “framework”, “name”, “source” and “actions”."])
+    return document
+
+
+def _check_json(document: dict[str, Any], checker: _Checker) -> None:
+    actions = document.get("actions")
+    if not isinstance(actions, list):
+        checker.problems.append(Problem("Field “actions”: must be a list of actions."))
+        return
+    for number, action in enumerate(actions, start=1):
+        if not isinstance(action, dict):
+            checker.problems.append(Problem(f"Action {number}: must be an object with indicator, level, action, ..."))
+            continue
+        fields = {str(key).lower(): value for key, value in action.items()}
+
+        def locate(field: str, message: str, number: int = number) -> Problem:
+            return Problem(f"Action {number}, field {field}: {message}")
+
+        checker.check(fields, where=f"action {number}", locate=locate)
+
+
+def _json_framework(document: dict[str, Any], framework: Framework | None) -> Framework:
+    code = _text(document.get("framework"))
+    if framework is not None:
+        if code and _code_key(code) != _code_key(framework.code):
+            raise ImportRefused([f"Field “framework”: this library is for “{code}”, not for {framework.code}."])
+        return framework
+    found = Framework.objects.filter(code__iexact=code).first() if code else None
+    if found is None:
+        known = ", ".join(Framework.objects.values_list("code", flat=True))
+        raise ImportRefused([f"Field “framework”: “{code}” is not a framework here; choose one of {known}."])
+    return found
+
+
+def library_import(
+    *,
+    framework: Framework | None,
+    name: str,
+    source: str = "",
+    upload: IO[bytes],
+    filename: str,
+) -> BenchmarkLibrary:
+    """Import a benchmark action library from an .xlsx, .csv or .json file, all or nothing.
+
+    For a JSON file, `framework`, `name` and `source` may be left empty to take those of the file. When the
+    framework already has a library of this name, its actions are replaced by the file's in one transaction
+    (a country loads an updated WHO file). Activities already generated from the old actions keep their
+    text: they are copies in the plan, not references that change with the library.
+
+    Raises ImportRefused listing every problem (sheet, row and column, or action number and field); then
+    nothing was saved.
+    """
+    if filename.lower().endswith(".json"):
+        document = _read_json(upload)
+        framework = _json_framework(document, framework)
+        name = name or _text(document.get("name"))
+        source = source or _text(document.get("source"))
+        checker = _Checker(framework)
+        _check_json(document, checker)
+    else:
+        if framework is None:
+            raise ImportRefused(["Choose the framework whose indicators the library covers."])
+        sheets = read_spreadsheet(upload, name=filename)
+        checker = _Checker(framework)
+        _check_sheets(sheets, checker)
+    name, source = " ".join(name.split()), " ".join(source.split())
+    if not name:
+        checker.problems.insert(0, Problem("Give the library a name."))
+    elif len(name) > NAME_MAX_LENGTH:
+        checker.problems.insert(0, Problem(f"The library's name has more than {NAME_MAX_LENGTH} characters."))
+    if len(source) > SOURCE_MAX_LENGTH:
+        checker.problems.insert(0, Problem(f"The library's source has more than {SOURCE_MAX_LENGTH} characters."))
+    if not checker.problems and not checker.actions:
+        checker.problems.append(Problem("The file holds no actions."))
+    if checker.problems:
+        raise ImportRefused(checker.problems)
+    return _library_save(framework=framework, name=name, source=source, actions=checker.actions)
+
+
+@transaction.atomic
+def _library_save(*, framework: Framework, name: str, source: str, actions: list[_Action]) -> BenchmarkLibrary:
+    library, _created = BenchmarkLibrary.objects.get_or_create(framework=framework, name=name)
+    # Lock the row so two imports of the same library replace its actions one after the other.
+    library = BenchmarkLibrary.objects.select_for_update().get(pk=library.pk)
+    library.source = source
+    library.save(update_fields=["source"])
+    library.actions.all().delete()
+    BenchmarkAction.objects.bulk_create(
+        BenchmarkAction(
+            library=library,
+            indicator=action.indicator,
+            level=action.level,
+            text=action.text,
+            action_types=action.action_types,
+            hazard=action.hazard,
+            order=order,
+        )
+        for order, action in enumerate(actions, start=1)
+    )
+    return library
+
+
+def demo_library_load(*, framework: Framework) -> tuple[BenchmarkLibrary, bool]:
+    """The demo library shipped with the product (written for it, not WHO text); loaded once, then left alone
+    so that activities drawn from it keep their source. Returns the library and whether it was loaded now."""
+    existing = BenchmarkLibrary.objects.filter(framework=framework, name=DEMO_LIBRARY_NAME).first()
+    if existing is not None and existing.actions.exists():
+        return existing, False
+    with DEMO_LIBRARY_PATH.open("rb") as handle:
+        library = library_import(
+            framework=framework, name=DEMO_LIBRARY_NAME, upload=handle, filename=DEMO_LIBRARY_PATH.name
+        )
+    return library, True

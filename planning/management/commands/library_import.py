@@ -1,0 +1,55 @@
+"""Import a benchmark action library from an .xlsx, .csv or .json file (the format is in the README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
+
+from naphs.spreadsheets import ImportRefused
+from planning.libraries import library_import
+from planning.models import BenchmarkLibrary, Framework
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a benchmark action library; a library of the same name for the framework has its actions "
+        "replaced. Nothing is saved when the file has any problem: each is printed with where it is."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", type=Path, help="An .xlsx, .csv or .json file.")
+        parser.add_argument("--framework", default="", help="Framework code, e.g. JEE3 (a JSON file may name it).")
+        parser.add_argument("--name", default="", help="The library's name (a JSON file may give it).")
+        parser.add_argument("--source", default="", help="Where the actions come from.")
+
+    def handle(self, *args, file: Path, framework: str, name: str, source: str, **options) -> None:
+        chosen = None
+        if framework:
+            chosen = Framework.objects.filter(code__iexact=framework).first()
+            if chosen is None:
+                known = ", ".join(Framework.objects.values_list("code", flat=True))
+                raise CommandError(f"Unknown framework {framework!r}; choose one of {known}.")
+        if not file.is_file():
+            raise CommandError(f"No such file: {file}")
+        try:
+            with file.open("rb") as handle:
+                library = library_import(framework=chosen, name=name, source=source, upload=handle, filename=file.name)
+        except ImportRefused as refused:
+            for problem in refused.problems:
+                self.stderr.write(f"  {problem}")
+            raise CommandError(f"Nothing was imported: {len(refused.problems)} problem(s) in {file.name}.") from None
+        self._report(library)
+
+    def _report(self, library: BenchmarkLibrary) -> None:
+        levels = dict(library.actions.values_list("level").annotate(n=Count("pk")).order_by("level"))
+        total = sum(levels.values())
+        indicators = library.actions.values("indicator").distinct().count()
+        per_level = ", ".join(f"level {level}: {count}" for level, count in levels.items())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {total} actions for {indicators} indicators into “{library.name}” "
+                f"({library.framework.code}): {per_level}."
+            )
+        )
