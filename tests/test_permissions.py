@@ -21,6 +21,7 @@ person may see. A refused write changes nothing in the database.
 from __future__ import annotations
 
 import copy
+import datetime
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, PasswordResetConfirmView
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
@@ -41,7 +43,7 @@ from rest_framework.test import APIClient
 
 from naphs.models import Job
 from naphs.permissions import Role
-from planning.models import Plan
+from planning.models import Assessment, Framework, Indicator, Plan
 from stakeholders.models import Organization, PlanMembership, User
 from tests.conftest import PASSWORD, PERSONAS, make_user
 
@@ -203,6 +205,16 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
         "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),
         "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
     },
+    "assessments": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    "assessment_detail": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  LOGIN),   # the score grid
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    "assessment_import": {"POST":       (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
+    "assessment_import_spar": {"POST":  (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
     "plan-detail": {
         "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  401),
         "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),   # the same for any id
@@ -360,6 +372,10 @@ class Scene:
     def fresh_organization(self) -> Organization:
         return Organization.objects.create(name=f"Agency {self.number()}", kind="agency", jurisdiction=self.country)
 
+    def fresh_assessment(self, plan: Plan, *, spar: bool = False) -> Assessment:
+        framework = Framework.objects.get(code="SPAR2" if spar else "JEE3")
+        return Assessment.objects.create(plan=plan, framework=framework, kind="jee", date=datetime.date(2024, 5, 1))
+
     def fresh_invitee(self) -> User:
         number = self.number()
         user = User(username=f"invitee{number}", email=f"invitee{number}@example.org")
@@ -385,6 +401,11 @@ class Scene:
             elif name == "organization_id":
                 objects["organization"] = self.elsewhere_organization if foreign else self.fresh_organization()
                 kwargs[name] = objects["organization"].pk
+            elif name == "assessment_id":
+                objects["assessment"] = self.fresh_assessment(
+                    self.elsewhere_plan if foreign else self.plan, spar=route.name == "assessment_import_spar"
+                )
+                kwargs[name] = objects["assessment"].pk
             elif name == "job_id" or (name, route.name) == ("pk", "job-detail"):
                 owner = persona if persona in self.jobs else SL
                 if foreign:  # someone else's job, from the same plan
@@ -514,6 +535,22 @@ PAYLOADS: dict[tuple[str, str], Callable[[Scene, str, dict], dict]] = {
         "version": o["organization"].version,
     },
     ("organization-detail", "PATCH"): lambda s, p, o: {"acronym": "RA", "version": o["organization"].version},
+    ("assessments", "POST"): lambda s, p, o: {
+        "framework": Framework.objects.get(code="SPAR2").pk,
+        "kind": "spar",
+        "date": "2025-03-01",
+        "source": "SPAR report",
+    },
+    ("assessment_detail", "POST"): lambda s, p, o: {
+        f"i{Indicator.objects.get(framework__code='JEE3', code='P1.1').pk}": "3",
+    },
+    ("assessment_import", "POST"): lambda s, p, o: {
+        "file": SimpleUploadedFile("scores.csv", b"indicator,score\nP1.1,3\nP1.2,4\n", content_type="text/csv"),
+    },
+    ("assessment_import_spar", "POST"): lambda s, p, o: {
+        "file": SimpleUploadedFile("spar.csv", b"WHO region,Country,C.1,C.1.1\nAFR,Testland,60,60\n"),
+        "country": "Testland",
+    },
     ("jurisdiction-list", "POST"): lambda s, p, o: {
         "level": "province",
         "name": f"South Province {s.number()}",

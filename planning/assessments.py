@@ -1,0 +1,371 @@
+"""Writes to assessments and their scores: creating an assessment, the browser grid, one score's edit, and the
+imports (a two-column sheet of indicator code and score, and the table in which WHO publishes SPAR results).
+
+Every write validates everything first and saves all or nothing; a problem names the indicator, or the sheet,
+row and column of the file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from naphs.errors import EditConflict
+from naphs.services import audit_record, versioned_update
+from naphs.spreadsheets import ImportRefused, Problem, Sheet, read_spreadsheet
+from planning.models import Assessment, Framework, Indicator, IndicatorScore, Plan
+
+if TYPE_CHECKING:
+    from stakeholders.models import User
+
+# SPAR results head indicators `C.1.1` where the framework says `C1.1`: a dot right after the letters is dropped.
+_LETTERS_DOT = re.compile(r"^([A-Z]+)\.(?=\d)")
+_INDICATOR_HEADING = re.compile(r"^([A-Za-z]+\.?\d+\.\d+)(?:\s|$)")
+_CAPACITY_HEADING = re.compile(r"^[A-Za-z]+\.?\d+(?:\s|$)")
+_COUNTRY_HEADINGS = ("country", "state part", "member state")
+SPAR_PERCENT_LEVELS = {20: 1, 40: 2, 60: 3, 80: 4, 100: 5}
+
+
+def indicator_code_key(code: object) -> str:
+    """The form of an indicator code that matching compares: upper case, no spaces, `C.1.1` read as `C1.1`."""
+    text = re.sub(r"\s+", "", str(code or "")).upper()
+    return _LETTERS_DOT.sub(r"\1", text)
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def score_parse(value: object) -> int:
+    """A capacity level from 1 to 5, from a number or its text; ValueError with the reason otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"“{value}” is not a score; enter a whole number from 1 to 5.")
+    number: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = int(text)
+        except ValueError:
+            try:
+                number = float(text.replace(",", "."))
+            except ValueError:
+                raise ValueError(f"“{text}” is not a score; enter a whole number from 1 to 5.") from None
+    if isinstance(number, float):
+        if not number.is_integer():
+            raise ValueError(f"{value} is not a whole number; a score is a level from 1 to 5.")
+        number = int(number)
+    if not isinstance(number, int):
+        raise ValueError(f"“{value}” is not a score; enter a whole number from 1 to 5.")
+    if not 1 <= number <= 5:
+        raise ValueError(f"{number} is outside 1 to 5; a score is a capacity level from 1 to 5.")
+    return number
+
+
+def spar_percent_parse(value: object) -> int:
+    """The level (1 to 5) for a SPAR percentage (20, 40, 60, 80 or 100); ValueError otherwise."""
+    number: object = value
+    if isinstance(value, str):
+        text = value.strip().removesuffix("%").strip()
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            number = None
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    if isinstance(number, int) and not isinstance(number, bool) and number in SPAR_PERCENT_LEVELS:
+        return SPAR_PERCENT_LEVELS[number]
+    raise ValueError(f"“{value}” is not a SPAR score; expected 20, 40, 60, 80 or 100 (levels 1 to 5), or empty.")
+
+
+def _indicators_by_key(framework_id: int) -> dict[str, Indicator]:
+    return {indicator_code_key(i.code): i for i in Indicator.objects.filter(framework_id=framework_id)}
+
+
+def _write_scores(*, assessment: Assessment, levels: Mapping[Indicator, int], versions: Mapping[int, int]) -> dict:
+    """Save `levels` (indicator -> level) into the assessment: new scores created, changed ones updated with
+    their version moved on. `versions` (indicator id -> version the person saw) refuses stale edits.
+    Returns the changes as {indicator code: [old, new]}."""
+    existing = {
+        score.indicator_id: score
+        for score in IndicatorScore.objects.select_for_update().filter(
+            assessment=assessment, indicator__in=[i.pk for i in levels]
+        )
+    }
+    created, updated, changes = [], [], {}
+    for indicator, level in levels.items():
+        score = existing.get(indicator.pk)
+        if score is None:
+            created.append(IndicatorScore(assessment=assessment, indicator=indicator, score=level))
+            changes[indicator.code] = [None, level]
+            continue
+        if indicator.pk in versions and versions[indicator.pk] != score.version:
+            raise EditConflict(score)
+        if score.score != level:
+            changes[indicator.code] = [score.score, level]
+            score.score, score.version = level, score.version + 1
+            updated.append(score)
+    IndicatorScore.objects.bulk_create(created)
+    IndicatorScore.objects.bulk_update(updated, ["score", "version"])
+    return changes
+
+
+@transaction.atomic
+def assessment_create(
+    *, plan: Plan, by: User, framework: Framework, kind: str, date: datetime.date, source: str = ""
+) -> Assessment:
+    """Record an assessment the plan starts from; its scores are entered or imported afterwards."""
+    assessment = Assessment(plan=plan, framework=framework, kind=kind, date=date, source=source.strip())
+    assessment.full_clean()
+    assessment.save()
+    audit_record(plan=plan, by=by, action="added assessment", target=assessment)
+    return assessment
+
+
+@transaction.atomic
+def scores_set(
+    *,
+    assessment: Assessment,
+    by: User,
+    scores: Mapping[str, int | str | None],
+    versions: Mapping[str, int] | None = None,
+) -> dict[str, list[Any]]:
+    """Set the scores of many indicators at once (the browser grid): {indicator code: level}.
+
+    Every value must be a whole number from 1 to 5 and every code an indicator of the assessment's framework;
+    an empty value leaves that indicator as it is. When `versions` ({code: version shown}) is given, a score
+    someone else changed since is refused with EditConflict. Nothing is saved unless everything is valid.
+    Returns the changes as {indicator code: [old, new]}.
+    """
+    indicators = _indicators_by_key(assessment.framework_id)
+    errors: dict[str, list[str]] = {}
+    levels: dict[Indicator, int] = {}
+    for code, value in scores.items():
+        indicator = indicators.get(indicator_code_key(code))
+        if indicator is None:
+            errors.setdefault(str(code), []).append(
+                f"{code}: not an indicator of {assessment.framework.code}; check the code."
+            )
+            continue
+        if _is_blank(value):
+            continue
+        try:
+            levels[indicator] = score_parse(value)
+        except ValueError as error:
+            errors.setdefault(indicator.code, []).append(f"{indicator.code}: {error}")
+    if errors:
+        raise ValidationError(errors)
+    seen = {}
+    for code, version in (versions or {}).items():
+        indicator = indicators.get(indicator_code_key(code))
+        if indicator is not None:
+            seen[indicator.pk] = int(version)
+    changes = _write_scores(assessment=assessment, levels=levels, versions=seen)
+    if changes:
+        audit_record(plan=assessment.plan, by=by, action="set scores of", target=assessment, changes=changes)
+    return changes
+
+
+@transaction.atomic
+def score_update(*, score: IndicatorScore, by: User, version: int, value: int | str) -> IndicatorScore:
+    """Change one score, refusing the save (EditConflict) when someone changed it since `version`."""
+    try:
+        level = score_parse(value)
+    except ValueError as error:
+        raise ValidationError({"score": f"{score.indicator.code}: {error}"}) from error
+    changes = versioned_update(score, version=version, fields={"score": level})
+    if changes:
+        audit_record(
+            plan=score.assessment.plan,
+            by=by,
+            action="changed score of",
+            target=score.assessment,
+            changes={score.indicator.code: changes["score"]},
+        )
+    return score
+
+
+def _first_sheet_with_rows(sheets: list[Sheet]) -> Sheet:
+    for sheet in sheets:
+        if any(any(not _is_blank(value) for value in row) for row in sheet.rows):
+            return sheet
+    raise ImportRefused(["The file holds no rows to import."])
+
+
+@transaction.atomic
+def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filename: str) -> dict[str, list[Any]]:
+    """Import scores from a two-column sheet (xlsx or CSV): indicator code, score; a header row is optional.
+
+    Codes match case-insensitively, SPAR codes as `C.1.1` or `C1.1`. A row without a score is skipped.
+    Importing again updates the scores already there. Every problem is reported (ImportRefused) and nothing
+    is saved unless the whole sheet is valid. Returns the changes as {indicator code: [old, new]}.
+    """
+    sheet = _first_sheet_with_rows(read_spreadsheet(upload, name=filename))
+    indicators = _indicators_by_key(assessment.framework_id)
+    problems: list[Problem] = []
+    levels: dict[Indicator, int] = {}
+    rows_of: dict[int, int] = {}
+    for number, row in enumerate(sheet.rows, start=1):
+        code, value = [*row, None, None][:2]
+        if _is_blank(code) and _is_blank(value):
+            continue
+        indicator = indicators.get(indicator_code_key(code))
+        if number == 1 and indicator is None and isinstance(value, str) and not value.strip().isdigit():
+            continue  # a header row, e.g. "indicator", "score"
+        if indicator is None:
+            what = "no indicator code" if _is_blank(code) else f"“{code}” is not an indicator of"
+            problems.append(sheet.problem(f"{what} {assessment.framework.code}.", row=number, column=1))
+            continue
+        if indicator.pk in rows_of:
+            message = f"{indicator.code} is already scored in row {rows_of[indicator.pk]}."
+            problems.append(sheet.problem(message, row=number, column=1))
+            continue
+        rows_of[indicator.pk] = number
+        if _is_blank(value):
+            continue
+        try:
+            levels[indicator] = score_parse(value)
+        except ValueError as error:
+            problems.append(sheet.problem(f"{indicator.code}: {error}", row=number, column=2))
+    if problems:
+        raise ImportRefused(problems)
+    if not levels:
+        raise ImportRefused([sheet.problem("no scores found; expected rows of indicator code and score.")])
+    changes = _write_scores(assessment=assessment, levels=levels, versions={})
+    audit_record(
+        plan=assessment.plan,
+        by=by,
+        action=f"imported scores from {filename} into",
+        target=assessment,
+        changes=changes,
+    )
+    return changes
+
+
+@dataclass
+class SparTable:
+    """Where the parts of a SPAR results table are: the header row, the country column, the indicator columns."""
+
+    sheet: Sheet
+    header_row: int  # 1-based
+    country_column: int  # 1-based
+    indicator_columns: dict[int, str]  # 1-based column -> heading code, e.g. "C.1.1"
+
+    def data_rows(self) -> list[tuple[int, list[Any]]]:
+        rows = self.sheet.rows[self.header_row :]
+        return [(self.header_row + offset, row) for offset, row in enumerate(rows, start=1) if row]
+
+    def country_of(self, row: list[Any]) -> str:
+        value = row[self.country_column - 1] if len(row) >= self.country_column else None
+        return "" if _is_blank(value) else " ".join(str(value).split())
+
+
+def _spar_table(sheets: list[Sheet]) -> SparTable:
+    for sheet in sheets:
+        for number, row in enumerate(sheet.rows[:30], start=1):
+            headings = ["" if _is_blank(value) else str(value).strip() for value in row]
+            indicators = {
+                column: match.group(1)
+                for column, heading in enumerate(headings, start=1)
+                if (match := _INDICATOR_HEADING.match(heading))
+            }
+            if not indicators:
+                continue
+            first_score = min(
+                column
+                for column, heading in enumerate(headings, start=1)
+                if column in indicators or _CAPACITY_HEADING.match(heading)
+            )
+            before = headings[: first_score - 1]
+            named = [
+                c for c, heading in enumerate(before, start=1) if any(w in heading.lower() for w in _COUNTRY_HEADINGS)
+            ]
+            if named:
+                country_column = named[0]
+            elif before:
+                country_column = len(before)
+            else:
+                raise ImportRefused([sheet.problem("no column naming the country before the scores.", row=number)])
+            return SparTable(sheet, number, country_column, indicators)
+    raise ImportRefused(["This is not a SPAR results table: no column is headed with an indicator code like “C.1.1”."])
+
+
+def spar_table_countries(*, upload: IO[bytes], filename: str) -> list[str]:
+    """The countries (States Parties) of a SPAR results table, in the table's order, for the person to pick."""
+    table = _spar_table(read_spreadsheet(upload, name=filename))
+    countries: list[str] = []
+    for _number, row in table.data_rows():
+        country = table.country_of(row)
+        if country and country not in countries:
+            countries.append(country)
+    return countries
+
+
+@transaction.atomic
+def scores_import_spar_table(
+    *, assessment: Assessment, by: User, upload: IO[bytes], filename: str, country: str
+) -> dict[str, list[Any]]:
+    """Import one country's scores from the table in which WHO publishes SPAR results.
+
+    The table has one row per State Party, columns naming the WHO region and the country before the scores,
+    and a column per indicator headed like `C.1.1`, with 20, 40, 60, 80 or 100 percent for levels 1 to 5.
+    Capacity columns (`C.1`) are averages and ignored; an empty cell is "not reported" and skipped. Nothing is
+    saved unless the country's row is wholly valid. Returns the changes as {indicator code: [old, new]}.
+    """
+    table = _spar_table(read_spreadsheet(upload, name=filename))
+    sheet = table.sheet
+    wanted = " ".join(country.split()).casefold()
+    if not wanted:
+        raise ImportRefused(["Choose the country whose scores to import."])
+    matches = [(n, row) for n, row in table.data_rows() if table.country_of(row).casefold() == wanted]
+    if not matches:
+        names = {table.country_of(row).casefold(): table.country_of(row) for _n, row in table.data_rows()}
+        close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.75)
+        hint = f" Did you mean {' or '.join(f'“{names[c]}”' for c in close)}?" if close else ""
+        raise ImportRefused([f"The table has no row for “{country.strip()}”; check the country's name.{hint}"])
+    if len(matches) > 1:
+        rows = ", ".join(str(n) for n, _row in matches)
+        raise ImportRefused([sheet.problem(f"“{country.strip()}” appears in several rows ({rows}); keep one.")])
+    number, row = matches[0]
+    indicators = _indicators_by_key(assessment.framework_id)
+    if not any(indicator_code_key(heading) in indicators for heading in table.indicator_columns.values()):
+        raise ImportRefused(
+            [
+                f"None of the table's indicator columns is an indicator of {assessment.framework}; "
+                "a SPAR table fits an assessment that follows SPAR."
+            ]
+        )
+    problems: list[Problem] = []
+    levels: dict[Indicator, int] = {}
+    for column, heading in table.indicator_columns.items():
+        indicator = indicators.get(indicator_code_key(heading))
+        if indicator is None:
+            message = f"the heading “{heading}” is not an indicator of {assessment.framework.code}."
+            problems.append(sheet.problem(message, row=table.header_row, column=column))
+            continue
+        value = row[column - 1] if len(row) >= column else None
+        if _is_blank(value):
+            continue
+        try:
+            levels[indicator] = spar_percent_parse(value)
+        except ValueError as error:
+            problems.append(sheet.problem(f"{heading}: {error}", row=number, column=column))
+    if problems:
+        raise ImportRefused(problems)
+    if not levels:
+        raise ImportRefused([sheet.problem(f"“{country.strip()}” reported no scores in this table.", row=number)])
+    changes = _write_scores(assessment=assessment, levels=levels, versions={})
+    audit_record(
+        plan=assessment.plan,
+        by=by,
+        action=f"imported SPAR scores of {country.strip()} from {filename} into",
+        target=assessment,
+        changes=changes,
+    )
+    return changes

@@ -1,0 +1,186 @@
+"""The shared spreadsheet reader: what it reads, and the broken or hostile files it refuses before reading."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+
+import pytest
+from openpyxl import Workbook
+
+from naphs import spreadsheets
+from naphs.spreadsheets import ImportRefused, Problem, Sheet, read_spreadsheet
+
+
+def workbook_bytes(*sheets: tuple[str, list[list[object]]]) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets:
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def with_member(data: bytes, name: str, content: bytes) -> bytes:
+    """The workbook `data` with one more (compressed) zip member, e.g. a macro project."""
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr(name, content, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def claiming_huge_size(data: bytes, member: str) -> bytes:
+    """The zip `data` with `member`'s central directory entry claiming 4 GB uncompressed: a zip bomb's shape."""
+    encoded = member.encode()
+    at = 0
+    while True:
+        at = data.index(b"PK\x01\x02", at)
+        name_length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46 : at + 46 + name_length] == encoded:
+            break
+        at += 4
+    return data[: at + 24] + struct.pack("<I", 0xFFFFFFF0) + data[at + 28 :]
+
+
+def read(data: bytes, name: str, **kwargs) -> list[Sheet]:
+    return read_spreadsheet(io.BytesIO(data), name=name, **kwargs)
+
+
+# What it reads
+
+
+def test_an_xlsx_reads_every_sheet_with_its_values_and_drops_trailing_blanks():
+    data = workbook_bytes(("Scores", [["code", "score"], ["P1.1", 3, None], [], ["P1.2", 4.0]]), ("Notes", [["x"]]))
+    sheets = read(data, "scores.xlsx")
+    assert [s.name for s in sheets] == ["Scores", "Notes"]
+    assert sheets[0].rows == [["code", "score"], ["P1.1", 3], [], ["P1.2", 4]]
+
+
+def test_a_csv_reads_as_one_sheet_named_after_the_file():
+    (sheet,) = read(b"code,score\nP1.1, 3 \n\n", "uploads/scores.csv")
+    assert sheet.name == "scores.csv"
+    assert sheet.rows == [["code", "score"], ["P1.1", "3"]]
+
+
+def test_a_csv_with_semicolons_is_read_by_its_delimiter():
+    (sheet,) = read(b"code;score\nP1.1;3\nP1.2;4,5\n", "scores.csv")
+    assert sheet.rows == [["code", "score"], ["P1.1", "3"], ["P1.2", "4,5"]]
+
+
+def test_a_csv_with_tabs_is_read_by_its_delimiter():
+    (sheet,) = read(b"code\tscore\nP1.1\t3\n", "scores.csv")
+    assert sheet.rows == [["code", "score"], ["P1.1", "3"]]
+
+
+def test_a_utf8_byte_order_mark_does_not_reach_the_first_cell():
+    (sheet,) = read("\ufeffcode,name\nP1.1,Côte d’Ivoire\n".encode(), "scores.csv")
+    assert sheet.rows == [["code", "name"], ["P1.1", "Côte d’Ivoire"]]
+
+
+def test_the_name_is_taken_from_the_upload_when_not_given():
+    upload = io.BytesIO(b"a,b\n")
+    upload.name = "from-upload.csv"
+    (sheet,) = read_spreadsheet(upload)
+    assert sheet.name == "from-upload.csv"
+
+
+def test_a_problem_says_where_it_is_as_excel_shows_it():
+    sheet = Sheet("Scores")
+    assert str(sheet.problem("a formula.", row=3, column=28)) == "Sheet “Scores”, row 3, column AB: a formula."
+    assert str(Problem("The file is empty.")) == "The file is empty."
+    assert str(ImportRefused(["one", Problem("two", row=2)])) == "one; Row 2: two"
+
+
+# What it refuses
+
+
+def test_an_empty_file_is_refused():
+    with pytest.raises(ImportRefused, match="empty"):
+        read(b"", "scores.xlsx")
+
+
+def test_a_file_that_is_not_xlsx_is_refused():
+    with pytest.raises(ImportRefused, match="not an Excel workbook"):
+        read(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "scores.xlsx")
+
+
+def test_a_zip_that_is_not_a_workbook_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(ImportRefused, match=r"not an Excel workbook \(\.xlsx\)"):
+        read(buffer.getvalue(), "scores.xlsx")
+
+
+def test_a_damaged_workbook_is_refused():
+    data = workbook_bytes(("S", [["a"]]))
+    with pytest.raises(ImportRefused, match=r"damaged|could not be read"):
+        read(data[: len(data) // 2], "scores.xlsx")
+
+
+def test_a_binary_file_named_csv_is_refused():
+    with pytest.raises(ImportRefused, match=r"not UTF-8|not a CSV"):
+        read(b"\x00\x01\x02\xff\xfe", "scores.csv")
+
+
+@pytest.mark.parametrize("name", ["scores.xlsm", "scores.XLSM", "scores.xls", "scores.xlsb", "template.xltm"])
+def test_macro_enabled_and_old_formats_are_refused_by_name(name):
+    with pytest.raises(ImportRefused, match=r"Only \.xlsx workbooks and \.csv files"):
+        read(workbook_bytes(("S", [["a"]])), name)
+
+
+def test_a_workbook_carrying_a_macro_project_is_refused_whatever_its_name():
+    data = with_member(workbook_bytes(("S", [["a"]])), "xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 macro")
+    with pytest.raises(ImportRefused, match="contains macros"):
+        read(data, "innocent.xlsx")
+
+
+def test_a_zip_bomb_whose_members_claim_a_huge_size_is_refused_before_reading(monkeypatch):
+    data = claiming_huge_size(workbook_bytes(("S", [["a"]])), "xl/worksheets/sheet1.xml")
+    opened = []
+    monkeypatch.setattr(spreadsheets, "load_workbook", lambda *a, **k: opened.append(1))
+    with pytest.raises(ImportRefused, match="unpacks to far more data"):
+        read(data, "bomb.xlsx")
+    assert not opened
+
+
+def test_a_highly_compressed_workbook_is_refused():
+    data = with_member(workbook_bytes(("S", [["a"]])), "xl/media/padding.bin", b"\0" * (8 * 1024 * 1024))
+    with pytest.raises(ImportRefused, match="unpacks to far more data"):
+        read(data, "bomb.xlsx")
+
+
+def test_an_upload_larger_than_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(spreadsheets, "MAX_UPLOAD_BYTES", 1024)
+    with pytest.raises(ImportRefused, match="larger than"):
+        read(b"a,b\n" * 1000, "big.csv")
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_a_sheet_with_more_rows_than_allowed_is_refused_naming_it(kind):
+    rows = [[f"P1.{n}", 3] for n in range(1, 12)]
+    if kind == "xlsx":
+        data, name, sheet = workbook_bytes(("Scores", rows)), "scores.xlsx", "Scores"
+    else:
+        data, name, sheet = "".join(f"{a},{b}\n" for a, b in rows).encode(), "scores.csv", "scores.csv"
+    with pytest.raises(ImportRefused, match="more than 10 rows") as refused:
+        read(data, name, max_rows=10)
+    assert refused.value.problems[0].sheet == sheet
+    assert len(read(data, name, max_rows=11)[0].rows) == 11
+
+
+def test_formulas_are_refused_each_named_by_sheet_row_and_column():
+    data = workbook_bytes(("Costs", [["item", "cost"], ["a", "=2*3"], ["b", 4, "=SUM(B2:B3)"]]))
+    with pytest.raises(ImportRefused) as refused:
+        read(data, "costs.xlsx")
+    assert [(p.sheet, p.row, p.column) for p in refused.value.problems] == [("Costs", 2, "B"), ("Costs", 3, "C")]
+    assert str(refused.value.problems[0]) == "Sheet “Costs”, row 2, column B: a formula; type the value instead."
+
+
+def test_a_csv_disguised_as_xlsx_is_refused():
+    with pytest.raises(ImportRefused, match="not an Excel workbook"):
+        read(b"code,score\nP1.1,3\n", "scores.xlsx")
