@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from naphs.choices import Hazard, Sector, validate_choice_list
+
 # ISO 3166-1 reserves these alpha-2 codes for user assignment; a demo or training country may use one.
 USER_ASSIGNED_CODES = frozenset(
     {"AA", "ZZ"} | {f"Q{c}" for c in "MNOPQRSTUVWXYZ"} | {f"X{c}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
@@ -467,3 +469,237 @@ class IndicatorTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} → {self.level}"
+
+
+def validate_sectors(value: object) -> None:
+    validate_choice_list(value, Sector, "Sectors")
+
+
+def validate_hazards(value: object) -> None:
+    validate_choice_list(value, Hazard, "Hazards")
+
+
+class Activity(models.Model):
+    """One thing the plan will do: in a technical area, towards one or more indicators, by an organization.
+
+    A draft activity generated from a benchmark action keeps the link to it; an activity of an operational plan
+    drawn from a strategic plan keeps the link to its strategic origin. `version` refuses a stale edit.
+    """
+
+    class Source(models.TextChoices):
+        BENCHMARK = "benchmark", "Benchmark action"
+        RECOMMENDATION = "recommendation", "Assessment recommendation"
+        AFTER_ACTION_REVIEW = "after_action_review", "After-action review"
+        SIMULATION = "simulation", "Simulation exercise"
+        CUSTOM = "custom", "Custom"
+
+    class Level(models.TextChoices):
+        NATIONAL = "national", "National"
+        PROVINCIAL = "provincial", "Provincial"
+        DISTRICT = "district", "District"
+
+    class Rating(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+
+    class Feasibility(models.TextChoices):
+        EASY = "easy", "Easy"
+        MEDIUM = "medium", "Medium"
+        DIFFICULT = "difficult", "Difficult"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PLANNED = "planned", "Planned"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        DELAYED = "delayed", "Delayed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="activities")
+    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.PROTECT, related_name="activities")
+    indicators = models.ManyToManyField(Indicator, blank=True, related_name="activities")
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    source = models.CharField(max_length=24, choices=Source.choices, default=Source.CUSTOM)
+    benchmark_action = models.ForeignKey(
+        BenchmarkAction, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
+    )
+    action_type = models.CharField(max_length=20, choices=ActionType.choices, blank=True)
+    responsible_organization = models.ForeignKey(
+        "stakeholders.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="responsible_for"
+    )
+    supporting_organizations = models.ManyToManyField(
+        "stakeholders.Organization", blank=True, related_name="supporting"
+    )
+    implementation_level = models.CharField(max_length=12, choices=Level.choices, default=Level.NATIONAL)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    impact = models.CharField(max_length=8, choices=Rating.choices, blank=True)
+    feasibility = models.CharField(max_length=10, choices=Feasibility.choices, blank=True)
+    priority = models.CharField(max_length=8, choices=Rating.choices, blank=True)
+    sectors = models.JSONField(default=list, blank=True, validators=[validate_sectors])
+    hazards = models.JSONField(default=list, blank=True, validators=[validate_hazards])
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    origin = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="operational_copies",
+        help_text="The strategic plan's activity this operational activity was drawn from.",
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["plan_id", "technical_area__order", "pk"]
+        indexes = [models.Index(fields=["plan", "technical_area"], name="activity_plan_area")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="activity_ends_after_it_starts",
+                violation_error_message="An activity cannot end before it starts.",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "origin"],
+                condition=Q(origin__isnull=False),
+                name="activity_drawn_once_per_plan",
+                violation_error_message="This strategic activity is already in this operational plan.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        plan = self.plan if self.plan_id else None
+        if plan is not None:
+            for name in ("start_date", "end_date"):
+                value = getattr(self, name)
+                if value is not None and not plan.first_year <= value.year <= plan.last_year:
+                    errors[name] = f"Must lie within the plan's period ({plan.period})."
+            if self.technical_area_id and plan.framework_id and self.technical_area.framework_id != plan.framework_id:
+                errors["technical_area"] = "This technical area belongs to another framework than the plan's."
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = "An activity cannot end before it starts."
+        if errors:
+            raise ValidationError(errors)
+
+
+class GeneratedAction(models.Model):
+    """A benchmark action once turned into a draft activity of a plan: regenerating never brings it back, even
+    if people edited or deleted the activity."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="generated_actions")
+    benchmark_action = models.ForeignKey(BenchmarkAction, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "benchmark_action"], name="generated_action_once_per_plan"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}: {self.benchmark_action_id}"
+
+
+class ActivityDependency(models.Model):
+    """`activity` cannot be done before `depends_on`. The service refuses cycles."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="dependencies")
+    depends_on = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="dependents")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "depends_on"],
+                name="dependency_once",
+                violation_error_message="This dependency exists already.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(activity=models.F("depends_on")),
+                name="dependency_not_on_itself",
+                violation_error_message="An activity cannot depend on itself.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id} after {self.depends_on_id}"
+
+
+class PlanContext(models.Model):
+    """The country context narrative of a plan (no technical area) or of one technical area in it."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="contexts")
+    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    narrative = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "technical_area"],
+                condition=Q(technical_area__isnull=False),
+                name="context_once_per_area",
+            ),
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(technical_area__isnull=True), name="context_once_per_plan"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Context of {self.technical_area or self.plan}"
+
+
+class AreaPriority(models.Model):
+    """A technical area's place in the plan's ranked list of priorities, with the rationale."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="priorities")
+    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.PROTECT, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    rationale = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["plan_id", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "technical_area"],
+                name="priority_once_per_area",
+                violation_error_message="This technical area is already ranked.",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "rank"],
+                name="priority_rank_unique",
+                violation_error_message="Another technical area holds this rank.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.technical_area}"
+
+
+class FunctionalGroup(models.Model):
+    """Technical areas that work together (Prevent, Detect, Respond by default, or a custom group)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="functional_groups")
+    name = models.CharField(max_length=120)
+    technical_areas = models.ManyToManyField(TechnicalArea, blank=True, related_name="+")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["plan_id", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "name"],
+                name="functional_group_unique_name",
+                violation_error_message="This plan already has a group with this name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from naphs.choices import Sector, validate_choice_list
 from naphs.permissions import ROLE_PERMISSIONS, SECRETARIAT_ROLES, Permission, Role
 from planning.models import Jurisdiction, Plan
 
@@ -32,20 +33,8 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-class Sector(models.TextChoices):
-    HUMAN_HEALTH = "human_health", "Human health"
-    ANIMAL_HEALTH = "animal_health", "Animal health"
-    ENVIRONMENT = "environment", "Environment"
-    AGRICULTURE = "agriculture", "Agriculture"
-    FINANCE = "finance", "Finance"
-    DEFENCE_SECURITY = "defence_security", "Defence and security"
-    DISASTER_MANAGEMENT = "disaster_management", "Disaster management"
-    OTHER = "other", "Other"
-
-
 def validate_sectors(value: object) -> None:
-    if not isinstance(value, list) or any(item not in Sector.values for item in value):
-        raise ValidationError(f"Sectors must be a list drawn from: {', '.join(Sector.values)}.")
+    validate_choice_list(value, Sector, "Sectors")
 
 
 class Organization(models.Model):
