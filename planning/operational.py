@@ -1,0 +1,114 @@
+"""From strategic to operational: an operational plan (12 to 24 months) drawn from a strategic plan's activities,
+each keeping the link to its strategic origin."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from naphs.services import audit_record
+from planning.models import Activity, Plan
+from planning.services import plan_create
+
+if TYPE_CHECKING:
+    from stakeholders.models import User
+
+COPIED_FIELDS = (
+    "technical_area_id", "title", "description", "source", "benchmark_action_id", "action_type",
+    "responsible_organization_id", "implementation_level", "impact", "feasibility", "priority", "sectors", "hazards",
+)  # fmt: skip
+
+
+def _within(activity: Activity, first: datetime.date, last: datetime.date) -> tuple[datetime.date | None, ...]:
+    """The activity's dates, clipped to the operational period; an activity wholly outside it is refused."""
+    start, end = activity.start_date, activity.end_date
+    if (end is not None and end < first) or (start is not None and start > last):
+        raise ValidationError(
+            {"activities": f"“{activity.title[:80]}” runs outside {first.year}–{last.year}; leave it out or move it."}
+        )
+    return (max(start, first) if start else None, min(end, last) if end else None)
+
+
+@transaction.atomic
+def operational_activities_add(*, plan: Plan, by: User, activities: Iterable[Activity]) -> list[Activity]:
+    """Copy strategic activities into an operational plan, linked to their origin; one already there is refused."""
+    strategic = plan.parent
+    if plan.kind != Plan.Kind.OPERATIONAL or strategic is None or strategic.kind != Plan.Kind.STRATEGIC:
+        raise ValidationError({"plan": "Activities are drawn into an operational plan from its strategic plan."})
+    activities = list(activities)
+    foreign = [a.title[:60] for a in activities if a.plan_id != strategic.pk]
+    if foreign:
+        raise ValidationError({"activities": f"Not activities of “{strategic}”: {'; '.join(foreign)}."})
+    already = set(plan.activities.filter(origin__in=activities).values_list("origin_id", flat=True))
+    if already:
+        titles = "; ".join(a.title[:60] for a in activities if a.pk in already)
+        raise ValidationError({"activities": f"Already in this operational plan: {titles}."})
+    first, last = datetime.date(plan.first_year, 1, 1), datetime.date(plan.last_year, 12, 31)
+    copies = []
+    for activity in activities:
+        start, end = _within(activity, first, last)
+        copy = Activity(plan=plan, origin=activity, start_date=start, end_date=end, status=Activity.Status.PLANNED)
+        for name in COPIED_FIELDS:
+            setattr(copy, name, getattr(activity, name))
+        copies.append(copy)
+    copies = Activity.objects.bulk_create(copies)
+    by_origin = {copy.origin_id: copy for copy in copies}
+    indicator_links = Activity.indicators.through.objects.filter(activity__in=activities)
+    Activity.indicators.through.objects.bulk_create(
+        Activity.indicators.through(activity_id=by_origin[link.activity_id].pk, indicator_id=link.indicator_id)
+        for link in indicator_links
+    )
+    supporting_links = Activity.supporting_organizations.through.objects.filter(activity__in=activities)
+    Activity.supporting_organizations.through.objects.bulk_create(
+        Activity.supporting_organizations.through(
+            activity_id=by_origin[link.activity_id].pk, organization_id=link.organization_id
+        )
+        for link in supporting_links
+    )
+    if copies:
+        audit_record(
+            plan=plan, by=by, action="drew activities into", target=plan, changes={"activities": [None, len(copies)]}
+        )
+    return copies
+
+
+@transaction.atomic
+def operational_plan_create(
+    *, strategic: Plan, by: User, title: str, first_year: int, last_year: int, activities: Iterable[Activity]
+) -> Plan:
+    """Open an operational plan inside `strategic` with the chosen activities and the strategic plan's team."""
+    from stakeholders.models import PlanMembership
+
+    if strategic.kind != Plan.Kind.STRATEGIC:
+        raise ValidationError({"parent": "An operational plan is drawn from a strategic plan."})
+    plan = plan_create(
+        by=by,
+        jurisdiction=strategic.jurisdiction,
+        title=title,
+        kind=Plan.Kind.OPERATIONAL,
+        first_year=first_year,
+        last_year=last_year,
+        parent=strategic,
+        framework=strategic.framework,
+    )
+    team = PlanMembership.objects.filter(plan=strategic).exclude(user=by).prefetch_related("technical_areas")
+    for membership in team:
+        copy = PlanMembership.objects.create(
+            plan=plan, user_id=membership.user_id, role=membership.role, organization_id=membership.organization_id
+        )
+        copy.technical_areas.set(membership.technical_areas.all())
+    operational_activities_add(plan=plan, by=by, activities=activities)
+    return plan
+
+
+def activity_placements(*, plan: Plan) -> dict[int, list[Plan]]:
+    """For a strategic plan: which of its activities are planned in which operational plans (one query)."""
+    placements: dict[int, list[Plan]] = defaultdict(list)
+    for copy in Activity.objects.filter(origin__plan=plan).select_related("plan"):
+        placements[copy.origin_id].append(copy.plan)
+    return dict(placements)

@@ -1,0 +1,98 @@
+"""Strategic to operational: an operational plan drawn from a strategic plan's activities."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from naphs.permissions import Role
+from planning.models import Activity, Indicator, Plan, TechnicalArea
+from planning.operational import activity_placements, operational_activities_add, operational_plan_create
+from stakeholders.models import PlanMembership
+
+pytestmark = pytest.mark.django_db
+
+
+def activity(plan, title, *, start=None, end=None, area="P1", indicator="P1.1", **fields):
+    created = Activity.objects.create(
+        plan=plan, technical_area=TechnicalArea.objects.get(framework=plan.framework, code=area), title=title,
+        start_date=start, end_date=end, **fields,
+    )  # fmt: skip
+    created.indicators.set([Indicator.objects.get(framework=plan.framework, code=indicator)])
+    return created
+
+
+def test_an_operational_plan_draws_chosen_activities_and_keeps_their_origin(plan, people, lead, moh):
+    law = activity(
+        plan,
+        "Revise the public health law",
+        start=datetime.date(2026, 3, 1),
+        end=datetime.date(2028, 6, 30),
+        responsible_organization=moh,
+        priority="high",
+    )
+    training = activity(plan, "Train rapid response teams", area="R1", indicator="R1.1")
+    activity(plan, "Not chosen")
+
+    operational = operational_plan_create(
+        strategic=plan, by=lead, title="Year one", first_year=2026, last_year=2026, activities=[law, training]
+    )
+
+    assert (operational.kind, operational.parent, operational.framework) == ("operational", plan, plan.framework)
+    copies = {a.origin_id: a for a in operational.activities.prefetch_related("indicators")}
+    assert set(copies) == {law.pk, training.pk}
+    drawn = copies[law.pk]
+    assert (drawn.title, drawn.priority, drawn.responsible_organization, drawn.status) == (
+        law.title,
+        "high",
+        moh,
+        "planned",
+    )
+    assert (drawn.start_date, drawn.end_date) == (datetime.date(2026, 3, 1), datetime.date(2026, 12, 31))
+    assert [i.code for i in drawn.indicators.all()] == ["P1.1"]
+    team = dict(PlanMembership.objects.filter(plan=operational).values_list("user__username", "role"))
+    assert team == {role: role for role in Role.values}  # the strategic plan's team comes along
+    assert activity_placements(plan=plan) == {law.pk: [operational], training.pk: [operational]}
+
+
+def test_an_activity_cannot_be_drawn_twice_nor_from_another_plan(plan, provincial_plan, lead):
+    law = activity(plan, "Revise the public health law")
+    operational = operational_plan_create(
+        strategic=plan, by=lead, title="Year one", first_year=2026, last_year=2026, activities=[law]
+    )
+    with pytest.raises(ValidationError, match="Already in this operational plan"):
+        operational_activities_add(plan=operational, by=lead, activities=[law])
+    provincial_plan.framework = plan.framework
+    provincial_plan.save()
+    elsewhere = activity(provincial_plan, "Provincial drill")
+    with pytest.raises(ValidationError, match="Not activities of"):
+        operational_activities_add(plan=operational, by=lead, activities=[elsewhere])
+    assert operational.activities.count() == 1
+
+
+def test_an_operational_plan_outside_its_strategic_years_is_refused_and_nothing_saved(plan, lead):
+    law = activity(plan, "Revise the public health law")
+    before = Plan.objects.count()
+    with pytest.raises(ValidationError) as error:
+        operational_plan_create(
+            strategic=plan, by=lead, title="Late", first_year=2030, last_year=2031, activities=[law]
+        )
+    assert "inside its strategic plan" in str(error.value)
+    with pytest.raises(ValidationError) as error:
+        operational_plan_create(
+            strategic=plan, by=lead, title="Long", first_year=2026, last_year=2028, activities=[law]
+        )
+    assert "12 to 24 months" in str(error.value)
+    assert Plan.objects.count() == before
+
+
+def test_an_activity_wholly_outside_the_operational_years_is_refused(plan, lead):
+    late = activity(
+        plan, "Build the reference laboratory", start=datetime.date(2029, 1, 1), end=datetime.date(2030, 6, 1)
+    )
+    before = Plan.objects.count()
+    with pytest.raises(ValidationError, match="runs outside 2026–2027"):
+        operational_plan_create(
+            strategic=plan, by=lead, title="First two years", first_year=2026, last_year=2027, activities=[late]
+        )
+    assert Plan.objects.count() == before
