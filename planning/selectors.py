@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
 from django.db.models import Count, Q, QuerySet, Subquery
 
-from planning.models import Assessment, CrosswalkLink, Indicator, IndicatorScore, Plan
+from planning.models import (
+    Activity,
+    Assessment,
+    CrosswalkLink,
+    Indicator,
+    IndicatorScore,
+    IndicatorTarget,
+    Plan,
+    TechnicalArea,
+)
 
 
 def plan_current_levels(*, plan: Plan) -> dict[int, int]:
@@ -28,11 +41,58 @@ def plan_current_levels(*, plan: Plan) -> dict[int, int]:
         Q(source_id__in=scores, target__framework_id=plan.framework_id)
         | Q(target_id__in=scores, source__framework_id=plan.framework_id)
     ).values_list("source_id", "target_id")
+    return _carry(scores, links)
+
+
+def _carry(scores: dict[int, int], links: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """Scores of one framework carried to the other along crosswalk links; where several meet, the lowest."""
     levels: dict[int, int] = {}
     for source_id, target_id in links:
-        scored, carried = (source_id, target_id) if source_id in scores else (target_id, source_id)
+        if source_id in scores:
+            scored, carried = source_id, target_id
+        elif target_id in scores:
+            scored, carried = target_id, source_id
+        else:
+            continue
         level = scores[scored]
         levels[carried] = min(level, levels.get(carried, level))
+    return levels
+
+
+def current_levels_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, int]]:
+    """plan_current_levels for several plans at once, in three queries whatever their number."""
+    plans = list(plans)
+    latest: dict[int, tuple[int, int]] = {}
+    for pk, plan_id, framework_id in (
+        Assessment.objects.filter(plan__in=plans)
+        .order_by("plan_id", "-date", "-pk")
+        .values_list("pk", "plan_id", "framework_id")
+    ):
+        latest.setdefault(plan_id, (pk, framework_id))
+    scores: dict[int, dict[int, int]] = defaultdict(dict)
+    for assessment_id, indicator_id, score in IndicatorScore.objects.filter(
+        assessment_id__in=[pk for pk, _ in latest.values()]
+    ).values_list("assessment_id", "indicator_id", "score"):
+        scores[assessment_id][indicator_id] = score
+    crossing = [p for p in plans if p.pk in latest and p.framework_id and p.framework_id != latest[p.pk][1]]
+    links: list[tuple[int, int, int, int]] = []
+    if crossing:
+        scored = {i for p in crossing for i in scores[latest[p.pk][0]]}
+        links = list(
+            CrosswalkLink.objects.filter(Q(source_id__in=scored) | Q(target_id__in=scored)).values_list(
+                "source_id", "target_id", "source__framework_id", "target__framework_id"
+            )
+        )
+    levels = {}
+    for plan in plans:
+        if plan.pk not in latest:
+            levels[plan.pk] = {}
+            continue
+        own = dict(scores[latest[plan.pk][0]])
+        if plan in crossing:
+            # Only links that arrive in this plan's framework carry its scores.
+            own = _carry(own, [(a, b) for a, b, fa, fb in links if plan.framework_id in (fa, fb)])
+        levels[plan.pk] = own
     return levels
 
 
@@ -51,3 +111,106 @@ def assessment_grid(*, assessment: Assessment) -> tuple[list[Indicator], dict[in
     )
     scores = {score.indicator_id: score for score in IndicatorScore.objects.filter(assessment=assessment)}
     return indicators, scores
+
+
+@dataclass
+class AreaFigures:
+    """One technical area of one plan: mean current and target levels of its indicators, and activity counts."""
+
+    current: float | None = None
+    target: float | None = None
+    activities: int = 0
+    by_priority: dict[str, int] = field(default_factory=dict)
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class AreaRow:
+    area: TechnicalArea
+    indicators: list[tuple[Indicator, int | None, int | None]]
+    figures: AreaFigures
+
+
+def _mean(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def _area_figures(
+    *, plans: list[Plan], indicators: list[Indicator]
+) -> tuple[dict[int, dict[int, int]], dict[int, dict[int, int]], dict[tuple[int, int], AreaFigures]]:
+    """Current levels, targets and per-area figures of several plans of one framework: five queries."""
+    current = current_levels_for_plans(plans=plans)
+    targets: dict[int, dict[int, int]] = defaultdict(dict)
+    for plan_id, indicator_id, level in IndicatorTarget.objects.filter(plan__in=plans).values_list(
+        "plan_id", "indicator_id", "level"
+    ):
+        targets[plan_id][indicator_id] = level
+    figures: dict[tuple[int, int], AreaFigures] = defaultdict(AreaFigures)
+    counts = (
+        Activity.objects.filter(plan__in=plans)
+        .values_list("plan_id", "technical_area_id", "priority", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for plan_id, area_id, priority, status, n in counts:
+        row = figures[plan_id, area_id]
+        row.activities += n
+        row.by_priority[priority or "none"] = row.by_priority.get(priority or "none", 0) + n
+        row.by_status[status] = row.by_status.get(status, 0) + n
+    by_area: dict[int, list[int]] = defaultdict(list)
+    for indicator in indicators:
+        by_area[indicator.technical_area_id].append(indicator.pk)
+    for plan in plans:
+        for area_id, indicator_ids in by_area.items():
+            row = figures[plan.pk, area_id]
+            row.current = _mean([current[plan.pk][i] for i in indicator_ids if i in current[plan.pk]])
+            row.target = _mean([targets[plan.pk][i] for i in indicator_ids if i in targets[plan.pk]])
+    return current, targets, figures
+
+
+def _framework_indicators(framework_id: int | None) -> list[Indicator]:
+    return list(
+        Indicator.objects.filter(framework_id=framework_id)
+        .select_related("technical_area")
+        .order_by("technical_area__order", "order", "code")
+    )
+
+
+def plan_overview(*, plan: Plan) -> list[AreaRow]:
+    """Per technical area of the plan's framework: indicators with current and target level, the area's mean
+    levels and its activity counts by priority and status. A constant number of queries, whatever the size."""
+    indicators = _framework_indicators(plan.framework_id)
+    current, targets, figures = _area_figures(plans=[plan], indicators=indicators)
+    rows: dict[int, AreaRow] = {}
+    for indicator in indicators:
+        area = indicator.technical_area
+        if area.pk not in rows:
+            rows[area.pk] = AreaRow(area=area, indicators=[], figures=figures[plan.pk, area.pk])
+        rows[area.pk].indicators.append(
+            (indicator, current[plan.pk].get(indicator.pk), targets[plan.pk].get(indicator.pk))
+        )
+    return list(rows.values())
+
+
+@dataclass
+class Comparison:
+    """The national plan beside its provincial plans, per technical area."""
+
+    plans: list[Plan]  # the plan itself first, then its provincial plans of the same framework
+    other_framework: list[Plan]  # provincial plans that follow another framework, not compared
+    rows: list[tuple[TechnicalArea, list[AreaFigures]]]
+
+
+def provincial_comparison(*, plan: Plan) -> Comparison:
+    """A plan's baseline and target levels and activity counts per technical area, beside those of the plans of
+    the jurisdictions under it. A constant number of queries, however many provincial plans."""
+    children = list(
+        Plan.objects.filter(parent=plan).exclude(jurisdiction=plan.jurisdiction).select_related("jurisdiction")
+    )
+    same = [child for child in children if child.framework_id == plan.framework_id]
+    plans = [plan, *same]
+    indicators = _framework_indicators(plan.framework_id)
+    _current, _targets, figures = _area_figures(plans=plans, indicators=indicators)
+    areas = list(dict.fromkeys(indicator.technical_area for indicator in indicators))
+    rows = [(area, [figures[p.pk, area.pk] for p in plans]) for area in areas]
+    return Comparison(plans=plans, other_framework=[c for c in children if c not in same], rows=rows)
