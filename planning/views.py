@@ -25,7 +25,7 @@ from planning.forms import (
     SparTableForm,
 )
 from planning.models import Assessment, Plan
-from planning.selectors import assessment_grid, assessment_list_for_plan
+from planning.selectors import assessment_grid, assessment_list_for_plan, plan_overview, provincial_comparison
 from planning.services import plan_create, plan_update
 from stakeholders.selectors import secretariat_size
 
@@ -74,6 +74,8 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "children": children,
         "other_children": plan.children.exclude(pk__in=children.values("pk")).count(),
         "secretariat_size": secretariat_size(plan=plan),
+        "overview": plan_overview(plan=plan),
+        "comparison": provincial_comparison(plan=plan) if not plan.is_provincial else None,
     }
     return render(request, "planning/plan_detail.html", context)
 
