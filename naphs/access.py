@@ -12,14 +12,15 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from naphs.permissions import SECRETARIAT_ROLES, Permission
-from planning.models import Jurisdiction, Plan
+from naphs.permissions import SECRETARIAT_ROLES, Permission, Role
+from planning.models import Activity, Jurisdiction, Plan
 from stakeholders.models import Organization, PlanMembership
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from naphs.models import Job
+    from planning.models import TechnicalArea
     from stakeholders.models import User
 
 
@@ -123,3 +124,45 @@ def job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> Job:
     if job.plan_id is not None:
         job.plan = plan_get_for_user(user=user, plan_id=job.plan_id)
     return job
+
+
+def area_ids_editable_by(membership: PlanMembership) -> frozenset[int] | None:
+    """The technical areas whose content (context narrative, activities) the member edits: None meaning every
+    area for the secretariat, their assigned areas for a technical lead, none for any other role."""
+    if membership.is_secretariat:
+        return None
+    if membership.role != Role.TECHNICAL_LEAD:
+        return frozenset()
+    return frozenset(membership.technical_areas.values_list("pk", flat=True))
+
+
+def area_editable_by(*, membership: PlanMembership, area: TechnicalArea) -> bool:
+    editable = area_ids_editable_by(membership)
+    return editable is None or area.pk in editable
+
+
+def activity_get_for_user(
+    *, user: User | AnonymousUser, plan_id: int, activity_id: int, need: Permission = Permission.VIEW
+) -> Activity:
+    """An activity of the plan, with its plan (and the caller's membership on it) loaded.
+
+    404 for a non-member or an activity of another plan; 403 for a role without `need`, and, for
+    EDIT_ACTIVITIES, for a technical lead when the activity lies outside their technical areas.
+    """
+    membership = membership_get_for_user(user=user, plan_id=plan_id, need=need)
+    activity = (
+        Activity.objects.select_related("technical_area", "responsible_organization")
+        .filter(plan_id=plan_id, pk=activity_id)
+        .first()
+    )
+    if activity is None:
+        raise Http404("No such activity.")
+    plan = membership.plan
+    plan.membership = membership
+    activity.plan = plan
+    if need == Permission.EDIT_ACTIVITIES and not area_editable_by(membership=membership, area=activity.technical_area):
+        area = activity.technical_area
+        raise PermissionDenied(
+            f"You edit the activities of your own technical areas only; {area.code} {area.name} is not one of them."
+        )
+    return activity

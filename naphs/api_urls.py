@@ -6,7 +6,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from naphs.api import JobViewSet
-from planning.api import JurisdictionViewSet, PlanViewSet
+from planning.api import ActivityViewSet, JurisdictionViewSet, PlanViewSet
 from stakeholders.api import DirectoryExportView, MembershipViewSet, OrganizationViewSet
 
 # The docs are HTML pages, nothing else: an OPTIONS request would render DRF's metadata through their template.
@@ -18,6 +18,7 @@ router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("plans", PlanViewSet, basename="plan")
 router.register(r"plans/(?P<plan_id>\d+)/memberships", MembershipViewSet, basename="membership")
 router.register("jobs", JobViewSet, basename="job")
+router.register(r"plans/(?P<plan_id>\d+)/activities", ActivityViewSet, basename="activity")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -199,7 +199,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Plans (my_role) and memberships (role) share the role choices: one RoleEnum in the schema.
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "naphs.permissions.Role"},
+    # Activities rate impact and priority on one scale: one RatingEnum.
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "naphs.permissions.Role", "RatingEnum": "planning.models.Activity.Rating"},
 }
 
 # Celery. REDIS_URL (or CELERY_BROKER_URL) in production; with neither, a broker on the file system

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from django.db.models import OuterRef, Subquery
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions, IsAuthenticated
 
-from naphs.access import jurisdictions_for_user, plan_get_for_user, plans_for_user
-from naphs.api import VersionField, require_version
+from naphs.access import (
+    activity_get_for_user,
+    area_editable_by,
+    jurisdictions_for_user,
+    plan_get_for_user,
+    plans_for_user,
+)
+from naphs.api import PlanScopedMixin, VersionField, require_version
+from naphs.choices import Hazard, Sector
 from naphs.permissions import Permission, Role
-from planning.models import Jurisdiction, Plan
+from planning.activities import activity_create, activity_delete, activity_update
+from planning.forms import ActivityFilterForm
+from planning.models import ActionType, Activity, Indicator, Jurisdiction, Plan, TechnicalArea
+from planning.selectors import ACTIVITY_SORTS, activity_list_for_plan
 from planning.services import jurisdiction_create, plan_create, plan_update
 from stakeholders.models import PlanMembership
+from stakeholders.selectors import organization_list_for_plan
 
 
 class JurisdictionSerializer(serializers.ModelSerializer):
@@ -130,3 +142,136 @@ class PlanViewSet(
     def perform_update(self, serializer) -> None:
         version = require_version(serializer)
         plan_update(plan=serializer.instance, by=self.request.user, version=version, **serializer.validated_data)
+
+
+# Activities --------------------------------------------------------------------------------------------------
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    """An activity. Technical area, indicators and organizations are ids; `version` is required to change one."""
+
+    sectors = serializers.ListField(child=serializers.ChoiceField(choices=Sector.choices), required=False)
+    hazards = serializers.ListField(child=serializers.ChoiceField(choices=Hazard.choices), required=False)
+    version = VersionField(required=False)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "plan",
+            "technical_area",
+            "indicators",
+            "title",
+            "description",
+            "source",
+            "benchmark_action",
+            "action_type",
+            "responsible_organization",
+            "supporting_organizations",
+            "implementation_level",
+            "start_date",
+            "end_date",
+            "impact",
+            "feasibility",
+            "priority",
+            "sectors",
+            "hazards",
+            "status",
+            "origin",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["plan", "benchmark_action", "origin", "created_at", "updated_at"]
+        validators = []  # the service validates the whole activity, constraints included
+
+    def get_fields(self):
+        fields = super().get_fields()
+        plan = getattr(self.context.get("view"), "plan", None)
+        if plan is not None:
+            # Only what belongs to the plan can be named; anything else "does not exist".
+            country = plan.jurisdiction.name
+            fields["technical_area"].queryset = TechnicalArea.objects.filter(framework_id=plan.framework_id)
+            fields["indicators"].child_relation.queryset = Indicator.objects.filter(framework_id=plan.framework_id)
+            organizations = organization_list_for_plan(plan=plan)
+            fields["responsible_organization"].queryset = organizations
+            fields["responsible_organization"].error_messages["does_not_exist"] = (
+                f"Organization {{pk_value}} is not an organization of {country}."
+            )
+            fields["supporting_organizations"].child_relation.queryset = organizations
+            fields["supporting_organizations"].child_relation.error_messages["does_not_exist"] = (
+                f"Organization {{pk_value}} is not an organization of {country}."
+            )
+        return fields
+
+
+ACTIVITY_FILTERS = [
+    OpenApiParameter("technical_area", int, description="Technical area id."),
+    OpenApiParameter("priority", str, enum=Activity.Rating.values),
+    OpenApiParameter("status", str, enum=Activity.Status.values),
+    OpenApiParameter("responsible_organization", int, description="Responsible organization id."),
+    OpenApiParameter("action_type", str, enum=ActionType.values),
+    OpenApiParameter("source", str, enum=Activity.Source.values),
+    OpenApiParameter("q", str, description="Words in the title."),
+    OpenApiParameter(
+        "sort",
+        str,
+        enum=[f"{prefix}{key}" for key in ACTIVITY_SORTS for prefix in ("", "-")],
+        description="Order by this column; a leading '-' reverses it. By technical area when left out.",
+    ),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=ACTIVITY_FILTERS))
+class ActivityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
+    """Activities of one plan. Every member reads them, with the activity table's filters; the secretariat
+    edits all of them and a technical lead those of their technical areas."""
+
+    serializer_class = ActivitySerializer
+    lookup_url_kwarg = "activity_id"
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    write_need = Permission.EDIT_ACTIVITIES
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Activity.objects.none()
+        return Activity.objects.filter(plan=self.plan).prefetch_related("indicators", "supporting_organizations")
+
+    def list(self, request, *args, **kwargs):
+        form = ActivityFilterForm(request.query_params, plan=self.plan)
+        if not form.is_valid():
+            raise serializers.ValidationError(form.errors.get_json_data())
+        activities = activity_list_for_plan(plan=self.plan, **form.filters())
+        page = self.paginate_queryset(activities.prefetch_related("supporting_organizations"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def get_object(self) -> Activity:
+        need = self.read_need if self.request.method in SAFE_METHODS else self.write_need
+        activity = activity_get_for_user(
+            user=self.request.user, plan_id=self.plan.pk, activity_id=self.kwargs["activity_id"], need=need
+        )
+        activity.plan = self.plan
+        return activity
+
+    def _check_area(self, area: TechnicalArea | None) -> None:
+        if area is not None and not area_editable_by(membership=self.membership, area=area):
+            raise PermissionDenied(
+                f"You edit the activities of your own technical areas only; {area.code} is not one of them."
+            )
+
+    def perform_create(self, serializer) -> None:
+        data = serializer.validated_data
+        data.pop("version", None)
+        self._check_area(data.get("technical_area"))
+        serializer.instance = activity_create(plan=self.plan, by=self.request.user, **data)
+
+    def perform_update(self, serializer) -> None:
+        version = require_version(serializer)
+        self._check_area(serializer.validated_data.get("technical_area"))
+        activity_update(
+            activity=serializer.instance, by=self.request.user, version=version, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: Activity) -> None:
+        activity_delete(activity=instance, by=self.request.user)

@@ -6,11 +6,24 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from naphs.access import jurisdictions_for_user, plans_managed_by
-from planning.models import Assessment, CapacityLevel, Framework, Indicator, IndicatorScore, Jurisdiction, Plan
+from naphs.access import area_ids_editable_by, jurisdictions_for_user, plans_managed_by
+from naphs.choices import Hazard, Sector
+from planning.models import (
+    ActionType,
+    Activity,
+    AreaPriority,
+    Assessment,
+    CapacityLevel,
+    Framework,
+    Indicator,
+    IndicatorScore,
+    Jurisdiction,
+    Plan,
+    TechnicalArea,
+)
 
 if TYPE_CHECKING:
-    from stakeholders.models import User
+    from stakeholders.models import PlanMembership, User
 
 
 class PlanCreateForm(forms.ModelForm):
@@ -121,3 +134,262 @@ class SparTableForm(forms.Form):
         "values 20, 40, 60, 80 or 100.",
     )
     country = forms.CharField(max_length=200, help_text="The country's name as the table writes it.")
+
+
+# Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------
+
+
+class ContextForm(forms.Form):
+    """One narrative: the plan's (no technical area) or one technical area's, with its version as shown (0 when
+    there was none yet), so a stale save is refused."""
+
+    technical_area = forms.ModelChoiceField(
+        queryset=TechnicalArea.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    narrative = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, label="Narrative")
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["technical_area"].queryset = TechnicalArea.objects.filter(framework_id=plan.framework_id)
+
+
+class PrioritiesForm(forms.Form):
+    """A rank and a rationale per technical area of the plan's framework; a blank rank leaves the area out.
+
+    `move` (a button's value: up-, down-, add- or remove- and an area id) adjusts the submitted order, so the
+    buttons work without JavaScript.
+    """
+
+    def __init__(
+        self, *args: Any, areas: list[TechnicalArea], priorities: dict[int, AreaPriority], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.areas = areas
+        for area in areas:
+            priority = priorities.get(area.pk)
+            self.fields[f"rank_{area.pk}"] = forms.IntegerField(
+                label=f"Rank of {area.code}",
+                required=False,
+                min_value=1,
+                initial=priority.rank if priority else None,
+                widget=forms.NumberInput(attrs={"class": "rank"}),
+            )
+            self.fields[f"rationale_{area.pk}"] = forms.CharField(
+                label=f"Rationale for {area.code}",
+                required=False,
+                initial=priority.rationale if priority else "",
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        self.fields["move"] = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def rows(self) -> list[tuple[TechnicalArea, forms.BoundField, forms.BoundField]]:
+        """Ranked areas by rank, then the others in framework order."""
+        rows = [(area, self[f"rank_{area.pk}"], self[f"rationale_{area.pk}"]) for area in self.areas]
+
+        def rank(row: tuple[TechnicalArea, forms.BoundField, forms.BoundField]) -> tuple[int, int]:
+            value = row[1].value()
+            try:
+                return (0, int(value))
+            except (TypeError, ValueError):
+                return (1, 0)
+
+        return sorted(rows, key=rank)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        ranked = [(data[f"rank_{a.pk}"], a) for a in self.areas if data.get(f"rank_{a.pk}") is not None]
+        by_rank: dict[int, list[str]] = {}
+        for rank, area in ranked:
+            by_rank.setdefault(rank, []).append(area.code)
+        clashes = [f"{', '.join(codes)} (rank {rank})" for rank, codes in sorted(by_rank.items()) if len(codes) > 1]
+        if clashes:
+            raise forms.ValidationError(f"Two technical areas cannot share a rank: {'; '.join(clashes)}.")
+        order = [area for _, area in sorted(ranked, key=lambda item: item[0])]
+        verb, _, area_id = (data.get("move") or "").partition("-")
+        area = next((a for a in self.areas if str(a.pk) == area_id), None)
+        if area is not None:
+            index = order.index(area) if area in order else None
+            if verb == "add" and index is None:
+                order.append(area)
+            elif verb == "remove" and index is not None:
+                order.pop(index)
+            elif verb == "up" and index:
+                order[index - 1], order[index] = order[index], order[index - 1]
+            elif verb == "down" and index is not None and index < len(order) - 1:
+                order[index + 1], order[index] = order[index], order[index + 1]
+        data["ranking"] = [(area, data.get(f"rationale_{area.pk}", "")) for area in order]
+        return data
+
+
+class FunctionalGroupForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    technical_areas = forms.ModelMultipleChoiceField(
+        queryset=TechnicalArea.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, plan: Plan, areas: list[TechnicalArea] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["technical_areas"]
+        field.queryset = TechnicalArea.objects.filter(framework_id=plan.framework_id)
+        if areas is not None:  # already loaded: the choices come from them instead of another query
+            field.choices = [(area.pk, str(area)) for area in areas]
+
+
+class DependencyForm(forms.Form):
+    depends_on = forms.ModelChoiceField(
+        queryset=Activity.objects.none(), label="Depends on", empty_label="Choose an activity of this plan"
+    )
+
+    def __init__(self, *args: Any, activity: Activity, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["depends_on"]
+        field.queryset = (
+            Activity.objects.filter(plan_id=activity.plan_id).exclude(pk=activity.pk).select_related("technical_area")
+        )
+        field.label_from_instance = lambda other: f"{other.technical_area.code} · {other.title}"
+
+
+# Targets and draft generation ----------------------------------------------------------------------------------
+
+
+class TargetForm(forms.Form):
+    """One indicator's target level and why; `version` is the target's version as shown (0 when it had none). The
+    page prefixes each indicator's form with its id and names the indicator in a plain `indicator` field."""
+
+    level = forms.TypedChoiceField(label="Target level", choices=CapacityLevel.choices, coerce=int)
+    justification = forms.CharField(
+        label="Justification", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class GenerateForm(forms.Form):
+    """Which library, and which technical areas (each labelled with what a generation would add to it)."""
+
+    library = forms.ModelChoiceField(queryset=None, empty_label=None, label="Benchmark library")
+    technical_areas = forms.ModelMultipleChoiceField(
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        label="Technical areas",
+        error_messages={"required": "Choose at least one technical area."},
+    )
+
+    def __init__(
+        self, *args: Any, libraries: Any, areas: Any, labels: dict[int, str] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["library"].queryset = libraries
+        self.fields["technical_areas"].queryset = areas
+        if labels is not None:  # the areas are already loaded: label them without another query
+            self.fields["technical_areas"].choices = list(labels.items())
+
+
+# Activities: the table's filters and the activity editor -----------------------------------------------------
+
+
+def _activity_choice_fields(plan: Plan) -> tuple[Any, Any]:
+    from stakeholders.selectors import organization_list_for_plan
+
+    areas = TechnicalArea.objects.filter(framework_id=plan.framework_id).order_by("order", "code")
+    return areas, organization_list_for_plan(plan=plan)
+
+
+class ActivityFilterForm(forms.Form):
+    """The activity table's filters and sort order, read from GET parameters so a filtered view is a link."""
+
+    technical_area = forms.ModelChoiceField(queryset=TechnicalArea.objects.none(), required=False, empty_label="All")
+    priority = forms.ChoiceField(choices=[("", "Any"), *Activity.Rating.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "Any"), *Activity.Status.choices], required=False)
+    responsible_organization = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Any", label="Responsible"
+    )
+    action_type = forms.ChoiceField(choices=[("", "Any"), *ActionType.choices], required=False)
+    source = forms.ChoiceField(choices=[("", "Any"), *Activity.Source.choices], required=False)
+    q = forms.CharField(required=False, max_length=200, label="Title contains")
+    sort = forms.ChoiceField(required=False, choices=[])
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        from planning.selectors import ACTIVITY_SORTS
+
+        super().__init__(*args, **kwargs)
+        areas, organizations = _activity_choice_fields(plan)
+        self.fields["technical_area"].queryset = areas
+        self.fields["responsible_organization"].queryset = organizations
+        sorts = [("", "Technical area")]
+        for key, label in ACTIVITY_SORTS.items():
+            sorts += [(key, label), (f"-{key}", f"{label}, descending")]
+        self.fields["sort"].choices = sorts
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters (a wrong value in one leaves the others working), for activity_list_for_plan."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+class ActivityForm(forms.ModelForm):
+    """An activity's fields; technical areas are those the person edits, organizations those of the plan's
+    country. `version` is the activity's version when the form was opened (a stale save is refused)."""
+
+    sectors = forms.MultipleChoiceField(
+        choices=Sector.choices, required=False, widget=forms.CheckboxSelectMultiple, label="One Health sectors"
+    )
+    hazards = forms.MultipleChoiceField(choices=Hazard.choices, required=False, widget=forms.CheckboxSelectMultiple)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "technical_area",
+            "indicators",
+            "title",
+            "description",
+            "source",
+            "action_type",
+            "responsible_organization",
+            "supporting_organizations",
+            "implementation_level",
+            "start_date",
+            "end_date",
+            "impact",
+            "feasibility",
+            "priority",
+            "sectors",
+            "hazards",
+            "status",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args: Any, plan: Plan, membership: PlanMembership, **kwargs: Any) -> None:
+        kwargs.setdefault("instance", Activity(plan=plan))
+        super().__init__(*args, **kwargs)
+        areas, organizations = _activity_choice_fields(plan)
+        editable = area_ids_editable_by(membership)
+        area = self.fields["technical_area"]
+        area.queryset = areas if editable is None else areas.filter(pk__in=editable)
+        area.error_messages["invalid_choice"] = "Choose a technical area of this plan that you may edit."
+        indicators = self.fields["indicators"]
+        indicators.queryset = Indicator.objects.filter(framework_id=plan.framework_id).order_by("order", "code")
+        indicators.help_text = "Indicators of the activity's technical area (Ctrl or ⌘ to choose several)."
+        country = plan.jurisdiction.name
+        for name in ("responsible_organization", "supporting_organizations"):
+            self.fields[name].queryset = organizations
+            self.fields[name].error_messages["invalid_choice"] = f"Choose an organization of {country}."
+            self.fields[name].error_messages["invalid_pk_value"] = f"Choose an organization of {country}."
+        if self.instance.pk is not None and not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+    def clean_version(self) -> int | None:
+        version = self.cleaned_data.get("version")
+        if self.instance.pk is not None and version is None:
+            raise forms.ValidationError("The form lost track of the version you opened; reload the page.")
+        return version
+
+    def activity_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

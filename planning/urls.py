@@ -23,4 +23,37 @@ urlpatterns = [
         views.assessment_import_spar,
         name="assessment_import_spar",
     ),
+    # Context and priorities
+    path("plans/<int:plan_id>/context/", views.plan_context, name="plan_context"),
+    path("plans/<int:plan_id>/priorities/", views.plan_priorities, name="plan_priorities"),
+    path("plans/<int:plan_id>/groups/", views.functional_groups, name="functional_groups"),
+    path("plans/<int:plan_id>/groups/<int:group_id>/", views.functional_group_edit, name="functional_group_edit"),
+    path(
+        "plans/<int:plan_id>/groups/<int:group_id>/delete/",
+        views.functional_group_delete,
+        name="functional_group_delete",
+    ),
+    path(
+        "plans/<int:plan_id>/activities/<int:activity_id>/dependencies/",
+        views.activity_dependencies,
+        name="activity_dependencies",
+    ),
+    path(
+        "plans/<int:plan_id>/activities/<int:activity_id>/dependencies/<int:dependency_id>/remove/",
+        views.activity_dependency_remove,
+        name="activity_dependency_remove",
+    ),
+    # Targets and draft generation
+    path("plans/<int:plan_id>/targets/", views.targets, name="targets"),
+    path("plans/<int:plan_id>/targets/fill/", views.targets_fill, name="targets_fill"),
+    path("plans/<int:plan_id>/generate/", views.generate, name="generate"),
+    # Activities
+    path("plans/<int:plan_id>/activities/", views.activities, name="activities"),
+    path("plans/<int:plan_id>/activities/new/", views.activity_new, name="activity_new"),
+    path("plans/<int:plan_id>/activities/<int:activity_id>/", views.activity_detail, name="activity_detail"),
+    path(
+        "plans/<int:plan_id>/activities/<int:activity_id>/delete/",
+        views.activity_delete,
+        name="activity_delete",
+    ),
 ]

@@ -4,29 +4,81 @@ from __future__ import annotations
 
 import copy
 
+from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST, require_safe
 
-from naphs.access import plan_get_for_user, plans_for_user, plans_managed_by
+from naphs.access import (
+    activity_get_for_user,
+    area_editable_by,
+    area_ids_editable_by,
+    plan_get_for_user,
+    plans_for_user,
+    plans_managed_by,
+)
+from naphs.choices import Hazard, Sector
 from naphs.errors import EditConflict
 from naphs.permissions import Permission
 from naphs.spreadsheets import ImportRefused
 from naphs.views import require_form_methods
+from planning.activities import activity_create, activity_update
+from planning.activities import activity_delete as activity_delete_service
 from planning.assessments import assessment_create, scores_import, scores_import_spar_table, scores_set
+from planning.drafting import draft_advice, draft_generate, draft_preview
 from planning.forms import (
+    ActivityFilterForm,
+    ActivityForm,
     AssessmentForm,
+    ContextForm,
+    DependencyForm,
+    FunctionalGroupForm,
+    GenerateForm,
     PlanCreateForm,
     PlanSettingsForm,
+    PrioritiesForm,
     ScoreGridForm,
     ScoreSheetForm,
     SparTableForm,
+    TargetForm,
 )
-from planning.models import Assessment, Plan
-from planning.selectors import assessment_grid, assessment_list_for_plan, plan_overview, provincial_comparison
+from planning.models import (
+    ActivityDependency,
+    AreaPriority,
+    Assessment,
+    BenchmarkLibrary,
+    FunctionalGroup,
+    Indicator,
+    IndicatorTarget,
+    Plan,
+    PlanContext,
+    TechnicalArea,
+)
+from planning.selectors import (
+    ACTIVITY_SORTS,
+    activity_list_for_plan,
+    assessment_grid,
+    assessment_list_for_plan,
+    plan_current_levels,
+    plan_overview,
+    provincial_comparison,
+)
 from planning.services import plan_create, plan_update
+from planning.shaping import (
+    context_set,
+    dependency_add,
+    dependency_remove,
+    functional_group_save,
+    functional_groups_default,
+    priorities_set,
+)
+from planning.shaping import functional_group_delete as functional_group_delete_service
+from planning.targets import plan_years, target_default, target_set, targets_fill_defaults
 from stakeholders.selectors import secretariat_size
 
 
@@ -215,3 +267,557 @@ def assessment_import_spar(request: HttpRequest, plan_id: int, assessment_id: in
             messages.success(request, f"Imported {country}'s SPAR scores: {len(changes)} score(s) added or changed.")
             return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
     return _detail(request, plan, assessment, spar_form=form)
+
+
+# Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------
+
+
+def _framework_areas(plan: Plan) -> list[TechnicalArea]:
+    return list(TechnicalArea.objects.filter(framework_id=plan.framework_id))
+
+
+def _context_rows(plan: Plan, editable: frozenset[int] | None, areas: list[TechnicalArea]) -> list[dict]:
+    """One row per narrative (the plan's first, then each area's), with a form where the member may edit it."""
+    contexts = {context.technical_area_id: context for context in PlanContext.objects.filter(plan=plan)}
+    rows = []
+    for area in [None, *areas]:
+        context = contexts.get(area.pk if area else None)
+        may_edit = editable is None or (area is not None and area.pk in editable)
+        rows.append(_context_row(plan, area, context, may_edit=may_edit))
+    return rows
+
+
+def _context_row(
+    plan: Plan,
+    area: TechnicalArea | None,
+    context: PlanContext | None,
+    *,
+    may_edit: bool,
+    form: ContextForm | None = None,
+) -> dict:
+    key = area.pk if area else "plan"
+    if may_edit and form is None:
+        initial = {
+            "technical_area": area.pk if area else None,
+            "narrative": context.narrative if context else "",
+            "version": context.version if context else 0,
+        }
+        form = ContextForm(plan=plan, initial=initial, auto_id=f"id_%s_{key}")
+    return {"key": key, "area": area, "context": context, "form": form if may_edit else None}
+
+
+@require_form_methods
+def plan_context(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The plan's country context narrative and one per technical area, each saved on its own.
+
+    The secretariat edits every narrative; a technical lead those of their own areas; other members read.
+    """
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    membership = plan.membership
+    editable = area_ids_editable_by(membership)
+    if request.method != "POST":
+        areas = _framework_areas(plan)
+        context = {"plan": plan, "membership": membership, "rows": _context_rows(plan, editable, areas)}
+        return render(request, "planning/context.html", context)
+    if editable is not None and not editable:
+        raise PermissionDenied(f"As {membership.get_role_display().lower()} of this plan you cannot edit narratives.")
+    form = ContextForm(request.POST, plan=plan)
+    if not form.is_valid():
+        area = None
+        status = 422
+    else:
+        area = form.cleaned_data["technical_area"]
+        if area is None and not membership.is_secretariat:
+            raise PermissionDenied("Only the secretariat edits the plan's own context narrative.")
+        if area is not None and not area_editable_by(membership=membership, area=area):
+            raise PermissionDenied("You edit the narratives of the technical areas assigned to you only.")
+        try:
+            saved = context_set(
+                plan=plan,
+                by=request.user,
+                technical_area=area,
+                narrative=form.cleaned_data["narrative"],
+                version=form.cleaned_data["version"],
+            )
+        except EditConflict as conflict:
+            form.add_error(None, str(conflict))
+            status = 409
+        except ValidationError as error:
+            form.add_error(None, error)
+            status = 422
+        else:
+            what = f"{area.code} {area.name}" if area else "the plan"
+            if request.htmx:
+                row = _context_row(plan, area, saved, may_edit=True)
+                row["saved"] = f"Saved the context of {what}."
+                return render(request, "planning/_context_form.html", {"plan": plan, "row": row})
+            messages.success(request, f"Saved the context of {what}.")
+            return redirect("plan_context", plan_id=plan.pk)
+    key = area.pk if area else "plan"
+    form.auto_id = f"id_%s_{key}"
+    stored = PlanContext.objects.filter(plan=plan, technical_area=area).first()
+    row = _context_row(plan, area, stored, may_edit=True, form=form)
+    if request.htmx:
+        return render(request, "planning/_context_form.html", {"plan": plan, "row": row}, status=status)
+    areas = _framework_areas(plan)
+    rows = [row if r["key"] == key else r for r in _context_rows(plan, editable, areas)]
+    return render(
+        request, "planning/context.html", {"plan": plan, "membership": membership, "rows": rows}, status=status
+    )
+
+
+@require_form_methods
+def plan_priorities(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The ranked list of priority technical areas with their rationale; the secretariat reorders it."""
+    need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    priorities = list(AreaPriority.objects.filter(plan=plan).select_related("technical_area"))
+    status = 200
+    form = None
+    if plan.membership.can_manage:
+        areas = _framework_areas(plan)
+        by_area = {priority.technical_area_id: priority for priority in priorities}
+        data = request.POST if request.method == "POST" else None
+        form = PrioritiesForm(data, areas=areas, priorities=by_area)
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    priorities_set(plan=plan, by=request.user, ranking=form.cleaned_data["ranking"])
+                except ValidationError as error:
+                    form.add_error(None, error.messages)
+                else:
+                    messages.success(request, "Priority areas saved.")
+                    return redirect("plan_priorities", plan_id=plan.pk)
+            status = 422
+    context = {"plan": plan, "membership": plan.membership, "priorities": priorities, "form": form}
+    return render(request, "planning/priorities.html", context, status=status)
+
+
+def _groups_page(request: HttpRequest, plan: Plan, form: FunctionalGroupForm | None, status: int = 200) -> HttpResponse:
+    groups = FunctionalGroup.objects.filter(plan=plan).prefetch_related("technical_areas")
+    context = {"plan": plan, "membership": plan.membership, "groups": groups, "form": form}
+    return render(request, "planning/groups.html", context, status=status)
+
+
+def _group_form_errors(form: forms.Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_form_methods
+def functional_groups(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The plan's functional groups of technical areas; the secretariat adds one, or the default ones."""
+    need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    if not plan.membership.can_manage:
+        return _groups_page(request, plan, None)
+    if request.method == "POST" and "defaults" in request.POST:
+        created = functional_groups_default(plan=plan, by=request.user)
+        if created:
+            messages.success(request, f"Created the groups {', '.join(group.name for group in created)}.")
+        else:
+            messages.info(request, "The plan has groups already: no default groups were added.")
+        return redirect("functional_groups", plan_id=plan.pk)
+    form = FunctionalGroupForm(request.POST if request.method == "POST" else None, plan=plan)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                group = functional_group_save(plan=plan, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                _group_form_errors(form, error)
+            else:
+                messages.success(request, f"Group “{group}” added.")
+                return redirect("functional_groups", plan_id=plan.pk)
+        return _groups_page(request, plan, form, status=422)
+    return _groups_page(request, plan, form)
+
+
+def _group(plan: Plan, group_id: int) -> FunctionalGroup:
+    group = FunctionalGroup.objects.filter(plan=plan, pk=group_id).first()
+    if group is None:
+        raise Http404("No such group.")
+    group.plan = plan
+    return group
+
+
+@require_form_methods
+def functional_group_edit(request: HttpRequest, plan_id: int, group_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    group = _group(plan, group_id)
+    initial = {"name": group.name, "technical_areas": list(group.technical_areas.values_list("pk", flat=True))}
+    form = FunctionalGroupForm(request.POST if request.method == "POST" else None, plan=plan, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                functional_group_save(plan=plan, by=request.user, group=group, **form.cleaned_data)
+            except ValidationError as error:
+                _group_form_errors(form, error)
+            else:
+                messages.success(request, f"Group “{group}” saved.")
+                return redirect("functional_groups", plan_id=plan.pk)
+        status = 422
+    context = {"plan": plan, "membership": plan.membership, "group": group, "form": form}
+    return render(request, "planning/group_edit.html", context, status=status)
+
+
+@require_POST
+def functional_group_delete(request: HttpRequest, plan_id: int, group_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    group = _group(plan, group_id)
+    name = group.name
+    functional_group_delete_service(group=group, by=request.user)
+    messages.success(request, f"Group “{name}” deleted.")
+    return redirect("functional_groups", plan_id=plan.pk)
+
+
+@require_form_methods
+def activity_dependencies(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
+    """What the activity waits on and what waits on it; the secretariat adds and removes dependencies."""
+    need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
+    activity = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
+    plan = activity.plan
+    form = None
+    status = 200
+    if plan.membership.can_manage:
+        form = DependencyForm(request.POST if request.method == "POST" else None, activity=activity)
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    dependency_add(activity=activity, depends_on=form.cleaned_data["depends_on"], by=request.user)
+                except ValidationError as error:
+                    _group_form_errors(form, error)
+                else:
+                    messages.success(request, f"“{activity}” now depends on “{form.cleaned_data['depends_on']}”.")
+                    return redirect("activity_dependencies", plan_id=plan.pk, activity_id=activity.pk)
+            status = 422
+    related = ActivityDependency.objects.select_related("activity__technical_area", "depends_on__technical_area")
+    context = {
+        "plan": plan,
+        "membership": plan.membership,
+        "activity": activity,
+        "depends_on": related.filter(activity=activity).order_by("depends_on__title"),
+        "dependents": related.filter(depends_on=activity).order_by("activity__title"),
+        "form": form,
+    }
+    return render(request, "planning/activity_dependencies.html", context, status=status)
+
+
+@require_POST
+def activity_dependency_remove(
+    request: HttpRequest, plan_id: int, activity_id: int, dependency_id: int
+) -> HttpResponse:
+    activity = activity_get_for_user(
+        user=request.user, plan_id=plan_id, activity_id=activity_id, need=Permission.MANAGE
+    )
+    plan = activity.plan
+    dependency = (
+        ActivityDependency.objects.filter(activity=activity, pk=dependency_id).select_related("depends_on").first()
+    )
+    if dependency is None:
+        raise Http404("No such dependency.")
+    dependency.activity = activity
+    dependency_remove(dependency=dependency, by=request.user)
+    messages.success(request, f"“{activity}” no longer depends on “{dependency.depends_on}”.")
+    return redirect("activity_dependencies", plan_id=plan.pk, activity_id=activity.pk)
+
+
+# Targets and draft generation -----------------------------------------------------------------------------------
+
+
+def _target_rows(
+    plan: Plan, editable: frozenset[int] | None, bound: tuple[int, TargetForm] | None = None
+) -> list[tuple[TechnicalArea, list[dict]]]:
+    """Per technical area, each indicator with its current level, its target (or the default it would get) and,
+    where the person may edit it, a form. A constant number of queries, whatever the framework's size."""
+    indicators = list(
+        Indicator.objects.filter(framework_id=plan.framework_id)
+        .select_related("technical_area")
+        .order_by("technical_area__order", "order", "code")
+    )
+    current = plan_current_levels(plan=plan)
+    targets = {target.indicator_id: target for target in IndicatorTarget.objects.filter(plan=plan)}
+    years = plan_years(plan)
+    areas: dict[int, tuple[TechnicalArea, list[dict]]] = {}
+    for indicator in indicators:
+        level = current.get(indicator.pk)
+        target = targets.get(indicator.pk)
+        default = target_default(current=level, years=years) if level is not None else None
+        form = None
+        if editable is None or indicator.technical_area_id in editable:
+            if bound is not None and bound[0] == indicator.pk:
+                form = bound[1]
+            else:
+                form = TargetForm(
+                    prefix=f"t{indicator.pk}",
+                    initial={
+                        "level": target.level if target else default,
+                        "justification": target.justification if target else "",
+                        "version": target.version if target else 0,
+                    },
+                )
+        row = {"indicator": indicator, "current": level, "target": target, "default": default, "form": form}
+        areas.setdefault(indicator.technical_area_id, (indicator.technical_area, []))[1].append(row)
+    return list(areas.values())
+
+
+@require_form_methods
+def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Current level and target of every indicator; the secretariat (a technical lead in their own areas) sets a
+    target with its justification."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    editable = area_ids_editable_by(plan.membership)
+    bound, status = None, 200
+    if request.method == "POST":
+        if editable is not None and not editable:
+            raise PermissionDenied("Only the secretariat and technical leads (in their own areas) set targets.")
+        raw = request.POST.get("indicator", "")
+        indicator = Indicator.objects.filter(framework_id=plan.framework_id, pk=raw).first() if raw.isdigit() else None
+        if indicator is None:
+            raise Http404("No such indicator in this plan's framework.")
+        if editable is not None and indicator.technical_area_id not in editable:
+            raise PermissionDenied("A technical lead sets targets only in their own technical areas.")
+        form = TargetForm(request.POST, prefix=f"t{indicator.pk}")
+        if form.is_valid():
+            version = form.cleaned_data["version"] or None
+            try:
+                existing = IndicatorTarget.objects.filter(plan=plan, indicator=indicator).first()
+                if version is None and existing is not None:
+                    raise EditConflict(existing)  # someone set it after the page was opened
+                target_set(
+                    plan=plan,
+                    by=request.user,
+                    indicator=indicator,
+                    level=form.cleaned_data["level"],
+                    justification=form.cleaned_data["justification"],
+                    version=version,
+                )
+            except EditConflict as conflict:
+                form.add_error(None, str(conflict))
+                status = 409
+            except ValidationError as error:
+                _targets_form_errors(form, error)
+            else:
+                messages.success(request, f"Target of {indicator.code} saved.")
+                return redirect(f"{reverse('targets', kwargs={'plan_id': plan.pk})}#indicator-{indicator.pk}")
+        bound = (indicator.pk, form)
+    context = {
+        "plan": plan,
+        "membership": plan.membership,
+        "areas": _target_rows(plan, editable, bound),
+        "advice": draft_advice(plan=plan),
+    }
+    return render(request, "planning/targets.html", context, status=status)
+
+
+def _targets_form_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's errors next to the form's fields where they name one, above the form otherwise."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+@require_POST
+def targets_fill(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Give every scored indicator without a target its default target."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    created = targets_fill_defaults(plan=plan, by=request.user)
+    if created:
+        messages.success(request, f"{len(created)} default target(s) set; targets already set were left as they are.")
+    else:
+        messages.info(request, "Every scored indicator already has a target (indicators without a score get none).")
+    return redirect("targets", plan_id=plan.pk)
+
+
+def _after_generation(plan: Plan) -> str:
+    try:
+        return reverse("activities", kwargs={"plan_id": plan.pk})
+    except NoReverseMatch:  # the activity list is not there: back to this page
+        return reverse("generate", kwargs={"plan_id": plan.pk})
+
+
+@require_form_methods
+def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Choose a library and technical areas, see what would be added per area, and generate the draft."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    library_set = BenchmarkLibrary.objects.filter(framework_id=plan.framework_id)
+    libraries = list(library_set)
+    chosen = request.POST.get("library") if request.method == "POST" else request.GET.get("library")
+    library = next((lib for lib in libraries if str(lib.pk) == chosen), libraries[0] if libraries else None)
+    areas = list(TechnicalArea.objects.filter(framework_id=plan.framework_id))
+    preview = draft_preview(plan=plan, library=library, technical_areas=areas) if library and areas else None
+    labels = {
+        area.pk: f"{area.code} {area.name} · {preview.by_area.get(area.pk, 0) if preview else 0} to add"
+        for area in areas
+    }
+    form = GenerateForm(
+        request.POST if request.method == "POST" else None,
+        libraries=library_set,
+        areas=TechnicalArea.objects.filter(framework_id=plan.framework_id),
+        labels=labels,
+        initial={"library": library},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = draft_generate(
+                plan=plan,
+                by=request.user,
+                library=form.cleaned_data["library"],
+                technical_areas=form.cleaned_data["technical_areas"],
+            )
+        except ValidationError as error:
+            _targets_form_errors(form, error)
+        else:
+            messages.success(request, f"Draft generated from “{form.cleaned_data['library']}”: {result.summary()}")
+            return redirect(_after_generation(plan))
+    context = {
+        "plan": plan,
+        "membership": plan.membership,
+        "form": form,
+        "libraries": libraries,
+        "library": library,
+        "preview": preview,
+        "advice": draft_advice(plan=plan),
+    }
+    return render(request, "planning/generate.html", context)
+
+
+# Activities: the filterable table, the editor, deleting ------------------------------------------------------
+
+ACTIVITY_PAGE_SIZE = 100
+
+
+def _activity_form_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's ValidationError next to the fields it names, the rest above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _may_add_activities(membership) -> bool:
+    editable = area_ids_editable_by(membership)
+    return membership.allows(Permission.EDIT_ACTIVITIES) and (editable is None or bool(editable))
+
+
+def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]:
+    """Per sortable column: the link that sorts by it (or reverses it), keeping the filters."""
+    links = {}
+    for key in ACTIVITY_SORTS:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["sort"] = f"-{key}" if current == key else key
+        state = "ascending" if current == key else "descending" if current == f"-{key}" else "none"
+        links[key] = {"href": f"{request.path}?{query.urlencode()}", "state": state}
+    return links
+
+
+@require_safe
+def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The plan's activities in a table, filtered and sorted by GET parameters (so a view is a link to share);
+    htmx requests from the filters, sort links and pages get the table alone."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    filter_form = ActivityFilterForm(request.GET or None, plan=plan)
+    filters = filter_form.filters()
+    page = Paginator(activity_list_for_plan(plan=plan, **filters), ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "plan": plan,
+        "membership": plan.membership,
+        "filter_form": filter_form,
+        "page": page,
+        "query": query.urlencode(),
+        "sort": filters.get("sort", ""),
+        "sort_links": _sort_links(request, filters.get("sort", "")),
+        "may_add": _may_add_activities(plan.membership),
+    }
+    template = "planning/_activity_table.html" if request.htmx else "planning/activities.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_form_methods
+def activity_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_ACTIVITIES)
+    if not _may_add_activities(plan.membership):
+        raise PermissionDenied("No technical area is assigned to you in this plan; ask the secretariat for yours.")
+    form = ActivityForm(request.POST if request.method == "POST" else None, plan=plan, membership=plan.membership)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                activity = activity_create(plan=plan, by=request.user, **form.activity_fields())
+            except ValidationError as error:
+                _activity_form_errors(form, error)
+            else:
+                messages.success(request, f"Activity “{activity}” added.")
+                return redirect("activity_detail", plan_id=plan.pk, activity_id=activity.pk)
+    context = {"plan": plan, "membership": plan.membership, "form": form}
+    return render(request, "planning/activity_new.html", context, status=status)
+
+
+@require_form_methods
+def activity_detail(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
+    """An activity: its editor for those who may change it, a read-only page for everyone else."""
+    need = Permission.EDIT_ACTIVITIES if request.method == "POST" else Permission.VIEW
+    activity = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
+    plan = activity.plan
+    membership = plan.membership
+    may_edit = membership.allows(Permission.EDIT_ACTIVITIES) and area_editable_by(
+        membership=membership, area=activity.technical_area
+    )
+    form = None
+    status = 200
+    if may_edit:
+        data = request.POST if request.method == "POST" else None
+        form = ActivityForm(data, instance=copy.copy(activity), plan=plan, membership=membership)
+        if request.method == "POST":
+            status = 422
+            if form.is_valid():
+                try:
+                    activity_update(
+                        activity=activity,
+                        by=request.user,
+                        version=form.cleaned_data["version"],
+                        **form.activity_fields(),
+                    )
+                except EditConflict as conflict:
+                    form.add_error(None, str(conflict))
+                    status = 409
+                except ValidationError as error:
+                    _activity_form_errors(form, error)
+                else:
+                    messages.success(request, f"Activity “{activity}” saved.")
+                    return redirect("activity_detail", plan_id=plan.pk, activity_id=activity.pk)
+    context = {
+        "plan": plan,
+        "membership": membership,
+        "activity": activity,
+        "indicators": activity.indicators.all(),
+        "supporting": activity.supporting_organizations.all(),
+        "sectors": [Sector(value).label for value in activity.sectors if value in Sector.values],
+        "hazards": [Hazard(value).label for value in activity.hazards if value in Hazard.values],
+        "form": form,
+        "may_edit": may_edit,
+    }
+    return render(request, "planning/activity_detail.html", context, status=status)
+
+
+@require_POST
+def activity_delete(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
+    activity = activity_get_for_user(
+        user=request.user, plan_id=plan_id, activity_id=activity_id, need=Permission.EDIT_ACTIVITIES
+    )
+    title = activity.title
+    activity_delete_service(activity=activity, by=request.user)
+    messages.success(request, f"Activity “{title}” deleted.")
+    return redirect("activities", plan_id=plan_id)

@@ -43,7 +43,17 @@ from rest_framework.test import APIClient
 
 from naphs.models import Job
 from naphs.permissions import Role
-from planning.models import Assessment, Framework, Indicator, Plan
+from planning.libraries import demo_library_load
+from planning.models import (
+    Activity,
+    ActivityDependency,
+    Assessment,
+    Framework,
+    FunctionalGroup,
+    Indicator,
+    Plan,
+    TechnicalArea,
+)
 from stakeholders.models import Organization, PlanMembership, User
 from tests.conftest import PASSWORD, PERSONAS, make_user
 
@@ -215,6 +225,62 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
     },
     "assessment_import": {"POST":       (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
     "assessment_import_spar": {"POST":  (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
+    # Targets and draft generation. A technical lead sets targets in their own areas only (they have none here).
+    "targets": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    # No indicator is scored here, so there is no default to fill: the redirect saves nothing.
+    "targets_fill": {"POST":            (302,  302,  403,  403,  403,  403,  404,  LOGIN)},
+    "generate": {
+        "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),   # audited, even if empty
+    },
+    # Context and priorities: members read; the secretariat edits (a technical lead only their own areas'
+    # narratives, and the payload edits the plan's own narrative).
+    "plan_context": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    "plan_priorities": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    "functional_groups": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    "functional_group_edit": {
+        "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),   # the editor
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    "functional_group_delete": {"POST": (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
+    "activity_dependencies": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
+    "activity_dependency_remove": {"POST": (S302, S302, 403, 403,  403,  403,  404,  LOGIN)},
+    # Activities: members read; the secretariat edits every one, a technical lead those of their areas (the walk
+    # assigns the technical lead area P1, the area of the activities it makes), everyone else gets 403.
+    "activities": {"GET HEAD":               (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
+    "activity_new": {
+        "GET HEAD":                     (200,  200,  200,  403,  403,  403,  404,  LOGIN),
+        "POST":                         (S302, S302, S302, 403,  403,  403,  404,  LOGIN),
+    },
+    "activity_detail": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  LOGIN),   # read-only for some
+        "POST":                         (S302, S302, S302, 403,  403,  403,  404,  LOGIN),
+    },
+    "activity_delete": {"POST":         (S302, S302, S302, 403,  403,  403,  404,  LOGIN)},
+    "activity-list": {
+        READ:                           (200,  200,  200,  200,  200,  200,  404,  401),
+        "POST":                         (S201, S201, S201, 403,  403,  403,  404,  401),
+    },
+    "activity-detail": {
+        READ:                           (200,  200,  200,  200,  200,  200,  404,  401),
+        "PUT PATCH":                    (S200, S200, S200, 403,  403,  403,  404,  401),
+        "DELETE":                       (S204, S204, S204, 403,  403,  403,  404,  401),
+    },
     "plan-detail": {
         "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  401),
         "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),   # the same for any id
@@ -376,6 +442,16 @@ class Scene:
         framework = Framework.objects.get(code="SPAR2" if spar else "JEE3")
         return Assessment.objects.create(plan=plan, framework=framework, kind="jee", date=datetime.date(2024, 5, 1))
 
+    def fresh_activity(self, plan: Plan) -> Activity:
+        area = TechnicalArea.objects.get(framework__code="JEE3", code="P1")
+        return Activity.objects.create(plan=plan, technical_area=area, title=f"Activity {self.number()}")
+
+    def fresh_group(self, plan: Plan) -> FunctionalGroup:
+        return FunctionalGroup.objects.create(plan=plan, name=f"Group {self.number()}")
+
+    def fresh_dependency(self, activity: Activity) -> ActivityDependency:
+        return ActivityDependency.objects.create(activity=activity, depends_on=self.fresh_activity(activity.plan))
+
     def fresh_invitee(self) -> User:
         number = self.number()
         user = User(username=f"invitee{number}", email=f"invitee{number}@example.org")
@@ -406,6 +482,15 @@ class Scene:
                     self.elsewhere_plan if foreign else self.plan, spar=route.name == "assessment_import_spar"
                 )
                 kwargs[name] = objects["assessment"].pk
+            elif name == "activity_id":
+                objects["activity"] = self.fresh_activity(self.elsewhere_plan if foreign else self.plan)
+                kwargs[name] = objects["activity"].pk
+            elif name == "group_id":
+                objects["group"] = self.fresh_group(self.elsewhere_plan if foreign else self.plan)
+                kwargs[name] = objects["group"].pk
+            elif name == "dependency_id":
+                objects["dependency"] = self.fresh_dependency(objects["activity"])
+                kwargs[name] = objects["dependency"].pk
             elif name == "job_id" or (name, route.name) == ("pk", "job-detail"):
                 owner = persona if persona in self.jobs else SL
                 if foreign:  # someone else's job, from the same plan
@@ -425,11 +510,63 @@ class Scene:
                 kwargs[name] = "json"
             else:
                 raise AssertionError(f"{route.pattern}: teach this test how to fill the URL kwarg {name!r}")
+        if persona == TL and route.name in ACTIVITY_ROUTES:
+            # The technical lead's own area is P1, the area of the activities made here and in the payloads.
+            PlanMembership.objects.get(plan=self.plan, user=self.people[TL]).technical_areas.add(_area("P1"))
         return kwargs, objects
+
+
+ACTIVITY_ROUTES = frozenset(
+    {"activities", "activity_new", "activity_detail", "activity_delete", "activity-list", "activity-detail"}
+)
+
+
+def _activity_form(s: Scene, o: dict) -> dict[str, Any]:
+    """The browser's activity form, all fields valid; the version of the activity named in the URL, if any."""
+    activity = o.get("activity")
+    return {
+        "technical_area": _area("P1").pk,
+        "indicators": [Indicator.objects.get(framework__code="JEE3", code="P1.1").pk],
+        "title": f"Revise the public health law, step {s.number()}",
+        "source": "custom",
+        "action_type": "planning",
+        "responsible_organization": s.moh.pk,
+        "supporting_organizations": [s.moa.pk],
+        "implementation_level": "national",
+        "start_date": "2026-03-01",
+        "end_date": "2027-12-31",
+        "priority": "high",
+        "sectors": ["human_health"],
+        "hazards": ["all_hazards"],
+        "status": "planned",
+        "version": _version(activity) if activity else "",
+    }
+
+
+def _activity_body(s: Scene, o: dict) -> dict[str, Any]:
+    body = _activity_form(s, o)
+    if not o.get("activity"):
+        body.pop("version")
+    return body
+
+
+def _area(code: str) -> TechnicalArea:
+    return TechnicalArea.objects.get(framework__code="JEE3", code=code)
 
 
 def _version(instance) -> int:
     return type(instance).objects.get(pk=instance.pk).version
+
+
+def _target_payload() -> dict[str, Any]:
+    indicator = Indicator.objects.get(framework__code="JEE3", code="P1.1")
+    prefix = f"t{indicator.pk}"
+    return {
+        "indicator": indicator.pk,
+        f"{prefix}-level": 4,
+        f"{prefix}-justification": "Agreed",
+        f"{prefix}-version": 0,
+    }
 
 
 # Real, valid bodies for the write methods: each one succeeds for a persona the table allows.
@@ -551,6 +688,27 @@ PAYLOADS: dict[tuple[str, str], Callable[[Scene, str, dict], dict]] = {
         "file": SimpleUploadedFile("spar.csv", b"WHO region,Country,C.1,C.1.1\nAFR,Testland,60,60\n"),
         "country": "Testland",
     },
+    ("targets", "POST"): lambda s, p, o: _target_payload(),
+    ("generate", "POST"): lambda s, p, o: {
+        "library": demo_library_load(framework=Framework.objects.get(code="JEE3"))[0].pk,
+        "technical_areas": list(TechnicalArea.objects.filter(framework__code="JEE3").values_list("pk", flat=True)),
+    },
+    ("plan_context", "POST"): lambda s, p, o: {"technical_area": "", "narrative": "An island state.", "version": 0},
+    ("plan_priorities", "POST"): lambda s, p, o: {f"rank_{_area('P1').pk}": "1", f"rationale_{_area('P1').pk}": "Laws"},
+    ("functional_groups", "POST"): lambda s, p, o: {
+        "name": f"Custom group {s.number()}",
+        "technical_areas": [_area("P1").pk],
+    },
+    ("functional_group_edit", "POST"): lambda s, p, o: {
+        "name": f"Renamed group {s.number()}",
+        "technical_areas": [_area("D1").pk],
+    },
+    ("activity_dependencies", "POST"): lambda s, p, o: {"depends_on": s.fresh_activity(s.plan).pk},
+    ("activity_new", "POST"): lambda s, p, o: _activity_form(s, o),
+    ("activity_detail", "POST"): lambda s, p, o: _activity_form(s, o),
+    ("activity-list", "POST"): lambda s, p, o: _activity_body(s, o),
+    ("activity-detail", "PUT"): lambda s, p, o: _activity_body(s, o),
+    ("activity-detail", "PATCH"): lambda s, p, o: {"priority": "low", "version": _version(o["activity"])},
     ("jurisdiction-list", "POST"): lambda s, p, o: {
         "level": "province",
         "name": f"South Province {s.number()}",
@@ -701,7 +859,7 @@ def test_every_route_answers_every_persona_as_the_table_says(scene):
 
     # Objects one may not see are 404 through every route that names them: another country's plan, its
     # members and organizations and jurisdiction, and someone else's job; also paired with one's own plan.
-    object_kwargs = {"plan_id", "membership_id", "organization_id", "job_id", "pk"}
+    object_kwargs = {"plan_id", "membership_id", "organization_id", "job_id", "pk", "activity_id", "group_id"}
     for route in routes:
         if not object_kwargs & set(route.kwargs) or "format" in route.kwargs:
             continue

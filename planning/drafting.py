@@ -1,0 +1,253 @@
+"""Draft generation: from current levels and targets to draft activities drawn from a benchmark action library.
+
+For each selected technical area, every library action whose level lies above an indicator's current level and
+at or below its target becomes a draft activity linked to its source action. A GeneratedAction row remembers each
+action once turned into an activity, so regenerating (after a target was raised, say) adds only what is new: it
+never duplicates, never overwrites an activity people edited, and never brings back one they deleted.
+
+Also here: advice where a plan grows unrealistic (too many activities for a short plan, high-priority activities
+nobody is responsible for, areas with a gap to close but no activities).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+
+from naphs.services import audit_record
+from planning.models import (
+    Activity,
+    BenchmarkAction,
+    BenchmarkLibrary,
+    GeneratedAction,
+    Indicator,
+    IndicatorTarget,
+    Plan,
+    TechnicalArea,
+)
+from planning.selectors import plan_current_levels
+from planning.targets import plan_years
+
+if TYPE_CHECKING:
+    from stakeholders.models import User
+
+TITLE_MAX_LENGTH = Activity._meta.get_field("title").max_length
+# Advice thresholds. A one- or two-year operational plan rarely carries more than this many activities in one
+# technical area: beyond it, the secretariat should choose.
+SHORT_PLAN_YEARS = 2
+MAX_ACTIVITIES_PER_AREA_SHORT_PLAN = 15
+
+
+@dataclass
+class DraftResult:
+    """What a generation added (or, for a preview, would add), per technical area, and what it left out."""
+
+    added: int = 0
+    by_area: dict[int, int] = field(default_factory=dict)  # technical area id -> activities added
+    already_generated: int = 0  # actions in range that were turned into activities before: not added again
+    no_score: list[Indicator] = field(default_factory=list)  # skipped: no current level
+    no_target: list[Indicator] = field(default_factory=list)  # skipped: no target
+    activities: list[Activity] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> list[Indicator]:
+        return [*self.no_score, *self.no_target]
+
+    def summary(self) -> str:
+        text = f"{self.added} draft activit{'y' if self.added == 1 else 'ies'} added"
+        if self.already_generated:
+            text += f"; {self.already_generated} action(s) generated before were left as people keep them"
+        if self.no_score:
+            text += f"; skipped without a current level: {', '.join(i.code for i in self.no_score)}"
+        if self.no_target:
+            text += f"; skipped without a target: {', '.join(i.code for i in self.no_target)}"
+        return text + "."
+
+
+def _check(*, plan: Plan, library: BenchmarkLibrary, technical_areas: Iterable[TechnicalArea]) -> list[TechnicalArea]:
+    if plan.framework_id is None:
+        raise ValidationError({"library": "Choose the plan's framework in its settings before generating a draft."})
+    if library.framework_id != plan.framework_id:
+        raise ValidationError(
+            {"library": f"The library “{library}” follows another framework than this plan's; choose one of its own."}
+        )
+    areas = list(technical_areas)
+    foreign = [area.code for area in areas if area.framework_id != plan.framework_id]
+    if foreign:
+        raise ValidationError(
+            {"technical_areas": f"Not technical areas of this plan's framework: {', '.join(sorted(foreign))}."}
+        )
+    if not areas:
+        raise ValidationError({"technical_areas": "Choose at least one technical area."})
+    return areas
+
+
+def _plan_draft(
+    *, plan: Plan, library: BenchmarkLibrary, area_ids: set[int]
+) -> tuple[DraftResult, list[BenchmarkAction]]:
+    """The library actions that fall between current level and target, in the given areas, not generated before.
+    Five queries at most, however many indicators and actions."""
+    current = plan_current_levels(plan=plan)
+    targets = dict(IndicatorTarget.objects.filter(plan=plan).values_list("indicator_id", "level"))
+    indicators = list(
+        Indicator.objects.filter(framework_id=plan.framework_id, technical_area_id__in=area_ids).order_by(
+            "technical_area__order", "order", "code"
+        )
+    )
+    result = DraftResult()
+    ranges: dict[int, tuple[int, int]] = {}
+    for indicator in indicators:
+        if indicator.pk not in current:
+            result.no_score.append(indicator)
+        elif indicator.pk not in targets:
+            result.no_target.append(indicator)
+        elif targets[indicator.pk] > current[indicator.pk]:
+            ranges[indicator.pk] = (current[indicator.pk], targets[indicator.pk])
+    if not ranges:
+        return result, []
+    in_range = Q()
+    for indicator_id, (low, high) in ranges.items():
+        in_range |= Q(indicator_id=indicator_id, level__gt=low, level__lte=high)
+    candidates = list(
+        BenchmarkAction.objects.filter(in_range, library=library)
+        .select_related("indicator")
+        .order_by("indicator__technical_area__order", "indicator__order", "level", "order", "pk")
+    )
+    done = set(
+        GeneratedAction.objects.filter(plan=plan, benchmark_action__in=[a.pk for a in candidates]).values_list(
+            "benchmark_action_id", flat=True
+        )
+    )
+    new = [action for action in candidates if action.pk not in done]
+    result.already_generated = len(candidates) - len(new)
+    result.by_area = dict(Counter(action.indicator.technical_area_id for action in new))
+    result.added = len(new)
+    return result, new
+
+
+def draft_preview(*, plan: Plan, library: BenchmarkLibrary, technical_areas: Iterable[TechnicalArea]) -> DraftResult:
+    """What draft_generate would add now, without adding it."""
+    areas = _check(plan=plan, library=library, technical_areas=technical_areas)
+    result, _new = _plan_draft(plan=plan, library=library, area_ids={area.pk for area in areas})
+    return result
+
+
+def _title(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= TITLE_MAX_LENGTH:
+        return text
+    return text[: TITLE_MAX_LENGTH - 1].rstrip() + "…"
+
+
+@transaction.atomic
+def draft_generate(
+    *, plan: Plan, by: User, library: BenchmarkLibrary, technical_areas: Iterable[TechnicalArea]
+) -> DraftResult:
+    """Add the library's actions between current level and target of the selected areas as draft activities.
+
+    Each action becomes one activity (source: benchmark action, linked to it, towards its indicator, of its first
+    action type) and is remembered as generated, so running this again adds only actions that came into range
+    since. Indicators without a current level or a target are skipped and reported. One transaction, one audit
+    event, a constant number of queries whatever the plan's size.
+    """
+    areas = _check(plan=plan, library=library, technical_areas=technical_areas)
+    # Two generations of the same plan at once run one after the other, so neither adds what the other did.
+    Plan.objects.select_for_update().filter(pk=plan.pk).values_list("pk", flat=True).first()
+    result, new = _plan_draft(plan=plan, library=library, area_ids={area.pk for area in areas})
+    if new:
+        activities = Activity.objects.bulk_create(
+            Activity(
+                plan=plan,
+                technical_area_id=action.indicator.technical_area_id,
+                title=_title(action.text),
+                description=action.text if _title(action.text) != action.text else "",
+                source=Activity.Source.BENCHMARK,
+                benchmark_action=action,
+                action_type=action.action_types[0] if action.action_types else "",
+                implementation_level=Activity.Level.NATIONAL,
+                status=Activity.Status.DRAFT,
+                sectors=[],
+                hazards=[],
+            )
+            for action in new
+        )
+        Activity.indicators.through.objects.bulk_create(
+            Activity.indicators.through(activity_id=activity.pk, indicator_id=action.indicator_id)
+            for activity, action in zip(activities, new, strict=True)
+        )
+        GeneratedAction.objects.bulk_create(GeneratedAction(plan=plan, benchmark_action=action) for action in new)
+        result.activities = activities
+    audit_record(
+        plan=plan,
+        by=by,
+        action="generated draft activities of",
+        target=plan,
+        changes={
+            "library": library.name,
+            "technical_areas": [area.code for area in areas],
+            "activities": [None, result.added],
+            "already_generated": result.already_generated,
+            "skipped_no_score": [i.code for i in result.no_score],
+            "skipped_no_target": [i.code for i in result.no_target],
+        },
+    )
+    return result
+
+
+def draft_advice(*, plan: Plan) -> list[str]:
+    """Where the plan grows unrealistic, in plain words. Four queries at most, whatever the plan's size."""
+    advice: list[str] = []
+    per_area: dict[int, int] = defaultdict(int)
+    unowned_high = 0
+    rows = (
+        Activity.objects.filter(plan=plan)
+        .values_list("technical_area_id", "priority", "responsible_organization_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for area_id, priority, organization_id, n in rows:
+        per_area[area_id] += n
+        if priority == Activity.Rating.HIGH and organization_id is None:
+            unowned_high += n
+    current = plan_current_levels(plan=plan)
+    gap_areas = {
+        area_id
+        for area_id, indicator_id, level in IndicatorTarget.objects.filter(plan=plan).values_list(
+            "indicator__technical_area_id", "indicator_id", "level"
+        )
+        if level > current.get(indicator_id, 0)
+    }
+    crowded = {area_id: n for area_id, n in per_area.items() if n > MAX_ACTIVITIES_PER_AREA_SHORT_PLAN}
+    years = plan_years(plan)
+    short = years <= SHORT_PLAN_YEARS
+    empty = gap_areas - set(per_area)
+    names = (
+        {area.pk: area.code for area in TechnicalArea.objects.filter(pk__in=set(crowded) | empty)}
+        if (short and crowded) or empty
+        else {}
+    )
+    if short and crowded:
+        listed = ", ".join(f"{names[a]} ({n})" for a, n in sorted(crowded.items(), key=lambda item: names[item[0]]))
+        span = "a one-year" if years == 1 else "a two-year"
+        advice.append(
+            f"More than {MAX_ACTIVITIES_PER_AREA_SHORT_PLAN} activities in a technical area is a lot for {span} "
+            f"plan: {listed}. Consider keeping the most important ones and moving the rest to a later plan."
+        )
+    if unowned_high:
+        advice.append(
+            f"{unowned_high} high-priority activit{'y has' if unowned_high == 1 else 'ies have'} no responsible "
+            "organization: name who leads each, or it is unlikely to happen."
+        )
+    if empty:
+        listed = ", ".join(sorted(names[a] for a in empty))
+        advice.append(
+            f"Technical areas with targets above their current level but no activities: {listed}. "
+            "Generate a draft for them or add activities."
+        )
+    return advice

@@ -1,0 +1,256 @@
+"""The targets page and the generate page: who may do what, edits and conflicts, and constant query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+
+from naphs.permissions import Role
+from planning.libraries import demo_library_load
+from planning.models import Activity, Indicator, IndicatorTarget, TechnicalArea
+from planning.targets import target_set
+from stakeholders.models import PlanMembership
+from tests.planning.test_drafting import area, score, small_library, target
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def target_post(indicator: Indicator, level: int, justification: str, version: int) -> dict:
+    prefix = f"t{indicator.pk}"
+    return {
+        "indicator": indicator.pk,
+        f"{prefix}-level": level,
+        f"{prefix}-justification": justification,
+        f"{prefix}-version": version,
+    }
+
+
+def p11() -> Indicator:
+    return Indicator.objects.get(framework__code="JEE3", code="P1.1")
+
+
+def d11() -> Indicator:
+    return Indicator.objects.get(framework__code="JEE3", code="D1.1")
+
+
+# The targets page -----------------------------------------------------------------------------------------------
+
+
+def test_the_targets_page_shows_current_levels_targets_and_defaults(client, plan, lead):
+    score(plan, lead, {"P1.1": 2, "P1.2": 4})
+    target(plan, lead, "P1.1", 3)
+
+    response = signed_in(client, lead).get(f"/plans/{plan.pk}/targets/")
+
+    assert response.status_code == 200
+    rows = {row["indicator"].code: row for _area, rows in response.context["areas"] for row in rows}
+    assert len(rows) == Indicator.objects.filter(framework=plan.framework).count()
+    assert (rows["P1.1"]["current"], rows["P1.1"]["target"].level) == (2, 3)
+    assert (rows["P1.2"]["current"], rows["P1.2"]["target"], rows["P1.2"]["default"]) == (4, None, 5)
+    assert rows["D1.1"]["current"] is None and rows["D1.1"]["default"] is None
+    assert b"Fill default targets" in response.content
+
+
+def test_the_secretariat_sets_a_target_and_a_stale_edit_is_refused_with_a_conflict(client, plan, lead, people):
+    score(plan, lead, {"P1.1": 2})
+    client = signed_in(client, lead)
+
+    response = client.post(f"/plans/{plan.pk}/targets/", target_post(p11(), 4, "Funded by the 2027 budget.", 0))
+    assert response.status_code == 302
+    stored = IndicatorTarget.objects.get(plan=plan, indicator=p11())
+    assert (stored.level, stored.justification, stored.version) == (4, "Funded by the 2027 budget.", 1)
+
+    response = client.post(f"/plans/{plan.pk}/targets/", target_post(p11(), 5, "Raised.", 1))
+    assert response.status_code == 302
+    # Someone else, with the page opened before that save:
+    other = signed_in(type(client)(), people[Role.SECRETARIAT_MEMBER])
+    response = other.post(f"/plans/{plan.pk}/targets/", target_post(p11(), 3, "Lowered.", 1))
+    assert response.status_code == 409
+    assert "Someone else changed" in response.content.decode()
+    # And someone who saw no target at all, after one was set:
+    response = other.post(f"/plans/{plan.pk}/targets/", target_post(p11(), 3, "Lowered.", 0))
+    assert response.status_code == 409
+    stored.refresh_from_db()
+    assert (stored.level, stored.justification) == (5, "Raised.")
+
+
+def test_target_errors_show_next_to_the_field_and_nothing_is_saved(client, plan, lead):
+    response = signed_in(client, lead).post(f"/plans/{plan.pk}/targets/", target_post(p11(), 4, "  ", 0))
+
+    assert response.status_code == 200
+    row = next(row for _area, rows in response.context["areas"] for row in rows if row["indicator"] == p11())
+    assert row["form"].errors["justification"] == ["Say why this target was chosen."]
+    assert "Say why this target was chosen." in response.content.decode()
+    response = signed_in(client, lead).post(f"/plans/{plan.pk}/targets/", target_post(p11(), 7, "Ambitious", 0))
+    row = next(row for _area, rows in response.context["areas"] for row in rows if row["indicator"] == p11())
+    assert "level" in row["form"].errors
+    assert not IndicatorTarget.objects.exists()
+
+
+def test_a_technical_lead_sets_targets_in_their_own_areas_only(client, plan, people):
+    membership = PlanMembership.objects.get(plan=plan, user=people[Role.TECHNICAL_LEAD])
+    membership.technical_areas.set([area("P1")])
+    client = signed_in(client, people[Role.TECHNICAL_LEAD])
+
+    page = client.get(f"/plans/{plan.pk}/targets/")
+    editable = {row["indicator"].code for _a, rows in page.context["areas"] for row in rows if row["form"]}
+    assert editable == set(Indicator.objects.filter(technical_area=area("P1")).values_list("code", flat=True))
+
+    assert client.post(f"/plans/{plan.pk}/targets/", target_post(p11(), 4, "Our area", 0)).status_code == 302
+    assert client.post(f"/plans/{plan.pk}/targets/", target_post(d11(), 4, "Not ours", 0)).status_code == 403
+    assert client.post(f"/plans/{plan.pk}/targets/fill/").status_code == 403
+    assert list(IndicatorTarget.objects.values_list("indicator__code", flat=True)) == ["P1.1"]
+
+
+@pytest.mark.parametrize("role", [Role.FOCAL_POINT, Role.REVIEWER, Role.VIEWER])
+def test_other_members_read_targets_but_cannot_set_them(client, plan, people, role):
+    client = signed_in(client, people[role])
+    page = client.get(f"/plans/{plan.pk}/targets/")
+    assert page.status_code == 200
+    assert not any(row["form"] for _a, rows in page.context["areas"] for row in rows)
+    assert b"Fill default targets" not in page.content
+    assert client.post(f"/plans/{plan.pk}/targets/", target_post(p11(), 4, "No", 0)).status_code == 403
+    assert client.post(f"/plans/{plan.pk}/targets/fill/").status_code == 403
+    assert not IndicatorTarget.objects.exists()
+
+
+def test_an_outsider_gets_404_on_targets_and_generate(client, plan, people):
+    client = signed_in(client, people["outsider"])
+    for path in ("targets/", "targets/fill/", "generate/"):
+        assert client.post(f"/plans/{plan.pk}/{path}").status_code == 404
+    assert client.get(f"/plans/{plan.pk}/targets/").status_code == 404
+
+
+def test_fill_default_targets_from_the_page(client, plan, lead):
+    score(plan, lead, {"P1.1": 2, "P1.2": 4})
+    response = signed_in(client, lead).post(f"/plans/{plan.pk}/targets/fill/", follow=True)
+    assert dict(IndicatorTarget.objects.values_list("indicator__code", "level")) == {"P1.1": 4, "P1.2": 5}
+    assert "2 default target(s) set" in response.content.decode()
+
+
+def test_the_targets_page_runs_a_constant_number_of_queries_for_the_full_framework(
+    client, plan, lead, people, django_assert_max_num_queries
+):
+    codes = list(Indicator.objects.filter(framework=plan.framework).values_list("code", flat=True))
+    score(plan, lead, dict.fromkeys(codes, 2))
+    client = signed_in(client, lead)
+    client.post(f"/plans/{plan.pk}/targets/fill/")
+    client.get(f"/plans/{plan.pk}/targets/")  # shows (and so clears) the message about the filled targets
+    assert IndicatorTarget.objects.filter(plan=plan).count() == len(codes) == 56
+    # session, user, membership, indicators, scores, targets, advice (activities, scores, targets, areas): 10
+    with django_assert_max_num_queries(10):
+        assert client.get(f"/plans/{plan.pk}/targets/").status_code == 200
+    membership = PlanMembership.objects.get(plan=plan, user=people[Role.TECHNICAL_LEAD])
+    membership.technical_areas.set(TechnicalArea.objects.filter(framework=plan.framework))
+    lead_client = signed_in(type(client)(), people[Role.TECHNICAL_LEAD])
+    with django_assert_max_num_queries(11):  # one more: the technical lead's areas
+        assert lead_client.get(f"/plans/{plan.pk}/targets/").status_code == 200
+
+
+# The generate page ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ready(plan, lead, jee3):
+    """P1.1 at 2 aiming for 4, D1.1 at 1 aiming for 3, and a small library."""
+    score(plan, lead, {"P1.1": 2, "D1.1": 1})
+    target(plan, lead, "P1.1", 4)
+    target(plan, lead, "D1.1", 3)
+    return small_library(jee3)
+
+
+def test_the_generate_page_previews_what_each_area_would_get(client, plan, lead, ready):
+    response = signed_in(client, lead).get(f"/plans/{plan.pk}/generate/")
+
+    assert response.status_code == 200
+    labels = dict(response.context["form"].fields["technical_areas"].choices)
+    assert labels[area("P1").pk].endswith("· 2 to add")
+    assert labels[area("D1").pk].endswith("· 2 to add")
+    assert labels[area("R1").pk].endswith("· 0 to add")
+    assert "Small library" in response.content.decode()
+
+
+def test_generating_from_the_page_adds_the_selected_areas_and_redirects(client, plan, lead, ready):
+    response = signed_in(client, lead).post(
+        f"/plans/{plan.pk}/generate/", {"library": ready.pk, "technical_areas": [area("P1").pk]}
+    )
+
+    assert response.status_code == 302
+    try:
+        expected = reverse("activities", kwargs={"plan_id": plan.pk})
+    except NoReverseMatch:
+        expected = reverse("generate", kwargs={"plan_id": plan.pk})
+    assert response.headers["Location"] == expected
+    assert sorted(Activity.objects.filter(plan=plan).values_list("title", flat=True)) == [
+        "P1.1 to level 3",
+        "P1.1 to level 4",
+    ]
+    page = signed_in(client, lead).get(f"/plans/{plan.pk}/generate/")
+    assert "2 draft activities added" in "".join(str(m) for m in page.context["messages"])
+
+
+def test_the_page_refuses_a_library_of_another_framework_and_no_areas(client, plan, lead, ready):
+    spar_library, _ = demo_library_load_spar()
+    client = signed_in(client, lead)
+    response = client.post(f"/plans/{plan.pk}/generate/", {"library": spar_library.pk, "technical_areas": []})
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "library" in errors and errors["technical_areas"] == ["Choose at least one technical area."]
+    assert not Activity.objects.exists()
+
+
+def demo_library_load_spar():
+    from tests.planning.test_drafting import small_library_spar
+
+    return small_library_spar(), True
+
+
+@pytest.mark.parametrize("role", [Role.TECHNICAL_LEAD, Role.FOCAL_POINT, Role.REVIEWER, Role.VIEWER])
+def test_only_the_secretariat_generates(client, plan, people, ready, role):
+    client = signed_in(client, people[role])
+    assert client.get(f"/plans/{plan.pk}/generate/").status_code == 403
+    response = client.post(f"/plans/{plan.pk}/generate/", {"library": ready.pk, "technical_areas": [area("P1").pk]})
+    assert response.status_code == 403
+    assert not Activity.objects.exists()
+
+
+def test_the_nav_offers_targets_to_all_and_generation_to_the_secretariat(client, plan, people):
+    page = signed_in(client, people[Role.VIEWER]).get(f"/plans/{plan.pk}/")
+    assert f'href="/plans/{plan.pk}/targets/"' in page.content.decode()
+    assert f'href="/plans/{plan.pk}/generate/"' not in page.content.decode()
+    page = signed_in(client, people[Role.SECRETARIAT_MEMBER]).get(f"/plans/{plan.pk}/")
+    assert f'href="/plans/{plan.pk}/generate/"' in page.content.decode()
+
+
+def test_the_generate_page_runs_a_constant_number_of_queries_for_the_full_framework(
+    client, plan, lead, jee3, django_assert_max_num_queries
+):
+    library, _ = demo_library_load(framework=jee3)
+    codes = list(Indicator.objects.filter(framework=jee3).values_list("code", flat=True))
+    score(plan, lead, dict.fromkeys(codes, 1))
+    IndicatorTarget.objects.bulk_create(
+        IndicatorTarget(plan=plan, indicator=i, level=5) for i in Indicator.objects.filter(framework=jee3)
+    )
+    client = signed_in(client, lead)
+    # session, user, membership, libraries, areas, preview (scores, targets, indicators, actions, generated),
+    # advice (activities, scores, targets, areas)
+    with django_assert_max_num_queries(14):
+        assert client.get(f"/plans/{plan.pk}/generate/").status_code == 200
+    areas = list(TechnicalArea.objects.filter(framework=jee3).values_list("pk", flat=True))
+    with django_assert_max_num_queries(30):
+        response = client.post(f"/plans/{plan.pk}/generate/", {"library": library.pk, "technical_areas": areas})
+    assert response.status_code == 302
+    assert Activity.objects.filter(plan=plan).count() == library.actions.count()
+    with django_assert_max_num_queries(14):
+        assert client.get(f"/plans/{plan.pk}/generate/").status_code == 200
+
+
+def test_a_target_set_by_the_service_shows_on_the_page(client, plan, lead):
+    target_set(plan=plan, by=lead, indicator=p11(), level=3, justification="Slow legal reform.")
+    page = signed_in(client, lead).get(f"/plans/{plan.pk}/targets/")
+    assert "Slow legal reform." in page.content.decode()
