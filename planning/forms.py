@@ -393,3 +393,30 @@ class ActivityForm(forms.ModelForm):
 
     def activity_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+# Strategic to operational ----------------------------------------------------------------------------------
+
+
+class OperationalPlanForm(forms.Form):
+    """An operational plan (12 to 24 months) inside a strategic plan, with the activities drawn into it."""
+
+    title = forms.CharField(max_length=250)
+    first_year = forms.IntegerField()
+    last_year = forms.IntegerField(help_text="The same year for a 12-month plan, the next one for 24 months.")
+    activities = forms.ModelMultipleChoiceField(
+        queryset=Activity.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose the strategic activities this operational plan carries out."},
+    )
+
+    def __init__(self, *args, strategic: Plan, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["activities"].queryset = (
+            Activity.objects.filter(plan=strategic)
+            .select_related("technical_area")
+            .order_by("technical_area__order", "pk")
+        )
+        self.fields["activities"].label_from_instance = lambda a: f"{a.technical_area.code} · {a.title}"
+        if not self.is_bound:
+            self.initial.update({"first_year": strategic.first_year, "last_year": strategic.first_year})

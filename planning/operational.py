@@ -106,9 +106,13 @@ def operational_plan_create(
     return plan
 
 
-def activity_placements(*, plan: Plan) -> dict[int, list[Plan]]:
-    """For a strategic plan: which of its activities are planned in which operational plans (one query)."""
+def activity_placements(*, plan: Plan, activities: Iterable[Activity] | None = None) -> dict[int, list[Plan]]:
+    """For a strategic plan: which of its activities (all, or those given) are planned in which operational
+    plans, in one query."""
     placements: dict[int, list[Plan]] = defaultdict(list)
-    for copy in Activity.objects.filter(origin__plan=plan).select_related("plan"):
+    copies = Activity.objects.filter(origin__plan=plan).select_related("plan").order_by("plan__first_year", "pk")
+    if activities is not None:
+        copies = copies.filter(origin__in=list(activities))
+    for copy in copies:
         placements[copy.origin_id].append(copy.plan)
     return dict(placements)

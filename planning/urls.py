@@ -56,4 +56,5 @@ urlpatterns = [
         views.activity_delete,
         name="activity_delete",
     ),
+    path("plans/<int:plan_id>/operational/new/", views.operational_new, name="operational_new"),
 ]

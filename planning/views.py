@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -24,6 +23,7 @@ from naphs.access import (
 )
 from naphs.choices import Hazard, Sector
 from naphs.errors import EditConflict
+from naphs.forms import form_errors_from
 from naphs.permissions import Permission
 from naphs.spreadsheets import ImportRefused
 from naphs.views import require_form_methods
@@ -39,6 +39,7 @@ from planning.forms import (
     DependencyForm,
     FunctionalGroupForm,
     GenerateForm,
+    OperationalPlanForm,
     PlanCreateForm,
     PlanSettingsForm,
     PrioritiesForm,
@@ -59,6 +60,7 @@ from planning.models import (
     PlanContext,
     TechnicalArea,
 )
+from planning.operational import activity_placements, operational_plan_create
 from planning.selectors import (
     ACTIVITY_SORTS,
     activity_list_for_plan,
@@ -399,14 +401,6 @@ def _groups_page(request: HttpRequest, plan: Plan, form: FunctionalGroupForm | N
     return render(request, "planning/groups.html", context, status=status)
 
 
-def _group_form_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @require_form_methods
 def functional_groups(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The plan's functional groups of technical areas; the secretariat adds one, or the default ones."""
@@ -427,7 +421,7 @@ def functional_groups(request: HttpRequest, plan_id: int) -> HttpResponse:
             try:
                 group = functional_group_save(plan=plan, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _group_form_errors(form, error)
+                form_errors_from(form, error)
             else:
                 messages.success(request, f"Group “{group}” added.")
                 return redirect("functional_groups", plan_id=plan.pk)
@@ -455,7 +449,7 @@ def functional_group_edit(request: HttpRequest, plan_id: int, group_id: int) -> 
             try:
                 functional_group_save(plan=plan, by=request.user, group=group, **form.cleaned_data)
             except ValidationError as error:
-                _group_form_errors(form, error)
+                form_errors_from(form, error)
             else:
                 messages.success(request, f"Group “{group}” saved.")
                 return redirect("functional_groups", plan_id=plan.pk)
@@ -489,7 +483,7 @@ def activity_dependencies(request: HttpRequest, plan_id: int, activity_id: int) 
                 try:
                     dependency_add(activity=activity, depends_on=form.cleaned_data["depends_on"], by=request.user)
                 except ValidationError as error:
-                    _group_form_errors(form, error)
+                    form_errors_from(form, error)
                 else:
                     messages.success(request, f"“{activity}” now depends on “{form.cleaned_data['depends_on']}”.")
                     return redirect("activity_dependencies", plan_id=plan.pk, activity_id=activity.pk)
@@ -599,7 +593,7 @@ def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
                 form.add_error(None, str(conflict))
                 status = 409
             except ValidationError as error:
-                _targets_form_errors(form, error)
+                form_errors_from(form, error)
             else:
                 messages.success(request, f"Target of {indicator.code} saved.")
                 return redirect(f"{reverse('targets', kwargs={'plan_id': plan.pk})}#indicator-{indicator.pk}")
@@ -611,15 +605,6 @@ def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
         "advice": draft_advice(plan=plan),
     }
     return render(request, "planning/targets.html", context, status=status)
-
-
-def _targets_form_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's errors next to the form's fields where they name one, above the form otherwise."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 @require_POST
@@ -671,7 +656,7 @@ def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
                 technical_areas=form.cleaned_data["technical_areas"],
             )
         except ValidationError as error:
-            _targets_form_errors(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, f"Draft generated from “{form.cleaned_data['library']}”: {result.summary()}")
             return redirect(_after_generation(plan))
@@ -690,15 +675,6 @@ def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
 # Activities: the filterable table, the editor, deleting ------------------------------------------------------
 
 ACTIVITY_PAGE_SIZE = 100
-
-
-def _activity_form_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's ValidationError next to the fields it names, the rest above the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _may_add_activities(membership) -> bool:
@@ -728,6 +704,11 @@ def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
     page = Paginator(activity_list_for_plan(plan=plan, **filters), ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    if plan.kind == Plan.Kind.STRATEGIC:
+        # Which operational plans each listed activity is planned in: one query for the page.
+        placements = activity_placements(plan=plan, activities=page.object_list)
+        for activity in page.object_list:
+            activity.placements = placements.get(activity.pk, [])
     context = {
         "plan": plan,
         "membership": plan.membership,
@@ -757,7 +738,7 @@ def activity_new(request: HttpRequest, plan_id: int) -> HttpResponse:
             try:
                 activity = activity_create(plan=plan, by=request.user, **form.activity_fields())
             except ValidationError as error:
-                _activity_form_errors(form, error)
+                form_errors_from(form, error)
             else:
                 messages.success(request, f"Activity “{activity}” added.")
                 return redirect("activity_detail", plan_id=plan.pk, activity_id=activity.pk)
@@ -794,7 +775,7 @@ def activity_detail(request: HttpRequest, plan_id: int, activity_id: int) -> Htt
                     form.add_error(None, str(conflict))
                     status = 409
                 except ValidationError as error:
-                    _activity_form_errors(form, error)
+                    form_errors_from(form, error)
                 else:
                     messages.success(request, f"Activity “{activity}” saved.")
                     return redirect("activity_detail", plan_id=plan.pk, activity_id=activity.pk)
@@ -821,3 +802,32 @@ def activity_delete(request: HttpRequest, plan_id: int, activity_id: int) -> Htt
     activity_delete_service(activity=activity, by=request.user)
     messages.success(request, f"Activity “{title}” deleted.")
     return redirect("activities", plan_id=plan_id)
+
+
+# Strategic to operational ----------------------------------------------------------------------------------
+
+
+@require_form_methods
+def operational_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Open an operational plan inside this strategic plan, from the activities the secretariat picks."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    if plan.kind != Plan.Kind.STRATEGIC:
+        raise PermissionDenied("Operational plans are drawn from a strategic plan.")
+    form = OperationalPlanForm(request.POST if request.method == "POST" else None, strategic=plan)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                operational = operational_plan_create(strategic=plan, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form_errors_from(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"Operational plan “{operational}” opened with {operational.activities.count()} activities "
+                    f"from the strategic plan.",
+                )
+                return redirect("plan_detail", plan_id=operational.pk)
+    context = {"plan": plan, "membership": plan.membership, "form": form}
+    return render(request, "planning/operational_new.html", context, status=status)

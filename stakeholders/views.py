@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from naphs.access import organization_get_for_user, plan_get_for_user
 from naphs.errors import EditConflict
+from naphs.forms import form_errors_from
 from naphs.models import AuditEvent, Job
 from naphs.permissions import SECRETARIAT_RECOMMENDED_SIZE, Permission
 from naphs.services import job_create
@@ -34,15 +35,6 @@ from stakeholders.services import (
 )
 
 
-def _form_errors_from(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields where the form has them."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @require_form_methods
 def members(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The secretariat's page: who is in the plan, in which role; add, change and remove members."""
@@ -52,7 +44,7 @@ def members(request: HttpRequest, plan_id: int) -> HttpResponse:
         try:
             membership = membership_invite(plan=plan, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             if membership.user.has_usable_password():
                 messages.success(request, f"{membership.user} added as {membership.get_role_display().lower()}.")
@@ -140,7 +132,7 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
             form.add_error(None, str(conflict))
             status = 409
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             message = f"{membership.user} is now {membership.get_role_display().lower()}."
             if request.htmx:
@@ -197,7 +189,7 @@ def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
         try:
             organization = organization_create(by=request.user, **fields)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, f"Organization “{organization}” added.")
             return redirect("directory", plan_id=plan.pk)
@@ -227,7 +219,7 @@ def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) 
             form.add_error(None, str(conflict))
             status = 409
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, f"Organization “{organization}” saved.")
             return redirect("directory", plan_id=plan.pk)

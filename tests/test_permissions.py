@@ -236,6 +236,11 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
         "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),
         "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),   # audited, even if empty
     },
+    # An operational plan drawn from the strategic plan: the secretariat's.
+    "operational_new": {
+        "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),
+        "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
+    },
     # Context and priorities: members read; the secretariat edits (a technical lead only their own areas'
     # narratives, and the payload edits the plan's own narrative).
     "plan_context": {
@@ -692,6 +697,12 @@ PAYLOADS: dict[tuple[str, str], Callable[[Scene, str, dict], dict]] = {
     ("generate", "POST"): lambda s, p, o: {
         "library": demo_library_load(framework=Framework.objects.get(code="JEE3"))[0].pk,
         "technical_areas": list(TechnicalArea.objects.filter(framework__code="JEE3").values_list("pk", flat=True)),
+    },
+    ("operational_new", "POST"): lambda s, p, o: {
+        "title": f"Year one {s.number()}",
+        "first_year": 2026,
+        "last_year": 2026,
+        "activities": [s.fresh_activity(s.plan).pk],
     },
     ("plan_context", "POST"): lambda s, p, o: {"technical_area": "", "narrative": "An island state.", "version": 0},
     ("plan_priorities", "POST"): lambda s, p, o: {f"rank_{_area('P1').pk}": "1", f"rationale_{_area('P1').pk}": "Laws"},

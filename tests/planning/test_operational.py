@@ -96,3 +96,40 @@ def test_an_activity_wholly_outside_the_operational_years_is_refused(plan, lead)
             strategic=plan, by=lead, title="First two years", first_year=2026, last_year=2027, activities=[late]
         )
     assert Plan.objects.count() == before
+
+
+def test_the_secretariat_opens_an_operational_plan_from_the_page_and_the_table_shows_where_activities_went(
+    client, plan, lead, people
+):
+    law = activity(plan, "Revise the public health law")
+    activity(plan, "Left for later")
+    client.force_login(lead)
+
+    page = client.get(f"/plans/{plan.pk}/operational/new/")
+    assert page.status_code == 200
+    assert "Revise the public health law" in page.content.decode()
+
+    refused = client.post(
+        f"/plans/{plan.pk}/operational/new/",
+        {"title": "Too long", "first_year": 2026, "last_year": 2028, "activities": [law.pk]},
+    )
+    assert refused.status_code == 422
+    assert "12 to 24 months" in refused.content.decode()
+    assert not Plan.objects.filter(title="Too long").exists()
+
+    response = client.post(
+        f"/plans/{plan.pk}/operational/new/",
+        {"title": "Year one", "first_year": 2026, "last_year": 2026, "activities": [law.pk]},
+    )
+    operational = Plan.objects.get(title="Year one")
+    assert response.status_code == 302
+    assert response["Location"] == f"/plans/{operational.pk}/"
+    table = client.get(f"/plans/{plan.pk}/activities/").content.decode()
+    assert "Year one (2026)" in table
+
+
+def test_only_the_secretariat_draws_operational_plans(client, plan, people):
+    client.force_login(people[Role.TECHNICAL_LEAD])
+    assert client.get(f"/plans/{plan.pk}/operational/new/").status_code == 403
+    client.force_login(people["outsider"])
+    assert client.get(f"/plans/{plan.pk}/operational/new/").status_code == 404
