@@ -20,23 +20,16 @@ from django.db import transaction
 from naphs.errors import EditConflict
 from naphs.services import audit_record, versioned_update
 from naphs.spreadsheets import ImportRefused, Problem, Sheet, read_spreadsheet
-from planning.models import Assessment, Framework, Indicator, IndicatorScore, Plan
+from planning.models import Assessment, Framework, Indicator, IndicatorScore, Plan, indicator_code_key
 
 if TYPE_CHECKING:
     from stakeholders.models import User
 
 # SPAR results head indicators `C.1.1` where the framework says `C1.1`: a dot right after the letters is dropped.
-_LETTERS_DOT = re.compile(r"^([A-Z]+)\.(?=\d)")
 _INDICATOR_HEADING = re.compile(r"^([A-Za-z]+\.?\d+\.\d+)(?:\s|$)")
 _CAPACITY_HEADING = re.compile(r"^[A-Za-z]+\.?\d+(?:\s|$)")
 _COUNTRY_HEADINGS = ("country", "state part", "member state")
 SPAR_PERCENT_LEVELS = {20: 1, 40: 2, 60: 3, 80: 4, 100: 5}
-
-
-def indicator_code_key(code: object) -> str:
-    """The form of an indicator code that matching compares: upper case, no spaces, `C.1.1` read as `C1.1`."""
-    text = re.sub(r"\s+", "", str(code or "")).upper()
-    return _LETTERS_DOT.sub(r"\1", text)
 
 
 def _is_blank(value: object) -> bool:

@@ -19,7 +19,7 @@ from typing import IO, Any
 from django.db import transaction
 
 from naphs.spreadsheets import MAX_UPLOAD_BYTES, ImportRefused, Problem, Sheet, read_spreadsheet
-from planning.models import ActionType, BenchmarkAction, BenchmarkLibrary, Framework, Indicator
+from planning.models import ActionType, BenchmarkAction, BenchmarkLibrary, Framework, Indicator, indicator_code_key
 
 REQUIRED_COLUMNS = ("indicator", "level", "action", "action_types")
 OPTIONAL_COLUMNS = ("hazard",)
@@ -66,12 +66,6 @@ class _Action:
     hazard: str
 
 
-def _code_key(code: str) -> str:
-    """An indicator code compared loosely: any case, no spaces, and SPAR's "C.1.1" the same as "C1.1"."""
-    key = "".join(code.split()).upper()
-    return re.sub(r"^([A-Z]+)\.(?=\d)", r"\1", key)
-
-
 def _header_key(value: Any) -> str:
     key = "_".join(str(value or "").lower().replace("-", " ").split())
     return COLUMN_ALIASES.get(key, key)
@@ -90,7 +84,7 @@ class _Checker:
 
     def __init__(self, framework: Framework) -> None:
         self.framework = framework
-        self.indicators = {_code_key(i.code): i for i in Indicator.objects.filter(framework=framework)}
+        self.indicators = {indicator_code_key(i.code): i for i in Indicator.objects.filter(framework=framework)}
         self.problems: list[Problem] = []
         self.actions: list[_Action] = []
         self.seen: dict[tuple[int, int, str], str] = {}
@@ -122,9 +116,9 @@ class _Checker:
         if not code:
             self.problems.append(locate("indicator", "the indicator code is empty."))
             return None
-        indicator = self.indicators.get(_code_key(code))
+        indicator = self.indicators.get(indicator_code_key(code))
         if indicator is None and " " in code:  # "P1.1 Legal instruments": the code, then the indicator's name
-            indicator = self.indicators.get(_code_key(code.split()[0]))
+            indicator = self.indicators.get(indicator_code_key(code.split()[0]))
         if indicator is None:
             self.problems.append(
                 locate("indicator", f"“{code}” is not an indicator of {self.framework.code} ({self.framework.name}).")
@@ -257,7 +251,7 @@ def _check_json(document: dict[str, Any], checker: _Checker) -> None:
 def _json_framework(document: dict[str, Any], framework: Framework | None) -> Framework:
     code = _text(document.get("framework"))
     if framework is not None:
-        if code and _code_key(code) != _code_key(framework.code):
+        if code and indicator_code_key(code) != indicator_code_key(framework.code):
             raise ImportRefused([f"Field “framework”: this library is for “{code}”, not for {framework.code}."])
         return framework
     found = Framework.objects.filter(code__iexact=code).first() if code else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pycountry
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -275,6 +277,12 @@ class TechnicalArea(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+def indicator_code_key(code: object) -> str:
+    """The form of an indicator code that matching compares: upper case, no spaces, SPAR's `C.1.1` as `C1.1`."""
+    text = re.sub(r"\s+", "", str(code or "")).upper()
+    return re.sub(r"^([A-Z]+)\.(?=\d)", r"\1", text)
 
 
 class Indicator(models.Model):
