@@ -11,7 +11,7 @@ import contextlib
 import csv
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -67,6 +67,27 @@ class Sheet:
     def problem(self, message: str, *, row: int | None = None, column: int | None = None) -> Problem:
         """A problem at a 1-based row and column of this sheet."""
         return Problem(message, self.name, row, get_column_letter(column) if column else "")
+
+
+HEADER_SEARCH_ROWS = 5
+
+
+def find_header(
+    sheet: Sheet, *, required: Sequence[str], key: Callable[[Any], str]
+) -> tuple[int, dict[str, int]] | None:
+    """The header row (0-based) and its columns {key: position}: the first of the sheet's first few non-empty
+    rows that holds every required column (a title may sit above it), else the first non-empty row; None for
+    an empty sheet. `key` turns a heading into the name it is matched by."""
+    found = None
+    filled = (i for i, row in enumerate(sheet.rows) if any(str(v or "").strip() for v in row))
+    for _, index in zip(range(HEADER_SEARCH_ROWS), filled, strict=False):
+        columns: dict[str, int] = {}
+        for position, value in enumerate(sheet.rows[index]):
+            columns.setdefault(key(value), position)
+        if all(name in columns for name in required):
+            return index, columns
+        found = found or (index, columns)
+    return found
 
 
 def _check_xlsx(data: bytes) -> None:

@@ -8,7 +8,6 @@ reported with where it is, and a file with any problem changes nothing.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from typing import IO, Any
 
 from django.db import transaction
 
-from naphs.spreadsheets import MAX_UPLOAD_BYTES, ImportRefused, Problem, Sheet, read_spreadsheet
+from naphs.spreadsheets import MAX_UPLOAD_BYTES, ImportRefused, Problem, Sheet, find_header, read_spreadsheet
 from planning.models import ActionType, BenchmarkAction, BenchmarkLibrary, Framework, Indicator, indicator_code_key
 
 REQUIRED_COLUMNS = ("indicator", "level", "action", "action_types")
@@ -34,7 +33,6 @@ COLUMN_ALIASES = {
     "hazard_tag": "hazard",
 }
 LEVELS = ("2", "3", "4", "5")
-HEADER_SEARCH_ROWS = 5
 HAZARD_MAX_LENGTH = BenchmarkAction._meta.get_field("hazard").max_length
 NAME_MAX_LENGTH = BenchmarkLibrary._meta.get_field("name").max_length
 SOURCE_MAX_LENGTH = BenchmarkLibrary._meta.get_field("source").max_length
@@ -162,27 +160,12 @@ def _sheet_locator(sheet: Sheet, *, row: int, columns: dict[str, int]) -> Callab
     return locate
 
 
-def _header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
-    """The header row (0-based) and its columns: the first of the sheet's first few non-empty rows that holds
-    every required column (a title may sit above it), else the first non-empty row; None for an empty sheet."""
-    found = None
-    filled = (i for i, row in enumerate(sheet.rows) if any(_text(v) for v in row))
-    for index in itertools.islice(filled, HEADER_SEARCH_ROWS):
-        columns: dict[str, int] = {}
-        for position, value in enumerate(sheet.rows[index]):
-            columns.setdefault(_header_key(value), position)
-        if all(name in columns for name in REQUIRED_COLUMNS):
-            return index, columns
-        found = found or (index, columns)
-    return found
-
-
 def _check_sheets(sheets: list[Sheet], checker: _Checker) -> None:
     """Read every sheet that has a header row with the required columns; other sheets (notes) are skipped."""
     missing_by_sheet: list[Problem] = []
     read_any = False
     for sheet in sheets:
-        header = _header(sheet)
+        header = find_header(sheet, required=REQUIRED_COLUMNS, key=_header_key)
         if header is None:
             continue
         header_index, columns = header
