@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from naphs.spreadsheets import ImportRefused, Problem
+from planning.frameworks import framework_import
 from planning.libraries import library_import
 from planning.models import (
     Assessment,
@@ -42,15 +43,78 @@ class PlanAdmin(admin.ModelAdmin):
     list_select_related = ["jurisdiction"]
 
 
+class FileImportAdminMixin:
+    """An "Import from file" page on a model's admin: the file is checked whole, every problem is listed, and
+    nothing is saved unless all is well. Subclasses name the form, a title, a help text and `run_import`."""
+
+    import_form: type[forms.Form]
+    import_title = ""
+    import_help = ""
+
+    def run_import(self, form: forms.Form) -> str:
+        raise NotImplementedError
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.import_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_import"
+        return [path("import/", view, name=name), *super().get_urls()]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        problems: list[Problem] = []
+        form = self.import_form(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                message = self.run_import(form)
+            except ImportRefused as refused:
+                problems = refused.problems
+            else:
+                self.message_user(request, message, messages.SUCCESS)
+                return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": self.import_title,
+            "help": self.import_help,
+            "form": form,
+            "problems": problems[:MAX_PROBLEMS_SHOWN],
+            "problems_hidden": max(len(problems) - MAX_PROBLEMS_SHOWN, 0),
+            "problem_count": len(problems),
+        }
+        return TemplateResponse(request, "admin/file_import.html", context)
+
+
+class FrameworkImportForm(forms.Form):
+    code = forms.CharField(max_length=20, help_text="Short code, e.g. JEE4. An existing framework is added to.")
+    name = forms.CharField(max_length=200)
+    file = forms.FileField(help_text="An .xlsx or .csv file of technical areas and indicators.")
+
+
 class TechnicalAreaInline(admin.TabularInline):
     model = TechnicalArea
     extra = 0
 
 
 @admin.register(Framework)
-class FrameworkAdmin(admin.ModelAdmin):
+class FrameworkAdmin(FileImportAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name"]
     inlines = [TechnicalAreaInline]
+    import_form = FrameworkImportForm
+    import_title = "Load a framework from a spreadsheet"
+    import_help = (
+        "One row per indicator with the columns pillar (Prevent, Detect, Respond, IHR-related hazards and points "
+        "of entry, Other), area_code, area_name, indicator_code and indicator_name, as in "
+        "planning/reference/frameworks.csv. Areas and indicators are added or renamed, never deleted."
+    )
+
+    def run_import(self, form: forms.Form) -> str:
+        upload = form.cleaned_data["file"]
+        framework = framework_import(
+            code=form.cleaned_data["code"], name=form.cleaned_data["name"], upload=upload, filename=upload.name
+        )
+        areas, indicators = framework.technical_areas.count(), framework.indicators.count()
+        return f"“{framework}” now has {areas} technical areas and {indicators} indicators."
 
 
 @admin.register(Indicator)
@@ -74,7 +138,7 @@ class LibraryImportForm(forms.Form):
 
 
 @admin.register(BenchmarkLibrary)
-class BenchmarkLibraryAdmin(admin.ModelAdmin):
+class BenchmarkLibraryAdmin(FileImportAdminMixin, admin.ModelAdmin):
     list_display = ["name", "framework", "source", "action_count", "created_at"]
     list_select_related = ["framework"]
 
@@ -85,42 +149,23 @@ class BenchmarkLibraryAdmin(admin.ModelAdmin):
     def action_count(self, library: BenchmarkLibrary) -> int:
         return library.action_count
 
-    def get_urls(self) -> list[URLPattern]:
-        view = self.admin_site.admin_view(self.import_view)
-        return [path("import/", view, name="planning_benchmarklibrary_import"), *super().get_urls()]
+    import_form = LibraryImportForm
+    import_title = "Import a benchmark action library"
+    import_help = (
+        "One row (or JSON object) per action, with the columns indicator, level (2 to 5), action, action_types "
+        "(separated by “;”) and optionally hazard."
+    )
 
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        """Upload a library file; on any problem, list them all and save nothing."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        problems: list[Problem] = []
-        form = LibraryImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                library = library_import(
-                    framework=form.cleaned_data["framework"],
-                    name=form.cleaned_data["name"],
-                    source=form.cleaned_data["source"],
-                    upload=upload,
-                    filename=upload.name,
-                )
-            except ImportRefused as refused:
-                problems = refused.problems
-            else:
-                count = library.actions.count()
-                self.message_user(request, f"Imported {count} actions into “{library}”.", messages.SUCCESS)
-                return redirect("admin:planning_benchmarklibrary_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Import a benchmark action library",
-            "form": form,
-            "problems": problems[:MAX_PROBLEMS_SHOWN],
-            "problems_hidden": max(len(problems) - MAX_PROBLEMS_SHOWN, 0),
-            "problem_count": len(problems),
-        }
-        return TemplateResponse(request, "admin/planning/benchmarklibrary/import.html", context)
+    def run_import(self, form: forms.Form) -> str:
+        upload = form.cleaned_data["file"]
+        library = library_import(
+            framework=form.cleaned_data["framework"],
+            name=form.cleaned_data["name"],
+            source=form.cleaned_data["source"],
+            upload=upload,
+            filename=upload.name,
+        )
+        return f"Imported {library.actions.count()} actions into “{library}”."
 
 
 @admin.register(BenchmarkAction)
