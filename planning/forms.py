@@ -376,7 +376,9 @@ class ActivityForm(forms.ModelForm):
         area.error_messages["invalid_choice"] = "Choose a technical area of this plan that you may edit."
         indicators = self.fields["indicators"]
         indicators.queryset = Indicator.objects.filter(framework_id=plan.framework_id).order_by("order", "code")
-        indicators.help_text = "Indicators of the activity's technical area (Ctrl or ⌘ to choose several)."
+        indicators.help_text = (
+            "Choose indicators of the activity's technical area; others are refused (Ctrl or ⌘ to choose several)."
+        )
         country = plan.jurisdiction.name
         for name in ("responsible_organization", "supporting_organizations"):
             self.fields[name].queryset = organizations

@@ -247,7 +247,7 @@ def assessment_import(request: HttpRequest, plan_id: int, assessment_id: int) ->
         else:
             messages.success(request, f"Imported {upload.name}: {len(changes)} score(s) added or changed.")
             return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
-    return _detail(request, plan, assessment, sheet_form=form)
+    return _detail(request, plan, assessment, sheet_form=form, status=422)
 
 
 @require_POST
@@ -268,7 +268,7 @@ def assessment_import_spar(request: HttpRequest, plan_id: int, assessment_id: in
         else:
             messages.success(request, f"Imported {country}'s SPAR scores: {len(changes)} score(s) added or changed.")
             return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
-    return _detail(request, plan, assessment, spar_form=form)
+    return _detail(request, plan, assessment, spar_form=form, status=422)
 
 
 # Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------

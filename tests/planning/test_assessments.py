@@ -447,7 +447,7 @@ def test_a_refused_import_shows_every_problem_and_saves_nothing(client, assessme
     upload = SimpleUploadedFile("scores.csv", b"P1.1;0\nQ7.7;3\n")
     response = client.post(f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/import/", {"file": upload})
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 422  # the page again, with the problems; nothing saved
     assert "Sheet “scores.csv”, row 1, column B: P1.1: 0 is outside 1 to 5" in page
     assert "row 2, column A: “Q7.7” is not an indicator of JEE3" in page
     assert not IndicatorScore.objects.exists()
