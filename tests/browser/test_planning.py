@@ -10,71 +10,19 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from naphs.permissions import Role
 from planning.libraries import demo_library_load
 from planning.models import Activity, Assessment, IndicatorScore, IndicatorTarget, TechnicalArea
 from stakeholders.models import PlanMembership
-from tests.conftest import PASSWORD
+from tests.browser.pages import field, log_in, open_plan, plan_nav
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LAPTOP = {"width": 1280, "height": 800}
-LOGIN_LABEL = re.compile(r"user ?name", re.IGNORECASE)  # "User name or e-mail"
 DEMO_SCORES = Path(__file__).resolve().parents[2] / "planning" / "reference" / "demo_jee3_scores.csv"
 SCORE_SHEET_LABEL = "Score sheet (.xlsx or .csv)"
 ACTIVITY_COUNT = re.compile(r"^\d+ activit(y|ies)")
-
-
-class _LazyChromium:
-    """One browser for the module, started by the first test that gets past the `chromium_path` check."""
-
-    def __init__(self) -> None:
-        self._playwright = None
-        self._browser: Browser | None = None
-
-    def get(self, executable_path: str) -> Browser:
-        if self._browser is None:
-            self._playwright = sync_playwright().start()
-            self._browser = self._playwright.chromium.launch(
-                executable_path=executable_path, args=CHROMIUM_ARGS, headless=True
-            )
-        return self._browser
-
-    def close(self) -> None:
-        if self._browser is not None:
-            self._browser.close()
-        if self._playwright is not None:
-            self._playwright.stop()
-
-
-@pytest.fixture(scope="module")
-def _chromium():
-    chromium = _LazyChromium()
-    yield chromium
-    chromium.close()
-
-
-@pytest.fixture
-def page(_chromium, chromium_path, live_server) -> Page:
-    """A fresh browser context per test (no cookies carried over), at a laptop's size."""
-    context = _chromium.get(chromium_path).new_context(base_url=live_server.url, viewport=LAPTOP)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 @pytest.fixture
@@ -83,32 +31,10 @@ def library(plan):
     return demo_library_load(framework=plan.framework)[0]
 
 
-def log_in(page: Page, login: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_role("textbox", name=LOGIN_LABEL).fill(login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-
-
 def log_out(page: Page) -> None:
     page.get_by_role("banner").locator("summary").click()
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
-
-
-def field(form, label: str):
-    """A form control by its label, exactly; Django's labels end with a colon."""
-    return form.get_by_label(re.compile(rf"^{re.escape(label)}:?$"))
-
-
-def plan_nav(page: Page):
-    return page.get_by_role("complementary", name="Plan")
-
-
-def open_plan(page: Page, plan) -> None:
-    expect(page.get_by_role("heading", name="My plans", level=1)).to_be_visible()
-    page.get_by_role("link", name=plan.title).click()
-    expect(plan_nav(page)).to_be_visible()
 
 
 def go_to(page: Page, section: str) -> None:
