@@ -21,7 +21,7 @@ from naphs.permissions import Permission, Role
 from planning.activities import activity_create, activity_delete, activity_update
 from planning.forms import ActivityFilterForm
 from planning.models import ActionType, Activity, Indicator, Jurisdiction, Plan, TechnicalArea
-from planning.selectors import ACTIVITY_SORTS, activity_list_for_plan
+from planning.selectors import ACTIVITY_SORTS, activity_list_for_plan, technical_areas_of
 from planning.services import jurisdiction_create, plan_create, plan_update
 from stakeholders.models import PlanMembership
 from stakeholders.selectors import organization_list_for_plan
@@ -191,7 +191,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         if plan is not None:
             # Only what belongs to the plan can be named; anything else "does not exist".
             country = plan.jurisdiction.name
-            fields["technical_area"].queryset = TechnicalArea.objects.filter(framework_id=plan.framework_id)
+            fields["technical_area"].queryset = technical_areas_of(plan)
             fields["indicators"].child_relation.queryset = Indicator.objects.filter(framework_id=plan.framework_id)
             organizations = organization_list_for_plan(plan=plan)
             fields["responsible_organization"].queryset = organizations

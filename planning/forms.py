@@ -21,6 +21,7 @@ from planning.models import (
     Plan,
     TechnicalArea,
 )
+from planning.selectors import technical_areas_of
 
 if TYPE_CHECKING:
     from stakeholders.models import PlanMembership, User
@@ -151,7 +152,7 @@ class ContextForm(forms.Form):
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["technical_area"].queryset = TechnicalArea.objects.filter(framework_id=plan.framework_id)
+        self.fields["technical_area"].queryset = technical_areas_of(plan)
 
 
 class PrioritiesForm(forms.Form):
@@ -231,7 +232,7 @@ class FunctionalGroupForm(forms.Form):
     def __init__(self, *args: Any, plan: Plan, areas: list[TechnicalArea] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["technical_areas"]
-        field.queryset = TechnicalArea.objects.filter(framework_id=plan.framework_id)
+        field.queryset = technical_areas_of(plan)
         if areas is not None:  # already loaded: the choices come from them instead of another query
             field.choices = [(area.pk, str(area)) for area in areas]
 
@@ -291,7 +292,7 @@ class GenerateForm(forms.Form):
 def _activity_choice_fields(plan: Plan) -> tuple[Any, Any]:
     from stakeholders.selectors import organization_list_for_plan
 
-    areas = TechnicalArea.objects.filter(framework_id=plan.framework_id).order_by("order", "code")
+    areas = technical_areas_of(plan)
     return areas, organization_list_for_plan(plan=plan)
 
 

@@ -20,6 +20,11 @@ from planning.models import (
 )
 
 
+def technical_areas_of(plan: Plan) -> QuerySet[TechnicalArea]:
+    """The technical areas of the plan's framework, in the framework's order."""
+    return TechnicalArea.objects.filter(framework_id=plan.framework_id).order_by("order", "code")
+
+
 def plan_current_levels(*, plan: Plan) -> dict[int, int]:
     """The current level of each indicator of the plan's framework: {indicator id: level}, from the plan's most
     recent assessment. Scores of an assessment in another framework are carried over through the crosswalk, in

@@ -25,6 +25,7 @@ from planning.models import (
     PlanContext,
     TechnicalArea,
 )
+from planning.selectors import technical_areas_of
 
 if TYPE_CHECKING:
     from stakeholders.models import User
@@ -148,7 +149,7 @@ def functional_groups_default(*, plan: Plan, by: User) -> list[FunctionalGroup]:
     if plan.framework_id is None or FunctionalGroup.objects.filter(plan=plan).exists():
         return []
     by_pillar: dict[str, list[int]] = {}
-    for area_id, pillar in TechnicalArea.objects.filter(framework_id=plan.framework_id).values_list("pk", "pillar"):
+    for area_id, pillar in technical_areas_of(plan).values_list("pk", "pillar"):
         by_pillar.setdefault(pillar, []).append(area_id)
     groups = []
     for order, (name, pillars) in enumerate(DEFAULT_GROUPS, start=1):

@@ -69,6 +69,7 @@ from planning.selectors import (
     plan_current_levels,
     plan_overview,
     provincial_comparison,
+    technical_areas_of,
 )
 from planning.services import plan_create, plan_update
 from planning.shaping import (
@@ -274,10 +275,6 @@ def assessment_import_spar(request: HttpRequest, plan_id: int, assessment_id: in
 # Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------
 
 
-def _framework_areas(plan: Plan) -> list[TechnicalArea]:
-    return list(TechnicalArea.objects.filter(framework_id=plan.framework_id))
-
-
 def _context_rows(plan: Plan, editable: frozenset[int] | None, areas: list[TechnicalArea]) -> list[dict]:
     """One row per narrative (the plan's first, then each area's), with a form where the member may edit it."""
     contexts = {context.technical_area_id: context for context in PlanContext.objects.filter(plan=plan)}
@@ -318,7 +315,7 @@ def plan_context(request: HttpRequest, plan_id: int) -> HttpResponse:
     membership = plan.membership
     editable = area_ids_editable_by(membership)
     if request.method != "POST":
-        areas = _framework_areas(plan)
+        areas = list(technical_areas_of(plan))
         context = {"plan": plan, "membership": membership, "rows": _context_rows(plan, editable, areas)}
         return render(request, "planning/context.html", context)
     if editable is not None and not editable:
@@ -361,7 +358,7 @@ def plan_context(request: HttpRequest, plan_id: int) -> HttpResponse:
     row = _context_row(plan, area, stored, may_edit=True, form=form)
     if request.htmx:
         return render(request, "planning/_context_form.html", {"plan": plan, "row": row}, status=status)
-    areas = _framework_areas(plan)
+    areas = list(technical_areas_of(plan))
     rows = [row if r["key"] == key else r for r in _context_rows(plan, editable, areas)]
     return render(
         request, "planning/context.html", {"plan": plan, "membership": membership, "rows": rows}, status=status
@@ -377,7 +374,7 @@ def plan_priorities(request: HttpRequest, plan_id: int) -> HttpResponse:
     status = 200
     form = None
     if plan.membership.can_manage:
-        areas = _framework_areas(plan)
+        areas = list(technical_areas_of(plan))
         by_area = {priority.technical_area_id: priority for priority in priorities}
         data = request.POST if request.method == "POST" else None
         form = PrioritiesForm(data, areas=areas, priorities=by_area)
@@ -634,7 +631,7 @@ def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
     libraries = list(library_set)
     chosen = request.POST.get("library") if request.method == "POST" else request.GET.get("library")
     library = next((lib for lib in libraries if str(lib.pk) == chosen), libraries[0] if libraries else None)
-    areas = list(TechnicalArea.objects.filter(framework_id=plan.framework_id))
+    areas = list(technical_areas_of(plan))
     preview = draft_preview(plan=plan, library=library, technical_areas=areas) if library and areas else None
     labels = {
         area.pk: f"{area.code} {area.name} · {preview.by_area.get(area.pk, 0) if preview else 0} to add"
@@ -643,7 +640,7 @@ def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
     form = GenerateForm(
         request.POST if request.method == "POST" else None,
         libraries=library_set,
-        areas=TechnicalArea.objects.filter(framework_id=plan.framework_id),
+        areas=technical_areas_of(plan),
         labels=labels,
         initial={"library": library},
     )

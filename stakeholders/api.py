@@ -19,7 +19,7 @@ from naphs.api import JobSerializer, PlanScopedMixin, VersionField, job_accepted
 from naphs.models import Job
 from naphs.permissions import Permission, Role
 from naphs.services import job_create
-from stakeholders.forms import technical_areas_of
+from planning.selectors import technical_areas_of
 from stakeholders.models import Organization, PlanMembership, Sector
 from stakeholders.selectors import membership_list_for_plan
 from stakeholders.services import (

@@ -9,12 +9,9 @@ from django.template.loader import render_to_string
 
 from naphs.permissions import Role
 from planning.models import Jurisdiction, Plan, TechnicalArea
+from planning.selectors import technical_areas_of
 from stakeholders.models import Organization, PlanMembership, Sector, User
 from stakeholders.selectors import jurisdiction_ids_within, organization_list_for_plan
-
-
-def technical_areas_of(plan: Plan):
-    return TechnicalArea.objects.filter(framework_id=plan.framework_id).order_by("order", "code")
 
 
 class FocalPointOrganizationMixin:
