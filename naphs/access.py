@@ -141,6 +141,30 @@ def area_editable_by(*, membership: PlanMembership, area: TechnicalArea) -> bool
     return editable is None or area.pk in editable
 
 
+def activities_costable_by(membership: PlanMembership) -> Q:
+    """A filter on activities: those whose cost lines the member edits. The secretariat every activity, a
+    technical lead the activities of their areas, a focal point those their organization is responsible for."""
+    if membership.is_secretariat:
+        return Q()
+    if membership.role == Role.TECHNICAL_LEAD:
+        return Q(technical_area_id__in=membership.technical_areas.values("pk"))
+    if membership.role == Role.FOCAL_POINT and membership.organization_id is not None:
+        return Q(responsible_organization_id=membership.organization_id)
+    return Q(pk__in=[])
+
+
+def activity_costs_editable_by(*, membership: PlanMembership, activity: Activity) -> bool:
+    if membership.is_secretariat:
+        return True
+    if membership.role == Role.TECHNICAL_LEAD:
+        return area_editable_by(membership=membership, area=activity.technical_area)
+    if membership.role == Role.FOCAL_POINT:
+        return membership.organization_id is not None and activity.responsible_organization_id == (
+            membership.organization_id
+        )
+    return False
+
+
 def activity_get_for_user(
     *, user: User | AnonymousUser, plan_id: int, activity_id: int, need: Permission = Permission.VIEW
 ) -> Activity:
@@ -164,5 +188,14 @@ def activity_get_for_user(
         area = activity.technical_area
         raise PermissionDenied(
             f"You edit the activities of your own technical areas only; {area.code} {area.name} is not one of them."
+        )
+    if need == Permission.EDIT_COSTS and not activity_costs_editable_by(membership=membership, activity=activity):
+        if membership.role == Role.FOCAL_POINT:
+            raise PermissionDenied(
+                "You edit the costs of activities your organization is responsible for; this one is not."
+            )
+        area = activity.technical_area
+        raise PermissionDenied(
+            f"You edit the costs of your own technical areas only; {area.code} {area.name} is not one of them."
         )
     return activity

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from costing.api import PARTS as COSTING_PARTS
 from naphs.api import JobViewSet
 from planning.api import ActivityViewSet, JurisdictionViewSet, PlanViewSet
 from stakeholders.api import DirectoryExportView, MembershipViewSet, OrganizationViewSet
@@ -19,6 +20,9 @@ router.register("plans", PlanViewSet, basename="plan")
 router.register(r"plans/(?P<plan_id>\d+)/memberships", MembershipViewSet, basename="membership")
 router.register("jobs", JobViewSet, basename="job")
 router.register(r"plans/(?P<plan_id>\d+)/activities", ActivityViewSet, basename="activity")
+for part in COSTING_PARTS:
+    for prefix, viewset, basename in part.routes:
+        router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -26,5 +30,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(**DOCS), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(**DOCS), name="api-redoc"),
+    *(route for part in COSTING_PARTS for route in part.urlpatterns),
     *router.urls,
 ]

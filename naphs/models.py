@@ -16,6 +16,11 @@ class Job(models.Model):
 
     class Kind(models.TextChoices):
         DIRECTORY_EXPORT = "directory_export", "Directory export (Excel)"
+        COSTING_WORKBOOK = "costing_workbook", "Costing workbook (Excel)"
+        COSTING_UPLOAD = "costing_upload", "Costing workbook upload"
+        WHO_COSTING_EXPORT = "who_costing_export", "WHO costing tool layout (Excel)"
+        WHO_COSTING_IMPORT = "who_costing_import", "WHO costing tool layout import"
+        COSTING_DASHBOARD_EXPORT = "costing_dashboard_export", "Costing dashboard (Excel)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -34,5 +34,6 @@ urlpatterns = [
     path("jobs/<int:job_id>/download/", views.job_download, name="job_download"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("planning.urls")),
+    path("", include("costing.urls")),
     path("", include("stakeholders.urls")),
 ]

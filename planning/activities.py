@@ -39,6 +39,9 @@ ACTIVITY_EDITABLE_FIELDS = (
     "sectors",
     "hazards",
     "status",
+    "related_programme",
+    "existing_budget",
+    "existing_budget_source",
 )
 ACTIVITY_M2M_FIELDS = ("indicators", "supporting_organizations")
 
@@ -139,7 +142,15 @@ def activity_update(*, activity: Activity, by: User, version: int, **fields: Any
         changes["supporting_organizations"] = [_names(old_supporting), _names(supporting)]
     if changes:
         audit_record(plan=activity.plan, by=by, action="edited", target=activity, changes=changes)
+    if {"technical_area", "responsible_organization"} & changes.keys():
+        _costs_changed(activity.plan_id)  # the totals by area and by organization move with it
     return activity
+
+
+def _costs_changed(plan_id: int) -> None:
+    from costing.services import costs_changed  # costing builds on planning, not the other way round
+
+    costs_changed(plan_id)
 
 
 @transaction.atomic
@@ -152,4 +163,7 @@ def activity_delete(*, activity: Activity, by: User) -> None:
         target=activity,
         changes={"technical_area": activity.technical_area.code, "title": activity.title},
     )
+    had_costs = activity.cost_lines.exists() or activity.funding_commitments.exists()
     activity.delete()
+    if had_costs:
+        _costs_changed(activity.plan_id)

@@ -549,6 +549,13 @@ class Activity(models.Model):
     sectors = models.JSONField(default=list, blank=True, validators=[validate_sectors])
     hazards = models.JSONField(default=list, blank=True, validators=[validate_hazards])
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    related_programme = models.CharField(
+        max_length=300, blank=True, help_text="An existing plan or programme this activity belongs to or builds on."
+    )
+    existing_budget = models.BooleanField(
+        null=True, blank=True, help_text="Whether an existing budget already covers this activity."
+    )
+    existing_budget_source = models.CharField(max_length=300, blank=True)
     origin = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import copy
 import datetime
+import importlib
 import itertools
+import pkgutil
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -307,6 +310,19 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
 }
 # fmt: on
 
+# Costing keeps its rows beside its tests, one module per part (tests/costing/permissions_*.py), each with a
+# TABLE and PAYLOADS like those here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign,
+# objects) returning the object it names), and P1_ROUTES (routes where the technical lead owns area P1).
+PARTS = [
+    importlib.import_module(f"tests.costing.{module.name}")
+    for module in pkgutil.iter_modules([str(Path(__file__).parent / "costing")])
+    if module.name.startswith("permissions_")
+]
+for _part in PARTS:
+    assert not TABLE.keys() & _part.TABLE.keys(), f"{_part.__name__} repeats rows of the table"
+    TABLE.update(_part.TABLE)
+FILLERS: dict[str, Callable] = {name: filler for part in PARTS for name, filler in part.FILLERS.items()}
+
 
 @dataclass(frozen=True)
 class Route:
@@ -449,7 +465,10 @@ class Scene:
 
     def fresh_activity(self, plan: Plan) -> Activity:
         area = TechnicalArea.objects.get(framework__code="JEE3", code="P1")
-        return Activity.objects.create(plan=plan, technical_area=area, title=f"Activity {self.number()}")
+        # The focal point's organization is responsible: they may cost it.
+        return Activity.objects.create(
+            plan=plan, technical_area=area, title=f"Activity {self.number()}", responsible_organization=self.moa
+        )
 
     def fresh_group(self, plan: Plan) -> FunctionalGroup:
         return FunctionalGroup.objects.create(plan=plan, name=f"Group {self.number()}")
@@ -513,6 +532,9 @@ class Scene:
                 objects["session"] = {INTERNAL_RESET_SESSION_TOKEN: token}
             elif name == "format":
                 kwargs[name] = "json"
+            elif name in FILLERS:
+                objects[name.removesuffix("_id")] = FILLERS[name](self, route.name, persona, foreign, objects)
+                kwargs[name] = objects[name.removesuffix("_id")].pk
             else:
                 raise AssertionError(f"{route.pattern}: teach this test how to fill the URL kwarg {name!r}")
         if persona == TL and route.name in ACTIVITY_ROUTES:
@@ -523,7 +545,7 @@ class Scene:
 
 ACTIVITY_ROUTES = frozenset(
     {"activities", "activity_new", "activity_detail", "activity_delete", "activity-list", "activity-detail"}
-)
+).union(*(part.P1_ROUTES for part in PARTS))
 
 
 def _activity_form(s: Scene, o: dict) -> dict[str, Any]:
@@ -720,6 +742,7 @@ PAYLOADS: dict[tuple[str, str], Callable[[Scene, str, dict], dict]] = {
     ("activity-list", "POST"): lambda s, p, o: _activity_body(s, o),
     ("activity-detail", "PUT"): lambda s, p, o: _activity_body(s, o),
     ("activity-detail", "PATCH"): lambda s, p, o: {"priority": "low", "version": _version(o["activity"])},
+    **{key: payload for part in PARTS for key, payload in part.PAYLOADS.items()},
     ("jurisdiction-list", "POST"): lambda s, p, o: {
         "level": "province",
         "name": f"South Province {s.number()}",
@@ -871,6 +894,7 @@ def test_every_route_answers_every_persona_as_the_table_says(scene):
     # Objects one may not see are 404 through every route that names them: another country's plan, its
     # members and organizations and jurisdiction, and someone else's job; also paired with one's own plan.
     object_kwargs = {"plan_id", "membership_id", "organization_id", "job_id", "pk", "activity_id", "group_id"}
+    object_kwargs |= FILLERS.keys()
     for route in routes:
         if not object_kwargs & set(route.kwargs) or "format" in route.kwargs:
             continue

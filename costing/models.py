@@ -1,0 +1,392 @@
+"""What a plan costs and who pays: currencies and rates, the unit-cost catalogue, cost lines, funding, rollups.
+
+Money is Decimal end to end. A cost line's amounts are computed, never typed: its unit cost is converted to
+the plan's base currency at the rate of its price year (`unit_cost_base`), and each year of the plan holds
+`unit_cost_base × quantity × frequency` (CostLineYear.amount). Rollups are sums over those rows, kept per
+plan and recomputed in the background; PlanCosting says whether they are current.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pycountry
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from planning.models import MAX_YEAR, MIN_YEAR
+
+# Bounds that catch a slipped decimal point or a pasted phone number without refusing any real plan.
+MAX_UNIT_COST = Decimal("100000000000")  # 10^11 in any currency
+MAX_QUANTITY = Decimal("1000000")
+MAX_FREQUENCY = Decimal("366")  # at most daily
+MAX_AMOUNT = Decimal("1000000000000000")  # 10^15
+MAX_RATE = Decimal("1000000000")
+
+
+def validate_currency_code(code: str) -> None:
+    if not code or pycountry.currencies.get(alpha_3=code) is None:
+        raise ValidationError(f"{code!r} is not an ISO 4217 currency code.", code="invalid_currency")
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    return sorted((currency.alpha_3, f"{currency.alpha_3} · {currency.name}") for currency in pycountry.currencies)
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
+
+
+year_validators = [MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
+
+
+class CostCategory(models.TextChoices):
+    MEETINGS = "meetings", "Meetings and workshops"
+    PER_DIEM_TRAVEL = "per_diem_travel", "Per diem and travel"
+    CONSULTANCY = "consultancy", "Consultancy"
+    PERSONNEL = "personnel", "Personnel"
+    TRAINING = "training", "Training"
+    EQUIPMENT = "equipment", "Equipment"
+    SUPPLIES = "supplies", "Supplies and commodities"
+    INFRASTRUCTURE = "infrastructure", "Infrastructure"
+    COMMUNICATION = "communication", "Communication and printing"
+    TRANSPORT = "transport", "Transport"
+    OTHER = "other", "Other"
+
+
+class Unit(models.TextChoices):
+    """The units a cost is counted in: one list for the catalogue, the browser and the workbook's drop-downs."""
+
+    PERSON_DAY = "person-day", "person-day"
+    PARTICIPANT = "participant", "participant"
+    DAY = "day", "day"
+    NIGHT = "night", "night"
+    SESSION = "session", "session"
+    TRIP = "trip", "trip"
+    KM = "km", "km"
+    LITRE = "litre", "litre"
+    VEHICLE_DAY = "vehicle-day", "vehicle-day"
+    MONTH = "month", "month"
+    POST_MONTH = "post-month", "post-month"
+    HOUR = "hour", "hour"
+    ITEM = "item", "item"
+    KIT = "kit", "kit"
+    COPY = "copy", "copy"
+    ROOM_DAY = "room-day", "room-day"
+    MEAL = "meal", "meal"
+    LUMP_SUM = "lump sum", "lump sum"
+
+
+class PlanCosting(models.Model):
+    """A plan's costing settings (base currency, price year) and the state of its rollups.
+
+    `changes` grows with every change that moves a total; `rollup_of` is the value of `changes` the stored
+    rollups were computed from. They differ while a recomputation is due: pages say so instead of showing
+    stale totals as current. `rollup_queued` lets a burst of edits enqueue one recomputation.
+    """
+
+    plan = models.OneToOneField("planning.Plan", on_delete=models.CASCADE, related_name="costing")
+    currency = models.CharField(
+        max_length=3,
+        validators=[validate_currency_code],
+        help_text="ISO 4217 code of the base currency every total is shown in.",
+    )
+    price_year = models.PositiveSmallIntegerField(
+        validators=year_validators, help_text="The year whose prices the plan is costed in."
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    changes = models.PositiveBigIntegerField(default=0, editable=False)
+    rollup_of = models.PositiveBigIntegerField(default=0, editable=False)
+    rollup_queued = models.BooleanField(default=False, editable=False)
+    rollup_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rollup_error = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        verbose_name_plural = "plan costing settings"
+
+    def __str__(self) -> str:
+        return f"{self.plan} ({self.currency}, {self.price_year} prices)"
+
+    @property
+    def rollup_current(self) -> bool:
+        return self.rollup_of == self.changes and self.rollup_at is not None
+
+
+class ExchangeRate(models.Model):
+    """How many units of the plan's base currency one unit of `currency` was worth in `year`."""
+
+    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="exchange_rates")
+    currency = models.CharField(max_length=3, validators=[validate_currency_code])
+    year = models.PositiveSmallIntegerField(validators=year_validators)
+    rate = models.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        validators=[MinValueValidator(Decimal("0.00000001")), MaxValueValidator(MAX_RATE)],
+        help_text="Units of the base currency for one unit of this currency.",
+    )
+    source = models.CharField(max_length=250, blank=True, help_text="Where the rate comes from.")
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["currency", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "currency", "year"],
+                name="exchange_rate_once_per_year",
+                violation_error_message="This plan already has a rate for this currency and year.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} ({self.year})"
+
+
+class CatalogueItem(models.Model):
+    """A unit cost shared by the plans of a jurisdiction (and those below it), or kept by one plan."""
+
+    jurisdiction = models.ForeignKey(
+        "planning.Jurisdiction", on_delete=models.CASCADE, null=True, blank=True, related_name="catalogue_items"
+    )
+    plan = models.ForeignKey(
+        "planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="catalogue_items"
+    )
+    name = models.CharField(max_length=250)
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    unit = models.CharField(max_length=20, choices=Unit.choices)
+    unit_cost = money_field(validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_UNIT_COST)])
+    currency = models.CharField(max_length=3, validators=[validate_currency_code])
+    price_year = models.PositiveSmallIntegerField(validators=year_validators)
+    source = models.CharField(max_length=250, blank=True, help_text="Where the price comes from.")
+    notes = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(jurisdiction__isnull=True) ^ Q(plan__isnull=True),
+                name="catalogue_item_one_owner",
+                violation_error_message="A catalogue item belongs to a jurisdiction or to a plan, not both.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.unit_cost} {self.currency} per {self.unit})"
+
+
+class CostLine(models.Model):
+    """One line of an activity's cost: unit cost × quantity × frequency in each year of the plan.
+
+    A line taken from the catalogue keeps the item's unit, unit cost, currency and price year, and follows a
+    deliberate price change of the item; a free line carries its own. `import_key` remembers which workbook
+    row created the line, so uploading the same workbook again updates it instead of adding it twice.
+    """
+
+    class Recurrence(models.TextChoices):
+        ONE_OFF = "one_off", "One-off"
+        RECURRING = "recurring", "Recurring"
+
+    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="cost_lines")
+    activity = models.ForeignKey("planning.Activity", on_delete=models.CASCADE, related_name="cost_lines")
+    catalogue_item = models.ForeignKey(
+        CatalogueItem, on_delete=models.PROTECT, null=True, blank=True, related_name="cost_lines"
+    )
+    description = models.CharField(max_length=300)
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    secondary_category = models.CharField(
+        max_length=20, choices=CostCategory.choices, blank=True, help_text="A second category, as the WHO tool has."
+    )
+    unit = models.CharField(max_length=20, choices=Unit.choices)
+    unit_cost = money_field(validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_UNIT_COST)])
+    currency = models.CharField(max_length=3, validators=[validate_currency_code])
+    price_year = models.PositiveSmallIntegerField(validators=year_validators)
+    unit_cost_base = models.DecimalField(max_digits=24, decimal_places=6, editable=False)
+    quantity = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_QUANTITY)]
+    )
+    recurrence = models.CharField(max_length=10, choices=Recurrence.choices, default=Recurrence.RECURRING)
+    optional = models.BooleanField(default=False, help_text="Counted only in the scenario with optional costs.")
+    assumptions = models.TextField(blank=True)
+    technical_comment = models.TextField(blank=True)
+    costing_comment = models.TextField(blank=True)
+    import_key = models.CharField(max_length=80, blank=True, editable=False)
+    order = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["activity_id", "order", "pk"]
+        indexes = [
+            models.Index(fields=["plan", "activity"], name="cost_line_plan_activity"),
+            models.Index(fields=["catalogue_item"], name="cost_line_catalogue_item"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "import_key"],
+                condition=~Q(import_key=""),
+                name="cost_line_import_key_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class CostLineYear(models.Model):
+    """A cost line in one year of the plan: how often, and what it comes to in the base currency."""
+
+    cost_line = models.ForeignKey(CostLine, on_delete=models.CASCADE, related_name="years")
+    year = models.PositiveSmallIntegerField(validators=year_validators)
+    frequency = models.DecimalField(
+        max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_FREQUENCY)]
+    )
+    amount = models.DecimalField(max_digits=24, decimal_places=2, editable=False)
+
+    class Meta:
+        ordering = ["cost_line_id", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["cost_line", "year"], name="cost_line_year_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.frequency} × = {self.amount}"
+
+
+class FundingCommitment(models.Model):
+    """Money a source has pledged, committed or disbursed towards a plan: for an area or for activities.
+
+    The amount is spread evenly over its years, each year's share converted at that year's rate.
+    """
+
+    class SourceKind(models.TextChoices):
+        GOVERNMENT = "government", "Government budget line"
+        DONOR = "donor", "Donor"
+        PARTNER = "partner", "Partner"
+
+    class Status(models.TextChoices):
+        PLEDGED = "pledged", "Pledged"
+        COMMITTED = "committed", "Committed"
+        DISBURSED = "disbursed", "Disbursed"
+
+    # What counts against the gap: money that is more than a promise.
+    FIRM = (Status.COMMITTED, Status.DISBURSED)
+
+    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="funding_commitments")
+    source_organization = models.ForeignKey(
+        "stakeholders.Organization", on_delete=models.PROTECT, related_name="funding_commitments"
+    )
+    source_kind = models.CharField(max_length=12, choices=SourceKind.choices)
+    budget_line = models.CharField(max_length=250, blank=True, help_text="The budget line or grant reference.")
+    amount = money_field(validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_AMOUNT)])
+    currency = models.CharField(max_length=3, validators=[validate_currency_code])
+    first_year = models.PositiveSmallIntegerField(validators=year_validators)
+    last_year = models.PositiveSmallIntegerField(validators=year_validators)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLEDGED)
+    technical_area = models.ForeignKey(
+        "planning.TechnicalArea",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Funds a whole technical area (leave empty when it funds chosen activities).",
+    )
+    activities = models.ManyToManyField("planning.Activity", blank=True, related_name="funding_commitments")
+    notes = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["plan_id", "first_year", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_year__gte=models.F("first_year")),
+                name="funding_last_year_not_before_first",
+                violation_error_message="The last year cannot precede the first year.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_organization}: {self.amount} {self.currency} ({self.get_status_display().lower()})"
+
+
+class CostRollup(models.Model):
+    """Stored totals of a plan's cost lines by area, category, responsible organization and year."""
+
+    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="cost_rollups")
+    technical_area = models.ForeignKey("planning.TechnicalArea", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    organization = models.ForeignKey(
+        "stakeholders.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField()
+    required = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"))
+    optional = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        indexes = [models.Index(fields=["plan", "year"], name="cost_rollup_plan_year")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.category}: {self.required} (+{self.optional} optional)"
+
+
+class FundingRollup(models.Model):
+    """Stored funding of a plan by area, source, status and year, in the base currency."""
+
+    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="funding_rollups")
+    technical_area = models.ForeignKey("planning.TechnicalArea", on_delete=models.CASCADE, related_name="+")
+    source_organization = models.ForeignKey("stakeholders.Organization", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=FundingCommitment.Status.choices)
+    year = models.PositiveSmallIntegerField()
+    amount = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        indexes = [models.Index(fields=["plan", "year"], name="funding_rollup_plan_year")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.status}: {self.amount}"
+
+
+class CostingUpload(models.Model):
+    """A costing workbook someone uploaded: checked and applied all or nothing by a background job.
+
+    `digest` (SHA-256 of the file) lets the page say a file was applied before; `problems` lists every
+    problem by sheet, row and column, `conflicts` the lines someone else changed since the download.
+    """
+
+    class Layout(models.TextChoices):
+        WORKBOOK = "workbook", "Costing workbook"
+        WHO = "who", "WHO costing tool layout"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        APPLIED = "applied", "Applied"
+        REFUSED = "refused", "Refused"
+
+    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="costing_uploads")
+    layout = models.CharField(max_length=10, choices=Layout.choices, default=Layout.WORKBOOK)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to="uploads/costing/%Y/%m/")
+    filename = models.CharField(max_length=250)
+    digest = models.CharField(max_length=64)
+    job = models.OneToOneField("naphs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="upload")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    problems = models.JSONField(default=list, blank=True)
+    conflicts = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display().lower()})"

@@ -1,0 +1,10 @@
+from costing.views import dashboard, funding, lines, settings, who, workbook
+
+urlpatterns = [
+    *settings.urlpatterns,
+    *lines.urlpatterns,
+    *workbook.urlpatterns,
+    *who.urlpatterns,
+    *funding.urlpatterns,
+    *dashboard.urlpatterns,
+]

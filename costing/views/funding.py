@@ -1,0 +1,5 @@
+"""Costing pages: funding."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Costing pages: lines."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

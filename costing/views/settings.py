@@ -1,0 +1,5 @@
+"""Costing pages: settings."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Costing pages: workbook."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
