@@ -321,11 +321,14 @@ class FundingCommitment(models.Model):
 class CostRollup(models.Model):
     """Stored totals of a plan's cost lines by area, category, responsible organization and year."""
 
-    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="cost_rollups")
-    technical_area = models.ForeignKey("planning.TechnicalArea", on_delete=models.CASCADE, related_name="+")
+    # Read by plan only (the index below): no index per foreign key, so a recomputation writes one index.
+    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="cost_rollups", db_index=False)
+    technical_area = models.ForeignKey(
+        "planning.TechnicalArea", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     category = models.CharField(max_length=20, choices=CostCategory.choices)
     organization = models.ForeignKey(
-        "stakeholders.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "stakeholders.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
     year = models.PositiveSmallIntegerField()
     required = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"))
@@ -341,9 +344,13 @@ class CostRollup(models.Model):
 class FundingRollup(models.Model):
     """Stored funding of a plan by area, source, status and year, in the base currency."""
 
-    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="funding_rollups")
-    technical_area = models.ForeignKey("planning.TechnicalArea", on_delete=models.CASCADE, related_name="+")
-    source_organization = models.ForeignKey("stakeholders.Organization", on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="funding_rollups", db_index=False)
+    technical_area = models.ForeignKey(
+        "planning.TechnicalArea", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    source_organization = models.ForeignKey(
+        "stakeholders.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     status = models.CharField(max_length=10, choices=FundingCommitment.Status.choices)
     year = models.PositiveSmallIntegerField()
     amount = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"))

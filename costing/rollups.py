@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
-from costing.models import CostLineYear, CostRollup, FundingCommitment, FundingRollup, PlanCosting
+from costing.models import CostLine, CostLineYear, CostRollup, FundingCommitment, FundingRollup, PlanCosting
 from costing.services import CENT, Rates
+from planning.models import Activity
 
 ZERO = Decimal("0")
 
@@ -86,64 +87,96 @@ def funding_allocate(
     return allocation
 
 
-def plan_rollup(*, plan_id: int) -> bool:
-    """Recompute and store the plan's rollups; False when there is nothing to do (no costing, or current)."""
-    if not PlanCosting.objects.filter(plan_id=plan_id).update(rollup_queued=False):
-        return False
-    costing = PlanCosting.objects.select_related("plan").get(plan_id=plan_id)
-    seen = costing.changes
-    if costing.rollup_of == seen and costing.rollup_at is not None:
-        return False
+def _costs_insert(plan_ids: list[int]) -> None:
+    """Sum the plans' cost line years into CostRollup in one INSERT ... SELECT: the rows never leave the
+    database. Written in SQL because the ORM has no INSERT from a query; portable to SQLite and PostgreSQL."""
+    table = connection.ops.quote_name
+    rollup, line, line_year, activity = (
+        table(model._meta.db_table) for model in (CostRollup, CostLine, CostLineYear, Activity)
+    )
+    placeholders = ", ".join(["%s"] * len(plan_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {rollup} (plan_id, technical_area_id, category, organization_id, year, required, optional)
+            SELECT line.plan_id, activity.technical_area_id, line.category, activity.responsible_organization_id,
+                   line_year.year,
+                   SUM(CASE WHEN line.optional THEN 0 ELSE line_year.amount END),
+                   SUM(CASE WHEN line.optional THEN line_year.amount ELSE 0 END)
+            FROM {line_year} line_year
+            JOIN {line} line ON line.id = line_year.cost_line_id
+            JOIN {activity} activity ON activity.id = line.activity_id
+            WHERE line.plan_id IN ({placeholders})
+            GROUP BY line.plan_id, activity.technical_area_id, line.category, activity.responsible_organization_id,
+                     line_year.year
+            """,  # noqa: S608 -- table names from the models' metadata; the values are parameters
+            plan_ids,
+        )
+
+
+def _funding_rows(costing: PlanCosting) -> tuple[list[FundingRollup], str]:
+    """The plan's funding by area, source, status and year; an error instead when a rate is missing."""
+    commitments = list(FundingCommitment.objects.filter(plan_id=costing.plan_id).prefetch_related("activities"))
+    try:
+        allocation = funding_allocate(commitments, Rates(costing))
+    except ValidationError as problem:
+        return [], " ".join(problem.messages)
+    sources = {commitment.pk: (commitment.source_organization_id, commitment.status) for commitment in commitments}
+    funding: dict[tuple[int, int, str, int], Decimal] = defaultdict(lambda: ZERO)
+    for (commitment_id, _activity_id, area_id, year), amount in allocation.items():
+        source_id, status = sources[commitment_id]
+        funding[(area_id, source_id, status, year)] += amount
+    rows = [
+        FundingRollup(
+            plan_id=costing.plan_id,
+            technical_area_id=area_id,
+            source_organization_id=source_id,
+            status=status,
+            year=year,
+            amount=amount,
+        )
+        for (area_id, source_id, status, year), amount in funding.items()
+    ]
+    return rows, ""
+
+
+def plans_rollup(*, plan_ids: list[int]) -> list[int]:
+    """Recompute and store the rollups of the plans whose totals moved, all in one pass; returns their ids.
+
+    Each plan records the change it was computed from (`rollup_of`), read before computing: an edit that
+    lands meanwhile leaves the plan stale, and that edit has queued the next recomputation.
+    """
+    PlanCosting.objects.filter(plan_id__in=plan_ids).update(rollup_queued=False)
+    stale = [
+        costing
+        for costing in PlanCosting.objects.filter(plan_id__in=plan_ids).order_by("plan_id")
+        if not costing.rollup_current
+    ]
+    if not stale:
+        return []
+    ids = [costing.plan_id for costing in stale]
     with transaction.atomic():
-        CostRollup.objects.filter(plan_id=plan_id).delete()
-        FundingRollup.objects.filter(plan_id=plan_id).delete()
-        rows = (
-            CostLineYear.objects.filter(cost_line__plan_id=plan_id)
-            .values_list(
-                "cost_line__activity__technical_area_id",
-                "cost_line__category",
-                "cost_line__activity__responsible_organization_id",
-                "year",
+        if connection.vendor == "postgresql":
+            # Rollups are derived data recorded together with the change they reflect: losing the last ones in
+            # a crash leaves the plan saying it is stale, never wrong. Skipping the wait for the disk halves
+            # the time of a recomputation.
+            # The grouping fits in memory rather than spilling to a sort on disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                cursor.execute("SET LOCAL work_mem TO '64MB'")
+        CostRollup.objects.filter(plan_id__in=ids).delete()
+        FundingRollup.objects.filter(plan_id__in=ids).delete()
+        _costs_insert(ids)
+        now = timezone.now()
+        for costing in stale:
+            rows, error = _funding_rows(costing)
+            FundingRollup.objects.bulk_create(rows)
+            PlanCosting.objects.filter(plan_id=costing.plan_id).update(
+                rollup_of=costing.changes, rollup_at=now, rollup_error=error
             )
-            .annotate(
-                required=Sum("amount", filter=Q(cost_line__optional=False), default=ZERO),
-                optional=Sum("amount", filter=Q(cost_line__optional=True), default=ZERO),
-            )
-            .order_by()
-        )
-        CostRollup.objects.bulk_create(
-            CostRollup(
-                plan_id=plan_id,
-                technical_area_id=area_id,
-                category=category,
-                organization_id=organization_id,
-                year=year,
-                required=required,
-                optional=optional,
-            )
-            for area_id, category, organization_id, year, required, optional in rows.iterator()
-        )
-        error = ""
-        commitments = FundingCommitment.objects.filter(plan_id=plan_id).prefetch_related("activities")
-        try:
-            allocation = funding_allocate(commitments, Rates(costing))
-        except ValidationError as problem:
-            allocation, error = Allocation(), " ".join(problem.messages)
-        sources = {commitment.pk: (commitment.source_organization_id, commitment.status) for commitment in commitments}
-        funding: dict[tuple[int, int, str, int], Decimal] = defaultdict(lambda: ZERO)
-        for (commitment_id, _activity_id, area_id, year), amount in allocation.items():
-            source_id, status = sources[commitment_id]
-            funding[(area_id, source_id, status, year)] += amount
-        FundingRollup.objects.bulk_create(
-            FundingRollup(
-                plan_id=plan_id,
-                technical_area_id=area_id,
-                source_organization_id=source_id,
-                status=status,
-                year=year,
-                amount=amount,
-            )
-            for (area_id, source_id, status, year), amount in funding.items()
-        )
-        PlanCosting.objects.filter(plan_id=plan_id).update(rollup_of=seen, rollup_at=timezone.now(), rollup_error=error)
-    return True
+    return ids
+
+
+def plan_rollup(*, plan_id: int) -> bool:
+    """Recompute and store one plan's rollups; False when there was nothing to do (no costing, or current)."""
+    return bool(plans_rollup(plan_ids=[plan_id]))

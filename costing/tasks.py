@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from celery import shared_task
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from naphs.tasks import TRANSIENT_ERRORS
@@ -23,15 +23,12 @@ def plan_rollup_task(self, plan_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
-def rollups_sweep_task() -> int:
-    """Queue the recomputation of rollups left stale for a minute: a lost message or a failed attempt."""
+def rollups_sweep_task() -> list[int]:
+    """Recompute, in one pass, the rollups left stale for a minute: a lost message or a failed attempt."""
     from costing.models import PlanCosting
+    from costing.rollups import plans_rollup
 
     stale = PlanCosting.objects.exclude(rollup_of=F("changes")).filter(
-        rollup_at__lt=timezone.now() - timedelta(minutes=1)
-    ) | PlanCosting.objects.exclude(rollup_of=F("changes")).filter(rollup_at__isnull=True)
-    plan_ids = list(stale.values_list("plan_id", flat=True))
-    for plan_id in plan_ids:
-        PlanCosting.objects.filter(plan_id=plan_id).update(rollup_queued=True)
-        plan_rollup_task.delay(plan_id)
-    return len(plan_ids)
+        Q(rollup_at__isnull=True) | Q(rollup_at__lt=timezone.now() - timedelta(minutes=1))
+    )
+    return plans_rollup(plan_ids=list(stale.values_list("plan_id", flat=True)))

