@@ -36,7 +36,7 @@ test: $(BIN)/.installed
 
 # Figures, not assertions: response times and query counts as a plan grows.
 bench: $(BIN)/.installed
-	$(BIN)/python -m pytest tests/bench_foundation.py tests/bench_planning.py -q -p no:cacheprovider
+	$(BIN)/python -m pytest tests/bench_foundation.py tests/bench_planning.py tests/bench_costing.py -q -p no:cacheprovider
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from costing.funding import funding_commitment_create
 from costing.models import CatalogueItem, CostLine, FundingCommitment
 from costing.rollups import plan_rollup
 from costing.services import cost_line_create, exchange_rate_set, plan_costing_get
@@ -202,41 +203,50 @@ def demo_costing_load(*, national: Plan, provincial: Plan, organizations: dict[s
     for activity in activities:
         by_area.setdefault(activity.technical_area.code, []).append(activity)
     area = {area.code: area for area in TechnicalArea.objects.filter(framework=jee)}
-    FundingCommitment.objects.create(
-        plan=national,
-        source_organization=organizations["MOF"],
-        source_kind=FundingCommitment.SourceKind.GOVERNMENT,
-        budget_line="Vote 12-04: Preventive health services",
-        amount=Decimal("600000"),
-        currency="USD",
-        first_year=2026,
-        last_year=2030,
-        status=FundingCommitment.Status.COMMITTED,
-        technical_area=area["P1"],
-    )
-    donor = FundingCommitment.objects.create(
-        plan=national,
-        source_organization=organizations["GHSF"],
-        source_kind=FundingCommitment.SourceKind.DONOR,
-        budget_line="Grant GHSF-DL-2026-03",
-        amount=Decimal("1500000"),
-        currency="EUR",
-        first_year=2026,
-        last_year=2028,
-        status=FundingCommitment.Status.COMMITTED,
-    )
-    donor.activities.set(by_area.get("D1", [])[:6] + by_area.get("D2", [])[:6])
-    FundingCommitment.objects.create(
-        plan=national,
-        source_organization=organizations["WHO"],
-        source_kind=FundingCommitment.SourceKind.PARTNER,
-        amount=Decimal("250000"),
-        currency="USD",
-        first_year=2026,
-        last_year=2027,
-        status=FundingCommitment.Status.PLEDGED,
-        technical_area=area["R1"],
-    )
+    d_activities = by_area.get("D1", [])[:6] + by_area.get("D2", [])[:6]
+    for fields, funded in (
+        (
+            {
+                "source_organization": organizations["MOF"],
+                "source_kind": FundingCommitment.SourceKind.GOVERNMENT,
+                "budget_line": "Vote 12-04: Preventive health services",
+                "amount": Decimal("600000"),
+                "currency": "USD",
+                "first_year": 2026,
+                "last_year": 2030,
+                "status": FundingCommitment.Status.COMMITTED,
+                "technical_area": area["P1"],
+            },
+            [],
+        ),
+        (
+            {
+                "source_organization": organizations["GHSF"],
+                "source_kind": FundingCommitment.SourceKind.DONOR,
+                "budget_line": "Grant GHSF-DL-2026-03",
+                "amount": Decimal("1500000"),
+                "currency": "EUR",
+                "first_year": 2026,
+                "last_year": 2028,
+                "status": FundingCommitment.Status.COMMITTED,
+            },
+            d_activities,
+        ),
+        (
+            {
+                "source_organization": organizations["WHO"],
+                "source_kind": FundingCommitment.SourceKind.PARTNER,
+                "amount": Decimal("250000"),
+                "currency": "USD",
+                "first_year": 2026,
+                "last_year": 2027,
+                "status": FundingCommitment.Status.PLEDGED,
+                "technical_area": area["R1"],
+            },
+            [],
+        ),
+    ):
+        funding_commitment_create(plan=national, by=by, fields=fields, activities=funded)
 
     plan_costing_get(provincial)
     for year, rate in EUR_RATES.items():

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery, Value
 
-from costing.models import MAX_FREQUENCY, CostLine, CostLineYear, ExchangeRate, PlanCosting
+from costing.models import MAX_FREQUENCY, CostLine, CostLineYear, ExchangeRate, FundingCommitment, PlanCosting
 from naphs.services import audit_record, versioned_update
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 CENT = Decimal("0.01")
 RATE_PLACES = Decimal("0.000001")
 DEFAULT_CURRENCY = "USD"
+# How long a recomputation waits for more edits of the same burst before it runs.
+ROLLUP_SETTLE_SECONDS = 2
 
 # What people edit on a cost line; the frequencies per year travel beside these as {year: frequency}.
 COST_LINE_FIELDS = (
@@ -99,8 +101,8 @@ class Rates:
 
 @transaction.atomic
 def plan_costing_update(*, costing: PlanCosting, by: User, version: int, **fields: Any) -> PlanCosting:
-    """Change the base currency or price year. A new base currency needs every rate restated, so it is refused
-    while the plan has rates or lines in another currency that could not be converted."""
+    """Change the base currency or price year. Rates, lines and commitments are all stated against the base
+    currency, so a new base currency is refused once the plan has any of them."""
     unknown = set(fields) - {"currency", "price_year"}
     if unknown:
         raise TypeError(f"Costing settings have no editable field {', '.join(sorted(unknown))}")
@@ -115,13 +117,31 @@ def plan_costing_update(*, costing: PlanCosting, by: User, version: int, **field
                     "the national total can include it."
                 }
             )
+    if currency != costing.currency:
+        _currency_change_check(costing)
     changes = versioned_update(costing, version=version, fields=fields)
-    if "currency" in changes:
-        lines_recompute(plan=plan)
     if changes:
         audit_record(plan=plan, by=by, action="edited", target=costing, changes=changes)
         costs_changed(plan.pk)
     return costing
+
+
+def _currency_change_check(costing: PlanCosting) -> None:
+    """Every rate, line and commitment is stated against the base currency: the base changes only before any."""
+    plan_id = costing.plan_id
+    held = [
+        (CostLine.objects.filter(plan_id=plan_id).count(), "cost line(s)"),
+        (FundingCommitment.objects.filter(plan_id=plan_id).count(), "funding commitment(s)"),
+        (ExchangeRate.objects.filter(plan_id=plan_id).count(), "exchange rate(s)"),
+    ]
+    held = [f"{count} {what}" for count, what in held if count]
+    if held:
+        raise ValidationError(
+            {
+                "currency": f"The plan already has {', '.join(held)} stated against {costing.currency}; the base "
+                "currency can only change before costing starts."
+            }
+        )
 
 
 def _rate_validate(rate: ExchangeRate, costing: PlanCosting) -> None:
@@ -160,11 +180,20 @@ def exchange_rate_set(
 
 @transaction.atomic
 def exchange_rate_delete(*, rate: ExchangeRate, by: User) -> None:
-    """Remove a rate no cost line needs; a rate in use is refused with the number of lines that use it."""
+    """Remove a rate nothing needs; a rate in use (by cost lines priced in its currency and year, or by funding
+    commitments in its currency that cover its year) is refused, saying what uses it."""
     in_use = CostLine.objects.filter(plan_id=rate.plan_id, currency=rate.currency, price_year=rate.year).count()
     if in_use:
         raise ValidationError(
             f"{in_use} cost line(s) are priced in {rate.currency} of {rate.year}; change them before removing the rate."
+        )
+    funded = FundingCommitment.objects.filter(
+        plan_id=rate.plan_id, currency=rate.currency, first_year__lte=rate.year, last_year__gte=rate.year
+    ).count()
+    if funded:
+        raise ValidationError(
+            f"{funded} funding commitment(s) in {rate.currency} cover {rate.year}; "
+            "change them before removing the rate."
         )
     audit_record(plan=rate.plan, by=by, action="deleted", target=rate, changes={"rate": str(rate.rate)})
     rate.delete()
@@ -413,11 +442,12 @@ def lines_recompute(*, plan: Plan, currency: str | None = None, price_year: int 
 def costs_changed(plan_id: int) -> None:
     """Say the plan's totals moved: its rollups are stale from now on, and one recomputation is queued.
 
-    Only the change that flips `rollup_queued` from false enqueues the task, once its transaction commits;
-    a burst of edits therefore triggers one recomputation, and an edit made while it runs queues the next.
+    Only the change that flips `rollup_queued` from false enqueues the task, once its transaction commits,
+    to run ROLLUP_SETTLE_SECONDS later: the edits made meanwhile find it queued and join it, so a burst of
+    edits triggers one recomputation even when a worker is idle, and an edit made while it runs queues the next.
     """
     PlanCosting.objects.filter(plan_id=plan_id).update(changes=F("changes") + 1)
     if PlanCosting.objects.filter(plan_id=plan_id, rollup_queued=False).update(rollup_queued=True):
         from costing.tasks import plan_rollup_task
 
-        plan_rollup_task.delay_on_commit(plan_id)
+        plan_rollup_task.apply_async_on_commit((plan_id,), countdown=ROLLUP_SETTLE_SECONDS)

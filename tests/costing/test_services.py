@@ -112,7 +112,7 @@ def test_a_burst_of_edits_queues_one_recomputation_and_stale_totals_say_so(moa_l
     from costing import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.plan_rollup_task, "delay_on_commit", queued.append)
+    monkeypatch.setattr(tasks.plan_rollup_task, "apply_async_on_commit", lambda args, **options: queued.extend(args))
     PlanCosting.objects.filter(plan=plan).update(rollup_queued=False)
     for quantity in (4, 5, 6):
         line = CostLine.objects.get(pk=moa_line.pk)
