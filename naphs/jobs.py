@@ -25,6 +25,11 @@ logger = logging.getLogger(__name__)
 
 HANDLERS: dict[str, str] = {
     Job.Kind.DIRECTORY_EXPORT: "stakeholders.services.plan_directory_export",
+    Job.Kind.COSTING_WORKBOOK: "costing.workbook.costing_workbook_export",
+    Job.Kind.COSTING_UPLOAD: "costing.workbook.costing_upload_apply",
+    Job.Kind.WHO_COSTING_EXPORT: "costing.who.who_costing_export",
+    Job.Kind.WHO_COSTING_IMPORT: "costing.who.who_costing_import",
+    Job.Kind.COSTING_DASHBOARD_EXPORT: "costing.dashboard.costing_dashboard_export",
 }
 
 

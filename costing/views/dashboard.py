@@ -1,5 +1,96 @@
-"""Costing pages: dashboard."""
+"""Costing pages: the dashboard of a plan's totals and funding gap, its recomputation banner and its export."""
 
-from django.urls import path  # noqa: F401
+from __future__ import annotations
 
-urlpatterns: list = []
+from collections.abc import Mapping
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from costing.dashboard import Scenario, Scope, dashboard_get, dashboard_state
+from naphs.access import plan_get_for_user, plans_for_user
+from naphs.models import Job
+from naphs.services import job_create
+from planning.models import Plan
+
+
+def _choices(data: Mapping[str, str]) -> tuple[Scenario, Scope]:
+    """The scenario and scope asked for; anything unknown falls back to the default view."""
+    scenario = data.get("scenario", "")
+    scope = data.get("scope", "")
+    return (
+        Scenario(scenario) if scenario in Scenario.values else Scenario.REQUIRED,
+        Scope(scope) if scope in Scope.values else Scope.PLAN,
+    )
+
+
+def _figures_context(request: HttpRequest, plan: Plan, scenario: Scenario, scope: Scope) -> dict:
+    dashboard = dashboard_get(plan=plan, scenario=scenario, scope=scope)
+    # Links to the provincial plans' own dashboards, for those the person belongs to.
+    member_of = set(plans_for_user(request.user).filter(parent=plan).order_by().values_list("pk", flat=True))
+    return {
+        "plan": plan,
+        "membership": plan.membership,
+        "dashboard": dashboard,
+        "state": dashboard.state,
+        "member_of": member_of,
+        "scenarios": Scenario.choices,
+        "scopes": Scope.choices,
+    }
+
+
+@require_safe
+def costing_dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Every member sees the plan's totals, its funding gap and, for a national plan, its provincial plans."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    scenario, scope = _choices(request.GET)
+    context = _figures_context(request, plan, scenario, scope)
+    context["jobs"] = Job.objects.filter(
+        plan=plan, requested_by=request.user, kind=Job.Kind.COSTING_DASHBOARD_EXPORT
+    ).order_by("-created_at")[:1]
+    return render(request, "costing/dashboard/page.html", context)
+
+
+@never_cache
+@require_safe
+def costing_dashboard_status(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Polled while the totals are recomputed: the banner again, or, once they are current, the new figures
+    in place of the old ones."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    scenario, scope = _choices(request.GET)
+    state = dashboard_state(plan=plan, scope=scope)
+    if not state.current:
+        context = {"plan": plan, "state": state, "scenario": scenario, "scope": scope}
+        return render(request, "costing/dashboard/_status.html", context)
+    response = render(request, "costing/dashboard/_figures.html", _figures_context(request, plan, scenario, scope))
+    response["HX-Retarget"] = "#costing-dashboard"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@require_POST
+def costing_dashboard_export(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Any member may export the dashboard, in the scenario and scope they are looking at."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    scenario, scope = _choices(request.POST)
+    job = job_create(
+        kind=Job.Kind.COSTING_DASHBOARD_EXPORT,
+        by=request.user,
+        plan=plan,
+        params={"scenario": str(scenario), "scope": str(scope)},
+    )
+    if request.htmx:
+        return render(request, "naphs/_job.html", {"job": job})
+    messages.info(request, "The costing dashboard export is being prepared.")
+    return redirect("job_detail", job_id=job.pk)
+
+
+urlpatterns = [
+    path("plans/<int:plan_id>/costing/", costing_dashboard, name="costing_dashboard"),
+    path("plans/<int:plan_id>/costing/dashboard/status/", costing_dashboard_status, name="costing_dashboard_status"),
+    path("plans/<int:plan_id>/costing/dashboard/export/", costing_dashboard_export, name="costing_dashboard_export"),
+]
