@@ -1,5 +1,505 @@
-"""Costing pages: settings."""
+"""Costing pages: the plan's base currency and price year, its exchange rates, and the unit-cost catalogue with
+its deliberate price change.
 
-from django.urls import path  # noqa: F401
+Every member reads them; the secretariat changes the settings and rates, and the catalogue items the plan keeps
+or (where they keep that jurisdiction's catalogue) those shared with its jurisdiction or one above it.
+"""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_POST, require_safe
+
+from costing.catalogue import (
+    ITEM_FIELDS,
+    PRICE_FIELDS,
+    catalogue_item_create,
+    catalogue_item_get,
+    catalogue_item_reprice,
+    catalogue_item_update,
+    catalogue_list_for_plan,
+    catalogue_owners_for,
+    catalogue_reprice_preview,
+    exchange_rate_create,
+    rates_missing,
+)
+from costing.catalogue import catalogue_item_delete as catalogue_item_delete_service
+from costing.models import (
+    MAX_RATE,
+    MAX_UNIT_COST,
+    CatalogueItem,
+    CostCategory,
+    ExchangeRate,
+    PlanCosting,
+    currency_choices,
+)
+from costing.services import exchange_rate_delete as exchange_rate_delete_service
+from costing.services import exchange_rate_set, plan_costing_get, plan_costing_update
+from naphs.access import plan_get_for_user
+from naphs.errors import EditConflict
+from naphs.forms import form_errors_from
+from naphs.permissions import Permission
+from naphs.views import require_form_methods
+from planning.models import MAX_YEAR, MIN_YEAR, Jurisdiction, Plan
+
+CATALOGUE_PAGE_SIZE = 100
+MIN_RATE = Decimal("0.00000001")
+
+
+# --- Forms --------------------------------------------------------------------------------------------------
+
+
+def _currency_field(**kwargs: Any) -> forms.ChoiceField:
+    return forms.ChoiceField(choices=[("", "Choose a currency"), *currency_choices()], **kwargs)
+
+
+def _year_field(**kwargs: Any) -> forms.IntegerField:
+    return forms.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR, **kwargs)
+
+
+class CostingSettingsForm(forms.Form):
+    """The plan's base currency and price year; `version` is the settings' version when the form was opened."""
+
+    currency = _currency_field(label="Base currency", help_text="Every total of the plan is shown in it.")
+    price_year = _year_field(label="Price year", help_text="The year whose prices the plan is costed in.")
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, costing: PlanCosting, parent: PlanCosting | None, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial", {"currency": costing.currency, "price_year": costing.price_year, "version": costing.version}
+        )
+        super().__init__(*args, **kwargs)
+        if parent is not None:
+            self.fields["currency"].help_text = (
+                f"A plan under “{parent.plan.title}” is costed in its currency, {parent.currency}, so that plan's "
+                "total can include this one."
+            )
+
+
+class ExchangeRateForm(forms.ModelForm):
+    """A new rate: units of the base currency for one unit of `currency` in `year`."""
+
+    currency = _currency_field()
+    rate = forms.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        min_value=MIN_RATE,
+        max_value=MAX_RATE,
+        help_text="Units of the base currency for one unit of this currency.",
+    )
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "year", "rate", "source"]
+
+
+class ExchangeRateEditForm(forms.Form):
+    rate = forms.DecimalField(
+        max_digits=20,
+        decimal_places=8,
+        min_value=MIN_RATE,
+        max_value=MAX_RATE,
+        help_text="Units of the base currency for one unit of this currency.",
+    )
+    source = forms.CharField(max_length=250, required=False, help_text="Where the rate comes from.")
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class CatalogueFilterForm(forms.Form):
+    category = forms.ChoiceField(choices=[("", "All categories"), *CostCategory.choices], required=False)
+    q = forms.CharField(label="Name", required=False, max_length=100)
+
+    def filters(self) -> dict[str, str]:
+        if not self.is_valid():
+            return {}
+        return {"category": self.cleaned_data["category"], "search": self.cleaned_data["q"].strip()}
+
+
+OWN_PLAN = "plan"
+
+
+class CatalogueItemForm(forms.ModelForm):
+    """A new item (every field, and whose it is), or an item's description (its price changes apart)."""
+
+    currency = _currency_field()
+    unit_cost = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0, max_value=MAX_UNIT_COST)
+    owner = forms.ChoiceField(
+        label="Kept by", help_text="Shared items are offered to every plan of that jurisdiction and those under it."
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = CatalogueItem
+        fields = ["name", "category", "unit", "unit_cost", "currency", "price_year", "source", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, plan: Plan, owners: list[Jurisdiction], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan, self.owners = plan, {str(jurisdiction.pk): jurisdiction for jurisdiction in owners}
+        if self.instance.pk:
+            for name in (*PRICE_FIELDS, "owner"):
+                del self.fields[name]
+            if not self.is_bound:
+                self.initial["version"] = self.instance.version
+        else:
+            del self.fields["version"]
+            choices = [(OWN_PLAN, "This plan only")]
+            choices += [(key, f"Shared with {jurisdiction.name}") for key, jurisdiction in self.owners.items()]
+            self.fields["owner"].choices = choices
+
+    def owner_kwargs(self) -> dict[str, Any]:
+        owner = self.cleaned_data["owner"]
+        return {"plan": self.plan} if owner == OWN_PLAN else {"jurisdiction": self.owners[owner]}
+
+    def item_fields(self) -> dict[str, Any]:
+        names = ITEM_FIELDS if self.instance.pk else (*ITEM_FIELDS, *PRICE_FIELDS)
+        return {name: self.cleaned_data[name] for name in names}
+
+
+class RepriceForm(forms.Form):
+    unit_cost = forms.DecimalField(
+        label="New unit cost", max_digits=18, decimal_places=2, min_value=0, max_value=MAX_UNIT_COST
+    )
+    currency = _currency_field()
+    price_year = _year_field(label="Price year")
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+# --- Settings and exchange rates ----------------------------------------------------------------------------
+
+
+def _parent_costing(plan: Plan) -> PlanCosting | None:
+    if not plan.parent_id:
+        return None
+    return PlanCosting.objects.select_related("plan").filter(plan_id=plan.parent_id).first()
+
+
+def _settings_page(
+    request: HttpRequest,
+    plan: Plan,
+    costing: PlanCosting,
+    *,
+    settings_form: CostingSettingsForm | None = None,
+    rate_form: ExchangeRateForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    parent = _parent_costing(plan)
+    if plan.membership.can_manage:
+        settings_form = settings_form or CostingSettingsForm(costing=costing, parent=parent)
+        rate_form = rate_form or ExchangeRateForm(prefix="rate", initial={"year": costing.price_year})
+    rates = list(ExchangeRate.objects.filter(plan=plan).order_by("currency", "year"))
+    for rate in rates:
+        rate.display = format(rate.rate.normalize(), "f")  # 1.1, not 1.10000000
+    context = {
+        "plan": plan,
+        "membership": plan.membership,
+        "costing": costing,
+        "parent": parent,
+        "rates": rates,
+        "missing": rates_missing(plan=plan, costing=costing, rates=rates),
+        "settings_form": settings_form,
+        "rate_form": rate_form,
+    }
+    return render(request, "costing/settings/settings.html", context, status=status)
+
+
+@require_form_methods
+def costing_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Base currency, price year and exchange rates: every member reads them, the secretariat changes them."""
+    need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    costing = plan_costing_get(plan)
+    if request.method != "POST":
+        return _settings_page(request, plan, costing)
+    if request.POST.get("form") == "rate":
+        rate_form = ExchangeRateForm(request.POST, prefix="rate", instance=ExchangeRate(plan=plan))
+        if rate_form.is_valid():
+            try:
+                rate = exchange_rate_create(plan=plan, by=request.user, **rate_form.cleaned_data)
+            except ValidationError as error:
+                form_errors_from(rate_form, error)
+            else:
+                messages.success(request, f"Rate added: {rate}.")
+                return redirect(f"{reverse('costing_settings', kwargs={'plan_id': plan.pk})}#exchange-rates")
+        return _settings_page(request, plan, costing, rate_form=rate_form, status=422)
+    form = CostingSettingsForm(request.POST, costing=costing, parent=_parent_costing(plan))
+    status = 422
+    if form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in ("currency", "price_year")}
+        try:
+            plan_costing_update(costing=costing, by=request.user, version=form.cleaned_data["version"], **fields)
+        except EditConflict as conflict:
+            form.add_error(None, str(conflict))
+            status = 409
+        except ValidationError as error:
+            form_errors_from(form, error)
+        else:
+            messages.success(request, f"Costing settings saved: {costing.currency}, {costing.price_year} prices.")
+            return redirect("costing_settings", plan_id=plan.pk)
+    return _settings_page(request, plan, costing, settings_form=form, status=status)
+
+
+def _rate(plan: Plan, rate_id: int) -> ExchangeRate:
+    rate = ExchangeRate.objects.filter(plan=plan, pk=rate_id).first()
+    if rate is None:
+        raise Http404("No such exchange rate.")
+    rate.plan = plan
+    return rate
+
+
+@require_form_methods
+def exchange_rate_edit(request: HttpRequest, plan_id: int, rate_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    rate = _rate(plan, rate_id)
+    initial = {"rate": rate.rate, "source": rate.source, "version": rate.version}
+    form = ExchangeRateEditForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                exchange_rate_set(
+                    plan=plan,
+                    by=request.user,
+                    currency=rate.currency,
+                    year=rate.year,
+                    rate=form.cleaned_data["rate"],
+                    source=form.cleaned_data["source"],
+                    version=form.cleaned_data["version"],
+                )
+            except EditConflict as conflict:
+                form.add_error(None, str(conflict))
+                status = 409
+            except ValidationError as error:
+                form_errors_from(form, error)
+            else:
+                messages.success(request, f"Rate of {rate.currency} for {rate.year} saved.")
+                return redirect(f"{reverse('costing_settings', kwargs={'plan_id': plan.pk})}#exchange-rates")
+    costing = plan_costing_get(plan)
+    context = {"plan": plan, "membership": plan.membership, "rate": rate, "costing": costing, "form": form}
+    return render(request, "costing/settings/rate_edit.html", context, status=status)
+
+
+@require_POST
+def exchange_rate_delete(request: HttpRequest, plan_id: int, rate_id: int) -> HttpResponse:
+    """Remove a rate; one that cost lines or funding still need is refused, saying which."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    rate = _rate(plan, rate_id)
+    try:
+        exchange_rate_delete_service(rate=rate, by=request.user)
+    except ValidationError as error:
+        messages.error(request, f"The rate of {rate.currency} for {rate.year} was kept: {' '.join(error.messages)}")
+    else:
+        messages.success(request, f"Rate of {rate.currency} for {rate.year} removed.")
+    return redirect(f"{reverse('costing_settings', kwargs={'plan_id': plan.pk})}#exchange-rates")
+
+
+# --- Catalogue ------------------------------------------------------------------------------------------------
+
+
+@require_safe
+def catalogue(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The unit costs the plan may use, by category, searchable by name; htmx requests get the table alone."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    filter_form = CatalogueFilterForm(request.GET or None)
+    items = catalogue_list_for_plan(plan=plan, **filter_form.filters())
+    page = Paginator(items, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    membership = plan.membership
+    editable_jurisdictions: set[int] = set()
+    if membership.can_manage:
+        editable_jurisdictions = {j.pk for j in catalogue_owners_for(user=request.user, plan=plan)}
+    for item in page.object_list:
+        item.may_edit = membership.can_manage and (
+            item.plan_id == plan.pk or item.jurisdiction_id in editable_jurisdictions
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "plan": plan,
+        "membership": membership,
+        "filter_form": filter_form,
+        "page": page,
+        "query": query.urlencode(),
+        "costing": plan_costing_get(plan),
+    }
+    template = "costing/settings/_catalogue_table.html" if request.htmx else "costing/settings/catalogue.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_form_methods
+def catalogue_item_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    costing = plan_costing_get(plan)
+    form = CatalogueItemForm(
+        request.POST if request.method == "POST" else None,
+        plan=plan,
+        owners=catalogue_owners_for(user=request.user, plan=plan),
+        initial={"currency": costing.currency, "price_year": costing.price_year, "owner": OWN_PLAN},
+    )
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                item = catalogue_item_create(by=request.user, via=plan, **form.owner_kwargs(), **form.item_fields())
+            except ValidationError as error:
+                form_errors_from(form, error)
+            else:
+                messages.success(request, f"“{item.name}” added to the catalogue.")
+                return redirect("catalogue", plan_id=plan.pk)
+    context = {"plan": plan, "membership": plan.membership, "form": form}
+    return render(request, "costing/settings/item_form.html", context, status=status)
+
+
+@require_form_methods
+def catalogue_item_edit(request: HttpRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
+    """An item's name, category, unit, source and notes; its price is changed on its own page."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    item = catalogue_item_get(plan=plan, user=request.user, item_id=catalogue_item_id, for_change=True)
+    form = CatalogueItemForm(
+        request.POST if request.method == "POST" else None, instance=copy.copy(item), plan=plan, owners=[]
+    )
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                catalogue_item_update(
+                    item=item, by=request.user, version=form.cleaned_data["version"], via=plan, **form.item_fields()
+                )
+            except EditConflict as conflict:
+                form.add_error(None, str(conflict))
+                status = 409
+            except ValidationError as error:
+                form_errors_from(form, error)
+            else:
+                messages.success(request, f"“{item.name}” saved.")
+                return redirect("catalogue", plan_id=plan.pk)
+    context = {"plan": plan, "membership": plan.membership, "form": form, "item": item}
+    return render(request, "costing/settings/item_form.html", context, status=status)
+
+
+def _price_page(
+    request: HttpRequest,
+    plan: Plan,
+    item: CatalogueItem,
+    form: RepriceForm,
+    *,
+    price: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The price form and, for a price given, the preview of every cost line it would move."""
+    preview = None
+    if price is None and form.is_bound and form.is_valid():
+        price = {name: form.cleaned_data[name] for name in PRICE_FIELDS}
+    if price is not None:
+        try:
+            preview = catalogue_reprice_preview(item=item, user=request.user, **price)
+        except ValidationError as error:
+            form_errors_from(form, error)
+            status = 422
+    context = {"plan": plan, "membership": plan.membership, "item": item, "form": form, "preview": preview}
+    return render(request, "costing/settings/item_price.html", context, status=status)
+
+
+@require_form_methods
+def catalogue_item_price(request: HttpRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
+    """The deliberate price change: choose the new price, see every cost line it moves (GET), then confirm (POST).
+
+    A preview of an item someone changed since is refused on confirming (409), and so is a change that a plan
+    lacking the rate for the new currency and year could not follow (422); either way nothing changes.
+    """
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    item = catalogue_item_get(plan=plan, user=request.user, item_id=catalogue_item_id, for_change=True)
+    if request.method != "POST":
+        initial = {
+            "unit_cost": item.unit_cost,
+            "currency": item.currency,
+            "price_year": item.price_year,
+            "version": item.version,
+        }
+        data = request.GET if "unit_cost" in request.GET else None
+        return _price_page(request, plan, item, RepriceForm(data, initial=initial))
+    form = RepriceForm(request.POST)
+    if not form.is_valid():
+        return _price_page(request, plan, item, form, status=422)
+    try:
+        result = catalogue_item_reprice(item=copy.copy(item), by=request.user, via=plan, **form.cleaned_data)
+    except EditConflict as conflict:
+        form.add_error(None, f"{conflict} The preview below shows the item as it is now.")
+        status = 409
+    except ValidationError as error:
+        form_errors_from(form, error)
+        status = 422
+    else:
+        if result.line_count:
+            messages.success(
+                request,
+                f"New price of “{item.name}”: {result.item.unit_cost} {result.item.currency} "
+                f"({result.item.price_year} prices). {result.line_count} cost line(s) in {result.plan_count} "
+                "plan(s) follow it; their totals are being recomputed.",
+            )
+        else:
+            messages.success(request, f"New price of “{item.name}” saved; no cost line uses it.")
+        return redirect("catalogue", plan_id=plan.pk)
+    # Show the change again against the item as it is now, so the person can look and confirm once more.
+    item = catalogue_item_get(plan=plan, user=request.user, item_id=catalogue_item_id, for_change=True)
+    data = request.POST.copy()
+    data["version"] = str(item.version)
+    retry = RepriceForm(data)
+    retry.is_valid()
+    price = {name: form.cleaned_data[name] for name in PRICE_FIELDS if name in form.cleaned_data}
+    for error in form.non_field_errors():
+        retry.add_error(None, error)
+    complete = len(price) == len(PRICE_FIELDS)
+    return _price_page(request, plan, item, retry, price=price if complete else None, status=status)
+
+
+@require_POST
+def catalogue_item_delete(request: HttpRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    item = catalogue_item_get(plan=plan, user=request.user, item_id=catalogue_item_id, for_change=True)
+    try:
+        catalogue_item_delete_service(item=item, by=request.user, via=plan)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"“{item.name}” removed from the catalogue.")
+    return redirect("catalogue", plan_id=plan.pk)
+
+
+urlpatterns = [
+    path("plans/<int:plan_id>/costing/settings/", costing_settings, name="costing_settings"),
+    path("plans/<int:plan_id>/costing/rates/<int:rate_id>/", exchange_rate_edit, name="exchange_rate_edit"),
+    path("plans/<int:plan_id>/costing/rates/<int:rate_id>/delete/", exchange_rate_delete, name="exchange_rate_delete"),
+    path("plans/<int:plan_id>/costing/catalogue/", catalogue, name="catalogue"),
+    path("plans/<int:plan_id>/costing/catalogue/new/", catalogue_item_new, name="catalogue_item_new"),
+    path(
+        "plans/<int:plan_id>/costing/catalogue/<int:catalogue_item_id>/",
+        catalogue_item_edit,
+        name="catalogue_item_edit",
+    ),
+    path(
+        "plans/<int:plan_id>/costing/catalogue/<int:catalogue_item_id>/price/",
+        catalogue_item_price,
+        name="catalogue_item_price",
+    ),
+    path(
+        "plans/<int:plan_id>/costing/catalogue/<int:catalogue_item_id>/delete/",
+        catalogue_item_delete,
+        name="catalogue_item_delete",
+    ),
+]
