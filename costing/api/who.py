@@ -1,7 +1,29 @@
-"""Costing API: who."""
+"""Costing API: the plan in the layout of the WHO NAPHS planning and costing tool."""
 
-from django.urls import path  # noqa: F401
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.views import APIView
+
+from naphs.api import PlanScopedMixin, job_accepted, job_accepted_schema
+from naphs.models import Job
+from naphs.permissions import Permission
+from naphs.services import job_create
+
+
+class WhoExportView(PlanScopedMixin, APIView):
+    """Start an export of the plan in the WHO costing tool layout (any member); poll the job it returns."""
+
+    write_need = Permission.VIEW
+
+    @job_accepted_schema
+    def post(self, request, plan_id: int):
+        job = job_create(kind=Job.Kind.WHO_COSTING_EXPORT, by=request.user, plan=self.plan)
+        return job_accepted(job, request)
+
 
 # (prefix, viewset, basename) for the router; plain routes in urlpatterns.
 routes: list = []
-urlpatterns: list = []
+urlpatterns = [
+    path("plans/<int:plan_id>/who-export/", WhoExportView.as_view(), name="api-who-export"),
+]

@@ -1,5 +1,130 @@
-"""Costing pages: who."""
+"""Costing pages: the plan in the layout of the WHO NAPHS planning and costing tool, exported by any member and
+imported by the secretariat."""
 
-from django.urls import path  # noqa: F401
+from __future__ import annotations
 
-urlpatterns: list = []
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_POST, require_safe
+
+from costing.models import CostingUpload
+from costing.services import plan_costing_get
+from costing.who import upload_applied_before, who_headers, who_period_problem, who_upload_create
+from naphs.access import plan_get_for_user
+from naphs.models import Job
+from naphs.permissions import Permission
+from naphs.services import job_create
+from naphs.spreadsheets import MAX_UPLOAD_BYTES, XLSX_MAGIC
+from planning.models import Plan
+
+RECENT_UPLOADS = 5
+
+
+class WhoUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Workbook in the WHO costing tool layout (.xlsx)",
+        help_text="One sheet per technical area, named with the area's code, and the header row of the layout, as "
+        "the export writes them. Amounts in the plan's base currency. Checked whole: applied entirely or not at all.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        name = upload.name.lower()
+        if name.endswith((".xlsm", ".xltm", ".xlsb", ".xls")):
+            raise forms.ValidationError("Save the workbook as a plain Excel workbook (.xlsx) and upload that.")
+        if not name.endswith(".xlsx"):
+            raise forms.ValidationError("Upload an Excel workbook (.xlsx) in the WHO costing tool layout.")
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        head = upload.read(len(XLSX_MAGIC))
+        upload.seek(0)
+        if head != XLSX_MAGIC:
+            raise forms.ValidationError("This file is not an Excel workbook (.xlsx), whatever its name says.")
+        return upload
+
+
+def _page(request: HttpRequest, plan: Plan, *, form: WhoUploadForm | None = None, status: int = 200) -> HttpResponse:
+    membership = plan.membership
+    costing = plan_costing_get(plan)
+    can_import = membership.allows(Permission.MANAGE)
+    uploads = []
+    if can_import:
+        uploads = list(
+            CostingUpload.objects.filter(plan=plan, layout=CostingUpload.Layout.WHO).select_related(
+                "job", "uploaded_by"
+            )[:RECENT_UPLOADS]
+        )
+    context = {
+        "plan": plan,
+        "membership": membership,
+        "costing": costing,
+        "period_problem": who_period_problem(plan),
+        "columns": [title for _, title in who_headers(plan, costing.currency)],
+        "export_jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=Job.Kind.WHO_COSTING_EXPORT)[:1],
+        "form": (form or WhoUploadForm()) if can_import else None,
+        "uploads": uploads,
+    }
+    return render(request, "costing/who/page.html", context, status=status)
+
+
+@require_safe
+def who_costing(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Export the plan in the WHO layout (any member); import a workbook in it (the secretariat)."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    return _page(request, plan)
+
+
+@require_POST
+def who_costing_export(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    job = job_create(kind=Job.Kind.WHO_COSTING_EXPORT, by=request.user, plan=plan)
+    if request.htmx:
+        return render(request, "naphs/_job.html", {"job": job})
+    messages.info(request, "The workbook in the WHO costing tool layout is being prepared.")
+    return redirect("who_costing", plan_id=plan.pk)
+
+
+@require_POST
+def who_costing_import(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    form = WhoUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, plan, form=form, status=422)
+    file = form.cleaned_data["file"]
+    upload = who_upload_create(plan=plan, by=request.user, upload=file, filename=file.name)
+    earlier = upload_applied_before(upload)
+    if earlier is not None:
+        messages.info(
+            request,
+            f"This very file was imported on {earlier.created_at:%d %b %Y}; importing it again changes nothing.",
+        )
+    else:
+        messages.info(request, f"{upload.filename} is being checked; it is applied only if every row is sound.")
+    return redirect("who_costing", plan_id=plan.pk)
+
+
+@require_safe
+def who_costing_upload(request: HttpRequest, plan_id: int, who_upload_id: int) -> HttpResponse:
+    """An uploaded workbook: its import's progress, then what it changed or every problem found."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    upload = (
+        CostingUpload.objects.filter(pk=who_upload_id, plan=plan, layout=CostingUpload.Layout.WHO)
+        .select_related("job", "uploaded_by")
+        .first()
+    )
+    if upload is None:
+        raise Http404("No such upload.")
+    context = {"plan": plan, "membership": plan.membership, "upload": upload}
+    template = "costing/who/_upload.html" if request.htmx else "costing/who/upload.html"
+    return render(request, template, context)
+
+
+urlpatterns = [
+    path("plans/<int:plan_id>/costing/who/", who_costing, name="who_costing"),
+    path("plans/<int:plan_id>/costing/who/export/", who_costing_export, name="who_costing_export"),
+    path("plans/<int:plan_id>/costing/who/import/", who_costing_import, name="who_costing_import"),
+    path("plans/<int:plan_id>/costing/who/uploads/<int:who_upload_id>/", who_costing_upload, name="who_costing_upload"),
+]
