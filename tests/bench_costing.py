@@ -12,6 +12,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from costing.models import CostLine, CostLineYear, CostRollup, FundingCommitment, PlanCosting
 from costing.rollups import plans_rollup
@@ -128,7 +130,7 @@ def test_bench_costing(client, capsys):
     if connection.vendor != "postgresql":
         pytest.skip("the costing bench measures PostgreSQL: set DATABASE_URL")
     started = time.perf_counter()
-    national, provinces, _lead = build()
+    national, provinces, lead = build()
     plans = [national, *provinces]
     plan_ids = [plan.pk for plan in plans]
     with connection.cursor() as cursor:
@@ -157,6 +159,20 @@ def test_bench_costing(client, capsys):
         figures.append((f"rollup, {label}", f"{stored * 1000:.0f} ms ({rows:,} rollup rows stored)"))
         figures.append(("  hand-written SQL GROUP BY, same rows", f"{grouped * 1000:.0f} ms"))
         figures.append(("  rollup ÷ GROUP BY [≤ 1.5]", f"{stored / grouped:.2f}"))
+
+    # The dashboard of the national plan with its ten provincial plans, reading the stored rollups.
+    client.force_login(lead)
+    url = reverse("costing_dashboard", kwargs={"plan_id": national.pk}) + "?scope=national"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    timings = [seconds(lambda: client.get(url)) for _ in range(5)]
+    figures.append(
+        (
+            "costing dashboard, national + 10 provincial",
+            f"{statistics.median(timings) * 1000:.0f} ms, {len(queries)} queries",
+        )
+    )
 
     with capsys.disabled():
         print(
