@@ -199,8 +199,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Plans (my_role) and memberships (role) share the role choices: one RoleEnum in the schema.
-    # Activities rate impact and priority on one scale: one RatingEnum.
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "naphs.permissions.Role", "RatingEnum": "planning.models.Activity.Rating"},
+    # Activities rate impact and priority on one scale: one RatingEnum. Cost lines have a category and a secondary
+    # one from the same list: one CostCategoryEnum.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "naphs.permissions.Role",
+        "RatingEnum": "planning.models.Activity.Rating",
+        "CostCategoryEnum": "costing.models.CostCategory",
+    },
 }
 
 # Celery. REDIS_URL (or CELERY_BROKER_URL) in production; with neither, a broker on the file system

@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST, require_safe
 
+from costing.selectors import activities_with_cost, activity_cost_summary
 from naphs.access import (
     activity_get_for_user,
     area_editable_by,
@@ -698,7 +699,8 @@ def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id)
     filter_form = ActivityFilterForm(request.GET or None, plan=plan)
     filters = filter_form.filters()
-    page = Paginator(activity_list_for_plan(plan=plan, **filters), ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = activities_with_cost(activity_list_for_plan(plan=plan, **filters))  # the total cost column: no extra query
+    page = Paginator(rows, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     if plan.kind == Plan.Kind.STRATEGIC:
@@ -786,6 +788,7 @@ def activity_detail(request: HttpRequest, plan_id: int, activity_id: int) -> Htt
         "hazards": [Hazard(value).label for value in activity.hazards if value in Hazard.values],
         "form": form,
         "may_edit": may_edit,
+        "cost": activity_cost_summary(activity=activity),
     }
     return render(request, "planning/activity_detail.html", context, status=status)
 

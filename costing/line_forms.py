@@ -1,0 +1,273 @@
+"""Forms of an activity's costs page: a cost line (from the catalogue or free), and the cost builders' answers.
+
+The forms read values; what makes them sound is decided by costing.services (a line) and costing.builders
+(the answers), whose ValidationErrors land next to the fields they name.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+
+from costing.builders import Builder, Item, Question, Schedule
+from costing.models import CostCategory, CostLine, Unit, currency_choices
+from costing.selectors import catalogue_items_for_plan
+
+if TYPE_CHECKING:
+    from costing.models import PlanCosting
+    from planning.models import Plan
+
+
+def plain(value: Any) -> str:
+    """A Decimal as a person types it: 2, 2.5 (never 2.00 or 2E+1)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}" if value else "0"
+    return str(value)
+
+
+CURRENCY_MESSAGE = {"invalid_choice": "“%(value)s” is not an ISO 4217 currency code."}
+
+
+class FrequenciesWidget(forms.MultiWidget):
+    """One number per year of the plan."""
+
+    def __init__(self, years: list[int]) -> None:
+        self.years = years
+        widgets = [
+            forms.NumberInput(
+                attrs={"min": "0", "step": "any", "inputmode": "decimal", "aria-label": f"Times in {year}"}
+            )
+            for year in years
+        ]
+        super().__init__(widgets)
+
+    def decompress(self, value: Any) -> list[str]:
+        if isinstance(value, dict):
+            return [plain(value.get(year, "")) for year in self.years]
+        return [""] * len(self.years)
+
+
+class FrequenciesField(forms.MultiValueField):
+    """How often a cost happens in each year of the plan: {year: text}, checked by costing.services."""
+
+    def __init__(self, years: list[int], **kwargs: Any) -> None:
+        self.years = years
+        fields = [forms.CharField(required=False) for _ in years]
+        super().__init__(
+            fields=fields, widget=FrequenciesWidget(years), require_all_fields=False, required=False, **kwargs
+        )
+
+    def compress(self, data_list: list[str]) -> dict[int, str]:
+        return {year: value.strip() for year, value in zip(self.years, data_list or [], strict=False) if value}
+
+
+class CatalogueChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, item) -> str:
+        return (
+            f"{item.get_category_display()} · {item.name} — {item.unit_cost:,.2f} {item.currency} per {item.unit} "
+            f"({item.price_year})"
+        )
+
+
+class CostLineForm(forms.Form):
+    """A cost line: a catalogue item (its unit, unit cost, currency and price year come with it) or a free item."""
+
+    catalogue_item = CatalogueChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="— a free item —",
+        label="From the catalogue",
+        help_text="A line from the catalogue takes the item's unit, unit cost, currency and price year.",
+    )
+    description = forms.CharField(max_length=300, required=False)
+    category = forms.ChoiceField(choices=[("", "— the catalogue item's —"), *CostCategory.choices], required=False)
+    unit = forms.ChoiceField(choices=[("", "—"), *Unit.choices], required=False)
+    unit_cost = forms.DecimalField(max_digits=18, decimal_places=2, required=False, label="Unit cost")
+    currency = forms.ChoiceField(choices=(), required=False, error_messages=CURRENCY_MESSAGE)
+    price_year = forms.IntegerField(required=False, label="Price year")
+    quantity = forms.DecimalField(max_digits=12, decimal_places=2)
+    frequencies = FrequenciesField(years=[], label="Times a year")
+    recurrence = forms.ChoiceField(choices=CostLine.Recurrence.choices, initial=CostLine.Recurrence.RECURRING)
+    optional = forms.BooleanField(required=False, help_text="Counted only in the total with optional costs.")
+    assumptions = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    SERVICE_FIELDS = (
+        "catalogue_item",
+        "description",
+        "category",
+        "unit",
+        "unit_cost",
+        "currency",
+        "price_year",
+        "quantity",
+        "recurrence",
+        "optional",
+        "assumptions",
+    )
+
+    def __init__(
+        self, *args: Any, plan: Plan, costing: PlanCosting, line: CostLine | None = None, **kwargs: Any
+    ) -> None:
+        self.line = line
+        if line is not None:
+            initial = {name: getattr(line, name) for name in self.SERVICE_FIELDS if name != "catalogue_item"}
+            initial["catalogue_item"] = line.catalogue_item_id
+            initial["quantity"] = plain(line.quantity)
+            initial["frequencies"] = {year.year: year.frequency for year in line.years.all()}
+            initial["version"] = line.version
+            kwargs.setdefault("auto_id", f"id_line{line.pk}_%s")
+        else:
+            initial = {"currency": costing.currency, "price_year": costing.price_year}
+            kwargs.setdefault("auto_id", "id_new_%s")
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        years = list(range(plan.first_year, plan.last_year + 1))
+        self.fields["frequencies"] = FrequenciesField(
+            years, label="Times a year", help_text="How often it happens in each year of the plan."
+        )
+        self.fields["catalogue_item"].queryset = catalogue_items_for_plan(plan=plan)
+        self.fields["currency"].choices = [("", "—"), *currency_choices()]
+        if line is not None:
+            self.fields["version"].required = True
+
+    def frequency_inputs(self) -> list[dict[str, Any]]:
+        """Each year's input (name, id, value), for a layout that puts them side by side."""
+        bound = self["frequencies"]
+        widget = self.fields["frequencies"].widget
+        value = bound.value()
+        if not isinstance(value, list):
+            value = widget.decompress(value)
+        return [
+            {
+                "year": year,
+                "name": f"{bound.html_name}_{index}",
+                "id": f"{bound.auto_id}_{index}",
+                "value": value[index],
+            }
+            for index, year in enumerate(widget.years)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        item = data.get("catalogue_item")
+        if item is not None:
+            if not data.get("description"):
+                data["description"] = item.name
+            return data
+        if "description" in data and not data["description"]:
+            self.add_error("description", "Describe the cost, or pick a catalogue item.")
+        for name, what in (("category", "category"), ("unit", "unit"), ("currency", "currency")):
+            if name in data and not data[name]:
+                self.add_error(name, f"Choose the {what}, or pick a catalogue item.")
+        if "unit_cost" in data and data["unit_cost"] is None:
+            self.add_error("unit_cost", "Give the unit cost, or pick a catalogue item.")
+        return data
+
+    def service_fields(self) -> dict[str, Any]:
+        """The line's fields for costing.services; a catalogue line leaves its price fields to the item."""
+        data = self.cleaned_data
+        fields = {name: data[name] for name in self.SERVICE_FIELDS}
+        if data["catalogue_item"] is not None:
+            for name in ("unit", "unit_cost", "currency", "price_year"):
+                fields.pop(name)
+        return fields
+
+
+# --- The builders' answers ----------------------------------------------------------------------------------
+
+
+def _answer_field(question: Question) -> forms.Field:
+    common = {"label": question.label, "help_text": question.help, "required": question.required}
+    if question.default is not None and question.kind != "flag":
+        common["initial"] = plain(question.default) if isinstance(question.default, Decimal) else question.default
+    if question.kind == "count":
+        return forms.IntegerField(**common)
+    if question.kind == "money":
+        return forms.DecimalField(max_digits=18, decimal_places=2, **common)
+    if question.kind == "number":
+        return forms.DecimalField(max_digits=12, decimal_places=2, **common)
+    if question.kind == "flag":
+        return forms.BooleanField(**{**common, "required": False})
+    if question.kind == "choice":
+        return forms.ChoiceField(choices=question.choices, **common)
+    if question.kind == "text":
+        return forms.CharField(max_length=120, **{**common, "required": False})
+    raise ValueError(f"No form field for answers of kind {question.kind}")
+
+
+class BuilderForm(forms.Form):
+    """A builder's answers, then when the cost happens: the years, how often, in what currency."""
+
+    years = forms.TypedMultipleChoiceField(
+        coerce=int, choices=(), widget=forms.CheckboxSelectMultiple, label="In the years"
+    )
+    times_per_year = forms.DecimalField(
+        max_digits=7, decimal_places=2, initial="1", label="Times a year", help_text="How often it happens each year."
+    )
+    currency = forms.ChoiceField(choices=(), error_messages=CURRENCY_MESSAGE)
+    price_year = forms.IntegerField(label="Price year", help_text="The year whose prices these are.")
+    optional = forms.BooleanField(required=False, help_text="Counted only in the total with optional costs.")
+
+    SCHEDULE_FIELDS = ("years", "times_per_year", "currency", "price_year", "optional")
+
+    def __init__(self, *args: Any, builder: Builder, plan: Plan, costing: PlanCosting, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {"currency": costing.currency, "price_year": costing.price_year, "years": [plan.first_year]},
+        )
+        super().__init__(*args, **kwargs)
+        self.builder, self.plan = builder, plan
+        schedule_fields = {name: self.fields.pop(name) for name in self.SCHEDULE_FIELDS}
+        for question in builder.questions:
+            if question.kind != "items":
+                self.fields[question.name] = _answer_field(question)
+        self.fields.update(schedule_fields)
+        self.fields["years"].choices = [(year, str(year)) for year in range(plan.first_year, plan.last_year + 1)]
+        self.fields["currency"].choices = currency_choices()
+        if not builder.asks_times:
+            del self.fields["times_per_year"]
+
+    def answer_names(self) -> list[str]:
+        return [question.name for question in self.builder.questions if question.kind != "items"]
+
+    def schedule(self) -> Schedule:
+        data = self.cleaned_data
+        return Schedule(
+            years=data["years"],
+            currency=data["currency"],
+            period=range(self.plan.first_year, self.plan.last_year + 1),
+            times_per_year=data.get("times_per_year") or Decimal(1),
+            optional=data["optional"],
+            price_year=data["price_year"],
+        )
+
+    def answers(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in self.answer_names()}
+
+
+class ItemForm(forms.Form):
+    """One thing to buy; a row left empty is skipped."""
+
+    name = forms.CharField(max_length=200, required=False)
+    unit = forms.ChoiceField(choices=Unit.choices, initial=Unit.ITEM, required=False)
+    quantity = forms.DecimalField(max_digits=12, decimal_places=2, required=False)
+    unit_price = forms.DecimalField(max_digits=18, decimal_places=2, required=False, label="Unit price")
+
+    def item(self) -> Item | None:
+        data = self.cleaned_data
+        if not data or not (data.get("name") or data.get("quantity") or data.get("unit_price")):
+            return None
+        return Item(
+            name=data.get("name") or "",
+            unit=data.get("unit") or Unit.ITEM,
+            quantity=data.get("quantity") or Decimal(0),
+            unit_price=data.get("unit_price") or Decimal(0),
+        )
+
+
+ItemFormSet = forms.formset_factory(ItemForm, extra=6, max_num=30, validate_max=True)
