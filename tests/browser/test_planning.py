@@ -155,7 +155,7 @@ def test_the_secretariat_goes_from_a_score_sheet_to_a_draft_and_edits_an_activit
     assert page.evaluate("window.__sameDocument") is True
 
     # One activity: priority High, responsible organization the Ministry of Agriculture.
-    link = rows.first.get_by_role("link")
+    link = rows.first.get_by_role("link").first  # the title; the cost links to the costs page
     title = link.inner_text()
     link.click()
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
