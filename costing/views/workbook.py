@@ -1,5 +1,134 @@
-"""Costing pages: workbook."""
+"""Costing pages: the Excel workbook round trip. A person who costs activities downloads their workbook, fills it
+offline and uploads it; the page follows the check in the background and lists every problem, or what changed."""
 
-from django.urls import path  # noqa: F401
+from __future__ import annotations
 
-urlpatterns: list = []
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, path, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from costing.models import CostingUpload, PlanCosting
+from costing.workbook import (
+    costing_upload_create,
+    costing_workbook_request,
+    problem_text,
+    scope_description,
+    summary_counts,
+    upload_applied_before,
+    upload_get_for_user,
+    uploads_for_user,
+    workbook_file_check,
+)
+from naphs.access import membership_get_for_user
+from naphs.models import Job
+from naphs.permissions import Permission
+from naphs.views import require_form_methods
+
+
+class CostingUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Filled costing workbook (.xlsx)",
+        help_text="The workbook downloaded from this page. Every row is checked; nothing is saved unless all of it is "
+        "right.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
+    )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        workbook_file_check(file)
+        return file
+
+
+def _costing_membership(request: HttpRequest, plan_id: int):
+    membership = membership_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_COSTS)
+    plan = membership.plan
+    plan.membership = membership
+    return plan, membership
+
+
+@require_form_methods
+def costing_upload(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The workbook page: download one's costing workbook, upload it filled, see one's recent uploads."""
+    plan, membership = _costing_membership(request, plan_id)
+    form = CostingUploadForm(request.POST, request.FILES) if request.method == "POST" else CostingUploadForm()
+    if request.method == "POST" and form.is_valid():
+        upload = costing_upload_create(plan=plan, by=request.user, file=form.cleaned_data["file"])
+        return redirect("costing_upload_detail", plan_id=plan.pk, upload_id=upload.pk)
+    context = {
+        "plan": plan,
+        "membership": membership,
+        "form": form,
+        "scope": scope_description(membership),
+        "costing": PlanCosting.objects.filter(plan=plan).first(),
+        "uploads": uploads_for_user(plan=plan, membership=membership)[:10],
+        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=Job.Kind.COSTING_WORKBOOK)[:1],
+    }
+    return render(request, "costing/workbook/upload.html", context, status=422 if request.method == "POST" else 200)
+
+
+@require_POST
+def costing_workbook(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Queue the person's costing workbook; the page shows the job's progress and then the download link."""
+    plan, _ = _costing_membership(request, plan_id)
+    job = costing_workbook_request(plan=plan, by=request.user)
+    if request.htmx:
+        return render(request, "naphs/_job.html", {"job": job})
+    messages.info(request, "Your costing workbook is being prepared.")
+    return redirect("job_detail", job_id=job.pk)
+
+
+def _activity_link(plan_id: int, activity_id: int) -> str:
+    try:
+        return reverse("activity_costs", kwargs={"plan_id": plan_id, "activity_id": activity_id})
+    except NoReverseMatch:
+        return reverse("activity_detail", kwargs={"plan_id": plan_id, "activity_id": activity_id})
+
+
+def upload_context(upload: CostingUpload) -> dict:
+    summary = upload.summary or {}
+    activities = [
+        {**activity, "url": _activity_link(upload.plan_id, activity["id"])}
+        for activity in summary.get("activities", [])
+    ]
+    return {
+        "upload": upload,
+        "job": upload.job,
+        "poll_url": reverse("costing_upload_detail", kwargs={"plan_id": upload.plan_id, "upload_id": upload.pk}),
+        "counts": summary_counts(summary) if upload.status == CostingUpload.Status.APPLIED else None,
+        "activities": activities,
+        "more_activities": max(summary.get("activity_count", 0) - len(activities), 0),
+        "problems": [{**problem, "text": problem_text(problem)} for problem in upload.problems],
+        "problem_count": summary.get("problem_count", len(upload.problems)),
+        "conflicts": upload.conflicts,
+        "finished": upload.job is None or upload.job.is_finished,
+    }
+
+
+@never_cache
+@require_safe
+def costing_upload_detail(request: HttpRequest, plan_id: int, upload_id: int) -> HttpResponse:
+    """An upload being checked (the job's progress, refreshing itself), then its problems or what it changed."""
+    plan, membership = _costing_membership(request, plan_id)
+    upload = upload_get_for_user(plan=plan, membership=membership, upload_id=upload_id)
+    context = {"plan": plan, "membership": membership, **upload_context(upload)}
+    if request.htmx:
+        return render(request, "costing/workbook/_upload_status.html", context)
+    context["applied_before"] = upload_applied_before(upload)
+    return render(request, "costing/workbook/upload_detail.html", context)
+
+
+urlpatterns = [
+    path("plans/<int:plan_id>/costing/upload/", costing_upload, name="costing_upload"),
+    path("plans/<int:plan_id>/costing/workbook/", costing_workbook, name="costing_workbook"),
+    path(
+        "plans/<int:plan_id>/costing/uploads/<int:upload_id>/",
+        costing_upload_detail,
+        name="costing_upload_detail",
+    ),
+]

@@ -1,0 +1,1415 @@
+"""The costing workbook: the cost lines a person may edit, out to Excel and back, all or nothing.
+
+Download (`costing_workbook_export`, a background job): the activities the person may cost (a focal point's
+organization's, a technical lead's areas, the whole plan for the secretariat), one sheet per technical area, one
+block per activity: a locked header row, then its cost lines and a few empty rows for new ones. Hidden locked
+columns carry each line's id, its version and a fingerprint of its values at download; a very hidden sheet
+carries the plan and a download token, signed, so a workbook of another plan or a tampered one is refused.
+
+Upload (`costing_upload_create`, then the job `costing_upload_apply`): the file is read by the safe reader,
+every row is checked (`line_prepare`, the same checks as the browser), then the whole file is applied in one
+transaction or nothing is. A line someone else changed since the download is a conflict, never overwritten.
+Lines the file creates remember their row (`import_key`), so the same file uploaded twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pycountry
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
+from django.http import Http404
+from django.utils import timezone
+
+from costing.models import (
+    MAX_FREQUENCY,
+    MAX_QUANTITY,
+    MAX_UNIT_COST,
+    CostCategory,
+    CostingUpload,
+    CostLine,
+    CostLineYear,
+    ExchangeRate,
+    Unit,
+)
+from costing.services import CATALOGUE_FIELDS, Rates, costs_changed, line_prepare, parse_decimal, plan_costing_get
+from naphs.access import activities_costable_by
+from naphs.jobs import JobFailed, JobResult, Progress
+from naphs.models import AuditEvent, Job
+from naphs.permissions import Permission, Role
+from naphs.services import audit_record, job_create
+from naphs.spreadsheets import MAX_UPLOAD_BYTES, ImportRefused, Sheet, find_header, read_spreadsheet
+from naphs.xlsx import StreamingSheet, StreamingWorkbook
+from planning.models import MAX_YEAR, MIN_YEAR, Activity, TechnicalArea
+from stakeholders.models import PlanMembership
+
+if TYPE_CHECKING:
+    from planning.models import Plan
+    from stakeholders.models import User
+
+INSTRUCTIONS_SHEET = "Instructions"
+LISTS_SHEET = "Lists"
+META_SHEET = "Workbook"
+RESERVED_SHEETS = frozenset({INSTRUCTIONS_SHEET.lower(), LISTS_SHEET.lower(), META_SHEET.lower()})
+SIGNING_SALT = "costing.workbook"
+TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
+NEW_ROWS_PER_ACTIVITY = 3
+ACTIVITY_MARK = "activity"
+YES, NO = "yes", "no"
+MAX_PROBLEMS_KEPT = 500
+MAX_ACTIVITY_LINKS = 200
+
+# Colours of the sheets: the header row, an activity's row, and cells that are computed or locked.
+HEADER_FILL, ACTIVITY_FILL, LOCKED_FILL = "1F4E79", "DDEBF7", "F2F2F2"
+MONEY = "#,##0.00"
+
+YES_WORDS = frozenset({"yes", "y", "true", "1", "x", "oui", "sí", "si"})
+NO_WORDS = frozenset({"no", "n", "false", "0", "non"})
+RECURRENCE_WORDS = {
+    **{label.lower(): value for value, label in CostLine.Recurrence.choices},
+    **{value: value for value in CostLine.Recurrence.values},
+    "one off": CostLine.Recurrence.ONE_OFF,
+    "oneoff": CostLine.Recurrence.ONE_OFF,
+    "once": CostLine.Recurrence.ONE_OFF,
+}
+CATEGORY_WORDS = {
+    **{label.lower(): value for value, label in CostCategory.choices},
+    **{value: value for value in CostCategory.values},
+}
+UNIT_WORDS = {value.lower(): value for value in Unit.values}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    width: float
+    editable: bool = True
+
+
+def workbook_columns(plan: Plan, currency: str) -> list[Column]:
+    """The columns of every technical-area sheet, in order. Years follow the plan's period."""
+    return [
+        Column("line", "Line id", 8, editable=False),
+        Column("version", "Version", 8, editable=False),
+        Column("check", "Check", 8, editable=False),
+        Column("activity", "Activity", 9, editable=False),
+        Column("description", "Description", 42),
+        Column("category", "Category", 26),
+        Column("unit", "Unit", 13),
+        Column("unit_cost", "Unit cost", 13),
+        Column("currency", "Currency", 10),
+        Column("price_year", "Price year", 10),
+        Column("quantity", "Quantity", 10),
+        *(Column(f"year:{year}", f"Times in {year}", 10) for year in range(plan.first_year, plan.last_year + 1)),
+        Column("recurrence", "One-off or recurring", 17),
+        Column("optional", "Optional (yes/no)", 12),
+        Column("assumptions", "Assumptions", 42),
+        Column("remove", "Remove (yes)", 11),
+        Column("total", f"Total {currency} at download (recomputed on upload)", 22, editable=False),
+        Column("catalogue", "From the catalogue", 26, editable=False),
+    ]
+
+
+# The columns an uploaded sheet must have (the year columns are found by their heading).
+REQUIRED_KEYS = (
+    "line",
+    "version",
+    "check",
+    "description",
+    "category",
+    "unit",
+    "unit_cost",
+    "currency",
+    "price_year",
+    "quantity",
+    "recurrence",
+    "optional",
+    "assumptions",
+    "remove",
+)
+HIDDEN_KEYS = frozenset({"line", "version", "check"})
+# What the person types; a row with all of these empty is an unused row.
+INPUT_KEYS = (
+    "description",
+    "category",
+    "unit",
+    "unit_cost",
+    "currency",
+    "price_year",
+    "quantity",
+    "recurrence",
+    "optional",
+    "assumptions",
+)
+# Cells a catalogue line takes from its item: locked in the workbook, refused if changed.
+CATALOGUE_KEYS = frozenset(CATALOGUE_FIELDS)
+
+
+def _heading_key(value: Any) -> str:
+    return " ".join(str(value or "").split()).lower()
+
+
+def _decimal_text(value: Decimal) -> str:
+    """A number as the same text whether it came from the database (250.00) or a cell (250.0): "250"."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _clean_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def fingerprint(values: Iterable[Any]) -> str:
+    """A short digest of a line's values as the workbook shows them: tells an edited row from an untouched one."""
+    text = "\x1f".join(_decimal_text(v) if isinstance(v, Decimal) else str(v) for v in values)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _line_values(line: Any, frequencies: Mapping[int, Decimal], years: Iterable[int]) -> tuple:
+    """What the workbook shows of a line, in a fixed order (a CostLine or a row of .values())."""
+    get = line.get if isinstance(line, dict) else lambda name: getattr(line, name)
+    return (
+        _clean_text(get("description")),
+        get("category"),
+        get("unit"),
+        Decimal(get("unit_cost")),
+        get("currency"),
+        int(get("price_year")),
+        Decimal(get("quantity")),
+        *(Decimal(frequencies.get(year, 0)) for year in years),
+        get("recurrence"),
+        bool(get("optional")),
+        _clean_text(get("assumptions")),
+    )
+
+
+# --- Download ------------------------------------------------------------------------------------------------
+
+
+def membership_for_costing(*, plan: Plan, user: User) -> PlanMembership | None:
+    """The person's membership when it lets them cost activities of the plan, else None."""
+    membership = PlanMembership.objects.select_related("organization").filter(plan=plan, user=user).first()
+    if membership is None or not membership.allows(Permission.EDIT_COSTS):
+        return None
+    return membership
+
+
+def scope_description(membership: PlanMembership) -> str:
+    if membership.is_secretariat:
+        return "every activity of the plan"
+    if membership.role == Role.TECHNICAL_LEAD:
+        codes = ", ".join(membership.technical_areas.order_by("order", "code").values_list("code", flat=True))
+        return f"the activities of your technical areas ({codes or 'none assigned yet'})"
+    return f"the activities {membership.organization} is responsible for"
+
+
+def costing_workbook_request(*, plan: Plan, by: User) -> Job:
+    """Queue the person's costing workbook. Who may ask is checked by the view (Permission.EDIT_COSTS)."""
+    return job_create(kind=Job.Kind.COSTING_WORKBOOK, by=by, plan=plan)
+
+
+def _sheet_title(area: TechnicalArea, used: set[str]) -> str:
+    """ "P1 Legal Instruments": the area's code and name, cut at a word to Excel's 31 characters, made unique."""
+    text = "".join(" " if c in "[]:*?/\\" else c for c in f"{area.code} {area.name}")
+    text = " ".join(text.split()).strip("'")
+    if len(text) > 31:
+        text = text[:31].rsplit(" ", 1)[0].rstrip(" ,;-–(")
+    title, number = text, 2
+    while title.lower() in used or title.lower() in RESERVED_SHEETS:
+        suffix = f" ({number})"
+        title, number = text[: 31 - len(suffix)] + suffix, number + 1
+    used.add(title.lower())
+    return title
+
+
+def _range(column_index: int, first: int, last: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    letter = get_column_letter(column_index)
+    return f"{letter}{first}:{letter}{last}"
+
+
+def costing_workbook_build(
+    *,
+    plan: Plan,
+    membership: PlanMembership,
+    token: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[bytes, int]:
+    """The workbook's bytes and the number of cost-line rows written. A fixed number of queries."""
+    report = progress or (lambda percent, message: None)
+    user = membership.user
+    costing = plan_costing_get(plan)
+    base = costing.currency
+    token = token or secrets.token_urlsafe(9)
+    now = timezone.now()
+    columns = workbook_columns(plan, base)
+    position = {column.key: index for index, column in enumerate(columns)}
+    years = list(range(plan.first_year, plan.last_year + 1))
+
+    report(5, "Reading activities and cost lines")
+    scope = activities_costable_by(membership)
+    activities = list(
+        Activity.objects.filter(plan=plan)
+        .filter(scope)
+        .select_related("technical_area", "responsible_organization")
+        .order_by("technical_area__order", "technical_area__code", "pk")
+    )
+    in_scope = Activity.objects.filter(plan=plan).filter(scope).values("pk")
+    line_fields = (
+        "id",
+        "activity_id",
+        "version",
+        "description",
+        "category",
+        "unit",
+        "unit_cost",
+        "currency",
+        "price_year",
+        "quantity",
+        "recurrence",
+        "optional",
+        "assumptions",
+        "catalogue_item_id",
+        "catalogue_item__name",
+    )
+    lines_by_activity: dict[int, list[dict]] = defaultdict(list)
+    for line in CostLine.objects.filter(plan=plan, activity__in=in_scope).order_by("order", "pk").values(*line_fields):
+        lines_by_activity[line["activity_id"]].append(line)
+    frequencies: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    year_rows = CostLineYear.objects.filter(cost_line__plan=plan, cost_line__activity__in=in_scope).values_list(
+        "cost_line_id", "year", "frequency", "amount"
+    )
+    for line_id, year, frequency, amount in year_rows.iterator(chunk_size=20_000):
+        frequencies[line_id][year] = frequency
+        totals[line_id] += amount
+    rates = list(ExchangeRate.objects.filter(plan=plan).order_by("currency", "year"))
+    currencies = sorted({base, *(rate.currency for rate in rates)})
+
+    book = StreamingWorkbook(title=f"{plan.title}: costing workbook")
+    s_title = book.style(bold=True)
+    s_note = book.style(italic=True, color="595959")
+    s_header = book.style(bold=True, color="FFFFFF", fill=HEADER_FILL, wrap=True)
+    s_activity = book.style(bold=True, fill=ACTIVITY_FILL)
+    s_locked = book.style(fill=LOCKED_FILL)
+    s_locked_money = book.style(fill=LOCKED_FILL, number_format=MONEY)
+    s_input = book.style(locked=False)
+    s_input_money = book.style(locked=False, number_format=MONEY)
+    s_input_text = book.style(locked=False, wrap=True)
+
+    # The instructions come first: what the person opens the file on.
+    _instructions_sheet(book, plan, membership, base, costing.price_year, rates, now, s_title, s_header, s_note)
+
+    line_styles = []
+    for column in columns:
+        if not column.editable:
+            line_styles.append(s_locked_money if column.key == "total" else s_locked)
+        elif column.key == "unit_cost":
+            line_styles.append(s_input_money)
+        elif column.key in ("description", "assumptions"):
+            line_styles.append(s_input_text)
+        else:
+            line_styles.append(s_input)
+    catalogue_styles = [
+        (s_locked_money if column.key == "unit_cost" else s_locked) if column.key in CATALOGUE_KEYS else style
+        for column, style in zip(columns, line_styles, strict=True)
+    ]
+    activity_styles = [s_activity] * len(columns)
+    header_styles = [s_header] * len(columns)
+    empty_row = [None] * len(columns)
+
+    report(20, "Writing the sheets")
+    by_area: dict[int, list[Activity]] = defaultdict(list)
+    areas: dict[int, TechnicalArea] = {}
+    for activity in activities:
+        by_area[activity.technical_area_id].append(activity)
+        areas[activity.technical_area_id] = activity.technical_area
+    used_titles: set[str] = set()
+    written = 0
+    for number, (area_id, area_activities) in enumerate(by_area.items(), start=1):
+        area = areas[area_id]
+        sheet = book.add_sheet(
+            _sheet_title(area, used_titles),
+            widths=[column.width for column in columns],
+            hidden_columns=[position[key] + 1 for key in HIDDEN_KEYS],
+            freeze_rows=HEADER_ROW,
+        )
+        title_row = list(empty_row)
+        title_row[position["activity"]] = f"{area.code} {area.name}"
+        title_row[position["category"]] = (
+            f"Costs in {base} at {costing.price_year} prices. Type in the white cells; grey cells are locked."
+        )
+        sheet.append(title_row, [s_title if value else 0 for value in title_row])
+        sheet.append([column.title for column in columns], header_styles)
+        for activity in area_activities:
+            header = list(empty_row)
+            header[position["line"]] = ACTIVITY_MARK
+            header[position["version"]] = activity.pk
+            header[position["activity"]] = activity.pk
+            header[position["description"]] = activity.title
+            organization = activity.responsible_organization
+            header[position["category"]] = f"Responsible: {organization}" if organization else "Responsible: –"
+            sheet.append(header, activity_styles)
+            for line in lines_by_activity.get(activity.pk, ()):
+                line_frequencies = frequencies.get(line["id"], {})
+                values = list(empty_row)
+                values[position["line"]] = line["id"]
+                values[position["version"]] = line["version"]
+                values[position["check"]] = fingerprint(_line_values(line, line_frequencies, years))
+                values[position["description"]] = line["description"]
+                values[position["category"]] = CostCategory(line["category"]).label
+                values[position["unit"]] = line["unit"]
+                values[position["unit_cost"]] = line["unit_cost"]
+                values[position["currency"]] = line["currency"]
+                values[position["price_year"]] = line["price_year"]
+                values[position["quantity"]] = line["quantity"]
+                for year in years:
+                    values[position[f"year:{year}"]] = line_frequencies.get(year, Decimal(0))
+                values[position["recurrence"]] = CostLine.Recurrence(line["recurrence"]).label
+                values[position["optional"]] = YES if line["optional"] else NO
+                values[position["assumptions"]] = line["assumptions"]
+                values[position["total"]] = totals.get(line["id"], Decimal(0))
+                values[position["catalogue"]] = line["catalogue_item__name"] or ""
+                sheet.append(values, catalogue_styles if line["catalogue_item_id"] else line_styles)
+                written += 1
+            for _ in range(NEW_ROWS_PER_ACTIVITY):
+                sheet.append(empty_row, line_styles)
+        _sheet_validations(sheet, columns, position, currencies, len(years))
+        sheet.protect(insert_rows=True)
+        report(20 + 70 * number // max(len(by_area), 1), f"Wrote {area.code}")
+
+    _lists_sheet(book, currencies)
+    meta = book.add_sheet(META_SHEET, state="veryHidden")
+    signed = signing.dumps(
+        {"plan": plan.pk, "token": token, "by": user.pk, "at": now.isoformat(timespec="seconds")}, salt=SIGNING_SALT
+    )
+    meta.append(["plan", plan.pk])
+    meta.append(["token", signed])
+    meta.append(["downloaded", now.isoformat(timespec="seconds")])
+    meta.append(["by", user.get_full_name() or user.get_username()])
+    meta.protect()
+    report(95, "Packing the workbook")
+    return book.to_bytes(), written
+
+
+def _sheet_validations(
+    sheet: StreamingSheet, columns: list[Column], position: dict[str, int], currencies: list[str], year_count: int
+) -> None:
+    last = max(sheet.rows, FIRST_DATA_ROW)
+
+    def cells(key: str) -> str:
+        return _range(position[key] + 1, FIRST_DATA_ROW, last)
+
+    lists = f"'{LISTS_SHEET}'!"
+    sheet.add_list_validation(
+        cells("category"), f"{lists}$A$1:$A${len(CostCategory.choices)}", message="Choose a category from the list."
+    )
+    sheet.add_list_validation(cells("unit"), f"{lists}$B$1:$B${len(Unit.choices)}", message="Choose a unit.")
+    sheet.add_list_validation(
+        cells("currency"),
+        f"{lists}$C$1:$C${len(currencies)}",
+        message="Choose the base currency or one with an exchange rate.",
+    )
+    sheet.add_list_validation(cells("recurrence"), f"{lists}$D$1:$D$2", message="One-off or Recurring.")
+    sheet.add_list_validation(cells("optional"), f"{lists}$E$1:$E$2", message="yes or no.")
+    sheet.add_list_validation(cells("remove"), f"{lists}$E$1:$E$2", message="yes to remove the line.")
+    sheet.add_number_validation(cells("unit_cost"), minimum=0, maximum=MAX_UNIT_COST)
+    sheet.add_number_validation(cells("quantity"), minimum=0, maximum=MAX_QUANTITY)
+    sheet.add_number_validation(cells("price_year"), minimum=MIN_YEAR, maximum=MAX_YEAR, whole=True)
+    first_year = position["quantity"] + 2
+    for index in range(first_year, first_year + year_count):
+        sheet.add_number_validation(_range(index, FIRST_DATA_ROW, last), minimum=0, maximum=MAX_FREQUENCY)
+
+
+def _lists_sheet(book: StreamingWorkbook, currencies: list[str]) -> None:
+    sheet = book.add_sheet(LISTS_SHEET, state="hidden")
+    categories = [label for _, label in CostCategory.choices]
+    units = [label for _, label in Unit.choices]
+    recurrences = [label for _, label in CostLine.Recurrence.choices]
+    yes_no = [YES, NO]
+    height = max(len(categories), len(units), len(currencies))
+    for index in range(height):
+        sheet.append(
+            [
+                column[index] if index < len(column) else None
+                for column in (categories, units, currencies, recurrences, yes_no)
+            ]
+        )
+    sheet.protect()
+
+
+def _instructions_sheet(
+    book: StreamingWorkbook,
+    plan: Plan,
+    membership: PlanMembership,
+    base: str,
+    price_year: int,
+    rates: list[ExchangeRate],
+    now: Any,
+    s_title: int,
+    s_header: int,
+    s_note: int,
+) -> None:
+    sheet = book.add_sheet(INSTRUCTIONS_SHEET, widths=[30, 22, 18, 60])
+    user = membership.user
+    local = timezone.localtime(now)
+    years = ", ".join(str(year) for year in range(plan.first_year, plan.last_year + 1))
+    sheet.append([f"Costing workbook: {plan.title}"], s_title)
+    sheet.append([])
+    for label, value in (
+        ("Plan", f"{plan.title} ({plan.jurisdiction.name}, {plan.period})"),
+        ("Downloaded", local.strftime("%d %b %Y %H:%M")),
+        ("Downloaded by", f"{user.get_full_name() or user.get_username()}, {membership.get_role_display()}"),
+        ("This workbook holds", scope_description(membership)),
+        ("Base currency", f"{base}: every total is in {base}"),
+        ("Price year", f"{price_year}: a price without a year is taken as of {price_year}"),
+        ("Years of the plan", years),
+    ):
+        sheet.append([label, value], [s_title, 0])
+    sheet.append([])
+    sheet.append(["What to do"], s_title)
+    steps = (
+        "Each technical area has its own sheet. Each activity starts with a blue row (its number, title and the "
+        "organization responsible), followed by its cost lines and a few empty rows for new lines.",
+        "Type in the white cells only: description, category, unit, unit cost, currency, price year, quantity, how "
+        "many times the cost occurs in each year, one-off or recurring, optional, and assumptions. Grey cells are "
+        "locked.",
+        "A line costs unit cost × quantity × times in each year. A one-off cost occurs in one year only.",
+        "To add a line, fill an empty row under its activity. For more rows, insert a row under one of the "
+        "activity's lines (Home › Insert › Insert Sheet Rows).",
+        "To delete a line, write yes in its Remove column.",
+        "Type values, never formulas: a cell with a formula is refused. The total column shows the total when you "
+        "downloaded; totals are recomputed when you upload.",
+        "An optional line is counted only in the scenario with optional costs.",
+        "Lines taken from the unit-cost catalogue follow the catalogue's price; their unit and price cells are locked.",
+        "Upload the workbook on the plan's Costing workbook page. Every row is checked; if anything is wrong, "
+        "nothing is saved and every problem is listed with its sheet, row and column. Fix them and upload again.",
+        "If someone else changed a line after you downloaded this workbook, your change to that line is reported as "
+        "a conflict and nothing is saved: download a fresh workbook and make your change there.",
+        "Uploading the same workbook again changes nothing.",
+    )
+    for number, step in enumerate(steps, start=1):
+        sheet.append([f"{number}.", step])
+    sheet.append([])
+    sheet.append(["Categories", "Units", "Currencies", "Exchange rates"], s_header)
+    categories = [label for _, label in CostCategory.choices]
+    units = [label for _, label in Unit.choices]
+    currencies = sorted({base, *(rate.currency for rate in rates)})
+    rate_lines = [f"1 {rate.currency} = {rate.rate.normalize():f} {base} in {rate.year}" for rate in rates]
+    if not rate_lines:
+        rate_lines = [f"None yet: price lines in {base}. The secretariat adds rates on the plan's costing settings."]
+    for index in range(max(len(categories), len(units), len(currencies), len(rate_lines))):
+        sheet.append(
+            [column[index] if index < len(column) else None for column in (categories, units, currencies, rate_lines)]
+        )
+    sheet.append([])
+    sheet.append(["A price in another currency is converted at the rate of its price year."], s_note)
+    sheet.protect()
+
+
+def workbook_filename(plan: Plan, membership: PlanMembership) -> str:
+    def slug(text: str) -> str:
+        return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())[:50]
+
+    who = ""
+    if membership.role == Role.FOCAL_POINT and membership.organization:
+        who = "-" + slug(membership.organization.acronym or membership.organization.name)
+    elif membership.role == Role.TECHNICAL_LEAD:
+        who = "-" + slug(membership.user.get_username())
+    return f"{slug(plan.title)}-costing{who}-{timezone.localdate():%Y%m%d}.xlsx"
+
+
+def costing_workbook_export(*, job: Job, progress: Progress) -> JobResult:
+    """The job: the requester's costing workbook, for the activities they may cost today."""
+    plan = job.plan
+    membership = membership_for_costing(plan=plan, user=job.requested_by)
+    if membership is None:
+        raise JobFailed("You do not cost this plan's activities, so no costing workbook was made.")
+    content, _ = costing_workbook_build(plan=plan, membership=membership, progress=progress)
+    return JobResult(filename=workbook_filename(plan, membership), content=content)
+
+
+# --- Upload --------------------------------------------------------------------------------------------------
+
+
+def costing_upload_create(*, plan: Plan, by: User, file: UploadedFile) -> CostingUpload:
+    """Keep the uploaded workbook and queue the job that checks and applies it."""
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    filename = (getattr(file, "name", "") or "workbook.xlsx").rsplit("/", 1)[-1][:250]
+    with transaction.atomic():
+        upload = CostingUpload(plan=plan, uploaded_by=by, filename=filename, digest=digest.hexdigest())
+        upload.file.save(f"costing-{secrets.token_hex(8)}.xlsx", file, save=False)
+        upload.save()
+        upload.job = job_create(kind=Job.Kind.COSTING_UPLOAD, by=by, plan=plan, params={"upload": upload.pk})
+        upload.save(update_fields=["job"])
+    return upload
+
+
+MACRO_TYPES = frozenset(
+    {
+        "application/vnd.ms-excel.sheet.macroenabled.12",
+        "application/vnd.ms-excel.template.macroenabled.12",
+        "application/vnd.ms-excel.sheet.binary.macroenabled.12",
+    }
+)
+
+
+def workbook_file_check(file) -> None:
+    """Refuse at once what cannot be a costing workbook; the worker checks the rest of the file."""
+    name = (file.name or "").lower()
+    content_type = (getattr(file, "content_type", "") or "").lower()
+    if name.endswith((".xlsm", ".xltm", ".xlsb")) or content_type in MACRO_TYPES:
+        raise ValidationError(
+            "This is a macro-enabled workbook; save it as a plain Excel workbook (.xlsx) and upload that."
+        )
+    if not name.endswith(".xlsx"):
+        raise ValidationError("Upload the costing workbook as an Excel workbook (.xlsx).")
+    if file.size > MAX_UPLOAD_BYTES:
+        raise ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+    if file.size == 0:
+        raise ValidationError("The file is empty.")
+
+
+def uploads_for_user(*, plan: Plan, membership: PlanMembership):
+    """The uploads the person sees: their own, and everyone's for the secretariat."""
+    uploads = CostingUpload.objects.filter(plan=plan, layout=CostingUpload.Layout.WORKBOOK)
+    if not membership.is_secretariat:
+        uploads = uploads.filter(uploaded_by=membership.user)
+    return uploads.select_related("job", "uploaded_by")
+
+
+def upload_get_for_user(*, plan: Plan, membership: PlanMembership, upload_id: int) -> CostingUpload:
+    upload = uploads_for_user(plan=plan, membership=membership).filter(pk=upload_id).first()
+    if upload is None:
+        raise Http404("No such upload.")
+    return upload
+
+
+def upload_applied_before(upload: CostingUpload) -> CostingUpload | None:
+    """An earlier upload of the very same file to this plan that was applied, if any."""
+    return (
+        CostingUpload.objects.filter(
+            plan_id=upload.plan_id, digest=upload.digest, status=CostingUpload.Status.APPLIED, pk__lt=upload.pk
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def problem_text(problem: Mapping[str, Any]) -> str:
+    """ "P1 Legal Instruments, row 14, Quantity: -3 is negative"."""
+    where = [part for part in (problem.get("sheet"), problem.get("row") and f"row {problem['row']}") if part]
+    if problem.get("column"):
+        where.append(problem["column"])
+    return f"{', '.join(where)}: {problem['message']}" if where else problem["message"]
+
+
+class UploadRefused(Exception):
+    """The workbook cannot be applied: every problem and conflict found. Nothing was saved."""
+
+    def __init__(self, problems: list[dict], conflicts: list[dict] | None = None, total: int | None = None) -> None:
+        self.problems = problems
+        self.conflicts = conflicts or []
+        self.total = total if total is not None else len(problems)
+        super().__init__(f"{self.total} problem(s), {len(self.conflicts)} conflict(s)")
+
+
+@dataclass
+class _Row:
+    """One row of an area sheet, read but not yet checked."""
+
+    sheet: str
+    number: int
+    activity_id: int | None
+    cells: dict[str, Any]
+    years: dict[int, Any]
+    line_id: int | None = None
+    version: int | None = None
+    check: str = ""
+
+    @property
+    def blank(self) -> bool:
+        return all(_clean_text(self.cells.get(key)) == "" for key in INPUT_KEYS) and all(
+            _clean_text(value) == "" for value in self.years.values()
+        )
+
+
+@dataclass
+class _Checked:
+    """A row found sound: what to do with it."""
+
+    row: _Row
+    action: str  # "create", "update", "delete", "unchanged"
+    line: CostLine | None = None
+    years: list[CostLineYear] = field(default_factory=list)
+    changes: dict[str, list] = field(default_factory=dict)
+
+
+class _Upload:
+    """Checks an uploaded workbook against the plan, row by row, and applies it."""
+
+    def __init__(self, upload: CostingUpload, membership: PlanMembership, sheets: list[Sheet]) -> None:
+        self.upload = upload
+        self.plan = upload.plan
+        self.membership = membership
+        self.by = upload.uploaded_by
+        self.sheets = sheets
+        self.costing = plan_costing_get(self.plan)
+        self.rates = Rates(self.costing)
+        self.columns = {column.key: column for column in workbook_columns(self.plan, self.costing.currency)}
+        self.problems: list[dict] = []
+        self.problem_count = 0
+        self.conflicts: list[dict] = []
+        self.token = ""
+        self.downloaded = ""
+
+    # Problems ---------------------------------------------------------------------------------------------
+
+    def problem(self, message: str, *, sheet: str = "", row: int | None = None, key: str = "") -> None:
+        self.problem_count += 1
+        if len(self.problems) >= MAX_PROBLEMS_KEPT:
+            return
+        column = self.columns[key].title if key in self.columns else (f"Times in {key[5:]}" if key else "")
+        self.problems.append({"sheet": sheet, "row": row, "column": column, "message": message})
+
+    def row_problem(self, row: _Row, key: str, message: str) -> None:
+        self.problem(message, sheet=row.sheet, row=row.number, key=key)
+
+    # Identity ---------------------------------------------------------------------------------------------
+
+    def identify(self) -> None:
+        """The hidden sheet must carry this plan's signed token; anything else is refused before any row."""
+        meta = next((sheet for sheet in self.sheets if sheet.name.lower() == META_SHEET.lower()), None)
+        if meta is None:
+            raise UploadRefused(
+                [
+                    {
+                        "sheet": "",
+                        "row": None,
+                        "column": "",
+                        "message": "This is not a costing workbook of this plan: download the workbook from this "
+                        "page, fill it and upload that file.",
+                    }
+                ]
+            )
+        values = {str(row[0]).strip().lower(): row[1] for row in meta.rows if len(row) >= 2 and row[0]}
+        try:
+            payload = signing.loads(str(values.get("token", "")), salt=SIGNING_SALT)
+        except signing.BadSignature:
+            raise UploadRefused(
+                [
+                    {
+                        "sheet": "",
+                        "row": None,
+                        "column": "",
+                        "message": "This workbook's identity was altered, so it cannot be trusted: download a fresh "
+                        "workbook and copy your changes into it.",
+                    }
+                ]
+            ) from None
+        if payload.get("plan") != self.plan.pk or str(values.get("plan")) != str(self.plan.pk):
+            raise UploadRefused(
+                [
+                    {
+                        "sheet": "",
+                        "row": None,
+                        "column": "",
+                        "message": "This workbook was downloaded from another plan: download this plan's workbook "
+                        "from this page.",
+                    }
+                ]
+            )
+        self.token = str(payload["token"])
+        self.downloaded = str(payload.get("at", ""))
+
+    # Reading ----------------------------------------------------------------------------------------------
+
+    def rows(self) -> list[_Row]:
+        required = [_heading_key(self.columns[key].title) for key in REQUIRED_KEYS]
+        rows: list[_Row] = []
+        area_sheets = 0
+        for sheet in self.sheets:
+            if sheet.name.lower() in RESERVED_SHEETS:
+                continue
+            found = find_header(sheet, required=required, key=_heading_key)
+            if found is None:
+                continue
+            header_index, headings = found
+            missing = [key for key in REQUIRED_KEYS if _heading_key(self.columns[key].title) not in headings]
+            if missing:
+                has_activities = any(
+                    row and str(row[0]).strip().lower() == ACTIVITY_MARK for row in sheet.rows[header_index + 1 :]
+                )
+                if has_activities:
+                    names = ", ".join(f"“{self.columns[key].title}”" for key in missing)
+                    self.problem(
+                        f"the column(s) {names} are missing; download a fresh workbook.",
+                        sheet=sheet.name,
+                        row=header_index + 1,
+                    )
+                continue
+            area_sheets += 1
+            positions = {key: headings[_heading_key(self.columns[key].title)] for key in REQUIRED_KEYS}
+            year_positions = {}
+            for heading, index in headings.items():
+                if heading.startswith("times in ") and heading[9:].isdigit():
+                    year_positions[int(heading[9:])] = index
+            plan_years = set(range(self.plan.first_year, self.plan.last_year + 1))
+            for year in sorted(plan_years - set(year_positions)):
+                self.problem(
+                    f"the column “Times in {year}” is missing: the plan's period changed since the download; "
+                    "download a fresh workbook.",
+                    sheet=sheet.name,
+                    row=header_index + 1,
+                )
+            activity_id: int | None = None
+            for index in range(header_index + 1, len(sheet.rows)):
+                values = sheet.rows[index]
+
+                def cell(position: int, values: list = values) -> Any:
+                    return values[position] if position < len(values) else None
+
+                number = index + 1
+                mark = cell(positions["line"])
+                if isinstance(mark, str) and mark.strip().lower() == ACTIVITY_MARK:
+                    activity_id = _whole(cell(positions["version"]))
+                    if activity_id is None:
+                        self.problem("this activity row was altered.", sheet=sheet.name, row=number, key="activity")
+                    continue
+                row = _Row(
+                    sheet=sheet.name,
+                    number=number,
+                    activity_id=activity_id,
+                    cells={key: cell(position) for key, position in positions.items()},
+                    years={year: cell(position) for year, position in year_positions.items()},
+                )
+                if mark not in (None, ""):
+                    row.line_id = _whole(mark)
+                    row.version = _whole(cell(positions["version"]))
+                    row.check = _clean_text(cell(positions["check"]))
+                    if row.line_id is None or row.version is None:
+                        self.row_problem(row, "line", "this row's hidden line number was altered.")
+                        continue
+                elif row.blank:
+                    continue
+                rows.append(row)
+        if area_sheets == 0 and not self.problems:
+            self.problem("The workbook has no sheet of cost lines: download the workbook from this page.")
+        return rows
+
+    # Checking one row -----------------------------------------------------------------------------------
+
+    def clean(self, row: _Row, line: CostLine | None) -> tuple[dict[str, Any], dict[int, Decimal], bool] | None:
+        """The row's fields and frequencies, or None after noting its problems. Mirrors the browser's checks."""
+        before = self.problem_count
+        cells = row.cells
+        fields: dict[str, Any] = {}
+        fields["description"] = _clean_text(cells["description"])
+        if not fields["description"]:
+            self.row_problem(row, "description", "describe the cost line.")
+        fields["category"] = self._choice(row, "category", CATEGORY_WORDS, "a cost category")
+        fields["unit"] = self._choice(row, "unit", UNIT_WORDS, "a unit")
+        fields["unit_cost"] = self._number(row, "unit_cost", required=True)
+        currency = _clean_text(cells["currency"]).upper() or self.costing.currency
+        if currency != self.costing.currency and pycountry.currencies.get(alpha_3=currency) is None:
+            self.row_problem(row, "currency", f"“{cells['currency']}” is not a currency code (ISO 4217).")
+        fields["currency"] = currency
+        year = cells["price_year"]
+        if _clean_text(year) == "":
+            fields["price_year"] = self.costing.price_year
+        else:
+            fields["price_year"] = _whole(year)
+            if fields["price_year"] is None:
+                self.row_problem(row, "price_year", f"“{year}” is not a year.")
+        if line is not None and line.catalogue_item_id and self.problem_count == before:
+            for key in CATALOGUE_KEYS:
+                if fields[key] != getattr(line, key):
+                    item = line.catalogue_item
+                    self.row_problem(row, key, f"this line follows the catalogue item “{item.name}”: it cannot change.")
+        fields["quantity"] = self._number(row, "quantity", required=True)
+        frequencies: dict[int, Decimal] = {}
+        for year, value in row.years.items():
+            frequency = self._number(row, f"year:{year}", value=value)
+            if frequency:
+                frequencies[year] = frequency
+        recurrence = _clean_text(cells["recurrence"]).lower()
+        fields["recurrence"] = RECURRENCE_WORDS.get(recurrence, "") if recurrence else CostLine.Recurrence.RECURRING
+        if not fields["recurrence"]:
+            self.row_problem(row, "recurrence", f"“{cells['recurrence']}”: write One-off or Recurring.")
+        if fields["recurrence"] == CostLine.Recurrence.ONE_OFF and len(frequencies) > 1:
+            used = ", ".join(str(year) for year in sorted(frequencies))
+            self.row_problem(
+                row, "recurrence", f"a one-off cost happens in one year only, not in {used}; make it recurring."
+            )
+        fields["optional"] = self._yes_no(row, "optional")
+        fields["assumptions"] = _clean_text(cells["assumptions"])
+        remove = self._yes_no(row, "remove")
+        if self.problem_count > before:
+            return None
+        return fields, frequencies, remove
+
+    def _choice(self, row: _Row, key: str, words: Mapping[str, str], what: str) -> str:
+        value = _clean_text(row.cells[key])
+        if not value:
+            self.row_problem(row, key, f"choose {what} from the list.")
+            return ""
+        choice = words.get(value.lower())
+        if choice is None:
+            self.row_problem(row, key, f"“{value}” is not {what}; choose one from the list.")
+            return ""
+        return choice
+
+    def _number(self, row: _Row, key: str, *, value: Any = None, required: bool = False) -> Decimal:
+        if value is None:
+            value = row.cells.get(key)
+        if _clean_text(value) == "":
+            if required:
+                self.row_problem(row, key, "enter a number.")
+            return Decimal(0)
+        if isinstance(value, float):
+            # Excel keeps binary fractions: 12.34 may come back as 12.339999999999998.
+            value = round(value, 9)
+        try:
+            number = parse_decimal(value, label="")
+        except ValidationError:
+            self.row_problem(row, key, f"“{value}” is not a number.")
+            return Decimal(0)
+        if number < 0:
+            self.row_problem(row, key, f"{_decimal_text(number)} is negative.")
+        return number
+
+    def _yes_no(self, row: _Row, key: str) -> bool:
+        value = _clean_text(row.cells[key]).lower()
+        if value in YES_WORDS:
+            return True
+        if value in NO_WORDS or value == "":
+            return False
+        self.row_problem(row, key, f"“{row.cells[key]}”: write yes or no.")
+        return False
+
+    def prepare(self, row: _Row, line: CostLine, fields: dict[str, Any], frequencies: dict[int, Decimal]) -> list:
+        """line_prepare on the line (a copy for an existing one); its problems named by column."""
+        try:
+            return line_prepare(line, fields=fields, frequencies=frequencies, rates=self.rates)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    key = {"catalogue_item": "catalogue", "__all__": "", "frequencies": ""}.get(name, name)
+                    if name == "frequencies":
+                        key = next((f"year:{y}" for y in row.years if str(y) in message), "recurrence")
+                        if "one-off" in message.lower():
+                            key = "recurrence"
+                    if message == "This field cannot be blank.":
+                        message = "required."
+                    self.row_problem(row, key if key in self.columns or key.startswith("year:") else "", message)
+            return []
+
+    # The whole file -----------------------------------------------------------------------------------------
+
+    def check(self, progress: Progress) -> list[_Checked]:
+        """Every row checked; raises UploadRefused with every problem and conflict found."""
+        rows = self.rows()
+        if self.problem_count:
+            raise UploadRefused(self.problems, total=self.problem_count)
+        plan = self.plan
+        activity_ids = {row.activity_id for row in rows if row.activity_id is not None}
+        activities = {
+            activity.pk: activity
+            for activity in Activity.objects.filter(plan=plan, pk__in=activity_ids).select_related("technical_area")
+        }
+        for activity in activities.values():
+            activity.plan = plan
+        costable = set(
+            Activity.objects.filter(plan=plan, pk__in=activity_ids)
+            .filter(activities_costable_by(self.membership))
+            .values_list("pk", flat=True)
+        )
+        line_ids = {row.line_id for row in rows if row.line_id is not None}
+        related = ("catalogue_item", "updated_by", "activity")
+        lines = {line.pk: line for line in CostLine.objects.select_related(*related).filter(plan=plan, pk__in=line_ids)}
+        token_lines = list(
+            CostLine.objects.select_related(*related).filter(plan=plan, import_key__startswith=f"{self.token}:")
+        )
+        for line in (*lines.values(), *token_lines):
+            line.plan = plan
+        by_key = {line.import_key: line for line in token_lines}
+        frequencies: dict[int, dict[int, Decimal]] = defaultdict(dict)
+        all_ids = list(lines) + [line.pk for line in token_lines]
+        for line_id, year, frequency in CostLineYear.objects.filter(cost_line_id__in=all_ids).values_list(
+            "cost_line_id", "year", "frequency"
+        ):
+            frequencies[line_id][year] = frequency
+        years = sorted({year for row in rows for year in row.years} | set(range(plan.first_year, plan.last_year + 1)))
+        token_by_print: dict[tuple[int, str], list[CostLine]] = defaultdict(list)
+        for line in token_lines:
+            print_ = fingerprint(_line_values(line, frequencies[line.pk], years))
+            token_by_print[line.activity_id, print_].append(line)
+        next_order = dict(
+            CostLine.objects.filter(plan=plan, activity_id__in=activity_ids)
+            .values("activity_id")
+            .annotate(last=Max("order"))
+            .values_list("activity_id", "last")
+        )
+
+        checked: list[_Checked] = []
+        seen_lines: dict[int, _Row] = {}
+        used_lines: set[int] = set()
+        for index, row in enumerate(rows):
+            if index % 500 == 0:
+                progress(10 + 50 * index // max(len(rows), 1), f"Checking row {index + 1:,} of {len(rows):,}")
+            activity = activities.get(row.activity_id) if row.activity_id is not None else None
+            if row.line_id is not None:
+                if row.line_id in seen_lines:
+                    other = seen_lines[row.line_id]
+                    self.row_problem(row, "line", f"this line appears twice (also {other.sheet}, row {other.number}).")
+                    continue
+                seen_lines[row.line_id] = row
+                outcome = self._existing(row, activity, lines.get(row.line_id), frequencies, costable, years)
+            else:
+                key = f"{self.token}:{row.sheet}:{row.number}"[:80]
+                outcome = self._new(
+                    row, activity, key, by_key, token_by_print, used_lines, frequencies, costable, years
+                )
+                if outcome and outcome.action == "create":
+                    next_order[activity.pk] = (next_order.get(activity.pk) or 0) + 1
+                    outcome.line.order = next_order[activity.pk]
+            if outcome is not None:
+                checked.append(outcome)
+        if self.problem_count or self.conflicts:
+            raise UploadRefused(self.problems, self.conflicts, total=self.problem_count)
+        return checked
+
+    def _existing(
+        self,
+        row: _Row,
+        activity: Activity | None,
+        line: CostLine | None,
+        frequencies: dict[int, dict[int, Decimal]],
+        costable: set[int],
+        years: list[int],
+    ) -> _Checked | None:
+        cleaned = self.clean(row, line)
+        if cleaned is None:
+            return None
+        fields, row_frequencies, remove = cleaned
+        file_print = fingerprint(_line_values(fields, row_frequencies, years))
+        untouched = row.check == file_print and not remove
+        if line is None:
+            if untouched or remove:
+                return None  # removed meanwhile, and nothing to apply to it
+            self.conflict(row, None, "this line was removed since your download; add it as a new line if needed.")
+            return None
+        if activity is None or line.activity_id != activity.pk:
+            self.row_problem(row, "line", "this line belongs to another activity; it cannot be moved in the workbook.")
+            return None
+        if untouched:
+            return _Checked(row, "unchanged", line)
+        if line.activity_id not in costable:
+            self._out_of_scope(row, activity)
+            return None
+        if row.version > line.version:
+            self.row_problem(row, "line", "this row's hidden version was altered.")
+            return None
+        db_print = fingerprint(_line_values(line, frequencies[line.pk], years))
+        if remove:
+            if row.version < line.version:
+                self.conflict(row, line)
+                return None
+            return _Checked(row, "delete", line)
+        if file_print == db_print:
+            return _Checked(row, "unchanged", line)
+        if row.version < line.version:
+            self.conflict(row, line)
+            return None
+        return self._update(row, line, fields, row_frequencies, frequencies[line.pk])
+
+    def _new(
+        self,
+        row: _Row,
+        activity: Activity | None,
+        key: str,
+        by_key: dict[str, CostLine],
+        token_by_print: dict[tuple[int, str], list[CostLine]],
+        used_lines: set[int],
+        frequencies: dict[int, dict[int, Decimal]],
+        costable: set[int],
+        years: list[int],
+    ) -> _Checked | None:
+        if activity is None:
+            if row.activity_id is None:
+                self.row_problem(row, "description", "this row is not under an activity; add lines under one.")
+            else:
+                self.row_problem(row, "activity", "this activity is no longer in the plan.")
+            return None
+        cleaned = self.clean(row, None)
+        if cleaned is None:
+            return None
+        fields, row_frequencies, remove = cleaned
+        if activity.pk not in costable:
+            self._out_of_scope(row, activity)
+            return None
+        # A row this workbook added before: found by its row, or, if rows were inserted above it, by its values.
+        line = by_key.get(key)
+        if line is not None and (line.activity_id != activity.pk or line.pk in used_lines):
+            line = None
+        file_print = fingerprint(_line_values(fields, row_frequencies, years))
+        if line is None:
+            candidates = [c for c in token_by_print.get((activity.pk, file_print), []) if c.pk not in used_lines]
+            line = candidates[0] if candidates else None
+        if line is not None:
+            used_lines.add(line.pk)
+            db_print = fingerprint(_line_values(line, frequencies[line.pk], years))
+            if remove:
+                if line.version > 1:
+                    self.conflict(row, line)
+                    return None
+                return _Checked(row, "delete", line)
+            if file_print == db_print:
+                return _Checked(row, "unchanged", line)
+            if line.version > 1:
+                self.conflict(row, line)
+                return None
+            return self._update(row, line, fields, row_frequencies, frequencies[line.pk])
+        if remove:
+            return None
+        new = CostLine(plan=self.plan, activity=activity, import_key=key)
+        prepared = self.prepare(row, new, fields, row_frequencies)
+        if not prepared:
+            return None
+        new.updated_by = self.by
+        return _Checked(row, "create", new, prepared, {"activity": str(activity)})
+
+    def _update(
+        self,
+        row: _Row,
+        line: CostLine,
+        fields: dict[str, Any],
+        row_frequencies: dict[int, Decimal],
+        old_frequencies: dict[int, Decimal],
+    ) -> _Checked | None:
+        if line.catalogue_item_id:  # the item decides these; line_prepare copies them from it
+            fields = {name: value for name, value in fields.items() if name not in CATALOGUE_KEYS}
+        candidate = copy.copy(line)
+        updated_by, candidate.updated_by = line.updated_by, None  # not validated: saves a query per line
+        prepared = self.prepare(row, candidate, fields, row_frequencies)
+        if not prepared:
+            return None
+        changes = {
+            name: [_json(getattr(line, name)), _json(getattr(candidate, name))]
+            for name in (*fields, "unit_cost_base")
+            if getattr(line, name) != getattr(candidate, name)
+        }
+        new_frequencies = {year.year: year.frequency for year in prepared if year.frequency}
+        if new_frequencies != {year: value for year, value in old_frequencies.items() if value}:
+            changes["frequencies"] = [_frequencies_json(old_frequencies), _frequencies_json(new_frequencies)]
+        candidate.updated_by = self.by
+        line.updated_by = updated_by
+        return _Checked(row, "update", candidate, prepared, changes)
+
+    def _out_of_scope(self, row: _Row, activity: Activity) -> None:
+        if self.membership.role == Role.FOCAL_POINT:
+            why = "your organization is not responsible for it"
+        else:
+            why = f"{activity.technical_area.code} is not one of your technical areas"
+        self.row_problem(row, "activity", f"you may not cost activity {activity.pk} “{activity.title}”: {why}.")
+
+    def conflict(self, row: _Row, line: CostLine | None, message: str = "") -> None:
+        if line is not None and not message:
+            who = line.updated_by.get_full_name() or line.updated_by.get_username() if line.updated_by else "someone"
+            when = timezone.localtime(line.updated_at).strftime("%d %b %Y %H:%M")
+            message = f"edited by {who} on {when} since your download; your change was not applied."
+        self.conflicts.append(
+            {
+                "sheet": row.sheet,
+                "row": row.number,
+                "column": "",
+                "line": line.pk if line else row.line_id,
+                "activity": line.activity_id if line else row.activity_id,
+                "description": line.description if line else _clean_text(row.cells.get("description")),
+                "message": message,
+            }
+        )
+
+    # Applying ------------------------------------------------------------------------------------------------
+
+    def apply(self, checked: list[_Checked], progress: Progress) -> dict[str, Any]:
+        """Write every change: bulk inserts and updates, one recomputation of the plan's totals. Runs in the
+        caller's transaction; the lines it changes are locked first, and a line changed since the check is a
+        conflict."""
+        now = timezone.now()
+        creates = [item for item in checked if item.action == "create"]
+        updates = [item for item in checked if item.action == "update"]
+        deletes = [item for item in checked if item.action == "delete"]
+        expected = {item.line.pk: item.line.version for item in (*updates, *deletes)}
+        current = dict(CostLine.objects.select_for_update().filter(pk__in=list(expected)).values_list("pk", "version"))
+        for item in (*updates, *deletes):
+            if current.get(item.line.pk) != expected[item.line.pk]:
+                self.conflict(item.row, None, "changed by someone else while your upload was checked; upload again.")
+        if self.conflicts:
+            raise UploadRefused(self.problems, self.conflicts, total=self.problem_count)
+        progress(70, f"Saving {len(creates):,} new, {len(updates):,} changed and {len(deletes):,} removed line(s)")
+        CostLine.objects.bulk_create([item.line for item in creates], batch_size=2000)
+        for item in updates:
+            item.line.version += 1
+            item.line.updated_at = now
+        if updates:
+            _lines_save([item.line for item in updates])
+            CostLineYear.objects.filter(cost_line_id__in=[item.line.pk for item in updates]).delete()
+        years = [year for item in (*creates, *updates) for year in item.years]
+        for year in years:
+            year.cost_line_id = year.cost_line.pk
+        CostLineYear.objects.bulk_create(years, batch_size=5000)
+        if deletes:
+            CostLine.objects.filter(pk__in=[item.line.pk for item in deletes]).delete()
+        progress(85, "Recording what changed")
+        upload = self.upload
+        events = []
+        for action, items in (("created", creates), ("edited", updates), ("deleted", deletes)):
+            for item in items:
+                changes = dict(item.changes)
+                changes["upload"] = upload.filename
+                if action == "deleted":
+                    changes.update(description=item.line.description, unit_cost=str(item.line.unit_cost))
+                events.append(
+                    AuditEvent(
+                        plan=self.plan,
+                        actor=self.by,
+                        action=action,
+                        target_type=CostLine._meta.model_name,
+                        target_id=item.line.pk,
+                        target_repr=str(item.line)[:250],
+                        changes=changes,
+                    )
+                )
+        AuditEvent.objects.bulk_create(events, batch_size=2000)
+        changed_activities: dict[int, str] = {}
+        for item in (*creates, *updates, *deletes):
+            changed_activities.setdefault(item.line.activity_id, item.row.sheet)
+        titles = dict(
+            Activity.objects.filter(pk__in=list(changed_activities)[:MAX_ACTIVITY_LINKS]).values_list("pk", "title")
+        )
+        summary = {
+            "added": len(creates),
+            "changed": len(updates),
+            "removed": len(deletes),
+            "unchanged": sum(1 for item in checked if item.action == "unchanged"),
+            "downloaded": self.downloaded,
+            "activities": [
+                {"id": pk, "title": titles[pk], "sheet": sheet}
+                for pk, sheet in changed_activities.items()
+                if pk in titles
+            ],
+            "activity_count": len(changed_activities),
+        }
+        if creates or updates or deletes:
+            audit_record(plan=self.plan, by=self.by, action="imported", target=upload, changes=summary_counts(summary))
+            costs_changed(self.plan.pk)
+        return summary
+
+
+# What an upload changes on an existing line.
+UPDATED_FIELDS = (
+    "description",
+    "category",
+    "unit",
+    "unit_cost",
+    "currency",
+    "price_year",
+    "quantity",
+    "recurrence",
+    "optional",
+    "assumptions",
+    "unit_cost_base",
+    "version",
+    "updated_at",
+    "updated_by",
+)
+UPDATE_BATCH = 1000
+
+
+def _lines_save(lines: list[CostLine]) -> None:
+    """Save many changed lines at once. Django's bulk_update builds a CASE expression per field and row, which
+    takes most of a minute for 10,000 lines; one UPDATE ... FROM (VALUES ...) per thousand lines takes a second."""
+    fields = [CostLine._meta.get_field(name) for name in UPDATED_FIELDS]
+    quote = connection.ops.quote_name
+    table = quote(CostLine._meta.db_table)
+    rows = [[field.get_db_prep_save(getattr(line, field.attname), connection) for field in fields] for line in lines]
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+            cursor.executemany(
+                f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608 (names from the model, values bound)
+                [[*row, line.pk] for row, line in zip(rows, lines, strict=True)],
+            )
+            return
+        columns = ", ".join(quote(field.column) for field in fields)
+        assignments = ", ".join(f"{quote(field.column)} = new.{quote(field.column)}" for field in fields)
+        row_sql = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in fields) + ", %s::bigint)"
+        for start in range(0, len(lines), UPDATE_BATCH):
+            batch = range(start, min(start + UPDATE_BATCH, len(lines)))
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(batch))}) "  # noqa: S608
+                f"AS new({columns}, id) WHERE {table}.id = new.id",  # names from the model, values bound
+                [value for index in batch for value in (*rows[index], lines[index].pk)],
+            )
+
+
+def summary_counts(summary: Mapping[str, Any]) -> dict[str, int]:
+    return {key: summary.get(key, 0) for key in ("added", "changed", "removed", "unchanged")}
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _json(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def _frequencies_json(frequencies: Mapping[int, Decimal]) -> dict[str, str]:
+    return {str(year): _decimal_text(value) for year, value in sorted(frequencies.items()) if value}
+
+
+def costing_upload_check_and_apply(
+    *, upload: CostingUpload, membership: PlanMembership, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Read, check and apply an upload in one transaction; UploadRefused (nothing saved) when anything is wrong.
+    Marks the upload applied in the same transaction, so a job run again after a crash does not apply it twice."""
+    report = progress or (lambda percent, message: None)
+    report(2, "Reading the workbook")
+    try:
+        with upload.file.open("rb") as handle:
+            sheets = read_spreadsheet(handle, name=upload.filename)
+    except ImportRefused as refused:
+        raise UploadRefused(_reader_problems(refused, upload.plan)) from None
+    work = _Upload(upload, membership, sheets)
+    work.identify()
+    checked = work.check(report)
+    try:
+        with transaction.atomic():
+            summary = work.apply(checked, report)
+            upload.status = CostingUpload.Status.APPLIED
+            upload.summary = summary
+            upload.problems, upload.conflicts = [], []
+            upload.finished_at = timezone.now()
+            upload.save(update_fields=["status", "summary", "problems", "conflicts", "finished_at"])
+    except IntegrityError:  # the same new rows saved meanwhile by another upload of this file
+        raise UploadRefused(
+            [
+                {
+                    "sheet": "",
+                    "row": None,
+                    "column": "",
+                    "message": "Another upload of this workbook was applied at the same time; upload it again.",
+                }
+            ]
+        ) from None
+    return summary
+
+
+def _reader_problems(refused: ImportRefused, plan: Plan) -> list[dict]:
+    """The reader's problems, with a column letter turned into the column's name where the layout is ours."""
+    from openpyxl.utils import column_index_from_string
+
+    columns = workbook_columns(plan, "")
+    problems = []
+    for problem in refused.problems[:MAX_PROBLEMS_KEPT]:
+        column = problem.column
+        if column and problem.sheet.lower() not in RESERVED_SHEETS:
+            index = column_index_from_string(column) - 1
+            if index < len(columns) and columns[index].key != "total":
+                column = f"{columns[index].title} ({problem.column})"
+        message = problem.message
+        problems.append({"sheet": problem.sheet, "row": problem.row, "column": column, "message": message})
+    return problems
+
+
+def costing_upload_apply(*, job: Job, progress: Progress) -> JobResult:
+    """The job: check and apply an uploaded workbook; refused as a whole, saying why, when anything is wrong."""
+    upload = CostingUpload.objects.select_related("plan", "uploaded_by").filter(job=job).first()
+    if upload is None:
+        raise JobFailed("The uploaded workbook is no longer there; please upload it again.")
+    upload.plan = job.plan or upload.plan
+    if upload.status != CostingUpload.Status.APPLIED:
+        membership = membership_for_costing(plan=upload.plan, user=upload.uploaded_by)
+        try:
+            if membership is None:
+                raise UploadRefused(
+                    [{"sheet": "", "row": None, "column": "", "message": "You no longer cost this plan's activities."}]
+                )
+            costing_upload_check_and_apply(upload=upload, membership=membership, progress=progress)
+        except UploadRefused as refused:
+            _refuse(upload, refused)
+            raise JobFailed(refusal_message(refused)) from None
+    return JobResult(filename=f"costing-upload-{upload.pk}-report.xlsx", content=upload_report(upload))
+
+
+def _refuse(upload: CostingUpload, refused: UploadRefused) -> None:
+    upload.status = CostingUpload.Status.REFUSED
+    upload.problems = refused.problems
+    upload.conflicts = refused.conflicts
+    upload.summary = {"problem_count": refused.total, "conflict_count": len(refused.conflicts)}
+    upload.finished_at = timezone.now()
+    upload.save(update_fields=["status", "problems", "conflicts", "summary", "finished_at"])
+
+
+def refusal_message(refused: UploadRefused) -> str:
+    parts = []
+    if refused.total:
+        parts.append(f"{refused.total:,} problem{'s' if refused.total != 1 else ''}")
+    if refused.conflicts:
+        count = len(refused.conflicts)
+        parts.append(f"{count:,} line{'s' if count != 1 else ''} changed by someone else since the download")
+    return f"Nothing was saved: {' and '.join(parts)}, listed below."
+
+
+def upload_report(upload: CostingUpload) -> bytes:
+    """A small workbook saying what the upload did, for the person's records."""
+    book = StreamingWorkbook(title=f"Costing upload {upload.pk}")
+    bold = book.style(bold=True)
+    sheet = book.add_sheet("Upload", widths=[24, 60])
+    sheet.append(["Costing workbook upload"], bold)
+    for label, value in (
+        ("Plan", upload.plan.title),
+        ("File", upload.filename),
+        ("Uploaded by", upload.uploaded_by.get_full_name() or upload.uploaded_by.get_username()),
+        ("Uploaded", timezone.localtime(upload.created_at).strftime("%d %b %Y %H:%M")),
+        ("Status", upload.get_status_display()),
+        *((label.title(), count) for label, count in summary_counts(upload.summary).items()),
+    ):
+        sheet.append([label, value], [bold, 0])
+    activities = book.add_sheet("Activities changed", widths=[12, 60, 30])
+    activities.append(["Activity", "Title", "Sheet"], bold)
+    for activity in upload.summary.get("activities", []):
+        activities.append([activity["id"], activity["title"], activity["sheet"]])
+    return book.to_bytes()
