@@ -132,6 +132,10 @@ class PlanMembership(models.Model):
     def can_manage(self) -> bool:
         return self.allows(Permission.MANAGE)
 
+    @property
+    def can_edit_costs(self) -> bool:
+        return self.allows(Permission.EDIT_COSTS)
+
     def clean(self) -> None:
         if self.role == Role.FOCAL_POINT and self.organization_id is None:
             raise ValidationError({"organization": "A focal point must be tied to an organization."})
