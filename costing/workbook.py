@@ -140,19 +140,8 @@ REQUIRED_KEYS = (
     "remove",
 )
 HIDDEN_KEYS = frozenset({"line", "version", "check"})
-# What the person types; a row with all of these empty is an unused row.
-INPUT_KEYS = (
-    "description",
-    "category",
-    "unit",
-    "unit_cost",
-    "currency",
-    "price_year",
-    "quantity",
-    "recurrence",
-    "optional",
-    "assumptions",
-)
+# What the person types (every column but the hidden ones and "remove"); a row with all of these empty is unused.
+INPUT_KEYS = tuple(key for key in REQUIRED_KEYS if key not in HIDDEN_KEYS and key != "remove")
 # Cells a catalogue line takes from its item: locked in the workbook, refused if changed.
 CATALOGUE_KEYS = frozenset(CATALOGUE_FIELDS)
 
