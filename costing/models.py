@@ -321,14 +321,25 @@ class FundingCommitment(models.Model):
 class CostRollup(models.Model):
     """Stored totals of a plan's cost lines by area, category, responsible organization and year."""
 
-    # Read by plan only (the index below): no index per foreign key, so a recomputation writes one index.
-    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="cost_rollups", db_index=False)
+    # Derived rows, written in one statement from cost lines whose keys the database already checks. Read by plan
+    # only (the index below): no index per foreign key, so a recomputation writes one index; and no foreign-key
+    # constraint, whose triggers checked every stored row at commit and took longer than computing the totals.
+    # Django still deletes the rows with their plan, area or organization (on_delete).
+    plan = models.ForeignKey(
+        "planning.Plan", on_delete=models.CASCADE, related_name="cost_rollups", db_index=False, db_constraint=False
+    )
     technical_area = models.ForeignKey(
-        "planning.TechnicalArea", on_delete=models.CASCADE, related_name="+", db_index=False
+        "planning.TechnicalArea", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
     category = models.CharField(max_length=20, choices=CostCategory.choices)
     organization = models.ForeignKey(
-        "stakeholders.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+        "stakeholders.Organization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     year = models.PositiveSmallIntegerField()
     required = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"))

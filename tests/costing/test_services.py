@@ -108,6 +108,15 @@ def test_rollups_sum_the_lines_by_area_category_organization_and_year(moa_line, 
     assert (moa_2026.technical_area.code, moa_2026.category, moa_2026.required) == ("P1", "meetings", Decimal("1500"))
 
 
+def test_a_deleted_plan_takes_its_stored_totals_with_it(moa_line, plan):
+    # The rollup rows carry no database constraint (they are derived): Django's on_delete removes them.
+    plan_rollup(plan_id=plan.pk)
+    assert CostRollup.objects.filter(plan_id=plan.pk).exists()
+    plan_id = plan.pk
+    plan.delete()
+    assert not CostRollup.objects.filter(plan_id=plan_id).exists()
+
+
 def test_a_burst_of_edits_queues_one_recomputation_and_stale_totals_say_so(moa_line, lead, plan, monkeypatch):
     from costing import tasks
 
