@@ -1167,7 +1167,7 @@ def who_workbook_check(*, plan: Plan, by: User, sheets: list[Sheet]) -> list[Gro
     _refuse_unless_importable(plan)
     currency = plan_costing_get(plan).currency
     lookup = _Lookup(plan)
-    problems: list[Problem] = []
+    problems: list[Problem] = [problem for sheet in sheets for problem in sheet.formulas]
     area_sheets = _area_sheets(sheets, lookup, problems)
     if not area_sheets and not problems:
         raise ImportRefused(
@@ -1195,7 +1195,16 @@ def who_workbook_check(*, plan: Plan, by: User, sheets: list[Sheet]) -> list[Gro
     if problems:
         order = {sheet.name: index for index, sheet in enumerate(sheets)}
         problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0, len(p.column), p.column))
-        raise ImportRefused(problems)
+        # One problem per cell, the first found: a formula's, rather than what its text made of the value.
+        cells: set[tuple[str, int, str]] = set()
+        listed = []
+        for problem in problems:
+            if problem.row is not None and problem.column:
+                if (problem.sheet, problem.row, problem.column) in cells:
+                    continue
+                cells.add((problem.sheet, problem.row, problem.column))
+            listed.append(problem)
+        raise ImportRefused(listed)
     if not groups:
         raise ImportRefused(["The workbook holds no rows to import under its headers."])
     return resolved
@@ -1298,7 +1307,7 @@ def who_workbook_import(
     report_progress = progress or (lambda percent, message: None)
     _refuse_unless_importable(plan)
     report_progress(5, "Reading the workbook")
-    sheets = read_spreadsheet(upload, name=filename)
+    sheets = read_spreadsheet(upload, name=filename, formulas="report")
     plan_costing_get(plan)
     report_progress(30, "Checking every row, then saving activities and cost lines")
     with transaction.atomic():

@@ -320,6 +320,8 @@ def costing_workbook_build(
         (s_locked_money if column.key == "unit_cost" else s_locked) if column.key in CATALOGUE_KEYS else style
         for column, style in zip(columns, line_styles, strict=True)
     ]
+    category_labels = dict(CostCategory.choices)
+    recurrence_labels = dict(CostLine.Recurrence.choices)
     activity_styles = [s_activity] * len(columns)
     header_styles = [s_header] * len(columns)
     empty_row = [None] * len(columns)
@@ -363,7 +365,7 @@ def costing_workbook_build(
                 values[position["version"]] = line["version"]
                 values[position["check"]] = fingerprint(_line_values(line, line_frequencies, years))
                 values[position["description"]] = line["description"]
-                values[position["category"]] = CostCategory(line["category"]).label
+                values[position["category"]] = category_labels[line["category"]]
                 values[position["unit"]] = line["unit"]
                 values[position["unit_cost"]] = line["unit_cost"]
                 values[position["currency"]] = line["currency"]
@@ -371,7 +373,7 @@ def costing_workbook_build(
                 values[position["quantity"]] = line["quantity"]
                 for year in years:
                     values[position[f"year:{year}"]] = line_frequencies.get(year, Decimal(0))
-                values[position["recurrence"]] = CostLine.Recurrence(line["recurrence"]).label
+                values[position["recurrence"]] = recurrence_labels[line["recurrence"]]
                 values[position["optional"]] = YES if line["optional"] else NO
                 values[position["assumptions"]] = line["assumptions"]
                 values[position["total"]] = totals.get(line["id"], Decimal(0))
@@ -668,18 +670,35 @@ class _Upload:
         self.columns = {column.key: column for column in workbook_columns(self.plan, self.costing.currency)}
         self.problems: list[dict] = []
         self.problem_count = 0
+        self.flagged: set[tuple[str, int | None, str]] = set()
+        self.findings = 0  # every problem noted, also one not listed because its cell has one already
         self.conflicts: list[dict] = []
         self.token = ""
         self.downloaded = ""
 
     # Problems ---------------------------------------------------------------------------------------------
 
-    def problem(self, message: str, *, sheet: str = "", row: int | None = None, key: str = "") -> None:
+    def problem(
+        self, message: str, *, sheet: str = "", row: int | None = None, key: str = "", column: str = ""
+    ) -> None:
+        """Note a problem; a cell (its `key`, or a `column` letter outside our columns) keeps only its first."""
+        self.findings += 1
+        if key or column:
+            if (sheet, row, key or column) in self.flagged:
+                return
+            self.flagged.add((sheet, row, key or column))
         self.problem_count += 1
         if len(self.problems) >= MAX_PROBLEMS_KEPT:
             return
-        column = self.columns[key].title if key in self.columns else (f"Times in {key[5:]}" if key else "")
+        if key:
+            column = self.columns[key].title if key in self.columns else f"Times in {key[5:]}"
         self.problems.append({"sheet": sheet, "row": row, "column": column, "message": message})
+
+    def refused(self) -> UploadRefused:
+        """Every problem and conflict, the problems in the order of the sheets and their rows."""
+        order = {sheet.name: index for index, sheet in enumerate(self.sheets)}
+        problems = sorted(self.problems, key=lambda p: (order.get(p["sheet"], -1), p["row"] or 0))
+        return UploadRefused(problems, self.conflicts, total=self.problem_count)
 
     def row_problem(self, row: _Row, key: str, message: str) -> None:
         self.problem(message, sheet=row.sheet, row=row.number, key=key)
@@ -732,6 +751,18 @@ class _Upload:
         self.downloaded = str(payload.get("at", ""))
 
     # Reading ----------------------------------------------------------------------------------------------
+
+    def formulas(self) -> None:
+        """The reader's formula cells, each the problem of its cell, ahead of what the row checks find there."""
+        from openpyxl.utils import column_index_from_string
+
+        layout = list(self.columns)
+        for sheet in self.sheets:
+            ours = sheet.name.lower() not in RESERVED_SHEETS
+            for problem in sheet.formulas:
+                index = column_index_from_string(problem.column) - 1
+                key = layout[index] if ours and index < len(layout) else ""
+                self.problem(problem.message, sheet=sheet.name, row=problem.row, key=key, column=problem.column)
 
     def rows(self) -> list[_Row]:
         required = [_heading_key(self.columns[key].title) for key in REQUIRED_KEYS]
@@ -810,7 +841,7 @@ class _Upload:
 
     def clean(self, row: _Row, line: CostLine | None) -> tuple[dict[str, Any], dict[int, Decimal], bool] | None:
         """The row's fields and frequencies, or None after noting its problems. Mirrors the browser's checks."""
-        before = self.problem_count
+        before = self.findings
         cells = row.cells
         fields: dict[str, Any] = {}
         fields["description"] = _clean_text(cells["description"])
@@ -830,7 +861,7 @@ class _Upload:
             fields["price_year"] = _whole(year)
             if fields["price_year"] is None:
                 self.row_problem(row, "price_year", f"“{year}” is not a year.")
-        if line is not None and line.catalogue_item_id and self.problem_count == before:
+        if line is not None and line.catalogue_item_id and self.findings == before:
             for key in CATALOGUE_KEYS:
                 if fields[key] != getattr(line, key):
                     item = line.catalogue_item
@@ -853,7 +884,7 @@ class _Upload:
         fields["optional"] = self._yes_no(row, "optional")
         fields["assumptions"] = _clean_text(cells["assumptions"])
         remove = self._yes_no(row, "remove")
-        if self.problem_count > before:
+        if self.findings > before:
             return None
         return fields, frequencies, remove
 
@@ -919,7 +950,8 @@ class _Upload:
         """Every row checked; raises UploadRefused with every problem and conflict found."""
         rows = self.rows()
         if self.problem_count:
-            raise UploadRefused(self.problems, total=self.problem_count)
+            raise self.refused()
+        self.formulas()
         plan = self.plan
         activity_ids = {row.activity_id for row in rows if row.activity_id is not None}
         activities = {
@@ -985,7 +1017,7 @@ class _Upload:
             if outcome is not None:
                 checked.append(outcome)
         if self.problem_count or self.conflicts:
-            raise UploadRefused(self.problems, self.conflicts, total=self.problem_count)
+            raise self.refused()
         return checked
 
     def _existing(
@@ -1155,7 +1187,7 @@ class _Upload:
             if current.get(item.line.pk) != expected[item.line.pk]:
                 self.conflict(item.row, None, "changed by someone else while your upload was checked; upload again.")
         if self.conflicts:
-            raise UploadRefused(self.problems, self.conflicts, total=self.problem_count)
+            raise self.refused()
         progress(70, f"Saving {len(creates):,} new, {len(updates):,} changed and {len(deletes):,} removed line(s)")
         CostLine.objects.bulk_create([item.line for item in creates], batch_size=2000)
         for item in updates:
@@ -1298,7 +1330,7 @@ def costing_upload_check_and_apply(
     report(2, "Reading the workbook")
     try:
         with upload.file.open("rb") as handle:
-            sheets = read_spreadsheet(handle, name=upload.filename)
+            sheets = read_spreadsheet(handle, name=upload.filename, formulas="report")
     except ImportRefused as refused:
         raise UploadRefused(_reader_problems(refused, upload.plan)) from None
     work = _Upload(upload, membership, sheets)

@@ -2,7 +2,9 @@
 
 A file is refused before anything is read into the database when it is not what it claims to be, carries
 macros, would unpack to far more than its size (a zip bomb), has too many rows, or holds formulas. Each
-problem names where it is: sheet, row and column, as the person sees them in Excel.
+problem names where it is: sheet, row and column, as the person sees them in Excel. An import that checks
+every row itself reads with `formulas="report"`: a formula is then one more problem in the list it shows
+(`Sheet.formulas`), beside those of the other rows, rather than the only one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import io
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -63,6 +65,7 @@ class Sheet:
 
     name: str
     rows: list[list[Any]] = field(default_factory=list)
+    formulas: list[Problem] = field(default_factory=list)  # one per cell holding a formula
 
     def problem(self, message: str, *, row: int | None = None, column: int | None = None) -> Problem:
         """A problem at a 1-based row and column of this sheet."""
@@ -108,13 +111,13 @@ def _check_xlsx(data: bytes) -> None:
         raise ImportRefused(["This workbook unpacks to far more data than a spreadsheet holds; it was not read."])
 
 
-def _read_xlsx(data: bytes, *, max_rows: int) -> list[Sheet]:
+def _read_xlsx(data: bytes, *, max_rows: int, refuse_formulas: bool) -> list[Sheet]:
     _check_xlsx(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for a broken file
         raise ImportRefused([f"This workbook could not be read ({type(error).__name__})."]) from error
-    sheets, problems = [], []
+    sheets = []
     try:
         for worksheet in workbook.worksheets:
             sheet = Sheet(worksheet.title)
@@ -124,7 +127,7 @@ def _read_xlsx(data: bytes, *, max_rows: int) -> list[Sheet]:
                 values = []
                 for column_number, cell in enumerate(row, start=1):
                     if getattr(cell, "data_type", None) == "f":
-                        problems.append(
+                        sheet.formulas.append(
                             sheet.problem("a formula; type the value instead.", row=row_number, column=column_number)
                         )
                     values.append(cell.value)
@@ -136,8 +139,9 @@ def _read_xlsx(data: bytes, *, max_rows: int) -> list[Sheet]:
             sheets.append(sheet)
     finally:
         workbook.close()
-    if problems:
-        raise ImportRefused(problems)
+    formulas = [problem for sheet in sheets for problem in sheet.formulas]
+    if formulas and refuse_formulas:
+        raise ImportRefused(formulas)
     return sheets
 
 
@@ -164,8 +168,15 @@ def _read_csv(data: bytes, *, name: str, max_rows: int) -> list[Sheet]:
     return [sheet]
 
 
-def read_spreadsheet(upload: IO[bytes], *, name: str = "", max_rows: int = MAX_ROWS) -> list[Sheet]:
-    """Every sheet of an uploaded .xlsx, or the one "sheet" of a .csv, after the safety checks above."""
+def read_spreadsheet(
+    upload: IO[bytes], *, name: str = "", max_rows: int = MAX_ROWS, formulas: Literal["refuse", "report"] = "refuse"
+) -> list[Sheet]:
+    """Every sheet of an uploaded .xlsx, or the one "sheet" of a .csv, after the safety checks above.
+
+    A cell holding a formula refuses the file; with `formulas="report"` the sheets are returned, the cell keeps
+    the formula's text and its problem is in `Sheet.formulas`, for the caller to list with the rest."""
+    if formulas not in ("refuse", "report"):
+        raise ValueError(f"formulas must be 'refuse' or 'report', not {formulas!r}")
     name = name or getattr(upload, "name", "") or "upload"
     data = upload.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
@@ -177,4 +188,4 @@ def read_spreadsheet(upload: IO[bytes], *, name: str = "", max_rows: int = MAX_R
         raise ImportRefused(["Only .xlsx workbooks and .csv files can be imported; save the file as .xlsx."])
     if lower.endswith(".csv") and not data.startswith(XLSX_MAGIC):
         return _read_csv(data, name=name.rsplit("/", 1)[-1], max_rows=max_rows)
-    return _read_xlsx(data, max_rows=max_rows)
+    return _read_xlsx(data, max_rows=max_rows, refuse_formulas=formulas == "refuse")

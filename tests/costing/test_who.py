@@ -518,6 +518,21 @@ def test_a_hostile_file_is_refused_with_a_clear_message_and_nothing_saved(fresh_
     assert snapshot(fresh_plan) == before
 
 
+def test_a_formula_is_listed_with_the_other_problems_of_the_file(fresh_plan, lead):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = P1_SHEET
+    sheet.append(["Unique ID", "Summary of key activities", "Estimated cost", "Frequency Y1", "Cost category 1"])
+    sheet.append(["P1.1.1", "Revise the law", "=100*3", 1, "Meetings and workshops"])
+    sheet.append(["P1.1.2", "Train the judges", 500, 1, "Catering"])
+    with pytest.raises(ImportRefused) as refused:
+        run_import(fresh_plan, lead, workbook_bytes(workbook))
+    found = [(p.row, p.column, p.message) for p in refused.value.problems]
+    assert (2, "C", "a formula; type the value instead.") in found
+    assert [row for row, column, _ in found if (row, column) == (2, "C")] == [2]  # one problem for the cell
+    assert any(row == 3 and "Catering" in message for row, _, message in found)
+
+
 # --- The pages ----------------------------------------------------------------------------------------------------
 
 

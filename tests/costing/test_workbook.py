@@ -463,16 +463,22 @@ def test_every_bad_row_is_listed_not_only_the_first(client, run_jobs, plan, foca
     ]
 
 
-def test_a_formula_in_a_cell_is_refused_naming_where(client, run_jobs, plan, focal_point, moa_line):
+def test_a_formula_is_refused_naming_where_beside_the_other_problems(
+    client, run_jobs, plan, focal_point, moa_activity, moa_line
+):
     book = Book(download(client, run_jobs, plan, focal_point))
     row = book.line_row(moa_line)
     book.set(row, "Quantity", "=2+3")
+    other = book.add_line(moa_activity, Category="Food", **{"Unit cost": "=10*2"})
     before = lines_state(plan)
     uploaded = upload(client, run_jobs, plan, focal_point, book.bytes())
     assert_nothing_saved(plan, before, uploaded)
-    [problem] = uploaded.problems
-    assert (problem["sheet"], problem["row"], problem["column"]) == (P1_SHEET, row, "Quantity (K)")
-    assert "formula" in problem["message"]
+    # Every problem at once, one per cell: the formula, not what its text would make of the number.
+    assert [(p["sheet"], p["row"], p["column"], p["message"]) for p in uploaded.problems] == [
+        (P1_SHEET, row, "Quantity", "a formula; type the value instead."),
+        (P1_SHEET, other, "Unit cost", "a formula; type the value instead."),
+        (P1_SHEET, other, "Category", "“Food” is not a cost category; choose one from the list."),
+    ]
 
 
 def test_a_workbook_of_another_plan_is_refused(client, run_jobs, plan, provincial_plan, lead, focal_point, moa_line):

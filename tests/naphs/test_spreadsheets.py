@@ -181,6 +181,15 @@ def test_formulas_are_refused_each_named_by_sheet_row_and_column():
     assert str(refused.value.problems[0]) == "Sheet “Costs”, row 2, column B: a formula; type the value instead."
 
 
+def test_formulas_reported_leave_the_rows_to_the_caller_with_each_formula_named():
+    data = workbook_bytes(("Costs", [["item", "cost"], ["a", "=2*3"], ["b", 4]]))
+    [sheet] = read(data, "costs.xlsx", formulas="report")
+    assert sheet.rows == [["item", "cost"], ["a", "=2*3"], ["b", 4]]
+    assert [(p.sheet, p.row, p.column) for p in sheet.formulas] == [("Costs", 2, "B")]
+    with pytest.raises(ValueError, match="formulas must be"):
+        read(data, "costs.xlsx", formulas="ignore")
+
+
 def test_a_csv_disguised_as_xlsx_is_refused():
     with pytest.raises(ImportRefused, match="not an Excel workbook"):
         read(b"code,score\nP1.1,3\n", "scores.xlsx")
