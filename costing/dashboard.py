@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from costing.models import CostCategory, CostRollup, FundingCommitment, FundingRollup, PlanCosting
 from costing.services import DEFAULT_CURRENCY
-from naphs.jobs import JobFailed, JobResult, Progress
+from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
 from planning.models import Plan
 
@@ -539,9 +539,10 @@ def costing_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
     _money_columns(sheet, [1])
     progress(90, "Saving")
     workbook.properties.title = f"{plan.title}: costing dashboard"
-    slug = "".join(c if c.isalnum() else "-" for c in plan.title.lower()).strip("-")[:60]
     suffix = "-with-provincial-plans" if scope == Scope.NATIONAL else ""
-    return JobResult(filename=f"{slug}-costing{suffix}-{scenario}.xlsx", content=workbook_bytes(workbook))
+    return JobResult(
+        filename=f"{file_slug(plan.title)}-costing{suffix}-{scenario}.xlsx", content=workbook_bytes(workbook)
+    )
 
 
 def _local(moment: datetime | None) -> str:

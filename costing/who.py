@@ -59,7 +59,7 @@ from openpyxl.utils import get_column_letter
 from costing.models import MAX_FREQUENCY, CostCategory, CostingUpload, CostLine, CostLineYear, PlanCosting, Unit
 from costing.services import CENT, Rates, cost_line_update, costs_changed, line_prepare, parse_decimal, plan_costing_get
 from naphs.errors import EditConflict
-from naphs.jobs import JobFailed, JobResult, Progress
+from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import audit_record, job_create
@@ -410,10 +410,6 @@ def who_workbook(plan: Plan, *, progress: Progress | None = None) -> bytes:
     return workbook_bytes(workbook)
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:60] or "plan"
-
-
 def who_costing_export(*, job: Job, progress: Progress) -> JobResult:
     """Job handler: the plan in the WHO costing tool layout."""
     plan = job.plan
@@ -421,7 +417,7 @@ def who_costing_export(*, job: Job, progress: Progress) -> JobResult:
         content = who_workbook(plan, progress=progress)
     except ValueError as error:
         raise JobFailed(str(error)) from error
-    return JobResult(filename=f"{_slug(plan.title)}-who-costing.xlsx", content=content)
+    return JobResult(filename=f"{file_slug(plan.title)}-who-costing.xlsx", content=content)
 
 
 # --- Import: reading and checking --------------------------------------------------------------------------------
@@ -1399,7 +1395,9 @@ def who_costing_import(*, job: Job, progress: Progress) -> JobResult:
     )
     progress(95, "Writing the import report")
     stem = upload.filename.rsplit(".", 1)[0]
-    return JobResult(filename=f"{_slug(stem)}-import-report.xlsx", content=_report_workbook(report, upload.filename))
+    return JobResult(
+        filename=f"{file_slug(stem)}-import-report.xlsx", content=_report_workbook(report, upload.filename)
+    )
 
 
 def upload_applied_before(upload: CostingUpload) -> CostingUpload | None:

@@ -38,6 +38,12 @@ class JobResult(NamedTuple):
     content: bytes
 
 
+def file_slug(text: str, *, limit: int = 60) -> str:
+    """ "Demoland NAPHS 2026–2030" → "demoland-naphs-2026-2030": text made part of a file name, cut to `limit`."""
+    words = "".join(c if c.isalnum() else " " for c in text.lower()).split()
+    return "-".join(words)[:limit].strip("-") or "plan"
+
+
 class JobFailed(Exception):
     """The work cannot be done; the message is shown to the person who asked."""
 

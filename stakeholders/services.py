@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from naphs.jobs import JobResult, Progress
+from naphs.jobs import JobResult, Progress, file_slug
 from naphs.mail import mail_send_on_commit
 from naphs.permissions import Role
 from naphs.services import audit_record, versioned_update
@@ -221,5 +221,4 @@ def plan_directory_export(*, job: Job, progress: Progress) -> JobResult:
         widths=[44, 12, 20, 40, 24, 12],
     )
     workbook.properties.title = f"{plan.title}: directory"
-    slug = "".join(c if c.isalnum() else "-" for c in plan.title.lower()).strip("-")[:60]
-    return JobResult(filename=f"{slug}-directory.xlsx", content=workbook_bytes(workbook))
+    return JobResult(filename=f"{file_slug(plan.title)}-directory.xlsx", content=workbook_bytes(workbook))

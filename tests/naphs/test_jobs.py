@@ -17,7 +17,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from naphs import jobs
-from naphs.jobs import JobFailed, JobResult, job_run, jobs_expire
+from naphs.jobs import JobFailed, JobResult, file_slug, job_run, jobs_expire
 from naphs.models import Job
 from naphs.services import job_create
 from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
@@ -345,3 +345,24 @@ def test_write_row_keeps_numbers_and_plain_text_as_they_are():
     add_table_sheet(workbook, title="T", headers=["a", "b", "c"], rows=[["=1+1", 42, "plain"]])
     sheet = load_workbook(io.BytesIO(workbook_bytes(workbook)))["T"]
     assert [(cell.value, cell.data_type) for cell in sheet[2]] == [("=1+1", "s"), (42, "n"), ("plain", "s")]
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "slug"),
+    [
+        (
+            "Demoland National Action Plan for Health Security 2026–2030",
+            60,
+            "demoland-national-action-plan-for-health-security-2026-2030",
+        ),
+        (
+            "Demoland National Action Plan for Health Security 2026–2030",
+            50,
+            "demoland-national-action-plan-for-health-security",
+        ),
+        ("  Plan / 2027: (draft)  ", 60, "plan-2027-draft"),
+        ("–––", 60, "plan"),
+    ],
+)
+def test_file_names_are_made_of_words_and_single_dashes_never_ending_in_one(text, limit, slug):
+    assert file_slug(text, limit=limit) == slug
