@@ -45,7 +45,7 @@ from costing.models import (
 )
 from costing.services import CATALOGUE_FIELDS, Rates, costs_changed, line_prepare, parse_decimal, plan_costing_get
 from naphs.access import activities_costable_by
-from naphs.jobs import JobFailed, JobResult, Progress
+from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.models import AuditEvent, Job
 from naphs.permissions import Permission, Role
 from naphs.services import audit_record, job_create
@@ -516,15 +516,12 @@ def _instructions_sheet(
 
 
 def workbook_filename(plan: Plan, membership: PlanMembership) -> str:
-    def slug(text: str) -> str:
-        return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())[:50]
-
     who = ""
     if membership.role == Role.FOCAL_POINT and membership.organization:
-        who = "-" + slug(membership.organization.acronym or membership.organization.name)
+        who = "-" + file_slug(membership.organization.acronym or membership.organization.name, limit=30)
     elif membership.role == Role.TECHNICAL_LEAD:
-        who = "-" + slug(membership.user.get_username())
-    return f"{slug(plan.title)}-costing{who}-{timezone.localdate():%Y%m%d}.xlsx"
+        who = "-" + file_slug(membership.user.get_username(), limit=30)
+    return f"{file_slug(plan.title)}-costing{who}-{timezone.localdate():%Y%m%d}.xlsx"
 
 
 def costing_workbook_export(*, job: Job, progress: Progress) -> JobResult:
@@ -1156,7 +1153,12 @@ class _Upload:
 
     def conflict(self, row: _Row, line: CostLine | None, message: str = "") -> None:
         if line is not None and not message:
-            who = line.updated_by.get_full_name() or line.updated_by.get_username() if line.updated_by else "someone"
+            if line.updated_by_id == self.by.pk:
+                who = "you (in the browser or another upload)"
+            elif line.updated_by:
+                who = line.updated_by.get_full_name() or line.updated_by.get_username()
+            else:
+                who = "someone"
             when = timezone.localtime(line.updated_at).strftime("%d %b %Y %H:%M")
             message = f"edited by {who} on {when} since your download; your change was not applied."
         self.conflicts.append(
@@ -1410,7 +1412,7 @@ def refusal_message(refused: UploadRefused) -> str:
         parts.append(f"{refused.total:,} problem{'s' if refused.total != 1 else ''}")
     if refused.conflicts:
         count = len(refused.conflicts)
-        parts.append(f"{count:,} line{'s' if count != 1 else ''} changed by someone else since the download")
+        parts.append(f"{count:,} line{'s' if count != 1 else ''} changed in the plan since the download")
     return f"Nothing was saved: {' and '.join(parts)}, listed below."
 
 

@@ -369,6 +369,23 @@ def test_rows_left_as_downloaded_are_not_touched(client, run_jobs, plan, focal_p
     assert second_line.assumptions == "Ten participants from the districts"
 
 
+def test_an_old_copy_uploaded_after_a_newer_one_is_a_conflict_that_names_you(
+    client, run_jobs, plan, focal_point, moa_line
+):
+    old = Book(download(client, run_jobs, plan, focal_point))
+    newer = Book(old.bytes())
+    newer.set(newer.line_row(moa_line), "Quantity", 4)
+    applied = upload(client, run_jobs, plan, focal_point, newer.bytes())
+    applied.refresh_from_db()
+    assert applied.status == CostingUpload.Status.APPLIED
+    old.set(old.line_row(moa_line), "Quantity", 6)
+    uploaded = upload(client, run_jobs, plan, focal_point, old.bytes())
+    uploaded.refresh_from_db()
+    [conflict] = uploaded.conflicts
+    assert conflict["message"].startswith("edited by you (in the browser or another upload) on ")
+    assert CostLine.objects.get(pk=moa_line.pk).quantity == Decimal("4")
+
+
 def test_a_line_changed_by_someone_else_since_the_download_is_a_conflict_not_overwritten(
     client, run_jobs, plan, focal_point, lead, moa_activity, moa_line, second_line
 ):
@@ -391,7 +408,7 @@ def test_a_line_changed_by_someone_else_since_the_download_is_a_conflict_not_ove
     moa_line.refresh_from_db()
     assert moa_line.quantity == Decimal("7")
     page = client.get(reverse("costing_upload_detail", args=[plan.pk, uploaded.pk])).content.decode()
-    assert "Changed by someone else since your download" in page and "Workshop venue" in page
+    assert "Changed in the plan since your download" in page and "Workshop venue" in page
 
     # Without the focal point's own change to that line, the rest goes through and the lead's edits stay.
     book.set(book.line_row(moa_line), "Quantity", 3)
