@@ -14,13 +14,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import F, Sum
+from django.urls import reverse
 from django.utils import timezone
 
-from costing.models import CostLine, CostRollup, PlanCosting
+from costing.models import CostingUpload, CostLine, CostRollup, PlanCosting
 from costing.rollups import plan_rollup
 from costing.services import cost_line_update
 from costing.tasks import rollups_sweep_task
+from naphs.models import Job
+from tests.costing.test_workbook import XLSX, Book
 from tests.naphs.test_worker import Worker, worker  # noqa: F401  (the suite's real-worker fixture)
 
 TASK = r"Task costing\.tasks\.plan_rollup_task\[[0-9a-f-]+\]"
@@ -113,3 +117,35 @@ def test_the_sweep_leaves_alone_plans_that_are_current_or_were_just_changed(cost
     assert rollups_sweep_task() == [costing.plan_id]
     costing = PlanCosting.objects.get(plan_id=costing.plan_id)
     assert costing.rollup_current and stored_total(costing.plan_id) == Decimal("3750.00")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_focal_point_downloads_fills_and_uploads_through_the_worker(worker, client, people, costing, moa_line):  # noqa: F811
+    plan_id = costing.plan_id
+    settle(worker, plan_id)
+    focal_point = people["focal_point"]
+    client.force_login(focal_point)
+
+    # The workbook is made by the worker and served from the job's page.
+    client.post(reverse("costing_workbook", args=[plan_id]))
+    job = Job.objects.filter(plan_id=plan_id, requested_by=focal_point).latest("pk")
+    worker.wait_until(lambda: Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED, "the workbook")
+    response = client.get(reverse("job_download", args=[job.pk]))
+    book = Book(b"".join(response.streaming_content))
+    book.set(book.line_row(moa_line), "Quantity", 10)
+
+    # The upload is checked and applied by the worker, then the rollup follows by itself.
+    file = SimpleUploadedFile("filled.xlsx", book.bytes(), content_type=XLSX)
+    response = client.post(reverse("costing_upload", args=[plan_id]), {"file": file})
+    upload = CostingUpload.objects.get(plan_id=plan_id, uploaded_by=focal_point)
+    assert response["Location"] == reverse("costing_upload_detail", args=[plan_id, upload.pk])
+    worker.wait_until(
+        lambda: CostingUpload.objects.get(pk=upload.pk).status != CostingUpload.Status.QUEUED, "the upload"
+    )
+    upload.refresh_from_db()
+    assert (upload.status, upload.summary["changed"]) == (CostingUpload.Status.APPLIED, 1), upload.problems
+    settle(worker, plan_id)
+    assert stored_total(plan_id) == Decimal("7500.00")  # 250 × 10 × (2 + 1)
+    page = client.get(reverse("costing_upload_detail", args=[plan_id, upload.pk])).content.decode()
+    assert '<span class="figure">1</span> <span class="muted">line changed</span>' in page
