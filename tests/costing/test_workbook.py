@@ -465,6 +465,20 @@ def test_a_currency_without_a_rate_for_its_year_is_refused(client, run_jobs, pla
     assert problem["message"].startswith("No exchange rate from EUR to USD for 2029")
 
 
+def test_absurd_figures_are_refused_naming_the_cell(client, run_jobs, plan, focal_point, moa_activity, moa_line):
+    book = Book(download(client, run_jobs, plan, focal_point))
+    book.set(book.line_row(moa_line), "Quantity", 1e12)
+    row = book.add_line(moa_activity, **{"Unit cost": 10**13, "Times in 2026": 1000})
+    before = lines_state(plan)
+    uploaded = upload(client, run_jobs, plan, focal_point, book.bytes())
+    assert_nothing_saved(plan, before, uploaded)
+    assert {(p["row"], p["column"]) for p in uploaded.problems} == {
+        (book.line_row(moa_line), "Quantity"),
+        (row, "Unit cost"),
+        (row, "Times in 2026"),
+    }
+
+
 def test_every_bad_row_is_listed_not_only_the_first(client, run_jobs, plan, focal_point, moa_activity, moa_line):
     book = Book(download(client, run_jobs, plan, focal_point))
     book.set(book.line_row(moa_line), "Quantity", -1)
