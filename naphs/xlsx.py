@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -74,11 +75,14 @@ _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _TEXT_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
 # Control characters XML 1.0 cannot carry (tab, line feed and carriage return can).
 _TEXT_ESCAPES.update({code: None for code in (*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF)})
+# Most text needs none of it: a search in C is cheaper than translating every character.
+_NEEDS_ESCAPE = re.compile("[" + re.escape("".join(chr(code) for code in _TEXT_ESCAPES)) + "]")
 MAX_CELL_TEXT = 32_767
 
 
 def _xml_text(value: str) -> str:
-    return value[:MAX_CELL_TEXT].translate(_TEXT_ESCAPES)
+    value = value[:MAX_CELL_TEXT]
+    return value.translate(_TEXT_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
 
 
 def _number(value: Any) -> str:
@@ -146,7 +150,7 @@ class StreamingSheet:
                 continue
             style_attr = f' s="{style}"' if style else ""
             if kind is str:
-                text = value[:MAX_CELL_TEXT].translate(_TEXT_ESCAPES)
+                text = _xml_text(value)
                 add(f'<c r="{letter}{row}"{style_attr} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
             elif kind is int or kind is Decimal:
                 add(
