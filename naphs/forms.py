@@ -1,9 +1,11 @@
 """What every form shares: how a field renders (label, widget, then its errors and help beside it), and how a
-service's ValidationError lands on a form."""
+service's ValidationError or EditConflict lands on a form."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
+
+from naphs.errors import EditConflict
 
 
 class FormRenderer(TemplatesSetting):
@@ -17,3 +19,13 @@ def form_errors_from(form: forms.BaseForm, error: ValidationError) -> None:
         return
     for field, errors in error.error_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+
+
+def form_refused(form: forms.BaseForm, refusal: EditConflict | ValidationError) -> int:
+    """Put what a service refused on the form; the status to answer with: 409 when someone else saved first,
+    422 when the input itself was refused."""
+    if isinstance(refusal, EditConflict):
+        form.add_error(None, str(refusal))
+        return 409
+    form_errors_from(form, refusal)
+    return 422

@@ -24,7 +24,7 @@ from naphs.access import (
 )
 from naphs.choices import Hazard, Sector
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from
+from naphs.forms import form_errors_from, form_refused
 from naphs.permissions import Permission
 from naphs.spreadsheets import ImportRefused
 from naphs.views import require_form_methods
@@ -770,11 +770,8 @@ def activity_detail(request: HttpRequest, plan_id: int, activity_id: int) -> Htt
                         version=form.cleaned_data["version"],
                         **form.activity_fields(),
                     )
-                except EditConflict as conflict:
-                    form.add_error(None, str(conflict))
-                    status = 409
-                except ValidationError as error:
-                    form_errors_from(form, error)
+                except (EditConflict, ValidationError) as refusal:
+                    status = form_refused(form, refusal)
                 else:
                     messages.success(request, f"Activity “{activity}” saved.")
                     return redirect("activity_detail", plan_id=plan.pk, activity_id=activity.pk)

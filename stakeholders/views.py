@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from naphs.access import organization_get_for_user, plan_get_for_user
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from
+from naphs.forms import form_errors_from, form_refused
 from naphs.models import AuditEvent, Job
 from naphs.permissions import SECRETARIAT_RECOMMENDED_SIZE, Permission
 from naphs.services import job_create
@@ -128,11 +128,8 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
                 organization=form.cleaned_data["organization"],
                 technical_areas=form.cleaned_data["technical_areas"],
             )
-        except EditConflict as conflict:
-            form.add_error(None, str(conflict))
-            status = 409
-        except ValidationError as error:
-            form_errors_from(form, error)
+        except (EditConflict, ValidationError) as refusal:
+            status = form_refused(form, refusal)
         else:
             message = f"{membership.user} is now {membership.get_role_display().lower()}."
             if request.htmx:

@@ -26,7 +26,7 @@ from costing.models import FundingCommitment
 from costing.services import Rates
 from naphs.access import plan_get_for_user
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from
+from naphs.forms import form_errors_from, form_refused
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from planning.models import Plan
@@ -127,11 +127,8 @@ def funding_edit(request: HttpRequest, plan_id: int, commitment_id: int) -> Http
                 fields=form.commitment_fields(),
                 activities=form.chosen_activities(),
             )
-        except EditConflict as conflict:
-            form.add_error(None, str(conflict))
-            status = 409
-        except ValidationError as error:
-            form_errors_from(form, error)
+        except (EditConflict, ValidationError) as refusal:
+            status = form_refused(form, refusal)
         else:
             messages.success(request, f"Funding commitment of {commitment.source_organization} saved.")
             return redirect("funding", plan_id=plan.pk)

@@ -21,7 +21,7 @@ from costing.selectors import activity_costs as activity_costs_get
 from costing.services import cost_line_create, cost_line_update, plan_costing_get
 from naphs.access import activity_costs_editable_by, activity_get_for_user
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from
+from naphs.forms import form_errors_from, form_refused
 from naphs.permissions import Permission, Role
 from naphs.views import require_form_methods
 from planning.models import Activity
@@ -161,11 +161,8 @@ def cost_line_edit(request: HttpRequest, plan_id: int, activity_id: int, cost_li
                 fields=form.service_fields(),
                 frequencies=form.cleaned_data["frequencies"],
             )
-        except EditConflict as conflict:
-            form.add_error(None, str(conflict))
-            status = 409
-        except ValidationError as error:
-            form_errors_from(form, error)
+        except (EditConflict, ValidationError) as refusal:
+            status = form_refused(form, refusal)
         else:
             message = f"Cost line “{line}” saved."
             if request.htmx:

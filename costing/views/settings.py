@@ -48,7 +48,7 @@ from costing.services import exchange_rate_delete as exchange_rate_delete_servic
 from costing.services import exchange_rate_set, plan_costing_get, plan_costing_update
 from naphs.access import plan_get_for_user
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from
+from naphs.forms import form_errors_from, form_refused
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from planning.models import MAX_YEAR, MIN_YEAR, Jurisdiction, Plan
@@ -239,11 +239,8 @@ def costing_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
         fields = {name: form.cleaned_data[name] for name in ("currency", "price_year")}
         try:
             plan_costing_update(costing=costing, by=request.user, version=form.cleaned_data["version"], **fields)
-        except EditConflict as conflict:
-            form.add_error(None, str(conflict))
-            status = 409
-        except ValidationError as error:
-            form_errors_from(form, error)
+        except (EditConflict, ValidationError) as refusal:
+            status = form_refused(form, refusal)
         else:
             messages.success(request, f"Costing settings saved: {costing.currency}, {costing.price_year} prices.")
             return redirect("costing_settings", plan_id=plan.pk)
@@ -278,11 +275,8 @@ def exchange_rate_edit(request: HttpRequest, plan_id: int, rate_id: int) -> Http
                     source=form.cleaned_data["source"],
                     version=form.cleaned_data["version"],
                 )
-            except EditConflict as conflict:
-                form.add_error(None, str(conflict))
-                status = 409
-            except ValidationError as error:
-                form_errors_from(form, error)
+            except (EditConflict, ValidationError) as refusal:
+                status = form_refused(form, refusal)
             else:
                 messages.success(request, f"Rate of {rate.currency} for {rate.year} saved.")
                 return redirect(f"{reverse('costing_settings', kwargs={'plan_id': plan.pk})}#exchange-rates")
@@ -380,11 +374,8 @@ def catalogue_item_edit(request: HttpRequest, plan_id: int, catalogue_item_id: i
                 catalogue_item_update(
                     item=item, by=request.user, version=form.cleaned_data["version"], via=plan, **form.item_fields()
                 )
-            except EditConflict as conflict:
-                form.add_error(None, str(conflict))
-                status = 409
-            except ValidationError as error:
-                form_errors_from(form, error)
+            except (EditConflict, ValidationError) as refusal:
+                status = form_refused(form, refusal)
             else:
                 messages.success(request, f"“{item.name}” saved.")
                 return redirect("catalogue", plan_id=plan.pk)
