@@ -1334,7 +1334,7 @@ def costing_upload_check_and_apply(
         with upload.file.open("rb") as handle:
             sheets = read_spreadsheet(handle, name=upload.filename, formulas="report")
     except ImportRefused as refused:
-        raise UploadRefused(_reader_problems(refused, upload.plan)) from None
+        raise UploadRefused(_reader_problems(refused)) from None
     work = _Upload(upload, membership, sheets)
     work.identify()
     checked = work.check(report)
@@ -1360,21 +1360,12 @@ def costing_upload_check_and_apply(
     return summary
 
 
-def _reader_problems(refused: ImportRefused, plan: Plan) -> list[dict]:
-    """The reader's problems, with a column letter turned into the column's name where the layout is ours."""
-    from openpyxl.utils import column_index_from_string
-
-    columns = workbook_columns(plan, "")
-    problems = []
-    for problem in refused.problems[:MAX_PROBLEMS_KEPT]:
-        column = problem.column
-        if column and problem.sheet.lower() not in RESERVED_SHEETS:
-            index = column_index_from_string(column) - 1
-            if index < len(columns) and columns[index].key != "total":
-                column = f"{columns[index].title} ({problem.column})"
-        message = problem.message
-        problems.append({"sheet": problem.sheet, "row": problem.row, "column": column, "message": message})
-    return problems
+def _reader_problems(refused: ImportRefused) -> list[dict]:
+    """Why the reader refused the whole file (not a workbook, macros, too large): none of it names a cell."""
+    return [
+        {"sheet": problem.sheet, "row": problem.row, "column": problem.column, "message": problem.message}
+        for problem in refused.problems[:MAX_PROBLEMS_KEPT]
+    ]
 
 
 def costing_upload_apply(*, job: Job, progress: Progress) -> JobResult:
