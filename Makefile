@@ -34,9 +34,12 @@ worker: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Figures, not assertions: response times and query counts as a plan grows.
+# Figures, not assertions: response times and query counts as a plan grows, and a load against gunicorn
+# (wrk, a small C load generator from Debian's packages, is installed if missing).
 bench: $(BIN)/.installed
-	$(BIN)/python -m pytest tests/bench_foundation.py tests/bench_planning.py tests/bench_costing.py -q -p no:cacheprovider
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk; else sudo apt-get install -y wrk; fi; }
+	$(BIN)/python -m pytest tests/bench_foundation.py tests/bench_planning.py tests/bench_costing.py tests/bench_load.py \
+		-q -p no:cacheprovider
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
