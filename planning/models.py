@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 import pycountry
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Hazard, Sector, validate_choice_list
 
@@ -114,6 +117,55 @@ class Jurisdiction(models.Model):
     def is_within(self, other: Jurisdiction) -> bool:
         """True when this jurisdiction is `other` or lies inside it."""
         return other.pk in self.ancestors_and_self_ids()
+
+
+class CountryGrant(models.Model):
+    """An administrator's leave for one person to open national plans of one country, becoming each one's
+    secretariat lead (and so the keeper of the country's organizations). It is the only way to open a plan that
+    sits under no other: every other plan is opened by the secretariat of the plan it sits under."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="country_grants", verbose_name=_("person")
+    )
+    country = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.CASCADE,
+        related_name="grants",
+        limit_choices_to={"level": Jurisdiction.Level.COUNTRY},
+        verbose_name=_("country"),
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    granted_at = models.DateTimeField(auto_now_add=True, verbose_name=_("granted at"))
+
+    class Meta:
+        ordering = ["country__name", "user__username"]
+        verbose_name = _("country grant")
+        verbose_name_plural = _("country grants")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "country"],
+                name="country_grant_once_per_person",
+                violation_error_message=_("This person already holds a grant for this country."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("%(user)s may open national plans of %(country)s") % {
+            "user": self.user,
+            "country": self.country,
+        }
+
+    def clean(self) -> None:
+        if self.country_id is not None and self.country.level != Jurisdiction.Level.COUNTRY:
+            raise ValidationError({"country": gettext("A grant is given for a country, not a province or district.")})
 
 
 class Plan(models.Model):
