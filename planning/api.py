@@ -22,7 +22,15 @@ from naphs.choices import Hazard, Sector
 from naphs.permissions import Permission, Role
 from planning.activities import activity_create, activity_delete, activity_update
 from planning.forms import ActivityFilterForm
-from planning.models import ActionType, Activity, Indicator, Jurisdiction, Plan, TechnicalArea
+from planning.models import (
+    ActionType,
+    Activity,
+    Indicator,
+    Jurisdiction,
+    Plan,
+    TechnicalArea,
+    validate_plan_placement,
+)
 from planning.selectors import ACTIVITY_SORTS, activity_list_for_plan, technical_areas_of
 from planning.services import jurisdiction_create, plan_create, plan_update
 from stakeholders.models import PlanMembership
@@ -100,6 +108,11 @@ class PlanSerializer(serializers.ModelSerializer):
             fields["jurisdiction"].read_only = True
             fields["framework"].read_only = True
         return fields
+
+    def validate(self, attrs):
+        if self.instance is None and attrs.get("parent") is not None:
+            validate_plan_placement(jurisdiction=attrs["jurisdiction"], parent=attrs["parent"])
+        return attrs
 
 
 class PlanViewSet(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from naphs.access import (
@@ -28,6 +28,7 @@ from planning.models import (
     Jurisdiction,
     Plan,
     TechnicalArea,
+    validate_plan_placement,
 )
 from planning.selectors import technical_areas_of
 
@@ -43,6 +44,12 @@ def _plan_fields(form: forms.ModelForm, *, user: User, jurisdiction: Jurisdictio
         plan_open_check(user=user, jurisdiction=jurisdiction, parent=data["parent"])
     except PermissionDenied as refusal:
         form.add_error("parent", str(refusal))
+        return
+    if "jurisdiction" in form.fields:
+        try:
+            validate_plan_placement(jurisdiction=jurisdiction, parent=data["parent"])
+        except ValidationError as error:
+            form.add_error(None, error)
 
 
 class PlanCreateForm(forms.ModelForm):

@@ -257,9 +257,10 @@ class Plan(models.Model):
         parent = self.parent
         if self.pk is not None and parent.pk == self.pk:
             raise ValidationError({"parent": "A plan cannot be its own parent."})
-        if parent.jurisdiction.country_id != self.jurisdiction.country_id:
-            other = parent.jurisdiction.country.name
-            raise ValidationError({"parent": f"The parent plan “{parent}” belongs to another country ({other})."})
+        try:
+            validate_plan_placement(jurisdiction=self.jurisdiction, parent=parent)
+        except ValidationError as error:  # a plan's own check names the parent: its jurisdiction is set for good
+            raise ValidationError({"parent": error.message_dict["parent"]}) from None
         if parent.jurisdiction_id == self.jurisdiction_id:
             # Same jurisdiction: only an operational plan inside a strategic one.
             if self.kind != self.Kind.OPERATIONAL or parent.kind != self.Kind.STRATEGIC:
@@ -270,10 +271,36 @@ class Plan(models.Model):
                 raise ValidationError(
                     {"parent": f"An operational plan must lie inside its strategic plan's period ({parent.period})."}
                 )
-        elif not self.jurisdiction.is_within(parent.jurisdiction) or parent.kind != self.Kind.STRATEGIC:
+        elif parent.kind != self.Kind.STRATEGIC:
             raise ValidationError(
-                {"parent": "A provincial plan sits under a strategic plan of a jurisdiction above it."}
+                {"parent": gettext("A provincial plan sits under a strategic plan of a jurisdiction above it.")}
             )
+
+
+def validate_plan_placement(*, jurisdiction: Jurisdiction, parent: Plan | None) -> None:
+    """A plan sits under a plan of its own jurisdiction or of one above it, in the same country: a ValidationError
+    naming both fields otherwise, since either may be the one chosen wrong."""
+    if parent is None or jurisdiction.is_within(parent.jurisdiction):
+        return
+    if parent.jurisdiction.country_id != jurisdiction.country_id:
+        other = parent.jurisdiction.country.name
+        raise ValidationError(
+            {
+                "parent": gettext("The parent plan “%(parent)s” belongs to another country (%(country)s).")
+                % {"parent": parent, "country": other},
+                "jurisdiction": gettext("%(jurisdiction)s is not in %(country)s, the country of the parent plan.")
+                % {"jurisdiction": jurisdiction.name, "country": other},
+            }
+        )
+    raise ValidationError(
+        {
+            "parent": gettext("A provincial plan sits under a strategic plan of a jurisdiction above it."),
+            "jurisdiction": gettext(
+                "%(jurisdiction)s is not %(above)s or a jurisdiction inside it, as a plan under “%(parent)s” must be."
+            )
+            % {"jurisdiction": jurisdiction.name, "above": parent.jurisdiction.name, "parent": parent},
+        }
+    )
 
 
 class CapacityLevel(models.IntegerChoices):

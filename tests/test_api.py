@@ -286,8 +286,9 @@ def test_a_provincial_plan_under_another_countrys_plan_is_refused_naming_parent(
     )
 
     assert response.status_code == 400
-    assert list(response.json()) == ["parent"]
+    assert sorted(response.json()) == ["jurisdiction", "parent"]
     assert "another country" in response.json()["parent"][0]
+    assert "North Province is not in Elsewhere" in response.json()["jurisdiction"][0]
     assert Plan.objects.count() == plans_before
     assert not PlanMembership.objects.filter(plan__title="Crossed wires").exists()
 
