@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
 
 def _plan_fields(form: forms.ModelForm, *, user: User, jurisdiction: Jurisdiction | None, data: dict) -> None:
-    """Refuse, next to the parent field, a plan placed where the person may not put it (plan_open_check)."""
+    """Refuse a plan placed where the person may not put it (plan_open_check, beside the parent field) or where it
+    cannot sit (validate_plan_placement, beside the parent and the jurisdiction)."""
     if jurisdiction is None or "parent" not in data:
         return  # a field already refused says why
     try:
