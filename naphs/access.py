@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from naphs.permissions import SECRETARIAT_ROLES, Permission, Role
 from planning.models import Activity, Jurisdiction, Plan
@@ -64,6 +65,62 @@ def plans_managed_by(user: User | AnonymousUser) -> QuerySet[Plan]:
     if not _signed_in(user):
         return Plan.objects.none()
     return Plan.objects.filter(memberships__user=user, memberships__role__in=SECRETARIAT_ROLES)
+
+
+def countries_granted_to(user: User | AnonymousUser) -> QuerySet[Jurisdiction]:
+    """The countries an administrator granted the person: where they may open plans that sit under no other."""
+    if not _signed_in(user):
+        return Jurisdiction.objects.none()
+    return Jurisdiction.objects.filter(grants__user=user)
+
+
+def jurisdictions_openable_by(user: User | AnonymousUser) -> QuerySet[Jurisdiction]:
+    """Where the person may open a plan: anywhere in a country granted to them, and the jurisdiction of a plan
+    whose secretariat they are in or one below it (a plan under that plan). Nothing in any other country."""
+    if not _signed_in(user):
+        return Jurisdiction.objects.none()
+    managed = plans_managed_by(user).values("jurisdiction_id")
+    return Jurisdiction.objects.filter(
+        Q(country_id__in=countries_granted_to(user).values("pk"))
+        | Q(pk__in=managed)
+        | Q(parent_id__in=managed)
+        | Q(parent__parent_id__in=managed)
+    )
+
+
+def plan_parent_choices(*, user: User | AnonymousUser, plan: Plan | None = None) -> QuerySet[Plan]:
+    """The plans a plan may be opened (or, for `plan`, placed) under: those whose secretariat the person is in,
+    of the plan's own country; a plan keeps its current parent as a choice even when the person is not in that
+    plan's secretariat."""
+    choices = plans_managed_by(user)
+    if plan is None:
+        return choices
+    choices = choices.filter(jurisdiction__country_id=plan.jurisdiction.country_id).exclude(pk=plan.pk)
+    if plan.parent_id is not None:
+        return Plan.objects.filter(Q(pk__in=choices.values("pk")) | Q(pk=plan.parent_id))
+    return choices
+
+
+def plan_open_check(*, user: User | AnonymousUser, jurisdiction: Jurisdiction, parent: Plan | None) -> None:
+    """PermissionDenied unless the person may open a plan of `jurisdiction` under `parent` (or move a plan
+    there): under a parent, they are in its secretariat; under none, they hold an administrator's grant for the
+    jurisdiction's country. Whether the jurisdiction fits the parent is the plan's own rule (Plan.clean)."""
+    if parent is not None:
+        if not plans_managed_by(user).filter(pk=parent.pk).exists():
+            raise PermissionDenied(
+                _("Only the secretariat of “%(parent)s” opens plans under it; choose a parent plan you run.")
+                % {"parent": parent}
+            )
+        return
+    if not countries_granted_to(user).filter(pk=jurisdiction.country_id).exists():
+        country = jurisdiction if jurisdiction.country_id in (None, jurisdiction.pk) else jurisdiction.country
+        raise PermissionDenied(
+            _(
+                "A plan that sits under no other plan needs an administrator's grant for %(country)s; choose the "
+                "parent plan to open one under it."
+            )
+            % {"country": country.name}
+        )
 
 
 def country_ids_for_user(user: User | AnonymousUser) -> QuerySet:

@@ -14,6 +14,7 @@ from planning.models import (
     Assessment,
     BenchmarkAction,
     BenchmarkLibrary,
+    CountryGrant,
     CrosswalkLink,
     Framework,
     Indicator,
@@ -22,6 +23,7 @@ from planning.models import (
     Plan,
     TechnicalArea,
 )
+from planning.services import country_grant_give, country_grant_withdraw
 
 MAX_PROBLEMS_SHOWN = 200
 
@@ -41,6 +43,37 @@ class PlanAdmin(admin.ModelAdmin):
     search_fields = ["title", "jurisdiction__name"]
     autocomplete_fields = ["jurisdiction", "parent"]
     list_select_related = ["jurisdiction"]
+
+
+@admin.register(CountryGrant)
+class CountryGrantAdmin(admin.ModelAdmin):
+    """Who may open national plans of which country. A grant is given or withdrawn, never edited, and both are
+    recorded in the audit trail with the administrator who did it."""
+
+    list_display = ["user", "country", "granted_by", "granted_at"]
+    list_select_related = ["user", "country", "granted_by"]
+    list_filter = ["country"]
+    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name", "country__name"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["granted_by", "granted_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CountryGrant | None = None) -> list[str]:
+        if obj is not None:
+            return ["user", "country", *self.readonly_fields]
+        return list(self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: CountryGrant, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            return  # nothing of a grant can change
+        saved = country_grant_give(by=request.user, user=obj.user, country=obj.country)
+        obj.pk, obj.granted_by, obj.granted_at = saved.pk, saved.granted_by, saved.granted_at
+
+    def delete_model(self, request: HttpRequest, obj: CountryGrant) -> None:
+        country_grant_withdraw(grant=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CountryGrant]) -> None:
+        for grant in queryset.select_related("user", "country"):
+            country_grant_withdraw(grant=grant, by=request.user)
 
 
 class FileImportAdminMixin:

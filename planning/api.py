@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -11,6 +12,7 @@ from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions, IsA
 from naphs.access import (
     activity_get_for_user,
     area_editable_by,
+    countries_granted_to,
     jurisdictions_for_user,
     plan_get_for_user,
     plans_for_user,
@@ -20,7 +22,15 @@ from naphs.choices import Hazard, Sector
 from naphs.permissions import Permission, Role
 from planning.activities import activity_create, activity_delete, activity_update
 from planning.forms import ActivityFilterForm
-from planning.models import ActionType, Activity, Indicator, Jurisdiction, Plan, TechnicalArea
+from planning.models import (
+    ActionType,
+    Activity,
+    Indicator,
+    Jurisdiction,
+    Plan,
+    TechnicalArea,
+    validate_plan_placement,
+)
 from planning.selectors import ACTIVITY_SORTS, activity_list_for_plan, technical_areas_of
 from planning.services import jurisdiction_create, plan_create, plan_update
 from stakeholders.models import PlanMembership
@@ -85,15 +95,24 @@ class PlanSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if user is not None:
-            # A client can only point at what it may see; anything else is "does not exist".
+            # A client names only plans and jurisdictions it may see, or of a country granted to it: anything else
+            # "does not exist" (400). Whether it may open a plan there is plan_create's check (403).
             fields["parent"].queryset = plans_for_user(user)
-            fields["jurisdiction"].queryset = (
-                Jurisdiction.objects.all() if user.has_perm("planning.add_plan") else jurisdictions_for_user(user)
+            fields["parent"].error_messages["does_not_exist"] = _("Plan {pk_value} is not one of your plans.")
+            granted = Jurisdiction.objects.filter(country_id__in=countries_granted_to(user).values("pk"))
+            fields["jurisdiction"].queryset = jurisdictions_for_user(user) | granted
+            fields["jurisdiction"].error_messages["does_not_exist"] = _(
+                "Jurisdiction {pk_value} is not in a country of your plans or a country granted to you."
             )
         if self.instance is not None:
             fields["jurisdiction"].read_only = True
             fields["framework"].read_only = True
         return fields
+
+    def validate(self, attrs):
+        if self.instance is None and attrs.get("parent") is not None:
+            validate_plan_placement(jurisdiction=attrs["jurisdiction"], parent=attrs["parent"])
+        return attrs
 
 
 class PlanViewSet(
@@ -104,7 +123,7 @@ class PlanViewSet(
     viewsets.GenericViewSet,
 ):
     """Plans you belong to. Changing a plan's settings needs the secretariat; opening a plan needs the
-    "add plan" permission (national plans) or the secretariat of the parent plan."""
+    secretariat of the parent plan, or (for a plan under none) an administrator's grant for the country."""
 
     serializer_class = PlanSerializer
     lookup_url_kwarg = "plan_id"
@@ -128,14 +147,7 @@ class PlanViewSet(
     def perform_create(self, serializer) -> None:
         data = serializer.validated_data
         data.pop("version", None)
-        parent = data.get("parent")
-        if parent is not None:
-            plan_get_for_user(user=self.request.user, plan_id=parent.pk, need=Permission.MANAGE)
-        elif not self.request.user.has_perm("planning.add_plan"):
-            raise PermissionDenied(
-                "Only administrators open a national plan; give the parent plan to open one under it."
-            )
-        plan = plan_create(by=self.request.user, **data)
+        plan = plan_create(by=self.request.user, **data)  # PermissionDenied (403) without the right to open it
         plan.my_role = Role.SECRETARIAT_LEAD
         serializer.instance = plan
 

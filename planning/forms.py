@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from naphs.access import area_ids_editable_by, jurisdictions_for_user, plans_managed_by
+from naphs.access import (
+    area_ids_editable_by,
+    countries_granted_to,
+    jurisdictions_openable_by,
+    plan_open_check,
+    plan_parent_choices,
+)
 from naphs.choices import Hazard, Sector
 from planning.models import (
     ActionType,
@@ -20,6 +28,7 @@ from planning.models import (
     Jurisdiction,
     Plan,
     TechnicalArea,
+    validate_plan_placement,
 )
 from planning.selectors import technical_areas_of
 
@@ -27,8 +36,26 @@ if TYPE_CHECKING:
     from stakeholders.models import PlanMembership, User
 
 
+def _plan_fields(form: forms.ModelForm, *, user: User, jurisdiction: Jurisdiction | None, data: dict) -> None:
+    """Refuse a plan placed where the person may not put it (plan_open_check, beside the parent field) or where it
+    cannot sit (validate_plan_placement, beside the parent and the jurisdiction)."""
+    if jurisdiction is None or "parent" not in data:
+        return  # a field already refused says why
+    try:
+        plan_open_check(user=user, jurisdiction=jurisdiction, parent=data["parent"])
+    except PermissionDenied as refusal:
+        form.add_error("parent", str(refusal))
+        return
+    if "jurisdiction" in form.fields:
+        try:
+            validate_plan_placement(jurisdiction=jurisdiction, parent=data["parent"])
+        except ValidationError as error:
+            form.add_error(None, error)
+
+
 class PlanCreateForm(forms.ModelForm):
-    """Administrators (permission "add plan") open national plans; a plan's secretariat opens plans under it."""
+    """A plan opened under a plan whose secretariat the person is in, for that plan's jurisdiction or one inside
+    it; or, with an administrator's grant for a country, a national plan of that country."""
 
     class Meta:
         model = Plan
@@ -37,20 +64,30 @@ class PlanCreateForm(forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.may_open_top_level = user.has_perm("planning.add_plan")
-        self.fields["parent"].queryset = plans_managed_by(user).select_related("jurisdiction")
-        self.fields["parent"].label = "Parent plan"
-        jurisdictions = Jurisdiction.objects.all() if self.may_open_top_level else jurisdictions_for_user(user)
-        self.fields["jurisdiction"].queryset = jurisdictions.select_related("parent")
-        if not self.may_open_top_level:
-            self.fields["parent"].required = True
-            # A required field fails before any clean_parent() runs, so the explanation is its "required" message.
-            self.fields["parent"].error_messages["required"] = (
-                "Choose the plan this one sits under; only administrators open national plans."
+        parent = self.fields["parent"]
+        parent.queryset = plan_parent_choices(user=user).select_related("jurisdiction")
+        parent.label = _("Parent plan")
+        parent.error_messages["invalid_choice"] = _("Choose a plan whose secretariat you are in.")
+        jurisdiction = self.fields["jurisdiction"]
+        jurisdiction.queryset = jurisdictions_openable_by(user).select_related("parent")
+        jurisdiction.error_messages["invalid_choice"] = _(
+            "Choose the jurisdiction of a plan whose secretariat you are in (or one inside it), or a country an "
+            "administrator granted you."
+        )
+        if not countries_granted_to(user).exists():
+            parent.required = True
+            # A required field fails before clean() runs, so the explanation is its "required" message.
+            parent.error_messages["required"] = _(
+                "Choose the plan this one sits under; a national plan needs an administrator's grant for its country."
             )
-            self.fields[
-                "parent"
-            ].help_text = "A provincial plan under the national plan, or an operational plan inside a strategic plan."
+            parent.help_text = _(
+                "A provincial plan under the national plan, or an operational plan inside a strategic plan."
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        _plan_fields(self, user=self.user, jurisdiction=data.get("jurisdiction"), data=data)
+        return data
 
 
 class PlanSettingsForm(forms.ModelForm):
@@ -64,11 +101,21 @@ class PlanSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        managed = plans_managed_by(user).exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = managed.select_related("jurisdiction")
-        self.fields["parent"].label = "Parent plan"
+        self.user, self.parent_id = user, self.instance.parent_id
+        parent = self.fields["parent"]
+        parent.queryset = plan_parent_choices(user=user, plan=self.instance).select_related("jurisdiction")
+        parent.label = _("Parent plan")
+        parent.error_messages["invalid_choice"] = _("Choose a plan of %(country)s whose secretariat you are in.") % {
+            "country": self.instance.jurisdiction.country.name
+        }
         if not self.is_bound:
             self.initial["version"] = self.instance.version
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "parent" in data and getattr(data["parent"], "pk", None) != self.parent_id:
+            _plan_fields(self, user=self.user, jurisdiction=self.instance.jurisdiction, data=data)
+        return data
 
 
 class AssessmentForm(forms.ModelForm):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 import pycountry
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Hazard, Sector, validate_choice_list
 
@@ -116,6 +119,55 @@ class Jurisdiction(models.Model):
         return other.pk in self.ancestors_and_self_ids()
 
 
+class CountryGrant(models.Model):
+    """An administrator's leave for one person to open national plans of one country, becoming each one's
+    secretariat lead (and so the keeper of the country's organizations). It is the only way to open a plan that
+    sits under no other: every other plan is opened by the secretariat of the plan it sits under."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="country_grants", verbose_name=_("person")
+    )
+    country = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.CASCADE,
+        related_name="grants",
+        limit_choices_to={"level": Jurisdiction.Level.COUNTRY},
+        verbose_name=_("country"),
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    granted_at = models.DateTimeField(auto_now_add=True, verbose_name=_("granted at"))
+
+    class Meta:
+        ordering = ["country__name", "user__username"]
+        verbose_name = _("country grant")
+        verbose_name_plural = _("country grants")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "country"],
+                name="country_grant_once_per_person",
+                violation_error_message=_("This person already holds a grant for this country."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("%(user)s may open national plans of %(country)s") % {
+            "user": self.user,
+            "country": self.country,
+        }
+
+    def clean(self) -> None:
+        if self.country_id is not None and self.country.level != Jurisdiction.Level.COUNTRY:
+            raise ValidationError({"country": gettext("A grant is given for a country, not a province or district.")})
+
+
 class Plan(models.Model):
     """A National (or provincial) Action Plan for Health Security.
 
@@ -205,9 +257,10 @@ class Plan(models.Model):
         parent = self.parent
         if self.pk is not None and parent.pk == self.pk:
             raise ValidationError({"parent": "A plan cannot be its own parent."})
-        if parent.jurisdiction.country_id != self.jurisdiction.country_id:
-            other = parent.jurisdiction.country.name
-            raise ValidationError({"parent": f"The parent plan “{parent}” belongs to another country ({other})."})
+        try:
+            validate_plan_placement(jurisdiction=self.jurisdiction, parent=parent)
+        except ValidationError as error:  # a plan's own check names the parent: its jurisdiction is set for good
+            raise ValidationError({"parent": error.message_dict["parent"]}) from None
         if parent.jurisdiction_id == self.jurisdiction_id:
             # Same jurisdiction: only an operational plan inside a strategic one.
             if self.kind != self.Kind.OPERATIONAL or parent.kind != self.Kind.STRATEGIC:
@@ -218,10 +271,36 @@ class Plan(models.Model):
                 raise ValidationError(
                     {"parent": f"An operational plan must lie inside its strategic plan's period ({parent.period})."}
                 )
-        elif not self.jurisdiction.is_within(parent.jurisdiction) or parent.kind != self.Kind.STRATEGIC:
+        elif parent.kind != self.Kind.STRATEGIC:
             raise ValidationError(
-                {"parent": "A provincial plan sits under a strategic plan of a jurisdiction above it."}
+                {"parent": gettext("A provincial plan sits under a strategic plan of a jurisdiction above it.")}
             )
+
+
+def validate_plan_placement(*, jurisdiction: Jurisdiction, parent: Plan | None) -> None:
+    """A plan sits under a plan of its own jurisdiction or of one above it, in the same country: a ValidationError
+    naming both fields otherwise, since either may be the one chosen wrong."""
+    if parent is None or jurisdiction.is_within(parent.jurisdiction):
+        return
+    if parent.jurisdiction.country_id != jurisdiction.country_id:
+        other = parent.jurisdiction.country.name
+        raise ValidationError(
+            {
+                "parent": gettext("The parent plan “%(parent)s” belongs to another country (%(country)s).")
+                % {"parent": parent, "country": other},
+                "jurisdiction": gettext("%(jurisdiction)s is not in %(country)s, the country of the parent plan.")
+                % {"jurisdiction": jurisdiction.name, "country": other},
+            }
+        )
+    raise ValidationError(
+        {
+            "parent": gettext("A provincial plan sits under a strategic plan of a jurisdiction above it."),
+            "jurisdiction": gettext(
+                "%(jurisdiction)s is not %(above)s or a jurisdiction inside it, as a plan under “%(parent)s” must be."
+            )
+            % {"jurisdiction": jurisdiction.name, "above": parent.jurisdiction.name, "parent": parent},
+        }
+    )
 
 
 class CapacityLevel(models.IntegerChoices):

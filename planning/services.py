@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from naphs.access import plan_open_check
 from naphs.permissions import Role
 from naphs.services import audit_record, versioned_update
-from planning.models import Framework, Jurisdiction, Plan
+from planning.models import CountryGrant, Framework, Jurisdiction, Plan
 
 if TYPE_CHECKING:
     from stakeholders.models import User
@@ -45,9 +46,13 @@ def plan_create(
 ) -> Plan:
     """Open a plan's workspace; the person who opens it becomes its secretariat lead.
 
-    The plan follows `framework`, else its parent's, else JEE 3rd edition.
+    Under a parent plan, only its secretariat opens one; a plan under none needs an administrator's grant for
+    the country (PermissionDenied otherwise). The plan follows `framework`, else its parent's, else JEE 3rd
+    edition.
     """
     from stakeholders.services import membership_add
+
+    plan_open_check(user=by, jurisdiction=jurisdiction, parent=parent)
 
     if framework is None:
         framework = parent.framework if parent is not None and parent.framework_id else _default_framework()
@@ -73,7 +78,40 @@ def plan_update(*, plan: Plan, by: User, version: int, **fields: Any) -> Plan:
     unknown = set(fields) - set(PLAN_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"plan_update() cannot change {', '.join(sorted(unknown))}")
+    parent = fields.get("parent", plan.parent)
+    if getattr(parent, "pk", None) != plan.parent_id:
+        # Moving a plan is opening it anew there: under a plan one runs, or under none with the country's grant.
+        plan_open_check(user=by, jurisdiction=plan.jurisdiction, parent=parent)
     changes = versioned_update(plan, version=version, fields=fields)
     if changes:
         audit_record(plan=plan, by=by, action="changed settings of", target=plan, changes=changes)
     return plan
+
+
+@transaction.atomic
+def country_grant_give(*, by: User | None, user: User, country: Jurisdiction) -> CountryGrant:
+    """Let `user` open national plans of `country`; recorded in the audit trail with who gave it."""
+    grant = CountryGrant(user=user, country=country, granted_by=by)
+    grant.full_clean()
+    grant.save()
+    audit_record(
+        plan=None,
+        by=by,
+        action="granted",
+        target=grant,
+        changes={"user": [None, user.get_username()], "country": [None, str(country)]},
+    )
+    return grant
+
+
+@transaction.atomic
+def country_grant_withdraw(*, grant: CountryGrant, by: User | None) -> None:
+    """Take the grant back; plans opened with it keep their secretariat."""
+    audit_record(
+        plan=None,
+        by=by,
+        action="withdrew",
+        target=grant,
+        changes={"user": [grant.user.get_username(), None], "country": [str(grant.country), None]},
+    )
+    grant.delete()

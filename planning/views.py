@@ -18,7 +18,9 @@ from naphs.access import (
     activity_get_for_user,
     area_editable_by,
     area_ids_editable_by,
+    countries_granted_to,
     plan_get_for_user,
+    plan_parent_choices,
     plans_for_user,
     plans_managed_by,
 )
@@ -92,7 +94,7 @@ def home(request: HttpRequest) -> HttpResponse:
     memberships = request.user.plan_memberships.select_related("plan__jurisdiction__country", "plan__parent").order_by(
         "plan__jurisdiction__country__name", "plan__parent_id", "-plan__first_year", "plan__title"
     )
-    may_open = request.user.has_perm("planning.add_plan") or plans_managed_by(request.user).exists()
+    may_open = countries_granted_to(request.user).exists() or plans_managed_by(request.user).exists()
     return render(request, "planning/home.html", {"memberships": memberships, "may_open_plan": may_open})
 
 
@@ -100,7 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def plan_new(request: HttpRequest) -> HttpResponse:
     initial = {}
     if parent_id := request.GET.get("parent", "").strip():
-        parent = plans_for_user(request.user).filter(pk=parent_id if parent_id.isdigit() else None).first()
+        parent = plan_parent_choices(user=request.user).filter(pk=parent_id if parent_id.isdigit() else None).first()
         if parent is not None:
             initial = {
                 "parent": parent,

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from naphs.celery import app as celery_app
 from naphs.permissions import Role
-from planning.models import Framework, Jurisdiction, Plan
+from planning.models import CountryGrant, Framework, Jurisdiction, Plan
 from stakeholders.models import Organization, PlanMembership, User
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -111,6 +111,11 @@ def make_user(username: str, **extra) -> User:
         first_name=username.replace("_", " ").title(),
         **extra,
     )
+
+
+def give_grant(user: User, country: Jurisdiction) -> CountryGrant:
+    """An administrator's grant: the person may open national plans of the country."""
+    return CountryGrant.objects.create(user=user, country=country)
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ import html
 import re
 
 import pytest
-from django.contrib.auth.models import Permission as AuthPermission
 
 from naphs.permissions import Role
 from planning.models import Plan
 from stakeholders.models import PlanMembership, User
 from stakeholders.services import membership_invite
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, give_grant, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +41,6 @@ def plan_cards(response) -> dict[str, str]:
         r'<h3><a href="/plans/\d+/">(.*?)</a></h3>.*?<span class="badge badge-role">(.*?)</span>', body, re.S
     )
     return {html.unescape(title): role for title, role in cards}
-
-
-def give_add_plan(user: User) -> User:
-    user.user_permissions.add(AuthPermission.objects.get(codename="add_plan", content_type__app_label="planning"))
-    return User.objects.get(pk=user.pk)
 
 
 # Logging in and out
@@ -273,8 +267,9 @@ def plan_form(**overrides) -> dict:
     }
 
 
-def test_a_user_with_the_add_plan_permission_opens_a_national_plan_and_leads_it(client, country, people):
-    user = give_add_plan(people["outsider"])
+def test_a_user_with_a_grant_for_the_country_opens_a_national_plan_and_leads_it(client, country, people):
+    user = people["outsider"]
+    give_grant(user, country)
     client.force_login(user)
 
     response = client.post("/plans/new/", plan_form(jurisdiction=country.pk, parent=""))
@@ -339,15 +334,15 @@ def test_a_year_out_of_range_is_shown_next_to_its_field(client, plan, province, 
     assert not Plan.objects.filter(title="Testland NAPHS 2031–2035").exists()
 
 
-def test_without_the_permission_a_plan_needs_a_parent_the_person_runs(client, plan, province, country, people):
+def test_without_a_grant_a_plan_needs_a_parent_the_person_runs(client, plan, province, country, people):
     client.force_login(people[Role.SECRETARIAT_LEAD])
     national = client.post("/plans/new/", plan_form(jurisdiction=country.pk, parent=""))
     assert national.status_code == 200
-    assert "only administrators open national plans" in field_error(national, "id_parent")
+    assert "a national plan needs an administrator's grant for its country" in field_error(national, "id_parent")
 
     client.force_login(people["technical_lead"])
     not_secretariat = client.post("/plans/new/", plan_form(jurisdiction=province.pk, parent=plan.pk))
     assert not_secretariat.status_code == 200
-    assert field_error(not_secretariat, "id_parent").startswith("Select a valid choice.")
+    assert field_error(not_secretariat, "id_parent") == "Choose a plan whose secretariat you are in."
 
     assert Plan.objects.count() == 1

@@ -6,7 +6,6 @@ import io
 import re
 
 import pytest
-from django.contrib.auth.models import Permission as AuthPermission
 from openpyxl import load_workbook
 
 from naphs.models import AuditEvent, Job
@@ -14,7 +13,7 @@ from naphs.permissions import Role
 from planning.models import Jurisdiction, Plan
 from planning.services import jurisdiction_create
 from stakeholders.models import Organization, PlanMembership, User
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, give_grant, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -45,11 +44,6 @@ def organizations() -> list[tuple]:
 def as_lead(api_client, lead):
     api_client.force_authenticate(lead)
     return api_client
-
-
-def give_add_plan(user: User) -> User:
-    user.user_permissions.add(AuthPermission.objects.get(codename="add_plan", content_type__app_label="planning"))
-    return User.objects.get(pk=user.pk)  # a fresh instance: permissions are cached per instance
 
 
 # Token sign-in
@@ -175,7 +169,7 @@ def test_only_the_secretariat_changes_a_plan(api_client, plan, people, persona, 
     assert plan_state(plan)[0] == "Testland NAPHS 2026–2030"
 
 
-def test_opening_a_national_plan_needs_the_add_plan_permission(api_client, country, people):
+def test_opening_a_national_plan_needs_a_grant_for_its_country(api_client, country, people):
     user = people["outsider"]
     api_client.force_authenticate(user)
     data = {
@@ -186,18 +180,20 @@ def test_opening_a_national_plan_needs_the_add_plan_permission(api_client, count
         "last_year": 2035,
     }
 
-    # Without the permission an outsider cannot even point at the country; with it, the plan opens.
+    # Without a grant an outsider cannot even point at the country; the lead of a plan there can, but opening a
+    # plan under none needs the grant; with the grant, the plan opens.
     refused = api_client.post("/api/plans/", data, format="json")
     assert refused.status_code == 400
-    assert "jurisdiction" in refused.json()
+    assert "is not in a country of your plans or a country granted to you" in refused.json()["jurisdiction"][0]
     lead_of_other = people[Role.SECRETARIAT_LEAD]
     api_client.force_authenticate(lead_of_other)
     forbidden = api_client.post("/api/plans/", data, format="json")
     assert forbidden.status_code == 403
-    assert "administrators" in forbidden.json()["detail"]
+    assert "needs an administrator's grant for Testland" in forbidden.json()["detail"]
     assert not Plan.objects.filter(title="Second NAPHS").exists()
 
-    api_client.force_authenticate(give_add_plan(user))
+    give_grant(user, country)
+    api_client.force_authenticate(user)
     created = api_client.post("/api/plans/", data, format="json")
 
     assert created.status_code == 201
@@ -290,8 +286,9 @@ def test_a_provincial_plan_under_another_countrys_plan_is_refused_naming_parent(
     )
 
     assert response.status_code == 400
-    assert list(response.json()) == ["parent"]
+    assert sorted(response.json()) == ["jurisdiction", "parent"]
     assert "another country" in response.json()["parent"][0]
+    assert "North Province is not in Elsewhere" in response.json()["jurisdiction"][0]
     assert Plan.objects.count() == plans_before
     assert not PlanMembership.objects.filter(plan__title="Crossed wires").exists()
 

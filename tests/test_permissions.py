@@ -20,30 +20,39 @@ person may see. A refused write changes nothing in the database.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import importlib
 import itertools
+import json
 import pkgutil
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import quote
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import Permission as AuthPermission
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, PasswordResetConfirmView
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
+from django.forms import BaseForm, ModelChoiceField, ModelMultipleChoiceField
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
+from costing.models import CatalogueItem
 from naphs.models import Job
 from naphs.permissions import Role
 from planning.libraries import demo_library_load
@@ -51,19 +60,26 @@ from planning.models import (
     Activity,
     ActivityDependency,
     Assessment,
+    BenchmarkLibrary,
     Framework,
     FunctionalGroup,
     Indicator,
+    Jurisdiction,
     Plan,
     TechnicalArea,
 )
 from stakeholders.models import Organization, PlanMembership, User
-from tests.conftest import PASSWORD, PERSONAS, make_user
+from tests.conftest import PASSWORD, PERSONAS, give_grant, make_user
 
 pytestmark = pytest.mark.django_db
 
 SL, SM, TL, FP, RV, VW, OUT, ANON = PERSONAS
 SIGNED_IN = PERSONAS[:-1]
+# A persona from another country: the secretariat lead of a plan there, with its organizations and an
+# administrator's grant for that country. Of this country's plans they must get no more than the outsider, so
+# the table's outsider column is theirs too, except in FOREIGN_ROWS.
+FOREIGN = "foreign_lead"
+WALKED = (*PERSONAS, FOREIGN)
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")  # Django's View.http_method_names
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NEW_PASSWORD = "another-correct-horse-battery"
@@ -310,6 +326,14 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
 }
 # fmt: on
 
+# Where the persona from another country gets other than the outsider: their own job, of their own plan (the
+# outsider's job is from a plan they have since left).
+FOREIGN_ROWS: dict[str, dict[str, int]] = {
+    "job_detail": {"GET HEAD": 200},
+    "job_download": {"GET HEAD": 200},
+    "job-detail": {"GET HEAD": 200},
+}
+
 # Costing keeps its rows beside its tests, one module per part (tests/costing/permissions_*.py), each with a
 # TABLE and PAYLOADS like those here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign,
 # objects) returning the object it names), and P1_ROUTES (routes where the technical lead owns area P1).
@@ -359,6 +383,12 @@ def expectations() -> dict[tuple[str, str], dict[str, int]]:
                 assert method in METHODS, f"{name}: unknown method {method}"
                 assert (name, method) not in expanded, f"{name} {method} is in the table twice"
                 expanded[name, method] = dict(zip(PERSONAS, statuses, strict=True))
+                expanded[name, method][FOREIGN] = expanded[name, method][OUT]
+    for name, rows in FOREIGN_ROWS.items():
+        for methods, status in rows.items():
+            for method in methods.split():
+                assert (name, method) in expanded, f"FOREIGN_ROWS: {name} {method} is not in the table"
+                expanded[name, method][FOREIGN] = status
     return expanded
 
 
@@ -405,17 +435,23 @@ class Scene:
             organization=self.elsewhere_organization,
         )
         self.other_country = other_country
+        # Their lead walks as the persona from another country: with a second organization there, and the grant
+        # to open that country's national plans (the most a person of another country may hold).
+        self.elsewhere_ministry = Organization.objects.create(
+            name="Elsewhere Ministry of Health", kind="ministry", jurisdiction=other_country
+        )
+        give_grant(self.elsewhere_lead, other_country)
         # Everyone's own finished job with a file; the outsider's is from a plan they have since left. The
         # other country's job must never show up for anyone.
         self.jobs = {persona: self._job(people[persona], plan) for persona in SIGNED_IN}
-        self._job(self.elsewhere_lead, self.elsewhere_plan)
+        self.jobs[FOREIGN] = self._job(self.elsewhere_lead, self.elsewhere_plan)
         # A superuser in the plan's secretariat: whatever it cannot do with a method, the route does not answer.
         self.probe = make_user("probe", is_superuser=True, is_staff=True)
         PlanMembership.objects.create(plan=plan, user=self.probe, role=Role.SECRETARIAT_LEAD)
         self.jobs["probe"] = self._job(self.probe, plan)
         # Signed in once, outside the checks' savepoints, so the sessions outlive every rollback.
         self.clients: dict[tuple[str, bool], Client] = {}
-        for persona, api in itertools.product([*PERSONAS, "probe"], (False, True)):
+        for persona, api in itertools.product([*WALKED, "probe"], (False, True)):
             self.clients[persona, api] = self._client(persona, api=api)
 
     def _job(self, user: User, plan: Plan) -> Job:
@@ -428,6 +464,8 @@ class Scene:
     def user(self, persona: str) -> User | None:
         if persona == "probe":
             return self.probe
+        if persona == FOREIGN:
+            return self.elsewhere_lead
         return None if persona == ANON else self.people[persona]
 
     def client(self, persona: str, *, api: bool) -> Client:
@@ -757,17 +795,37 @@ class Result:
     status: int
     location: str
     wrote: list[str] | None  # for write methods: the tables the request wrote to
+    body: bytes = b""
 
 
-def request(scene: Scene, route: Route, method: str, persona: str, *, foreign: str = "") -> Result:
-    """One request, in a savepoint rolled back afterwards: every check starts from the same database."""
+def request(
+    scene: Scene,
+    route: Route,
+    method: str,
+    persona: str,
+    *,
+    foreign: str = "",
+    tweak: Callable[[dict], dict] | None = None,
+    bound: Bound | None = None,
+) -> Result:
+    """One request, in a savepoint rolled back afterwards: every check starts from the same database. `tweak`
+    changes the payload before it is sent; `bound` collects the forms and serializers the request binds."""
     with transaction.atomic():
-        result = _request(scene, route, method, persona, foreign=foreign)
+        result = _request(scene, route, method, persona, foreign=foreign, tweak=tweak, bound=bound)
         transaction.set_rollback(True)
     return result
 
 
-def _request(scene: Scene, route: Route, method: str, persona: str, *, foreign: str) -> Result:
+def _request(
+    scene: Scene,
+    route: Route,
+    method: str,
+    persona: str,
+    *,
+    foreign: str,
+    tweak: Callable[[dict], dict] | None = None,
+    bound: Bound | None = None,
+) -> Result:
     kwargs, objects = scene.fill(route, persona, foreign=foreign)
     url = reverse(route.name, kwargs=kwargs)
     assert resolve(url).func is route.callback, f"{url} does not reach the pattern {route.pattern}"
@@ -779,9 +837,11 @@ def _request(scene: Scene, route: Route, method: str, persona: str, *, foreign: 
         session.save()
     payload = PAYLOADS.get((route.name, method))
     data = payload(scene, persona, objects) if payload else None
+    if tweak is not None:
+        data = tweak(dict(data or {}))
     send = getattr(client, method.lower())
     watch = WriteWatch()
-    with connection.execute_wrapper(watch):
+    with connection.execute_wrapper(watch), bound.watching() if bound is not None else contextlib.nullcontext():
         if data is not None and route.is_api:
             response = send(url, data, format="json")
         elif data is not None:
@@ -792,7 +852,8 @@ def _request(scene: Scene, route: Route, method: str, persona: str, *, foreign: 
             b"".join(response.streaming_content)
     client.cookies = cookies
     wrote = watch.tables if method in WRITES else None
-    return Result(url, response.status_code, response.headers.get("Location", ""), wrote)
+    body = b"" if response.streaming else response.content
+    return Result(url, response.status_code, response.headers.get("Location", ""), wrote, body)
 
 
 def judge(result: Result, expected: int, what: str) -> list[str]:
@@ -837,6 +898,15 @@ def list_problems(scene: Scene) -> list[str]:
         own_jobs = set() if persona == OUT else {scene.jobs[persona].pk}
         if (seen := api_ids(scene, persona, "job-list")) != own_jobs:
             problems.append(f"GET {reverse('job-list')} as {persona}: expected their own jobs {own_jobs}, got {seen}")
+    foreign_sees = {
+        "plan-list": {scene.elsewhere_plan.pk},
+        "organization-list": {scene.elsewhere_organization.pk, scene.elsewhere_ministry.pk},
+        "jurisdiction-list": {scene.other_country.pk},
+        "job-list": {scene.jobs[FOREIGN].pk},
+    }
+    for name, expected in foreign_sees.items():
+        if (seen := api_ids(scene, FOREIGN, name)) != expected:
+            problems.append(f"GET {reverse(name)} as {FOREIGN}: expected their country's ids {expected}, got {seen}")
     members = api_ids(scene, VW, "membership-list", plan_id=scene.plan.pk)
     expected_members = set(PlanMembership.objects.filter(plan=scene.plan).values_list("pk", flat=True))
     if members != expected_members or scene.elsewhere_membership.pk in members:
@@ -858,6 +928,7 @@ def scene(plan, provincial_plan, people, moh, moa, country, province, other_coun
     )
 
 
+@pytest.mark.timeout(1200)  # thousands of requests: minutes on a busy machine
 def test_every_route_answers_every_persona_as_the_table_says(scene):
     routes = list(walk(get_resolver().url_patterns))
     table = expectations()
@@ -886,7 +957,7 @@ def test_every_route_answers_every_persona_as_the_table_says(scene):
                 if result.status != 405:
                     problems.append(f"{method} {result.url} answers {result.status}, but the table has no row for it")
                 continue
-            for persona in PERSONAS:
+            for persona in WALKED:
                 result = request(scene, route, method, persona)
                 problems += judge(result, expected[persona], f"{method} {result.url} as {persona}")
                 checked += 1
@@ -937,3 +1008,299 @@ def test_the_admin_turns_away_anonymous_visitors_and_people_without_staff_status
             response = client.get(path)
             assert response.status_code == 302, (path, persona, response.status_code)
             assert response.headers["Location"].startswith(login_pages), (path, persona)
+
+
+# The cross-reference probe -------------------------------------------------------------------------------------
+#
+# Every write the table lets someone make is made again by each persona allowed to make it, once for every
+# reference the write accepts, pointing that reference at another plan's object and then at another country's:
+# each must be refused (a field error naming the reference, or 403/404) with nothing written. The references are
+# found, not listed: the forms and serializers a valid request binds are watched, and their relation fields are
+# the references; so a new endpoint or field is probed the day it appears. A write in which none is found must be
+# listed in NO_REFERENCES, and a plain field named like a model in EXTRA_REFERENCES, so neither passes unseen.
+
+REFERENCE_APPS = frozenset({"naphs", "planning", "stakeholders", "costing", "monitoring"})
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference a write accepts: the name it is sent under, the model it names, and whether it is a list."""
+
+    key: str
+    model: type
+    many: bool = False
+
+
+# References a view reads as plain values (a choice of ids, or a value the view looks up itself), which no
+# relation field declares: (URL name, method) -> references.
+EXTRA_REFERENCES: dict[tuple[str, str], list[Reference]] = {
+    ("targets", "POST"): [Reference("indicator", Indicator)],
+    ("funding_new", "POST"): [Reference("activities", Activity, many=True)],
+    ("funding_edit", "POST"): [Reference("activities", Activity, many=True)],
+    ("catalogue_item_new", "POST"): [Reference("owner", Jurisdiction)],
+}
+# Writes that take no reference beyond what their URL names. A new write the probe finds no reference in fails
+# until it is listed here.
+NO_REFERENCES: frozenset[str] = frozenset(
+    {
+        # Signing in, passwords and invitations: one's own account.
+        "api-token",
+        "invitation_accept",
+        "password_change",
+        "password_reset_confirm",
+        # Deletions and removals: the object is the URL's.
+        "activity_delete",
+        "activity_dependency_remove",
+        "catalogue_item_delete",
+        "cost_line_delete",
+        "exchange_rate_delete",
+        "functional_group_delete",
+        "funding_delete",
+        "member_remove",
+        # Exports, and uploads whose rows the import checks against the plan (tests/costing/test_workbook.py,
+        # tests/costing/test_who.py, tests/planning/test_assessments.py).
+        "api-costing-summary-export",
+        "api-costing-workbook",
+        "api-directory-export",
+        "api-who-export",
+        "assessment_import",
+        "assessment_import_spar",
+        "costing_dashboard_export",
+        "costing_upload",
+        "costing_workbook",
+        "directory_export",
+        "who_costing_export",
+        "who_costing_import",
+        # Values of the plan's own objects only: a price, a rate, settings, a builder's answers; and grids with a
+        # field per indicator or area of the plan's framework (a key naming another is no field of the form).
+        "api-cost-builder",
+        "assessment_detail",
+        "catalogue-item-detail",
+        "catalogue-item-reprice",
+        "catalogue_item_edit",
+        "catalogue_item_price",
+        "cost_builder",
+        "costing_settings",
+        "exchange-rate-detail",
+        "exchange-rate-list",
+        "exchange_rate_edit",
+        "plan-costing",
+        "plan_priorities",
+    }
+)
+# A plan's costing settings are created with their defaults the first time anything reads them, a refused write
+# included: that row is no part of what was refused.
+CREATED_ON_READ = frozenset({"costing_plancosting"})
+# Reference data shared by every country: any framework may be chosen for a plan or an assessment.
+SHARED_MODELS: frozenset[type] = frozenset({Framework})
+
+
+def _model_names() -> frozenset[str]:
+    return frozenset(model._meta.model_name for model in apps.get_models() if model._meta.app_label in REFERENCE_APPS)
+
+
+def _looks_like_reference(name: str, models: frozenset[str]) -> bool:
+    stem = name.removesuffix("_ids").removesuffix("_id").replace("_", "")
+    return bool({stem, stem.removesuffix("s"), re.sub(r"ies$", "y", stem)} & models)
+
+
+class Bound:
+    """The forms and serializers a request binds to its input: where the probe finds the references it takes."""
+
+    def __init__(self) -> None:
+        self.forms: list[BaseForm] = []
+        self.serializers: list[serializers.BaseSerializer] = []
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        form_init, serializer_init = BaseForm.__init__, serializers.BaseSerializer.__init__
+
+        def form(this, *args, **kwargs) -> None:
+            form_init(this, *args, **kwargs)
+            if this.is_bound:
+                self.forms.append(this)
+
+        def serializer(this, *args, **kwargs) -> None:
+            serializer_init(this, *args, **kwargs)
+            if hasattr(this, "initial_data") and not isinstance(this, serializers.ListSerializer):
+                self.serializers.append(this)
+
+        with (
+            mock.patch.object(BaseForm, "__init__", form),
+            mock.patch.object(serializers.BaseSerializer, "__init__", serializer),
+        ):
+            yield
+
+    def references(self) -> tuple[list[Reference], list[str]]:
+        """The relation fields that take input, and the plain fields named like a model (likely references that
+        no relation field checks)."""
+        models = _model_names()
+        found: dict[str, Reference] = {}
+        plain: list[str] = []
+        for form in self.forms:
+            for name, field in form.fields.items():
+                key = form.add_prefix(name)
+                if isinstance(field, ModelChoiceField) and not field.disabled:
+                    found[key] = Reference(key, field.queryset.model, isinstance(field, ModelMultipleChoiceField))
+                elif _looks_like_reference(name, models) and not field.disabled:
+                    plain.append(key)
+        for serializer in self.serializers:
+            for name, field in serializer.fields.items():
+                if field.read_only:
+                    continue
+                if isinstance(field, serializers.ManyRelatedField):
+                    found[name] = Reference(name, field.child_relation.queryset.model, many=True)
+                elif isinstance(field, serializers.RelatedField):
+                    found[name] = Reference(name, field.queryset.model)
+                elif _looks_like_reference(name, models):
+                    plain.append(name)
+        return list(found.values()), plain
+
+    def refused(self, key: str) -> bool:
+        """Whether a form bound by the request shows an error beside the field sent as `key`."""
+        return any(name in form.errors for form in self.forms for name in form.fields if form.add_prefix(name) == key)
+
+
+class Elsewhere:
+    """What the probe points references at: objects of another plan of the same country (one the probing lead runs
+    too) and of another country (whose plan the lead sees as a viewer), and reference data of another framework.
+
+    The lead also holds the global permission "Can add plan" (installations upgraded from before country grants
+    keep it) and a grant for their own country: neither may let them reach past it.
+    """
+
+    def __init__(self, scene: Scene) -> None:
+        lead = scene.people[SL]
+        lead.user_permissions.add(AuthPermission.objects.get(codename="add_plan", content_type__app_label="planning"))
+        give_grant(lead, scene.country)
+        PlanMembership.objects.create(plan=scene.elsewhere_plan, user=lead, role=Role.VIEWER)
+        jee3, spar = Framework.objects.get(code="JEE3"), Framework.objects.get(code="SPAR2")
+        scene.elsewhere_plan.framework = jee3
+        scene.elsewhere_plan.save()
+        sibling = Plan.objects.create(
+            jurisdiction=scene.country,
+            title="Testland operational plan 2026",
+            kind="operational",
+            first_year=2026,
+            last_year=2026,
+            parent=scene.plan,
+            framework=jee3,
+        )
+        PlanMembership.objects.create(plan=sibling, user=lead, role=Role.SECRETARIAT_LEAD)
+        far_province = Jurisdiction.objects.create(level="province", name="Far Province", parent=scene.other_country)
+        area = _area("P1")
+
+        def activity(plan: Plan) -> Activity:
+            return Activity.objects.create(plan=plan, technical_area=area, title=f"Activity of {plan}")
+
+        def item(**owner: Any) -> CatalogueItem:
+            return CatalogueItem.objects.create(
+                name=f"Venue hire {scene.number()}",
+                category="meetings",
+                unit="day",
+                unit_cost=Decimal("100"),
+                currency="USD",
+                price_year=2026,
+                **owner,
+            )
+
+        self.objects: dict[type, list[tuple[str, Any]]] = {
+            Plan: [
+                ("a plan of this country whose secretariat they are not in", scene.provincial_plan),
+                ("another country's plan", scene.elsewhere_plan),
+            ],
+            Jurisdiction: [("another country", scene.other_country), ("a province of another country", far_province)],
+            Organization: [("another country's organization", scene.elsewhere_organization)],
+            Activity: [
+                ("an activity of another plan they run", activity(sibling)),
+                ("another country's activity", activity(scene.elsewhere_plan)),
+            ],
+            CatalogueItem: [
+                ("an item kept by another plan they run", item(plan=sibling)),
+                ("an item shared with a province below", item(jurisdiction=scene.province)),
+                ("an item kept by another country's plan", item(plan=scene.elsewhere_plan)),
+                ("an item shared with another country", item(jurisdiction=scene.other_country)),
+            ],
+            TechnicalArea: [("a technical area of another framework", spar.technical_areas.order_by("order").first())],
+            Indicator: [("an indicator of another framework", spar.indicators.order_by("order").first())],
+            BenchmarkLibrary: [
+                ("a library of another framework", BenchmarkLibrary.objects.create(framework=spar, name="SPAR actions"))
+            ],
+        }
+
+
+def refusal_problems(result: Result, route: Route, reference: Reference, bound: Bound, what: str) -> list[str]:
+    problems = []
+    if wrote := [table for table in result.wrote or [] if table not in CREATED_ON_READ]:
+        problems.append(f"{what}: answered {result.status} and wrote to {', '.join(wrote)}")
+    if route.is_api and result.status == 400:
+        body = json.loads(result.body)
+        if reference.key not in body:
+            problems.append(f"{what}: refused (400) without naming {reference.key}: {body}")
+    elif not route.is_api and result.status in (200, 422):  # the form back, with the error beside the field
+        if not bound.refused(reference.key):
+            problems.append(f"{what}: the form came back ({result.status}) with no error beside {reference.key}")
+    elif result.status not in (403, 404):
+        problems.append(f"{what}: accepted ({result.status} {result.location})".rstrip())
+    return problems
+
+
+@pytest.mark.timeout(1200)
+def test_every_reference_a_write_takes_refuses_another_plans_and_another_countrys_objects(scene):
+    elsewhere = Elsewhere(scene)
+    table = expectations()
+    problems: list[str] = []
+    with_references: set[str] = set()
+    without: set[str] = set()
+    probes = 0
+    for route in walk(get_resolver().url_patterns):
+        if "format" in route.kwargs:
+            continue
+        for method in ("POST", "PUT", "PATCH"):
+            expected = table.get((route.name, method))
+            writers = [persona for persona in SIGNED_IN if expected and isinstance(expected[persona], Saved)]
+            if SL in writers and SM in writers:
+                writers.remove(SM)  # the same rights as the lead, who runs the other plan and sees the other country
+            for persona in writers:
+                bound = Bound()
+                valid = request(scene, route, method, persona, bound=bound)
+                if judge(valid, expected[persona], ""):
+                    problems.append(f"{method} {valid.url} as {persona}: the valid payload no longer saves")
+                    continue
+                found, plain = bound.references()
+                extra = EXTRA_REFERENCES.get((route.name, method), [])
+                found += [reference for reference in extra if reference.key not in {r.key for r in found}]
+                problems += [
+                    f"{method} {valid.url}: {key} looks like a reference no relation field checks; list it in "
+                    f"EXTRA_REFERENCES"
+                    for key in plain
+                    if key not in {reference.key for reference in extra}
+                ]
+                (with_references if found else without).add(route.name)
+                for reference in found:
+                    if reference.model in SHARED_MODELS:
+                        continue
+                    if reference.model not in elsewhere.objects:
+                        problems.append(f"{route.name}: teach the probe another plan's {reference.model.__name__}")
+                        continue
+                    for label, other in elsewhere.objects[reference.model]:
+
+                        def point(data: dict, reference: Reference = reference, other: Any = other) -> dict:
+                            if reference.many:
+                                chosen = data.get(reference.key) or []
+                                data[reference.key] = [*(chosen if isinstance(chosen, list) else [chosen]), other.pk]
+                            else:
+                                data[reference.key] = other.pk
+                            return data
+
+                        probe = Bound()
+                        result = request(scene, route, method, persona, tweak=point, bound=probe)
+                        what = f"{method} {result.url} as {persona} with {reference.key} = {label}"
+                        problems += refusal_problems(result, route, reference, probe, what)
+                        probes += 1
+    problems += [f"{name}: no reference found; list it in NO_REFERENCES" for name in sorted(without - NO_REFERENCES)]
+    problems += [
+        f"{name} takes references: remove it from NO_REFERENCES" for name in sorted(with_references & NO_REFERENCES)
+    ]
+    assert probes > 100
+    assert not problems, f"{len(problems)} references are not checked:\n" + "\n".join(problems)

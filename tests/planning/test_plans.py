@@ -1,7 +1,7 @@
 """Opening plans and changing their settings: the rules a secretariat relies on, and bad input."""
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from naphs.errors import EditConflict
 from naphs.models import AuditEvent
@@ -9,12 +9,14 @@ from naphs.permissions import Role
 from planning.models import Plan
 from planning.services import jurisdiction_create, plan_create, plan_update
 from stakeholders.models import PlanMembership
+from tests.conftest import give_grant
 
 pytestmark = pytest.mark.django_db
 
 
 def test_opening_a_plan_makes_its_creator_secretariat_lead(country, people):
     user = people["outsider"]
+    give_grant(user, country)
     plan = plan_create(
         by=user, jurisdiction=country, title="New plan", kind="strategic", first_year=2027, last_year=2031
     )
@@ -23,7 +25,16 @@ def test_opening_a_plan_makes_its_creator_secretariat_lead(country, people):
     assert AuditEvent.objects.filter(plan=plan, action="created").exists()
 
 
+def test_opening_a_plan_under_none_needs_a_grant_for_its_country(country, other_country, lead):
+    give_grant(lead, other_country)
+    with pytest.raises(PermissionDenied) as error:
+        plan_create(by=lead, jurisdiction=country, title="Ungranted", kind="strategic", first_year=2027, last_year=2031)
+    assert "needs an administrator's grant for Testland" in str(error.value)
+    assert not Plan.objects.filter(title="Ungranted").exists()
+
+
 def test_a_plan_whose_last_year_precedes_its_first_is_refused_and_nothing_saved(country, lead):
+    give_grant(lead, country)
     before = Plan.objects.count()
     with pytest.raises(ValidationError) as error:
         plan_create(by=lead, jurisdiction=country, title="Backwards", kind="strategic", first_year=2030, last_year=2026)
@@ -74,6 +85,7 @@ def test_an_operational_plan_must_lie_inside_its_strategic_plan(plan, lead):
 
 
 def test_an_operational_plan_covers_at_most_two_years(country, lead):
+    give_grant(lead, country)
     with pytest.raises(ValidationError) as error:
         plan_create(
             by=lead, jurisdiction=country, title="Too long", kind="operational", first_year=2026, last_year=2028

@@ -50,7 +50,9 @@ def test_loading_the_reference_again_changes_nothing():
 
 def test_a_new_plan_follows_jee3_unless_told_otherwise(country, people):
     from planning.services import plan_create
+    from tests.conftest import give_grant
 
+    give_grant(people["outsider"], country)
     plan = plan_create(
         by=people["outsider"], jurisdiction=country, title="P", kind="strategic", first_year=2026, last_year=2030
     )

@@ -12,7 +12,8 @@ from django.db import transaction
 from costing.demo import demo_costing_load
 from naphs.permissions import Role
 from planning.libraries import demo_library_load
-from planning.models import Framework, Jurisdiction, Plan
+from planning.models import CountryGrant, Framework, Jurisdiction, Plan
+from planning.services import country_grant_give
 from stakeholders.models import Organization, PlanMembership, Sector, User
 
 COUNTRY = ("XD", "Demoland")  # XD: an ISO 3166-1 code reserved for user assignment, so no real country
@@ -111,9 +112,14 @@ class Command(BaseCommand):
         admin.is_staff = admin.is_superuser = True
         admin.set_password(password)
         admin.save()
-        # The lead may open new national plans, as a country's NAPHS coordinator would.
+        # The lead may open new national plans of Demoland (and of no other country), as a country's NAPHS
+        # coordinator would: the administrator's grant. The global permission earlier demos gave goes.
         lead = User.objects.get(username="lead")
-        lead.user_permissions.add(AuthPermission.objects.get(codename="add_plan", content_type__app_label="planning"))
+        lead.user_permissions.remove(
+            *AuthPermission.objects.filter(codename="add_plan", content_type__app_label="planning")
+        )
+        if not CountryGrant.objects.filter(user=lead, country=country).exists():
+            country_grant_give(by=admin, user=lead, country=country)
 
         library, _loaded = demo_library_load(framework=jee)
         costed = demo_costing_load(national=national, provincial=provincial, organizations=organizations, by=lead)
