@@ -235,6 +235,9 @@ class InvitationClosedSerializer(serializers.Serializer):
     code = serializers.CharField()
 
 
+BAD_INPUT = "Refused input: each field named, with its messages."
+
+
 def _closed(closed: InvitationClosed) -> Response:
     return Response({"detail": str(closed), "code": "invitation_closed"}, status=status.HTTP_409_CONFLICT)
 
@@ -277,7 +280,7 @@ class PlanInvitationViewSet(
     @extend_schema(
         summary="Invite an address to join the plan",
         request=InvitationSerializer,
-        responses={201: InvitationSentSerializer},
+        responses={201: InvitationSentSerializer, 400: OpenApiResponse(description=BAD_INPUT)},
     )
     def create(self, request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -373,7 +376,11 @@ class MyInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @extend_schema(
         summary="Accept the invitation and join its plan",
         request=InvitationAnswerSerializer,
-        responses={200: InvitationAnsweredSerializer, 409: OpenApiResponse(InvitationClosedSerializer)},
+        responses={
+            200: InvitationAnsweredSerializer,
+            400: OpenApiResponse(description=BAD_INPUT),
+            409: OpenApiResponse(InvitationClosedSerializer, "Changed since `version`, answered, revoked or expired."),
+        },
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, *args, **kwargs) -> Response:
