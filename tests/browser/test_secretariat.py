@@ -83,14 +83,14 @@ def test_a_secretariat_member_invites_people_who_join_only_once_they_accept(
     link = re.search(r"https?://[^/\s]+(/invitations/[\w-]+/)", mailoutbox[-1].body).group(1)
 
     # The newcomer follows the link, chooses a password, and accepts.
-    page.locator("summary").click()
+    page.locator("header.topbar summary").click()
     page.get_by_role("button", name="Log out").click()
     page.goto(link)
     expect(page.get_by_role("heading", name="You are invited to a plan")).to_be_visible()
     expect(page.locator("#invitation")).to_contain_text(plan.title)
-    page.get_by_label("First name").fill("Nadia")
-    page.get_by_label("New password", exact=True).fill("a-long-new-passphrase-42")
-    page.get_by_label("New password confirmation").fill("a-long-new-passphrase-42")
+    field(page, "First name").fill("Nadia")
+    field(page, "New password").fill("a-long-new-passphrase-42")
+    field(page, "New password confirmation").fill("a-long-new-passphrase-42")
     page.get_by_role("button", name="Set password and continue").click()
     expect(page.get_by_role("status").filter(has_text="Your account is ready")).to_be_visible()
     page.get_by_role("button", name="Accept and join").click()
@@ -101,7 +101,7 @@ def test_a_secretariat_member_invites_people_who_join_only_once_they_accept(
     assert (joined.role, joined.organization.acronym, joined.user.first_name) == (Role.FOCAL_POINT, "MOA", "Nadia")
 
     # The colleague with an account finds the invitation on their home page once they log in.
-    page.locator("summary").click()
+    page.locator("header.topbar summary").click()
     page.get_by_role("button", name="Log out").click()
     log_in(page, colleague.username)
     invitation = page.locator("#my-invitations article")
