@@ -8,7 +8,13 @@ from rest_framework.routers import DefaultRouter
 from costing.api import PARTS as COSTING_PARTS
 from naphs.api import JobViewSet
 from planning.api import ActivityViewSet, JurisdictionViewSet, PlanViewSet
-from stakeholders.api import DirectoryExportView, MembershipViewSet, OrganizationViewSet
+from stakeholders.api import (
+    DirectoryExportView,
+    MembershipViewSet,
+    MyInvitationViewSet,
+    OrganizationViewSet,
+    PlanInvitationViewSet,
+)
 
 # The docs are HTML pages, nothing else: an OPTIONS request would render DRF's metadata through their template.
 DOCS = {"url_name": "api-schema", "http_method_names": ["get", "head"]}
@@ -18,6 +24,8 @@ router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("plans", PlanViewSet, basename="plan")
 router.register(r"plans/(?P<plan_id>\d+)/memberships", MembershipViewSet, basename="membership")
+router.register(r"plans/(?P<plan_id>\d+)/invitations", PlanInvitationViewSet, basename="plan-invitation")
+router.register("invitations", MyInvitationViewSet, basename="my-invitation")
 router.register("jobs", JobViewSet, basename="job")
 router.register(r"plans/(?P<plan_id>\d+)/activities", ActivityViewSet, basename="activity")
 for part in COSTING_PARTS:

@@ -205,6 +205,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "naphs.permissions.Role",
         "RatingEnum": "planning.models.Activity.Rating",
         "CostCategoryEnum": "costing.models.CostCategory",
+        "InvitationStatusEnum": "stakeholders.models.Invitation.Status",
     },
 }
 

@@ -6,7 +6,6 @@ from django.urls import include, path
 
 from naphs import views
 from stakeholders.forms import LoginForm, PasswordResetForm
-from stakeholders.views import InvitationAcceptView
 
 accounts = [
     path(
@@ -23,7 +22,6 @@ accounts = [
         "password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"
     ),
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
-    path("invitation/<uidb64>/<token>/", InvitationAcceptView.as_view(), name="invitation_accept"),
 ]
 
 urlpatterns = [

@@ -1,9 +1,11 @@
-"""API endpoints for organizations, plan memberships and the directory export."""
+"""API endpoints for organizations, plan memberships, invitations and the directory export."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
@@ -20,10 +22,21 @@ from naphs.models import Job
 from naphs.permissions import Permission, Role
 from naphs.services import job_create
 from planning.selectors import technical_areas_of
-from stakeholders.models import Organization, PlanMembership, Sector
-from stakeholders.selectors import membership_list_for_plan
+from stakeholders.models import Invitation, Organization, PlanMembership, Sector
+from stakeholders.selectors import (
+    invitation_list_for_invitee,
+    invitation_list_for_plan,
+    invitations_addressed_to,
+    membership_list_for_plan,
+    organization_list_for_plan,
+)
 from stakeholders.services import (
-    membership_invite,
+    InvitationClosed,
+    invitation_accept,
+    invitation_create,
+    invitation_decline,
+    invitation_resend,
+    invitation_revoke,
     membership_remove,
     membership_update,
     organization_create,
@@ -90,12 +103,9 @@ class OrganizationViewSet(viewsets.ModelViewSet):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    email = serializers.EmailField(
-        source="user.email",
-        help_text="An existing account is added; anyone else is invited by e-mail to set a password.",
-    )
-    first_name = serializers.CharField(source="user.first_name", required=False, allow_blank=True, max_length=150)
-    last_name = serializers.CharField(source="user.last_name", required=False, allow_blank=True, max_length=150)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
     name = serializers.CharField(source="user.get_full_name", read_only=True)
     version = VersionField(required=False)
 
@@ -120,23 +130,19 @@ class MembershipSerializer(serializers.ModelSerializer):
         view = self.context.get("view")
         plan = getattr(view, "plan", None)
         if plan is not None:
-            from stakeholders.selectors import organization_list_for_plan
-
             fields["organization"].queryset = organization_list_for_plan(plan=plan)
             fields["technical_areas"].child_relation.queryset = technical_areas_of(plan)
-        if self.instance is not None and not isinstance(self.instance, list):
-            for name in ("email", "first_name", "last_name"):
-                fields[name].read_only = True
         return fields
 
 
 class MembershipViewSet(PlanScopedMixin, viewsets.ModelViewSet):
-    """Members of one plan. Every member reads the list; the secretariat adds, changes and removes."""
+    """Members of one plan. Every member reads the list; the secretariat changes roles and removes members.
+    People join only by accepting an invitation: see /api/plans/{plan_id}/invitations/."""
 
     serializer_class = MembershipSerializer
     lookup_url_kwarg = "membership_id"
     lookup_value_regex = r"\d+"
-    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -147,21 +153,6 @@ class MembershipViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         membership = get_object_or_404(self.get_queryset(), pk=self.kwargs["membership_id"])
         membership.plan = self.plan
         return membership
-
-    def perform_create(self, serializer) -> None:
-        data = serializer.validated_data
-        user = data.pop("user")
-        data.pop("version", None)
-        if data.get("role") == Role.FOCAL_POINT and not data.get("organization"):
-            raise serializers.ValidationError({"organization": ["A focal point must be tied to an organization."]})
-        serializer.instance = membership_invite(
-            plan=self.plan,
-            by=self.request.user,
-            email=user["email"],
-            first_name=user.get("first_name", ""),
-            last_name=user.get("last_name", ""),
-            **data,
-        )
 
     def perform_update(self, serializer) -> None:
         version = require_version(serializer)
@@ -178,6 +169,250 @@ class MembershipViewSet(PlanScopedMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: PlanMembership) -> None:
         membership_remove(membership=instance, by=self.request.user)
+
+
+# Invitations. Creating one answers the same way (201, the same fields, "Invitation sent to <address>") whoever
+# the address belongs to; nobody becomes a member until they accept, signed in with the invited address.
+
+
+class RefuseUnknownFieldsMixin:
+    """A field the client sends that cannot be written is refused by name, never silently ignored."""
+
+    def validate(self, attrs):
+        known = {name for name, field in self.fields.items() if not field.read_only}
+        unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - known)
+        if unknown:
+            raise serializers.ValidationError({name: [_("This field cannot be written.")] for name in unknown})
+        return super().validate(attrs)
+
+
+class InvitationSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
+    """A pending invitation as the secretariat sees it: the address as typed, never a name."""
+
+    email = serializers.EmailField(help_text=_("The address to invite, as typed; matched ignoring case."))
+    invited_by = serializers.CharField(source="invited_by.__str__", read_only=True, allow_null=True, default=None)
+    expired = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "role",
+            "organization",
+            "technical_areas",
+            "status",
+            "expired",
+            "invited_by",
+            "sent_at",
+            "expires_at",
+            "version",
+        ]
+        read_only_fields = ["status", "sent_at", "expires_at", "version"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        view = self.context.get("view")
+        plan = getattr(view, "plan", None)
+        if plan is not None:
+            fields["organization"].queryset = organization_list_for_plan(plan=plan)
+            fields["technical_areas"].child_relation.queryset = technical_areas_of(plan)
+        return fields
+
+    def get_expired(self, invitation: Invitation) -> bool:
+        return invitation.is_expired
+
+
+class InvitationSentSerializer(InvitationSerializer):
+    detail = serializers.CharField(read_only=True, help_text=_("“Invitation sent to <address>”, whoever it is."))
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "detail"]
+
+
+class InvitationClosedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+BAD_INPUT = "Refused input: each field named, with its messages."
+
+
+def _closed(closed: InvitationClosed) -> Response:
+    return Response({"detail": str(closed), "code": "invitation_closed"}, status=status.HTTP_409_CONFLICT)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The plan's pending invitations (expired ones included)"),
+    destroy=extend_schema(
+        summary="Revoke an invitation",
+        responses={204: None, 409: OpenApiResponse(InvitationClosedSerializer, "Accepted, declined or revoked.")},
+    ),
+)
+class PlanInvitationViewSet(
+    PlanScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Invitations to one plan, for its secretariat. Inviting an address that has a pending invitation refreshes
+    it (new offer, link and expiry) instead of adding a second one. DELETE revokes."""
+
+    serializer_class = InvitationSerializer
+    read_need = Permission.MANAGE
+    lookup_url_kwarg = "invitation_id"
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        if self.action == "list":
+            return invitation_list_for_plan(plan=self.plan)
+        return Invitation.objects.filter(plan=self.plan).select_related("organization", "invited_by")
+
+    def get_object(self) -> Invitation:
+        invitation = get_object_or_404(self.get_queryset(), pk=self.kwargs["invitation_id"])
+        invitation.plan = self.plan
+        return invitation
+
+    @extend_schema(
+        summary="Invite an address to join the plan",
+        request=InvitationSerializer,
+        responses={201: InvitationSentSerializer, 400: OpenApiResponse(description=BAD_INPUT)},
+    )
+    def create(self, request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data.get("role") == Role.FOCAL_POINT and not data.get("organization"):
+            raise serializers.ValidationError({"organization": [_("A focal point must be tied to an organization.")]})
+        invitation = invitation_create(plan=self.plan, by=request.user, **data)
+        invitation.detail = _("Invitation sent to %(email)s") % {"email": data["email"]}
+        body = InvitationSentSerializer(invitation, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs) -> Response:
+        try:
+            invitation_revoke(invitation=self.get_object(), by=request.user)
+        except InvitationClosed as closed:
+            return _closed(closed)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="E-mail the invitation again, with a new link and expiry",
+        request=None,
+        responses={200: InvitationSerializer, 409: OpenApiResponse(InvitationClosedSerializer)},
+    )
+    @action(detail=True, methods=["post"])
+    def resend(self, request, *args, **kwargs) -> Response:
+        try:
+            invitation = invitation_resend(invitation=self.get_object(), by=request.user)
+        except InvitationClosed as closed:
+            return _closed(closed)
+        return Response(InvitationSerializer(invitation, context=self.get_serializer_context()).data)
+
+
+class MyInvitationSerializer(serializers.ModelSerializer):
+    """An invitation as its invitee sees it: what they would join, and who asks."""
+
+    plan_title = serializers.CharField(source="plan.title", read_only=True)
+    jurisdiction = serializers.CharField(source="plan.jurisdiction.name", read_only=True)
+    organization = serializers.CharField(source="organization.__str__", read_only=True, allow_null=True, default=None)
+    technical_areas = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    invited_by = serializers.CharField(source="invited_by.__str__", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "plan",
+            "plan_title",
+            "jurisdiction",
+            "role",
+            "organization",
+            "technical_areas",
+            "invited_by",
+            "status",
+            "expires_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class InvitationAnswerSerializer(serializers.Serializer):
+    version = VersionField(help_text=_("The version you last read: an invitation changed since gets 409."))
+
+
+class InvitationAnsweredSerializer(MyInvitationSerializer):
+    detail = serializers.CharField(read_only=True)
+
+    class Meta(MyInvitationSerializer.Meta):
+        fields = [*MyInvitationSerializer.Meta.fields, "detail"]
+        read_only_fields = fields
+
+
+@extend_schema_view(list=extend_schema(summary="Your invitations that can still be accepted or declined"))
+class MyInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Invitations sent to your account's e-mail address. Accepting one makes you a member of its plan (if you
+    are one already, your membership stays as it is); declining ends it. Either needs the invitation pending and
+    unexpired (409 otherwise); an invitation to another address is not found (404)."""
+
+    serializer_class = MyInvitationSerializer
+    lookup_url_kwarg = "invitation_id"
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if self.action == "list":
+            return invitation_list_for_invitee(user=self.request.user)
+        return invitations_addressed_to(self.request.user)
+
+    def _answered(self, invitation: Invitation, detail: str) -> Response:
+        invitation.refresh_from_db()
+        invitation.detail = detail
+        return Response(InvitationAnsweredSerializer(invitation, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Accept the invitation and join its plan",
+        request=InvitationAnswerSerializer,
+        responses={
+            200: InvitationAnsweredSerializer,
+            400: OpenApiResponse(description=BAD_INPUT),
+            409: OpenApiResponse(InvitationClosedSerializer, "Changed since `version`, answered, revoked or expired."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, *args, **kwargs) -> Response:
+        invitation = self.get_object()
+        body = InvitationAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            joined = invitation_accept(invitation=invitation, user=request.user, version=body.validated_data["version"])
+        except InvitationClosed as closed:
+            return _closed(closed)
+        values = {"plan": invitation.plan.title, "role": joined.membership.get_role_display().lower()}
+        if joined.already_member:
+            detail = _("You were already a member of “%(plan)s”, as %(role)s; your role is unchanged.") % values
+        else:
+            detail = _("Welcome to “%(plan)s”: you joined as %(role)s.") % values
+        return self._answered(invitation, detail)
+
+    @extend_schema(
+        summary="Decline the invitation",
+        request=None,
+        responses={200: InvitationAnsweredSerializer, 409: OpenApiResponse(InvitationClosedSerializer)},
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, *args, **kwargs) -> Response:
+        invitation = self.get_object()
+        try:
+            invitation_decline(invitation=invitation, user=request.user)
+        except InvitationClosed as closed:
+            return _closed(closed)
+        return self._answered(
+            invitation, _("You declined the invitation to “%(plan)s”.") % {"plan": invitation.plan.title}
+        )
 
 
 class DirectoryExportView(PlanScopedMixin, APIView):

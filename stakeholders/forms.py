@@ -1,11 +1,12 @@
-"""Forms for the secretariat's members page, organizations, and the password-reset request."""
+"""Forms for the secretariat's members page and invitations, organizations, and the password-reset request."""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 from naphs.permissions import Role
 from planning.models import Jurisdiction, Plan, TechnicalArea
@@ -20,33 +21,56 @@ class FocalPointOrganizationMixin:
     def clean(self) -> dict:
         data = super().clean()
         if data.get("role") == Role.FOCAL_POINT and not data.get("organization"):
-            self.add_error("organization", "A focal point must be tied to an organization.")
+            self.add_error("organization", _("A focal point must be tied to an organization."))
         return data
 
 
-class MemberAddForm(FocalPointOrganizationMixin, forms.Form):
-    """Add someone by e-mail: an existing account is added, anyone else is invited to set a password."""
+class InvitationForm(FocalPointOrganizationMixin, forms.Form):
+    """Invite someone by e-mail to join in a role: whoever the address belongs to, they join once they accept."""
 
-    email = forms.EmailField(label="E-mail address")
-    first_name = forms.CharField(max_length=150, required=False, help_text="For a new account.")
-    last_name = forms.CharField(max_length=150, required=False)
-    role = forms.ChoiceField(choices=[("", "— choose a role —"), *Role.choices])
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=[("", _("— choose a role —")), *Role.choices])
     organization = forms.ModelChoiceField(
+        label=_("Organization"),
         queryset=Organization.objects.none(),
         required=False,
-        empty_label="— none —",
-        help_text="Required for a focal point.",
+        empty_label=_("— none —"),
+        help_text=_("Required for a focal point."),
     )
     technical_areas = forms.ModelMultipleChoiceField(
+        label=_("Technical areas"),
         queryset=TechnicalArea.objects.none(),
         required=False,
-        help_text="For a technical lead: the areas whose activities they edit (Ctrl or ⌘ to choose several).",
+        help_text=_("For a technical lead: the areas whose activities they edit (Ctrl or ⌘ to choose several)."),
     )
 
     def __init__(self, *args, plan: Plan, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organization_list_for_plan(plan=plan)
         self.fields["technical_areas"].queryset = technical_areas_of(plan)
+
+
+class InvitationAccountForm(SetPasswordMixin, forms.Form):
+    """An invitee without an account chooses their name and password; the invited address is the account's."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    new_password1, new_password2 = SetPasswordMixin.create_password_fields(
+        label1=_("New password"), label2=_("New password confirmation")
+    )
+
+    def __init__(self, *args, email: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict:
+        data = super().clean()
+        self.validate_passwords("new_password1", "new_password2")
+        # Checked against what the account will hold, so a password like the address or the name is refused.
+        candidate = User(username=self.email, email=self.email, first_name=data.get("first_name", ""))
+        candidate.last_name = data.get("last_name", "")
+        self.validate_password_for_user(candidate, "new_password2")
+        return data
 
 
 class MemberUpdateForm(FocalPointOrganizationMixin, forms.Form):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Sector, validate_choice_list
 from naphs.permissions import ROLE_PERMISSIONS, SECRETARIAT_ROLES, Permission, Role
@@ -145,3 +150,92 @@ class PlanMembership(models.Model):
             and self.organization.jurisdiction.country_id != self.plan.jurisdiction.country_id
         ):
             raise ValidationError({"organization": "This organization belongs to another country."})
+
+
+def invitation_token_hash(token: str) -> str:
+    """What is stored of an invitation link's secret: its SHA-256, so the table never holds a usable link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """An offer, sent to an e-mail address, to join a plan in a role; nobody joins until they accept it.
+
+    The address is kept as the secretariat typed it and matched ignoring case. Whether it belongs to an account
+    is decided only when the invitee opens the link or signs in, never when the secretariat invites, so the
+    invitation tells the secretariat nothing about who has an account. A plan holds one pending invitation per
+    address; inviting the address again refreshes it. The link carries a secret of which only a hash is stored;
+    sending the invitation again replaces the secret, and accepting, declining or revoking it ends the link.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        REVOKED = "revoked", _("Revoked")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
+    )
+    technical_areas = models.ManyToManyField(
+        "planning.TechnicalArea",
+        blank=True,
+        related_name="+",
+        help_text=_("For a technical lead: the technical areas whose activities they will edit."),
+    )
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    # The account that accepted (none for a declined invitation: declining tells no one whose address it is).
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("invitation")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                "plan",
+                condition=Q(status="pending"),
+                name="invitation_one_pending_per_plan_and_email",
+                violation_error_message=_("This address already has a pending invitation to this plan."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.FOCAL_POINT) | Q(organization__isnull=False),
+                name="invitation_focal_point_has_organization",
+                violation_error_message=_("A focal point must be tied to an organization."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def issue_token(self) -> str:
+        """A new secret for the link (the one sent before stops working); only its hash is kept."""
+        token = secrets.token_urlsafe(32)
+        self.token_hash = invitation_token_hash(token)
+        return token
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_open(self) -> bool:
+        """It can still be accepted or declined."""
+        return self.is_pending and not self.is_expired
+
+    def is_for(self, user: User) -> bool:
+        """The signed-in account is the one invited: its e-mail address is the invited one, ignoring case."""
+        return bool(user.is_authenticated and user.email) and user.email.casefold() == self.email.casefold()

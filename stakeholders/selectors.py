@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 from naphs.permissions import SECRETARIAT_ROLES, Role
 from planning.models import Jurisdiction, Plan
-from stakeholders.models import Organization, PlanMembership
+from stakeholders.models import Invitation, Organization, PlanMembership, User, invitation_token_hash
 
 ROLE_ORDER = Case(*(When(role=role, then=Value(rank)) for rank, role in enumerate(Role.values)))
 
@@ -42,4 +44,45 @@ def organization_list_for_plan(*, plan: Plan) -> QuerySet[Organization]:
         .select_related("jurisdiction")
         .annotate(member_count=Count("memberships", filter=Q(memberships__plan=plan)))
         .order_by("name")
+    )
+
+
+def invitation_list_for_plan(*, plan: Plan) -> QuerySet[Invitation]:
+    """The plan's pending invitations, expired ones included (the secretariat resends or revokes them)."""
+    return (
+        Invitation.objects.filter(plan=plan, status=Invitation.Status.PENDING)
+        .select_related("organization", "invited_by")
+        .prefetch_related("technical_areas")
+        .order_by("-sent_at", "-pk")
+    )
+
+
+def invitations_addressed_to(user: User) -> QuerySet[Invitation]:
+    """Every invitation sent to the person's e-mail address (ignoring case), whatever its state."""
+    if not (user.is_authenticated and user.is_active and user.email):
+        return Invitation.objects.none()
+    return (
+        Invitation.objects.alias(email_lower=Lower("email"))
+        .filter(email_lower=Lower(Value(user.email)))
+        .select_related("plan__jurisdiction", "organization", "invited_by")
+        .prefetch_related("technical_areas")
+    )
+
+
+def invitation_list_for_invitee(*, user: User) -> QuerySet[Invitation]:
+    """The invitations the person can still accept or decline, newest first."""
+    return (
+        invitations_addressed_to(user)
+        .filter(status=Invitation.Status.PENDING, expires_at__gt=timezone.now())
+        .order_by("-sent_at", "-pk")
+    )
+
+
+def invitation_get_by_token(*, token: str) -> Invitation | None:
+    """The invitation an e-mailed link names, in whatever state; None for a link that never existed."""
+    return (
+        Invitation.objects.select_related("plan__jurisdiction", "organization", "invited_by")
+        .prefetch_related("technical_areas")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
     )

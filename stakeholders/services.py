@@ -2,43 +2,33 @@
 
 from __future__ import annotations
 
+import datetime
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from naphs.errors import EditConflict
 from naphs.jobs import JobResult, Progress, file_slug
 from naphs.mail import mail_send_on_commit
 from naphs.permissions import Role
 from naphs.services import audit_record, versioned_update
 from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
 from planning.models import Jurisdiction, Plan, TechnicalArea
-from stakeholders.models import Organization, PlanMembership, User
+from stakeholders.models import Invitation, Organization, PlanMembership, User
 
 if TYPE_CHECKING:
     from naphs.models import Job
-
-
-def invitation_url(user: User) -> str:
-    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
-    return reverse("invitation_accept", kwargs={"uidb64": uidb64, "token": default_token_generator.make_token(user)})
-
-
-def _notify_member(membership: PlanMembership, *, by: User) -> None:
-    user = membership.user
-    context = {"membership": membership, "plan": membership.plan, "by": by, "user": user}
-    if user.has_usable_password():
-        context["plan_url"] = reverse("plan_detail", kwargs={"plan_id": membership.plan_id})
-        mail_send_on_commit(to=user.email, template="stakeholders/email/member_added", context=context)
-    else:
-        context["invitation_url"] = invitation_url(user)
-        mail_send_on_commit(to=user.email, template="stakeholders/email/invitation", context=context)
 
 
 def _set_technical_areas(membership: PlanMembership, areas: Iterable[TechnicalArea]) -> dict[str, list]:
@@ -63,8 +53,10 @@ def membership_add(
     role: str,
     organization: Organization | None = None,
     technical_areas: Iterable[TechnicalArea] = (),
-    notify: bool = True,
+    notify: bool = False,
 ) -> PlanMembership:
+    """Make the person a member of the plan at once. Only for those who need no consent: whoever opens a plan
+    becomes its lead. Everyone else joins by accepting an invitation (invitation_create, invitation_accept)."""
     existing = PlanMembership.objects.filter(plan=plan, user=user).first()
     if existing is not None:
         raise ValidationError(
@@ -76,12 +68,123 @@ def membership_add(
     changes = {"role": [None, role], **_set_technical_areas(membership, technical_areas)}
     audit_record(plan=plan, by=by, action="added", target=membership, changes=changes)
     if notify and user.email:
-        _notify_member(membership, by=by)
+        context = {"membership": membership, "plan": plan, "by": by, "user": user}
+        context["plan_url"] = reverse("plan_detail", kwargs={"plan_id": plan.pk})
+        mail_send_on_commit(to=user.email, template="stakeholders/email/member_added", context=context)
     return membership
 
 
+# Invitations. Nobody joins a plan without accepting. Whatever the address (an account's, nobody's, a member's),
+# inviting it does the same things and answers the same way: one pending invitation, one audit event, one e-mail
+# sent by the worker after commit. Only the invitee, opening the link or signed in, learns what comes next.
+
+
+class InvitationClosed(Exception):
+    """The invitation was accepted, declined or revoked, or it expired: it can no longer be answered or sent."""
+
+    def __init__(self, invitation: Invitation) -> None:
+        self.invitation = invitation
+        if invitation.is_pending:
+            message = _("This invitation has expired. Ask the plan's secretariat to send it again.")
+        else:
+            message = {
+                Invitation.Status.ACCEPTED: _("This invitation was accepted already."),
+                Invitation.Status.DECLINED: _("This invitation was declined."),
+                Invitation.Status.REVOKED: _("This invitation was revoked by the plan's secretariat."),
+            }[invitation.status]
+        super().__init__(message)
+
+
+class InvitationNotYours(PermissionDenied):
+    """The signed-in account is not the one the invitation was sent to."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "This invitation was sent to another e-mail address than the one of the account you are signed in "
+                "with. Sign out, then open the link again and sign in with the invited address."
+            )
+        )
+
+
+def invitation_link(token: str) -> str:
+    return reverse("invitation", kwargs={"key": token})
+
+
+def invitation_lifetime() -> datetime.timedelta:
+    """How long a link stays valid: INVITATION_TIMEOUT_SECONDS, as for password-reset links."""
+    return datetime.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+
+
+def _pending_invitation(*, plan: Plan, email: str) -> Invitation | None:
+    """The plan's pending invitation to this address (ignoring case, as the unique index does), locked."""
+    return (
+        Invitation.objects.select_for_update()
+        .alias(email_lower=Lower("email"))
+        .filter(plan=plan, status=Invitation.Status.PENDING, email_lower=Lower(Value(email)))
+        .first()
+    )
+
+
+def _checked_offer(
+    *, plan: Plan, role: str, organization: Organization | None, technical_areas: Iterable[TechnicalArea]
+) -> list[TechnicalArea]:
+    """Refuse an offer that could not become a membership; the technical areas it carries (a technical lead's)."""
+    errors: dict[str, str] = {}
+    if role not in Role.values:
+        errors["role"] = _("“%(role)s” is not a role.") % {"role": role}
+    if role == Role.FOCAL_POINT and organization is None:
+        errors["organization"] = _("A focal point must be tied to an organization.")
+    if organization is not None and organization.jurisdiction.country_id != plan.jurisdiction.country_id:
+        errors["organization"] = _("This organization belongs to another country.")
+    areas = list(technical_areas) if role == Role.TECHNICAL_LEAD else []
+    foreign = [area.code for area in areas if area.framework_id != plan.framework_id]
+    if foreign:
+        errors["technical_areas"] = _("Not technical areas of this plan's framework: %(codes)s.") % {
+            "codes": ", ".join(foreign)
+        }
+    if errors:
+        raise ValidationError(errors)
+    return areas
+
+
+def _offer(invitation: Invitation) -> dict[str, Any]:
+    return {
+        "role": invitation.role,
+        "organization": str(invitation.organization) if invitation.organization else None,
+        "technical_areas": sorted(area.code for area in invitation.technical_areas.all()),
+    }
+
+
+def _invitation_mail(invitation: Invitation, *, token: str) -> None:
+    """One e-mail, sent by the worker after commit. Which text depends on whether the address has an account,
+    something only the invitee reads: an account signs in to answer; anyone else first chooses a password."""
+    account = User.objects.filter(email__iexact=invitation.email).first()
+    context = {
+        "invitation": invitation,
+        "plan": invitation.plan,
+        "by": invitation.invited_by,
+        "user": account,
+        "invitation_url": invitation_link(token),
+        "expires_at": invitation.expires_at,
+    }
+    has_account = account is not None and account.has_usable_password()
+    template = "stakeholders/email/invitation_to_account" if has_account else "stakeholders/email/invitation"
+    mail_send_on_commit(to=invitation.email, template=template, context=context)
+
+
+def _valid_email(email: str) -> str:
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        message = _("“%(email)s” is not a valid e-mail address.") % {"email": email}
+        raise ValidationError({"email": message}) from error
+    return email
+
+
 @transaction.atomic
-def membership_invite(
+def invitation_create(
     *,
     plan: Plan,
     by: User,
@@ -89,29 +192,196 @@ def membership_invite(
     role: str,
     organization: Organization | None = None,
     technical_areas: Iterable[TechnicalArea] = (),
-    first_name: str = "",
-    last_name: str = "",
-) -> PlanMembership:
-    """Add the person with this e-mail address to the plan, creating their account if they have none.
+) -> Invitation:
+    """Invite an address to join the plan in this role; an address with a pending invitation has it refreshed
+    (the new offer, a new link and expiry, e-mailed again) rather than getting a second one.
 
-    A new account has no password: the e-mail carries a link where they set one.
+    Looks at no account, so the answer is the same whoever the address belongs to. Nobody joins until they accept.
     """
-    email = email.strip()
-    try:
-        validate_email(email)
-    except ValidationError as error:
-        raise ValidationError({"email": f"“{email}” is not a valid e-mail address."}) from error
-    user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        user = User(
-            username=email.lower(), email=email.lower(), first_name=first_name.strip(), last_name=last_name.strip()
-        )
-        user.set_unusable_password()
-        user.full_clean(exclude=["password"])
-        user.save()
-    return membership_add(
-        plan=plan, by=by, user=user, role=role, organization=organization, technical_areas=technical_areas
+    email = _valid_email(email)
+    areas = _checked_offer(plan=plan, role=role, organization=organization, technical_areas=technical_areas)
+    now = timezone.now()
+    invitation = _pending_invitation(plan=plan, email=email)
+    if invitation is None:
+        try:
+            with transaction.atomic():  # a savepoint: someone inviting the same address at this moment wins
+                invitation = Invitation(plan=plan, email=email, role=role, organization=organization, invited_by=by)
+                token = invitation.issue_token()
+                invitation.sent_at, invitation.expires_at = now, now + invitation_lifetime()
+                invitation.save()
+                invitation.technical_areas.set(areas)
+        except IntegrityError:
+            invitation = _pending_invitation(plan=plan, email=email)
+            if invitation is None:
+                raise
+        else:
+            audit_record(
+                plan=plan, by=by, action="invited", target=invitation, changes=_invitation_changes(None, invitation)
+            )
+            _invitation_mail(invitation, token=token)
+            return invitation
+    before = _offer(invitation)
+    invitation.email, invitation.role, invitation.organization, invitation.invited_by = email, role, organization, by
+    token = invitation.issue_token()
+    invitation.sent_at, invitation.expires_at = now, now + invitation_lifetime()
+    invitation.version += 1
+    invitation.save()
+    invitation.technical_areas.set(areas)
+    audit_record(
+        plan=plan, by=by, action="invited again", target=invitation, changes=_invitation_changes(before, invitation)
     )
+    _invitation_mail(invitation, token=token)
+    return invitation
+
+
+def _invitation_changes(before: dict[str, Any] | None, invitation: Invitation) -> dict[str, list]:
+    after = _offer(invitation)
+    before = before or {"role": None, "organization": None, "technical_areas": []}
+    return {name: [before[name], value] for name, value in after.items() if before[name] != value}
+
+
+def _locked(invitation: Invitation) -> Invitation:
+    """The invitation as stored now, locked until the transaction ends: answers and revocations queue up."""
+    locked = (
+        Invitation.objects.select_for_update(of=("self",)).select_related("plan", "organization").get(pk=invitation.pk)
+    )
+    locked.plan = invitation.plan
+    return locked
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, by: User) -> Invitation:
+    """E-mail a pending invitation again, with a new link (the one sent before stops working) and a new expiry."""
+    invitation = _locked(invitation)
+    if not invitation.is_pending:
+        raise InvitationClosed(invitation)
+    token = invitation.issue_token()
+    now = timezone.now()
+    invitation.sent_at, invitation.expires_at = now, now + invitation_lifetime()
+    invitation.version += 1
+    invitation.save(update_fields=["token_hash", "sent_at", "expires_at", "version"])
+    audit_record(plan=invitation.plan, by=by, action="sent again the invitation to", target=invitation)
+    _invitation_mail(invitation, token=token)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
+    """Withdraw a pending invitation (expired or not): its link stops working."""
+    invitation = _locked(invitation)
+    if not invitation.is_pending:
+        raise InvitationClosed(invitation)
+    _close(invitation, Invitation.Status.REVOKED)
+    audit_record(
+        plan=invitation.plan,
+        by=by,
+        action="revoked the invitation to",
+        target=invitation,
+        changes={"status": [Invitation.Status.PENDING, Invitation.Status.REVOKED]},
+    )
+    return invitation
+
+
+def _close(invitation: Invitation, status: Invitation.Status, *, accepted_by: User | None = None) -> None:
+    invitation.status, invitation.responded_at, invitation.accepted_by = status, timezone.now(), accepted_by
+    invitation.version += 1
+    invitation.save(update_fields=["status", "responded_at", "accepted_by", "version"])
+
+
+@dataclass(frozen=True)
+class Joined:
+    membership: PlanMembership
+    already_member: bool  # the person was a member before: their role was kept as it was
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User, version: int) -> Joined:
+    """The invitee, signed in with the invited address, joins the plan in the role offered (as last read: an
+    invitation refreshed since `version` is refused with EditConflict).
+
+    Someone who is a member already keeps their membership exactly as it is: an invitation never changes a role,
+    which only the secretariat does on the Members page (and which could otherwise demote the last lead).
+    """
+    invitation = _locked(invitation)
+    if not invitation.is_for(user):
+        raise InvitationNotYours
+    if not invitation.is_open:
+        raise InvitationClosed(invitation)
+    if invitation.version != version:
+        raise EditConflict(invitation)
+    plan = invitation.plan
+    membership = PlanMembership.objects.filter(plan=plan, user=user).first()
+    already_member = membership is not None
+    if membership is None:
+        membership = PlanMembership(plan=plan, user=user, role=invitation.role, organization=invitation.organization)
+        membership.full_clean()
+        membership.save()
+        changes = {
+            "role": [None, invitation.role],
+            **_set_technical_areas(membership, invitation.technical_areas.all()),
+        }
+        audit_record(plan=plan, by=user, action="joined", target=membership, changes=changes)
+    _close(invitation, Invitation.Status.ACCEPTED, accepted_by=user)
+    changes = {"status": [Invitation.Status.PENDING, Invitation.Status.ACCEPTED]}
+    if already_member:
+        changes["role"] = [membership.role, membership.role]
+    audit_record(plan=plan, by=user, action="accepted the invitation to", target=invitation, changes=changes)
+    return Joined(membership=membership, already_member=already_member)
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, user: User | None) -> Invitation:
+    """The invitee says no: signed in with the invited address, or (user None) holding the e-mailed link.
+
+    Recorded without the account, so declining tells the secretariat nothing about whose address it is.
+    """
+    invitation = _locked(invitation)
+    if user is not None and not invitation.is_for(user):
+        raise InvitationNotYours
+    if not invitation.is_open:
+        raise InvitationClosed(invitation)
+    _close(invitation, Invitation.Status.DECLINED)
+    audit_record(
+        plan=invitation.plan,
+        by=None,
+        action="declined the invitation to",
+        target=invitation,
+        changes={"status": [Invitation.Status.PENDING, Invitation.Status.DECLINED]},
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_account_create(*, invitation: Invitation, password: str, first_name: str, last_name: str) -> User:
+    """For an invitee without an account: the account of the invited address, with the password they chose.
+
+    The e-mailed link is the proof that they read that address. An account created earlier without a password
+    (by invitations before they needed accepting) gets the password; an account that has one is refused: its
+    owner signs in instead.
+    """
+    invitation = _locked(invitation)
+    if not invitation.is_open:
+        raise InvitationClosed(invitation)
+    account = User.objects.select_for_update().filter(email__iexact=invitation.email).first()
+    if account is not None and account.has_usable_password():
+        raise ValidationError(_("An account with this e-mail address exists: sign in to answer the invitation."))
+    if account is None:
+        username = invitation.email.lower()
+        if len(username) > 150 or User.objects.filter(username__iexact=username).exists():
+            username = f"{username[:140]}-{secrets.token_hex(4)}"
+        account = User(username=username, email=invitation.email.lower())
+    account.first_name = first_name.strip() or account.first_name
+    account.last_name = last_name.strip() or account.last_name
+    account.set_password(password)
+    try:
+        with transaction.atomic():
+            account.full_clean(exclude=["password"])
+            account.save()
+    except IntegrityError as error:  # the same address or name registered at this very moment
+        raise ValidationError(
+            _("An account with this e-mail address exists: sign in to answer the invitation.")
+        ) from error
+    return account
 
 
 def _keep_a_lead(membership: PlanMembership, new_role: str | None) -> None:

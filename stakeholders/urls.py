@@ -6,6 +6,18 @@ urlpatterns = [
     path("plans/<int:plan_id>/members/", views.members, name="members"),
     path("plans/<int:plan_id>/members/<int:membership_id>/", views.member_update, name="member_update"),
     path("plans/<int:plan_id>/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path(
+        "plans/<int:plan_id>/members/invitations/<int:invitation_id>/resend/",
+        views.invitation_send_again,
+        name="invitation_resend",
+    ),
+    path(
+        "plans/<int:plan_id>/members/invitations/<int:invitation_id>/revoke/",
+        views.invitation_withdraw,
+        name="invitation_revoke",
+    ),
+    path("invitations/<int:invitation_id>/answer/", views.invitation_answer, name="invitation_answer"),
+    path("invitations/<slug:key>/", views.invitation, name="invitation"),
     path("plans/<int:plan_id>/directory/", views.directory, name="directory"),
     path("plans/<int:plan_id>/directory/export/", views.directory_export, name="directory_export"),
     path("plans/<int:plan_id>/organizations/new/", views.organization_new, name="organization_new"),

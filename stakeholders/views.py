@@ -1,14 +1,20 @@
-"""HTML views: the secretariat's members page, the plan directory and its export, organizations."""
+"""HTML views: the secretariat's members page and invitations, the invitee's link, the plan directory and its
+export, organizations."""
 
 from __future__ import annotations
 
 import copy
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import PasswordResetConfirmView
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from naphs.access import organization_get_for_user, plan_get_for_user
@@ -18,16 +24,27 @@ from naphs.models import AuditEvent, Job
 from naphs.permissions import SECRETARIAT_RECOMMENDED_SIZE, Permission
 from naphs.services import job_create
 from naphs.views import require_form_methods
-from stakeholders.forms import MemberAddForm, MemberUpdateForm, OrganizationForm
-from stakeholders.models import PlanMembership
+from stakeholders.forms import InvitationAccountForm, InvitationForm, MemberUpdateForm, OrganizationForm
+from stakeholders.models import Invitation, PlanMembership, User
 from stakeholders.selectors import (
+    invitation_get_by_token,
+    invitation_list_for_plan,
+    invitations_addressed_to,
     jurisdiction_ids_within,
     membership_list_for_plan,
     organization_list_for_plan,
     secretariat_size,
 )
 from stakeholders.services import (
-    membership_invite,
+    InvitationClosed,
+    InvitationNotYours,
+    Joined,
+    invitation_accept,
+    invitation_account_create,
+    invitation_create,
+    invitation_decline,
+    invitation_resend,
+    invitation_revoke,
     membership_remove,
     membership_update,
     organization_create,
@@ -37,23 +54,18 @@ from stakeholders.services import (
 
 @require_form_methods
 def members(request: HttpRequest, plan_id: int) -> HttpResponse:
-    """The secretariat's page: who is in the plan, in which role; add, change and remove members."""
+    """The secretariat's page: who is in the plan, in which role, and who is invited; invite people, change roles,
+    remove members, send invitations again or revoke them."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
-    form = MemberAddForm(request.POST if request.method == "POST" else None, plan=plan)
+    form = InvitationForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = membership_invite(plan=plan, by=request.user, **form.cleaned_data)
+            invitation_create(plan=plan, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form_errors_from(form, error)
         else:
-            if membership.user.has_usable_password():
-                messages.success(request, f"{membership.user} added as {membership.get_role_display().lower()}.")
-            else:
-                messages.success(
-                    request,
-                    f"Invitation sent to {membership.user.email}; they join as "
-                    f"{membership.get_role_display().lower()} once they set a password.",
-                )
+            # The same words whoever the address belongs to: they name no one and tell no account apart.
+            messages.success(request, _("Invitation sent to %(email)s") % {"email": form.cleaned_data["email"]})
             return redirect("members", plan_id=plan.pk)
     memberships = list(membership_list_for_plan(plan=plan))
     size = sum(1 for m in memberships if m.is_secretariat)
@@ -63,12 +75,48 @@ def members(request: HttpRequest, plan_id: int) -> HttpResponse:
         "plan": plan,
         "membership": plan.membership,
         "memberships": memberships,
+        "invitations": invitation_list_for_plan(plan=plan),
         "form": form,
         "secretariat_size": size,
         "recommended": SECRETARIAT_RECOMMENDED_SIZE,
-        "events": AuditEvent.objects.filter(plan=plan, target_type="planmembership").select_related("actor")[:15],
+        "events": AuditEvent.objects.filter(plan=plan, target_type__in=["planmembership", "invitation"]).select_related(
+            "actor"
+        )[:15],
     }
     return render(request, "stakeholders/members.html", context)
+
+
+def _plan_invitation(request: HttpRequest, plan_id: int, invitation_id: int) -> Invitation:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    invitation = get_object_or_404(Invitation, pk=invitation_id, plan=plan)
+    invitation.plan = plan
+    return invitation
+
+
+@require_POST
+def invitation_send_again(request: HttpRequest, plan_id: int, invitation_id: int) -> HttpResponse:
+    """E-mail a pending invitation again, with a new link and expiry."""
+    invitation = _plan_invitation(request, plan_id, invitation_id)
+    try:
+        invitation_resend(invitation=invitation, by=request.user)
+    except InvitationClosed as closed:
+        messages.error(request, str(closed))
+    else:
+        messages.success(request, _("Invitation sent again to %(email)s") % {"email": invitation.email})
+    return redirect("members", plan_id=plan_id)
+
+
+@require_POST
+def invitation_withdraw(request: HttpRequest, plan_id: int, invitation_id: int) -> HttpResponse:
+    """Revoke a pending invitation: its link stops working."""
+    invitation = _plan_invitation(request, plan_id, invitation_id)
+    try:
+        invitation_revoke(invitation=invitation, by=request.user)
+    except InvitationClosed as closed:
+        messages.error(request, str(closed))
+    else:
+        messages.success(request, _("Invitation to %(email)s revoked.") % {"email": invitation.email})
+    return redirect("members", plan_id=plan_id)
 
 
 def _membership(request: HttpRequest, plan_id: int, membership_id: int) -> PlanMembership:
@@ -228,14 +276,123 @@ def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) 
     )
 
 
-class InvitationAcceptView(PasswordResetConfirmView):
-    """The link in an invitation: the new member sets a password and is signed in."""
+# The invitee's side. The e-mailed link works without signing in: whoever holds it read the invited address. It
+# leads an account to sign in, and someone without one to choose a password; then they accept or decline.
 
-    template_name = "registration/invitation_accept.html"
-    post_reset_login = True
-    success_url = "/"
 
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        messages.success(self.request, "Welcome to NAPHS Planner. Your password is set.")
-        return response
+def _invitation_page(
+    request: HttpRequest,
+    invitation: Invitation | None,
+    *,
+    form: InvitationAccountForm | None = None,
+    problem: str = "",
+    status: int | None = None,
+) -> HttpResponse:
+    """The link's page, as the one who opened it may use it now."""
+    context: dict = {"invitation": invitation, "problem": problem}
+    if invitation is None:
+        state = "closed"
+        context["problem"] = problem or _(
+            "This invitation link does not work. It may be incomplete, or a newer e-mail replaced it: use the link "
+            "of the latest invitation, or ask the plan's secretariat to send it again."
+        )
+    elif not invitation.is_open:
+        state, context["problem"] = "closed", str(InvitationClosed(invitation))
+    elif request.user.is_authenticated:
+        state = "respond" if invitation.is_for(request.user) else "wrong_account"
+        if state == "wrong_account":
+            context["problem"] = str(InvitationNotYours())
+    else:
+        account = User.objects.filter(email__iexact=invitation.email).first()
+        if account is not None and account.has_usable_password():
+            state = "sign_in"
+            context["login_url"] = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}"
+        else:
+            state = "set_password"
+            context["form"] = form or InvitationAccountForm(email=invitation.email)
+    if status is None:
+        status = {"closed": 404, "wrong_account": 403}.get(state, 200)
+    context["state"] = state
+    return render(request, "stakeholders/invitation.html", context, status=status)
+
+
+def _version(request: HttpRequest) -> int:
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else 0
+
+
+def _joined_message(joined: Joined) -> str:
+    membership = joined.membership
+    values = {"plan": membership.plan.title, "role": membership.get_role_display().lower()}
+    if joined.already_member:
+        return _("You were already a member of “%(plan)s”, as %(role)s; your role is unchanged.") % values
+    return _("Welcome to “%(plan)s”: you joined as %(role)s.") % values
+
+
+@login_not_required
+@require_form_methods
+def invitation(request: HttpRequest, key: str) -> HttpResponse:
+    """The link in an invitation e-mail. POST with action accept (signed in as the invitee, with the version
+    shown), decline (signed in as the invitee, or not signed in at all) or password (not signed in, no account)."""
+    invitation = invitation_get_by_token(token=key)
+    if invitation is None or request.method != "POST":
+        return _invitation_page(request, invitation)
+    action = request.POST.get("action")
+    try:
+        if action == "accept":
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.path)
+            joined = invitation_accept(invitation=invitation, user=request.user, version=_version(request))
+            messages.success(request, _joined_message(joined))
+            return redirect("plan_detail", plan_id=joined.membership.plan_id)
+        if action == "decline":
+            invitation_decline(invitation=invitation, user=request.user if request.user.is_authenticated else None)
+            messages.success(request, _("You declined the invitation to “%(plan)s”.") % {"plan": invitation.plan.title})
+            return redirect("home" if request.user.is_authenticated else settings.LOGIN_URL)
+        if action == "password" and not request.user.is_authenticated:
+            form = InvitationAccountForm(request.POST, email=invitation.email)
+            if not form.is_valid():
+                return _invitation_page(request, invitation, form=form)
+            try:
+                account = invitation_account_create(
+                    invitation=invitation,
+                    password=form.cleaned_data["new_password1"],
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
+                )
+            except ValidationError as error:
+                return _invitation_page(request, invitation, problem=" ".join(error.messages), status=409)
+            login(request, account)
+            messages.success(request, _("Your account is ready. Now accept or decline the invitation."))
+            return redirect(request.path)
+    except InvitationNotYours:
+        return _invitation_page(request, invitation)
+    except InvitationClosed:
+        invitation.refresh_from_db()
+        return _invitation_page(request, invitation, status=409)
+    except EditConflict as conflict:
+        invitation.refresh_from_db()
+        return _invitation_page(request, invitation, problem=str(conflict), status=409)
+    except ValidationError as error:
+        return _invitation_page(request, invitation, problem=" ".join(error.messages), status=422)
+    return _invitation_page(request, invitation, problem=_("Choose to accept or to decline."), status=400)
+
+
+@require_POST
+def invitation_answer(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """Accept (with the version shown) or decline one of one's invitations, from the home page."""
+    invitation = get_object_or_404(invitations_addressed_to(request.user), pk=invitation_id)
+    action = request.POST.get("action")
+    if action not in ("accept", "decline"):
+        messages.error(request, _("Choose to accept or to decline."))
+        return redirect("home")
+    try:
+        if action == "accept":
+            joined = invitation_accept(invitation=invitation, user=request.user, version=_version(request))
+            messages.success(request, _joined_message(joined))
+            return redirect("plan_detail", plan_id=joined.membership.plan_id)
+        invitation_decline(invitation=invitation, user=request.user)
+        messages.success(request, _("You declined the invitation to “%(plan)s”.") % {"plan": invitation.plan.title})
+    except (InvitationClosed, EditConflict, ValidationError) as refusal:
+        messages.error(request, " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal))
+    return redirect("home")

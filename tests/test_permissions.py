@@ -47,6 +47,7 @@ from django.db import connection, transaction
 from django.forms import BaseForm, ModelChoiceField, ModelMultipleChoiceField
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework import serializers
@@ -68,7 +69,7 @@ from planning.models import (
     Plan,
     TechnicalArea,
 )
-from stakeholders.models import Organization, PlanMembership, User
+from stakeholders.models import Invitation, Organization, PlanMembership, User
 from tests.conftest import PASSWORD, PERSONAS, give_grant, make_user
 
 pytestmark = pytest.mark.django_db
@@ -136,10 +137,11 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
     "password_reset_complete": {
         READ:                           (200,  200,  200,  200,  200,  200,  200,  200),
     },
-    "invitation_accept": {
-        READ:                           (200,  200,  200,  200,  200,  200,  200,  200),
-        "POST":                         (S302, S302, S302, S302, S302, S302, S302, S302),
-        "PUT":                          (200,  200,  200,  200,  200,  200,  200,  200),
+    # The link of an invitation to the persona's own address (the visitor's, for the anonymous persona): anyone
+    # holding it sees it; accepting needs signing in (the members among them keep their role).
+    "invitation": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  200,  200),
+        "POST":                         (S302, S302, S302, S302, S302, S302, S302, LOGIN),
     },
     "healthz": {
         "GET HEAD":                      (200,  200,  200,  200,  200,  200,  200,  200),
@@ -189,6 +191,18 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
         "POST":                         (S201, S201, 403,  403,  403,  403,  400,  401),
     },
     "job-list": {READ:                  (200,  200,  200,  200,  200,  200,  200,  401)},
+    # One's own invitations (to one's address), answered from the home page or through the API.
+    "invitation_answer": {"POST":       (S302, S302, S302, S302, S302, S302, S302, LOGIN)},
+    "my-invitation-list": {READ:        (200,  200,  200,  200,  200,  200,  200,  401)},
+    "my-invitation-detail": {READ:      (200,  200,  200,  200,  200,  200,  200,  401)},
+    "my-invitation-accept": {
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),
+        "POST":                         (S200, S200, S200, S200, S200, S200, S200, 401),
+    },
+    "my-invitation-decline": {
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),
+        "POST":                         (S200, S200, S200, S200, S200, S200, S200, 401),
+    },
     # One's own job. The outsider's job belongs to a plan they have since left.
     "job_detail": {"GET HEAD":               (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
     "job_download": {"GET HEAD":             (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
@@ -224,6 +238,8 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
         "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
     },
     "member_remove": {"POST":           (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
+    "invitation_resend": {"POST":       (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
+    "invitation_revoke": {"POST":       (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
     "directory": {"GET HEAD":                (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
     "directory_export": {"POST":        (S302, S302, S302, S302, S302, S302, 404,  LOGIN)},
     "organization_new": {
@@ -310,14 +326,25 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
         "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),   # the same for any id
         "PUT PATCH":                    (S200, S200, 403,  403,  403,  403,  404,  401),
     },
-    "membership-list": {
-        READ:                           (200,  200,  200,  200,  200,  200,  404,  401),
-        "POST":                         (S201, S201, 403,  403,  403,  403,  404,  401),
-    },
+    # People join by accepting an invitation: nobody is added directly (POST answers 405).
+    "membership-list": {READ:           (200,  200,  200,  200,  200,  200,  404,  401)},
     "membership-detail": {
         READ:                           (200,  200,  200,  200,  200,  200,  404,  401),
         "PUT PATCH":                    (S200, S200, 403,  403,  403,  403,  404,  401),
         "DELETE":                       (S204, S204, 403,  403,  403,  403,  404,  401),
+    },
+    # Invitations are the secretariat's: the addresses of people who are not members (yet).
+    "plan-invitation-list": {
+        READ:                           (200,  200,  403,  403,  403,  403,  404,  401),
+        "POST":                         (S201, S201, 403,  403,  403,  403,  404,  401),
+    },
+    "plan-invitation-detail": {
+        READ:                           (200,  200,  403,  403,  403,  403,  404,  401),
+        "DELETE":                       (S204, S204, 403,  403,  403,  403,  404,  401),   # revokes
+    },
+    "plan-invitation-resend": {
+        "OPTIONS":                      (200,  200,  403,  403,  403,  403,  404,  401),
+        "POST":                         (S200, S200, 403,  403,  403,  403,  404,  401),
     },
     "api-directory-export": {
         "POST":                         (S202, S202, S202, S202, S202, S202, 404,  401),
@@ -521,6 +548,18 @@ class Scene:
         user.save()
         return user
 
+    def fresh_invitation(self, plan: Plan, *, email: str = "") -> tuple[Invitation, str]:
+        """A pending invitation and the secret of its link (the e-mail is not sent: no mail in the walk)."""
+        invitation = Invitation(
+            plan=plan,
+            email=email or f"invitee{self.number()}@example.org",
+            role=Role.VIEWER,
+            expires_at=timezone.now() + datetime.timedelta(days=1),
+        )
+        token = invitation.issue_token()
+        invitation.save()
+        return invitation, token
+
     def fill(self, route: Route, persona: str, *, foreign: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
         """URL kwargs for the route, and the objects they name (for payloads and the session).
 
@@ -560,6 +599,15 @@ class Scene:
                 kwargs[name] = self.jobs[owner].pk
             elif (name, route.name) == ("pk", "jurisdiction-detail"):
                 kwargs[name] = (self.other_country if foreign else self.country).pk
+            elif name == "invitation_id" and "plan_id" in route.kwargs:
+                # The secretariat's: an invitation of this plan, or (foreign) of the other country's plan.
+                objects["invitation"], _ = self.fresh_invitation(self.elsewhere_plan if foreign else self.plan)
+                kwargs[name] = objects["invitation"].pk
+            elif name in ("invitation_id", "key"):
+                # The invitee's: an invitation to the persona's own address, or (foreign) to someone else's.
+                email = self.elsewhere_lead.email if foreign else self.account(persona).email
+                objects["invitation"], token = self.fresh_invitation(self.plan, email=email)
+                kwargs[name] = token if name == "key" else objects["invitation"].pk
             elif name == "uidb64":
                 objects["invitee"] = self.fresh_invitee()
                 kwargs[name] = urlsafe_base64_encode(force_bytes(objects["invitee"].pk))
@@ -640,7 +688,9 @@ PAYLOADS: dict[tuple[str, str], Callable[[Scene, str, dict], dict]] = {
     ("api-token", "POST"): lambda s, p, o: {"username": s.account(p).username, "password": PASSWORD},
     ("password_reset", "POST"): lambda s, p, o: {"email": s.account(p).email},
     ("password_reset_confirm", "POST"): lambda s, p, o: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
-    ("invitation_accept", "POST"): lambda s, p, o: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    ("invitation", "POST"): lambda s, p, o: {"action": "accept", "version": o["invitation"].version},
+    ("invitation_answer", "POST"): lambda s, p, o: {"action": "accept", "version": o["invitation"].version},
+    ("my-invitation-accept", "POST"): lambda s, p, o: {"version": o["invitation"].version},
     # The same password again: a valid change that leaves every persona able to sign in.
     ("password_change", "POST"): lambda s, p, o: {
         "old_password": PASSWORD,
@@ -685,12 +735,10 @@ PAYLOADS: dict[tuple[str, str], Callable[[Scene, str, dict], dict]] = {
     },
     ("members", "POST"): lambda s, p, o: {
         "email": f"new.member{s.number()}@example.org",
-        "first_name": "New",
-        "last_name": "Member",
         "role": Role.VIEWER,
         "organization": "",
     },
-    ("membership-list", "POST"): lambda s, p, o: {
+    ("plan-invitation-list", "POST"): lambda s, p, o: {
         "email": f"new.member{s.number()}@example.org",
         "role": Role.REVIEWER,
     },
@@ -965,6 +1013,7 @@ def test_every_route_answers_every_persona_as_the_table_says(scene):
     # Objects one may not see are 404 through every route that names them: another country's plan, its
     # members and organizations and jurisdiction, and someone else's job; also paired with one's own plan.
     object_kwargs = {"plan_id", "membership_id", "organization_id", "job_id", "pk", "activity_id", "group_id"}
+    object_kwargs |= {"invitation_id"}
     object_kwargs |= FILLERS.keys()
     for route in routes:
         if not object_kwargs & set(route.kwargs) or "format" in route.kwargs:

@@ -16,14 +16,16 @@ import pytest
 from playwright.sync_api import expect
 
 from naphs.permissions import Role
-from stakeholders.models import PlanMembership, User
+from stakeholders.models import Invitation, PlanMembership, User
 from tests.browser.pages import LAPTOP, LOGIN_LABEL, field, log_in, open_plan, plan_nav
 from tests.conftest import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
 
-def test_a_secretariat_member_adds_an_existing_user_and_invites_a_new_one(page, live_server, plan, people, mailoutbox):
+def test_a_secretariat_member_invites_people_who_join_only_once_they_accept(
+    page, live_server, plan, people, mailoutbox
+):
     colleague = make_user("amina_diallo")
     newcomer = "new.focal.point@example.org"
     members_before = PlanMembership.objects.filter(plan=plan).count()
@@ -33,26 +35,27 @@ def test_a_secretariat_member_adds_an_existing_user_and_invites_a_new_one(page, 
     open_plan(page, plan)
     plan_nav(page).get_by_role("link", name="Members").click()
     expect(page.get_by_role("heading", name="Members", level=1)).to_be_visible()
-    rows = page.locator("table tbody tr")
-    expect(rows).to_have_count(members_before)
+    members = page.locator("table").first.locator("tbody tr")
+    expect(members).to_have_count(members_before)
 
+    # Someone with an account: the same answer as for anyone, by address, and they are not a member yet.
     form = page.locator("#add-member")
     field(form, "E-mail address").fill(colleague.email)
     field(form, "Role").select_option(label="Reviewer")
-    form.get_by_role("button", name="Add member").click()
+    form.get_by_role("button", name="Send invitation").click()
 
-    expect(page.get_by_role("status").filter(has_text="Amina Diallo added as reviewer.")).to_be_visible()
-    expect(rows).to_have_count(members_before + 1)
-    new_row = rows.filter(has_text=colleague.email)
-    expect(new_row).to_be_visible()
-    expect(new_row.get_by_role("cell").nth(1)).to_have_text("Reviewer")
-    assert PlanMembership.objects.get(plan=plan, user=colleague).role == Role.REVIEWER
+    expect(page.get_by_role("status").filter(has_text=f"Invitation sent to {colleague.email}")).to_be_visible()
+    expect(members).to_have_count(members_before)
+    invited = page.locator("#invitations tbody tr")
+    expect(invited.filter(has_text=colleague.email)).to_contain_text("Reviewer")
+    expect(page.get_by_text("Amina Diallo")).to_have_count(0)
+    assert not PlanMembership.objects.filter(plan=plan, user=colleague).exists()
 
     # A focal point with no organization: the error sits with the Organization field and nothing is saved.
     form = page.locator("#add-member")
     field(form, "E-mail address").fill(newcomer)
     field(form, "Role").select_option(label="Focal point")
-    form.get_by_role("button", name="Add member").click()
+    form.get_by_role("button", name="Send invitation").click()
 
     organization = field(form, "Organization")
     organization_field = form.locator(".field").filter(has=field(page, "Organization"))
@@ -66,23 +69,47 @@ def test_a_secretariat_member_adds_an_existing_user_and_invites_a_new_one(page, 
     expect(field(form, "E-mail address")).to_have_value(newcomer)
     expect(field(form, "Role")).to_have_value(Role.FOCAL_POINT)
     expect(page.get_by_role("status").filter(has_text="Invitation sent")).to_have_count(0)
-    expect(rows).to_have_count(members_before + 1)
-    assert not User.objects.filter(email=newcomer).exists()
-    assert PlanMembership.objects.filter(plan=plan).count() == members_before + 1
+    assert not Invitation.objects.filter(email=newcomer).exists()
 
     organization.select_option(label="Ministry of Agriculture (MOA)")
-    form.get_by_role("button", name="Add member").click()
+    form.get_by_role("button", name="Send invitation").click()
 
     expect(page.get_by_role("status").filter(has_text=f"Invitation sent to {newcomer}")).to_be_visible()
-    invited_row = rows.filter(has_text=newcomer)
-    expect(invited_row).to_contain_text("invited")
-    expect(invited_row).to_contain_text("Focal point")
-    invited = PlanMembership.objects.select_related("user", "organization").get(plan=plan, user__email=newcomer)
-    assert invited.role == Role.FOCAL_POINT
-    assert invited.organization.acronym == "MOA"
-    assert not invited.user.has_usable_password()
+    expect(invited).to_have_count(2)
+    expect(invited.filter(has_text=newcomer)).to_contain_text("Focal point")
+    assert not User.objects.filter(email=newcomer).exists()
+    assert PlanMembership.objects.filter(plan=plan).count() == members_before
     assert [message.to for message in mailoutbox] == [[colleague.email], [newcomer]]
-    assert "/accounts/invitation/" in mailoutbox[-1].body
+    link = re.search(r"https?://[^/\s]+(/invitations/[\w-]+/)", mailoutbox[-1].body).group(1)
+
+    # The newcomer follows the link, chooses a password, and accepts.
+    page.locator("header.topbar summary").click()
+    page.get_by_role("button", name="Log out").click()
+    page.goto(link)
+    expect(page.get_by_role("heading", name="You are invited to a plan")).to_be_visible()
+    expect(page.locator("#invitation")).to_contain_text(plan.title)
+    field(page, "First name").fill("Nadia")
+    field(page, "New password").fill("a-long-new-passphrase-42")
+    field(page, "New password confirmation").fill("a-long-new-passphrase-42")
+    page.get_by_role("button", name="Set password and continue").click()
+    expect(page.get_by_role("status").filter(has_text="Your account is ready")).to_be_visible()
+    page.get_by_role("button", name="Accept and join").click()
+
+    expect(page.get_by_role("status")).to_have_text(f"Welcome to “{plan.title}”: you joined as focal point.")
+    expect(plan_nav(page)).to_be_visible()
+    joined = PlanMembership.objects.select_related("user", "organization").get(plan=plan, user__email=newcomer)
+    assert (joined.role, joined.organization.acronym, joined.user.first_name) == (Role.FOCAL_POINT, "MOA", "Nadia")
+
+    # The colleague with an account finds the invitation on their home page once they log in.
+    page.locator("header.topbar summary").click()
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, colleague.username)
+    invitation = page.locator("#my-invitations article")
+    expect(invitation).to_contain_text(plan.title)
+    invitation.get_by_role("button", name="Decline").click()
+    expect(page.get_by_role("status")).to_have_text(f"You declined the invitation to “{plan.title}”.")
+    expect(page.locator("#my-invitations")).to_have_count(0)
+    assert not PlanMembership.objects.filter(plan=plan, user=colleague).exists()
 
 
 def test_a_wrong_password_shows_the_error_and_stays_on_the_login_page(page, live_server, people):
