@@ -249,5 +249,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Background jobs: how many one person may have queued or running at once (naphs.services.job_create).
+JOBS_PER_PERSON = int(os.environ.get("JOBS_PER_PERSON", "5"))
+MIDDLEWARE += ["naphs.middleware.JobLimitMiddleware"]
+
 for directory in (VAR_DIR, MEDIA_ROOT, STATIC_ROOT, *([BROKER_DIR] if CELERY_BROKER_URL == "filesystem://" else [])):
     directory.mkdir(parents=True, exist_ok=True)
