@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -22,8 +22,8 @@ NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
 
 
 def exception_handler(exc, context):
-    """Services raise Django's ValidationError and EditConflict; the API answers 400 and 409. Too many jobs
-    answer 429 with a detail and a code."""
+    """Services raise Django's ValidationError and EditConflict; the API answers 400 and 409. Too many requests
+    (throttled, sign-in paused, too many jobs) answer 429 with a detail and a code."""
     if isinstance(exc, DjangoValidationError):
         detail = dict(exc.message_dict) if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
         if "__all__" in detail:  # Django's key for errors of no field; DRF clients expect DRF's
@@ -38,7 +38,10 @@ def exception_handler(exc, context):
         )
     elif isinstance(exc, JobLimitReached):
         return Response({"detail": str(exc), "code": "job_limit"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, APIException) and exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        response.data = {"detail": str(exc.detail), "code": exc.get_codes()}  # Retry-After is set already
+    return response
 
 
 class VersionField(serializers.IntegerField):

@@ -233,6 +233,7 @@ class InvitationAcceptView(PasswordResetConfirmView):
 
     template_name = "registration/invitation_accept.html"
     post_reset_login = True
+    post_reset_login_backend = "stakeholders.backends.UsernameOrEmailBackend"  # axes' backend signs no one in
     success_url = "/"
 
     def form_valid(self, form):
