@@ -58,7 +58,7 @@ from openpyxl.utils import get_column_letter
 
 from costing.models import MAX_FREQUENCY, CostCategory, CostingUpload, CostLine, CostLineYear, PlanCosting, Unit
 from costing.services import CENT, Rates, cost_line_update, costs_changed, line_prepare, parse_decimal, plan_costing_get
-from naphs.errors import EditConflict
+from naphs.errors import EditConflict, JobLimitReached
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.models import Job
 from naphs.permissions import Permission
@@ -1428,7 +1428,11 @@ def who_upload_create(*, plan: Plan, by: User, upload: IO[bytes], filename: str)
     )
     costing_upload.file.save(filename.rsplit("/", 1)[-1][:100], ContentFile(content), save=False)
     costing_upload.save()
-    job = job_create(kind=Job.Kind.WHO_COSTING_IMPORT, by=by, plan=plan, params={"upload_id": costing_upload.pk})
+    try:
+        job = job_create(kind=Job.Kind.WHO_COSTING_IMPORT, by=by, plan=plan, params={"upload_id": costing_upload.pk})
+    except JobLimitReached:
+        costing_upload.file.delete(save=False)  # the row rolls back; the file would stay behind
+        raise
     costing_upload.job = job
     costing_upload.save(update_fields=["job"])
     return costing_upload

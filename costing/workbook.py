@@ -45,6 +45,7 @@ from costing.models import (
 )
 from costing.services import CATALOGUE_FIELDS, Rates, costs_changed, line_prepare, parse_decimal, plan_costing_get
 from naphs.access import activities_costable_by
+from naphs.errors import JobLimitReached
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.models import AuditEvent, Job
 from naphs.permissions import Permission, Role
@@ -548,7 +549,11 @@ def costing_upload_create(*, plan: Plan, by: User, file: UploadedFile) -> Costin
         upload = CostingUpload(plan=plan, uploaded_by=by, filename=filename, digest=digest.hexdigest())
         upload.file.save(f"costing-{secrets.token_hex(8)}.xlsx", file, save=False)
         upload.save()
-        upload.job = job_create(kind=Job.Kind.COSTING_UPLOAD, by=by, plan=plan, params={"upload": upload.pk})
+        try:
+            upload.job = job_create(kind=Job.Kind.COSTING_UPLOAD, by=by, plan=plan, params={"upload": upload.pk})
+        except JobLimitReached:
+            upload.file.delete(save=False)  # the row rolls back; the file would stay behind
+            raise
         upload.save(update_fields=["job"])
     return upload
 

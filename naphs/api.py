@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -14,7 +14,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from naphs.access import job_get_for_user, jobs_for_user, membership_get_for_user
-from naphs.errors import EditConflict
+from naphs.errors import EditConflict, JobLimitReached
 from naphs.models import Job
 from naphs.permissions import Permission
 
@@ -22,7 +22,8 @@ NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
 
 
 def exception_handler(exc, context):
-    """Services raise Django's ValidationError and EditConflict; the API answers 400 and 409."""
+    """Services raise Django's ValidationError and EditConflict; the API answers 400 and 409. Too many requests
+    (throttled, sign-in paused, too many jobs) answer 429 with a detail and a code."""
     if isinstance(exc, DjangoValidationError):
         detail = dict(exc.message_dict) if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
         if "__all__" in detail:  # Django's key for errors of no field; DRF clients expect DRF's
@@ -35,7 +36,12 @@ def exception_handler(exc, context):
             {"detail": "Other records still refer to this one; it cannot be deleted.", "code": "protected"},
             status=status.HTTP_409_CONFLICT,
         )
-    return drf_exception_handler(exc, context)
+    elif isinstance(exc, JobLimitReached):
+        return Response({"detail": str(exc), "code": "job_limit"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, APIException) and exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        response.data = {"detail": str(exc.detail), "code": exc.get_codes()}  # Retry-After is set already
+    return response
 
 
 class VersionField(serializers.IntegerField):

@@ -2,7 +2,6 @@
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from costing.api import PARTS as COSTING_PARTS
@@ -15,6 +14,7 @@ from stakeholders.api import (
     OrganizationViewSet,
     PlanInvitationViewSet,
 )
+from stakeholders.signin import TokenObtainView
 
 # The docs are HTML pages, nothing else: an OPTIONS request would render DRF's metadata through their template.
 DOCS = {"url_name": "api-schema", "http_method_names": ["get", "head"]}
@@ -33,7 +33,7 @@ for part in COSTING_PARTS:
         router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("plans/<int:plan_id>/directory-export/", DirectoryExportView.as_view(), name="api-directory-export"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(**DOCS), name="api-docs"),

@@ -29,11 +29,14 @@ class Job(models.Model):
         FAILED = "failed", "Failed"
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED)
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     params = models.JSONField(default=dict, blank=True)
+    # What was asked for (kind, plan, params) as a digest: the same request while one is active joins it.
+    request_key = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     message = models.CharField(max_length=250, blank=True)
@@ -52,6 +55,12 @@ class Job(models.Model):
                 condition=Q(progress__lte=100),
                 name="job_progress_at_most_100",
                 violation_error_message="Progress is a percentage.",
+            ),
+            models.UniqueConstraint(
+                fields=["requested_by", "request_key"],
+                condition=Q(status__in=["queued", "running"]) & ~Q(request_key=""),
+                name="job_one_active_per_request",
+                violation_error_message="The same job is already queued or running.",
             ),
         ]
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
-from naphs.errors import EditConflict
+from naphs.errors import EditConflict, JobLimitReached
 from naphs.models import AuditEvent, Job
 
 if TYPE_CHECKING:
@@ -65,11 +69,42 @@ def audit_record(
     )
 
 
+def job_request_key(*, kind: str, plan: Plan | None, params: dict[str, Any]) -> str:
+    """A digest of what was asked for: the same kind, plan and parameters give the same key."""
+    asked = json.dumps([str(kind), plan.pk if plan is not None else None, params], sort_keys=True, default=str)
+    return hashlib.sha256(asked.encode()).hexdigest()
+
+
 @transaction.atomic
 def job_create(*, kind: Job.Kind, by: User, plan: Plan | None = None, params: dict[str, Any] | None = None) -> Job:
-    """Record a job and enqueue it once the surrounding transaction commits (never for a rolled-back row)."""
+    """Record a job and enqueue it once the surrounding transaction commits (never for a rolled-back row).
+
+    Every job starts here. The same request (kind, plan, params) while the person's earlier one is queued or
+    running joins it: the earlier job is returned and nothing more is enqueued. A person has at most
+    settings.JOBS_PER_PERSON jobs queued or running; one more is refused with JobLimitReached.
+
+    The person's row is locked while counting, so requests arriving at once are counted one after another; the
+    constraint job_one_active_per_request keeps one job per request even where that lock does not exist (SQLite).
+    """
     from naphs.tasks import job_run_task
 
-    job = Job.objects.create(kind=kind, plan=plan, requested_by=by, params=params or {})
+    params = params or {}
+    key = job_request_key(kind=kind, plan=plan, params=params)
+    list(get_user_model().objects.select_for_update().filter(pk=by.pk).values_list("pk"))
+    active = Job.objects.filter(requested_by=by, status__in=Job.ACTIVE)
+    joined = active.filter(request_key=key).first()
+    if joined is not None:
+        return joined
+    waiting = active.count()
+    if waiting >= settings.JOBS_PER_PERSON:
+        raise JobLimitReached(waiting)
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(kind=kind, plan=plan, requested_by=by, params=params, request_key=key)
+    except IntegrityError:
+        joined = active.filter(request_key=key).first()
+        if joined is None:
+            raise
+        return joined
     job_run_task.delay_on_commit(job.pk)
     return job

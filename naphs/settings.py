@@ -250,5 +250,57 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Limits: failed sign-ins, API calls, password-reset mails and background jobs (see README, Configuration).
+# Counters live in the cache, which every web process must share: Redis when REDIS_URL is set, else files in VAR_DIR.
+CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "naphs-cache",  # the broker may share the database: its keys are never ours
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    }
+# The header a trusted proxy writes the client's address in (e.g. X-Forwarded-For); the last address in it counts.
+# Unset, only the connection's address counts: a client could write anything in such a header.
+CLIENT_ADDRESS_HEADER = os.environ.get("CLIENT_ADDRESS_HEADER", "").strip()
+# Failed sign-ins (django-axes): signing in pauses for LOGIN_COOLOFF_MINUTES for an account after this many
+# failures on it, and for an address after this many from it, whatever the names tried.
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20"))
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+MIDDLEWARE += ["naphs.middleware.JobLimitMiddleware", "axes.middleware.AxesMiddleware"]
+AXES_HANDLER = "stakeholders.signin.SignInAttempts"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = max(LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS)  # the smaller: SignInAttempts
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a pause ends on time, however often it is tried
+AXES_RESET_ON_SUCCESS = True  # the account's own failures only (SignInAttempts.reset_user_attempts)
+AXES_USERNAME_CALLABLE = "stakeholders.signin.signin_account_key"
+AXES_CLIENT_IP_CALLABLE = "naphs.limits.client_address"
+AXES_LOCKOUT_CALLABLE = "stakeholders.signin.signin_paused_response"
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (and cleared after the cool-off); successful sign-ins are not
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # failures and pauses; not every successful sign-in
+# API calls (DRF throttling): per signed-in person and per address of those not signed in; "N/second|minute|hour|day".
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["naphs.limits.UserThrottle", "naphs.limits.AnonThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "user": os.environ.get("API_RATE_PER_USER", "600/minute"),
+    "anon": os.environ.get("API_RATE_PER_ADDRESS", "60/minute"),
+}
+# Password-reset mails: per e-mail address asked for, and per client address asking.
+PASSWORD_RESET_RATE_PER_EMAIL = os.environ.get("PASSWORD_RESET_RATE_PER_EMAIL", "3/hour")
+PASSWORD_RESET_RATE_PER_CLIENT = os.environ.get("PASSWORD_RESET_RATE_PER_CLIENT", "10/hour")
+# Background jobs: how many one person may have queued or running at once.
+JOBS_PER_PERSON = int(os.environ.get("JOBS_PER_PERSON", "5"))
+
 for directory in (VAR_DIR, MEDIA_ROOT, STATIC_ROOT, *([BROKER_DIR] if CELERY_BROKER_URL == "filesystem://" else [])):
     directory.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from naphs import views
-from stakeholders.forms import LoginForm, PasswordResetForm
+from stakeholders.forms import AdminLoginForm, LoginForm, PasswordResetForm
+
+admin.site.login_form = AdminLoginForm  # says so while sign-in is paused after failed attempts
 
 accounts = [
     path(

@@ -6,11 +6,16 @@ from django.db.models import Q
 from stakeholders.models import User
 
 
+def account_for_name(name: str) -> User | None:
+    """The account a person means by what they typed as their name: its user name or its e-mail, in any case."""
+    return User.objects.filter(Q(username__iexact=name) | Q(email__iexact=name)).order_by("pk").first()
+
+
 class UsernameOrEmailBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
-        user = User.objects.filter(Q(username__iexact=username) | Q(email__iexact=username)).order_by("pk").first()
+        user = account_for_name(username)
         if user is None:
             User().set_password(password)  # spend the same time as a real check: no hint that the name exists
             return None

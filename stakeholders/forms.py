@@ -1,18 +1,27 @@
-"""Forms for the secretariat's members page and invitations, organizations, and the password-reset request."""
+"""Forms for the secretariat's members page and invitations, organizations, signing in and the password-reset request."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+
 from django import forms
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from naphs.limits import client_address, rate_allows
 from naphs.permissions import Role
 from planning.models import Jurisdiction, Plan, TechnicalArea
 from planning.selectors import technical_areas_of
 from stakeholders.models import Organization, PlanMembership, Sector, User
 from stakeholders.selectors import jurisdiction_ids_within, organization_list_for_plan
+from stakeholders.signin import PausedSignInMessageMixin
+
+logger = logging.getLogger(__name__)
 
 
 class FocalPointOrganizationMixin:
@@ -118,10 +127,27 @@ class OrganizationForm(forms.ModelForm):
 
 
 class PasswordResetForm(DjangoPasswordResetForm):
-    """Also reaches invited people who have not set a password yet, so a lost invitation can be replaced."""
+    """Also reaches invited people who have not set a password yet, so a lost invitation can be replaced.
+
+    At most PASSWORD_RESET_RATE_PER_EMAIL links go to one address, and PASSWORD_RESET_RATE_PER_CLIENT requests
+    from one client address are served; beyond that nothing is sent. The page answers the same either way, as it
+    does whether an account uses the address or not.
+    """
 
     def get_users(self, email: str):
         return User.objects.filter(email__iexact=email, is_active=True)
+
+    def save(self, *args, request=None, **kwargs) -> None:
+        email = self.cleaned_data["email"].strip().lower()
+        address = client_address(request) if request is not None else ""
+        email_key = hashlib.sha256(email.encode()).hexdigest()
+        if not rate_allows(key=f"password-reset-client:{address}", rate=settings.PASSWORD_RESET_RATE_PER_CLIENT):
+            logger.warning("Password reset not sent: too many requests from %s", address)
+            return
+        if not rate_allows(key=f"password-reset-email:{email_key}", rate=settings.PASSWORD_RESET_RATE_PER_EMAIL):
+            logger.warning("Password reset not sent: too many requests for one address (from %s)", address)
+            return
+        super().save(*args, request=request, **kwargs)
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs) -> None:
         """Send through the worker, like every other e-mail, so a slow mail server never holds up the page."""
@@ -132,7 +158,7 @@ class PasswordResetForm(DjangoPasswordResetForm):
         email_send_task.delay_on_commit(subject=subject, body=body, to=[to_email])
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(PausedSignInMessageMixin, AuthenticationForm):
     """Sign in with the user name or the e-mail address of the account."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -141,3 +167,7 @@ class LoginForm(AuthenticationForm):
         self.error_messages["invalid_login"] = (
             "That user name or e-mail and password do not match an active account. Passwords are case-sensitive."
         )
+
+
+class AdminLoginForm(PausedSignInMessageMixin, AdminAuthenticationForm):
+    """The admin's login, saying so while sign-in is paused for the account or the address."""

@@ -362,7 +362,7 @@ def invitation(request: HttpRequest, key: str) -> HttpResponse:
                 )
             except ValidationError as error:
                 return _invitation_page(request, invitation, problem=" ".join(error.messages), status=409)
-            login(request, account)
+            login(request, account, backend="stakeholders.backends.UsernameOrEmailBackend")  # not axes' backend
             messages.success(request, _("Your account is ready. Now accept or decline the invitation."))
             return redirect(request.path)
     except InvitationNotYours:

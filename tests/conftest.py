@@ -61,6 +61,30 @@ def _isolated(settings, tmp_path):
     celery_app.conf.task_always_eager = False
 
 
+def cache_empty() -> None:
+    """Forget every count the limits keep in the cache. On Redis only the cache's own keys go: the Celery broker
+    may share the database."""
+    from django.core.cache import cache
+
+    options = settings.CACHES["default"]
+    if options["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        import redis
+
+        client = redis.Redis.from_url(options["LOCATION"])
+        keys = list(client.scan_iter(match=f"{options['KEY_PREFIX']}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """API throttles and password-reset limits count in the shared cache: each test starts from none."""
+    cache_empty()
+    yield
+
+
 @pytest.fixture
 def chromium_path() -> str:
     path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
