@@ -142,6 +142,13 @@ STORAGES = {
     },
 }
 
+# Source maps are read only by a developer's browser tools: not worth compressing (brotli takes most of a minute
+# over the API docs' maps), they are served as they are.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
+    *("jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br", "swf", "flv", "woff"),
+    *("woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv", "map"),
+]
+
 # E-mail: invitations and password resets. Printed to the console in the embedded mode; in production
 # sent by SMTP to EMAIL_HOST (or by any backend named in EMAIL_BACKEND).
 EMAIL_BACKEND_PATH = os.environ.get(

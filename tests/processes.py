@@ -100,6 +100,18 @@ class Process:
         self.kill()
 
 
+def stop_all(running: Sequence[Process], seconds: float = 15) -> None:
+    """Stop processes side by side: SIGTERM to each, a shared wait, then SIGKILL to what is left of them."""
+    for process in running:
+        if process.running():
+            process.popen.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    for process in running:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+        process.kill()
+
+
 def start(name: str, command: Sequence[str], *, env: Mapping[str, str], log_dir: Path) -> Process:
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{name}.log"
@@ -214,6 +226,48 @@ def queue_forget(redis_url: str, queue: str) -> None:
         if queue.encode() in payload:
             client.hdel("unacked", tag)
             client.zrem("unacked_index", tag)
+
+
+# Static files.
+
+STATIC_CACHE = PROJECT_DIR / "var" / "test-static"
+
+
+def _static_sources_digest() -> str:
+    """A digest of every file collectstatic would collect (name, size, time) and of the settings that shape it."""
+    import hashlib
+
+    import django
+    import whitenoise
+    from django.conf import settings
+    from django.contrib.staticfiles.finders import get_finders
+
+    digest = hashlib.sha256(f"{django.__version__} {getattr(whitenoise, '__version__', '')}".encode())
+    digest.update(repr(getattr(settings, "WHITENOISE_SKIP_COMPRESS_EXTENSIONS", None)).encode())
+    for finder in get_finders():
+        for path, storage in sorted(finder.list([]), key=lambda item: item[0]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def static_collected(env: Mapping[str, str]) -> Path:
+    """A STATIC_ROOT filled by `manage.py collectstatic --no-input` (as the Dockerfile's build does) with the
+    production storage (hashed names, compressed), kept in var/test-static/ and reused while the sources are the
+    same: compressing the API docs' bundles takes most of a minute of CPU."""
+    target = STATIC_CACHE / _static_sources_digest()
+    if (target / "staticfiles.json").exists():
+        return target
+    STATIC_CACHE.mkdir(parents=True, exist_ok=True)
+    building = STATIC_CACHE / f"{target.name}.{uuid.uuid4().hex[:8]}.tmp"
+    manage("collectstatic", "--no-input", env={**env, "STATIC_ROOT": str(building)}, timeout=900)
+    try:
+        building.rename(target)
+    except OSError:  # another run finished first: use its copy
+        import shutil
+
+        shutil.rmtree(building, ignore_errors=True)
+    return target
 
 
 # What docker compose runs.
@@ -344,13 +398,17 @@ class Stack:
     def client(self) -> Client:
         return Client(self.base_url)
 
-    def start_worker(self) -> Process:
+    def start_worker(self, *, wait: bool = True) -> Process:
         """`worker` of docker-compose.yml (plus `worker_args`); ready once it consumes its queue."""
         command = [*compose_command("worker"), *self.worker_args]
         worker = start(f"worker-{len(self.workers) + 1}", command, env=self.env, log_dir=self.log_dir)
         self.workers.append(worker)
-        worker.wait_until(lambda: " ready." in worker.output(), "the worker to be ready")
+        if wait:
+            self.worker_ready(worker)
         return worker
+
+    def worker_ready(self, worker: Process, seconds: float = 120) -> None:
+        worker.wait_until(lambda: " ready." in worker.output(), "the worker to be ready", seconds)
 
     def start_beat(self) -> Process:
         self.beat = start("beat", compose_command("beat"), env=self.env, log_dir=self.log_dir)
@@ -383,18 +441,19 @@ def production_stack(
     start_processes: bool = True,
 ) -> Iterator[Stack]:
     """A fresh database (naphs_smoke_<random>, dropped at the end) on the server of `postgres_url`, a queue of
-    its own on `redis_url`, static files collected as the Dockerfile does, then web, a worker and beat.
+        its own on `redis_url`, static files collected as the Dockerfile does (static_collected), then beat, a worker
+    and web.
 
-    `env` adds or overrides settings (e.g. a shorter heartbeat). Everything is stopped at the end, and the
-    processes' output is kept in workdir/logs."""
+        `env` adds or overrides settings (e.g. a shorter heartbeat). Everything is stopped at the end, and the
+        processes' output is kept in workdir/logs."""
     suffix = uuid.uuid4().hex[:10]
     name = f"naphs_smoke_{suffix}"
     parts = urllib.parse.urlsplit(postgres_url)
     url = urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
     queue = f"naphs-smoke-{suffix}"
     port = free_port()
-    media, var, static, logs = (workdir / part for part in ("media", "var", "static", "logs"))
-    for folder in (media, var, static, logs):
+    media, var, logs = (workdir / part for part in ("media", "var", "logs"))
+    for folder in (media, var, logs):
         folder.mkdir(parents=True, exist_ok=True)
     stack_env = clean_env(
         DEBUG="false",
@@ -410,7 +469,6 @@ def production_stack(
         CELERY_TASK_DEFAULT_QUEUE=queue,
         MEDIA_ROOT=str(media),
         VAR_DIR=str(var),
-        STATIC_ROOT=str(static),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY=str(web_workers),
         **(env or {}),
@@ -425,18 +483,18 @@ def production_stack(
         log_dir=logs,
         worker_args=list(worker_args),
     )
+    stack_env["STATIC_ROOT"] = str(static_collected(stack_env))
     database_create(url)
     try:
-        # As the Dockerfile's build step does, into this stack's STATIC_ROOT.
-        manage("collectstatic", "--no-input", env=stack_env, timeout=300)
         if start_processes:
-            stack.start_beat()
-            stack.start_worker()
+            # As docker compose starts them, but beat once the migrations are applied (its sweep reads jobs).
+            worker = stack.start_worker(wait=False)
             stack.start_web()
+            stack.start_beat()
+            stack.worker_ready(worker)
         yield stack
     finally:
-        for process in stack.processes():
-            process.stop()
+        stop_all(stack.processes())
         with contextlib.suppress(Exception):
             queue_forget(redis_url, queue)
         database_drop(url)

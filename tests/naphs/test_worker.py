@@ -131,8 +131,7 @@ def start_worker(transactional_db, settings, tmp_path) -> Iterator[Callable[...,
     try:
         yield start
     finally:
-        for worker in started:
-            worker.process.stop()
+        processes.stop_all([worker.process for worker in started])
         for name, value in saved.items():
             setattr(celery_app.conf, name, value)
         processes.queue_forget(broker_url, queue)
