@@ -26,4 +26,5 @@ RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost VAR_DIR=/t
 USER naphs
 ENV MEDIA_ROOT=/data/media VAR_DIR=/data/var
 EXPOSE 8000
-CMD ["gunicorn", "naphs.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+# Settings in gunicorn.conf.py (port 8000, WEB_CONCURRENCY workers); docker-compose.yml runs migrations first.
+CMD ["gunicorn", "naphs.wsgi"]

@@ -10,8 +10,10 @@ from django.db.models import Q
 class Job(models.Model):
     """A piece of background work a person asked for: what, for which plan, how far along, and its result.
 
-    The row is the job's truth; the Celery message only carries its id. A redelivered message finds a
-    finished job and does nothing, or a running one (its worker died) and runs it again from the start.
+    The row is the job's truth; the Celery message only carries its id. While an attempt runs, its worker
+    writes `heartbeat_at` every few seconds; a running job whose heartbeat stopped has lost its worker and is
+    run again from the start, or failed once it has had its attempts. A redelivered message finds a finished
+    job, or one still beating, and does nothing.
     """
 
     class Kind(models.TextChoices):
@@ -45,6 +47,8 @@ class Job(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # The last sign of life of the running attempt (the database's clock), written by its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

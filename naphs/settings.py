@@ -142,6 +142,13 @@ STORAGES = {
     },
 }
 
+# Source maps are read only by a developer's browser tools: not worth compressing (brotli takes most of a minute
+# over the API docs' maps), they are served as they are.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
+    *("jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br", "swf", "flv", "woff"),
+    *("woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv", "map"),
+]
+
 # E-mail: invitations and password resets. Printed to the console in the embedded mode; in production
 # sent by SMTP to EMAIL_HOST (or by any backend named in EMAIL_BACKEND).
 EMAIL_BACKEND_PATH = os.environ.get(
@@ -221,8 +228,11 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(BROKER_DIR / "control"),  # not the working directory
     }
 else:
-    # Longer than any task may run, so a message is redelivered only when its worker is really gone.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+    # An unacknowledged message (its worker may be gone) is delivered again after this long. Longer than the
+    # longest wait before a retry (the e-mail task waits up to 8 minutes), so a retry is not sent twice; a job
+    # message delivered again while the job still beats is left alone (naphs.jobs.job_run). Beat finds jobs
+    # whose worker died well before this (JOB_HEARTBEAT_STALE_SECONDS).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600"))}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -232,12 +242,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "1500"))
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "1800"))
+# A running job's worker writes its heartbeat every JOB_HEARTBEAT_SECONDS. Beat looks every JOB_RECOVER_SECONDS
+# for running jobs silent for JOB_HEARTBEAT_STALE_SECONDS (their worker died) and queues them again, or fails
+# them once they have had JOB_MAX_ATTEMPTS attempts.
+JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "5"))
+JOB_HEARTBEAT_STALE_SECONDS = float(os.environ.get("JOB_HEARTBEAT_STALE_SECONDS", "60"))
+JOB_RECOVER_SECONDS = float(os.environ.get("JOB_RECOVER_SECONDS", "20"))
+JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "3"))
+if not 0 < 3 * JOB_HEARTBEAT_SECONDS <= JOB_HEARTBEAT_STALE_SECONDS:
+    raise ImproperlyConfigured("JOB_HEARTBEAT_STALE_SECONDS must be at least three JOB_HEARTBEAT_SECONDS")
+if JOB_RECOVER_SECONDS <= 0 or JOB_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("JOB_RECOVER_SECONDS must be positive and JOB_MAX_ATTEMPTS at least 1")
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "naphs")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 JOB_RETENTION_DAYS = int(os.environ.get("JOB_RETENTION_DAYS", "30"))
 CELERY_BEAT_SCHEDULE = {
+    # Sent again at the next interval if no worker took it: a late one is dropped rather than run in a burst.
+    "jobs-recover": {
+        "task": "naphs.tasks.jobs_recover_task",
+        "schedule": timedelta(seconds=JOB_RECOVER_SECONDS),
+        "options": {"expires": JOB_RECOVER_SECONDS},
+    },
     "jobs-expire": {"task": "naphs.tasks.jobs_expire_task", "schedule": timedelta(minutes=15)},
     "rollups-sweep": {"task": "costing.tasks.rollups_sweep_task", "schedule": timedelta(minutes=2)},
 }

@@ -1,19 +1,20 @@
 """Celery tasks: thin wrappers over naphs.jobs. Tasks take ids; running one twice gives one result."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
-from naphs.jobs import job_fail, job_run, jobs_expire
+from naphs.jobs import Outcome, job_fail, job_run, jobs_expire, jobs_recover
 
 # Worth another try: the database or the broker went away for a moment.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3)
-def job_run_task(self, job_id: int) -> None:
+def job_run_task(self, job_id: int, last_look: bool = False) -> None:
     try:
-        job_run(job_id=job_id)
+        outcome = job_run(job_id=job_id)
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
             job_fail(job_id=job_id, message="A service was unavailable; please try again later.", error=repr(exc))
@@ -24,6 +25,20 @@ def job_run_task(self, job_id: int) -> None:
             job_id=job_id, message="The job failed unexpectedly; administrators can see the details.", error=repr(exc)
         )
         raise
+    if outcome is Outcome.STILL_BEATING and not last_look:
+        # Delivered again while an attempt beats: after a pool process was killed its heartbeat stops, and one
+        # more look once it would be stale runs the job again at once (beat's sweep would, a little later).
+        job_run_task.apply_async(
+            (job_id,),
+            {"last_look": True},
+            countdown=settings.JOB_HEARTBEAT_STALE_SECONDS + settings.JOB_HEARTBEAT_SECONDS,
+        )
+
+
+@shared_task(acks_late=True)
+def jobs_recover_task() -> int:
+    """Every JOB_RECOVER_SECONDS: run again, or fail with a message, the jobs whose worker stopped beating."""
+    return jobs_recover()
 
 
 @shared_task(acks_late=True)

@@ -6,7 +6,8 @@ the server's) sends 8 and then 50 signed-in clients rotating over the plan overv
 activity page, the costing dashboard, funding, targets, members and the activities API, each for a bounded
 time. The same run loads the health check the same way, so each figure is also printed as a ratio to that
 trivial page of the same server: machines of different speed compare by the ratios. Figures, never
-assertions. PostgreSQL only (the product's production database).
+assertions. PostgreSQL and Redis only (the production services); the API's per-person rate is raised for the
+run, since a few sessions stand for many people.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import need_service
-from tests.processes import free_port, manage, postgres_database, production_env, start_gunicorn, stop
+from tests.processes import database_url, production_stack
 
 DURATION_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "15"))
 CLIENTS = (8, 50)
@@ -35,32 +36,11 @@ PASSWORD = "naphs-bench-load-2026"
 PEOPLE = ("lead", "secretariat", "techlead", "focalpoint", "reviewer", "viewer")
 
 
-def _login(port: int, username: str) -> str:
+def _cookie_header(stack, username: str) -> str:
     """Sign in through the login form, as a browser does; the session and CSRF cookies as one header."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", "/accounts/login/")
-    response = connection.getresponse()
-    response.read()
-    cookies = {c.split("=", 1)[0]: c.split(";", 1)[0].split("=", 1)[1] for c in response.headers.get_all("Set-Cookie")}
-    body = f"username={username}&password={PASSWORD}&csrfmiddlewaretoken={cookies['csrftoken']}"
-    connection.request(
-        "POST",
-        "/accounts/login/",
-        body=body,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={cookies['csrftoken']}",
-            "Referer": f"http://127.0.0.1:{port}/accounts/login/",
-        },
-    )
-    response = connection.getresponse()
-    response.read()
-    assert response.status == 302, f"{username} could not sign in ({response.status})"
-    for cookie in response.headers.get_all("Set-Cookie"):
-        name, value = cookie.split(";", 1)[0].split("=", 1)
-        cookies[name] = value
-    connection.close()
-    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+    client = stack.client()
+    client.sign_in(username, PASSWORD)
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in client.cookies)
 
 
 def _get(port: int, path: str, cookie: str) -> tuple[int, bytes]:
@@ -154,45 +134,47 @@ def _single(port: int, path: str, cookie: str) -> float:
 def test_bench_load(tmp_path, capsys):
     need_service(settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql", "PostgreSQL")
     need_service(shutil.which("wrk") is not None, "wrk (Debian package wrk)")
-    with postgres_database("naphs_bench_load") as database_url:
-        env = production_env(
-            database_url=database_url, folder=tmp_path, DEMO_PASSWORD=PASSWORD, DEMO_ALLOW_PRODUCTION="1"
-        )
-        manage(env, "migrate", "--no-input")
-        manage(env, "demo_load")
-        manage(env, "collectstatic", "--no-input")
-        port = free_port()
-        server = start_gunicorn(env, port=port, workers=WORKERS, folder=tmp_path)
-        try:
-            cookies = [_login(port, person) for person in PEOPLE]
-            _status, body = _get(port, "/api/plans/", cookies[0])
-            plans = json.loads(body)["results"]
-            plan = next(p for p in plans if p["parent"] is None)["id"]
-            _status, body = _get(port, f"/api/plans/{plan}/activities/", cookies[0])
-            activity = json.loads(body)["results"][0]["id"]
-            pages = {
-                "plan overview": f"/plans/{plan}/",
-                "activity table": f"/plans/{plan}/activities/",
-                "activity page": f"/plans/{plan}/activities/{activity}/",
-                "costing dashboard": f"/plans/{plan}/costing/",
-                "funding": f"/plans/{plan}/funding/",
-                "targets": f"/plans/{plan}/targets/",
-                "members": f"/plans/{plan}/members/",
-                "activities API": f"/api/plans/{plan}/activities/",
-            }
-            # Every demo member who may see every page takes part; the rest would only measure refusals.
-            allowed = [c for c in cookies if all(_get(port, path, c)[0] == 200 for path in pages.values())]
-            assert allowed, "nobody may see every page"
-            single = {name: _single(port, path, allowed[0]) for name, path in pages.items()}
-            single_health = _single(port, "/healthz", "")
-            loads = {}
-            for clients in CLIENTS:
-                loads[clients] = (
-                    _wrk(port, list(pages.values()), allowed, clients, tmp_path),
-                    _wrk(port, ["/healthz"], [""], clients, tmp_path),
-                )
-        finally:
-            stop(server)
+    redis_url = os.environ.get("REDIS_URL", "")
+    need_service(bool(redis_url), "Redis (REDIS_URL)")
+    with production_stack(
+        tmp_path,
+        postgres_url=database_url(settings.DATABASES["default"]),
+        redis_url=redis_url,
+        env={"DEMO_PASSWORD": PASSWORD, "DEMO_ALLOW_PRODUCTION": "1", "API_RATE_PER_USER": "1000000/minute"},
+        web_workers=WORKERS,
+        start_processes=False,
+    ) as stack:
+        stack.manage("migrate", "--no-input", timeout=600)
+        stack.manage("demo_load", timeout=600)
+        stack.start_web()
+        port = int(stack.base_url.rsplit(":", 1)[1])
+        cookies = [_cookie_header(stack, person) for person in PEOPLE]
+        _status, body = _get(port, "/api/plans/", cookies[0])
+        plans = json.loads(body)["results"]
+        plan = next(p for p in plans if p["parent"] is None)["id"]
+        _status, body = _get(port, f"/api/plans/{plan}/activities/", cookies[0])
+        activity = json.loads(body)["results"][0]["id"]
+        pages = {
+            "plan overview": f"/plans/{plan}/",
+            "activity table": f"/plans/{plan}/activities/",
+            "activity page": f"/plans/{plan}/activities/{activity}/",
+            "costing dashboard": f"/plans/{plan}/costing/",
+            "funding": f"/plans/{plan}/funding/",
+            "targets": f"/plans/{plan}/targets/",
+            "members": f"/plans/{plan}/members/",
+            "activities API": f"/api/plans/{plan}/activities/",
+        }
+        # Every demo member who may see every page takes part; the rest would only measure refusals.
+        allowed = [c for c in cookies if all(_get(port, path, c)[0] == 200 for path in pages.values())]
+        assert allowed, "nobody may see every page"
+        single = {name: _single(port, path, allowed[0]) for name, path in pages.items()}
+        single_health = _single(port, "/healthz", "")
+        loads = {}
+        for clients in CLIENTS:
+            loads[clients] = (
+                _wrk(port, list(pages.values()), allowed, clients, tmp_path),
+                _wrk(port, ["/healthz"], [""], clients, tmp_path),
+            )
     with capsys.disabled():
         print(
             f"\nLoad benchmark: gunicorn {WORKERS} workers, DEBUG=false, PostgreSQL, the demo plan, "

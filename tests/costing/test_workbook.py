@@ -721,14 +721,21 @@ def test_numbers_keep_no_binary_noise_from_excel(client, run_jobs, plan, focal_p
 def test_an_upload_job_run_again_after_a_crash_applies_nothing_twice(
     client, run_jobs, plan, focal_point, moa_activity, moa_line
 ):
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models.functions import Now
+
     from naphs.jobs import job_run
 
     book = Book(download(client, run_jobs, plan, focal_point))
     book.add_line(moa_activity)
     uploaded = upload(client, run_jobs, plan, focal_point, book.bytes())
     state = lines_state(plan)
-    # The worker died after the upload was applied, before the job was marked done: the broker delivers it again.
-    Job.objects.filter(pk=uploaded.job_id).update(status=Job.Status.RUNNING)
+    # The worker died after the upload was applied, before the job was marked done: its heartbeat stopped, and the
+    # job is run again.
+    silent = Now() - timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS + 60)
+    Job.objects.filter(pk=uploaded.job_id).update(status=Job.Status.RUNNING, heartbeat_at=silent)
     job_run(job_id=uploaded.job_id)
     assert lines_state(plan) == state
     assert Job.objects.get(pk=uploaded.job_id).status == Job.Status.SUCCEEDED
