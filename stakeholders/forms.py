@@ -1,4 +1,4 @@
-"""Forms for the secretariat's members page and invitations, organizations, signing in and the password-reset request."""
+"""Forms for the members page and invitations, organizations, signing in and the password-reset request."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("naphs", "0003_costing_job_kinds"),
+        ("naphs", "0004_job_request_key"),
     ]
 
     operations = [
