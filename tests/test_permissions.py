@@ -1092,9 +1092,15 @@ EXTRA_REFERENCES: dict[tuple[str, str], list[Reference]] = {
 # until it is listed here.
 NO_REFERENCES: frozenset[str] = frozenset(
     {
-        # Signing in, passwords and invitations: one's own account.
+        # Signing in, passwords and invitations: one's own account, or the invitation the URL names.
         "api-token",
-        "invitation_accept",
+        "invitation",
+        "invitation_answer",
+        "invitation_resend",
+        "invitation_revoke",
+        "my-invitation-accept",
+        "my-invitation-decline",
+        "plan-invitation-resend",
         "password_change",
         "password_reset_confirm",
         # Deletions and removals: the object is the URL's.
