@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from naphs.permissions import Role
-from naphs.services import audit_record, versioned_update
+from naphs.services import audit_record, duplicate_refusal, row_insert, versioned_update
 from planning.models import Framework, Jurisdiction, Plan
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def _default_framework() -> Framework | None:
 def jurisdiction_create(*, level: str, name: str, code: str = "", parent: Jurisdiction | None = None) -> Jurisdiction:
     jurisdiction = Jurisdiction(level=level, name=name.strip(), code=code, parent=parent)
     jurisdiction.full_clean()
-    jurisdiction.save()
+    row_insert(jurisdiction, refused=lambda: duplicate_refusal(jurisdiction))  # the same one added at once
     return jurisdiction
 
 
