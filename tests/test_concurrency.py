@@ -46,8 +46,8 @@ from tests.conftest import make_user, need_service
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Rounds per kind: the first writes (the holes found) more, the versioned changes (long guarded) fewer.
-ROUNDS = 25
-UPDATE_ROUNDS = 10
+ROUNDS = 20
+UPDATE_ROUNDS = 8
 
 SAVED, CONFLICT, DUPLICATE, ERROR = "saved", "conflict", "duplicate", "error"
 
