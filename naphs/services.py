@@ -44,7 +44,14 @@ def versioned_update(instance: models.Model, *, version: int, fields: dict[str, 
         if getattr(instance, name) != value
     }
     model = type(instance)
-    updated = model.objects.filter(pk=instance.pk, version=version).update(version=F("version") + 1, **fields)
+    try:
+        with transaction.atomic():  # a rename onto a name someone else took at the same moment: their row stands
+            updated = model.objects.filter(pk=instance.pk, version=version).update(version=F("version") + 1, **fields)
+    except IntegrityError as error:
+        refusal = duplicate_refusal(candidate)
+        if refusal is None:
+            raise
+        raise refusal from error
     if not updated:
         raise EditConflict(instance)
     for name, value in fields.items():
