@@ -36,6 +36,7 @@ from django.utils import timezone
 from costing.models import CatalogueItem, CostLine, CostLineYear, ExchangeRate, FundingCommitment, PlanCosting
 from costing.services import CENT, RATE_PLACES, Rates, costs_changed, exchange_rate_set, plan_costing_get
 from naphs.access import jurisdiction_manageable_by, plans_for_user
+from naphs.errors import EditConflict
 from naphs.permissions import SECRETARIAT_ROLES
 from naphs.services import audit_record, versioned_update
 from planning.models import Jurisdiction, Plan
@@ -98,12 +99,17 @@ def rates_missing(*, plan: Plan, costing: PlanCosting, rates: Iterable[ExchangeR
 def exchange_rate_create(
     *, plan: Plan, by: User, currency: str, year: int, rate: Decimal, source: str = ""
 ) -> ExchangeRate:
-    """Add a rate the plan does not have yet; one it has is changed on its own (with its version), not twice."""
+    """Add a rate the plan does not have yet; one it has is changed on its own (with its version), not twice.
+    Whether the rate was there before or was added by someone at the same moment, the answer is the same."""
+    duplicate = ValidationError(
+        {"year": f"This plan already has a rate for {currency} in {year}; change that one instead."}
+    )
     if ExchangeRate.objects.filter(plan=plan, currency=currency, year=year).exists():
-        raise ValidationError(
-            {"year": f"This plan already has a rate for {currency} in {year}; change that one instead."}
-        )
-    return exchange_rate_set(plan=plan, by=by, currency=currency, year=year, rate=rate, source=source)
+        raise duplicate
+    try:
+        return exchange_rate_set(plan=plan, by=by, currency=currency, year=year, rate=rate, source=source, version=0)
+    except EditConflict:
+        raise duplicate from None
 
 
 # --- Catalogue: what a plan may use, and who may change it --------------------------------------------------

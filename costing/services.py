@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery, Value
 
 from costing.models import MAX_FREQUENCY, CostLine, CostLineYear, ExchangeRate, FundingCommitment, PlanCosting
-from naphs.services import audit_record, versioned_update
+from naphs.services import audit_record, versioned_save, versioned_update
 
 if TYPE_CHECKING:
     from planning.models import Activity, Plan
@@ -154,25 +154,21 @@ def _rate_validate(rate: ExchangeRate, costing: PlanCosting) -> None:
 def exchange_rate_set(
     *, plan: Plan, by: User, currency: str, year: int, rate: Decimal, source: str = "", version: int | None = None
 ) -> ExchangeRate:
-    """Add the rate of a currency for a year, or change it (refusing a stale change); the lines priced in that
-    currency and year are converted again."""
+    """Add the rate of a currency for a year, or change it; the lines priced in that currency and year are
+    converted again. `version` is the rate's version as the person read it, 0 when they saw none: a rate someone
+    else saved since (a first one too) is refused with EditConflict. None (the product's own loads) skips it."""
     costing = plan_costing_get(plan)
-    existing = ExchangeRate.objects.filter(plan=plan, currency=currency, year=year).first()
-    if existing is None:
-        exchange_rate = ExchangeRate(plan=plan, currency=currency, year=year, rate=rate, source=source)
-        _rate_validate(exchange_rate, costing)
-        exchange_rate.save()
+    exchange_rate, changes = versioned_save(
+        ExchangeRate,
+        key={"plan": plan, "currency": currency, "year": year},
+        version=version,
+        fields={"rate": rate, "source": source},
+        validate=lambda candidate: _rate_validate(candidate, costing),
+    )
+    if "rate" in changes and changes["rate"][0] is None:
         audit_record(plan=plan, by=by, action="created", target=exchange_rate)
-    else:
-        exchange_rate = existing
-        candidate = copy.copy(existing)
-        candidate.rate, candidate.source = rate, source
-        _rate_validate(candidate, costing)
-        changes = versioned_update(
-            existing, version=existing.version if version is None else version, fields={"rate": rate, "source": source}
-        )
-        if changes:
-            audit_record(plan=plan, by=by, action="edited", target=exchange_rate, changes=changes)
+    elif changes:
+        audit_record(plan=plan, by=by, action="edited", target=exchange_rate, changes=changes)
     lines_recompute(plan=plan, currency=currency, price_year=year)
     costs_changed(plan.pk)
     return exchange_rate

@@ -1,18 +1,26 @@
 """Errors that services raise and views translate into messages or HTTP statuses."""
 
+from collections.abc import Sequence
+
 from django.db import models
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 
 class EditConflict(Exception):
-    """Someone else saved the object after this person loaded it; their save is refused, never merged."""
+    """Someone else saved the object after this person loaded it; their save is refused, never merged.
 
-    def __init__(self, instance: models.Model) -> None:
+    `instance` is the row as it is stored now when the service knows it (a first write that found a row saved
+    meanwhile), else the row as the person had it. `names` says which parts conflicted (the cells of a grid).
+    """
+
+    def __init__(self, instance: models.Model, message: str | None = None, names: Sequence[str] = ()) -> None:
         self.instance = instance
-        name = instance._meta.verbose_name
-        super().__init__(
-            f"Someone else changed this {name} after you opened it. Reload to see their changes, then try again."
-        )
+        self.names = list(names)
+        if message is None:
+            message = gettext(
+                "Someone else changed this %(name)s after you opened it. Reload to see their changes, then try again."
+            ) % {"name": instance._meta.verbose_name}
+        super().__init__(message)
 
 
 class JobLimitReached(Exception):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
@@ -46,13 +48,104 @@ def versioned_update(instance: models.Model, *, version: int, fields: dict[str, 
         if getattr(instance, name) != value
     }
     model = type(instance)
-    updated = model.objects.filter(pk=instance.pk, version=version).update(version=F("version") + 1, **fields)
+    try:
+        with transaction.atomic():  # a rename onto a name someone else took at the same moment: their row stands
+            updated = model.objects.filter(pk=instance.pk, version=version).update(version=F("version") + 1, **fields)
+    except IntegrityError as error:
+        refusal = duplicate_refusal(candidate)
+        if refusal is None:
+            raise
+        raise refusal from error
     if not updated:
         raise EditConflict(instance)
     for name, value in fields.items():
         setattr(instance, name, value)
     instance.version = version + 1
     return changes
+
+
+def row_lock(instance: models.Model) -> None:
+    """Lock one row until the transaction ends, so writes under it (a plan's targets, an assessment's scores)
+    take turns: whoever comes second sees what the first saved. A no-op on SQLite, which locks the whole
+    database for a write anyway."""
+    type(instance)._default_manager.select_for_update().filter(pk=instance.pk).values_list("pk", flat=True).first()
+
+
+def row_insert[M: models.Model](instance: M, *, refused: Callable[[], Exception | None]) -> M:
+    """Insert `instance`, a new row under a unique constraint that the caller found missing.
+
+    When someone saved the same row in the meantime, the database refuses the second insert; that refusal is
+    caught inside a savepoint (the caller's transaction goes on) and `refused()` is raised instead: an
+    EditConflict for a first write, or the duplicate's ValidationError a moment-later request would have got.
+    `refused()` runs after the other save committed, so it reads their row; it returns None when no such row is
+    there (the database refused for another reason), and the database's error is raised as it is.
+    """
+    try:
+        with transaction.atomic():
+            instance.save(force_insert=True)
+    except IntegrityError as error:
+        refusal = refused()
+        if refusal is None:
+            raise
+        raise refusal from error
+    return instance
+
+
+def duplicate_refusal(instance: models.Model) -> ValidationError | None:
+    """The ValidationError the model's unique constraints give `instance` now (after a refused insert), if any."""
+    try:
+        instance.validate_unique()
+        instance.validate_constraints()
+    except ValidationError as error:
+        return error
+    return None
+
+
+def versioned_save[M: models.Model](
+    model: type[M],
+    *,
+    key: Mapping[str, Any],
+    version: int | None,
+    fields: Mapping[str, Any],
+    validate: Callable[[M], None] | None = None,
+) -> tuple[M, dict[str, list[Any]]]:
+    """Create or change the one row of `model` that `key` names (a row under a unique constraint: an
+    indicator's score, a plan's target, a currency's rate in a year), as the person last saw it.
+
+    `version` is the row's version as they read it: 0 when they saw none yet ("I believe there is none"). Of two
+    people writing the same version exactly one is saved; the other gets EditConflict naming the row as stored:
+    version 0 when a row exists or appears while this one is saved, another version when the row moved on or
+    was removed. None skips the check (a load by the product itself, never a person's edit). `validate` checks
+    the candidate row (full_clean by default). Returns the row and what changed as {field: [old, new]}.
+    """
+    manager = model._default_manager
+    existing = manager.select_for_update().filter(**key).first() if version is None else manager.filter(**key).first()
+    if existing is None:
+        if version:  # they saw a row that has been removed since
+            raise EditConflict(model(**key))
+        instance = model(**key, **fields)
+
+        def conflict() -> EditConflict | None:
+            current = manager.filter(**key).first()
+            return None if current is None else EditConflict(current)
+
+        try:
+            (validate or model.full_clean)(instance)
+        except ValidationError:
+            if refusal := conflict():  # their row appeared between the look and the check
+                raise refusal from None
+            raise
+        row_insert(instance, refused=conflict)
+        return instance, {name: [None, _json_value(value)] for name, value in fields.items()}
+    if version == 0:  # someone saved it after they opened the page
+        raise EditConflict(existing)
+    if validate is not None:
+        candidate = copy.copy(existing)
+        for name, value in fields.items():
+            setattr(candidate, name, value)
+        validate(candidate)
+    changes = versioned_update(existing, version=existing.version if version is None else version, fields=dict(fields))
+    return existing, changes
 
 
 def audit_record(

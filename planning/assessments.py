@@ -16,9 +16,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import ngettext
 
 from naphs.errors import EditConflict
-from naphs.services import audit_record, versioned_update
+from naphs.services import audit_record, row_lock, versioned_update
 from naphs.spreadsheets import ImportRefused, Problem, Sheet, read_spreadsheet
 from planning.models import Assessment, Framework, Indicator, IndicatorScore, Plan, indicator_code_key
 
@@ -81,26 +82,50 @@ def _indicators_by_key(framework_id: int) -> dict[str, Indicator]:
     return {indicator_code_key(i.code): i for i in Indicator.objects.filter(framework_id=framework_id)}
 
 
-def _write_scores(*, assessment: Assessment, levels: Mapping[Indicator, int], versions: Mapping[int, int]) -> dict:
+def _write_scores(
+    *, assessment: Assessment, levels: Mapping[Indicator, int], versions: Mapping[int, int] | None
+) -> dict:
     """Save `levels` (indicator -> level) into the assessment: new scores created, changed ones updated with
-    their version moved on. `versions` (indicator id -> version the person saw) refuses stale edits.
-    Returns the changes as {indicator code: [old, new]}."""
+    their version moved on. Returns the changes as {indicator code: [old, new]}.
+
+    `versions` (indicator id -> the version the person saw, 0 or missing when they saw no score) refuses the
+    whole save with EditConflict naming every indicator someone else scored or changed since; None (an import
+    of a file, which updates what is there) checks nothing. The assessment is locked first, so two saves of its
+    scores take turns and the second sees what the first saved: never a duplicate score, never an overwrite."""
+    row_lock(assessment)
     existing = {
         score.indicator_id: score
         for score in IndicatorScore.objects.select_for_update().filter(
             assessment=assessment, indicator__in=[i.pk for i in levels]
         )
     }
+    if versions is not None:
+        stale = [
+            indicator
+            for indicator in levels
+            if versions.get(indicator.pk, 0) != (existing[indicator.pk].version if indicator.pk in existing else 0)
+        ]
+        if stale:
+            codes = [indicator.code for indicator in stale]
+            raise EditConflict(
+                existing.get(stale[0].pk) or IndicatorScore(assessment=assessment, indicator=stale[0]),
+                message=ngettext(
+                    "Someone else changed the score of %(codes)s after you opened this page; nothing was saved. "
+                    "Reload to see their score, then enter yours again.",
+                    "Someone else changed the scores of %(codes)s after you opened this page; nothing was saved. "
+                    "Reload to see their scores, then enter yours again.",
+                    len(codes),
+                )
+                % {"codes": ", ".join(codes)},
+                names=codes,
+            )
     created, updated, changes = [], [], {}
     for indicator, level in levels.items():
         score = existing.get(indicator.pk)
         if score is None:
             created.append(IndicatorScore(assessment=assessment, indicator=indicator, score=level))
             changes[indicator.code] = [None, level]
-            continue
-        if indicator.pk in versions and versions[indicator.pk] != score.version:
-            raise EditConflict(score)
-        if score.score != level:
+        elif score.score != level:
             changes[indicator.code] = [score.score, level]
             score.score, score.version = level, score.version + 1
             updated.append(score)
@@ -132,8 +157,9 @@ def scores_set(
     """Set the scores of many indicators at once (the browser grid): {indicator code: level}.
 
     Every value must be a whole number from 1 to 5 and every code an indicator of the assessment's framework;
-    an empty value leaves that indicator as it is. When `versions` ({code: version shown}) is given, a score
-    someone else changed since is refused with EditConflict. Nothing is saved unless everything is valid.
+    an empty value leaves that indicator as it is. When `versions` ({code: version shown, 0 or missing where no
+    score was shown}) is given, the save is refused whole with EditConflict naming the indicators someone else
+    scored or changed since. Nothing is saved unless everything is valid.
     Returns the changes as {indicator code: [old, new]}.
     """
     indicators = _indicators_by_key(assessment.framework_id)
@@ -154,11 +180,13 @@ def scores_set(
             errors.setdefault(indicator.code, []).append(f"{indicator.code}: {error}")
     if errors:
         raise ValidationError(errors)
-    seen = {}
-    for code, version in (versions or {}).items():
-        indicator = indicators.get(indicator_code_key(code))
-        if indicator is not None:
-            seen[indicator.pk] = int(version)
+    seen = None
+    if versions is not None:
+        seen = {}
+        for code, version in versions.items():
+            indicator = indicators.get(indicator_code_key(code))
+            if indicator is not None:
+                seen[indicator.pk] = int(version)
     changes = _write_scores(assessment=assessment, levels=levels, versions=seen)
     if changes:
         audit_record(plan=assessment.plan, by=by, action="set scores of", target=assessment, changes=changes)
@@ -230,7 +258,7 @@ def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filena
         raise ImportRefused(problems)
     if not levels:
         raise ImportRefused([sheet.problem("no scores found; expected rows of indicator code and score.")])
-    changes = _write_scores(assessment=assessment, levels=levels, versions={})
+    changes = _write_scores(assessment=assessment, levels=levels, versions=None)
     audit_record(
         plan=assessment.plan,
         by=by,
@@ -353,7 +381,7 @@ def scores_import_spar_table(
         raise ImportRefused(problems)
     if not levels:
         raise ImportRefused([sheet.problem(f"“{country.strip()}” reported no scores in this table.", row=number)])
-    changes = _write_scores(assessment=assessment, levels=levels, versions={})
+    changes = _write_scores(assessment=assessment, levels=levels, versions=None)
     audit_record(
         plan=assessment.plan,
         by=by,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from naphs.access import (
@@ -31,6 +32,7 @@ from planning.models import (
     validate_plan_placement,
 )
 from planning.selectors import technical_areas_of
+from planning.shaping import priorities_digest
 
 if TYPE_CHECKING:
     from stakeholders.models import PlanMembership, User
@@ -150,8 +152,11 @@ class ScoreGridForm(forms.Form):
                 empty_value=None,
                 initial=score.score if score else "",
             )
-            if score:
-                self.fields[f"v{indicator.pk}"] = forms.IntegerField(widget=forms.HiddenInput, initial=score.version)
+            # The version of each score as shown, 0 where there was none: a score someone else saves meanwhile,
+            # a first one too, makes the save a conflict instead of being overwritten.
+            self.fields[f"v{indicator.pk}"] = forms.IntegerField(
+                widget=forms.HiddenInput, initial=score.version if score else 0, required=bool(score), min_value=0
+            )
 
     def rows(self) -> list[tuple[Indicator, forms.BoundField]]:
         return [(indicator, self[f"i{indicator.pk}"]) for indicator in self.indicators]
@@ -160,11 +165,13 @@ class ScoreGridForm(forms.Form):
         return {i.code: self.cleaned_data.get(f"i{i.pk}") for i in self.indicators}
 
     def versions(self) -> dict[str, int]:
-        return {
-            i.code: self.cleaned_data[f"v{i.pk}"]
-            for i in self.indicators
-            if self.cleaned_data.get(f"v{i.pk}") is not None
-        }
+        return {i.code: self.cleaned_data.get(f"v{i.pk}") or 0 for i in self.indicators}
+
+    def conflicted(self, codes: list[str]) -> None:
+        """Mark the cells someone else saved meanwhile."""
+        for indicator in self.indicators:
+            if indicator.code in codes:
+                self.add_error(f"i{indicator.pk}", gettext("Someone else saved this score meanwhile."))
 
 
 class ScoreSheetForm(forms.Form):
@@ -230,6 +237,12 @@ class PrioritiesForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
         self.fields["move"] = forms.CharField(required=False, widget=forms.HiddenInput)
+        # The list as shown, so a list someone else saved meanwhile is refused instead of replaced.
+        self.fields["shown"] = forms.CharField(
+            widget=forms.HiddenInput,
+            initial=priorities_digest(priorities.values()),
+            error_messages={"required": gettext("The form lost track of the list you opened; reload the page.")},
+        )
 
     def rows(self) -> list[tuple[TechnicalArea, forms.BoundField, forms.BoundField]]:
         """Ranked areas by rank, then the others in framework order."""

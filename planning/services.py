@@ -8,7 +8,7 @@ from django.db import transaction
 
 from naphs.access import plan_open_check
 from naphs.permissions import Role
-from naphs.services import audit_record, versioned_update
+from naphs.services import audit_record, duplicate_refusal, row_insert, versioned_update
 from planning.models import CountryGrant, Framework, Jurisdiction, Plan
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def _default_framework() -> Framework | None:
 def jurisdiction_create(*, level: str, name: str, code: str = "", parent: Jurisdiction | None = None) -> Jurisdiction:
     jurisdiction = Jurisdiction(level=level, name=name.strip(), code=code, parent=parent)
     jurisdiction.full_clean()
-    jurisdiction.save()
+    row_insert(jurisdiction, refused=lambda: duplicate_refusal(jurisdiction))  # the same one added at once
     return jurisdiction
 
 

@@ -7,14 +7,16 @@ the views, through naphs.access.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.utils.translation import gettext
 
 from naphs.errors import EditConflict
-from naphs.services import audit_record, versioned_update
+from naphs.services import audit_record, row_lock, versioned_save
 from planning.models import (
     Activity,
     ActivityDependency,
@@ -36,7 +38,7 @@ NAME_MAX_LENGTH = FunctionalGroup._meta.get_field("name").max_length
 def _lock(plan: Plan) -> None:
     """Serialize changes of one plan's priorities, groups or dependencies (a no-op on SQLite, which locks the
     whole database for a write anyway)."""
-    Plan.objects.select_for_update().filter(pk=plan.pk).values_list("pk", flat=True).first()
+    row_lock(plan)
 
 
 def _check_areas(plan: Plan, areas: Iterable[TechnicalArea], field: str) -> None:
@@ -65,25 +67,12 @@ def context_set(
     """
     if technical_area is not None:
         _check_areas(plan, [technical_area], "technical_area")
-    narrative = narrative.strip()
-    context = PlanContext.objects.select_for_update().filter(plan=plan, technical_area=technical_area).first()
-    if context is not None:
-        context.technical_area = technical_area
-    if context is None:
-        if version not in (None, 0):
-            raise EditConflict(PlanContext(plan=plan, technical_area=technical_area))
-        context = PlanContext(plan=plan, technical_area=technical_area, narrative=narrative)
-        context.full_clean(validate_constraints=False)
-        try:
-            with transaction.atomic():
-                context.save()
-        except IntegrityError as error:  # someone created it at the same moment: their save came first
-            raise EditConflict(context) from error
-        changes = {"narrative": [None, narrative]}
-    else:
-        changes = versioned_update(
-            context, version=context.version if version is None else version, fields={"narrative": narrative}
-        )
+    context, changes = versioned_save(
+        PlanContext,
+        key={"plan": plan, "technical_area": technical_area},
+        version=version,
+        fields={"narrative": narrative.strip()},
+    )
     if changes:
         audit_record(plan=plan, by=by, action="edited the context of", target=context, changes=changes)
     return context
@@ -92,12 +81,24 @@ def context_set(
 # Priorities ---------------------------------------------------------------------------------------------------
 
 
+def priorities_digest(priorities: Iterable[AreaPriority]) -> str:
+    """A fingerprint of a ranked list (areas, ranks, rationales): the version of the whole list that the
+    priorities page carries, so a list someone else saved since is refused instead of replaced."""
+    text = "\n".join(
+        f"{p.rank}\t{p.technical_area_id}\t{p.rationale}" for p in sorted(priorities, key=lambda p: p.rank)
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 @transaction.atomic
-def priorities_set(*, plan: Plan, by: User, ranking: Sequence[tuple[TechnicalArea, str]]) -> list[AreaPriority]:
+def priorities_set(
+    *, plan: Plan, by: User, ranking: Sequence[tuple[TechnicalArea, str]], shown: str | None = None
+) -> list[AreaPriority]:
     """Replace the plan's ranked list of priority technical areas: the first entry gets rank 1.
 
     Areas must belong to the plan's framework and appear once. The old list goes and the new one comes in one
-    transaction, so readers never see half of each.
+    transaction, so readers never see half of each. `shown` is priorities_digest of the list as the person read
+    it: when someone else saved the list since, the save is refused with EditConflict (None skips the check).
     """
     areas = [area for area, _ in ranking]
     _check_areas(plan, areas, "ranking")
@@ -107,10 +108,16 @@ def priorities_set(*, plan: Plan, by: User, ranking: Sequence[tuple[TechnicalAre
         codes = ", ".join(dict.fromkeys(area.code for area in duplicates))
         raise ValidationError({"ranking": f"A technical area can be ranked only once: {codes}."})
     _lock(plan)
-    before = [
-        f"{rank}. {code}"
-        for rank, code in AreaPriority.objects.filter(plan=plan).values_list("rank", "technical_area__code")
-    ]
+    stored = list(AreaPriority.objects.filter(plan=plan).select_related("technical_area"))
+    if shown is not None and shown != priorities_digest(stored):
+        raise EditConflict(
+            plan,
+            message=gettext(
+                "Someone else changed the priority areas after you opened this page; nothing was saved. "
+                "Reload to see their list, then make your changes again."
+            ),
+        )
+    before = [f"{p.rank}. {p.technical_area.code}" for p in sorted(stored, key=lambda p: p.rank)]
     AreaPriority.objects.filter(plan=plan).delete()
     priorities = AreaPriority.objects.bulk_create(
         AreaPriority(plan=plan, technical_area=area, rank=rank, rationale=rationale.strip())

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from naphs.services import audit_record, versioned_update
+from naphs.services import audit_record, row_lock, versioned_save
 from planning.models import Indicator, IndicatorTarget, Plan
 from planning.selectors import plan_current_levels
 
@@ -31,7 +31,11 @@ def plan_years(plan: Plan) -> int:
 
 @transaction.atomic
 def targets_fill_defaults(*, plan: Plan, by: User) -> list[IndicatorTarget]:
-    """Give every scored indicator without a target its default target; targets people set stay as they are."""
+    """Give every scored indicator without a target its default target; targets people set stay as they are.
+
+    The plan is locked meanwhile, as target_set locks it, so a target someone sets at the same moment is either
+    kept (the default skips it) or refused to them as a conflict (the default came first), never overwritten."""
+    row_lock(plan)
     current = plan_current_levels(plan=plan)
     existing = set(IndicatorTarget.objects.filter(plan=plan).values_list("indicator_id", flat=True))
     years = plan_years(plan)
@@ -51,25 +55,21 @@ def targets_fill_defaults(*, plan: Plan, by: User) -> list[IndicatorTarget]:
 def target_set(
     *, plan: Plan, by: User, indicator: Indicator, level: int, justification: str, version: int | None = None
 ) -> IndicatorTarget:
-    """Set one indicator's target with the reason for it. `version` is the target's version as the person
-    read it (None for a new target); a stale one is refused with EditConflict."""
+    """Set one indicator's target with the reason for it. `version` is the target's version as the person read
+    it, 0 when it had none: a target someone else saved since (a first one too) is refused with EditConflict.
+    None (only for the product's own loads) skips the check."""
     if indicator.framework_id != plan.framework_id:
         raise ValidationError({"indicator": f"{indicator.code} is not an indicator of this plan's framework."})
     justification = justification.strip()
     if not justification:
         raise ValidationError({"justification": "Say why this target was chosen."})
-    target = IndicatorTarget.objects.filter(plan=plan, indicator=indicator).first()
-    if target is None:
-        target = IndicatorTarget(plan=plan, indicator=indicator, level=level, justification=justification)
-        target.full_clean()
-        target.save()
-        changes = {"level": [None, level]}
-    else:
-        changes = versioned_update(
-            target,
-            version=target.version if version is None else version,
-            fields={"level": level, "justification": justification},
-        )
+    row_lock(plan)  # take turns with targets_fill_defaults
+    target, changes = versioned_save(
+        IndicatorTarget,
+        key={"plan": plan, "indicator": indicator},
+        version=version,
+        fields={"level": level, "justification": justification},
+    )
     if changes:
         audit_record(plan=plan, by=by, action="set the target of", target=target, changes=changes)
     return target

@@ -226,6 +226,7 @@ def assessment_detail(request: HttpRequest, plan_id: int, assessment_id: int) ->
             changes = scores_set(assessment=assessment, by=request.user, scores=grid.scores(), versions=grid.versions())
         except EditConflict as conflict:
             grid.add_error(None, str(conflict))
+            grid.conflicted(conflict.names)
             status = 409
         except ValidationError as error:
             grid.add_error(None, error)
@@ -384,13 +385,21 @@ def plan_priorities(request: HttpRequest, plan_id: int) -> HttpResponse:
         if request.method == "POST":
             if form.is_valid():
                 try:
-                    priorities_set(plan=plan, by=request.user, ranking=form.cleaned_data["ranking"])
+                    priorities_set(
+                        plan=plan,
+                        by=request.user,
+                        ranking=form.cleaned_data["ranking"],
+                        shown=form.cleaned_data["shown"],
+                    )
+                except EditConflict as conflict:
+                    form.add_error(None, str(conflict))
+                    status = 409
                 except ValidationError as error:
                     form.add_error(None, error.messages)
                 else:
                     messages.success(request, "Priority areas saved.")
                     return redirect("plan_priorities", plan_id=plan.pk)
-            status = 422
+            status = status if status == 409 else 422
     context = {"plan": plan, "membership": plan.membership, "priorities": priorities, "form": form}
     return render(request, "planning/priorities.html", context, status=status)
 
@@ -576,18 +585,14 @@ def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
             raise PermissionDenied("A technical lead sets targets only in their own technical areas.")
         form = TargetForm(request.POST, prefix=f"t{indicator.pk}")
         if form.is_valid():
-            version = form.cleaned_data["version"] or None
             try:
-                existing = IndicatorTarget.objects.filter(plan=plan, indicator=indicator).first()
-                if version is None and existing is not None:
-                    raise EditConflict(existing)  # someone set it after the page was opened
                 target_set(
                     plan=plan,
                     by=request.user,
                     indicator=indicator,
                     level=form.cleaned_data["level"],
                     justification=form.cleaned_data["justification"],
-                    version=version,
+                    version=form.cleaned_data["version"],  # 0: the page showed no target
                 )
             except EditConflict as conflict:
                 form.add_error(None, str(conflict))

@@ -22,7 +22,7 @@ from naphs.errors import EditConflict
 from naphs.jobs import JobResult, Progress, file_slug
 from naphs.mail import mail_send_on_commit
 from naphs.permissions import Role
-from naphs.services import audit_record, versioned_update
+from naphs.services import audit_record, duplicate_refusal, row_insert, versioned_update
 from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
 from planning.models import Jurisdiction, Plan, TechnicalArea
 from stakeholders.models import Invitation, Organization, PlanMembership, User
@@ -57,14 +57,21 @@ def membership_add(
 ) -> PlanMembership:
     """Make the person a member of the plan at once. Only for those who need no consent: whoever opens a plan
     becomes its lead. Everyone else joins by accepting an invitation (invitation_create, invitation_accept)."""
-    existing = PlanMembership.objects.filter(plan=plan, user=user).first()
-    if existing is not None:
-        raise ValidationError(
+
+    def already_member() -> ValidationError | None:
+        existing = PlanMembership.objects.filter(plan=plan, user=user).first()
+        if existing is None:
+            return None
+        return ValidationError(
             {"email": f"{user} is already a member of this plan, as {existing.get_role_display().lower()}."}
         )
+
+    if refusal := already_member():
+        raise refusal
     membership = PlanMembership(plan=plan, user=user, role=role, organization=organization)
     membership.full_clean()
-    membership.save()
+    # Added by someone else at the same moment: the same answer as if they had been a moment quicker.
+    row_insert(membership, refused=already_member)
     changes = {"role": [None, role], **_set_technical_areas(membership, technical_areas)}
     audit_record(plan=plan, by=by, action="added", target=membership, changes=changes)
     if notify and user.email:
@@ -433,7 +440,7 @@ def organization_create(
         name=name.strip(), acronym=acronym.strip(), kind=kind, jurisdiction=jurisdiction, sectors=sectors or []
     )
     organization.full_clean()
-    organization.save()
+    row_insert(organization, refused=lambda: duplicate_refusal(organization))  # the same name added at once
     audit_record(plan=None, by=by, action="created", target=organization)
     return organization
 

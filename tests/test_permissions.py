@@ -60,6 +60,7 @@ from planning.libraries import demo_library_load
 from planning.models import (
     Activity,
     ActivityDependency,
+    AreaPriority,
     Assessment,
     BenchmarkLibrary,
     Framework,
@@ -69,6 +70,7 @@ from planning.models import (
     Plan,
     TechnicalArea,
 )
+from planning.shaping import priorities_digest
 from stakeholders.models import Invitation, Organization, PlanMembership, User
 from tests.conftest import PASSWORD, PERSONAS, give_grant, make_user
 
@@ -813,7 +815,11 @@ PAYLOADS: dict[tuple[str, str], Callable[[Scene, str, dict], dict]] = {
         "activities": [s.fresh_activity(s.plan).pk],
     },
     ("plan_context", "POST"): lambda s, p, o: {"technical_area": "", "narrative": "An island state.", "version": 0},
-    ("plan_priorities", "POST"): lambda s, p, o: {f"rank_{_area('P1').pk}": "1", f"rationale_{_area('P1').pk}": "Laws"},
+    ("plan_priorities", "POST"): lambda s, p, o: {
+        f"rank_{_area('P1').pk}": "1",
+        f"rationale_{_area('P1').pk}": "Laws",
+        "shown": priorities_digest(AreaPriority.objects.filter(plan=s.plan)),  # the list as the page showed it
+    },
     ("functional_groups", "POST"): lambda s, p, o: {
         "name": f"Custom group {s.number()}",
         "technical_areas": [_area("P1").pk],

@@ -479,3 +479,28 @@ def test_the_pages_run_a_constant_number_of_queries(client, assessment, lead, dj
         assert client.get(f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/").status_code == 200
     with django_assert_max_num_queries(10):
         assert client.get(f"/plans/{assessment.plan_id}/assessments/").status_code == 200
+
+
+def test_a_grid_saved_after_someone_entered_a_first_score_is_refused_whole_naming_the_cells(
+    client, assessment, lead, people
+):
+    """The page showed P1.1 and P1.2 unscored (version 0); meanwhile someone scored P1.1. Saving the grid with
+    P1.1 and P1.2 is refused as a whole: P1.1 named and marked, P1.2 not saved either, their P1.1 kept."""
+    p11, p12 = (Indicator.objects.get(framework=assessment.framework, code=code) for code in ("P1.1", "P1.2"))
+    grid = {f"i{p11.pk}": "2", f"v{p11.pk}": "0", f"i{p12.pk}": "5", f"v{p12.pk}": "0"}
+    scores_set(assessment=assessment, by=people["secretariat_member"], scores={"P1.1": 4}, versions={"P1.1": 0})
+    client.force_login(lead)
+    response = client.post(f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/", grid)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else changed the score of P1.1 after you opened this page; nothing was saved." in page
+    assert page.count("Someone else saved this score meanwhile.") == 1
+    assert scores_of(assessment) == {"P1.1": 4}
+
+
+def test_a_first_score_entered_twice_from_the_same_page_is_refused_the_second_time(assessment, lead, people):
+    scores_set(assessment=assessment, by=lead, scores={"P1.1": 3}, versions={"P1.1": 0})
+    with pytest.raises(EditConflict) as conflict:
+        scores_set(assessment=assessment, by=people["secretariat_member"], scores={"P1.1": 2}, versions={})
+    assert conflict.value.names == ["P1.1"]
+    assert scores_of(assessment) == {"P1.1": 3}

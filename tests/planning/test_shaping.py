@@ -26,6 +26,7 @@ from planning.shaping import (
     functional_group_delete,
     functional_group_save,
     functional_groups_default,
+    priorities_digest,
     priorities_set,
 )
 from stakeholders.models import PlanMembership
@@ -197,25 +198,44 @@ def test_the_priorities_page_reorders_adds_and_removes(client, plan, lead):
     def ranking():
         return list(AreaPriority.objects.values_list("technical_area__code", flat=True))
 
-    assert client.post(url, {**base, "move": f"down-{p1}"}).status_code == 302
+    def shown():
+        return {"shown": priorities_digest(AreaPriority.objects.filter(plan=plan))}
+
+    assert client.post(url, {**base, **shown(), "move": f"down-{p1}"}).status_code == 302
     assert ranking() == ["D1", "P1"]
     base = {f"rank_{d1}": "1", f"rationale_{d1}": "b", f"rank_{p1}": "2", f"rationale_{p1}": "a"}
-    assert client.post(url, {**base, f"rationale_{r1}": "c", "move": f"add-{r1}"}).status_code == 302
+    assert client.post(url, {**base, **shown(), f"rationale_{r1}": "c", "move": f"add-{r1}"}).status_code == 302
     assert ranking() == ["D1", "P1", "R1"]
-    assert client.post(url, {**base, "move": f"remove-{d1}"}).status_code == 302
-    assert ranking() == ["P1"]
+    base = {**base, f"rank_{r1}": "3", f"rationale_{r1}": "c"}
+    assert client.post(url, {**base, **shown(), "move": f"remove-{d1}"}).status_code == 302
+    assert ranking() == ["P1", "R1"]
     # Rank inputs: gaps close up.
-    assert client.post(url, {f"rank_{r1}": "7", f"rank_{p1}": "3"}).status_code == 302
+    assert client.post(url, {f"rank_{r1}": "7", f"rank_{p1}": "3", **shown()}).status_code == 302
     assert list(AreaPriority.objects.values_list("technical_area__code", "rank")) == [("P1", 1), ("R1", 2)]
 
 
 def test_the_priorities_page_refuses_a_shared_rank(client, plan, lead):
     signed_in(client, lead)
     p1, d1 = area("P1").pk, area("D1").pk
-    response = client.post(f"/plans/{plan.pk}/priorities/", {f"rank_{p1}": "1", f"rank_{d1}": "1"})
+    response = client.post(f"/plans/{plan.pk}/priorities/", {f"rank_{p1}": "1", f"rank_{d1}": "1", "shown": "x"})
     assert response.status_code == 422
     assert "P1, D1 (rank 1)" in response.content.decode()
     assert not AreaPriority.objects.exists()
+
+
+def test_a_priority_list_saved_over_someone_elses_is_refused_with_409(client, plan, lead, people):
+    priorities_set(plan=plan, by=lead, ranking=[(area("P1"), "Laws first")])
+    url = f"/plans/{plan.pk}/priorities/"
+    opened = {"shown": priorities_digest(AreaPriority.objects.filter(plan=plan))}
+    p1, d1 = area("P1").pk, area("D1").pk
+    priorities_set(plan=plan, by=people[SM], ranking=[(area("D1"), "Labs first")], shown=opened["shown"])
+    signed_in(client, lead)
+    response = client.post(url, {f"rank_{p1}": "1", f"rationale_{p1}": "Laws first", f"rank_{d1}": "2", **opened})
+    assert response.status_code == 409
+    assert "Someone else changed the priority areas after you opened this page" in response.content.decode()
+    assert list(AreaPriority.objects.values_list("technical_area__code", "rationale")) == [("D1", "Labs first")]
+    missing = client.post(url, {f"rank_{p1}": "1"})
+    assert missing.status_code == 422 and "reload the page" in missing.content.decode()
 
 
 @pytest.mark.parametrize("role", [TL, *READERS])
