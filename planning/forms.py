@@ -8,6 +8,7 @@ from django import forms
 
 from naphs.access import area_ids_editable_by, jurisdictions_for_user, plans_managed_by
 from naphs.choices import Hazard, Sector
+from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField
 from planning.models import (
     ActionType,
     Activity,
@@ -121,7 +122,9 @@ class ScoreGridForm(forms.Form):
 
 
 class ScoreSheetForm(forms.Form):
-    file = forms.FileField(
+    file = UploadField(
+        extensions=SPREADSHEET_TYPES,
+        what=SPREADSHEET_WHAT,
         label="Score sheet (.xlsx or .csv)",
         help_text="Two columns: indicator code (e.g. P1.1, or C.1.1 for SPAR) and score (1 to 5). "
         "A header row is optional; scores already entered are updated.",
@@ -129,7 +132,9 @@ class ScoreSheetForm(forms.Form):
 
 
 class SparTableForm(forms.Form):
-    file = forms.FileField(
+    file = UploadField(
+        extensions=SPREADSHEET_TYPES,
+        what=SPREADSHEET_WHAT,
         label="SPAR results table (.xlsx or .csv)",
         help_text="As WHO publishes it: one row per State Party, a column per indicator headed like C.1.1, "
         "values 20, 40, 60, 80 or 100.",

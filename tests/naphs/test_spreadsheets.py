@@ -154,10 +154,9 @@ def test_a_highly_compressed_workbook_is_refused():
         read(data, "bomb.xlsx")
 
 
-def test_an_upload_larger_than_the_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(spreadsheets, "MAX_UPLOAD_BYTES", 1024)
+def test_an_upload_larger_than_the_limit_is_refused():
     with pytest.raises(ImportRefused, match="larger than"):
-        read(b"a,b\n" * 1000, "big.csv")
+        read(b"a,b\n" * 1000, "big.csv", limits=spreadsheets.Limits(max_bytes=1024))
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
