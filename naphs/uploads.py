@@ -22,6 +22,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -42,7 +43,8 @@ MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlsb")
 
 
 def megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):,.0f}"
+    """A size for the person: "20.0 MB", "512.0 KB", "70 bytes"."""
+    return filesizeformat(size)
 
 
 class LimitedUploadHandler(TemporaryFileUploadHandler):
@@ -74,9 +76,7 @@ def upload_file_check(file: UploadedFile, *, extensions: Sequence[str], what: st
         raise ValidationError(_("The file is empty."))
     if file.size > settings.UPLOAD_MAX_BYTES:
         raise ValidationError(
-            _("The file is larger than {limit} MB; nothing was saved.").format(
-                limit=megabytes(settings.UPLOAD_MAX_BYTES)
-            )
+            _("The file is larger than {limit}; nothing was saved.").format(limit=megabytes(settings.UPLOAD_MAX_BYTES))
         )
 
 
@@ -120,7 +120,7 @@ def upload_quota_check(*, plan: Plan | None, size: int) -> None:
     if pending + size > limit:
         raise ValidationError(
             _(
-                "This plan's uploads waiting to be checked already take {pending} MB of the {limit} MB allowed; "
+                "This plan's uploads waiting to be checked already take {pending} of the {limit} allowed; "
                 "wait until they are done and upload again."
             ).format(pending=megabytes(pending), limit=megabytes(limit))
         )
