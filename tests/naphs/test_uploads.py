@@ -31,13 +31,14 @@ def import_url(assessment) -> str:
 
 
 def stored(settings) -> list[Path]:
-    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+    """The uploaded files kept (a job's result, e.g. an import's report, is not one)."""
+    return [path for path in (Path(settings.MEDIA_ROOT) / "uploads").rglob("*") if path.is_file()]
 
 
 def test_a_plans_pending_uploads_are_bounded(client, settings, assessment, lead, django_capture_on_commit_callbacks):
     settings.UPLOAD_PENDING_BYTES_PER_PLAN = 100
     client.force_login(lead)
-    sheet = b"P1.1,3\n" * 10  # 70 bytes
+    sheet = b"P1.1,3\n" + b"\n" * 63  # 70 bytes
     response = client.post(import_url(assessment), {"file": SimpleUploadedFile("a.csv", sheet)})
     assert response.status_code == 302  # queued; its job has not run
     assert pending_upload_bytes(plan=assessment.plan) == 70
@@ -55,6 +56,8 @@ def test_a_plans_pending_uploads_are_bounded(client, settings, assessment, lead,
 
     with django_capture_on_commit_callbacks(execute=True):
         job_run(job_id=first.pk)
+    first.refresh_from_db()
+    assert first.status == Job.Status.SUCCEEDED, first.message
     assert pending_upload_bytes(plan=assessment.plan) == 0 and stored(settings) == []
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(import_url(assessment), {"file": SimpleUploadedFile("b.csv", sheet)})
