@@ -401,7 +401,8 @@ def _read_xlsx(data: bytes, *, limits: Limits, refuse_formulas: bool) -> list[Sh
     # whole to find its size.
     try:
         cells = 0
-        for part, title in _sheet_titles(archive).items():
+        checked = _sheet_titles(archive)
+        for part, title in checked.items():
             cells += _worksheet_check(archive, part, title, limits, cells)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as error:
         raise ImportRefused([_("This file is damaged: it is not a readable Excel workbook.")]) from error
@@ -412,8 +413,11 @@ def _read_xlsx(data: bytes, *, limits: Limits, refuse_formulas: bool) -> list[Sh
     sheets = []
     try:
         for worksheet in workbook.worksheets:
-            if hasattr(worksheet, "_worksheet_path"):  # not a chart sheet
-                sheets.append(_read_worksheet(workbook, worksheet, limits))
+            if not hasattr(worksheet, "_worksheet_path"):  # a chart sheet
+                continue
+            if worksheet._worksheet_path.lstrip("/") not in checked:  # kept where Excel keeps none: never measured
+                raise ImportRefused([_("This workbook keeps a sheet where Excel never does; it was not read.")])
+            sheets.append(_read_worksheet(workbook, worksheet, limits))
     except ImportRefused:
         raise
     except (

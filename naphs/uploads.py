@@ -226,14 +226,12 @@ def upload_job_run(*, job: Job, progress: Progress, apply: Apply) -> JobResult:
         raise JobFailed(_("The uploaded file is no longer there; please upload it again."))
     if upload.status == Upload.Status.PENDING:
         try:
-            with transaction.atomic():
-                try:
-                    with upload.file.open("rb") as handle:
-                        message = apply(upload, handle, progress)
-                except (FileNotFoundError, ValueError) as missing:  # ValueError: the field has no file any more
-                    raise ImportRefused(
-                        [_("The uploaded file is no longer there; please upload it again.")]
-                    ) from missing
+            try:
+                handle = upload.file.open("rb")
+            except (FileNotFoundError, ValueError) as missing:  # ValueError: the row has no file any more
+                raise ImportRefused([_("The uploaded file is no longer there; please upload it again.")]) from missing
+            with transaction.atomic(), handle:
+                message = apply(upload, handle, progress)
                 _finish(upload, status=Upload.Status.APPLIED, message=message)
         except ImportRefused as refused:
             with transaction.atomic():
