@@ -22,3 +22,9 @@ class UploadAdmin(admin.ModelAdmin):
     list_display = ["created_at", "kind", "filename", "size", "plan", "uploaded_by", "status", "problem_count"]
     list_filter = ["kind", "status"]
     readonly_fields = [field.name for field in Upload._meta.fields]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # a record of what was uploaded: made by an import, never by hand
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -208,6 +208,9 @@ def test_the_reader_reads_none_of_the_tester_workbooks_cells(monkeypatch):
         assert spreadsheets.cells_built == before
 
 
+RECORDS = "admin/naphs/upload/"  # the admin's read-only list of uploads: it takes no file
+
+
 def _normalized(route: str) -> str:
     route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", route)
     route = re.sub(r"<\w+:(\w+)>", r"<\1>", route)
@@ -228,5 +231,6 @@ def test_every_upload_is_here():
                 found.add(route)
 
     walk(get_resolver().url_patterns)
+    found = {route for route in found if not route.startswith(RECORDS)}
     assert found >= ROUTES
     assert not found - ROUTES, f"upload routes without a hostile-file run: {sorted(found - ROUTES)}"
