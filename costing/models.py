@@ -14,7 +14,7 @@ import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from planning.models import MAX_YEAR, MIN_YEAR
@@ -377,7 +377,8 @@ class CostingUpload(models.Model):
     """A costing workbook someone uploaded: checked and applied all or nothing by a background job.
 
     `digest` (SHA-256 of the file) lets the page say a file was applied before; `problems` lists every
-    problem by sheet, row and column, `conflicts` the lines someone else changed since the download.
+    problem by sheet, row and column, `conflicts` the lines someone else changed since the download. The file
+    itself is deleted once the upload is applied or refused; the row stays as the record.
     """
 
     class Layout(models.TextChoices):
@@ -392,8 +393,9 @@ class CostingUpload(models.Model):
     plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="costing_uploads")
     layout = models.CharField(max_length=10, choices=Layout.choices, default=Layout.WORKBOOK)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    file = models.FileField(upload_to="uploads/costing/%Y/%m/")
+    file = models.FileField(upload_to="uploads/costing/%Y/%m/", blank=True)  # emptied once applied or refused
     filename = models.CharField(max_length=250)
+    size = models.PositiveBigIntegerField(default=0)
     digest = models.CharField(max_length=64)
     job = models.OneToOneField("naphs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="upload")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -408,3 +410,14 @@ class CostingUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display().lower()})"
+
+    def file_discard(self) -> None:
+        """Delete the uploaded file once the upload is applied or refused (after the transaction commits); the
+        row keeps its name, size and digest."""
+        from naphs.uploads import stored_file_delete
+
+        name = self.file.name
+        if name:
+            CostingUpload.objects.filter(pk=self.pk).update(file="")
+            self.file.name = ""
+            transaction.on_commit(lambda: stored_file_delete(name))

@@ -40,7 +40,6 @@ carry only some areas.
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -49,7 +48,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -64,6 +63,7 @@ from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import audit_record, job_create
 from naphs.spreadsheets import ImportRefused, Problem, Sheet, find_header, read_spreadsheet
+from naphs.uploads import file_digest, stored_name, upload_job_params, upload_quota_check
 from naphs.xlsx import HEADER_FILL, HEADER_FONT, add_table_sheet, new_workbook, workbook_bytes, write_row
 from planning.activities import activity_create, activity_update
 from planning.models import Activity, CapacityLevel, Indicator, IndicatorTarget, Plan, TechnicalArea, indicator_code_key
@@ -1303,7 +1303,7 @@ def who_workbook_import(
     report_progress = progress or (lambda percent, message: None)
     _refuse_unless_importable(plan)
     report_progress(5, "Reading the workbook")
-    sheets = read_spreadsheet(upload, name=filename, formulas="report")
+    sheets = read_spreadsheet(upload, name=filename, limits="who_costing", formulas="report")
     plan_costing_get(plan)
     report_progress(30, "Checking every row, then saving activities and cost lines")
     with transaction.atomic():
@@ -1331,6 +1331,7 @@ def _upload_refuse(upload: CostingUpload, problems: list[Problem]) -> None:
         summary={},
         finished_at=timezone.now(),
     )
+    upload.file_discard()
 
 
 def _report_workbook(report: WhoImportReport, filename: str) -> bytes:
@@ -1375,13 +1376,17 @@ def who_costing_import(*, job: Job, progress: Progress) -> JobResult:
         message = "Only the plan's secretariat imports workbooks, and the person who uploaded this one no longer is."
         _upload_refuse(upload, [Problem(message)])
         raise JobFailed(message)
+    if upload.status == CostingUpload.Status.REFUSED:  # a message delivered again after the refusal
+        raise JobFailed("Nothing was imported: the workbook was refused; its problems are listed on its page.")
     try:
         with upload.file.open("rb") as handle:
             report = who_workbook_import(
                 plan=plan, by=upload.uploaded_by, upload=handle, filename=upload.filename, progress=progress
             )
-    except FileNotFoundError as missing:
-        raise JobFailed("The uploaded file is no longer available; please upload it again.") from missing
+    except (FileNotFoundError, ValueError) as missing:  # ValueError: the row has no file any more
+        message = "The uploaded file is no longer available; please upload it again."
+        _upload_refuse(upload, [Problem(message)])
+        raise JobFailed(message) from missing
     except ImportRefused as refused:
         _upload_refuse(upload, refused.problems)
         if len(refused.problems) == 1 and not refused.problems[0].sheet:
@@ -1393,6 +1398,7 @@ def who_costing_import(*, job: Job, progress: Progress) -> JobResult:
     CostingUpload.objects.filter(pk=upload.pk).update(
         status=CostingUpload.Status.APPLIED, problems=[], summary=report.summary, finished_at=timezone.now()
     )
+    upload.file_discard()
     progress(95, "Writing the import report")
     stem = upload.filename.rsplit(".", 1)[0]
     return JobResult(
@@ -1417,19 +1423,23 @@ def upload_applied_before(upload: CostingUpload) -> CostingUpload | None:
 
 @transaction.atomic
 def who_upload_create(*, plan: Plan, by: User, upload: IO[bytes], filename: str) -> CostingUpload:
-    """Keep an uploaded workbook and queue its import; the job checks it whole and applies it or lists why not."""
-    content = upload.read()
+    """Keep an uploaded workbook and queue its import; the job checks it whole and applies it or lists why not.
+    Refused (ValidationError) when the plan's uploads waiting to be checked have no room for it."""
+    digest, size = file_digest(upload)
+    upload_quota_check(plan=plan, size=size)
     costing_upload = CostingUpload(
         plan=plan,
         layout=CostingUpload.Layout.WHO,
         uploaded_by=by,
         filename=filename[:250],
-        digest=hashlib.sha256(content).hexdigest(),
+        size=size,
+        digest=digest,
     )
-    costing_upload.file.save(filename.rsplit("/", 1)[-1][:100], ContentFile(content), save=False)
+    costing_upload.file.save(stored_name(filename), File(upload), save=False)
     costing_upload.save()
+    params = {"upload_id": costing_upload.pk, **upload_job_params(name=costing_upload.file.name, size=size)}
     try:
-        job = job_create(kind=Job.Kind.WHO_COSTING_IMPORT, by=by, plan=plan, params={"upload_id": costing_upload.pk})
+        job = job_create(kind=Job.Kind.WHO_COSTING_IMPORT, by=by, plan=plan, params=params)
     except JobLimitReached:
         costing_upload.file.delete(save=False)  # the row rolls back; the file would stay behind
         raise

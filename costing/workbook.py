@@ -50,7 +50,8 @@ from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.models import AuditEvent, Job
 from naphs.permissions import Permission, Role
 from naphs.services import audit_record, job_create
-from naphs.spreadsheets import MAX_UPLOAD_BYTES, ImportRefused, Sheet, find_header, read_spreadsheet
+from naphs.spreadsheets import ImportRefused, Sheet, find_header, read_spreadsheet
+from naphs.uploads import file_digest, upload_file_check, upload_job_params, upload_quota_check
 from naphs.xlsx import StreamingSheet, StreamingWorkbook
 from planning.models import MAX_YEAR, MIN_YEAR, Activity, TechnicalArea
 from stakeholders.models import PlanMembership
@@ -539,18 +540,18 @@ def costing_workbook_export(*, job: Job, progress: Progress) -> JobResult:
 
 
 def costing_upload_create(*, plan: Plan, by: User, file: UploadedFile) -> CostingUpload:
-    """Keep the uploaded workbook and queue the job that checks and applies it."""
-    digest = hashlib.sha256()
-    for chunk in file.chunks():
-        digest.update(chunk)
-    file.seek(0)
+    """Keep the uploaded workbook and queue the job that checks and applies it; refused (ValidationError) when
+    the plan's uploads waiting to be checked have no room for it."""
+    digest, size = file_digest(file)
     filename = (getattr(file, "name", "") or "workbook.xlsx").rsplit("/", 1)[-1][:250]
     with transaction.atomic():
-        upload = CostingUpload(plan=plan, uploaded_by=by, filename=filename, digest=digest.hexdigest())
+        upload_quota_check(plan=plan, size=size)
+        upload = CostingUpload(plan=plan, uploaded_by=by, filename=filename, size=size, digest=digest)
         upload.file.save(f"costing-{secrets.token_hex(8)}.xlsx", file, save=False)
         upload.save()
+        params = {"upload": upload.pk, **upload_job_params(name=upload.file.name, size=size)}
         try:
-            upload.job = job_create(kind=Job.Kind.COSTING_UPLOAD, by=by, plan=plan, params={"upload": upload.pk})
+            upload.job = job_create(kind=Job.Kind.COSTING_UPLOAD, by=by, plan=plan, params=params)
         except JobLimitReached:
             upload.file.delete(save=False)  # the row rolls back; the file would stay behind
             raise
@@ -569,18 +570,12 @@ MACRO_TYPES = frozenset(
 
 def workbook_file_check(file) -> None:
     """Refuse at once what cannot be a costing workbook; the worker checks the rest of the file."""
-    name = (file.name or "").lower()
     content_type = (getattr(file, "content_type", "") or "").lower()
-    if name.endswith((".xlsm", ".xltm", ".xlsb")) or content_type in MACRO_TYPES:
+    if content_type in MACRO_TYPES:
         raise ValidationError(
             "This is a macro-enabled workbook; save it as a plain Excel workbook (.xlsx) and upload that."
         )
-    if not name.endswith(".xlsx"):
-        raise ValidationError("Upload the costing workbook as an Excel workbook (.xlsx).")
-    if file.size > MAX_UPLOAD_BYTES:
-        raise ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
-    if file.size == 0:
-        raise ValidationError("The file is empty.")
+    upload_file_check(file, extensions=[".xlsx"], what="the costing workbook as an Excel workbook (.xlsx)")
 
 
 def uploads_for_user(*, plan: Plan, membership: PlanMembership):
@@ -1337,9 +1332,12 @@ def costing_upload_check_and_apply(
     report(2, "Reading the workbook")
     try:
         with upload.file.open("rb") as handle:
-            sheets = read_spreadsheet(handle, name=upload.filename, formulas="report")
+            sheets = read_spreadsheet(handle, name=upload.filename, limits="costing_workbook", formulas="report")
     except ImportRefused as refused:
         raise UploadRefused(_reader_problems(refused)) from None
+    except (FileNotFoundError, ValueError):  # ValueError: the row has no file any more
+        message = "The uploaded workbook is no longer there; please upload it again."
+        raise UploadRefused([{"sheet": "", "row": None, "column": "", "message": message}]) from None
     work = _Upload(upload, membership, sheets)
     work.identify()
     checked = work.check(report)
@@ -1351,6 +1349,7 @@ def costing_upload_check_and_apply(
             upload.problems, upload.conflicts = [], []
             upload.finished_at = timezone.now()
             upload.save(update_fields=["status", "summary", "problems", "conflicts", "finished_at"])
+            upload.file_discard()
     except IntegrityError:  # the same new rows saved meanwhile by another upload of this file
         raise UploadRefused(
             [
@@ -1400,6 +1399,7 @@ def _refuse(upload: CostingUpload, refused: UploadRefused) -> None:
     upload.summary = {"problem_count": refused.total, "conflict_count": len(refused.conflicts)}
     upload.finished_at = timezone.now()
     upload.save(update_fields=["status", "problems", "conflicts", "summary", "finished_at"])
+    upload.file_discard()
 
 
 def refusal_message(refused: UploadRefused) -> str:

@@ -44,6 +44,10 @@ HANDLERS: dict[str, str] = {
     Job.Kind.WHO_COSTING_EXPORT: "costing.who.who_costing_export",
     Job.Kind.WHO_COSTING_IMPORT: "costing.who.who_costing_import",
     Job.Kind.COSTING_DASHBOARD_EXPORT: "costing.dashboard.costing_dashboard_export",
+    Job.Kind.SCORES_IMPORT: "planning.imports.scores_import_job",
+    Job.Kind.SPAR_IMPORT: "planning.imports.spar_import_job",
+    Job.Kind.FRAMEWORK_IMPORT: "planning.imports.framework_import_job",
+    Job.Kind.LIBRARY_IMPORT: "planning.imports.library_import_job",
 }
 
 

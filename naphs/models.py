@@ -23,6 +23,10 @@ class Job(models.Model):
         WHO_COSTING_EXPORT = "who_costing_export", "WHO costing tool layout (Excel)"
         WHO_COSTING_IMPORT = "who_costing_import", "WHO costing tool layout import"
         COSTING_DASHBOARD_EXPORT = "costing_dashboard_export", "Costing dashboard (Excel)"
+        SCORES_IMPORT = "scores_import", "Score sheet import"
+        SPAR_IMPORT = "spar_import", "SPAR results table import"
+        FRAMEWORK_IMPORT = "framework_import", "Framework import"
+        LIBRARY_IMPORT = "library_import", "Benchmark library import"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -78,6 +82,47 @@ class Job(models.Model):
     @property
     def result_name(self) -> str:
         return self.result.name.rsplit("/", 1)[-1] if self.result else ""
+
+
+def upload_path(upload: Upload, filename: str) -> str:
+    return f"uploads/{upload.kind}/{filename}"
+
+
+class Upload(models.Model):
+    """A file someone uploaded for an import, and what became of it.
+
+    The file is kept only until its job has applied or refused it (then deleted, and a beat clean-up deletes
+    any left behind); the row stays as the record of the import: the file's name, size and SHA-256 digest,
+    who uploaded it and when, the outcome and every problem found (by sheet, row and column).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be checked"
+        APPLIED = "applied", "Applied"
+        REFUSED = "refused", "Refused"
+
+    kind = models.CharField(max_length=40, choices=Job.Kind.choices)
+    plan = models.ForeignKey(
+        "planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="import_uploads"
+    )
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to=upload_path, blank=True)
+    filename = models.CharField(max_length=250)
+    size = models.PositiveBigIntegerField()
+    digest = models.CharField(max_length=64)
+    job = models.OneToOneField(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_upload")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message = models.CharField(max_length=250, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    problem_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display().lower()})"
 
 
 class AuditEvent(models.Model):

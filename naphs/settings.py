@@ -5,6 +5,7 @@ command runs the product on a fresh machine. Production sets DEBUG=false, SECRET
 DATABASE_URL and REDIS_URL (see .env.example).
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -133,6 +134,23 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Rendered files (exports, documents) live here; they are served only through permission-checked views.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
+
+# Uploads. A request body other than files is held in memory up to DATA_UPLOAD_MAX_MEMORY_SIZE; a file above
+# FILE_UPLOAD_MAX_MEMORY_SIZE goes to a temporary file, of which LimitedUploadHandler writes at most
+# UPLOAD_MAX_BYTES: a larger file is refused by its form, never saved. A plan's uploads waiting for their job
+# may take UPLOAD_PENDING_BYTES_PER_PLAN together. SPREADSHEET_LIMITS (JSON) overrides the limits of the
+# spreadsheet imports (naphs/spreadsheets.py IMPORT_LIMITS), e.g. {"costing_workbook": {"max_cells": 3000000}}.
+MB = 1024 * 1024
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_MB", "20")) * MB
+UPLOAD_PENDING_BYTES_PER_PLAN = int(os.environ.get("UPLOAD_PENDING_MB_PER_PLAN", "50")) * MB
+UPLOAD_SWEEP_GRACE_SECONDS = 3600
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_MB", "5")) * MB
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * MB)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "naphs.uploads.LimitedUploadHandler",
+]
+SPREADSHEET_LIMITS = json.loads(os.environ.get("SPREADSHEET_LIMITS", "") or "{}")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -266,6 +284,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": JOB_RECOVER_SECONDS},
     },
     "jobs-expire": {"task": "naphs.tasks.jobs_expire_task", "schedule": timedelta(minutes=15)},
+    "uploads-sweep": {"task": "naphs.tasks.uploads_sweep_task", "schedule": timedelta(minutes=15)},
     "rollups-sweep": {"task": "costing.tasks.rollups_sweep_task", "schedule": timedelta(minutes=2)},
 }
 

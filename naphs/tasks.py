@@ -46,6 +46,13 @@ def jobs_expire_task() -> int:
     return jobs_expire()
 
 
+@shared_task(acks_late=True)
+def uploads_sweep_task() -> int:
+    from naphs.uploads import uploads_sweep
+
+    return uploads_sweep()
+
+
 @shared_task(bind=True, acks_late=True, max_retries=5)
 def email_send_task(self, *, subject: str, body: str, to: list[str]) -> None:
     """Send one e-mail; a mail server that is down for a moment gets more tries."""

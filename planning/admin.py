@@ -1,15 +1,17 @@
+from typing import Any
+
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy
 
-from naphs.spreadsheets import ImportRefused, Problem
-from planning.frameworks import framework_import
-from planning.libraries import library_import
+from naphs.models import Job
+from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField, upload_create
 from planning.models import (
     Assessment,
     BenchmarkAction,
@@ -24,8 +26,6 @@ from planning.models import (
     TechnicalArea,
 )
 from planning.services import country_grant_give, country_grant_withdraw
-
-MAX_PROBLEMS_SHOWN = 200
 
 
 @admin.register(Jurisdiction)
@@ -77,14 +77,16 @@ class CountryGrantAdmin(admin.ModelAdmin):
 
 
 class FileImportAdminMixin:
-    """An "Import from file" page on a model's admin: the file is checked whole, every problem is listed, and
-    nothing is saved unless all is well. Subclasses name the form, a title, a help text and `run_import`."""
+    """An "Import from file" page on a model's admin: the file is kept and a background job checks it whole and
+    saves all of it or nothing; the job's page follows it and lists every problem. Subclasses name the form, a
+    title, a help text, the job's kind and `import_params` (what the job needs besides the file)."""
 
     import_form: type[forms.Form]
     import_title = ""
     import_help = ""
+    import_kind: Job.Kind
 
-    def run_import(self, form: forms.Form) -> str:
+    def import_params(self, form: forms.Form) -> dict[str, Any]:
         raise NotImplementedError
 
     def get_urls(self) -> list[URLPattern]:
@@ -95,25 +97,26 @@ class FileImportAdminMixin:
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
-        problems: list[Problem] = []
         form = self.import_form(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                message = self.run_import(form)
-            except ImportRefused as refused:
-                problems = refused.problems
+                upload = upload_create(
+                    kind=self.import_kind,
+                    by=request.user,
+                    plan=None,
+                    file=form.cleaned_data["file"],
+                    params=self.import_params(form),
+                )
+            except ValidationError as error:
+                form.add_error("file", error)
             else:
-                self.message_user(request, message, messages.SUCCESS)
-                return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+                return redirect("job_detail", job_id=upload.job_id)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": self.import_title,
             "help": self.import_help,
             "form": form,
-            "problems": problems[:MAX_PROBLEMS_SHOWN],
-            "problems_hidden": max(len(problems) - MAX_PROBLEMS_SHOWN, 0),
-            "problem_count": len(problems),
         }
         return TemplateResponse(request, "admin/file_import.html", context)
 
@@ -121,7 +124,11 @@ class FileImportAdminMixin:
 class FrameworkImportForm(forms.Form):
     code = forms.CharField(max_length=20, help_text="Short code, e.g. JEE4. An existing framework is added to.")
     name = forms.CharField(max_length=200)
-    file = forms.FileField(help_text="An .xlsx or .csv file of technical areas and indicators.")
+    file = UploadField(
+        extensions=SPREADSHEET_TYPES,
+        what=SPREADSHEET_WHAT,
+        help_text="An .xlsx or .csv file of technical areas and indicators.",
+    )
 
 
 class TechnicalAreaInline(admin.TabularInline):
@@ -141,13 +148,10 @@ class FrameworkAdmin(FileImportAdminMixin, admin.ModelAdmin):
         "planning/reference/frameworks.csv. Areas and indicators are added or renamed, never deleted."
     )
 
-    def run_import(self, form: forms.Form) -> str:
-        upload = form.cleaned_data["file"]
-        framework = framework_import(
-            code=form.cleaned_data["code"], name=form.cleaned_data["name"], upload=upload, filename=upload.name
-        )
-        areas, indicators = framework.technical_areas.count(), framework.indicators.count()
-        return f"“{framework}” now has {areas} technical areas and {indicators} indicators."
+    import_kind = Job.Kind.FRAMEWORK_IMPORT
+
+    def import_params(self, form: forms.Form) -> dict[str, Any]:
+        return {"code": form.cleaned_data["code"], "name": form.cleaned_data["name"]}
 
 
 @admin.register(Indicator)
@@ -167,7 +171,11 @@ class LibraryImportForm(forms.Form):
     framework = forms.ModelChoiceField(queryset=Framework.objects.all())
     name = forms.CharField(max_length=200, help_text="An existing library of this name has its actions replaced.")
     source = forms.CharField(max_length=250, required=False, help_text="Where the actions come from.")
-    file = forms.FileField(help_text="An .xlsx, .csv or .json file in the layout described in the README.")
+    file = UploadField(
+        extensions=(*SPREADSHEET_TYPES, ".json"),
+        what=gettext_lazy("an Excel workbook (.xlsx), a CSV file (.csv) or a JSON file (.json)"),
+        help_text="An .xlsx, .csv or .json file in the layout described in the README.",
+    )
 
 
 @admin.register(BenchmarkLibrary)
@@ -189,16 +197,15 @@ class BenchmarkLibraryAdmin(FileImportAdminMixin, admin.ModelAdmin):
         "(separated by “;”) and optionally hazard."
     )
 
-    def run_import(self, form: forms.Form) -> str:
-        upload = form.cleaned_data["file"]
-        library = library_import(
-            framework=form.cleaned_data["framework"],
-            name=form.cleaned_data["name"],
-            source=form.cleaned_data["source"],
-            upload=upload,
-            filename=upload.name,
-        )
-        return f"Imported {library.actions.count()} actions into “{library}”."
+    import_kind = Job.Kind.LIBRARY_IMPORT
+
+    def import_params(self, form: forms.Form) -> dict[str, Any]:
+        framework = form.cleaned_data["framework"]
+        return {
+            "framework": framework.pk if framework else None,
+            "name": form.cleaned_data["name"],
+            "source": form.cleaned_data["source"],
+        }
 
 
 @admin.register(BenchmarkAction)

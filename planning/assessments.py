@@ -227,7 +227,7 @@ def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filena
     Importing again updates the scores already there. Every problem is reported (ImportRefused) and nothing
     is saved unless the whole sheet is valid. Returns the changes as {indicator code: [old, new]}.
     """
-    sheet = _first_sheet_with_rows(read_spreadsheet(upload, name=filename))
+    sheet = _first_sheet_with_rows(read_spreadsheet(upload, name=filename, limits="scores"))
     indicators = _indicators_by_key(assessment.framework_id)
     problems: list[Problem] = []
     levels: dict[Indicator, int] = {}
@@ -319,7 +319,7 @@ def _spar_table(sheets: list[Sheet]) -> SparTable:
 
 def spar_table_countries(*, upload: IO[bytes], filename: str) -> list[str]:
     """The countries (States Parties) of a SPAR results table, in the table's order, for the person to pick."""
-    table = _spar_table(read_spreadsheet(upload, name=filename))
+    table = _spar_table(read_spreadsheet(upload, name=filename, limits="spar_table"))
     countries: list[str] = []
     for _number, row in table.data_rows():
         country = table.country_of(row)
@@ -339,7 +339,7 @@ def scores_import_spar_table(
     Capacity columns (`C.1`) are averages and ignored; an empty cell is "not reported" and skipped. Nothing is
     saved unless the country's row is wholly valid. Returns the changes as {indicator code: [old, new]}.
     """
-    table = _spar_table(read_spreadsheet(upload, name=filename))
+    table = _spar_table(read_spreadsheet(upload, name=filename, limits="spar_table"))
     sheet = table.sheet
     wanted = " ".join(country.split()).casefold()
     if not wanted:

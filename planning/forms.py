@@ -17,6 +17,7 @@ from naphs.access import (
     plan_parent_choices,
 )
 from naphs.choices import Hazard, Sector
+from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField
 from planning.models import (
     ActionType,
     Activity,
@@ -175,7 +176,9 @@ class ScoreGridForm(forms.Form):
 
 
 class ScoreSheetForm(forms.Form):
-    file = forms.FileField(
+    file = UploadField(
+        extensions=SPREADSHEET_TYPES,
+        what=SPREADSHEET_WHAT,
         label="Score sheet (.xlsx or .csv)",
         help_text="Two columns: indicator code (e.g. P1.1, or C.1.1 for SPAR) and score (1 to 5). "
         "A header row is optional; scores already entered are updated.",
@@ -183,7 +186,9 @@ class ScoreSheetForm(forms.Form):
 
 
 class SparTableForm(forms.Form):
-    file = forms.FileField(
+    file = UploadField(
+        extensions=SPREADSHEET_TYPES,
+        what=SPREADSHEET_WHAT,
         label="SPAR results table (.xlsx or .csv)",
         help_text="As WHO publishes it: one row per State Party, a column per indicator headed like C.1.1, "
         "values 20, 40, 60, 80 or 100.",

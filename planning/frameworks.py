@@ -38,7 +38,7 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
         problems.append(Problem("The framework needs a short code (at most 20 characters), e.g. JEE4."))
     if not name:
         problems.append(Problem("The framework needs a name."))
-    sheets = read_spreadsheet(upload, name=filename)
+    sheets = read_spreadsheet(upload, name=filename, limits="framework")
     areas: dict[str, dict[str, Any]] = {}
     indicators: dict[str, dict[str, Any]] = {}
     for sheet in sheets:

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from django.db import transaction
 
-from naphs.spreadsheets import MAX_UPLOAD_BYTES, ImportRefused, Problem, Sheet, find_header, read_spreadsheet
+from naphs.spreadsheets import ImportRefused, Problem, Sheet, find_header, limits_for, read_spreadsheet
 from planning.models import ActionType, BenchmarkAction, BenchmarkLibrary, Framework, Indicator, indicator_code_key
 
 REQUIRED_COLUMNS = ("indicator", "level", "action", "action_types")
@@ -197,9 +197,10 @@ def _check_sheets(sheets: list[Sheet], checker: _Checker) -> None:
 
 
 def _read_json(upload: IO[bytes]) -> dict[str, Any]:
-    data = upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ImportRefused([f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."])
+    limit = limits_for("library").max_bytes
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise ImportRefused([f"The file is larger than {limit // (1024 * 1024)} MB."])
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
@@ -218,6 +219,10 @@ def _check_json(document: dict[str, Any], checker: _Checker) -> None:
     actions = document.get("actions")
     if not isinstance(actions, list):
         checker.problems.append(Problem("Field “actions”: must be a list of actions."))
+        return
+    limit = limits_for("library").max_rows
+    if len(actions) > limit:
+        checker.problems.append(Problem(f"Field “actions”: more than {limit:,} actions; split the file."))
         return
     for number, action in enumerate(actions, start=1):
         if not isinstance(action, dict):
@@ -272,7 +277,7 @@ def library_import(
     else:
         if framework is None:
             raise ImportRefused(["Choose the framework whose indicators the library covers."])
-        sheets = read_spreadsheet(upload, name=filename)
+        sheets = read_spreadsheet(upload, name=filename, limits="library")
         checker = _Checker(framework)
         _check_sheets(sheets, checker)
     name, source = " ".join(name.split()), " ".join(source.split())

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from costing.selectors import activities_with_cost, activity_cost_summary
@@ -27,12 +28,13 @@ from naphs.access import (
 from naphs.choices import Hazard, Sector
 from naphs.errors import EditConflict
 from naphs.forms import form_errors_from, form_refused
+from naphs.models import Job, Upload
 from naphs.permissions import Permission
-from naphs.spreadsheets import ImportRefused
+from naphs.uploads import upload_create
 from naphs.views import require_form_methods
 from planning.activities import activity_create, activity_update
 from planning.activities import activity_delete as activity_delete_service
-from planning.assessments import assessment_create, scores_import, scores_import_spar_table, scores_set
+from planning.assessments import assessment_create, scores_set
 from planning.drafting import draft_advice, draft_generate, draft_preview
 from planning.forms import (
     ActivityFilterForm,
@@ -206,6 +208,12 @@ def _detail(request: HttpRequest, plan: Plan, assessment: Assessment, **forms: o
         "sheet_form": forms.get("sheet_form") or ScoreSheetForm(),
         "spar_form": forms.get("spar_form") or SparTableForm(initial={"country": plan.jurisdiction.country.name}),
         "scored": len(scores),
+        "import_jobs": Job.objects.filter(
+            plan=plan,
+            requested_by=request.user,
+            kind__in=[Job.Kind.SCORES_IMPORT, Job.Kind.SPAR_IMPORT],
+            params__assessment=assessment.pk,
+        ).select_related("import_upload")[:1],
     }
     return render(request, "planning/assessment_detail.html", context, status=forms.get("status", 200))
 
@@ -236,43 +244,55 @@ def assessment_detail(request: HttpRequest, plan_id: int, assessment_id: int) ->
     return _detail(request, plan, assessment, grid=grid, status=status)
 
 
+def _import_queued(request: HttpRequest, plan: Plan, assessment: Assessment, upload: Upload) -> HttpResponse:
+    if request.htmx:
+        return render(request, "naphs/_job.html", {"job": upload.job})
+    message = _("{file} is being checked; its scores are saved only if all of it is sound.")
+    messages.info(request, message.format(file=upload.filename))
+    return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
+
+
 @require_POST
 def assessment_import(request: HttpRequest, plan_id: int, assessment_id: int) -> HttpResponse:
-    """Import scores from a two-column sheet (indicator code, score)."""
+    """Import scores from a two-column sheet (indicator code, score): kept, then checked and saved by a job."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     assessment = _assessment(plan, assessment_id)
     form = ScoreSheetForm(request.POST, request.FILES)
     if form.is_valid():
-        upload = form.cleaned_data["file"]
         try:
-            changes = scores_import(assessment=assessment, by=request.user, upload=upload, filename=upload.name)
-        except ImportRefused as refused:
-            for problem in refused.problems:
-                form.add_error("file", str(problem))
+            upload = upload_create(
+                kind=Job.Kind.SCORES_IMPORT,
+                by=request.user,
+                plan=plan,
+                file=form.cleaned_data["file"],
+                params={"assessment": assessment.pk},
+            )
+        except ValidationError as error:
+            form.add_error("file", error)
         else:
-            messages.success(request, f"Imported {upload.name}: {len(changes)} score(s) added or changed.")
-            return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
+            return _import_queued(request, plan, assessment, upload)
     return _detail(request, plan, assessment, sheet_form=form, status=422)
 
 
 @require_POST
 def assessment_import_spar(request: HttpRequest, plan_id: int, assessment_id: int) -> HttpResponse:
-    """Import one country's scores from the table in which WHO publishes SPAR results."""
+    """Import one country's scores from the table in which WHO publishes SPAR results, in a job."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     assessment = _assessment(plan, assessment_id)
     form = SparTableForm(request.POST, request.FILES)
     if form.is_valid():
-        upload, country = form.cleaned_data["file"], form.cleaned_data["country"]
         try:
-            changes = scores_import_spar_table(
-                assessment=assessment, by=request.user, upload=upload, filename=upload.name, country=country
+            upload = upload_create(
+                kind=Job.Kind.SPAR_IMPORT,
+                by=request.user,
+                plan=plan,
+                file=form.cleaned_data["file"],
+                params={"assessment": assessment.pk, "country": form.cleaned_data["country"]},
             )
-        except ImportRefused as refused:
-            for problem in refused.problems:
-                form.add_error("file", str(problem))
+        except ValidationError as error:
+            form.add_error("file", error)
         else:
-            messages.success(request, f"Imported {country}'s SPAR scores: {len(changes)} score(s) added or changed.")
-            return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
+            return _import_queued(request, plan, assessment, upload)
     return _detail(request, plan, assessment, spar_form=form, status=422)
 
 

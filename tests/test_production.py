@@ -32,13 +32,14 @@ PASSWORD = f"smoke-{secrets.token_urlsafe(12)}"
 HEARTBEAT = {"JOB_HEARTBEAT_SECONDS": "0.5", "JOB_HEARTBEAT_STALE_SECONDS": "3", "JOB_RECOVER_SECONDS": "1"}
 HEARTBEAT_SETTINGS = ("JOB_HEARTBEAT_SECONDS", "JOB_HEARTBEAT_STALE_SECONDS", "JOB_RECOVER_SECONDS", "JOB_MAX_ATTEMPTS")
 SECONDS = 60
-# An administrator (as `createsuperuser` makes one) who opens a country's plan, and so leads it.
+# An administrator (as `createsuperuser` makes one) grants themself the country and opens its plan, and so leads it.
 SETUP = """
 import os
-from planning.services import jurisdiction_create, plan_create
+from planning.services import country_grant_give, jurisdiction_create, plan_create
 from stakeholders.models import Organization, User
-User.objects.create_superuser("lead", "lead@example.org", os.environ["SMOKE_PASSWORD"])
+lead = User.objects.create_superuser("lead", "lead@example.org", os.environ["SMOKE_PASSWORD"])
 country = jurisdiction_create(level="country", name="Smokeland", code="XS")
+country_grant_give(by=lead, user=lead, country=country)
 Organization.objects.create(name="Ministry of Health", acronym="MOH", kind="ministry", jurisdiction=country)
 plan_create(by=User.objects.get(username="lead"), jurisdiction=country, title="Smokeland NAPHS 2026-2030",
             first_year=2026, last_year=2030)

@@ -129,7 +129,10 @@ class CostingUploadViewSet(
     def create(self, request, *args, **kwargs) -> Response:
         incoming = CostingUploadCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        upload = costing_upload_create(plan=self.plan, by=request.user, file=incoming.validated_data["file"])
+        try:
+            upload = costing_upload_create(plan=self.plan, by=request.user, file=incoming.validated_data["file"])
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"file": error.messages}) from None
         data = CostingUploadSerializer(upload, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_202_ACCEPTED)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -17,7 +18,8 @@ from naphs.access import plan_get_for_user
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import job_create
-from naphs.spreadsheets import MAX_UPLOAD_BYTES, XLSX_MAGIC
+from naphs.spreadsheets import XLSX_MAGIC
+from naphs.uploads import upload_file_check
 from planning.models import Plan
 
 RECENT_UPLOADS = 5
@@ -32,13 +34,9 @@ class WhoUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        name = upload.name.lower()
-        if name.endswith((".xlsm", ".xltm", ".xlsb", ".xls")):
+        if upload.name.lower().endswith(".xls"):
             raise forms.ValidationError("Save the workbook as a plain Excel workbook (.xlsx) and upload that.")
-        if not name.endswith(".xlsx"):
-            raise forms.ValidationError("Upload an Excel workbook (.xlsx) in the WHO costing tool layout.")
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        upload_file_check(upload, extensions=[".xlsx"], what="an Excel workbook (.xlsx) in the WHO costing tool layout")
         head = upload.read(len(XLSX_MAGIC))
         upload.seek(0)
         if head != XLSX_MAGIC:
@@ -94,7 +92,11 @@ def who_costing_import(request: HttpRequest, plan_id: int) -> HttpResponse:
     if not form.is_valid():
         return _page(request, plan, form=form, status=422)
     file = form.cleaned_data["file"]
-    upload = who_upload_create(plan=plan, by=request.user, upload=file, filename=file.name)
+    try:
+        upload = who_upload_create(plan=plan, by=request.user, upload=file, filename=file.name)
+    except ValidationError as error:
+        form.add_error("file", error)
+        return _page(request, plan, form=form, status=422)
     earlier = upload_applied_before(upload)
     if earlier is not None:
         messages.info(

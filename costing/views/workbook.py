@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
@@ -58,8 +59,12 @@ def costing_upload(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan, membership = _costing_membership(request, plan_id)
     form = CostingUploadForm(request.POST, request.FILES) if request.method == "POST" else CostingUploadForm()
     if request.method == "POST" and form.is_valid():
-        upload = costing_upload_create(plan=plan, by=request.user, file=form.cleaned_data["file"])
-        return redirect("costing_upload_detail", plan_id=plan.pk, upload_id=upload.pk)
+        try:
+            upload = costing_upload_create(plan=plan, by=request.user, file=form.cleaned_data["file"])
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            return redirect("costing_upload_detail", plan_id=plan.pk, upload_id=upload.pk)
     context = {
         "plan": plan,
         "membership": membership,

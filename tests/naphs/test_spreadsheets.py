@@ -154,10 +154,9 @@ def test_a_highly_compressed_workbook_is_refused():
         read(data, "bomb.xlsx")
 
 
-def test_an_upload_larger_than_the_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(spreadsheets, "MAX_UPLOAD_BYTES", 1024)
+def test_an_upload_larger_than_the_limit_is_refused():
     with pytest.raises(ImportRefused, match="larger than"):
-        read(b"a,b\n" * 1000, "big.csv")
+        read(b"a,b\n" * 1000, "big.csv", limits=spreadsheets.Limits(max_bytes=1024))
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
@@ -193,3 +192,59 @@ def test_formulas_reported_leave_the_rows_to_the_caller_with_each_formula_named(
 def test_a_csv_disguised_as_xlsx_is_refused():
     with pytest.raises(ImportRefused, match="not an Excel workbook"):
         read(b"code,score\nP1.1,3\n", "scores.xlsx")
+
+
+# Bounded work: sizes checked before any cell is built
+
+
+def test_a_declared_range_is_never_filled_with_empty_cells():
+    from tests.hostile_files import raw_workbook
+
+    data = raw_workbook(lambda write: write(b'<row r="2"><c r="B2"><v>7</v></c></row>'), dimension="A1:XFD10")
+    before = spreadsheets.cells_built
+    [sheet] = read(data, "wide.xlsx")
+    assert sheet.name == "Data" and sheet.rows == [[], [None, 7]]
+    assert spreadsheets.cells_built - before == 1  # the one real cell, not the 163,840 declared
+
+
+@pytest.mark.parametrize(
+    ("shape", "words"),
+    [
+        ("dimension lie", "Sheet “Data”: it declares the range A1:XFD1048576: 1,048,576 rows, more than 200,000 rows"),
+        ("a million rows", "Sheet “Data”: more than 200,000 rows; split the file."),
+        ("the last column", "Sheet “Data”, row 1, column XFD: a cell beyond the 1,000th column"),
+        ("billion laughs", "a document type declaration"),
+        ("deeply nested", "nested far deeper than a worksheet's"),
+        ("external link", "links to other workbooks"),
+        ("encrypted workbook", "protected with a password"),
+        ("old .xls", "Only .xlsx workbooks and .csv files"),
+        ("300 sheets", "This workbook has 300 sheets; this import reads at most 100."),
+        ("zip bomb", "unpacks to far more data"),
+        ("UTF-16 CSV", "saved as UTF-16 text"),
+        ("CSV with two million cells in a line", "row 3: a line of more than 1,000,000 characters"),
+    ],
+)
+def test_hostile_shapes_are_refused_saying_what_and_where(shape, words):
+    from tests.hostile_files import build
+
+    name, data = build(shape)
+    with pytest.raises(ImportRefused) as refused:
+        read(data, name)
+    assert words in str(refused.value)
+
+
+def test_a_csv_row_the_csv_module_cannot_read_is_refused_naming_the_row():
+    data = b"indicator,score\nP1.1,3\n" + b'"' + b"x" * 200_000 + b'"\n'  # a field longer than csv allows
+    with pytest.raises(ImportRefused, match=r"row 3: this row cannot be read as CSV"):
+        read(data, "scores.csv")
+
+
+def test_each_import_has_its_limits_and_settings_override_them(settings):
+    assert spreadsheets.limits_for("scores").max_cells == 100_000
+    assert spreadsheets.limits_for("costing_workbook").max_cells == 2_000_000
+    settings.SPREADSHEET_LIMITS = {"default": {"max_sheets": 5}, "scores": {"max_cells": 10}}
+    assert spreadsheets.limits_for("scores").max_cells == 10
+    assert spreadsheets.limits_for("library").max_sheets == 5
+    data = workbook_bytes(("Scores", [["P1.1", 3], ["P1.2", 4], ["P1.3", 5], ["P1.4", 2], ["P1.5", 1], ["P1.6", 2]]))
+    with pytest.raises(ImportRefused, match="12 cells, more than the 10 cells this import reads"):
+        read(data, "scores.xlsx", limits="scores")

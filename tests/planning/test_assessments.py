@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime
 import io
 import random
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from openpyxl import Workbook
 
 from naphs.errors import EditConflict
-from naphs.models import AuditEvent
+from naphs.jobs import job_run
+from naphs.models import AuditEvent, Job, Upload
 from naphs.spreadsheets import ImportRefused
 from planning.assessments import (
     assessment_create,
@@ -24,6 +27,7 @@ from planning.assessments import (
 )
 from planning.models import Assessment, Framework, Indicator, IndicatorScore
 from planning.selectors import plan_current_levels
+from stakeholders.models import PlanMembership
 
 pytestmark = pytest.mark.django_db
 
@@ -440,28 +444,87 @@ def test_a_grid_saved_over_someone_elses_change_is_refused_with_409(client, asse
     assert IndicatorScore.objects.get().score == 4
 
 
-def test_a_refused_import_shows_every_problem_and_saves_nothing(client, assessment, lead):
+def test_a_refused_import_shows_every_problem_and_saves_nothing(
+    client, assessment, lead, django_capture_on_commit_callbacks
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(lead)
     upload = SimpleUploadedFile("scores.csv", b"P1.1;0\nQ7.7;3\n")
-    response = client.post(f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/import/", {"file": upload})
-    page = response.content.decode()
-    assert response.status_code == 422  # the page again, with the problems; nothing saved
-    assert "Sheet “scores.csv”, row 1, column B: P1.1: 0 is outside 1 to 5" in page
-    assert "row 2, column A: “Q7.7” is not an indicator of JEE3" in page
+    url = f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{url}import/", {"file": upload})
+    assert response.status_code == 302 and response.headers["Location"] == url  # answered at once; a job checks it
+    job = Job.objects.get(kind=Job.Kind.SCORES_IMPORT)
+    assert (
+        job.status == Job.Status.FAILED
+        and job.message == "Nothing was saved: the file has 2 problems, each listed with where it is."
+    )
+    for page in (client.get(url).content.decode(), client.get(f"/jobs/{job.pk}/").content.decode()):
+        assert "Sheet “scores.csv”, row 1, column B: P1.1: 0 is outside 1 to 5" in page
+        assert "row 2, column A: “Q7.7” is not an indicator of JEE3" in page
     assert not IndicatorScore.objects.exists()
+    upload = Upload.objects.get()
+    assert (upload.status, upload.problem_count, upload.filename, upload.size) == ("refused", 2, "scores.csv", 14)
+    assert not upload.file and not any(p.is_file() for p in Path(settings.MEDIA_ROOT).rglob("*"))
 
 
-def test_a_spar_table_imports_through_the_page(client, spar_assessment, lead):
+def test_a_score_sheet_imports_through_the_page_in_a_job(client, assessment, lead, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(lead)
+    url = f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{url}import/", {"file": SimpleUploadedFile("scores.csv", b"P1.1,3\nP1.2,4\n")})
+    assert response.status_code == 302
+    assert scores_of(assessment) == {"P1.1": 3, "P1.2": 4}
+    job = Job.objects.get(kind=Job.Kind.SCORES_IMPORT)
+    assert job.status == Job.Status.SUCCEEDED
+    assert "Imported scores.csv: 2 scores added or changed." in client.get(url).content.decode()
+    upload = Upload.objects.get()
+    assert upload.status == "applied" and not upload.file
+    assert not list((Path(settings.MEDIA_ROOT) / "uploads").rglob("*.*"))
+    event = AuditEvent.objects.get(action="applied upload")
+    assert event.changes["sha256"] == upload.digest and event.changes["outcome"] == "applied"
+
+
+def test_an_htmx_import_answers_with_the_jobs_progress(client, assessment, lead):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(lead)
+    url = f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/import/"
+    response = client.post(url, {"file": SimpleUploadedFile("scores.csv", b"P1.1,3\n")}, headers={"HX-Request": "true"})
+    job = Job.objects.get(kind=Job.Kind.SCORES_IMPORT)
+    assert response.status_code == 200 and f'id="job-{job.pk}"' in response.content.decode()
+    assert job.status == Job.Status.QUEUED and not IndicatorScore.objects.exists()
+
+
+def test_a_spar_table_imports_through_the_page(client, spar_assessment, lead, django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(lead)
     upload = SimpleUploadedFile("spar.xlsx", xlsx(spar_table({"Testland": {"C.1.1": 80}})).getvalue())
     url = f"/plans/{spar_assessment.plan_id}/assessments/{spar_assessment.pk}/import-spar/"
-    response = client.post(url, {"file": upload, "country": "testland"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"file": upload, "country": "testland"})
     assert response.status_code == 302
     assert scores_of(spar_assessment)["C1.1"] == 4
+
+
+def test_an_import_queued_by_someone_no_longer_in_the_secretariat_saves_nothing(
+    client, assessment, lead, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(lead)
+    url = f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/import/"
+    client.post(url, {"file": SimpleUploadedFile("scores.csv", b"P1.1,3\n")})
+    PlanMembership.objects.filter(plan_id=assessment.plan_id, user=lead).update(role="viewer")
+    job = Job.objects.get(kind=Job.Kind.SCORES_IMPORT)
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and "no longer manage" in job.message
+    assert not IndicatorScore.objects.exists()
 
 
 def test_a_reviewer_reads_the_grid_without_forms(client, assessment, lead, people):

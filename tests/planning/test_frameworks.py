@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission as AuthPermission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from naphs.models import Job
 from naphs.spreadsheets import ImportRefused
 from planning.frameworks import framework_import
 from planning.models import Framework, Indicator, TechnicalArea
@@ -72,7 +73,7 @@ def test_a_file_without_the_columns_is_refused():
         framework_import(code="X", name="X", upload=csv(b"code,name\nA,B\n"), filename="f.csv")
 
 
-def test_the_admin_page_loads_a_framework_for_administrators_only(client):
+def test_the_admin_page_loads_a_framework_for_administrators_only(client, django_capture_on_commit_callbacks):
     admin = make_user("framework_admin", is_staff=True)
     admin.user_permissions.add(AuthPermission.objects.get(codename="add_framework"))
     clerk = make_user("clerk", is_staff=True)
@@ -82,17 +83,29 @@ def test_the_admin_page_loads_a_framework_for_administrators_only(client):
     client.force_login(admin)
     page = client.get("/admin/planning/framework/import/")
     assert page.status_code == 200
-    response = client.post(
-        "/admin/planning/framework/import/",
-        {"code": "NSAT", "name": "National tool", "file": SimpleUploadedFile("f.csv", GOOD, "text/csv")},
-    )
-    assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/planning/framework/import/",
+            {"code": "NSAT", "name": "National tool", "file": SimpleUploadedFile("f.csv", GOOD, "text/csv")},
+        )
+    job = Job.objects.get(kind=Job.Kind.FRAMEWORK_IMPORT)
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
     assert Framework.objects.get(code="NSAT").indicators.count() == 3
+    assert "now has 2 technical areas and 3 indicators" in client.get(response["Location"]).content.decode()
 
     refused = client.post(
         "/admin/planning/framework/import/",
         {"code": "BAD", "name": "Bad", "file": SimpleUploadedFile("f.xlsm", b"PK\x03\x04junk", "application/zip")},
     )
     assert refused.status_code == 200
-    assert "Nothing was imported" in refused.content.decode()
+    assert "macro-enabled workbook" in refused.content.decode()
+    assert not Framework.objects.filter(code="BAD").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/planning/framework/import/",
+            {"code": "BAD", "name": "Bad", "file": SimpleUploadedFile("f.csv", b"area_code,area_name\nA,B\n")},
+        )
+    page = client.get(response["Location"]).content.decode()
+    assert "Nothing was saved" in page and "missing column(s) indicator_code, indicator_name" in page
     assert not Framework.objects.filter(code="BAD").exists()

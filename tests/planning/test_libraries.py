@@ -13,8 +13,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test import TestCase
 from django.urls import reverse
 
+from naphs.models import Job
 from naphs.spreadsheets import ImportRefused
 from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
 from planning.libraries import DEMO_LIBRARY_NAME, demo_library_load, library_import
@@ -288,8 +290,10 @@ IMPORT_URL = "admin:planning_benchmarklibrary_import"
 
 
 def upload_post(client, jee, content: bytes, filename: str):
+    """Upload a library on the admin page; the job it queues runs when the request commits, as a worker would."""
     data = {"framework": jee.pk, "name": "Uploaded", "source": "WHO", "file": SimpleUploadedFile(filename, content)}
-    return client.post(reverse(IMPORT_URL), data)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse(IMPORT_URL), data)
 
 
 def test_staff_with_the_permission_upload_a_library_in_the_admin(client, jee, staff):
@@ -298,17 +302,20 @@ def test_staff_with_the_permission_upload_a_library_in_the_admin(client, jee, st
     assert reverse(IMPORT_URL) in changelist.content.decode()
     assert client.get(reverse(IMPORT_URL)).status_code == 200
     response = upload_post(client, jee, xlsx(ROWS).getvalue(), "library.xlsx")
-    assert response.status_code == 302
+    job = Job.objects.get(kind=Job.Kind.LIBRARY_IMPORT)
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert job.status == Job.Status.SUCCEEDED
     assert BenchmarkLibrary.objects.get(name="Uploaded").actions.count() == 3
+    assert "Imported 3 actions into" in client.get(response["Location"]).content.decode()
 
 
 def test_the_admin_upload_lists_every_problem_and_saves_nothing(client, jee, staff):
     client.force_login(staff)
     rows = [["P1.1", 6, "A.", "training", ""], ["P1.1", 2, "B.", "dancing", ""]]
     response = upload_post(client, jee, csv_file(rows).getvalue(), "library.csv")
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "Nothing was imported: 2 problems found." in page
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Nothing was saved: the file has 2 problems, each listed with where it is." in page
     assert "row 2, column B: the level is “6”" in page
     assert "unknown action type “dancing”" in page
     assert not BenchmarkLibrary.objects.exists()

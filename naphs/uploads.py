@@ -1,0 +1,308 @@
+"""Uploaded files for imports: bounded on the way in, kept only until their job has applied or refused them.
+
+The request checks what it can cheaply (name, size, the plan's room for more) and stores the file with a job;
+the worker reads it whole, applies it all or nothing, and the file is deleted either way, leaving the record
+(`naphs.models.Upload`, or the app's own, like costing's) for the audit. Every job that carries a file names
+it in its params (`upload_file`, `upload_bytes`), so the room a plan's pending uploads take is counted the same
+way for every import, and the beat clean-up (`uploads_sweep`) finds what a crashed job left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import IO, TYPE_CHECKING, Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from naphs.errors import JobLimitReached
+from naphs.jobs import JobFailed, JobResult, Progress, file_slug
+from naphs.models import Job, Upload
+from naphs.services import audit_record, job_create
+from naphs.spreadsheets import ImportRefused, Problem
+from naphs.xlsx import StreamingWorkbook
+
+if TYPE_CHECKING:
+    from planning.models import Plan
+    from stakeholders.models import User
+
+UPLOADS_FOLDER = "uploads"
+MAX_PROBLEMS_KEPT = 500
+MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlsb")
+
+
+def megabytes(size: int) -> str:
+    """A size for the person: "20.0 MB", "512.0 KB", "70 bytes"."""
+    return filesizeformat(size)
+
+
+class LimitedUploadHandler(TemporaryFileUploadHandler):
+    """Writes at most UPLOAD_MAX_BYTES (and one byte more) of an uploaded file to disk, whatever is sent: the
+    file keeps its real size, so the form refuses it as too large, but a huge body never fills the disk."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.written = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        room = settings.UPLOAD_MAX_BYTES + 1 - self.written
+        if room > 0:
+            self.file.write(raw_data[:room])
+            self.written += min(len(raw_data), room)
+
+
+def upload_file_check(file: UploadedFile, *, extensions: Sequence[str], what: str) -> None:
+    """Refuse at once what cannot be imported: a macro-enabled or unexpected type, an empty or too large file.
+    `what` names the accepted types for the person, e.g. "an Excel workbook (.xlsx) or a CSV file (.csv)"."""
+    name = (file.name or "").lower()
+    if name.endswith(MACRO_EXTENSIONS):
+        raise ValidationError(
+            _("This is a macro-enabled workbook; save it as a plain Excel workbook (.xlsx) and upload that.")
+        )
+    if not name.endswith(tuple(extensions)):
+        raise ValidationError(_("Upload {what}.").format(what=what))
+    if file.size == 0:
+        raise ValidationError(_("The file is empty."))
+    if file.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            _("The file is larger than {limit}; nothing was saved.").format(limit=megabytes(settings.UPLOAD_MAX_BYTES))
+        )
+
+
+class UploadField(forms.FileField):
+    """A file input for an import: checked by type and size before the file is kept."""
+
+    def __init__(self, *, extensions: Sequence[str], what: str, **kwargs: Any) -> None:
+        self.extensions, self.what = tuple(extensions), what
+        kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": ",".join(self.extensions)}))
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        file = super().clean(data, initial)
+        if file:
+            upload_file_check(file, extensions=self.extensions, what=self.what)
+        return file
+
+
+SPREADSHEET_TYPES = (".xlsx", ".csv")
+SPREADSHEET_WHAT = gettext_lazy("an Excel workbook (.xlsx) or a CSV file (.csv)")
+
+
+def pending_upload_bytes(*, plan: Plan) -> int:
+    """What the plan's uploads waiting for their job take, in bytes."""
+    pending = (
+        Job.objects.filter(plan=plan, params__has_key="upload_bytes")
+        .exclude(status__in=Job.FINISHED)
+        .values_list("params", flat=True)
+    )
+    return sum(int(params.get("upload_bytes") or 0) for params in pending)
+
+
+def upload_quota_check(*, plan: Plan | None, size: int) -> None:
+    """Refuse an upload that would take the plan's pending uploads past UPLOAD_PENDING_BYTES_PER_PLAN. Call it
+    in the transaction that queues the upload's job: the plan's row is locked, so two at once are counted."""
+    if plan is None:
+        return
+    type(plan).objects.select_for_update().filter(pk=plan.pk).first()
+    limit = settings.UPLOAD_PENDING_BYTES_PER_PLAN
+    pending = pending_upload_bytes(plan=plan)
+    if pending + size > limit:
+        raise ValidationError(
+            _(
+                "This plan's uploads waiting to be checked already take {pending} of the {limit} allowed; "
+                "wait until they are done and upload again."
+            ).format(pending=megabytes(pending), limit=megabytes(limit))
+        )
+
+
+def file_digest(file: IO[bytes]) -> tuple[str, int]:
+    """The SHA-256 digest and the size of an uploaded file, read in chunks; the file is left at its start."""
+    digest, size = hashlib.sha256(), 0
+    chunks = file.chunks() if hasattr(file, "chunks") else iter(lambda: file.read(1024 * 1024), b"")
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+    file.seek(0)
+    return digest.hexdigest(), size
+
+
+def stored_name(filename: str) -> str:
+    """A name to store an upload under: random, keeping only the extension of the person's name."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    extension = "".join(c for c in extension if c.isalnum())[:8]
+    return f"{secrets.token_hex(12)}.{extension or 'bin'}"
+
+
+def upload_job_params(*, name: str, size: int) -> dict[str, Any]:
+    """What every job that carries an uploaded file says about it (see the module's docstring)."""
+    return {"upload_file": name, "upload_bytes": size}
+
+
+@transaction.atomic
+def upload_create(
+    *, kind: Job.Kind, by: User, plan: Plan | None, file: UploadedFile, params: dict[str, Any] | None = None
+) -> Upload:
+    """Keep an uploaded file and queue the job that imports it; refused (ValidationError) when the plan's
+    pending uploads have no room for it."""
+    digest, size = file_digest(file)
+    upload_quota_check(plan=plan, size=size)
+    filename = (getattr(file, "name", "") or "upload").rsplit("/", 1)[-1][:250]
+    upload = Upload(kind=kind, plan=plan, uploaded_by=by, filename=filename, size=size, digest=digest)
+    upload.file.save(stored_name(filename), file, save=False)
+    upload.save()
+    # Should the transaction roll back for another reason, the stored file is an orphan that uploads_sweep deletes.
+    try:
+        upload.job = job_create(
+            kind=kind,
+            by=by,
+            plan=plan,
+            params={**(params or {}), "upload": upload.pk, **upload_job_params(name=upload.file.name, size=size)},
+        )
+    except JobLimitReached:
+        upload.file.delete(save=False)  # the row rolls back; the file would stay behind until the sweep
+        raise
+    upload.save(update_fields=["job"])
+    return upload
+
+
+def stored_file_delete(name: str) -> None:
+    if name:
+        default_storage.delete(name)
+
+
+def problem_json(problem: Problem) -> dict[str, Any]:
+    return {"sheet": problem.sheet, "row": problem.row, "column": problem.column, "message": problem.message}
+
+
+def _finish(upload: Upload, *, status: str, message: str, problems: Sequence[Problem] = ()) -> None:
+    name = upload.file.name
+    upload.status, upload.message = status, message[:250]
+    upload.problems = [problem_json(problem) for problem in problems[:MAX_PROBLEMS_KEPT]]
+    upload.problem_count = len(problems)
+    upload.finished_at = timezone.now()
+    upload.file = ""
+    upload.save(update_fields=["status", "message", "problems", "problem_count", "finished_at", "file"])
+    audit_record(
+        plan=upload.plan,
+        by=upload.uploaded_by,
+        action="applied upload" if status == Upload.Status.APPLIED else "refused upload",
+        target=upload,
+        changes={
+            "file": upload.filename,
+            "size": upload.size,
+            "sha256": upload.digest,
+            "outcome": status,
+            "problems": [str(problem) for problem in problems[:20]],
+            "problem_count": len(problems),
+        },
+    )
+    transaction.on_commit(lambda: stored_file_delete(name))
+
+
+def refusal_message(problems: Sequence[Problem]) -> str:
+    if len(problems) == 1:
+        return _("Nothing was saved: {problem}").format(problem=problems[0])
+    return _("Nothing was saved: the file has {count:,} problems, each listed with where it is.").format(
+        count=len(problems)
+    )
+
+
+Apply = Callable[[Upload, IO[bytes], Progress], str]
+
+
+def upload_job_run(*, job: Job, progress: Progress, apply: Apply) -> JobResult:
+    """A job that imports an uploaded file: `apply(upload, file, progress)` checks it whole and saves it, or
+    raises ImportRefused with every problem; it returns what it did, for the person. The file is deleted either
+    way; the outcome and the problems stay on the upload."""
+    upload = Upload.objects.select_related("plan", "uploaded_by").filter(job=job).first()
+    if upload is None:
+        raise JobFailed(_("The uploaded file is no longer there; please upload it again."))
+    if upload.status == Upload.Status.PENDING:
+        try:
+            try:
+                handle = upload.file.open("rb")
+            except (FileNotFoundError, ValueError) as missing:  # ValueError: the row has no file any more
+                raise ImportRefused([_("The uploaded file is no longer there; please upload it again.")]) from missing
+            with transaction.atomic(), handle:
+                message = apply(upload, handle, progress)
+                _finish(upload, status=Upload.Status.APPLIED, message=message)
+        except ImportRefused as refused:
+            with transaction.atomic():
+                _finish(upload, status=Upload.Status.REFUSED, message=refusal_message(refused.problems),
+                        problems=refused.problems)  # fmt: skip
+            raise JobFailed(refusal_message(refused.problems)) from None
+    elif upload.status == Upload.Status.REFUSED:
+        raise JobFailed(upload.message)
+    return JobResult(filename=f"{file_slug(upload.filename.rsplit('.', 1)[0])}-import.xlsx", content=_report(upload))
+
+
+def _report(upload: Upload) -> bytes:
+    book = StreamingWorkbook(title=upload.get_kind_display())
+    bold = book.style(bold=True)
+    sheet = book.add_sheet(_("Import"), widths=[24, 80])
+    sheet.append([upload.get_kind_display()], bold)
+    for label, value in (
+        (_("File"), upload.filename),
+        (_("Size (bytes)"), upload.size),
+        (_("SHA-256"), upload.digest),
+        (_("Uploaded by"), upload.uploaded_by.get_full_name() or upload.uploaded_by.get_username()),
+        (_("Uploaded"), timezone.localtime(upload.created_at).strftime("%d %b %Y %H:%M")),
+        (_("Outcome"), upload.message),
+    ):
+        sheet.append([label, value], [bold, 0])
+    return book.to_bytes()
+
+
+def uploads_sweep(*, now: timezone.datetime | None = None) -> int:
+    """The beat clean-up: delete uploaded files no job will read any more (their job finished, failed or is
+    gone), and mark their uploads refused when a crash left them waiting. Returns the files deleted."""
+    now = now or timezone.now()
+    for upload in Upload.objects.filter(status=Upload.Status.PENDING).filter(
+        job__status__in=Job.FINISHED
+    ) | Upload.objects.filter(status=Upload.Status.PENDING, job__isnull=True):
+        message = (upload.job.message if upload.job else "") or _("The import stopped before finishing.")
+        with transaction.atomic():
+            _finish(upload, status=Upload.Status.REFUSED, message=message)
+    waiting = {
+        params.get("upload_file")
+        for params in Job.objects.filter(params__has_key="upload_file")
+        .exclude(status__in=Job.FINISHED)
+        .values_list("params", flat=True)
+    }
+    # A file is left alone for a while after it was written: its job may not be committed yet.
+    grace = now - timedelta(seconds=settings.UPLOAD_SWEEP_GRACE_SECONDS)
+    deleted = 0
+    for name in _stored_files(UPLOADS_FOLDER):
+        if name in waiting:
+            continue
+        try:
+            if default_storage.get_modified_time(name) > grace:
+                continue
+        except FileNotFoundError:
+            continue
+        default_storage.delete(name)
+        deleted += 1
+    return deleted
+
+
+def _stored_files(folder: str) -> list[str]:
+    try:
+        folders, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    found = [f"{folder}/{name}" for name in files]
+    for child in folders:
+        found.extend(_stored_files(f"{folder}/{child}"))
+    return found

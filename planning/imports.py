@@ -1,0 +1,118 @@
+"""Planning's file imports as background jobs: a score sheet, a SPAR results table, a framework and a benchmark
+library. The request keeps the file and queues the job (`naphs.uploads.upload_create`); the job checks the person
+may still import, reads the whole file, and saves all of it or nothing (the services in assessments.py,
+frameworks.py and libraries.py); the job's page shows every problem, by sheet, row and column, or the outcome.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from naphs.access import membership_get_for_user
+from naphs.jobs import JobResult, Progress
+from naphs.models import Job, Upload
+from naphs.permissions import Permission
+from naphs.spreadsheets import ImportRefused
+from naphs.uploads import upload_job_run
+from planning.assessments import scores_import, scores_import_spar_table
+from planning.frameworks import framework_import
+from planning.libraries import library_import
+from planning.models import Assessment, Framework
+
+
+def _assessment(job: Job, upload: Upload) -> Assessment:
+    """The assessment the job imports into, once the person who uploaded may still manage its plan."""
+    try:
+        membership_get_for_user(user=upload.uploaded_by, plan_id=job.plan_id, need=Permission.MANAGE)
+    except (Http404, PermissionDenied):
+        raise ImportRefused([_("You no longer manage this plan's assessments, so nothing was imported.")]) from None
+    assessment = Assessment.objects.select_related("framework", "plan").filter(
+        pk=job.params.get("assessment"), plan_id=job.plan_id
+    )
+    if not assessment.exists():
+        raise ImportRefused([_("The assessment is no longer there, so nothing was imported.")])
+    return assessment.get()
+
+
+def _scores_done(count: int, filename: str) -> str:
+    return ngettext(
+        "Imported {file}: {count} score added or changed.", "Imported {file}: {count} scores added or changed.", count
+    ).format(file=filename, count=count)
+
+
+def scores_import_job(*, job: Job, progress: Progress) -> JobResult:
+    """The job of a score sheet (indicator code, score) uploaded on an assessment's page."""
+
+    def apply(upload: Upload, file: IO[bytes], report: Progress) -> str:
+        assessment = _assessment(job, upload)
+        report(10, _("Reading the score sheet"))
+        changes = scores_import(assessment=assessment, by=upload.uploaded_by, upload=file, filename=upload.filename)
+        return _scores_done(len(changes), upload.filename)
+
+    return upload_job_run(job=job, progress=progress, apply=apply)
+
+
+def spar_import_job(*, job: Job, progress: Progress) -> JobResult:
+    """The job of a SPAR results table uploaded on an assessment's page, for one country's row."""
+
+    def apply(upload: Upload, file: IO[bytes], report: Progress) -> str:
+        assessment = _assessment(job, upload)
+        report(10, _("Reading the SPAR results table"))
+        country = job.params.get("country", "")
+        changes = scores_import_spar_table(
+            assessment=assessment, by=upload.uploaded_by, upload=file, filename=upload.filename, country=country
+        )
+        return _scores_done(len(changes), upload.filename)
+
+    return upload_job_run(job=job, progress=progress, apply=apply)
+
+
+def _administrator_may(upload: Upload, permission: str) -> None:
+    if not (upload.uploaded_by.is_active and upload.uploaded_by.has_perm(permission)):
+        raise ImportRefused([_("You may no longer import this, so nothing was imported.")])
+
+
+def framework_import_job(*, job: Job, progress: Progress) -> JobResult:
+    """The job of a framework's spreadsheet uploaded in the admin."""
+
+    def apply(upload: Upload, file: IO[bytes], report: Progress) -> str:
+        _administrator_may(upload, "planning.add_framework")
+        report(10, _("Reading the framework"))
+        framework = framework_import(
+            code=job.params.get("code", ""), name=job.params.get("name", ""), upload=file, filename=upload.filename
+        )
+        areas, indicators = framework.technical_areas.count(), framework.indicators.count()
+        return _("“{framework}” now has {areas} technical areas and {indicators} indicators.").format(
+            framework=framework, areas=areas, indicators=indicators
+        )
+
+    return upload_job_run(job=job, progress=progress, apply=apply)
+
+
+def library_import_job(*, job: Job, progress: Progress) -> JobResult:
+    """The job of a benchmark library's file (xlsx, CSV or JSON) uploaded in the admin."""
+
+    def apply(upload: Upload, file: IO[bytes], report: Progress) -> str:
+        _administrator_may(upload, "planning.add_benchmarklibrary")
+        framework = Framework.objects.filter(pk=job.params.get("framework")).first()
+        if job.params.get("framework") and framework is None:
+            raise ImportRefused([_("The framework is no longer there, so nothing was imported.")])
+        report(10, _("Reading the library"))
+        library = library_import(
+            framework=framework,
+            name=job.params.get("name", ""),
+            source=job.params.get("source", ""),
+            upload=file,
+            filename=upload.filename,
+        )
+        count = library.actions.count()
+        return ngettext(
+            "Imported {count} action into “{library}”.", "Imported {count} actions into “{library}”.", count
+        ).format(count=count, library=library)
+
+    return upload_job_run(job=job, progress=progress, apply=apply)

@@ -1,0 +1,236 @@
+"""Every hostile file of tests/hostile_files.py through every upload of the product: each is refused with a
+message that says why, writes no row, leaves no file behind, and the reader stops before it has built the cells
+of the shapes that are refused by counting.
+
+The uploads: the costing workbook (page and API), the WHO costing tool layout, the score sheet, the SPAR
+results table, and the administrators' framework and benchmark library imports. A new upload form or
+serializer belongs in ENDPOINTS (tests/test_project_checks.py-style discovery: `test_every_upload_is_here`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
+from django.urls import URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from costing.models import CostingUpload, CostLine
+from costing.services import plan_costing_get
+from naphs import spreadsheets
+from naphs.models import Job, Upload
+from planning.assessments import assessment_create
+from planning.models import (
+    Activity,
+    BenchmarkAction,
+    BenchmarkLibrary,
+    Framework,
+    Indicator,
+    IndicatorScore,
+    Plan,
+    TechnicalArea,
+)
+from tests.conftest import make_user
+from tests.hostile_files import CORPUS, COUNTED, build
+
+ROWS = (IndicatorScore, CostLine, Activity, Framework, TechnicalArea, Indicator, BenchmarkLibrary, BenchmarkAction)
+
+
+@dataclass
+class Context:
+    plan: Plan
+    lead: object
+    admin: object
+    assessment: int
+    spar_assessment: int
+
+
+def _run(action: Callable[[], object]) -> object:
+    """What a request enqueues runs once it commits, as the worker would."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return action()
+
+
+def _page_errors(response) -> str:
+    page = response.content.decode()
+    errors = re.findall(
+        r'<(ul|p|div|small)[^>]*class="[^"]*(?:errorlist|field-error|errornote)[^"]*"[^>]*>(.*?)</\1>', page, re.S
+    )
+    return " ".join(re.sub(r"<[^>]+>", " ", error) for _tag, error in errors).strip()
+
+
+def _refusal_of_job(job: Job | None) -> str:
+    assert job is not None, "neither refused by the form nor queued"
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED, f"{job.kind} {job.status}: {job.message}"
+    assert "unexpectedly" not in job.message, job.error
+    texts = [job.message]
+    upload = Upload.objects.filter(job=job).first() or CostingUpload.objects.filter(job=job).first()
+    if upload is not None:
+        assert upload.status == "refused" and not upload.file
+        texts += [problem["message"] for problem in upload.problems]
+    return " ".join(texts)
+
+
+def _form_post(client, ctx: Context, url: str, data: dict, kind: Job.Kind, user) -> str:
+    client.force_login(user)
+    before = set(Job.objects.filter(kind=kind).values_list("pk", flat=True))
+    response = _run(lambda: client.post(url, data))
+    if response.status_code in (400, 413, 422) or (response.status_code == 200 and kind in ADMIN_KINDS):
+        text = _page_errors(response)
+        assert text, response.content.decode()[:3000]
+        return text
+    assert response.status_code == 302, (response.status_code, response.content.decode()[:2000])
+    return _refusal_of_job(Job.objects.filter(kind=kind).exclude(pk__in=before).first())
+
+
+ADMIN_KINDS = {Job.Kind.FRAMEWORK_IMPORT, Job.Kind.LIBRARY_IMPORT}
+
+
+def costing_page(client, ctx, name, content):
+    data = {"file": SimpleUploadedFile(name, content)}
+    return _form_post(client, ctx, f"/plans/{ctx.plan.pk}/costing/upload/", data, Job.Kind.COSTING_UPLOAD, ctx.lead)
+
+
+def costing_api(client, ctx, name, content):
+    api = APIClient()
+    api.force_authenticate(ctx.lead)
+    url = f"/api/plans/{ctx.plan.pk}/costing/uploads/"
+    response = _run(lambda: api.post(url, {"file": SimpleUploadedFile(name, content)}, format="multipart"))
+    if response.status_code == 400:
+        return " ".join(str(message) for messages in response.json().values() for message in messages)
+    assert response.status_code == 202, response.content
+    return _refusal_of_job(Job.objects.get(pk=response.json()["job"]["id"]))
+
+
+def who_page(client, ctx, name, content):
+    data = {"file": SimpleUploadedFile(name, content)}
+    url = f"/plans/{ctx.plan.pk}/costing/who/import/"
+    return _form_post(client, ctx, url, data, Job.Kind.WHO_COSTING_IMPORT, ctx.lead)
+
+
+def score_sheet(client, ctx, name, content):
+    data = {"file": SimpleUploadedFile(name, content)}
+    url = f"/plans/{ctx.plan.pk}/assessments/{ctx.assessment}/import/"
+    return _form_post(client, ctx, url, data, Job.Kind.SCORES_IMPORT, ctx.lead)
+
+
+def spar_table(client, ctx, name, content):
+    data = {"file": SimpleUploadedFile(name, content), "country": "Testland"}
+    url = f"/plans/{ctx.plan.pk}/assessments/{ctx.spar_assessment}/import-spar/"
+    return _form_post(client, ctx, url, data, Job.Kind.SPAR_IMPORT, ctx.lead)
+
+
+def framework_admin(client, ctx, name, content):
+    data = {"code": "HOSTILE", "name": "Hostile", "file": SimpleUploadedFile(name, content)}
+    return _form_post(client, ctx, "/admin/planning/framework/import/", data, Job.Kind.FRAMEWORK_IMPORT, ctx.admin)
+
+
+def library_admin(client, ctx, name, content):
+    jee = Framework.objects.get(code="JEE3")
+    data = {"framework": jee.pk, "name": "Hostile", "source": "", "file": SimpleUploadedFile(name, content)}
+    url = "/admin/planning/benchmarklibrary/import/"
+    return _form_post(client, ctx, url, data, Job.Kind.LIBRARY_IMPORT, ctx.admin)
+
+
+ENDPOINTS: dict[str, Callable[..., str]] = {
+    "costing workbook page": costing_page,
+    "costing workbook API": costing_api,
+    "WHO costing layout": who_page,
+    "score sheet": score_sheet,
+    "SPAR results table": spar_table,
+    "framework (admin)": framework_admin,
+    "benchmark library (admin)": library_admin,
+}
+# The route of each, normalized (see _normalized), for the discovery test below.
+ROUTES = {
+    "plans/<plan_id>/costing/upload/",
+    "api/plans/<plan_id>/costing/uploads/",
+    "plans/<plan_id>/costing/who/import/",
+    "plans/<plan_id>/assessments/<assessment_id>/import/",
+    "plans/<plan_id>/assessments/<assessment_id>/import-spar/",
+    "admin/planning/framework/import/",
+    "admin/planning/benchmarklibrary/import/",
+}
+
+
+@pytest.fixture
+def ctx(plan, lead, jee3) -> Context:
+    plan_costing_get(plan)
+    admin = make_user("hostile_admin", is_staff=True, is_superuser=True)
+    jee = assessment_create(plan=plan, by=lead, framework=jee3, kind="jee", date=datetime.date(2024, 5, 1))
+    spar = Framework.objects.get(code="SPAR2")
+    spar_assessment = assessment_create(plan=plan, by=lead, framework=spar, kind="spar", date=datetime.date(2025, 3, 1))
+    return Context(plan, lead, admin, jee.pk, spar_assessment.pk)
+
+
+def _stored_files() -> list[Path]:
+    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+@pytest.mark.parametrize("shape", list(CORPUS))
+def test_a_hostile_file_is_refused_clearly_saves_nothing_and_leaves_no_file(client, ctx, shape, endpoint):
+    name, content = build(shape)
+    counts = {model: model.objects.count() for model in ROWS}
+    cells_before = spreadsheets.cells_built
+
+    refusal = ENDPOINTS[endpoint](client, ctx, name, content)
+
+    assert refusal.strip(), "refused without saying why"
+    assert {model: model.objects.count() for model in ROWS} == counts
+    assert _stored_files() == [], "an uploaded file was left behind"
+    if shape in COUNTED:  # bounded work: refused by its declared size or a count, before its cells were built
+        assert spreadsheets.cells_built == cells_before
+        assert re.search(r"more than|larger than|Upload ", refusal), refusal
+
+
+def test_the_reader_reads_none_of_the_tester_workbooks_cells(monkeypatch):
+    """The tester's 2.1 MB workbook of 9.5 million cells, with its dimension and without: refused with the sheet
+    and the limit named, by its declaration or by a count that stops at the limit, with no cell built."""
+    import io
+
+    from tests.hostile_files import many_cells
+
+    for data, words in ((build("9.5 million cells")[1], "declares the range A1:AX190000"),
+                        (many_cells(declared=False), "more than 2,000,000 cells")):  # fmt: skip
+        before = spreadsheets.cells_built
+        with pytest.raises(spreadsheets.ImportRefused) as refused:
+            spreadsheets.read_spreadsheet(io.BytesIO(data), name="costing.xlsx", limits="costing_workbook")
+        assert refused.value.problems[0].sheet == "Data" and words in str(refused.value)
+        assert spreadsheets.cells_built == before
+
+
+RECORDS = "admin/naphs/upload/"  # the admin's read-only list of uploads: it takes no file
+
+
+def _normalized(route: str) -> str:
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", route)
+    route = re.sub(r"<\w+:(\w+)>", r"<\1>", route)
+    route = route.replace("^", "").replace("$", "")
+    return "" if "<format>" in route else route  # the same route with a format suffix
+
+
+def test_every_upload_is_here():
+    """A route that takes a file and is not in ENDPOINTS fails this test: add it, with its hostile-file run."""
+    found = set()
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            route = _normalized(prefix + str(pattern.pattern))
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif re.search(r"import|upload", route) and "<" not in route.rstrip("/").rsplit("/", 1)[-1]:
+                found.add(route)
+
+    walk(get_resolver().url_patterns)
+    found = {route for route in found if not route.startswith(RECORDS)}
+    assert found >= ROUTES
+    assert not found - ROUTES, f"upload routes without a hostile-file run: {sorted(found - ROUTES)}"
