@@ -34,10 +34,36 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", True)
 
+# The placeholder .env.example ships with: a production started from an unedited copy must not run on it.
+SECRET_KEY_PLACEHOLDER = "change-me-to-a-long-random-string"
+# What `check --deploy` (security.W009) asks of a key: at least 50 characters, 5 of them distinct.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_DISTINCT = 5
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` cannot sign sessions and password-reset links in production, or None if it can."""
+    if not key:
+        return "SECRET_KEY must be set when DEBUG is false."
+    if key == SECRET_KEY_PLACEHOLDER:
+        return "SECRET_KEY is still the placeholder of .env.example."
+    if key.startswith("django-insecure"):
+        return "SECRET_KEY is a development key (it starts with 'django-insecure')."
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"SECRET_KEY is {len(key)} characters long; it needs at least {SECRET_KEY_MIN_LENGTH}."
+    if (distinct := len(set(key))) < SECRET_KEY_MIN_DISTINCT:
+        return f"SECRET_KEY uses only {distinct} different characters; it needs at least {SECRET_KEY_MIN_DISTINCT}."
+    return None
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not DEBUG and (problem := secret_key_problem(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"{problem} Refusing to start with DEBUG=false: anyone who knows the key can forge sessions and "
+        'password-reset links. Generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(64))" '
+        "and set it as SECRET_KEY in the environment (or .env)."
+    )
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false")
     SECRET_KEY = "django-insecure-embedded-development-key-never-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
