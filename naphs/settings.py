@@ -231,6 +231,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "naphs.api.exception_handler",
 }
+# The API schema and docs: open in the embedded mode, for signed-in people only in production unless set public.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "NAPHS Planner API",
     "DESCRIPTION": "Plans, jurisdictions, organizations, memberships and background jobs of NAPHS Planner.",

@@ -1,4 +1,5 @@
-"""What production (DEBUG=false) refuses by itself: a weak SECRET_KEY stops it at start.
+"""What production (DEBUG=false) refuses or closes by itself: a weak SECRET_KEY stops it at start, and the API
+schema and docs are for signed-in people unless API_DOCS_PUBLIC=true.
 
 Each case starts Django in a subprocess with this virtualenv's Python, as a deployment would.
 """
@@ -15,14 +16,14 @@ from tests.test_project_checks import PROJECT_DIR, RELAXING_SETTINGS, run
 
 # The placeholder a fresh copy of .env.example carries: read from the file, so the two cannot drift apart.
 PLACEHOLDER = re.search(r"^SECRET_KEY=(.*)$", (PROJECT_DIR / ".env.example").read_text(), re.MULTILINE)[1]
-SETUP = "import django; django.setup(); "
+SETUP = "import django; django.setup(); from django.conf import settings; "
 
 
 @pytest.fixture
 def production(tmp_path) -> dict[str, str]:
     """A production environment with a good key; each test spoils what it checks."""
     env = {**os.environ, "VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "naphs.settings"}
-    for name in RELAXING_SETTINGS:
+    for name in (*RELAXING_SETTINGS, "API_DOCS_PUBLIC"):
         env.pop(name, None)
     env.update(DEBUG="false", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="naphs.example.org")
     return env
@@ -67,3 +68,16 @@ def test_the_embedded_mode_still_starts_on_the_placeholder_or_without_a_key(prod
         production["SECRET_KEY"] = key
         result = run("-c", SETUP + "print('started')", env=production)
         assert result.returncode == 0, str(result)
+
+
+@pytest.mark.parametrize(
+    ("debug", "docs_public", "expected"),
+    [("false", None, False), ("false", "false", False), ("false", "true", True), ("true", None, True)],
+)
+def test_the_api_docs_are_private_in_production_unless_configured_public(production, debug, docs_public, expected):
+    production["DEBUG"] = debug
+    if docs_public is not None:
+        production["API_DOCS_PUBLIC"] = docs_public
+    result = run("-c", SETUP + "print('public:', settings.API_DOCS_PUBLIC)", env=production)
+    assert result.returncode == 0, str(result)
+    assert f"public: {expected}" in result.output, str(result)
