@@ -18,7 +18,8 @@ COPY monitoring monitoring
 RUN pip install .
 COPY . .
 
-RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost VAR_DIR=/tmp/var MEDIA_ROOT=/tmp/media \
+# A throw-away key: the settings refuse to load in production without a real one, and collectstatic signs nothing.
+RUN DEBUG=false SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" ALLOWED_HOSTS=localhost VAR_DIR=/tmp/var MEDIA_ROOT=/tmp/media \
     python manage.py collectstatic --no-input \
     && useradd --create-home --uid 1000 naphs \
     && mkdir -p /data/media /data/var && chown -R naphs /data

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -34,10 +35,36 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", True)
 
+# The placeholder .env.example ships with: a production started from an unedited copy must not run on it.
+SECRET_KEY_PLACEHOLDER = "change-me-to-a-long-random-string"
+# What `check --deploy` (security.W009) asks of a key: at least 50 characters, 5 of them distinct.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_DISTINCT = 5
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` cannot sign sessions and password-reset links in production, or None if it can."""
+    if not key:
+        return "SECRET_KEY must be set when DEBUG is false."
+    if key == SECRET_KEY_PLACEHOLDER:
+        return "SECRET_KEY is still the placeholder of .env.example."
+    if key.startswith("django-insecure"):
+        return "SECRET_KEY is a development key (it starts with 'django-insecure')."
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"SECRET_KEY is {len(key)} characters long; it needs at least {SECRET_KEY_MIN_LENGTH}."
+    if (distinct := len(set(key))) < SECRET_KEY_MIN_DISTINCT:
+        return f"SECRET_KEY uses only {distinct} different characters; it needs at least {SECRET_KEY_MIN_DISTINCT}."
+    return None
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not DEBUG and (problem := secret_key_problem(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"{problem} Refusing to start with DEBUG=false: anyone who knows the key can forge sessions and "
+        'password-reset links. Generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(64))" '
+        "and set it as SECRET_KEY in the environment (or .env)."
+    )
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false")
     SECRET_KEY = "django-insecure-embedded-development-key-never-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
@@ -66,6 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -90,6 +118,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -200,6 +229,19 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response: scripts, styles and images come from this site's static files only,
+# never from markup (no inline <script>, <style>, style= or on*= handlers), so injected markup cannot run.
+# Pico's form controls draw their icons from data: URLs.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 SESSION_COOKIE_HTTPONLY = True
 
 REST_FRAMEWORK = {
@@ -214,6 +256,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "naphs.api.exception_handler",
 }
+# The API schema and docs: open in the embedded mode, for signed-in people only in production unless set public.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "NAPHS Planner API",
     "DESCRIPTION": "Plans, jurisdictions, organizations, memberships and background jobs of NAPHS Planner.",
