@@ -25,7 +25,7 @@ from costing.services import cost_line_update
 from costing.tasks import rollups_sweep_task
 from naphs.models import Job
 from tests.costing.test_workbook import XLSX, Book
-from tests.naphs.test_worker import Worker, worker  # noqa: F401  (the suite's real-worker fixture)
+from tests.naphs.test_worker import Worker, start_worker, worker  # noqa: F401  (the suite's real-worker fixtures)
 
 TASK = r"Task costing\.tasks\.plan_rollup_task\[[0-9a-f-]+\]"
 RECEIVED = re.compile(TASK + r" received")

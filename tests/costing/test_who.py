@@ -25,7 +25,7 @@ from naphs.spreadsheets import ImportRefused
 from planning.models import Activity, Indicator, IndicatorTarget, Plan
 from stakeholders.models import PlanMembership
 from tests.costing.conftest import area, line_fields
-from tests.naphs.test_worker import worker  # noqa: F401  (the suite's real-worker fixture)
+from tests.naphs.test_worker import start_worker, worker  # noqa: F401  (the suite's real-worker fixtures)
 
 pytestmark = pytest.mark.django_db
 
