@@ -1,13 +1,24 @@
-"""What every API endpoint shares: error translation, plan-scoped access, and the jobs endpoints."""
+"""What every API endpoint shares: error translation, the refusal of fields that cannot be written, the
+schema's error responses, plan-scoped access, and the jobs endpoints."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError
-from drf_spectacular.utils import extend_schema
+from django.db.models import Model, ProtectedError
+from django.http import FileResponse, Http404
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
@@ -28,7 +39,10 @@ def exception_handler(exc, context):
         if "__all__" in detail:  # Django's key for errors of no field; DRF clients expect DRF's
             detail[NON_FIELD_ERRORS] = detail.pop("__all__")
         exc = ValidationError(detail=detail)
-    elif isinstance(exc, EditConflict):
+    if isinstance(exc, ValidationError) and not isinstance(exc.detail, Mapping):
+        # A refusal of no field in particular: the same shape as every other 400, {field: [messages]}.
+        exc = ValidationError(detail={NON_FIELD_ERRORS: exc.detail})
+    if isinstance(exc, EditConflict):
         return Response({"detail": str(exc), "code": "edit_conflict"}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, ProtectedError):
         return Response(
@@ -36,6 +50,62 @@ def exception_handler(exc, context):
             status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)
+
+
+# Refuse a field the serializer does not write, rather than silently ignoring it: an unknown name (a typo, a
+# field of another version of the API), a read-only field (an id, a computed total), and on a change (PUT,
+# PATCH) a field that is set once, when the object is created (`Meta.create_only_fields`).
+#
+# Every serializer of a request body derives from this, through the Serializer and ModelSerializer below; the
+# schema says the same (AutoSchema below): `additionalProperties: false`, and the request body of a change
+# without the fields set at creation.
+# (Comments, not docstrings: the schema would show a docstring as the description of every serializer.)
+class StrictFieldsMixin:
+    unknown_field_message = "Unknown field: this endpoint has no field of that name."
+    read_only_field_message = "This field cannot be written here."
+    create_only_field_message = "This field is set when the object is created and cannot be changed."
+    # A better word than create_only_field_message for some of the fields set at creation: {field: message}.
+    create_only_hints: dict[str, str] = {}
+
+    @property
+    def is_change(self) -> bool:
+        """Whether the serializer changes an object that exists (its create-only fields are then read-only)."""
+        return isinstance(self.instance, Model)  # type: ignore[attr-defined]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()  # type: ignore[misc]
+        if self.is_change:
+            for name in create_only_fields(self):
+                fields[name].read_only = True
+        return fields
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            fields = self.fields  # type: ignore[attr-defined]
+            create_only = create_only_fields(self) if self.is_change else ()
+            refused = {}
+            for name in data:
+                if name not in fields:
+                    refused[name] = [self.unknown_field_message]
+                elif name in create_only:
+                    refused[name] = [self.create_only_hints.get(name, self.create_only_field_message)]
+                elif fields[name].read_only:
+                    refused[name] = [self.read_only_field_message]
+            if refused:
+                raise ValidationError(refused)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def create_only_fields(serializer: Any) -> tuple[str, ...]:
+    return tuple(getattr(getattr(serializer, "Meta", None), "create_only_fields", ()))
+
+
+class Serializer(StrictFieldsMixin, serializers.Serializer):
+    pass  # the base of every API serializer that reads a request body
+
+
+class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    pass  # the base of every API model serializer
 
 
 class VersionField(serializers.IntegerField):
@@ -52,6 +122,115 @@ def require_version(serializer: serializers.Serializer) -> int:
     if version is None:
         raise ValidationError({"version": ["Send the version you last read, to detect conflicting edits."]})
     return version
+
+
+# --- The schema ---------------------------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Why a request was refused (401, 403, 404, 409, 415, 429)."""
+
+    detail = serializers.CharField(help_text="What went wrong, in words for a person.")
+    code = serializers.CharField(required=False, help_text="A stable code for programs, e.g. edit_conflict.")
+
+
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Each key names a field (`non_field_errors` for the request as a whole) with what is wrong with "
+    "it: a list of messages, or for a nested object or list the same shape again. Nothing was saved.",
+    "additionalProperties": {},
+    "example": {"last_year": ["The last year cannot be before the first year."]},
+}
+
+# (status, description, when it applies to an operation). One set for every operation: an endpoint documents
+# only its successes, AutoSchema adds these.
+ERROR_RESPONSES = [
+    ("400", "The request is not valid; nothing was saved.", lambda op: op.takes_input),
+    ("401", "Not signed in: send `Authorization: Token <token>`, or sign in.", lambda op: op.signed_in),
+    ("403", "Signed in, but your role does not allow this.", lambda op: op.signed_in),
+    ("404", "No such object, or not one you may see.", lambda op: op.has_path_parameters or op.paginated),
+    (
+        "409",
+        "Someone changed it since you read it (send the version you last read), or other records still need it.",
+        lambda op: op.changes,
+    ),
+    ("415", "The body is not in a media type this endpoint reads.", lambda op: op.has_body),
+    ("429", "Too many requests: wait for the seconds `Retry-After` says, then try again.", lambda op: True),
+]
+
+
+class _Operation:
+    """What decides which errors an operation can answer."""
+
+    def __init__(self, operation: dict[str, Any], method: str) -> None:
+        parameters = operation.get("parameters", [])
+        self.has_body = "requestBody" in operation
+        self.has_path_parameters = any(parameter["in"] == "path" for parameter in parameters)
+        self.paginated = any(parameter["in"] == "query" and parameter["name"] == "page" for parameter in parameters)
+        self.takes_input = self.has_body or any(parameter["in"] == "query" for parameter in parameters)
+        self.signed_in = any(requirement for requirement in operation.get("security", [{}]))
+        self.changes = method not in SAFE_METHODS
+
+
+class AutoSchema(openapi.AutoSchema):
+    """The project's schema: every operation documents the errors it can answer, and a request body refuses
+    fields it does not name (`additionalProperties: false`), as StrictFieldsMixin does."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        facts = _Operation(operation, self.method)
+        responses = operation["responses"]
+        for code, description, applies in ERROR_RESPONSES:
+            if code in responses or not applies(facts):
+                continue
+            schema = self._validation_error_ref() if code == "400" else self._error_ref()
+            response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": schema}}}
+            if code == "429":
+                response["headers"] = {
+                    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+                }
+            responses[code] = response
+        return operation
+
+    def _error_ref(self) -> dict[str, str]:
+        return self.resolve_serializer(ErrorSerializer, "response").ref
+
+    def _validation_error_ref(self) -> dict[str, str]:
+        component = ResolvedComponent(
+            name="ValidationError",
+            type=ResolvedComponent.SCHEMA,
+            object="ValidationError",
+            schema=VALIDATION_ERROR_SCHEMA,
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _is_change(self, serializer) -> bool:
+        return self.method in ("PUT", "PATCH") and bool(create_only_fields(serializer))
+
+    def get_serializer_name(self, serializer, direction) -> str:
+        name = super().get_serializer_name(serializer, direction)
+        if direction == "request" and self._is_change(serializer):
+            name = name.removesuffix("Serializer") + "ChangeSerializer"  # PlanChangeRequest, PatchedPlanChangeRequest
+        return name
+
+    def _postprocess_serializer_schema(self, schema, serializer, direction):
+        schema = super()._postprocess_serializer_schema(schema, serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictFieldsMixin) and schema.get("type") == "object":
+            schema["additionalProperties"] = False
+            if self._is_change(serializer):
+                for name in create_only_fields(serializer):
+                    schema.get("properties", {}).pop(name, None)
+                    if name in schema.get("required", []):
+                        schema["required"].remove(name)
+                if "required" in schema and not schema["required"]:
+                    del schema["required"]
+        return schema
+
+
+# --- Plan-scoped endpoints ------------------------------------------------------------------------------------
 
 
 class PlanScopedMixin:
@@ -95,7 +274,24 @@ class JobSerializer(serializers.ModelSerializer):
     def get_download_url(self, job: Job) -> str | None:
         if job.status != Job.Status.SUCCEEDED or not job.result:
             return None
-        return reverse("job_download", kwargs={"job_id": job.pk}, request=self.context.get("request"))
+        return reverse("job-file", kwargs={"pk": job.pk}, request=self.context.get("request"))
+
+
+# The files jobs make, by extension; anything else is sent as bytes.
+JOB_FILE_TYPES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pdf": "application/pdf",
+    ".csv": "text/csv",
+    ".zip": "application/zip",
+}
+OCTET_STREAM = "application/octet-stream"
+
+
+class _AnyRenderer(JSONRenderer):
+    """Lets a client ask for a file with the Accept header of its type; a refusal is still JSON."""
+
+    media_type = "*/*"
+    format = "json"  # what it writes
 
 
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -109,6 +305,28 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     def get_object(self) -> Job:
         return job_get_for_user(user=self.request.user, job_id=self.kwargs["pk"])
+
+    @extend_schema(
+        responses={
+            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The job's file, as an attachment.")
+            for media_type in [*JOB_FILE_TYPES.values(), OCTET_STREAM]
+        }
+    )
+    @action(
+        detail=True, methods=["get"], url_path="file", url_name="file", renderer_classes=[JSONRenderer, _AnyRenderer]
+    )
+    def file(self, request, pk=None) -> FileResponse:
+        """Download the file of a job that succeeded (its `download_url`): 404 while it has none, or once it has
+        expired. Seen by the person who asked for it, as the job itself."""
+        job = self.get_object()
+        if not job.result:
+            raise Http404("This job has no file (yet).")
+        try:
+            handle = job.result.open("rb")
+        except FileNotFoundError as missing:
+            raise Http404("The file is no longer available; please ask for it again.") from missing
+        content_type = JOB_FILE_TYPES.get(PurePath(job.result_name).suffix.lower(), OCTET_STREAM)
+        return FileResponse(handle, as_attachment=True, filename=job.result_name, content_type=content_type)
 
 
 def job_accepted(job: Job, request) -> Response:

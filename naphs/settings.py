@@ -184,7 +184,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "naphs.api.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "naphs.api.exception_handler",
@@ -205,6 +205,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "naphs.permissions.Role",
         "RatingEnum": "planning.models.Activity.Rating",
         "CostCategoryEnum": "costing.models.CostCategory",
+        # A plan's kind is written when it is opened (PlanRequest) and read back on a change (PlanChangeRequest).
+        "PlanKindEnum": "planning.models.Plan.Kind",
     },
 }
 

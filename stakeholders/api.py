@@ -15,7 +15,7 @@ from naphs.access import (
     organization_get_for_user,
     organizations_for_user,
 )
-from naphs.api import JobSerializer, PlanScopedMixin, VersionField, job_accepted, require_version
+from naphs.api import JobSerializer, ModelSerializer, PlanScopedMixin, VersionField, job_accepted, require_version
 from naphs.models import Job
 from naphs.permissions import Permission, Role
 from naphs.services import job_create
@@ -32,7 +32,7 @@ from stakeholders.services import (
 )
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ModelSerializer):
     sectors = serializers.ListField(child=serializers.ChoiceField(choices=Sector.choices), required=False)
     version = VersionField(required=False)
 
@@ -89,7 +89,7 @@ class OrganizationViewSet(viewsets.ModelViewSet):
         organization_delete(organization=instance, by=self.request.user)
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     email = serializers.EmailField(
         source="user.email",
         help_text="An existing account is added; anyone else is invited by e-mail to set a password.",
@@ -114,6 +114,7 @@ class MembershipSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+        create_only_fields = ["email", "first_name", "last_name"]  # a person's own account, not the plan's
 
     def get_fields(self):
         fields = super().get_fields()
@@ -124,9 +125,6 @@ class MembershipSerializer(serializers.ModelSerializer):
 
             fields["organization"].queryset = organization_list_for_plan(plan=plan)
             fields["technical_areas"].child_relation.queryset = technical_areas_of(plan)
-        if self.instance is not None and not isinstance(self.instance, list):
-            for name in ("email", "first_name", "last_name"):
-                fields[name].read_only = True
         return fields
 
 

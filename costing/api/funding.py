@@ -23,13 +23,13 @@ from costing.funding import (
 from costing.funding_forms import FundingFilterForm
 from costing.models import FundingCommitment
 from costing.services import Rates
-from naphs.api import PlanScopedMixin, VersionField, require_version
+from naphs.api import ModelSerializer, PlanScopedMixin, VersionField, require_version
 from planning.models import Activity
 from planning.selectors import technical_areas_of
 from stakeholders.selectors import organization_list_for_plan
 
 
-class FundingCommitmentSerializer(serializers.ModelSerializer):
+class FundingCommitmentSerializer(ModelSerializer):
     """A funding commitment. Give `technical_area` to fund a whole area, or `activities` (ids) to fund one or
     several activities, not both. `source_kind` left out is taken from the organization's kind."""
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.http import Http404
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     PolymorphicProxySerializer,
@@ -32,7 +31,7 @@ from costing.models import CostLine, Unit
 from costing.selectors import catalogue_items_for_plan, cost_line_list_for_plan
 from costing.services import cost_line_create, cost_line_delete, cost_line_update, plan_costing_get
 from naphs.access import activity_get_for_user
-from naphs.api import PlanScopedMixin, VersionField, require_version
+from naphs.api import ModelSerializer, PlanScopedMixin, Serializer, VersionField, require_version
 from naphs.permissions import Permission
 from planning.models import Activity
 
@@ -86,7 +85,7 @@ class AmountsField(serializers.Field):
         return {str(year.year): str(year.amount) for year in _years(line)}
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field({"type": "string", "format": "decimal", "readOnly": True, "example": "2250.00"})
 class TotalField(AmountsField):
     """The line's amount over all years, in the plan's base currency."""
 
@@ -100,7 +99,7 @@ def _years(line: CostLine) -> list:
     return computed if computed is not None else list(line.years.all())
 
 
-class CostLineSerializer(serializers.ModelSerializer):
+class CostLineSerializer(ModelSerializer):
     """A cost line. `frequencies` go in; `amounts` and `total` come out, in the plan's base currency. A line from
     the catalogue (`catalogue_item`) takes the item's unit, unit cost, currency and price year."""
 
@@ -137,6 +136,7 @@ class CostLineSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["unit_cost_base", "updated_at"]
+        create_only_fields = ["activity"]  # a line stays with its activity
         extra_kwargs = {
             name: {"required": False} for name in ("category", "unit", "unit_cost", "currency", "price_year")
         }
@@ -153,8 +153,6 @@ class CostLineSerializer(serializers.ModelSerializer):
             fields["catalogue_item"].error_messages["does_not_exist"] = (
                 "Catalogue item {pk_value} is not in this plan's catalogue."
             )
-        if self.instance is not None:
-            fields["activity"].read_only = True  # a line stays with its activity
         return fields
 
 
@@ -236,7 +234,7 @@ class CostLineViewSet(PlanScopedMixin, viewsets.ModelViewSet):
 # --- Cost builders ----------------------------------------------------------------------------------------
 
 
-class ItemSerializer(serializers.Serializer):
+class ItemSerializer(Serializer):
     name = serializers.CharField(max_length=200, allow_blank=True)
     unit = serializers.ChoiceField(choices=Unit.choices, default=Unit.ITEM)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -272,7 +270,7 @@ def _answer_field(question: Question) -> serializers.Field:
     raise ValueError(f"No serializer field for answers of kind {question.kind}")
 
 
-class BuilderAnswersSerializer(serializers.Serializer):
+class BuilderAnswersSerializer(Serializer):
     """When the cost happens; each builder adds its own questions."""
 
     years = serializers.ListField(child=serializers.IntegerField(), help_text="The years in which it happens.")

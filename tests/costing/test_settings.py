@@ -713,7 +713,10 @@ def test_api_exchange_rates(costing, moa_activity, lead, api_client):
     assert client.post(url, {"currency": "QQQ", "year": 2026, "rate": "1"}, format="json").status_code == 400
     gbp = ExchangeRate.objects.get(plan=costing.plan, currency="GBP")
     detail = reverse("exchange-rate-detail", args=[costing.plan_id, gbp.pk])
-    changed = client.patch(detail, {"rate": "1.28", "currency": "JPY", "version": gbp.version}, format="json")
+    moved = client.patch(detail, {"rate": "1.28", "currency": "JPY", "version": gbp.version}, format="json")
+    assert moved.status_code == 400 and list(moved.json()) == ["currency"]  # refused, not silently ignored
+    assert ExchangeRate.objects.get(pk=gbp.pk).rate == gbp.rate  # nothing of it saved
+    changed = client.patch(detail, {"rate": "1.28", "version": gbp.version}, format="json")
     assert changed.status_code == 200 and changed.json()["currency"] == "GBP"
     assert client.patch(detail, {"rate": "1.5", "version": gbp.version}, format="json").status_code == 409
     cost_line_create(
