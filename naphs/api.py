@@ -3,11 +3,14 @@ schema's error responses, plan-scoped access, and the jobs endpoints."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.db.models import Model, ProtectedError
 from django.http import FileResponse, Http404
 from drf_spectacular import openapi
@@ -33,7 +36,12 @@ NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
 
 
 def exception_handler(exc, context):
-    """Services raise Django's ValidationError and EditConflict; the API answers 400 and 409."""
+    """Services raise Django's ValidationError and EditConflict; the API answers 400 (409 for a deletion) and 409."""
+    request = context.get("request")
+    if isinstance(exc, DjangoValidationError) and request is not None and request.method == "DELETE":
+        # A service refuses a deletion because of what else refers to the object: a conflict with the state of
+        # other records (as a ProtectedError below), not a fault of the request.
+        return Response({"detail": " ".join(exc.messages), "code": "protected"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         detail = dict(exc.message_dict) if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
         if "__all__" in detail:  # Django's key for errors of no field; DRF clients expect DRF's
@@ -52,6 +60,56 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """The decimal strings a field takes, as a regular expression: its digits, its places, no sign where it takes
+    no negative amount, and a maximum that is a power of ten (as the product's are) exactly."""
+    places = field.decimal_places
+    fraction = rf"(?:\.\d{{0,{places}}})?" if places else ""
+    numbers = [rf"\d+{fraction}" if field.max_whole_digits is None else rf"\d{{1,{field.max_whole_digits}}}{fraction}"]
+    if places:
+        numbers.append(rf"\.\d{{1,{places}}}")
+    if field.max_value is not None:
+        exponent = Decimal(field.max_value).log10()
+        if exponent == exponent.to_integral_value() and exponent >= 1:
+            power = int(exponent)  # below 10^power, or 10^power itself
+            numbers[0] = rf"\d{{1,{power}}}{fraction}"
+            numbers.append(rf"10{{{power}}}(?:\.0{{0,{places}}})?" if places else rf"10{{{power}}}")
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    return rf"^{sign}(?:{'|'.join(numbers)})$"
+
+
+class DecimalField(serializers.DecimalField):
+    """A decimal amount, sent as a string ("1250.00") as the schema says, never as a floating point number."""
+
+    default_error_messages = {
+        "not_a_string": 'Send a decimal number as a string, e.g. "1250.00".',
+        "malformed": "Write a decimal number with digits and a point, e.g. 1250.00.",
+    }
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        if not re.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)", data):  # no exponent, sign or space: digits and a point
+            self.fail("malformed")
+        return super().to_internal_value(data)
+
+
+class VersionField(serializers.IntegerField):
+    """The version the client last read; required on every change, so a stale edit is refused with 409."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("help_text", "The version you last read. A change based on an older version gets 409.")
+        super().__init__(**kwargs)
+
+
+def require_version(serializer: serializers.Serializer) -> int:
+    version = serializer.validated_data.pop("version", None)
+    if version is None:
+        raise ValidationError({"version": ["Send the version you last read, to detect conflicting edits."]})
+    return version
+
+
 # Refuse a field the serializer does not write, rather than silently ignoring it: an unknown name (a typo, a
 # field of another version of the API), a read-only field (an id, a computed total), and on a change (PUT,
 # PATCH) a field that is set once, when the object is created (`Meta.create_only_fields`).
@@ -64,6 +122,7 @@ class StrictFieldsMixin:
     unknown_field_message = "Unknown field: this endpoint has no field of that name."
     read_only_field_message = "This field cannot be written here."
     create_only_field_message = "This field is set when the object is created and cannot be changed."
+    change_only_field_message = "Send the version only to change an object, as the version you last read."
     # A better word than create_only_field_message for some of the fields set at creation: {field: message}.
     create_only_hints: dict[str, str] = {}
 
@@ -83,10 +142,13 @@ class StrictFieldsMixin:
         if isinstance(data, Mapping):
             fields = self.fields  # type: ignore[attr-defined]
             create_only = create_only_fields(self) if self.is_change else ()
+            change_only = () if self.is_change else change_only_fields(fields)
             refused = {}
             for name in data:
                 if name not in fields:
                     refused[name] = [self.unknown_field_message]
+                elif name in change_only:
+                    refused[name] = [self.change_only_field_message]
                 elif name in create_only:
                     refused[name] = [self.create_only_hints.get(name, self.create_only_field_message)]
                 elif fields[name].read_only:
@@ -100,28 +162,21 @@ def create_only_fields(serializer: Any) -> tuple[str, ...]:
     return tuple(getattr(getattr(serializer, "Meta", None), "create_only_fields", ()))
 
 
+def change_only_fields(fields: Mapping[str, serializers.Field]) -> tuple[str, ...]:
+    """The fields sent only to change an object: the version it was read at (VersionField(required=False))."""
+    return tuple(name for name, field in fields.items() if isinstance(field, VersionField) and not field.required)
+
+
 class Serializer(StrictFieldsMixin, serializers.Serializer):
     pass  # the base of every API serializer that reads a request body
 
 
 class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    pass  # the base of every API model serializer
-
-
-class VersionField(serializers.IntegerField):
-    """The version the client last read; required on every change, so a stale edit is refused with 409."""
-
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("help_text", "The version you last read. A change based on an older version gets 409.")
-        super().__init__(**kwargs)
-
-
-def require_version(serializer: serializers.Serializer) -> int:
-    version = serializer.validated_data.pop("version", None)
-    if version is None:
-        raise ValidationError({"version": ["Send the version you last read, to detect conflicting edits."]})
-    return version
+    # The base of every API model serializer; its model's decimals are strings, as documented.
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: DecimalField,
+    }
 
 
 # --- The schema ---------------------------------------------------------------------------------------------
@@ -180,6 +235,9 @@ class AutoSchema(openapi.AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and parameter["schema"] == {"type": "string", "pattern": r"^\d+$"}:
+                parameter["schema"] = {"type": "integer", "minimum": 0}  # an id, matched by \d+ in the URL
         facts = _Operation(operation, self.method)
         responses = operation["responses"]
         for code, description, applies in ERROR_RESPONSES:
@@ -208,7 +266,20 @@ class AutoSchema(openapi.AutoSchema):
         return component.ref
 
     def _is_change(self, serializer) -> bool:
-        return self.method in ("PUT", "PATCH") and bool(create_only_fields(serializer))
+        """A PUT or PATCH of a serializer whose request differs from its POST's: its own request component."""
+        fields = getattr(serializer, "fields", {})
+        return self.method in ("PUT", "PATCH") and bool(create_only_fields(serializer) or change_only_fields(fields))
+
+    def map_parsers(self):
+        # JSON is the API's language; where an endpoint reads JSON, forms (for the browsable API) go undocumented.
+        media_types = super().map_parsers()
+        return ["application/json"] if "application/json" in media_types else media_types
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+            schema["pattern"] = decimal_pattern(field)
+        return schema
 
     def get_serializer_name(self, serializer, direction) -> str:
         name = super().get_serializer_name(serializer, direction)
@@ -220,13 +291,19 @@ class AutoSchema(openapi.AutoSchema):
         schema = super()._postprocess_serializer_schema(schema, serializer, direction)
         if direction == "request" and isinstance(serializer, StrictFieldsMixin) and schema.get("type") == "object":
             schema["additionalProperties"] = False
-            if self._is_change(serializer):
-                for name in create_only_fields(serializer):
-                    schema.get("properties", {}).pop(name, None)
-                    if name in schema.get("required", []):
-                        schema["required"].remove(name)
-                if "required" in schema and not schema["required"]:
-                    del schema["required"]
+            properties, required = schema.get("properties", {}), schema.setdefault("required", [])
+            versions = change_only_fields(serializer.fields)
+            if self.method in ("PUT", "PATCH"):
+                for name in create_only_fields(serializer) if self._is_change(serializer) else ():
+                    properties.pop(name, None)
+                    if name in required:
+                        required.remove(name)
+                required.extend(name for name in versions if name in properties and name not in required)
+            else:
+                for name in versions:
+                    properties.pop(name, None)
+            if not required:
+                del schema["required"]
         return schema
 
 

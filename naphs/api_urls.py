@@ -1,6 +1,8 @@
 """The REST API under /api/: one router for every app, the schema and its browsable docs."""
 
-from django.urls import path
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
@@ -12,6 +14,14 @@ from stakeholders.api import DirectoryExportView, MembershipViewSet, Organizatio
 
 # The docs are HTML pages, nothing else: an OPTIONS request would render DRF's metadata through their template.
 DOCS = {"url_name": "api-schema", "http_method_names": ["get", "head"]}
+
+
+@login_not_required
+def not_found(request, rest: str = "") -> JsonResponse:
+    """An address under /api/ that names no endpoint (or an id that is not a number): 404 in JSON, as the schema
+    says, not the HTML page of the site."""
+    return JsonResponse({"detail": "No such endpoint.", "code": "not_found"}, status=404)
+
 
 router = DefaultRouter()
 router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
@@ -32,4 +42,5 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(**DOCS), name="api-redoc"),
     *(route for part in COSTING_PARTS for route in part.urlpatterns),
     *router.urls,
+    re_path(r"^(?P<rest>.*)$", not_found),
 ]

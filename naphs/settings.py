@@ -205,8 +205,12 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "naphs.permissions.Role",
         "RatingEnum": "planning.models.Activity.Rating",
         "CostCategoryEnum": "costing.models.CostCategory",
-        # A plan's kind is written when it is opened (PlanRequest) and read back on a change (PlanChangeRequest).
+        # Enumerations of a request body that has a component for creation (PlanRequest) and one for a change
+        # (PlanChangeRequest): one name each.
         "PlanKindEnum": "planning.models.Plan.Kind",
+        "ActivityStatusEnum": "planning.models.Activity.Status",
+        "FundingCommitmentStatusEnum": "costing.models.FundingCommitment.Status",
+        "OrganizationKindEnum": "stakeholders.models.Organization.Kind",
     },
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import get_object_or_404
@@ -48,6 +48,11 @@ class OrganizationSerializer(ModelSerializer):
         return fields
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("jurisdiction", int, description="Only the organizations of this jurisdiction.")]
+    )
+)
 class OrganizationViewSet(viewsets.ModelViewSet):
     """Organizations in the countries of your plans. A plan's secretariat adds and changes those of its
     jurisdiction and the jurisdictions below it."""
@@ -60,7 +65,9 @@ class OrganizationViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         queryset = organizations_for_user(self.request.user).select_related("jurisdiction")
         if jurisdiction := self.request.query_params.get("jurisdiction", "").strip():
-            queryset = queryset.filter(jurisdiction_id=jurisdiction if jurisdiction.isdigit() else None)
+            if not (jurisdiction.isascii() and jurisdiction.isdigit()):
+                raise serializers.ValidationError({"jurisdiction": [f"“{jurisdiction}” is not a jurisdiction id."]})
+            queryset = queryset.filter(jurisdiction_id=jurisdiction)
         return queryset.order_by("name")
 
     def get_object(self) -> Organization:

@@ -15,25 +15,24 @@ from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import (
     OpenApiParameter,
-    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import serializers, status, viewsets
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from costing.builders import BUILDERS, Builder, Item, Preview, Question, Schedule, cost_lines_build, cost_lines_preview
 from costing.line_forms import plain
-from costing.models import CostLine, Unit
+from costing.models import MAX_QUANTITY, MAX_UNIT_COST, CostCategory, CostLine, Unit
 from costing.selectors import catalogue_items_for_plan, cost_line_list_for_plan
 from costing.services import cost_line_create, cost_line_delete, cost_line_update, plan_costing_get
 from naphs.access import activity_get_for_user
-from naphs.api import ModelSerializer, PlanScopedMixin, Serializer, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, PlanScopedMixin, Serializer, VersionField, require_version
 from naphs.permissions import Permission
-from planning.models import Activity
+from planning.models import MAX_YEAR, MIN_YEAR, Activity
 
 ZERO = Decimal(0)
 
@@ -178,7 +177,7 @@ class CostLineViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             return CostLine.objects.none()
         activity_id = None
         if self.action == "list" and (raw := self.request.query_params.get("activity", "").strip()):
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdigit()):
                 raise serializers.ValidationError({"activity": [f"“{raw}” is not an activity id."]})
             activity_id = int(raw)
         return cost_line_list_for_plan(plan=self.plan, activity_id=activity_id)
@@ -237,8 +236,8 @@ class CostLineViewSet(PlanScopedMixin, viewsets.ModelViewSet):
 class ItemSerializer(Serializer):
     name = serializers.CharField(max_length=200, allow_blank=True)
     unit = serializers.ChoiceField(choices=Unit.choices, default=Unit.ITEM)
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=2)
-    unit_price = serializers.DecimalField(max_digits=18, decimal_places=2)
+    quantity = DecimalField(max_digits=12, decimal_places=2, min_value=ZERO, max_value=MAX_QUANTITY)
+    unit_price = DecimalField(max_digits=18, decimal_places=2, min_value=ZERO, max_value=MAX_UNIT_COST)
 
 
 def _answer_field(question: Question) -> serializers.Field:
@@ -254,11 +253,11 @@ def _answer_field(question: Question) -> serializers.Field:
     else:
         options["required"] = False
     if question.kind == "count":
-        return serializers.IntegerField(**options)
+        return serializers.IntegerField(min_value=0, **options)
     if question.kind == "money":
-        return serializers.DecimalField(max_digits=18, decimal_places=2, **options)
+        return DecimalField(max_digits=18, decimal_places=2, min_value=ZERO, max_value=MAX_UNIT_COST, **options)
     if question.kind == "number":
-        return serializers.DecimalField(max_digits=12, decimal_places=2, **options)
+        return DecimalField(max_digits=12, decimal_places=2, min_value=ZERO, **options)
     if question.kind == "flag":
         return serializers.BooleanField(**options)
     if question.kind == "choice":
@@ -273,9 +272,13 @@ def _answer_field(question: Question) -> serializers.Field:
 class BuilderAnswersSerializer(Serializer):
     """When the cost happens; each builder adds its own questions."""
 
-    years = serializers.ListField(child=serializers.IntegerField(), help_text="The years in which it happens.")
-    times_per_year = serializers.DecimalField(
-        max_digits=7, decimal_places=2, default=Decimal(1), help_text="How often it happens each year."
+    years = serializers.ListField(
+        child=serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR),
+        min_length=1,
+        help_text="The years in which it happens, within the plan's period.",
+    )
+    times_per_year = DecimalField(
+        min_value=ZERO, max_digits=7, decimal_places=2, default=Decimal(1), help_text="How often it happens each year."
     )
     currency = serializers.CharField(
         max_length=3, required=False, help_text="ISO 4217 code; the plan's base currency when left out."
@@ -310,6 +313,10 @@ class BuiltLineSerializer(CostLineSerializer):
         fields = serializers.ModelSerializer.get_fields(self)
         fields["id"] = serializers.IntegerField(allow_null=True, read_only=True, help_text="None in a preview.")
         fields["activity"] = serializers.IntegerField(source="activity_id", read_only=True)
+        # Read-only, a choice field would forget that the secondary category may be blank.
+        fields["secondary_category"] = serializers.ChoiceField(
+            choices=CostCategory.choices, allow_blank=True, read_only=True
+        )
         return fields
 
 
@@ -331,10 +338,14 @@ def _result(previews: list[Preview], *, preview: bool) -> dict[str, Any]:
     }
 
 
-class CostBuilderView(APIView):
-    """Build an activity's cost lines from a few answers: a meeting or training, a field visit, a consultancy,
-    staff, procurement. With "preview": true the lines and their amounts come back and nothing is saved; with
-    false they are added, all or none. Needs the right to cost the activity."""
+class CostBuilderView(GenericAPIView):
+    """Build an activity's cost lines from a few answers. With "preview": true the lines and their amounts come
+    back and nothing is saved; with false they are added, all or none. Needs the right to cost the activity."""
+
+    builder_kind: str | None = None  # one view per builder, so that each documents its own answers
+
+    def get_serializer_class(self) -> type[BuilderAnswersSerializer]:
+        return ANSWERS[self.builder_kind or self.kwargs["builder_kind"]]
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
@@ -344,18 +355,12 @@ class CostBuilderView(APIView):
         self.activity = activity_get_for_user(
             user=request.user, plan_id=kwargs["plan_id"], activity_id=kwargs["activity_id"], need=need
         )
-        self.builder = BUILDERS.get(kwargs["builder_kind"])
+        self.builder = BUILDERS.get(self.builder_kind or kwargs.get("builder_kind", ""))
         if self.builder is None:
             raise Http404("No such cost builder.")
 
-    @extend_schema(
-        parameters=[OpenApiParameter("builder_kind", str, OpenApiParameter.PATH, enum=list(BUILDERS))],
-        request=PolymorphicProxySerializer(
-            component_name="CostBuilderAnswers", serializers=list(ANSWERS.values()), resource_type_field_name=None
-        ),
-        responses={200: BuilderResultSerializer, 201: BuilderResultSerializer},
-    )
-    def post(self, request, plan_id: int, activity_id: int, builder_kind: str) -> Response:
+    @extend_schema(responses={200: BuilderResultSerializer, 201: BuilderResultSerializer})
+    def post(self, request, plan_id: int, activity_id: int, builder_kind: str | None = None) -> Response:
         activity, builder = self.activity, self.builder
         plan = activity.plan
         costing = plan_costing_get(plan)
@@ -382,12 +387,29 @@ class CostBuilderView(APIView):
         return Response(_result(saved, preview=False), status=status.HTTP_201_CREATED)
 
 
+class CostBuilderByKindView(CostBuilderView):
+    """The builders by kind in the address: the same as each builder's own view, left out of the schema."""
+
+    @extend_schema(exclude=True)
+    def post(self, request, plan_id: int, activity_id: int, builder_kind: str | None = None) -> Response:
+        return super().post(request, plan_id, activity_id, builder_kind)
+
+
 # (prefix, viewset, basename) for the router; plain routes in urlpatterns.
 routes: list = [(r"plans/(?P<plan_id>\d+)/cost-lines", CostLineViewSet, "cost-line")]
 urlpatterns: list = [
+    *(
+        path(
+            f"plans/<int:plan_id>/activities/<int:activity_id>/cost-builders/{kind}/",
+            CostBuilderView.as_view(builder_kind=kind),
+            name="api-cost-builder",
+        )
+        for kind in BUILDERS
+    ),
+    # The same addresses by kind, for reverse("api-cost-builder", args=[plan, activity, kind]); an unknown kind: 404.
     path(
         "plans/<int:plan_id>/activities/<int:activity_id>/cost-builders/<slug:builder_kind>/",
-        CostBuilderView.as_view(),
+        CostBuilderByKindView.as_view(),
         name="api-cost-builder",
     ),
 ]

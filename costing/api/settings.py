@@ -34,7 +34,7 @@ from costing.models import (
 )
 from costing.services import exchange_rate_delete, exchange_rate_set, plan_costing_get, plan_costing_update
 from naphs.access import jurisdiction_manageable_by
-from naphs.api import ModelSerializer, PlanScopedMixin, Serializer, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, PlanScopedMixin, Serializer, VersionField, require_version
 from naphs.errors import EditConflict
 from planning.models import MAX_YEAR, MIN_YEAR, Jurisdiction
 
@@ -182,7 +182,7 @@ class CatalogueItemSerializer(ModelSerializer):
 
 
 class PriceChangeSerializer(Serializer):
-    unit_cost = serializers.DecimalField(
+    unit_cost = DecimalField(
         max_digits=18, decimal_places=2, min_value=Decimal(0), max_value=MAX_UNIT_COST, help_text="The new unit cost."
     )
     currency = serializers.CharField(
@@ -254,6 +254,8 @@ class CatalogueItemViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         if category and category not in CostCategory.values:
             raise serializers.ValidationError({"category": [f"“{category}” is not a cost category."]})
         search = self.request.query_params.get("q", "").strip()
+        if "\x00" in search:  # as a form field refuses it: no database stores it
+            raise serializers.ValidationError({"q": ["Null characters are not allowed."]})
         return catalogue_list_for_plan(plan=self.plan, category=category, search=search)
 
     def get_object(self) -> CatalogueItem:

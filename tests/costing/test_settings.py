@@ -723,7 +723,7 @@ def test_api_exchange_rates(costing, moa_activity, lead, api_client):
         activity=moa_activity, by=lead, fields=line_fields(currency="GBP", price_year=2026), frequencies={2026: 1}
     )
     in_use = client.delete(detail)
-    assert in_use.status_code == 400 and "priced in GBP of 2026" in str(in_use.json())
+    assert in_use.status_code == 409 and "priced in GBP of 2026" in in_use.json()["detail"]
     eur = ExchangeRate.objects.get(plan=costing.plan, currency="EUR", year=2027)
     assert client.delete(reverse("exchange-rate-detail", args=[costing.plan_id, eur.pk])).status_code == 204
     assert list(ExchangeRate.objects.filter(plan=costing.plan).values_list("currency", "year", "rate")) == [
@@ -847,7 +847,7 @@ def test_api_a_provincial_secretariat_cannot_share_with_the_country(provincial_p
 def test_api_deleting_an_item_in_use_is_refused(room_lines, room, plan, catalogues, lead, api_client):
     client = api(api_client, lead)
     refused = client.delete(reverse("catalogue-item-detail", args=[plan.pk, room.pk]))
-    assert refused.status_code == 400 and "used by 3 cost line(s) in 2 plan(s)" in str(refused.json())
+    assert refused.status_code == 409 and "used by 3 cost line(s) in 2 plan(s)" in refused.json()["detail"]
     assert CatalogueItem.objects.filter(pk=room.pk).exists()
     own = catalogues["plan"]
     assert client.delete(reverse("catalogue-item-detail", args=[plan.pk, own.pk])).status_code == 204
