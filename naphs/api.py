@@ -392,7 +392,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @action(
         detail=True, methods=["get"], url_path="file", url_name="file", renderer_classes=[JSONRenderer, _AnyRenderer]
     )
-    def file(self, request, pk=None) -> FileResponse:
+    def file(self, request, pk=None, format=None) -> FileResponse:
         """Download the file of a job that succeeded (its `download_url`): 404 while it has none, or once it has
         expired. Seen by the person who asked for it, as the job itself."""
         job = self.get_object()

@@ -198,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "costing.api.lines.split_cost_builders",
+    ],
     # Plans (my_role) and memberships (role) share the role choices: one RoleEnum in the schema.
     # Activities rate impact and priority on one scale: one RatingEnum. Cost lines have a category and a secondary
     # one from the same list: one CostCategoryEnum.

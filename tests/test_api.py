@@ -862,3 +862,41 @@ def test_a_technical_leads_areas_are_set_through_the_api(as_lead, plan, people):
     refused = as_lead.patch(url, {"technical_areas": [spar], "version": membership.version + 1}, format="json")
     assert refused.status_code == 400
     assert "technical_areas" in refused.json()
+
+
+# What generated requests found (tests/test_api_contract.py)
+
+
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_address_under_the_api_that_names_no_endpoint_answers_json_404(as_lead, plan, method):
+    for url in (f"/api/plans/{plan.pk}/activities/-3/", "/api/organizations/abc/", "/api/nothing/"):
+        response = getattr(as_lead, method)(url)
+        assert (response.status_code, response["Content-Type"]) == (404, "application/json"), url
+
+
+def test_an_organizations_filter_by_a_jurisdiction_that_is_no_id_is_refused(as_lead, plan, country, moh):
+    expected = Organization.objects.filter(jurisdiction=country).count()
+    assert as_lead.get(f"/api/organizations/?jurisdiction={country.pk}").json()["count"] == expected
+    for bad in ("abc", "²"):  # a superscript digit was a server error
+        response = as_lead.get(f"/api/organizations/?jurisdiction={bad}")
+        assert response.status_code == 400 and list(response.json()) == ["jurisdiction"]
+
+
+def test_every_operation_documents_its_errors_in_the_schema(as_lead):
+    schema = as_lead.get("/api/schema/?format=json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"429"} <= codes, f"{method} {path}"
+            if path != "/api/auth/token/":
+                assert {"401", "403"} <= codes, f"{method} {path}"
+            if "{" in path:
+                assert "404" in codes, f"{method} {path}"
+            if "requestBody" in operation:
+                assert {"400", "415"} <= codes, f"{method} {path}"
+                if path == "/api/auth/token/":
+                    continue  # Django REST framework's own sign-in view
+                body = operation["requestBody"]["content"]
+                for content in body.values():
+                    ref = content["schema"]["$ref"].rsplit("/", 1)[-1]
+                    assert schema["components"]["schemas"][ref].get("additionalProperties") is False, ref

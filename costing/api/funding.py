@@ -9,7 +9,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
@@ -116,7 +115,9 @@ STATUS_FILTERS = [
     OpenApiParameter("source_kind", str, enum=FundingCommitment.SourceKind.values),
 ]
 DELETE_VERSION = OpenApiParameter(
-    "version", OpenApiTypes.INT, description="The version you last read: a stale delete gets 409."
+    "version",
+    {"type": "integer", "minimum": 1},
+    description="The version you last read: a stale delete gets 409.",
 )
 
 

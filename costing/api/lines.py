@@ -8,6 +8,7 @@ computed by costing.services and sent as decimal strings; frequencies as {"2026"
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 from typing import Any
 
@@ -15,14 +16,15 @@ from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import (
     OpenApiParameter,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import serializers, status, viewsets
-from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from costing.builders import BUILDERS, Builder, Item, Preview, Question, Schedule, cost_lines_build, cost_lines_preview
 from costing.line_forms import plain
@@ -157,7 +159,9 @@ class CostLineSerializer(ModelSerializer):
 
 LINE_FILTERS = [OpenApiParameter("activity", int, description="Only the lines of this activity.")]
 VERSION_PARAMETER = OpenApiParameter(
-    "version", int, description="The version you last read: a line changed since is not deleted (409)."
+    "version",
+    {"type": "integer", "minimum": 1},
+    description="The version you last read: a line changed since is not deleted (409).",
 )
 
 
@@ -253,7 +257,7 @@ def _answer_field(question: Question) -> serializers.Field:
     else:
         options["required"] = False
     if question.kind == "count":
-        return serializers.IntegerField(min_value=0, **options)
+        return serializers.IntegerField(min_value=1 if question.required else 0, **options)
     if question.kind == "money":
         return DecimalField(max_digits=18, decimal_places=2, min_value=ZERO, max_value=MAX_UNIT_COST, **options)
     if question.kind == "number":
@@ -265,7 +269,7 @@ def _answer_field(question: Question) -> serializers.Field:
     if question.kind == "text":
         return serializers.CharField(max_length=120, **options)
     if question.kind == "items":
-        return ItemSerializer(many=True, **options)
+        return ItemSerializer(many=True, allow_empty=False, **options)
     raise ValueError(f"No serializer field for answers of kind {question.kind}")
 
 
@@ -338,14 +342,10 @@ def _result(previews: list[Preview], *, preview: bool) -> dict[str, Any]:
     }
 
 
-class CostBuilderView(GenericAPIView):
-    """Build an activity's cost lines from a few answers. With "preview": true the lines and their amounts come
-    back and nothing is saved; with false they are added, all or none. Needs the right to cost the activity."""
-
-    builder_kind: str | None = None  # one view per builder, so that each documents its own answers
-
-    def get_serializer_class(self) -> type[BuilderAnswersSerializer]:
-        return ANSWERS[self.builder_kind or self.kwargs["builder_kind"]]
+class CostBuilderView(APIView):
+    """Build an activity's cost lines from a few answers: a meeting or training, a field visit, a consultancy,
+    staff, procurement. With "preview": true the lines and their amounts come back and nothing is saved; with
+    false they are added, all or none. Needs the right to cost the activity."""
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
@@ -355,12 +355,18 @@ class CostBuilderView(GenericAPIView):
         self.activity = activity_get_for_user(
             user=request.user, plan_id=kwargs["plan_id"], activity_id=kwargs["activity_id"], need=need
         )
-        self.builder = BUILDERS.get(self.builder_kind or kwargs.get("builder_kind", ""))
+        self.builder = BUILDERS.get(kwargs["builder_kind"])
         if self.builder is None:
             raise Http404("No such cost builder.")
 
-    @extend_schema(responses={200: BuilderResultSerializer, 201: BuilderResultSerializer})
-    def post(self, request, plan_id: int, activity_id: int, builder_kind: str | None = None) -> Response:
+    @extend_schema(
+        parameters=[OpenApiParameter("builder_kind", str, OpenApiParameter.PATH, enum=list(BUILDERS))],
+        request=PolymorphicProxySerializer(
+            component_name="CostBuilderAnswers", serializers=list(ANSWERS.values()), resource_type_field_name=None
+        ),
+        responses={200: BuilderResultSerializer, 201: BuilderResultSerializer},
+    )
+    def post(self, request, plan_id: int, activity_id: int, builder_kind: str) -> Response:
         activity, builder = self.activity, self.builder
         plan = activity.plan
         costing = plan_costing_get(plan)
@@ -387,29 +393,33 @@ class CostBuilderView(GenericAPIView):
         return Response(_result(saved, preview=False), status=status.HTTP_201_CREATED)
 
 
-class CostBuilderByKindView(CostBuilderView):
-    """The builders by kind in the address: the same as each builder's own view, left out of the schema."""
-
-    @extend_schema(exclude=True)
-    def post(self, request, plan_id: int, activity_id: int, builder_kind: str | None = None) -> Response:
-        return super().post(request, plan_id, activity_id, builder_kind)
+def split_cost_builders(result, generator, request, public):
+    """A schema hook: the builders share one route, but each takes its own answers. Documented as one operation
+    with a oneOf body, a client could not tell which answers go to which kind; so each kind gets its own path,
+    its own operation and its own request body."""
+    paths = result["paths"]
+    for template in [name for name in paths if name.endswith("/cost-builders/{builder_kind}/")]:
+        shared = paths.pop(template)
+        for kind, answers in ANSWERS.items():
+            operations = copy.deepcopy(shared)
+            for operation in operations.values():
+                operation["operationId"] = f"{operation['operationId']}_{kind.replace('-', '_')}"
+                operation["parameters"] = [p for p in operation["parameters"] if p["name"] != "builder_kind"]
+                operation["description"] = f"{BUILDERS[kind].label}: {BUILDERS[kind].summary}"
+                reference = {"$ref": f"#/components/schemas/{answers.__name__.removesuffix('Serializer')}Request"}
+                for content in operation["requestBody"]["content"].values():
+                    content["schema"] = reference
+            paths[template.replace("{builder_kind}", kind)] = operations
+    result["components"]["schemas"].pop("CostBuilderAnswersRequest", None)
+    return result
 
 
 # (prefix, viewset, basename) for the router; plain routes in urlpatterns.
 routes: list = [(r"plans/(?P<plan_id>\d+)/cost-lines", CostLineViewSet, "cost-line")]
 urlpatterns: list = [
-    *(
-        path(
-            f"plans/<int:plan_id>/activities/<int:activity_id>/cost-builders/{kind}/",
-            CostBuilderView.as_view(builder_kind=kind),
-            name="api-cost-builder",
-        )
-        for kind in BUILDERS
-    ),
-    # The same addresses by kind, for reverse("api-cost-builder", args=[plan, activity, kind]); an unknown kind: 404.
     path(
         "plans/<int:plan_id>/activities/<int:activity_id>/cost-builders/<slug:builder_kind>/",
-        CostBuilderByKindView.as_view(),
+        CostBuilderView.as_view(),
         name="api-cost-builder",
     ),
 ]

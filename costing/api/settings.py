@@ -251,7 +251,7 @@ class CatalogueItemViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return CatalogueItem.objects.none()
         category = self.request.query_params.get("category", "")
-        if category and category not in CostCategory.values:
+        if "category" in self.request.query_params and category not in CostCategory.values:
             raise serializers.ValidationError({"category": [f"“{category}” is not a cost category."]})
         search = self.request.query_params.get("q", "").strip()
         if "\x00" in search:  # as a form field refuses it: no database stores it
