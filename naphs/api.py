@@ -1,13 +1,27 @@
-"""What every API endpoint shares: error translation, plan-scoped access, and the jobs endpoints."""
+"""What every API endpoint shares: error translation, the refusal of fields that cannot be written, the
+schema's error responses, plan-scoped access, and the jobs endpoints."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError
-from drf_spectacular.utils import extend_schema
+from django.db import models
+from django.db.models import Model, ProtectedError
+from django.http import FileResponse, Http404
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
@@ -22,14 +36,22 @@ NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
 
 
 def exception_handler(exc, context):
-    """Services raise Django's ValidationError and EditConflict; the API answers 400 and 409. Too many requests
-    (throttled, sign-in paused, too many jobs) answer 429 with a detail and a code."""
+    """Services raise Django's ValidationError and EditConflict; the API answers 400 (409 for a deletion) and 409.
+    Too many requests (throttled, sign-in paused, too many jobs) answer 429 with a detail and a code."""
+    request = context.get("request")
+    if isinstance(exc, DjangoValidationError) and request is not None and request.method == "DELETE":
+        # A service refuses a deletion because of what else refers to the object: a conflict with the state of
+        # other records (as a ProtectedError below), not a fault of the request.
+        return Response({"detail": " ".join(exc.messages), "code": "protected"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         detail = dict(exc.message_dict) if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
         if "__all__" in detail:  # Django's key for errors of no field; DRF clients expect DRF's
             detail[NON_FIELD_ERRORS] = detail.pop("__all__")
         exc = ValidationError(detail=detail)
-    elif isinstance(exc, EditConflict):
+    if isinstance(exc, ValidationError) and not isinstance(exc.detail, Mapping):
+        # A refusal of no field in particular: the same shape as every other 400, {field: [messages]}.
+        exc = ValidationError(detail={NON_FIELD_ERRORS: exc.detail})
+    if isinstance(exc, EditConflict):
         return Response({"detail": str(exc), "code": "edit_conflict"}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, ProtectedError):
         return Response(
@@ -42,6 +64,40 @@ def exception_handler(exc, context):
     if isinstance(exc, APIException) and exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         response.data = {"detail": str(exc.detail), "code": exc.get_codes()}  # Retry-After is set already
     return response
+
+
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """The decimal strings a field takes, as a regular expression: its digits, its places, no sign where it takes
+    no negative amount, and a maximum that is a power of ten (as the product's are) exactly."""
+    places = field.decimal_places
+    fraction = rf"(?:\.\d{{0,{places}}})?" if places else ""
+    numbers = [rf"\d+{fraction}" if field.max_whole_digits is None else rf"\d{{1,{field.max_whole_digits}}}{fraction}"]
+    if places:
+        numbers.append(rf"\.\d{{1,{places}}}")
+    if field.max_value is not None:
+        exponent = Decimal(field.max_value).log10()
+        if exponent == exponent.to_integral_value() and exponent >= 1:
+            power = int(exponent)  # below 10^power, or 10^power itself
+            numbers[0] = rf"\d{{1,{power}}}{fraction}"
+            numbers.append(rf"10{{{power}}}(?:\.0{{0,{places}}})?" if places else rf"10{{{power}}}")
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    return rf"^{sign}(?:{'|'.join(numbers)})$"
+
+
+class DecimalField(serializers.DecimalField):
+    """A decimal amount, sent as a string ("1250.00") as the schema says, never as a floating point number."""
+
+    default_error_messages = {
+        "not_a_string": 'Send a decimal number as a string, e.g. "1250.00".',
+        "malformed": "Write a decimal number with digits and a point, e.g. 1250.00.",
+    }
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        if not re.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)", data):  # no exponent, sign or space: digits and a point
+            self.fail("malformed")
+        return super().to_internal_value(data)
 
 
 class VersionField(serializers.IntegerField):
@@ -58,6 +114,206 @@ def require_version(serializer: serializers.Serializer) -> int:
     if version is None:
         raise ValidationError({"version": ["Send the version you last read, to detect conflicting edits."]})
     return version
+
+
+# Refuse a field the serializer does not write, rather than silently ignoring it: an unknown name (a typo, a
+# field of another version of the API), a read-only field (an id, a computed total), and on a change (PUT,
+# PATCH) a field that is set once, when the object is created (`Meta.create_only_fields`).
+#
+# Every serializer of a request body derives from this, through the Serializer and ModelSerializer below; the
+# schema says the same (AutoSchema below): `additionalProperties: false`, and the request body of a change
+# without the fields set at creation.
+# (Comments, not docstrings: the schema would show a docstring as the description of every serializer.)
+class StrictFieldsMixin:
+    unknown_field_message = "Unknown field: this endpoint has no field of that name."
+    read_only_field_message = "This field cannot be written here."
+    create_only_field_message = "This field is set when the object is created and cannot be changed."
+    change_only_field_message = "Send the version only to change an object, as the version you last read."
+    # A better word than create_only_field_message for some of the fields set at creation: {field: message}.
+    create_only_hints: dict[str, str] = {}
+
+    @property
+    def is_change(self) -> bool:
+        """Whether the serializer changes an object that exists (its create-only fields are then read-only)."""
+        return isinstance(self.instance, Model)  # type: ignore[attr-defined]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()  # type: ignore[misc]
+        if self.is_change:
+            for name in create_only_fields(self):
+                fields[name].read_only = True
+        return fields
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            fields = self.fields  # type: ignore[attr-defined]
+            create_only = create_only_fields(self) if self.is_change else ()
+            change_only = () if self.is_change else change_only_fields(fields)
+            refused = {}
+            for name in data:
+                if name not in fields:
+                    refused[name] = [self.unknown_field_message]
+                elif name in change_only:
+                    refused[name] = [self.change_only_field_message]
+                elif name in create_only:
+                    refused[name] = [self.create_only_hints.get(name, self.create_only_field_message)]
+                elif fields[name].read_only:
+                    refused[name] = [self.read_only_field_message]
+            if refused:
+                raise ValidationError(refused)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def create_only_fields(serializer: Any) -> tuple[str, ...]:
+    return tuple(getattr(getattr(serializer, "Meta", None), "create_only_fields", ()))
+
+
+def change_only_fields(fields: Mapping[str, serializers.Field]) -> tuple[str, ...]:
+    """The fields sent only to change an object: the version it was read at (VersionField(required=False))."""
+    return tuple(name for name, field in fields.items() if isinstance(field, VersionField) and not field.required)
+
+
+class Serializer(StrictFieldsMixin, serializers.Serializer):
+    pass  # the base of every API serializer that reads a request body
+
+
+class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    # The base of every API model serializer; its model's decimals are strings, as documented.
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: DecimalField,
+    }
+
+
+# --- The schema ---------------------------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Why a request was refused (401, 403, 404, 409, 415, 429)."""
+
+    detail = serializers.CharField(help_text="What went wrong, in words for a person.")
+    code = serializers.CharField(required=False, help_text="A stable code for programs, e.g. edit_conflict.")
+
+
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Each key names a field (`non_field_errors` for the request as a whole) with what is wrong with "
+    "it: a list of messages, or for a nested object or list the same shape again. Nothing was saved.",
+    "additionalProperties": {},
+    "example": {"last_year": ["The last year cannot be before the first year."]},
+}
+
+# (status, description, when it applies to an operation). One set for every operation: an endpoint documents
+# only its successes, AutoSchema adds these.
+ERROR_RESPONSES = [
+    ("400", "The request is not valid; nothing was saved.", lambda op: op.takes_input),
+    ("401", "Not signed in: send `Authorization: Token <token>`, or sign in.", lambda op: op.signed_in),
+    ("403", "Signed in, but your role does not allow this.", lambda op: op.signed_in),
+    ("404", "No such object, or not one you may see.", lambda op: op.has_path_parameters or op.paginated),
+    (
+        "409",
+        "Someone changed it since you read it (send the version you last read), or other records still need it.",
+        lambda op: op.changes,
+    ),
+    ("415", "The body is not in a media type this endpoint reads.", lambda op: op.has_body),
+    ("429", "Too many requests: wait for the seconds `Retry-After` says, then try again.", lambda op: True),
+]
+
+
+class _Operation:
+    """What decides which errors an operation can answer."""
+
+    def __init__(self, operation: dict[str, Any], method: str) -> None:
+        parameters = operation.get("parameters", [])
+        self.has_body = "requestBody" in operation
+        self.has_path_parameters = any(parameter["in"] == "path" for parameter in parameters)
+        self.paginated = any(parameter["in"] == "query" and parameter["name"] == "page" for parameter in parameters)
+        self.takes_input = self.has_body or any(parameter["in"] == "query" for parameter in parameters)
+        self.signed_in = any(requirement for requirement in operation.get("security", [{}]))
+        self.changes = method not in SAFE_METHODS
+
+
+class AutoSchema(openapi.AutoSchema):
+    """The project's schema: every operation documents the errors it can answer, and a request body refuses
+    fields it does not name (`additionalProperties: false`), as StrictFieldsMixin does."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and parameter["schema"] == {"type": "string", "pattern": r"^\d+$"}:
+                parameter["schema"] = {"type": "integer", "minimum": 0}  # an id, matched by \d+ in the URL
+        facts = _Operation(operation, self.method)
+        responses = operation["responses"]
+        for code, description, applies in ERROR_RESPONSES:
+            if code in responses or not applies(facts):
+                continue
+            schema = self._validation_error_ref() if code == "400" else self._error_ref()
+            response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": schema}}}
+            if code == "429":
+                response["headers"] = {
+                    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+                }
+            responses[code] = response
+        return operation
+
+    def _error_ref(self) -> dict[str, str]:
+        return self.resolve_serializer(ErrorSerializer, "response").ref
+
+    def _validation_error_ref(self) -> dict[str, str]:
+        component = ResolvedComponent(
+            name="ValidationError",
+            type=ResolvedComponent.SCHEMA,
+            object="ValidationError",
+            schema=VALIDATION_ERROR_SCHEMA,
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _is_change(self, serializer) -> bool:
+        """A PUT or PATCH of a serializer whose request differs from its POST's: its own request component."""
+        fields = getattr(serializer, "fields", {})
+        return self.method in ("PUT", "PATCH") and bool(create_only_fields(serializer) or change_only_fields(fields))
+
+    def map_parsers(self):
+        # JSON is the API's language; where an endpoint reads JSON, forms (for the browsable API) go undocumented.
+        media_types = super().map_parsers()
+        return ["application/json"] if "application/json" in media_types else media_types
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+            schema["pattern"] = decimal_pattern(field)
+        return schema
+
+    def get_serializer_name(self, serializer, direction) -> str:
+        name = super().get_serializer_name(serializer, direction)
+        if direction == "request" and self._is_change(serializer):
+            name = name.removesuffix("Serializer") + "ChangeSerializer"  # PlanChangeRequest, PatchedPlanChangeRequest
+        return name
+
+    def _postprocess_serializer_schema(self, schema, serializer, direction):
+        schema = super()._postprocess_serializer_schema(schema, serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictFieldsMixin) and schema.get("type") == "object":
+            schema["additionalProperties"] = False
+            properties, required = schema.get("properties", {}), schema.setdefault("required", [])
+            versions = change_only_fields(serializer.fields)
+            if self.method in ("PUT", "PATCH"):
+                for name in create_only_fields(serializer) if self._is_change(serializer) else ():
+                    properties.pop(name, None)
+                    if name in required:
+                        required.remove(name)
+                required.extend(name for name in versions if name in properties and name not in required)
+            else:
+                for name in versions:
+                    properties.pop(name, None)
+            if not required:
+                del schema["required"]
+        return schema
+
+
+# --- Plan-scoped endpoints ------------------------------------------------------------------------------------
 
 
 class PlanScopedMixin:
@@ -101,7 +357,24 @@ class JobSerializer(serializers.ModelSerializer):
     def get_download_url(self, job: Job) -> str | None:
         if job.status != Job.Status.SUCCEEDED or not job.result:
             return None
-        return reverse("job_download", kwargs={"job_id": job.pk}, request=self.context.get("request"))
+        return reverse("job-file", kwargs={"pk": job.pk}, request=self.context.get("request"))
+
+
+# The files jobs make, by extension; anything else is sent as bytes.
+JOB_FILE_TYPES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pdf": "application/pdf",
+    ".csv": "text/csv",
+    ".zip": "application/zip",
+}
+OCTET_STREAM = "application/octet-stream"
+
+
+class _AnyRenderer(JSONRenderer):
+    """Lets a client ask for a file with the Accept header of its type; a refusal is still JSON."""
+
+    media_type = "*/*"
+    format = "json"  # what it writes
 
 
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -115,6 +388,28 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     def get_object(self) -> Job:
         return job_get_for_user(user=self.request.user, job_id=self.kwargs["pk"])
+
+    @extend_schema(
+        responses={
+            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The job's file, as an attachment.")
+            for media_type in [*JOB_FILE_TYPES.values(), OCTET_STREAM]
+        }
+    )
+    @action(
+        detail=True, methods=["get"], url_path="file", url_name="file", renderer_classes=[JSONRenderer, _AnyRenderer]
+    )
+    def file(self, request, pk=None, format=None) -> FileResponse:
+        """Download the file of a job that succeeded (its `download_url`): 404 while it has none, or once it has
+        expired. Seen by the person who asked for it, as the job itself."""
+        job = self.get_object()
+        if not job.result:
+            raise Http404("This job has no file (yet).")
+        try:
+            handle = job.result.open("rb")
+        except FileNotFoundError as missing:
+            raise Http404("The file is no longer available; please ask for it again.") from missing
+        content_type = JOB_FILE_TYPES.get(PurePath(job.result_name).suffix.lower(), OCTET_STREAM)
+        return FileResponse(handle, as_attachment=True, filename=job.result_name, content_type=content_type)
 
 
 def job_accepted(job: Job, request) -> Response:

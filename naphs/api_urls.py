@@ -1,6 +1,9 @@
 """The REST API under /api/: one router for every app, the schema and its browsable docs."""
 
-from django.urls import path
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
 from costing.api import PARTS as COSTING_PARTS
@@ -15,6 +18,15 @@ from stakeholders.api import (
     PlanInvitationViewSet,
 )
 from stakeholders.signin import TokenObtainView
+
+
+@csrf_exempt  # it changes nothing; a refused CSRF check would answer the site's HTML page
+@login_not_required
+def not_found(request, rest: str = "") -> JsonResponse:
+    """An address under /api/ that names no endpoint (or an id that is not a number): 404 in JSON, as the schema
+    says, not the HTML page of the site."""
+    return JsonResponse({"detail": "No such endpoint.", "code": "not_found"}, status=404)
+
 
 router = DefaultRouter()
 router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
@@ -37,4 +49,5 @@ urlpatterns = [
     path("redoc/", redoc_view, name="api-redoc"),
     *(route for part in COSTING_PARTS for route in part.urlpatterns),
     *router.urls,
+    re_path(r"^(?P<rest>.*)$", not_found, name="api-not-found"),
 ]

@@ -251,7 +251,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "naphs.api.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "naphs.api.exception_handler",
@@ -267,6 +267,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "costing.api.lines.split_cost_builders",
+    ],
     # Plans (my_role) and memberships (role) share the role choices: one RoleEnum in the schema.
     # Activities rate impact and priority on one scale: one RatingEnum. Cost lines have a category and a secondary
     # one from the same list: one CostCategoryEnum.
@@ -275,6 +279,12 @@ SPECTACULAR_SETTINGS = {
         "RatingEnum": "planning.models.Activity.Rating",
         "CostCategoryEnum": "costing.models.CostCategory",
         "InvitationStatusEnum": "stakeholders.models.Invitation.Status",
+        # Enumerations of a request body that has a component for creation (PlanRequest) and one for a change
+        # (PlanChangeRequest): one name each.
+        "PlanKindEnum": "planning.models.Plan.Kind",
+        "ActivityStatusEnum": "planning.models.Activity.Status",
+        "FundingCommitmentStatusEnum": "costing.models.FundingCommitment.Status",
+        "OrganizationKindEnum": "stakeholders.models.Organization.Kind",
     },
 }
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -21,6 +22,10 @@ HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 
 def write_row(sheet: Worksheet, row: int, values: Sequence[Any]) -> None:
     for column, value in enumerate(values, start=1):
+        if isinstance(value, str):
+            # A control character (a pasted vertical tab, a stray NUL) cannot be stored in a worksheet: drop it,
+            # as the streaming writer below does, rather than fail the whole export.
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell = sheet.cell(row=row, column=column, value=value)
         if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
             cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula

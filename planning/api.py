@@ -17,7 +17,7 @@ from naphs.access import (
     plan_get_for_user,
     plans_for_user,
 )
-from naphs.api import PlanScopedMixin, VersionField, require_version
+from naphs.api import ModelSerializer, PlanScopedMixin, VersionField, require_version
 from naphs.choices import Hazard, Sector
 from naphs.permissions import Permission, Role
 from planning.activities import activity_create, activity_delete, activity_update
@@ -37,7 +37,7 @@ from stakeholders.models import PlanMembership
 from stakeholders.selectors import organization_list_for_plan
 
 
-class JurisdictionSerializer(serializers.ModelSerializer):
+class JurisdictionSerializer(ModelSerializer):
     class Meta:
         model = Jurisdiction
         fields = ["id", "level", "name", "code", "parent", "country"]
@@ -67,7 +67,7 @@ class JurisdictionViewSet(
         return queryset.order_by("country_id", "level", "name")
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(ModelSerializer):
     version = VersionField(required=False)
     my_role = serializers.ChoiceField(choices=Role.choices, read_only=True, help_text="Your role in this plan.")
 
@@ -89,6 +89,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["status", "created_at", "updated_at"]
+        create_only_fields = ["jurisdiction", "framework"]
 
     def get_fields(self):
         fields = super().get_fields()
@@ -104,9 +105,6 @@ class PlanSerializer(serializers.ModelSerializer):
             fields["jurisdiction"].error_messages["does_not_exist"] = _(
                 "Jurisdiction {pk_value} is not in a country of your plans or a country granted to you."
             )
-        if self.instance is not None:
-            fields["jurisdiction"].read_only = True
-            fields["framework"].read_only = True
         return fields
 
     def validate(self, attrs):
@@ -159,7 +157,7 @@ class PlanViewSet(
 # Activities --------------------------------------------------------------------------------------------------
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(ModelSerializer):
     """An activity. Technical area, indicators and organizations are ids; `version` is required to change one."""
 
     sectors = serializers.ListField(child=serializers.ChoiceField(choices=Sector.choices), required=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -17,7 +17,15 @@ from naphs.access import (
     organization_get_for_user,
     organizations_for_user,
 )
-from naphs.api import JobSerializer, PlanScopedMixin, VersionField, job_accepted, require_version
+from naphs.api import (
+    JobSerializer,
+    ModelSerializer,
+    PlanScopedMixin,
+    Serializer,
+    VersionField,
+    job_accepted,
+    require_version,
+)
 from naphs.models import Job
 from naphs.permissions import Permission, Role
 from naphs.services import job_create
@@ -45,7 +53,7 @@ from stakeholders.services import (
 )
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ModelSerializer):
     sectors = serializers.ListField(child=serializers.ChoiceField(choices=Sector.choices), required=False)
     version = VersionField(required=False)
 
@@ -61,6 +69,11 @@ class OrganizationSerializer(serializers.ModelSerializer):
         return fields
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("jurisdiction", int, description="Only the organizations of this jurisdiction.")]
+    )
+)
 class OrganizationViewSet(viewsets.ModelViewSet):
     """Organizations in the countries of your plans. A plan's secretariat adds and changes those of its
     jurisdiction and the jurisdictions below it."""
@@ -73,7 +86,9 @@ class OrganizationViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         queryset = organizations_for_user(self.request.user).select_related("jurisdiction")
         if jurisdiction := self.request.query_params.get("jurisdiction", "").strip():
-            queryset = queryset.filter(jurisdiction_id=jurisdiction if jurisdiction.isdigit() else None)
+            if not (jurisdiction.isascii() and jurisdiction.isdigit()):
+                raise serializers.ValidationError({"jurisdiction": [f"“{jurisdiction}” is not a jurisdiction id."]})
+            queryset = queryset.filter(jurisdiction_id=jurisdiction)
         return queryset.order_by("name")
 
     def get_object(self) -> Organization:
@@ -102,7 +117,7 @@ class OrganizationViewSet(viewsets.ModelViewSet):
         organization_delete(organization=instance, by=self.request.user)
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
     last_name = serializers.CharField(source="user.last_name", read_only=True)
@@ -175,18 +190,7 @@ class MembershipViewSet(PlanScopedMixin, viewsets.ModelViewSet):
 # the address belongs to; nobody becomes a member until they accept, signed in with the invited address.
 
 
-class RefuseUnknownFieldsMixin:
-    """A field the client sends that cannot be written is refused by name, never silently ignored."""
-
-    def validate(self, attrs):
-        known = {name for name, field in self.fields.items() if not field.read_only}
-        unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - known)
-        if unknown:
-            raise serializers.ValidationError({name: [_("This field cannot be written.")] for name in unknown})
-        return super().validate(attrs)
-
-
-class InvitationSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
+class InvitationSerializer(ModelSerializer):
     """A pending invitation as the secretariat sees it: the address as typed, never a name."""
 
     email = serializers.EmailField(help_text=_("The address to invite, as typed; matched ignoring case."))
@@ -341,7 +345,7 @@ class MyInvitationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InvitationAnswerSerializer(serializers.Serializer):
+class InvitationAnswerSerializer(Serializer):
     version = VersionField(help_text=_("The version you last read: an invitation changed since gets 409."))
 
 

@@ -378,10 +378,46 @@ def test_changing_a_role_needs_the_version_and_refuses_a_stale_one(as_lead, plan
 def test_the_email_of_a_member_cannot_be_changed_through_the_membership(as_lead, plan, people):
     membership = PlanMembership.objects.get(plan=plan, user=people["viewer"])
     response = as_lead.patch(
-        f"{memberships_url(plan)}{membership.pk}/", {"email": "hijack@example.org", "version": 1}, format="json"
+        f"{memberships_url(plan)}{membership.pk}/",
+        {"email": "hijack@example.org", "role": "reviewer", "version": 1},
+        format="json",
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused, not silently ignored
+    assert list(response.json()) == ["email"]
+    assert "cannot be changed" in response.json()["email"][0]
     assert User.objects.get(pk=people["viewer"].pk).email == "viewer@example.org"
+    assert PlanMembership.objects.get(pk=membership.pk).role == Role.VIEWER  # nothing of the request saved
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("nickname", "x", "Unknown field"),
+        ("id", 999, "cannot be written"),
+        ("created_at", "2020-01-01T00:00:00Z", "cannot be written"),
+    ],
+)
+def test_a_field_the_api_does_not_write_is_refused_naming_it(as_lead, plan, people, field, value, says):
+    membership = PlanMembership.objects.get(plan=plan, user=people["viewer"])
+    response = as_lead.patch(
+        f"{memberships_url(plan)}{membership.pk}/", {field: value, "role": "reviewer", "version": 1}, format="json"
+    )
+    assert response.status_code == 400
+    assert says in response.json()[field][0]
+    assert PlanMembership.objects.get(pk=membership.pk).role == Role.VIEWER
+
+
+def test_a_plans_country_cannot_be_changed_and_the_schema_says_so(as_lead, plan, other_country):
+    before = plan_state(plan)
+    response = as_lead.patch(f"/api/plans/{plan.pk}/", {"jurisdiction": other_country.pk, "version": 1}, format="json")
+    assert response.status_code == 400
+    assert "cannot be changed" in response.json()["jurisdiction"][0]
+    assert plan_state(plan) == before
+
+    schema = as_lead.get("/api/schema/?format=json").json()["components"]["schemas"]
+    assert schema["PatchedPlanChangeRequest"]["additionalProperties"] is False
+    assert "jurisdiction" not in schema["PatchedPlanChangeRequest"]["properties"]
+    assert "jurisdiction" in schema["PlanRequest"]["properties"]
 
 
 def test_removing_a_member(as_lead, plan, people, lead):
@@ -404,9 +440,10 @@ def test_the_last_lead_can_be_neither_demoted_nor_removed(as_lead, plan, people,
     demoted = as_lead.patch(url, {"role": "viewer", "version": 1}, format="json")
     removed = as_lead.delete(url)
 
-    only_lead = {"role": ["This is the plan's only secretariat lead. Name another lead first."]}
-    assert (demoted.status_code, demoted.json()) == (400, only_lead)
-    assert (removed.status_code, removed.json()) == (400, only_lead)
+    only_lead = "This is the plan's only secretariat lead. Name another lead first."
+    assert (demoted.status_code, demoted.json()) == (400, {"role": [only_lead]})
+    # A deletion refused for the state of the plan: a conflict, as the schema documents for every DELETE.
+    assert (removed.status_code, removed.json()) == (409, {"detail": only_lead, "code": "protected"})
     assert memberships_of(plan) == before
     assert not AuditEvent.objects.exists()
 
@@ -586,7 +623,7 @@ def test_the_directory_export_runs_as_a_job_with_a_download(
     api_client, plan, people, moh, django_capture_on_commit_callbacks
 ):
     viewer = people["viewer"]
-    api_client.force_login(viewer)  # a session, so the download page (an HTML view) accepts it too
+    api_client.force_login(viewer)
 
     with django_capture_on_commit_callbacks(execute=True):
         started = api_client.post(f"/api/plans/{plan.pk}/directory-export/")
@@ -601,13 +638,66 @@ def test_the_directory_export_runs_as_a_job_with_a_download(
     job = api_client.get(f"/api/jobs/{job_id}/")
     assert job.status_code == 200
     assert (job.json()["status"], job.json()["progress"]) == ("succeeded", 100)
-    assert job.json()["download_url"] == f"http://testserver/jobs/{job_id}/download/"
+    assert job.json()["download_url"] == f"http://testserver/api/jobs/{job_id}/file/"
     download = api_client.get(job.json()["download_url"])
     assert download.status_code == 200
     workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert workbook.sheetnames == ["Members", "Organizations"]
     assert workbook["Members"].max_row == 1 + len(Role)
     assert Job.objects.get().requested_by == viewer
+
+
+def _token_client(user: User):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+def test_a_token_client_downloads_the_file_of_its_export(plan, people, moh, django_capture_on_commit_callbacks):
+    client = _token_client(people["viewer"])
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = client.post(f"/api/plans/{plan.pk}/directory-export/").json()["id"]
+    url = client.get(f"/api/jobs/{job_id}/").json()["download_url"]
+
+    download = client.get(url)
+
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert download["Content-Disposition"].startswith("attachment; filename=")
+    workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    assert workbook.sheetnames == ["Members", "Organizations"]
+
+
+def test_a_job_file_is_downloaded_only_by_who_asked_while_a_member(
+    plan, people, lead, moh, django_capture_on_commit_callbacks
+):
+    from stakeholders.services import membership_remove
+
+    viewer = people["viewer"]
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = _token_client(viewer).post(f"/api/plans/{plan.pk}/directory-export/").json()["id"]
+    url = f"/api/jobs/{job_id}/file/"
+
+    for other in ("reviewer", "secretariat_lead", "outsider"):
+        refused = _token_client(people[other]).get(url)
+        assert (refused.status_code, refused["Content-Type"]) == (404, "application/json"), other
+    from rest_framework.test import APIClient
+
+    assert APIClient().get(url).status_code == 401  # no token: no redirect to a sign-in page
+    membership_remove(membership=PlanMembership.objects.get(plan=plan, user=viewer), by=lead)
+    assert _token_client(viewer).get(url).status_code == 404
+
+
+def test_a_job_without_a_file_yet_has_no_download(plan, people):
+    viewer = people["viewer"]
+    job = Job.objects.create(kind=Job.Kind.DIRECTORY_EXPORT, plan=plan, requested_by=viewer)
+    client = _token_client(viewer)
+
+    assert client.get(f"/api/jobs/{job.pk}/").json()["download_url"] is None
+    assert client.get(f"/api/jobs/{job.pk}/file/").status_code == 404
 
 
 def test_an_outsider_cannot_start_an_export_or_see_someone_elses_job(
@@ -697,3 +787,41 @@ def test_a_technical_leads_areas_are_set_through_the_api(as_lead, plan, people):
     refused = as_lead.patch(url, {"technical_areas": [spar], "version": membership.version + 1}, format="json")
     assert refused.status_code == 400
     assert "technical_areas" in refused.json()
+
+
+# What generated requests found (tests/test_api_contract.py)
+
+
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_address_under_the_api_that_names_no_endpoint_answers_json_404(as_lead, plan, method):
+    for url in (f"/api/plans/{plan.pk}/activities/-3/", "/api/organizations/abc/", "/api/nothing/"):
+        response = getattr(as_lead, method)(url)
+        assert (response.status_code, response["Content-Type"]) == (404, "application/json"), url
+
+
+def test_an_organizations_filter_by_a_jurisdiction_that_is_no_id_is_refused(as_lead, plan, country, moh):
+    expected = Organization.objects.filter(jurisdiction=country).count()
+    assert as_lead.get(f"/api/organizations/?jurisdiction={country.pk}").json()["count"] == expected
+    for bad in ("abc", "²"):  # a superscript digit was a server error
+        response = as_lead.get(f"/api/organizations/?jurisdiction={bad}")
+        assert response.status_code == 400 and list(response.json()) == ["jurisdiction"]
+
+
+def test_every_operation_documents_its_errors_in_the_schema(as_lead):
+    schema = as_lead.get("/api/schema/?format=json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"429"} <= codes, f"{method} {path}"
+            if path != "/api/auth/token/":
+                assert {"401", "403"} <= codes, f"{method} {path}"
+            if "{" in path:
+                assert "404" in codes, f"{method} {path}"
+            if "requestBody" in operation:
+                assert {"400", "415"} <= codes, f"{method} {path}"
+                if path == "/api/auth/token/":
+                    continue  # Django REST framework's own sign-in view
+                body = operation["requestBody"]["content"]
+                for content in body.values():
+                    ref = content["schema"]["$ref"].rsplit("/", 1)[-1]
+                    assert schema["components"]["schemas"][ref].get("additionalProperties") is False, ref

@@ -155,6 +155,8 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
     "api-schema": {READ:                (200,  200,  200,  200,  200,  200,  200,  200)},
     "api-docs": {"GET HEAD":            (200,  200,  200,  200,  200,  200,  200,  200)},
     "api-redoc": {"GET HEAD":           (200,  200,  200,  200,  200,  200,  200,  200)},
+    # An address under /api/ that names no endpoint: 404 in JSON, for anyone, whatever the method.
+    "api-not-found": {" ".join(METHODS): (404,  404,  404,  404,  404,  404,  404,  404)},
 
     # Signed in, no plan needed.
     "logout": {
@@ -209,6 +211,11 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
     "job_detail": {"GET HEAD":               (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
     "job_download": {"GET HEAD":             (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
     "job-detail": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  401),
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),   # the same for any id
+    },
+    # The job's file, for token clients as for sessions (the outsider's job: a plan they have left).
+    "job-file": {
         "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  401),
         "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),   # the same for any id
     },
@@ -594,7 +601,7 @@ class Scene:
             elif name == "dependency_id":
                 objects["dependency"] = self.fresh_dependency(objects["activity"])
                 kwargs[name] = objects["dependency"].pk
-            elif name == "job_id" or (name, route.name) == ("pk", "job-detail"):
+            elif name == "job_id" or (name == "pk" and route.name in ("job-detail", "job-file")):
                 owner = persona if persona in self.jobs else SL
                 if foreign:  # someone else's job, from the same plan
                     owner = SM if owner == SL else SL
@@ -620,6 +627,8 @@ class Scene:
                 objects["session"] = {INTERNAL_RESET_SESSION_TOKEN: token}
             elif name == "format":
                 kwargs[name] = "json"
+            elif name == "rest":
+                kwargs[name] = "no/such/endpoint/"
             elif name in FILLERS:
                 objects[name.removesuffix("_id")] = FILLERS[name](self, route.name, persona, foreign, objects)
                 kwargs[name] = objects[name.removesuffix("_id")].pk

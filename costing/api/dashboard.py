@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from costing.dashboard import Scenario, Scope, dashboard_get
-from naphs.api import JobSerializer, PlanScopedMixin, job_accepted
+from naphs.api import JobSerializer, PlanScopedMixin, StrictFieldsMixin, job_accepted
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import job_create
@@ -30,6 +30,17 @@ class CostingSummaryQuerySerializer(serializers.Serializer):
         default=Scope.PLAN,
         help_text="plan: this plan alone; national: this plan with its provincial plans.",
     )
+
+    def validate(self, attrs):
+        # A form-style value left empty would read as "not given"; it is a wrong value.
+        blank = [name for name in self.fields if name in self.initial_data and self.initial_data[name] == ""]
+        if blank:
+            raise serializers.ValidationError({name: ["Choose one of the values or leave it out."] for name in blank})
+        return attrs
+
+
+class CostingSummaryExportSerializer(StrictFieldsMixin, CostingSummaryQuerySerializer):
+    """The same choices, as the body of an export: a field it does not name is refused."""
 
 
 class DashboardAmountsSerializer(serializers.Serializer):
@@ -140,9 +151,9 @@ class CostingSummaryExportView(PlanScopedMixin, APIView):
 
     write_need = Permission.VIEW
 
-    @extend_schema(request=CostingSummaryQuerySerializer, responses={202: JobSerializer})
+    @extend_schema(request=CostingSummaryExportSerializer, responses={202: JobSerializer})
     def post(self, request, plan_id: int) -> Response:
-        body = CostingSummaryQuerySerializer(data=request.data)
+        body = CostingSummaryExportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         job = job_create(
             kind=Job.Kind.COSTING_DASHBOARD_EXPORT,

@@ -6,9 +6,9 @@ activity ids. A change carries the `version` the client last read and is refused
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
+from decimal import Decimal
+
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
@@ -21,20 +21,28 @@ from costing.funding import (
     funding_commitment_update,
 )
 from costing.funding_forms import FundingFilterForm
-from costing.models import FundingCommitment
+from costing.models import MAX_AMOUNT, FundingCommitment
 from costing.services import Rates
-from naphs.api import PlanScopedMixin, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, PlanScopedMixin, VersionField, require_version
 from planning.models import Activity
 from planning.selectors import technical_areas_of
 from stakeholders.selectors import organization_list_for_plan
 
 
-class FundingCommitmentSerializer(serializers.ModelSerializer):
+class FundingCommitmentSerializer(ModelSerializer):
     """A funding commitment. Give `technical_area` to fund a whole area, or `activities` (ids) to fund one or
     several activities, not both. `source_kind` left out is taken from the organization's kind."""
 
-    amount = serializers.DecimalField(
-        max_digits=None, decimal_places=None, help_text="For all its years together, in `currency`, as a string."
+    amount = DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_AMOUNT,
+        error_messages={
+            "min_value": "The amount must be more than zero.",
+            "max_value": "{max_value} at most: beyond that it is beyond any real commitment; check the digits.",
+        },
+        help_text="More than zero, for all its years together, in `currency`, as a string.",
     )
     amount_base = serializers.SerializerMethodField(
         help_text="The amount in the plan's base currency, each year's share at that year's rate; null while a "
@@ -107,7 +115,9 @@ STATUS_FILTERS = [
     OpenApiParameter("source_kind", str, enum=FundingCommitment.SourceKind.values),
 ]
 DELETE_VERSION = OpenApiParameter(
-    "version", OpenApiTypes.INT, description="The version you last read: a stale delete gets 409."
+    "version",
+    {"type": "integer", "minimum": 1},
+    description="The version you last read: a stale delete gets 409.",
 )
 
 
@@ -175,8 +185,8 @@ class FundingCommitmentViewSet(PlanScopedMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: FundingCommitment) -> None:
         raw = self.request.query_params.get("version", "")
-        if raw and not raw.isdigit():
-            raise DjangoValidationError({"version": "Send the version as a whole number."})
+        if raw and not (raw.isascii() and raw.isdigit()):
+            raise serializers.ValidationError({"version": ["Send the version as a whole number."]})
         funding_commitment_delete(commitment=instance, by=self.request.user, version=int(raw) if raw else None)
 
 

@@ -8,12 +8,12 @@ computed by costing.services and sent as decimal strings; frequencies as {"2026"
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 from typing import Any
 
 from django.http import Http404
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     PolymorphicProxySerializer,
@@ -28,13 +28,13 @@ from rest_framework.views import APIView
 
 from costing.builders import BUILDERS, Builder, Item, Preview, Question, Schedule, cost_lines_build, cost_lines_preview
 from costing.line_forms import plain
-from costing.models import CostLine, Unit
+from costing.models import MAX_QUANTITY, MAX_UNIT_COST, CostCategory, CostLine, Unit
 from costing.selectors import catalogue_items_for_plan, cost_line_list_for_plan
 from costing.services import cost_line_create, cost_line_delete, cost_line_update, plan_costing_get
 from naphs.access import activity_get_for_user
-from naphs.api import PlanScopedMixin, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, PlanScopedMixin, Serializer, VersionField, require_version
 from naphs.permissions import Permission
-from planning.models import Activity
+from planning.models import MAX_YEAR, MIN_YEAR, Activity
 
 ZERO = Decimal(0)
 
@@ -86,7 +86,7 @@ class AmountsField(serializers.Field):
         return {str(year.year): str(year.amount) for year in _years(line)}
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field({"type": "string", "format": "decimal", "readOnly": True, "example": "2250.00"})
 class TotalField(AmountsField):
     """The line's amount over all years, in the plan's base currency."""
 
@@ -100,7 +100,7 @@ def _years(line: CostLine) -> list:
     return computed if computed is not None else list(line.years.all())
 
 
-class CostLineSerializer(serializers.ModelSerializer):
+class CostLineSerializer(ModelSerializer):
     """A cost line. `frequencies` go in; `amounts` and `total` come out, in the plan's base currency. A line from
     the catalogue (`catalogue_item`) takes the item's unit, unit cost, currency and price year."""
 
@@ -137,6 +137,7 @@ class CostLineSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["unit_cost_base", "updated_at"]
+        create_only_fields = ["activity"]  # a line stays with its activity
         extra_kwargs = {
             name: {"required": False} for name in ("category", "unit", "unit_cost", "currency", "price_year")
         }
@@ -153,14 +154,14 @@ class CostLineSerializer(serializers.ModelSerializer):
             fields["catalogue_item"].error_messages["does_not_exist"] = (
                 "Catalogue item {pk_value} is not in this plan's catalogue."
             )
-        if self.instance is not None:
-            fields["activity"].read_only = True  # a line stays with its activity
         return fields
 
 
 LINE_FILTERS = [OpenApiParameter("activity", int, description="Only the lines of this activity.")]
 VERSION_PARAMETER = OpenApiParameter(
-    "version", int, description="The version you last read: a line changed since is not deleted (409)."
+    "version",
+    {"type": "integer", "minimum": 1},
+    description="The version you last read: a line changed since is not deleted (409).",
 )
 
 
@@ -180,7 +181,7 @@ class CostLineViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             return CostLine.objects.none()
         activity_id = None
         if self.action == "list" and (raw := self.request.query_params.get("activity", "").strip()):
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdigit()):
                 raise serializers.ValidationError({"activity": [f"“{raw}” is not an activity id."]})
             activity_id = int(raw)
         return cost_line_list_for_plan(plan=self.plan, activity_id=activity_id)
@@ -236,11 +237,11 @@ class CostLineViewSet(PlanScopedMixin, viewsets.ModelViewSet):
 # --- Cost builders ----------------------------------------------------------------------------------------
 
 
-class ItemSerializer(serializers.Serializer):
+class ItemSerializer(Serializer):
     name = serializers.CharField(max_length=200, allow_blank=True)
     unit = serializers.ChoiceField(choices=Unit.choices, default=Unit.ITEM)
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=2)
-    unit_price = serializers.DecimalField(max_digits=18, decimal_places=2)
+    quantity = DecimalField(max_digits=12, decimal_places=2, min_value=ZERO, max_value=MAX_QUANTITY)
+    unit_price = DecimalField(max_digits=18, decimal_places=2, min_value=ZERO, max_value=MAX_UNIT_COST)
 
 
 def _answer_field(question: Question) -> serializers.Field:
@@ -256,11 +257,11 @@ def _answer_field(question: Question) -> serializers.Field:
     else:
         options["required"] = False
     if question.kind == "count":
-        return serializers.IntegerField(**options)
+        return serializers.IntegerField(min_value=1 if question.required else 0, **options)
     if question.kind == "money":
-        return serializers.DecimalField(max_digits=18, decimal_places=2, **options)
+        return DecimalField(max_digits=18, decimal_places=2, min_value=ZERO, max_value=MAX_UNIT_COST, **options)
     if question.kind == "number":
-        return serializers.DecimalField(max_digits=12, decimal_places=2, **options)
+        return DecimalField(max_digits=12, decimal_places=2, min_value=ZERO, **options)
     if question.kind == "flag":
         return serializers.BooleanField(**options)
     if question.kind == "choice":
@@ -268,16 +269,20 @@ def _answer_field(question: Question) -> serializers.Field:
     if question.kind == "text":
         return serializers.CharField(max_length=120, **options)
     if question.kind == "items":
-        return ItemSerializer(many=True, **options)
+        return ItemSerializer(many=True, allow_empty=False, **options)
     raise ValueError(f"No serializer field for answers of kind {question.kind}")
 
 
-class BuilderAnswersSerializer(serializers.Serializer):
+class BuilderAnswersSerializer(Serializer):
     """When the cost happens; each builder adds its own questions."""
 
-    years = serializers.ListField(child=serializers.IntegerField(), help_text="The years in which it happens.")
-    times_per_year = serializers.DecimalField(
-        max_digits=7, decimal_places=2, default=Decimal(1), help_text="How often it happens each year."
+    years = serializers.ListField(
+        child=serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR),
+        min_length=1,
+        help_text="The years in which it happens, within the plan's period.",
+    )
+    times_per_year = DecimalField(
+        min_value=ZERO, max_digits=7, decimal_places=2, default=Decimal(1), help_text="How often it happens each year."
     )
     currency = serializers.CharField(
         max_length=3, required=False, help_text="ISO 4217 code; the plan's base currency when left out."
@@ -312,6 +317,10 @@ class BuiltLineSerializer(CostLineSerializer):
         fields = serializers.ModelSerializer.get_fields(self)
         fields["id"] = serializers.IntegerField(allow_null=True, read_only=True, help_text="None in a preview.")
         fields["activity"] = serializers.IntegerField(source="activity_id", read_only=True)
+        # Read-only, a choice field would forget that the secondary category may be blank.
+        fields["secondary_category"] = serializers.ChoiceField(
+            choices=CostCategory.choices, allow_blank=True, read_only=True
+        )
         return fields
 
 
@@ -382,6 +391,27 @@ class CostBuilderView(APIView):
         created = cost_lines_build(activity=activity, by=request.user, lines=lines)
         saved = [Preview(line, item.years) for line, item in zip(created, previews, strict=True)]
         return Response(_result(saved, preview=False), status=status.HTTP_201_CREATED)
+
+
+def split_cost_builders(result, generator, request, public):
+    """A schema hook: the builders share one route, but each takes its own answers. Documented as one operation
+    with a oneOf body, a client could not tell which answers go to which kind; so each kind gets its own path,
+    its own operation and its own request body."""
+    paths = result["paths"]
+    for template in [name for name in paths if name.endswith("/cost-builders/{builder_kind}/")]:
+        shared = paths.pop(template)
+        for kind, answers in ANSWERS.items():
+            operations = copy.deepcopy(shared)
+            for operation in operations.values():
+                operation["operationId"] = f"{operation['operationId']}_{kind.replace('-', '_')}"
+                operation["parameters"] = [p for p in operation["parameters"] if p["name"] != "builder_kind"]
+                operation["description"] = f"{BUILDERS[kind].label}: {BUILDERS[kind].summary}"
+                reference = {"$ref": f"#/components/schemas/{answers.__name__.removesuffix('Serializer')}Request"}
+                for content in operation["requestBody"]["content"].values():
+                    content["schema"] = reference
+            paths[template.replace("{builder_kind}", kind)] = operations
+    result["components"]["schemas"].pop("CostBuilderAnswersRequest", None)
+    return result
 
 
 # (prefix, viewset, basename) for the router; plain routes in urlpatterns.

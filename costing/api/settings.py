@@ -34,14 +34,14 @@ from costing.models import (
 )
 from costing.services import exchange_rate_delete, exchange_rate_set, plan_costing_get, plan_costing_update
 from naphs.access import jurisdiction_manageable_by
-from naphs.api import PlanScopedMixin, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, PlanScopedMixin, Serializer, VersionField, require_version
 from naphs.errors import EditConflict
 from planning.models import MAX_YEAR, MIN_YEAR, Jurisdiction
 
 # --- Settings -------------------------------------------------------------------------------------------------
 
 
-class PlanCostingSerializer(serializers.ModelSerializer):
+class PlanCostingSerializer(ModelSerializer):
     version = VersionField(required=False)
     rollup_current = serializers.BooleanField(
         read_only=True, help_text="False while the stored totals wait for a recomputation after a change."
@@ -75,7 +75,7 @@ class PlanCostingView(PlanScopedMixin, generics.GenericAPIView):
 # --- Exchange rates ---------------------------------------------------------------------------------------------
 
 
-class ExchangeRateSerializer(serializers.ModelSerializer):
+class ExchangeRateSerializer(ModelSerializer):
     """Units of the plan's base currency for one unit of `currency` in `year`. Currency and year are set when the
     rate is added; afterwards only the rate and its source change."""
 
@@ -84,14 +84,8 @@ class ExchangeRateSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExchangeRate
         fields = ["id", "currency", "year", "rate", "source", "version"]
+        create_only_fields = ["currency", "year"]
         validators = []  # the service refuses a second rate for the same currency and year, saying so
-
-    def get_fields(self):
-        fields = super().get_fields()
-        if isinstance(self.instance, ExchangeRate):
-            fields["currency"].read_only = True
-            fields["year"].read_only = True
-        return fields
 
 
 class ExchangeRateViewSet(PlanScopedMixin, viewsets.ModelViewSet):
@@ -136,12 +130,13 @@ class ExchangeRateViewSet(PlanScopedMixin, viewsets.ModelViewSet):
 API_PRICE_HINT = "Change the price with POST …/reprice/, which lists the cost lines it moves before it does."
 
 
-class CatalogueItemSerializer(serializers.ModelSerializer):
+class CatalogueItemSerializer(ModelSerializer):
     """A unit cost: kept by one plan (`plan` set), or shared with a jurisdiction and every plan under it
     (`jurisdiction` set). Its price (unit cost, currency, price year) changes only through reprice."""
 
     version = VersionField(required=False)
     line_count = serializers.SerializerMethodField(help_text="Cost lines, in any plan, taken from this item.")
+    create_only_hints = dict.fromkeys(PRICE_FIELDS, API_PRICE_HINT)
 
     class Meta:
         model = CatalogueItem
@@ -162,6 +157,7 @@ class CatalogueItemSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["plan", "updated_at"]
+        create_only_fields = ["jurisdiction", *PRICE_FIELDS]
         extra_kwargs = {
             "jurisdiction": {
                 "help_text": "Share the item with this jurisdiction (the plan's or one above it) and the plans "
@@ -182,24 +178,11 @@ class CatalogueItemSerializer(serializers.ModelSerializer):
             fields["jurisdiction"].error_messages["does_not_exist"] = (
                 f"Jurisdiction {{pk_value}} is not {plan.jurisdiction.name} or a jurisdiction above it."
             )
-        if isinstance(self.instance, CatalogueItem):
-            fields["jurisdiction"].read_only = True
         return fields
 
-    def validate(self, attrs):
-        if isinstance(self.instance, CatalogueItem):
-            price = {
-                name: [API_PRICE_HINT]
-                for name in PRICE_FIELDS
-                if name in attrs and attrs[name] != getattr(self.instance, name)
-            }
-            if price:
-                raise serializers.ValidationError(price)
-        return attrs
 
-
-class PriceChangeSerializer(serializers.Serializer):
-    unit_cost = serializers.DecimalField(
+class PriceChangeSerializer(Serializer):
+    unit_cost = DecimalField(
         max_digits=18, decimal_places=2, min_value=Decimal(0), max_value=MAX_UNIT_COST, help_text="The new unit cost."
     )
     currency = serializers.CharField(
@@ -268,9 +251,11 @@ class CatalogueItemViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return CatalogueItem.objects.none()
         category = self.request.query_params.get("category", "")
-        if category and category not in CostCategory.values:
+        if "category" in self.request.query_params and category not in CostCategory.values:
             raise serializers.ValidationError({"category": [f"“{category}” is not a cost category."]})
         search = self.request.query_params.get("q", "").strip()
+        if "\x00" in search:  # as a form field refuses it: no database stores it
+            raise serializers.ValidationError({"q": ["Null characters are not allowed."]})
         return catalogue_list_for_plan(plan=self.plan, category=category, search=search)
 
     def get_object(self) -> CatalogueItem:

@@ -19,7 +19,7 @@ from costing.workbook import (
     uploads_for_user,
     workbook_file_check,
 )
-from naphs.api import JobSerializer, PlanScopedMixin, job_accepted
+from naphs.api import JobSerializer, PlanScopedMixin, Serializer, job_accepted
 from naphs.permissions import Permission
 
 
@@ -95,7 +95,7 @@ class CostingUploadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CostingUploadCreateSerializer(serializers.Serializer):
+class CostingUploadCreateSerializer(Serializer):
     file = serializers.FileField(help_text="The costing workbook downloaded from this plan, filled (.xlsx).")
 
     def validate_file(self, file):

@@ -167,12 +167,8 @@ PAYLOADS = {
     ("catalogue-item-list", "POST"): lambda s, p, o: {
         key: value for key, value in _item_form(s, o).items() if key != "owner"
     },
-    ("catalogue-item-detail", "PUT"): lambda s, p, o: {
-        **{key: value for key, value in _item_edit(s, o).items()},
-        "unit_cost": "100.00",
-        "currency": "USD",
-        "price_year": 2026,
-    },
+    # The price is not sent: it changes only through reprice, and a change that names it is refused.
+    ("catalogue-item-detail", "PUT"): lambda s, p, o: dict(_item_edit(s, o)),
     ("catalogue-item-detail", "PATCH"): lambda s, p, o: {
         "name": f"Renamed room {s.number()}",
         "version": o["catalogue_item"].version,

@@ -713,14 +713,17 @@ def test_api_exchange_rates(costing, moa_activity, lead, api_client):
     assert client.post(url, {"currency": "QQQ", "year": 2026, "rate": "1"}, format="json").status_code == 400
     gbp = ExchangeRate.objects.get(plan=costing.plan, currency="GBP")
     detail = reverse("exchange-rate-detail", args=[costing.plan_id, gbp.pk])
-    changed = client.patch(detail, {"rate": "1.28", "currency": "JPY", "version": gbp.version}, format="json")
+    moved = client.patch(detail, {"rate": "1.28", "currency": "JPY", "version": gbp.version}, format="json")
+    assert moved.status_code == 400 and list(moved.json()) == ["currency"]  # refused, not silently ignored
+    assert ExchangeRate.objects.get(pk=gbp.pk).rate == gbp.rate  # nothing of it saved
+    changed = client.patch(detail, {"rate": "1.28", "version": gbp.version}, format="json")
     assert changed.status_code == 200 and changed.json()["currency"] == "GBP"
     assert client.patch(detail, {"rate": "1.5", "version": gbp.version}, format="json").status_code == 409
     cost_line_create(
         activity=moa_activity, by=lead, fields=line_fields(currency="GBP", price_year=2026), frequencies={2026: 1}
     )
     in_use = client.delete(detail)
-    assert in_use.status_code == 400 and "priced in GBP of 2026" in str(in_use.json())
+    assert in_use.status_code == 409 and "priced in GBP of 2026" in in_use.json()["detail"]
     eur = ExchangeRate.objects.get(plan=costing.plan, currency="EUR", year=2027)
     assert client.delete(reverse("exchange-rate-detail", args=[costing.plan_id, eur.pk])).status_code == 204
     assert list(ExchangeRate.objects.filter(plan=costing.plan).values_list("currency", "year", "rate")) == [
@@ -844,7 +847,7 @@ def test_api_a_provincial_secretariat_cannot_share_with_the_country(provincial_p
 def test_api_deleting_an_item_in_use_is_refused(room_lines, room, plan, catalogues, lead, api_client):
     client = api(api_client, lead)
     refused = client.delete(reverse("catalogue-item-detail", args=[plan.pk, room.pk]))
-    assert refused.status_code == 400 and "used by 3 cost line(s) in 2 plan(s)" in str(refused.json())
+    assert refused.status_code == 409 and "used by 3 cost line(s) in 2 plan(s)" in refused.json()["detail"]
     assert CatalogueItem.objects.filter(pk=room.pk).exists()
     own = catalogues["plan"]
     assert client.delete(reverse("catalogue-item-detail", args=[plan.pk, own.pk])).status_code == 204
@@ -941,3 +944,37 @@ def test_an_administrator_changes_a_price_after_seeing_every_line(admin_client, 
     assert admin_client.post(url, price).status_code == 302
     assert total(CostLine.objects.get(pk=room_lines["province"].pk)) == Decimal("600.00")
     assert CatalogueItem.objects.get(pk=room.pk).unit_cost == Decimal("300.00")
+
+
+# --- What generated requests found (tests/test_api_contract.py): each refused as the schema says ---------------
+
+
+@pytest.mark.parametrize(
+    ("rate", "says"),
+    [(1.25, "as a string"), ("1e2", "digits and a point"), (" 1.5", "digits and a point"), ("", "digits")],
+)
+def test_api_a_rate_is_a_decimal_string_and_nothing_else(costing, lead, api_client, rate, says):
+    client = api(api_client, lead)
+    url = reverse("exchange-rate-list", args=[costing.plan_id])
+    refused = client.post(url, {"currency": "GBP", "year": 2026, "rate": rate}, format="json")
+    assert refused.status_code == 400 and says in refused.json()["rate"][0]
+    assert not ExchangeRate.objects.filter(plan=costing.plan, currency="GBP").exists()
+
+
+def test_api_a_version_is_refused_on_a_creation_and_required_on_a_change(costing, lead, api_client):
+    client = api(api_client, lead)
+    url = reverse("exchange-rate-list", args=[costing.plan_id])
+    refused = client.post(url, {"currency": "GBP", "year": 2026, "rate": "1.27", "version": 3}, format="json")
+    assert refused.status_code == 400 and list(refused.json()) == ["version"]
+    assert not ExchangeRate.objects.filter(plan=costing.plan, currency="GBP").exists()
+    eur = ExchangeRate.objects.get(plan=costing.plan, currency="EUR", year=2026)
+    detail = reverse("exchange-rate-detail", args=[costing.plan_id, eur.pk])
+    assert client.patch(detail, {}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize("query", ["category=", "q=a%00b"])
+def test_api_a_bad_catalogue_filter_is_refused_not_ignored_nor_a_server_error(costing, lead, api_client, query):
+    client = api(api_client, lead)
+    response = client.get(f"{reverse('catalogue-item-list', args=[costing.plan_id])}?{query}")
+    assert response.status_code == 400
+    assert list(response.json()) == [query.split("=")[0]]

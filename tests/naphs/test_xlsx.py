@@ -28,3 +28,16 @@ def test_text_is_escaped_control_characters_dropped_and_nothing_becomes_a_formul
     ]
     assert all(row[0].data_type == "s" for row in rows)  # text, not a formula ("f")
     assert [(row[1].value, row[2].value) for row in rows[:1]] == [(12.5, 3)]
+
+
+def test_a_table_sheet_drops_control_characters_rather_than_failing_the_export():
+    from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
+
+    workbook = new_workbook()
+    add_table_sheet(workbook, title="Members", headers=["Name"], rows=[["Ministry\x0b of\x00 Health"], ["=1+1"]])
+
+    sheet = load_workbook(io.BytesIO(workbook_bytes(workbook)))["Members"]
+    assert [(cell.value, cell.data_type) for (cell,) in sheet.iter_rows(min_row=2)] == [
+        ("Ministry of Health", "s"),
+        ("=1+1", "s"),
+    ]
