@@ -384,7 +384,7 @@ def test_the_email_of_a_member_cannot_be_changed_through_the_membership(as_lead,
     )
     assert response.status_code == 400  # refused, not silently ignored
     assert list(response.json()) == ["email"]
-    assert "cannot be changed" in response.json()["email"][0]
+    assert "cannot be written" in response.json()["email"][0]  # a person's own account, never the plan's
     assert User.objects.get(pk=people["viewer"].pk).email == "viewer@example.org"
     assert PlanMembership.objects.get(pk=membership.pk).role == Role.VIEWER  # nothing of the request saved
 

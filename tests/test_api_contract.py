@@ -61,6 +61,7 @@ def _ids(queryset) -> list[int]:
 # refused; every other operation, and every other check, must pass whole.
 RULES_BEYOND_THE_SCHEMA = {
     "POST /api/auth/token/": "a wrong user name or password",
+    "POST /api/plans/{plan_id}/invitations/": "a focal point's organization; a technical lead's areas of the plan",
     "POST /api/plans/{plan_id}/costing/uploads/": "the file must be this plan's costing workbook",
     "POST /api/organizations/": "a name already taken in the jurisdiction",
     "PUT /api/organizations/{organization_id}/": "a name already taken in the jurisdiction",
