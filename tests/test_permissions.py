@@ -368,6 +368,7 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
     "job_detail": {"GET HEAD": 200},
     "job_download": {"GET HEAD": 200},
     "job-detail": {"GET HEAD": 200},
+    "job-file": {"GET HEAD": 200},  # their own job's file, as job_download above
 }
 
 # Costing keeps its rows beside its tests, one module per part (tests/costing/permissions_*.py), each with a
