@@ -117,7 +117,20 @@ class OrganizationViewSet(viewsets.ModelViewSet):
         organization_delete(organization=instance, by=self.request.user)
 
 
-class MembershipSerializer(ModelSerializer):
+class PlanRoleFieldsMixin:
+    """A role's organization and technical areas, chosen among the plan's own (memberships and invitations)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        view = self.context.get("view")
+        plan = getattr(view, "plan", None)
+        if plan is not None:
+            fields["organization"].queryset = organization_list_for_plan(plan=plan)
+            fields["technical_areas"].child_relation.queryset = technical_areas_of(plan)
+        return fields
+
+
+class MembershipSerializer(PlanRoleFieldsMixin, ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
     last_name = serializers.CharField(source="user.last_name", read_only=True)
@@ -139,15 +152,6 @@ class MembershipSerializer(ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        view = self.context.get("view")
-        plan = getattr(view, "plan", None)
-        if plan is not None:
-            fields["organization"].queryset = organization_list_for_plan(plan=plan)
-            fields["technical_areas"].child_relation.queryset = technical_areas_of(plan)
-        return fields
 
 
 class MembershipViewSet(PlanScopedMixin, viewsets.ModelViewSet):
@@ -190,7 +194,7 @@ class MembershipViewSet(PlanScopedMixin, viewsets.ModelViewSet):
 # the address belongs to; nobody becomes a member until they accept, signed in with the invited address.
 
 
-class InvitationSerializer(ModelSerializer):
+class InvitationSerializer(PlanRoleFieldsMixin, ModelSerializer):
     """A pending invitation as the secretariat sees it: the address as typed, never a name."""
 
     email = serializers.EmailField(help_text=_("The address to invite, as typed; matched ignoring case."))
@@ -213,15 +217,6 @@ class InvitationSerializer(ModelSerializer):
             "version",
         ]
         read_only_fields = ["status", "sent_at", "expires_at", "version"]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        view = self.context.get("view")
-        plan = getattr(view, "plan", None)
-        if plan is not None:
-            fields["organization"].queryset = organization_list_for_plan(plan=plan)
-            fields["technical_areas"].child_relation.queryset = technical_areas_of(plan)
-        return fields
 
     def get_expired(self, invitation: Invitation) -> bool:
         return invitation.is_expired
