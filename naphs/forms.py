@@ -12,6 +12,15 @@ class FormRenderer(TemplatesSetting):
     field_template_name = "forms/field.html"
 
 
+def whole_number(raw: object) -> int | None:
+    """A submitted id or version as a number, or None when it is not one. Only ASCII digits count: `str.isdigit`
+    also accepts "²" and "٣", which `int()` then refuses or reads, and an id from a form is never either."""
+    if not isinstance(raw, str):
+        return None
+    raw = raw.strip()
+    return int(raw) if raw and raw.isascii() and raw.isdigit() else None
+
+
 def form_errors_from(form: forms.BaseForm, error: ValidationError) -> None:
     """Put a service's ValidationError next to the fields it names, and the rest above the form."""
     if not hasattr(error, "error_dict"):

@@ -27,7 +27,7 @@ from naphs.access import (
 )
 from naphs.choices import Hazard, Sector
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from, form_refused
+from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.models import Job, Upload
 from naphs.permissions import Permission
 from naphs.uploads import upload_create
@@ -104,7 +104,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def plan_new(request: HttpRequest) -> HttpResponse:
     initial = {}
     if parent_id := request.GET.get("parent", "").strip():
-        parent = plan_parent_choices(user=request.user).filter(pk=parent_id if parent_id.isdigit() else None).first()
+        parent = plan_parent_choices(user=request.user).filter(pk=whole_number(parent_id)).first()
         if parent is not None:
             initial = {
                 "parent": parent,
@@ -598,7 +598,8 @@ def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
         if editable is not None and not editable:
             raise PermissionDenied("Only the secretariat and technical leads (in their own areas) set targets.")
         raw = request.POST.get("indicator", "")
-        indicator = Indicator.objects.filter(framework_id=plan.framework_id, pk=raw).first() if raw.isdigit() else None
+        number = whole_number(raw)
+        indicator = Indicator.objects.filter(framework_id=plan.framework_id, pk=number).first() if number else None
         if indicator is None:
             raise Http404("No such indicator in this plan's framework.")
         if editable is not None and indicator.technical_area_id not in editable:

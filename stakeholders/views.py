@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from naphs.access import organization_get_for_user, plan_get_for_user
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from, form_refused
+from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.models import AuditEvent, Job
 from naphs.permissions import SECRETARIAT_RECOMMENDED_SIZE, Permission
 from naphs.services import job_create
@@ -318,7 +318,7 @@ def _invitation_page(
 
 def _version(request: HttpRequest) -> int:
     value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else 0
+    return whole_number(value) or 0
 
 
 def _joined_message(joined: Joined) -> str:

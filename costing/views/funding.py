@@ -26,7 +26,7 @@ from costing.models import FundingCommitment
 from costing.services import Rates
 from naphs.access import plan_get_for_user
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from, form_refused
+from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from planning.models import Plan
@@ -145,9 +145,7 @@ def funding_delete(request: HttpRequest, plan_id: int, commitment_id: int) -> Ht
     if request.method == "POST":
         raw = request.POST.get("version", "")
         try:
-            funding_commitment_delete(
-                commitment=commitment, by=request.user, version=int(raw) if raw.isdigit() else None
-            )
+            funding_commitment_delete(commitment=commitment, by=request.user, version=whole_number(raw))
         except EditConflict as conflict:
             error, status = str(conflict), 409
         else:

@@ -21,7 +21,7 @@ from costing.selectors import activity_costs as activity_costs_get
 from costing.services import cost_line_create, cost_line_update, plan_costing_get
 from naphs.access import activity_costs_editable_by, activity_get_for_user
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from, form_refused
+from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.permissions import Permission, Role
 from naphs.views import require_form_methods
 from planning.models import Activity
@@ -178,7 +178,7 @@ def cost_line_delete(request: HttpRequest, plan_id: int, activity_id: int, cost_
     activity = _activity(request, plan_id, activity_id, edit=True)
     line = _line(activity, cost_line_id)
     raw = request.POST.get("version", "").strip()
-    version = int(raw) if raw.isdigit() else None
+    version = whole_number(raw)
     description = line.description
     try:
         services.cost_line_delete(line=line, by=request.user, version=version)

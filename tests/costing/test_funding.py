@@ -143,6 +143,12 @@ def test_a_delete_confirmed_on_a_stale_page_is_refused(client, people, plan, com
     assert FundingCommitment.objects.filter(pk=commitment.pk).exists()
 
 
+@pytest.mark.parametrize("odd", ["²", "٣"])
+def test_a_delete_with_a_version_that_is_not_a_number_is_not_a_server_error(client, people, plan, commitment, odd):
+    url = reverse("funding_delete", kwargs={"plan_id": plan.pk, "commitment_id": commitment.pk})
+    assert signed_in(client, people, Role.SECRETARIAT_LEAD).post(url, {"version": odd}).status_code < 500
+
+
 # --- Everyone else reads -----------------------------------------------------------------------------------------
 
 

@@ -264,6 +264,13 @@ def test_the_focal_point_adds_edits_and_deletes_lines_of_their_organizations_act
     assert not CostLine.objects.exists()
 
 
+@pytest.mark.parametrize("odd", ["²", "٣"])
+def test_a_delete_with_a_version_that_is_not_a_number_is_not_a_server_error(client, people, moa_line, odd):
+    client.force_login(people[FP])
+    url = reverse("cost_line_delete", args=[moa_line.plan_id, moa_line.activity_id, moa_line.pk])
+    assert client.post(url, {"version": odd}).status_code < 500
+
+
 def test_the_focal_point_cannot_cost_another_organizations_activity(client, api_client, people, moh_activity, moh_line):
     focal_point = people[FP]
     client.force_login(focal_point)
