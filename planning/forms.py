@@ -289,10 +289,14 @@ class PrioritiesForm(forms.Form):
 
 
 class FunctionalGroupForm(forms.Form):
+    """A group's name and areas; when editing, `version` is the group's version as shown (to refuse a stale
+    save)."""
+
     name = forms.CharField(max_length=120)
     technical_areas = forms.ModelMultipleChoiceField(
         queryset=TechnicalArea.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
 
     def __init__(self, *args: Any, plan: Plan, areas: list[TechnicalArea] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

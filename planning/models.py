@@ -784,6 +784,7 @@ class FunctionalGroup(models.Model):
     name = models.CharField(max_length=120)
     technical_areas = models.ManyToManyField(TechnicalArea, blank=True, related_name="+")
     order = models.PositiveSmallIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["plan_id", "order", "name"]

@@ -189,8 +189,10 @@ def functional_group_save(
     name: str,
     technical_areas: Iterable[TechnicalArea],
     group: FunctionalGroup | None = None,
+    version: int | None = None,
 ) -> FunctionalGroup:
-    """Create a group (no `group`) or rename it and set its areas. An area may sit in several groups."""
+    """Create a group (no `group`) or rename it and set its areas. An area may sit in several groups. Editing
+    needs the group's `version` as shown: a group someone else saved since is refused with an EditConflict."""
     areas = list(technical_areas)
     name = " ".join(name.split())
     if not name:
@@ -201,6 +203,10 @@ def functional_group_save(
         raise ValidationError({"group": "This group belongs to another plan."})
     _check_areas(plan, areas, "technical_areas")
     _lock(plan)
+    if group is not None:
+        stored = FunctionalGroup.objects.filter(pk=group.pk).values_list("version", flat=True).first()
+        if stored is None or version is None or stored != version:
+            raise EditConflict(group)
     clash = FunctionalGroup.objects.filter(plan=plan, name__iexact=name)
     if group is not None:
         clash = clash.exclude(pk=group.pk)
@@ -220,9 +226,11 @@ def functional_group_save(
         if group.name != name:
             changes["name"] = [group.name, name]
             group.name = name
-            group.save(update_fields=["name"])
         if old_codes != new_codes:
             changes["technical areas"] = [old_codes, new_codes]
+        if changes:
+            group.version = stored + 1
+            group.save(update_fields=["name", "version"])
         action = "edited the functional group"
     group.technical_areas.set(areas)
     if changes:

@@ -470,19 +470,24 @@ def _group(plan: Plan, group_id: int) -> FunctionalGroup:
 def functional_group_edit(request: HttpRequest, plan_id: int, group_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     group = _group(plan, group_id)
-    initial = {"name": group.name, "technical_areas": list(group.technical_areas.values_list("pk", flat=True))}
+    initial = {
+        "name": group.name,
+        "technical_areas": list(group.technical_areas.values_list("pk", flat=True)),
+        "version": group.version,
+    }
     form = FunctionalGroupForm(request.POST if request.method == "POST" else None, plan=plan, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 functional_group_save(plan=plan, by=request.user, group=group, **form.cleaned_data)
-            except ValidationError as error:
-                form_errors_from(form, error)
+            except (ValidationError, EditConflict) as refusal:
+                status = form_refused(form, refusal)
             else:
                 messages.success(request, f"Group “{group}” saved.")
                 return redirect("functional_groups", plan_id=plan.pk)
-        status = 422
+        else:
+            status = 422
     context = {"plan": plan, "membership": plan.membership, "group": group, "form": form}
     return render(request, "planning/group_edit.html", context, status=status)
 

@@ -837,6 +837,7 @@ PAYLOADS: dict[tuple[str, str], Callable[[Scene, str, dict], dict]] = {
     ("functional_group_edit", "POST"): lambda s, p, o: {
         "name": f"Renamed group {s.number()}",
         "technical_areas": [_area("D1").pk],
+        "version": o["group"].version,
     },
     ("activity_dependencies", "POST"): lambda s, p, o: {"depends_on": s.fresh_activity(s.plan).pk},
     ("activity_new", "POST"): lambda s, p, o: _activity_form(s, o),

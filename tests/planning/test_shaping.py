@@ -275,7 +275,9 @@ def test_group_save_creates_edits_and_lets_an_area_sit_in_several_groups(plan, l
     zoonoses = functional_group_save(plan=plan, by=lead, name="Zoonoses", technical_areas=[area("P4"), area("D1")])
     labs = functional_group_save(plan=plan, by=lead, name=" Lab  network ", technical_areas=[area("D1")])
     assert labs.name == "Lab network"
-    functional_group_save(plan=plan, by=lead, group=zoonoses, name="One Health", technical_areas=[area("P4")])
+    functional_group_save(
+        plan=plan, by=lead, group=zoonoses, version=0, name="One Health", technical_areas=[area("P4")]
+    )
     zoonoses.refresh_from_db()
     assert zoonoses.name == "One Health"
     assert list(zoonoses.technical_areas.values_list("code", flat=True)) == ["P4"]
@@ -296,6 +298,21 @@ def test_group_save_refuses_bad_input(plan, lead):
     assert FunctionalGroup.objects.count() == 1
 
 
+def test_a_group_renamed_by_someone_else_since_the_page_was_shown_is_refused(client, plan, lead, people):
+    group = functional_group_save(plan=plan, by=lead, name="Labs", technical_areas=[area("D1")])
+    functional_group_save(plan=plan, by=people[SM], group=group, version=0, name="Laboratories", technical_areas=[])
+    with pytest.raises(EditConflict):
+        functional_group_save(plan=plan, by=lead, group=group, version=0, name="Lab network", technical_areas=[])
+    signed_in(client, lead)
+    response = client.post(f"/plans/{plan.pk}/groups/{group.pk}/", {"name": "Lab network", "version": "0"})
+    assert response.status_code == 409 and "Someone else changed" in response.content.decode()
+    response = client.post(f"/plans/{plan.pk}/groups/{group.pk}/", {"name": "Lab network"})
+    assert response.status_code == 409
+    group.refresh_from_db()
+    assert (group.name, group.version) == ("Laboratories", 1)
+    assert AuditEvent.objects.filter(target_type="functionalgroup", action="edited the functional group").count() == 1
+
+
 def test_the_groups_pages_for_the_secretariat(client, plan, lead):
     signed_in(client, lead)
     url = f"/plans/{plan.pk}/groups/"
@@ -306,7 +323,11 @@ def test_the_groups_pages_for_the_secretariat(client, plan, lead):
     response = client.post(url, {"name": "Labs", "technical_areas": [area("D1").pk]})
     assert response.status_code == 422 and "already has a group named" in response.content.decode()
     labs = FunctionalGroup.objects.get(name="Labs")
-    response = client.post(f"{url}{labs.pk}/", {"name": "Laboratories", "technical_areas": [area("D2").pk]})
+    edit = client.get(f"{url}{labs.pk}/").content.decode()
+    assert 'name="version" value="0"' in edit
+    response = client.post(
+        f"{url}{labs.pk}/", {"name": "Laboratories", "technical_areas": [area("D2").pk], "version": "0"}
+    )
     assert response.status_code == 302
     assert list(FunctionalGroup.objects.get(pk=labs.pk).technical_areas.values_list("code", flat=True)) == ["D2"]
     assert client.post(f"{url}{labs.pk}/delete/").status_code == 302
