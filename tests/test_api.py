@@ -75,6 +75,17 @@ def test_a_wrong_password_gets_400_and_no_token(api_client, lead):
     assert not Token.objects.exists()
 
 
+def test_a_token_request_with_a_field_the_endpoint_does_not_read_is_refused_by_name(api_client, lead):
+    body = {"username": "secretariat_lead", "password": PASSWORD, "expires": "never", "token": "mine"}
+    response = api_client.post("/api/auth/token/", body, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"expires", "token"}
+    from rest_framework.authtoken.models import Token
+
+    assert not Token.objects.exists()
+
+
 def test_someone_only_invited_gets_no_token(api_client, plan, lead):
     from stakeholders.services import invitation_create
 
