@@ -11,7 +11,7 @@ from naphs.spreadsheets import ImportRefused, Problem, find_header, read_spreads
 from planning.models import Framework, Indicator, Pillar, TechnicalArea, indicator_code_key
 
 REQUIRED_COLUMNS = ("area_code", "area_name", "indicator_code", "indicator_name")
-PILLARS = {label.lower(): value for value, label in Pillar.choices}
+PILLARS = {value.lower(): value for value in Pillar.values}  # a file names pillars as the reference does
 CODE_MAX_LENGTH = Indicator._meta.get_field("code").max_length
 NAME_MAX_LENGTH = Indicator._meta.get_field("name").max_length
 
@@ -61,9 +61,9 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
             for column in REQUIRED_COLUMNS:
                 if not values[column]:
                     problem(column, f"the {column.replace('_', ' ')} is empty.")
-            pillar = values.get("pillar", "") or Pillar.OTHER.label
+            pillar = values.get("pillar", "") or Pillar.OTHER.value
             if pillar.lower() not in PILLARS:
-                problem("pillar", f"“{pillar}” is not a pillar; use one of: {', '.join(Pillar.labels)}.")
+                problem("pillar", f"“{pillar}” is not a pillar; use one of: {', '.join(Pillar.values)}.")
             area_code, indicator_code = values["area_code"], values["indicator_code"]
             for column, value in (("area_code", area_code), ("indicator_code", indicator_code)):
                 if len(value) > CODE_MAX_LENGTH:

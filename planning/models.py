@@ -314,11 +314,13 @@ class CapacityLevel(models.IntegerChoices):
 
 
 class Pillar(models.TextChoices):
-    PREVENT = "Prevent"
-    DETECT = "Detect"
-    RESPOND = "Respond"
-    HAZARDS_POE = "IHR-related hazards and points of entry"
-    OTHER = "Other"
+    """The JEE 3 pillars; each label is given, as Django would otherwise humanize the member name ("Hazards Poe")."""
+
+    PREVENT = "Prevent", _("Prevent")
+    DETECT = "Detect", _("Detect")
+    RESPOND = "Respond", _("Respond")
+    HAZARDS_POE = "IHR-related hazards and points of entry", _("IHR-related hazards and points of entry")
+    OTHER = "Other", _("Other")
 
 
 class Framework(models.Model):

@@ -96,6 +96,15 @@ def test_the_context_page_shows_every_narrative_to_every_member(client, plan, le
         assert "D1 " in response.content.decode()
 
 
+def test_the_context_and_priorities_pages_name_the_fourth_pillar_as_jee_does(client, plan, lead):
+    priorities_set(plan=plan, by=lead, ranking=[(area("PoE"), "Ports")])
+    signed_in(client, lead)
+    for page in ("context", "priorities"):
+        html = client.get(f"/plans/{plan.pk}/{page}/").content.decode()
+        assert "IHR-related hazards and points of entry" in html, page
+        assert "Hazards Poe" not in html, page
+
+
 def test_the_secretariat_saves_a_narrative_by_plain_post_and_by_htmx(client, plan, lead):
     signed_in(client, lead)
     url = f"/plans/{plan.pk}/context/"
