@@ -196,11 +196,12 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
     *("woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv", "map"),
 ]
 
-# E-mail: invitations and password resets. Printed to the console in the embedded mode; in production
-# sent by SMTP to EMAIL_HOST (or by any backend named in EMAIL_BACKEND).
+# E-mail: invitations and password resets. Printed to the console in the embedded mode (decoded, so that a
+# link can be followed as printed); in production sent by SMTP to EMAIL_HOST (or by any backend named in
+# EMAIL_BACKEND).
 EMAIL_BACKEND_PATH = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "naphs.mail.ConsoleEmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
 if EMAIL_BACKEND_PATH == "django.core.mail.backends.smtp.EmailBackend":

@@ -166,6 +166,19 @@ def test_a_password_reset_for_a_known_address_sends_a_link_that_sets_a_new_passw
     assert lead.check_password("reset-passphrase-77")
 
 
+def test_a_password_reset_link_printed_to_the_console_in_the_embedded_mode_works_as_printed(
+    client, lead, settings, capsys, django_capture_on_commit_callbacks
+):
+    settings.MAILERS = {"default": {"BACKEND": "naphs.mail.ConsoleEmailBackend"}}  # the embedded mode's mailer
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"email": lead.email}, HTTP_HOST="127.0.0.1:8000")
+    printed = capsys.readouterr().out
+    links = [line.strip() for line in printed.splitlines() if line.startswith("http://127.0.0.1:8000/")]
+    assert len(links) == 1, printed
+    opened = client.get(links[0].removeprefix("http://127.0.0.1:8000"), follow=True, HTTP_HOST="127.0.0.1:8000")
+    assert opened.context["validlink"] is True, printed
+
+
 def test_a_password_reset_also_reaches_an_invited_person_who_never_set_a_password(
     client, plan, lead, mailoutbox, django_capture_on_commit_callbacks
 ):

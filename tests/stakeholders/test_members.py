@@ -164,6 +164,24 @@ def test_the_members_page_lists_pending_invitations_by_address_and_never_by_name
     assert not PlanMembership.objects.filter(plan=plan, user=people["outsider"]).exists()
 
 
+def test_the_invitation_printed_to_the_console_in_the_embedded_mode_opens_as_printed(
+    client, plan, lead, settings, capsys, django_capture_on_commit_callbacks
+):
+    # The embedded mode's mailer (naphs.settings with DEBUG), which the test environment replaces with its outbox.
+    settings.MAILERS = {"default": {"BACKEND": "naphs.mail.ConsoleEmailBackend"}}
+    # Served on another port than 8000: a character more, and the link no longer fits a quoted-printable line.
+    settings.SITE_URL = "http://127.0.0.1:18000"
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_create(plan=plan, by=lead, email="amina.diallo@health.example", role=Role.REVIEWER)
+    printed = capsys.readouterr().out
+    assert "“Testland NAPHS 2026–2030”" in printed  # the text as written, not =E2=80=9C...
+    links = [line.strip() for line in printed.splitlines() if line.startswith(settings.SITE_URL)]
+    assert len(links) == 1, printed
+    # Followed exactly as printed (a copy of the whole line), the link opens the invitation.
+    opened = client.get(links[0].removeprefix(settings.SITE_URL))
+    assert (opened.status_code, opened.context["state"]) == (200, "set_password"), printed
+
+
 def test_an_account_joins_only_by_accepting_and_the_link_then_stops_working(
     client, plan, people, lead, moh, mailoutbox, django_capture_on_commit_callbacks
 ):
