@@ -12,7 +12,7 @@ from django.db import transaction
 from costing.demo import demo_costing_load
 from naphs.permissions import Role
 from planning.libraries import demo_library_load
-from planning.models import CountryGrant, Framework, Jurisdiction, Plan
+from planning.models import CountryGrant, Framework, Jurisdiction, Plan, TechnicalArea
 from planning.services import country_grant_give
 from stakeholders.models import Organization, PlanMembership, Sector, User
 
@@ -45,6 +45,9 @@ USERS = [
     ("reviewer", "Marie", "Dubois", Role.REVIEWER, "WHO", Role.REVIEWER),
     ("viewer", "Samuel", "Otieno", Role.VIEWER, "GHSF", None),
 ]
+# A technical lead edits the activities and costs of their technical areas only: without areas, nothing.
+# The institute's lead takes the areas it is responsible for in the demo (costing.demo.RESPONSIBLE).
+TECHNICAL_AREAS = {"techlead": ("D1", "D2")}
 
 
 class Command(BaseCommand):
@@ -103,9 +106,13 @@ class Command(BaseCommand):
             for plan, plan_role in ((national, role), (provincial, provincial_role)):
                 if plan_role is None:
                     continue
-                PlanMembership.objects.update_or_create(
+                membership, _ = PlanMembership.objects.update_or_create(
                     plan=plan, user=user, defaults={"role": plan_role, "organization": organizations[acronym]}
                 )
+                if plan_role == Role.TECHNICAL_LEAD:
+                    membership.technical_areas.set(
+                        TechnicalArea.objects.filter(framework=jee, code__in=TECHNICAL_AREAS.get(username, ()))
+                    )
         admin, _ = User.objects.get_or_create(
             username="admin", defaults={"email": "admin@demoland.example", "first_name": "Site", "last_name": "Admin"}
         )
