@@ -21,12 +21,11 @@ migrate: $(BIN)/.installed
 demo: migrate
 	$(BIN)/python manage.py demo_load
 
-# The web server and a Celery worker (with beat) side by side; Ctrl-C stops both.
+# The web server and a Celery worker (with beat) side by side; Ctrl-C stops both (naphs/management/commands/serve.py).
+RUN_ADDRESS ?= 127.0.0.1:8000
 run: demo
-	@echo "Serving http://127.0.0.1:8000 with a Celery worker beside it. Ctrl-C stops both."
-	@trap 'kill 0' EXIT INT TERM; \
-	$(BIN)/celery -A naphs worker --beat --loglevel=INFO --concurrency=2 & \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Serving http://$(RUN_ADDRESS) with a Celery worker beside it. Ctrl-C stops both."
+	@$(BIN)/python manage.py serve $(RUN_ADDRESS)
 
 worker: $(BIN)/.installed
 	$(BIN)/celery -A naphs worker --beat --loglevel=INFO
