@@ -220,6 +220,9 @@ ACTIVITY_FILTERS = [
     OpenApiParameter("priority", str, enum=Activity.Rating.values),
     OpenApiParameter("status", str, enum=Activity.Status.values),
     OpenApiParameter("responsible_organization", int, description="Responsible organization id."),
+    OpenApiParameter(
+        "no_responsible_organization", bool, description="Only the activities without a responsible organization."
+    ),
     OpenApiParameter("action_type", str, enum=ActionType.values),
     OpenApiParameter("source", str, enum=Activity.Source.values),
     OpenApiParameter("q", str, description="Words in the title."),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext, ngettext
 
 from naphs.services import audit_record
 from planning.models import (
@@ -33,9 +34,10 @@ from planning.models import (
 )
 from planning.selectors import plan_current_levels
 from planning.targets import plan_years
+from stakeholders.selectors import organization_list_for_plan
 
 if TYPE_CHECKING:
-    from stakeholders.models import User
+    from stakeholders.models import Organization, User
 
 TITLE_MAX_LENGTH = Activity._meta.get_field("title").max_length
 # Advice thresholds. A one- or two-year operational plan rarely carries more than this many activities in one
@@ -147,16 +149,32 @@ def _title(text: str) -> str:
 
 @transaction.atomic
 def draft_generate(
-    *, plan: Plan, by: User, library: BenchmarkLibrary, technical_areas: Iterable[TechnicalArea]
+    *,
+    plan: Plan,
+    by: User,
+    library: BenchmarkLibrary,
+    technical_areas: Iterable[TechnicalArea],
+    responsible_organization: Organization | None = None,
 ) -> DraftResult:
     """Add the library's actions between current level and target of the selected areas as draft activities.
 
     Each action becomes one activity (source: benchmark action, linked to it, towards its indicator, of its first
-    action type) and is remembered as generated, so running this again adds only actions that came into range
-    since. Indicators without a current level or a target are skipped and reported. One transaction, one audit
-    event, a constant number of queries whatever the plan's size.
+    action type, led by `responsible_organization` when one is given: an organization the plan may name) and is
+    remembered as generated, so running this again adds only actions that came into range since. Indicators
+    without a current level or a target are skipped and reported. One transaction, one audit event, a constant
+    number of queries whatever the plan's size.
     """
     areas = _check(plan=plan, library=library, technical_areas=technical_areas)
+    if (
+        responsible_organization is not None
+        and not organization_list_for_plan(plan=plan).filter(pk=responsible_organization.pk).exists()
+    ):
+        raise ValidationError(
+            {
+                "responsible_organization": gettext("“%(organization)s” is not an organization of %(place)s.")
+                % {"organization": responsible_organization, "place": plan.jurisdiction.name}
+            }
+        )
     # Two generations of the same plan at once run one after the other, so neither adds what the other did.
     Plan.objects.select_for_update().filter(pk=plan.pk).values_list("pk", flat=True).first()
     result, new = _plan_draft(plan=plan, library=library, area_ids={area.pk for area in areas})
@@ -170,6 +188,7 @@ def draft_generate(
                 source=Activity.Source.BENCHMARK,
                 benchmark_action=action,
                 action_type=action.action_types[0] if action.action_types else "",
+                responsible_organization=responsible_organization,
                 implementation_level=Activity.Level.NATIONAL,
                 status=Activity.Status.DRAFT,
                 sectors=[],
@@ -191,6 +210,7 @@ def draft_generate(
         changes={
             "library": library.name,
             "technical_areas": [area.code for area in areas],
+            "responsible_organization": str(responsible_organization or ""),
             "activities": [None, result.added],
             "already_generated": result.already_generated,
             "skipped_no_score": [i.code for i in result.no_score],
@@ -204,7 +224,7 @@ def draft_advice(*, plan: Plan) -> list[str]:
     """Where the plan grows unrealistic, in plain words. Four queries at most, whatever the plan's size."""
     advice: list[str] = []
     per_area: dict[int, int] = defaultdict(int)
-    unowned_high = 0
+    unowned = unowned_high = 0
     rows = (
         Activity.objects.filter(plan=plan)
         .values_list("technical_area_id", "priority", "responsible_organization_id")
@@ -213,8 +233,10 @@ def draft_advice(*, plan: Plan) -> list[str]:
     )
     for area_id, priority, organization_id, n in rows:
         per_area[area_id] += n
-        if priority == Activity.Rating.HIGH and organization_id is None:
-            unowned_high += n
+        if organization_id is None:
+            unowned += n
+            if priority == Activity.Rating.HIGH:
+                unowned_high += n
     current = plan_current_levels(plan=plan)
     gap_areas = {
         area_id
@@ -243,6 +265,17 @@ def draft_advice(*, plan: Plan) -> list[str]:
         advice.append(
             f"{unowned_high} high-priority activit{'y has' if unowned_high == 1 else 'ies have'} no responsible "
             "organization: name who leads each, or it is unlikely to happen."
+        )
+    elif unowned:
+        advice.append(
+            ngettext(
+                "%(count)d activity has no responsible organization: name who leads it (the activity table "
+                "filters them: “No responsible organization”).",
+                "%(count)d activities have no responsible organization: name who leads each (the activity table "
+                "filters them: “No responsible organization”).",
+                unowned,
+            )
+            % {"count": unowned}
         )
     if empty:
         listed = ", ".join(sorted(names[a] for a in empty))

@@ -335,7 +335,8 @@ class TargetForm(forms.Form):
 
 
 class GenerateForm(forms.Form):
-    """Which library, and which technical areas (each labelled with what a generation would add to it)."""
+    """Which library, which technical areas (each labelled with what a generation would add to it), and who leads
+    the activities added (an organization of the plan's jurisdiction, above or below it)."""
 
     library = forms.ModelChoiceField(queryset=None, empty_label=None, label="Benchmark library")
     technical_areas = forms.ModelMultipleChoiceField(
@@ -344,13 +345,27 @@ class GenerateForm(forms.Form):
         label="Technical areas",
         error_messages={"required": "Choose at least one technical area."},
     )
+    responsible_organization = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=_("Responsible organization"),
+        empty_label=_("None yet (name one per activity later)"),
+        help_text=_("Given to every activity this generation adds; each can be changed in the activity table."),
+    )
 
     def __init__(
-        self, *args: Any, libraries: Any, areas: Any, labels: dict[int, str] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        libraries: Any,
+        areas: Any,
+        organizations: Any,
+        labels: dict[int, str] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["library"].queryset = libraries
         self.fields["technical_areas"].queryset = areas
+        self.fields["responsible_organization"].queryset = organizations
         if labels is not None:  # the areas are already loaded: label them without another query
             self.fields["technical_areas"].choices = list(labels.items())
 
@@ -374,6 +389,7 @@ class ActivityFilterForm(forms.Form):
     responsible_organization = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="Any", label="Responsible"
     )
+    no_responsible_organization = forms.BooleanField(required=False, label=_("No responsible organization"))
     action_type = forms.ChoiceField(choices=[("", "Any"), *ActionType.choices], required=False)
     source = forms.ChoiceField(choices=[("", "Any"), *Activity.Source.choices], required=False)
     q = forms.CharField(required=False, max_length=200, label="Title contains")
@@ -396,7 +412,7 @@ class ActivityFilterForm(forms.Form):
         if not self.is_bound:
             return {}
         self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "", False)}
 
 
 class ActivityForm(forms.ModelForm):

@@ -125,6 +125,7 @@ class AreaFigures:
     current: float | None = None
     target: float | None = None
     activities: int = 0
+    no_responsible_organization: int = 0
     by_priority: dict[str, int] = field(default_factory=dict)
     by_status: dict[str, int] = field(default_factory=dict)
 
@@ -154,12 +155,13 @@ def _area_figures(
     counts = (
         Activity.objects.filter(plan__in=plans)
         .values_list("plan_id", "technical_area_id", "priority", "status")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), unowned=Count("pk", filter=Q(responsible_organization__isnull=True)))
         .order_by()
     )
-    for plan_id, area_id, priority, status, n in counts:
+    for plan_id, area_id, priority, status, n, unowned in counts:
         row = figures[plan_id, area_id]
         row.activities += n
+        row.no_responsible_organization += unowned
         row.by_priority[priority or "none"] = row.by_priority.get(priority or "none", 0) + n
         row.by_status[status] = row.by_status.get(status, 0) + n
     by_area: dict[int, list[int]] = defaultdict(list)
@@ -250,6 +252,7 @@ def activity_list_for_plan(
     priority: str = "",
     status: str = "",
     responsible_organization: object = None,
+    no_responsible_organization: bool = False,
     action_type: str = "",
     source: str = "",
     q: str = "",
@@ -266,6 +269,8 @@ def activity_list_for_plan(
         activities = activities.filter(status=status)
     if responsible_organization is not None:
         activities = activities.filter(responsible_organization=responsible_organization)
+    if no_responsible_organization:
+        activities = activities.filter(responsible_organization__isnull=True)
     if action_type:
         activities = activities.filter(action_type=action_type)
     if source:

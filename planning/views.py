@@ -87,7 +87,7 @@ from planning.shaping import (
 )
 from planning.shaping import functional_group_delete as functional_group_delete_service
 from planning.targets import plan_years, target_default, target_set, targets_fill_defaults
-from stakeholders.selectors import secretariat_size
+from stakeholders.selectors import organization_list_for_plan, secretariat_size
 
 
 @require_safe
@@ -128,13 +128,15 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id)
     children = plans_for_user(request.user).filter(parent=plan).select_related("jurisdiction")
+    overview = plan_overview(plan=plan)
     context = {
         "plan": plan,
         "membership": plan.membership,
         "children": children,
         "other_children": plan.children.exclude(pk__in=children.values("pk")).count(),
         "secretariat_size": secretariat_size(plan=plan),
-        "overview": plan_overview(plan=plan),
+        "overview": overview,
+        "no_responsible_organization": sum(row.figures.no_responsible_organization for row in overview),
         "comparison": provincial_comparison(plan=plan) if not plan.is_provincial else None,
     }
     return render(request, "planning/plan_detail.html", context)
@@ -675,6 +677,7 @@ def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         libraries=library_set,
         areas=technical_areas_of(plan),
+        organizations=organization_list_for_plan(plan=plan),
         labels=labels,
         initial={"library": library},
     )
@@ -685,6 +688,7 @@ def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
                 by=request.user,
                 library=form.cleaned_data["library"],
                 technical_areas=form.cleaned_data["technical_areas"],
+                responsible_organization=form.cleaned_data["responsible_organization"],
             )
         except ValidationError as error:
             form_errors_from(form, error)

@@ -251,15 +251,15 @@ def short_plan(country, jee3) -> Plan:
     )
 
 
-def test_advice_warns_of_crowded_areas_in_a_short_plan_only(plan, country, jee3, lead):
+def test_advice_warns_of_crowded_areas_in_a_short_plan_only(plan, country, jee3, lead, moh):
     year_plan = short_plan(country, jee3)
     for each in (plan, year_plan):
         Activity.objects.bulk_create(
-            Activity(plan=each, technical_area=area("P1"), title=f"Activity {n}")
+            Activity(plan=each, technical_area=area("P1"), title=f"Activity {n}", responsible_organization=moh)
             for n in range(MAX_ACTIVITIES_PER_AREA_SHORT_PLAN + 1)
         )
         Activity.objects.bulk_create(
-            Activity(plan=each, technical_area=area("D1"), title=f"Activity {n}")
+            Activity(plan=each, technical_area=area("D1"), title=f"Activity {n}", responsible_organization=moh)
             for n in range(MAX_ACTIVITIES_PER_AREA_SHORT_PLAN)
         )
 
@@ -268,6 +268,20 @@ def test_advice_warns_of_crowded_areas_in_a_short_plan_only(plan, country, jee3,
     assert f"More than {MAX_ACTIVITIES_PER_AREA_SHORT_PLAN} activities" in advice[0]
     assert "P1 (16)" in advice[0] and "D1" not in advice[0] and "one-year" in advice[0]
     assert draft_advice(plan=plan) == []  # a five-year plan may carry more
+
+
+def test_advice_counts_activities_without_a_responsible_organization_the_high_priority_ones_first(plan, moh):
+    Activity.objects.create(plan=plan, technical_area=area("P1"), title="a")
+    assert draft_advice(plan=plan) == [
+        "1 activity has no responsible organization: name who leads it (the activity table filters them: "
+        "“No responsible organization”)."
+    ]
+    Activity.objects.create(plan=plan, technical_area=area("D1"), title="b")
+    assert draft_advice(plan=plan)[0].startswith("2 activities have no responsible organization: name who leads each")
+    Activity.objects.filter(title="b").update(priority="high")
+    assert draft_advice(plan=plan) == [  # the general advice gives way to the more pressing one
+        "1 high-priority activity has no responsible organization: name who leads each, or it is unlikely to happen."
+    ]
 
 
 def test_advice_counts_high_priority_activities_without_a_responsible_organization(plan, moh):
@@ -283,12 +297,14 @@ def test_advice_counts_high_priority_activities_without_a_responsible_organizati
     ]
 
 
-def test_advice_names_areas_with_a_gap_to_close_but_no_activities(plan, lead):
+def test_advice_names_areas_with_a_gap_to_close_but_no_activities(plan, lead, moh):
     score(plan, lead, {"P1.1": 2, "D1.1": 3, "R1.1": 4})
     target(plan, lead, "P1.1", 4)
     target(plan, lead, "D1.1", 4)
     target(plan, lead, "R1.1", 4)  # no gap: no advice
-    Activity.objects.create(plan=plan, technical_area=area("P1"), title="Something for P1")
+    Activity.objects.create(
+        plan=plan, technical_area=area("P1"), title="Something for P1", responsible_organization=moh
+    )
 
     advice = draft_advice(plan=plan)
 

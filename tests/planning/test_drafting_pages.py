@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 
 from naphs.permissions import Role
+from planning.drafting import draft_generate
 from planning.libraries import demo_library_load
 from planning.models import Activity, Indicator, IndicatorTarget, TechnicalArea
 from planning.targets import target_set
-from stakeholders.models import PlanMembership
+from stakeholders.models import Organization, PlanMembership
 from tests.planning.test_drafting import area, score, small_library, target
 
 pytestmark = pytest.mark.django_db
@@ -238,15 +240,15 @@ def test_the_generate_page_runs_a_constant_number_of_queries_for_the_full_framew
     )
     client = signed_in(client, lead)
     # session, user, membership, libraries, areas, preview (scores, targets, indicators, actions, generated),
-    # advice (activities, scores, targets, areas)
-    with django_assert_max_num_queries(14):
+    # advice (activities, scores, targets, areas), organizations (who leads what is generated)
+    with django_assert_max_num_queries(15):
         assert client.get(f"/plans/{plan.pk}/generate/").status_code == 200
     areas = list(TechnicalArea.objects.filter(framework=jee3).values_list("pk", flat=True))
     with django_assert_max_num_queries(30):
         response = client.post(f"/plans/{plan.pk}/generate/", {"library": library.pk, "technical_areas": areas})
     assert response.status_code == 302
     assert Activity.objects.filter(plan=plan).count() == library.actions.count()
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         assert client.get(f"/plans/{plan.pk}/generate/").status_code == 200
 
 
@@ -254,3 +256,95 @@ def test_a_target_set_by_the_service_shows_on_the_page(client, plan, lead):
     target_set(plan=plan, by=lead, indicator=p11(), level=3, justification="Slow legal reform.")
     page = signed_in(client, lead).get(f"/plans/{plan.pk}/targets/")
     assert "Slow legal reform." in page.content.decode()
+
+
+# Who leads the activities a generation adds ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def province_ready(provincial_plan, lead, jee3):
+    """The provincial plan, led by the lead, with P1.1 at 2 aiming for 4 and the small library."""
+    provincial_plan.framework = jee3
+    provincial_plan.save(update_fields=["framework"])
+    PlanMembership.objects.create(plan=provincial_plan, user=lead, role=Role.SECRETARIAT_LEAD)
+    score(provincial_plan, lead, {"P1.1": 2})
+    target(provincial_plan, lead, "P1.1", 4)
+    return small_library(jee3)
+
+
+@pytest.fixture
+def provincial_health_office(province) -> Organization:
+    return Organization.objects.create(name="North Provincial Health Office", kind="department", jurisdiction=province)
+
+
+def test_the_secretariat_names_who_leads_the_activities_generated_for_the_province(
+    client, provincial_plan, lead, province_ready, provincial_health_office
+):
+    client = signed_in(client, lead)
+    page = client.get(f"/plans/{provincial_plan.pk}/generate/")
+    offered = dict(page.context["form"].fields["responsible_organization"].choices)
+    assert "North Provincial Health Office" in offered.values()
+
+    response = client.post(
+        f"/plans/{provincial_plan.pk}/generate/",
+        {
+            "library": province_ready.pk,
+            "technical_areas": [area("P1").pk],
+            "responsible_organization": provincial_health_office.pk,
+        },
+    )
+
+    assert response.status_code == 302
+    generated = Activity.objects.filter(plan=provincial_plan)
+    assert generated.count() == 2
+    assert set(generated.values_list("responsible_organization", flat=True)) == {provincial_health_office.pk}
+    overview = client.get(f"/plans/{provincial_plan.pk}/").content.decode()
+    assert 'id="no-responsible-organization"' not in overview
+
+
+def test_activities_generated_without_a_responsible_organization_are_counted_and_listed(
+    client, provincial_plan, lead, province_ready, moh
+):
+    client = signed_in(client, lead)
+    client.post(
+        f"/plans/{provincial_plan.pk}/generate/", {"library": province_ready.pk, "technical_areas": [area("P1").pk]}
+    )
+    owned = Activity.objects.create(
+        plan=provincial_plan, technical_area=area("P1"), title="Led", responsible_organization=moh
+    )
+
+    overview = client.get(f"/plans/{provincial_plan.pk}/").content.decode()
+    assert "2 activities have no responsible organization yet." in overview
+    link = f"/plans/{provincial_plan.pk}/activities/?no_responsible_organization=on"
+    assert f'href="{link}"' in overview
+    listed = client.get(link)
+    assert {activity.title for activity in listed.context["page"].object_list} == {
+        "P1.1 to level 3",
+        "P1.1 to level 4",
+    }
+    assert owned.title not in {activity.title for activity in listed.context["page"].object_list}
+    advice = client.get(f"/plans/{provincial_plan.pk}/generate/").context["advice"]
+    assert any("2 activities have no responsible organization" in message for message in advice)
+
+
+def test_an_organization_of_another_country_is_refused_and_nothing_generated(
+    client, provincial_plan, lead, province_ready, other_country
+):
+    foreign = Organization.objects.create(
+        name="Elsewhere Ministry of Health", kind="ministry", jurisdiction=other_country
+    )
+    response = signed_in(client, lead).post(
+        f"/plans/{provincial_plan.pk}/generate/",
+        {"library": province_ready.pk, "technical_areas": [area("P1").pk], "responsible_organization": foreign.pk},
+    )
+    assert response.status_code == 200
+    assert "responsible_organization" in response.context["form"].errors
+    with pytest.raises(ValidationError, match="not an organization of North Province"):
+        draft_generate(
+            plan=provincial_plan,
+            by=lead,
+            library=province_ready,
+            technical_areas=[area("P1")],
+            responsible_organization=foreign,
+        )
+    assert not Activity.objects.filter(plan=provincial_plan).exists()
