@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from planning.models import MAX_YEAR, MIN_YEAR
 
@@ -215,6 +216,15 @@ class CostLine(models.Model):
     costing_comment = models.TextField(blank=True)
     import_key = models.CharField(max_length=80, blank=True, editable=False)
     order = models.PositiveIntegerField(default=0)
+    origin = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="operational_copies",
+        help_text=_("The strategic plan's cost line this operational plan's line was drawn from."),
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -233,6 +243,12 @@ class CostLine(models.Model):
                 fields=["plan", "import_key"],
                 condition=~Q(import_key=""),
                 name="cost_line_import_key_once",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "origin"],
+                condition=Q(origin__isnull=False),
+                name="cost_line_drawn_once_per_plan",
+                violation_error_message=_("This strategic cost line is already in this operational plan."),
             ),
         ]
 

@@ -496,6 +496,15 @@ class Assessment(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     date = models.DateField()
     source = models.CharField(max_length=250, blank=True, help_text="Report, mission or file the scores come from.")
+    origin = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="operational_copies",
+        help_text=_("The strategic plan's assessment this operational plan's baseline was drawn from."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -539,6 +548,15 @@ class IndicatorTarget(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="targets")
     level = models.PositiveSmallIntegerField(choices=CapacityLevel.choices)
     justification = models.TextField(blank=True)
+    origin = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="operational_copies",
+        help_text=_("The strategic plan's target this operational plan's target was drawn from."),
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:

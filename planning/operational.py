@@ -1,5 +1,7 @@
 """From strategic to operational: an operational plan (12 to 24 months) drawn from a strategic plan's activities,
-each keeping the link to its strategic origin."""
+each keeping the link to its strategic origin, with the strategic plan's baseline (its latest assessment) and
+targets. The activities' cost lines come along too: costing copies them when told the activities were drawn
+(planning.signals.operational_activities_drawn)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from naphs.services import audit_record
-from planning.models import Activity, Plan
+from planning.models import Activity, Assessment, IndicatorScore, IndicatorTarget, Plan
 from planning.services import plan_create
+from planning.signals import operational_activities_drawn
 
 if TYPE_CHECKING:
     from stakeholders.models import User
@@ -74,14 +77,48 @@ def operational_activities_add(*, plan: Plan, by: User, activities: Iterable[Act
         audit_record(
             plan=plan, by=by, action="drew activities into", target=plan, changes={"activities": [None, len(copies)]}
         )
+        operational_activities_drawn.send(sender=Plan, plan=plan, by=by, copies=copies)
     return copies
+
+
+def _levels_draw(*, strategic: Plan, plan: Plan, by: User) -> None:
+    """Copy the strategic plan's baseline (its latest assessment, with every score) and its targets into the new
+    operational plan, each linked to its origin. Four queries at most."""
+    latest = Assessment.objects.filter(plan=strategic).order_by("-date", "-pk").first()
+    copied: dict[str, object] = {}
+    if latest is not None:
+        baseline = Assessment.objects.create(
+            plan=plan,
+            framework_id=latest.framework_id,
+            kind=latest.kind,
+            date=latest.date,
+            source=latest.source,
+            origin=latest,
+        )
+        IndicatorScore.objects.bulk_create(
+            IndicatorScore(assessment=baseline, indicator_id=score.indicator_id, score=score.score)
+            for score in IndicatorScore.objects.filter(assessment=latest)
+        )
+        copied["baseline"] = str(latest)
+    targets = IndicatorTarget.objects.bulk_create(
+        IndicatorTarget(
+            plan=plan, indicator_id=target.indicator_id, level=target.level, justification=target.justification,
+            origin=target,
+        )
+        for target in IndicatorTarget.objects.filter(plan=strategic)
+    )  # fmt: skip
+    if targets:
+        copied["targets"] = [None, len(targets)]
+    if copied:
+        audit_record(plan=plan, by=by, action="drew baseline and targets into", target=plan, changes=copied)
 
 
 @transaction.atomic
 def operational_plan_create(
     *, strategic: Plan, by: User, title: str, first_year: int, last_year: int, activities: Iterable[Activity]
 ) -> Plan:
-    """Open an operational plan inside `strategic` with the chosen activities and the strategic plan's team."""
+    """Open an operational plan inside `strategic` with the chosen activities (and their cost lines), the
+    strategic plan's team, baseline and targets."""
     from stakeholders.models import PlanMembership
 
     if strategic.kind != Plan.Kind.STRATEGIC:
@@ -102,6 +139,7 @@ def operational_plan_create(
             plan=plan, user_id=membership.user_id, role=membership.role, organization_id=membership.organization_id
         )
         copy.technical_areas.set(membership.technical_areas.all())
+    _levels_draw(strategic=strategic, plan=plan, by=by)
     operational_activities_add(plan=plan, by=by, activities=activities)
     return plan
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from naphs.permissions import Role
 from planning.models import Activity, Indicator, Plan, TechnicalArea
 from planning.operational import activity_placements, operational_activities_add, operational_plan_create
+from planning.selectors import plan_overview
 from stakeholders.models import PlanMembership
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +134,37 @@ def test_only_the_secretariat_draws_operational_plans(client, plan, people):
     assert client.get(f"/plans/{plan.pk}/operational/new/").status_code == 403
     client.force_login(people["outsider"])
     assert client.get(f"/plans/{plan.pk}/operational/new/").status_code == 404
+
+
+def test_an_operational_plan_starts_from_the_strategic_baseline_and_targets_linked_to_their_origin(plan, lead):
+    from planning.assessments import assessment_create, scores_set
+    from planning.models import Assessment, IndicatorTarget
+    from planning.selectors import plan_current_levels
+    from planning.targets import target_set
+
+    older = assessment_create(plan=plan, by=lead, framework=plan.framework, kind="self", date=datetime.date(2023, 1, 5))
+    scores_set(assessment=older, by=lead, scores={"P1.1": 1})
+    latest = assessment_create(
+        plan=plan, by=lead, framework=plan.framework, kind="jee", date=datetime.date(2025, 6, 1), source="JEE 2025"
+    )
+    scores_set(assessment=latest, by=lead, scores={"P1.1": 2, "D1.1": 3})
+    for code, level in (("P1.1", 4), ("D1.1", 4)):
+        indicator = Indicator.objects.get(framework=plan.framework, code=code)
+        target_set(plan=plan, by=lead, indicator=indicator, level=level, justification=f"{code} by 2030.")
+    law = activity(plan, "Revise the public health law")
+
+    operational = operational_plan_create(
+        strategic=plan, by=lead, title="Year one", first_year=2026, last_year=2026, activities=[law]
+    )
+
+    assert plan_current_levels(plan=operational) == plan_current_levels(plan=plan) != {}
+    baseline = Assessment.objects.get(plan=operational)  # the latest one only: it is the baseline
+    assert (baseline.origin, baseline.kind, baseline.date, baseline.source) == (latest, "jee", latest.date, "JEE 2025")
+    drawn = {t.indicator.code: t for t in IndicatorTarget.objects.filter(plan=operational).select_related("origin")}
+    assert {code: (t.level, t.justification) for code, t in drawn.items()} == {
+        "P1.1": (4, "P1.1 by 2030."),
+        "D1.1": (4, "D1.1 by 2030."),
+    }
+    assert all(t.origin.plan_id == plan.pk and t.origin.indicator_id == t.indicator_id for t in drawn.values())
+    overview = {row.area.code: row.figures for row in plan_overview(plan=operational)}
+    assert (overview["P1"].current, overview["P1"].target) == (2.0, 4.0)  # as the strategic plan shows P1.1
