@@ -54,7 +54,7 @@ def cost_lines_draw(*, plan: Plan, by: User, copies: Iterable[Activity]) -> list
     if missing:
         ExchangeRate.objects.bulk_create(
             ExchangeRate(plan=plan, currency=rate.currency, year=rate.year, rate=rate.rate, source=rate.source)
-            for rate in ExchangeRate.objects.filter(plan_id=drawn[0][0].plan_id)
+            for rate in ExchangeRate.objects.filter(plan_id=plan.parent_id)
             if (rate.currency, rate.year) in missing
         )
     rates = Rates(costing)
