@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from costing.models import CostingUpload
 from naphs.errors import JobLimitReached
@@ -121,14 +122,14 @@ def upload_check_and_apply(*, upload: CostingUpload, layout: Layout, progress: P
     """Read the file, then check and apply it in one transaction that also marks the upload applied; UploadRefused
     (nothing saved) when anything is wrong."""
     report = progress or (lambda percent, message: None)
-    report(2, "Reading the workbook")
+    report(2, _("Reading the workbook"))
     try:
         with upload.file.open("rb") as handle:
             sheets = read_spreadsheet(handle, name=upload.filename, limits=layout.limits, formulas="report")
     except ImportRefused as refused:
         raise UploadRefused(refused.problems) from None
     except (FileNotFoundError, ValueError):  # ValueError: the row has no file any more
-        raise UploadRefused.because("The uploaded file is no longer there; please upload it again.") from None
+        raise UploadRefused.because(_("The uploaded file is no longer there; please upload it again.")) from None
     try:
         with transaction.atomic():
             applied = layout.apply(upload, sheets, report)
@@ -139,7 +140,7 @@ def upload_check_and_apply(*, upload: CostingUpload, layout: Layout, progress: P
             upload.save(update_fields=["status", "summary", "problems", "conflicts", "finished_at"])
     except IntegrityError:  # the same new rows saved meanwhile by another upload of this file
         raise UploadRefused.because(
-            "Another upload of this workbook was applied at the same time; upload it again."
+            _("Another upload of this workbook was applied at the same time; upload it again.")
         ) from None
     upload.file_discard()
     return applied
@@ -163,7 +164,7 @@ def costing_upload_run(
     then check and apply, or refuse the whole file. A job delivered again answers as the first did."""
     upload = CostingUpload.objects.select_related("plan", "uploaded_by").filter(job=job, layout=layout.layout).first()
     if upload is None:
-        raise JobFailed("The uploaded file is no longer there; please upload it again.")
+        raise JobFailed(_("The uploaded file is no longer there; please upload it again."))
     upload.plan = job.plan or upload.plan
     details = None
     if upload.status == CostingUpload.Status.REFUSED:  # delivered again after the refusal
@@ -176,6 +177,6 @@ def costing_upload_run(
         except UploadRefused as refused:
             upload_refuse(upload, refused)
             raise JobFailed(layout.refusal(refused)[:250]) from None
-    progress(95, "Writing the report")
+    progress(95, _("Writing the report"))
     name, content = layout.report(upload, details)
     return JobResult(filename=name, content=content)
