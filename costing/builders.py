@@ -21,6 +21,7 @@ from costing.models import (
     MAX_FREQUENCY,
     MAX_QUANTITY,
     MAX_UNIT_COST,
+    CatalogueItem,
     CostCategory,
     CostLine,
     CostLineYear,
@@ -63,6 +64,9 @@ class Schedule:
     times_per_year: Decimal = Decimal(1)
     optional: bool = False
     price_year: int | None = None
+    # The catalogue items the rates were taken from, by answer (e.g. {"per_diem": <item>}): their lines are
+    # lines of that item, which follow it when its price changes, rather than free items.
+    catalogue: Mapping[str, CatalogueItem] = field(default_factory=dict)
 
     def frequencies(self, times: Decimal | None = None) -> dict[int, Decimal]:
         times = self.times_per_year if times is None else times
@@ -196,9 +200,13 @@ class Lines:
         quantity: Decimal | int,
         assumptions: str,
         blame: str,
+        rate: str = "",
         frequency: Decimal | None = None,
         when: str | None = None,
+        item: CatalogueItem | None = None,
     ) -> None:
+        """`rate` names the answer the unit cost came from: a catalogue item chosen for it makes this a line of
+        that item (`item` gives one directly)."""
         quantity = Decimal(quantity)
         if quantity > MAX_QUANTITY:
             self.problems.add(
@@ -210,9 +218,11 @@ class Lines:
         if not quantity or not unit_cost:
             return
         schedule = self.schedule
+        item = item or schedule.catalogue.get(rate)
         self.lines.append(
             LineInput(
                 fields={
+                    **({"catalogue_item": item} if item is not None else {}),
                     "description": f"{self.prefix}: {what}"[:300],
                     "category": category,
                     "unit": unit,
@@ -292,6 +302,7 @@ def meeting_lines(
         category=category,
         unit=Unit.DAY,
         unit_cost=venue,
+        rate="venue_per_day",
         quantity=days,
         assumptions=f"Venue for {event} at {_money(venue, currency)} a day.",
         blame="venue_per_day",
@@ -301,6 +312,7 @@ def meeting_lines(
         category=category,
         unit=Unit.PERSON_DAY,
         unit_cost=meals,
+        rate="meals_per_person_day",
         quantity=present * days,
         assumptions=(
             f"Meals for {_plural(participants, 'participant')}"
@@ -314,6 +326,7 @@ def meeting_lines(
         category=CostCategory.COMMUNICATION,
         unit=Unit.PARTICIPANT,
         unit_cost=materials,
+        rate="materials_per_participant",
         quantity=participants,
         assumptions=f"Materials for {_plural(participants, 'participant')} at {_money(materials, currency)} each.",
         blame="participants",
@@ -323,6 +336,7 @@ def meeting_lines(
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
+        rate="per_diem",
         quantity=travelling * days,
         assumptions=(
             f"Per diem for the {travelling} of {_plural(participants, 'participant')} who travel, over {event}: "
@@ -336,6 +350,7 @@ def meeting_lines(
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.TRIP,
         unit_cost=travel,
+        rate="travel_per_person",
         quantity=travellers,
         assumptions=(
             f"A return trip for each of {_plural(travelling, 'travelling participant')}"
@@ -349,6 +364,7 @@ def meeting_lines(
         category=CostCategory.CONSULTANCY,
         unit=Unit.PERSON_DAY,
         unit_cost=fee,
+        rate="facilitator_fee",
         quantity=facilitators * days,
         assumptions=(
             f"{_plural(facilitators, 'facilitator')} for {event}: "
@@ -361,6 +377,7 @@ def meeting_lines(
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
+        rate="per_diem",
         quantity=travelling_facilitators * days,
         assumptions=(
             f"Per diem for {_plural(travelling_facilitators, 'travelling facilitator')} over {event}: "
@@ -421,6 +438,7 @@ def field_visit_lines(
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
+        rate="per_diem",
         quantity=staff * days,
         assumptions=(
             f"Per diem for {_plural(staff, 'staff member')} over {event}: "
@@ -433,6 +451,7 @@ def field_visit_lines(
         category=CostCategory.TRANSPORT,
         unit=Unit.VEHICLE_DAY,
         unit_cost=hire,
+        rate="vehicle_hire_per_day",
         quantity=vehicles * days,
         assumptions=(
             f"{_plural(vehicles, 'vehicle')} for {event}: {_plural(vehicles * days, 'vehicle-day')} "
@@ -445,6 +464,7 @@ def field_visit_lines(
         category=CostCategory.TRANSPORT,
         unit=Unit.LITRE,
         unit_cost=fuel_price,
+        rate="fuel_price",
         quantity=vehicles * days * litres,
         assumptions=(
             f"{_plural(litres, 'litre')} a day for each of {_plural(vehicles, 'vehicle')} over {event}: "
@@ -457,6 +477,7 @@ def field_visit_lines(
         category=CostCategory.TRANSPORT,
         unit=Unit.PERSON_DAY,
         unit_cost=driver_rate,
+        rate="driver_daily_rate",
         quantity=drivers * days,
         assumptions=(
             f"{_plural(drivers, 'driver')} for {event}: {_plural(drivers * days, 'person-day')} "
@@ -512,6 +533,7 @@ def consultancy_lines(
         category=CostCategory.CONSULTANCY,
         unit=Unit.PERSON_DAY,
         unit_cost=rate,
+        rate="daily_rate",
         quantity=consultants * days,
         assumptions=(
             f"{people} for {_plural(days, 'day')}: {_plural(consultants * days, 'person-day')} "
@@ -524,6 +546,7 @@ def consultancy_lines(
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.TRIP,
         unit_cost=travel,
+        rate="travel_per_trip",
         quantity=consultants,
         assumptions=f"A return trip for each of {people} at {_money(travel, currency)}.",
         blame="consultants",
@@ -533,6 +556,7 @@ def consultancy_lines(
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
+        rate="per_diem",
         quantity=consultants * days,
         assumptions=(
             f"Per diem for {people} over {_plural(days, 'day')} in the country: "
@@ -562,6 +586,7 @@ def staff_lines(
         category=CostCategory.PERSONNEL,
         unit=Unit.POST_MONTH,
         unit_cost=salary,
+        rate="monthly_salary",
         quantity=posts,
         frequency=Decimal(months),
         assumptions=(
@@ -581,6 +606,7 @@ class Item:
     unit: str
     quantity: Decimal
     unit_price: Decimal
+    catalogue_item: CatalogueItem | None = None  # the item it is bought as; its line follows the item's price
 
 
 def procurement_lines(
@@ -608,7 +634,7 @@ def procurement_lines(
         price = item_check.amount("items", item.unit_price, f"{where}: unit price", positive=True)
         for message in item_check.errors.get("items", []):
             check.add("items", message)
-        cleaned.append(Item(item.name.strip(), item.unit, quantity, price))
+        cleaned.append(Item(item.name.strip(), item.unit, quantity, price, item.catalogue_item))
     check.raise_if_any()
 
     currency = schedule.currency
@@ -623,6 +649,7 @@ def procurement_lines(
             quantity=item.quantity,
             assumptions=f"{_plural(item.quantity, item.unit)} at {_money(item.unit_price, currency)} each.",
             blame="items",
+            item=item.catalogue_item,
         )
     return lines.done()
 
@@ -642,6 +669,9 @@ class Question:
     required: bool = False
     choices: tuple[tuple[str, str], ...] = ()
     default: Any = None
+    # For a rate: the catalogue items it may be taken from, as (categories, unit); the plan's item of these in
+    # its currency and price year is the default.
+    catalogue: tuple[tuple[str, ...], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -664,6 +694,9 @@ class Builder:
         return self.build(schedule, **given)
 
 
+PER_DIEM = ((CostCategory.PER_DIEM_TRAVEL,), Unit.PERSON_DAY)
+TRIP = ((CostCategory.PER_DIEM_TRAVEL,), Unit.TRIP)
+FEE = ((CostCategory.CONSULTANCY,), Unit.PERSON_DAY)
 NAME = Question("name", "Name", "text", "Starts each line's description, e.g. “Training of rapid response teams”.")
 
 BUILDERS: dict[str, Builder] = {
@@ -687,15 +720,28 @@ BUILDERS: dict[str, Builder] = {
                 Question("participants", "Participants", "count", required=True),
                 Question("travelling", "Of whom travelling", "count", "They get per diem and a trip.", default=0),
                 Question("days", "Days", "count", required=True),
-                Question("per_diem", "Per diem a day", "money", "For travellers.", default=ZERO),
-                Question("travel_per_person", "Travel per traveller (return)", "money", default=ZERO),
-                Question("venue_per_day", "Venue a day", "money", default=ZERO),
+                Question("per_diem", "Per diem a day", "money", "For travellers.", default=ZERO, catalogue=PER_DIEM),
+                Question("travel_per_person", "Travel per traveller (return)", "money", default=ZERO, catalogue=TRIP),
                 Question(
-                    "meals_per_person_day", "Meals per person and day", "money", "Everyone present.", default=ZERO
+                    "venue_per_day", "Venue a day", "money", default=ZERO, catalogue=(MEETING_CATEGORIES, Unit.DAY)
                 ),
-                Question("materials_per_participant", "Materials per participant", "money", default=ZERO),
+                Question(
+                    "meals_per_person_day",
+                    "Meals per person and day",
+                    "money",
+                    "Everyone present.",
+                    default=ZERO,
+                    catalogue=(MEETING_CATEGORIES, Unit.PERSON_DAY),
+                ),
+                Question(
+                    "materials_per_participant",
+                    "Materials per participant",
+                    "money",
+                    default=ZERO,
+                    catalogue=((CostCategory.COMMUNICATION,), Unit.PARTICIPANT),
+                ),
                 Question("facilitators", "Facilitators", "count", default=0),
-                Question("facilitator_fee", "Facilitator fee a day", "money", default=ZERO),
+                Question("facilitator_fee", "Facilitator fee a day", "money", default=ZERO, catalogue=FEE),
                 Question("facilitators_travelling", "Facilitators travel", "flag", "Per diem and a trip for them too."),
             ),
         ),
@@ -708,15 +754,32 @@ BUILDERS: dict[str, Builder] = {
                 NAME,
                 Question("staff", "Staff", "count", required=True),
                 Question("days", "Days", "count", required=True),
-                Question("per_diem", "Per diem a day", "money", default=ZERO),
+                Question("per_diem", "Per diem a day", "money", default=ZERO, catalogue=PER_DIEM),
                 Question("vehicles", "Vehicles", "count", default=0),
                 Question(
-                    "vehicle_hire_per_day", "Vehicle hire a day", "money", "Leave empty for own vehicles.", default=ZERO
+                    "vehicle_hire_per_day",
+                    "Vehicle hire a day",
+                    "money",
+                    "Leave empty for own vehicles.",
+                    default=ZERO,
+                    catalogue=((CostCategory.TRANSPORT,), Unit.VEHICLE_DAY),
                 ),
                 Question("litres_per_vehicle_day", "Fuel: litres per vehicle and day", "number", default=ZERO),
-                Question("fuel_price", "Fuel: price of a litre", "money", default=ZERO),
+                Question(
+                    "fuel_price",
+                    "Fuel: price of a litre",
+                    "money",
+                    default=ZERO,
+                    catalogue=((CostCategory.TRANSPORT,), Unit.LITRE),
+                ),
                 Question("drivers", "Drivers", "count", default=0),
-                Question("driver_daily_rate", "Driver's daily rate", "money", default=ZERO),
+                Question(
+                    "driver_daily_rate",
+                    "Driver's daily rate",
+                    "money",
+                    default=ZERO,
+                    catalogue=((CostCategory.TRANSPORT,), Unit.PERSON_DAY),
+                ),
             ),
         ),
         Builder(
@@ -736,14 +799,22 @@ BUILDERS: dict[str, Builder] = {
                 ),
                 Question("consultants", "Consultants", "count", default=1),
                 Question("days", "Days", "count", required=True),
-                Question("daily_rate", "Daily rate", "money", required=True),
-                Question("travel_per_trip", "Travel per trip (return)", "money", "International only.", default=ZERO),
+                Question("daily_rate", "Daily rate", "money", required=True, catalogue=FEE),
+                Question(
+                    "travel_per_trip",
+                    "Travel per trip (return)",
+                    "money",
+                    "International only.",
+                    default=ZERO,
+                    catalogue=TRIP,
+                ),
                 Question(
                     "per_diem",
                     "Per diem a day",
                     "money",
                     "International only, for the days in the country.",
                     default=ZERO,
+                    catalogue=PER_DIEM,
                 ),
             ),
         ),
@@ -755,7 +826,14 @@ BUILDERS: dict[str, Builder] = {
             (
                 Question("name", "Post", "text", "e.g. “Data manager”."),
                 Question("posts", "Posts", "count", required=True),
-                Question("monthly_salary", "Monthly salary", "money", "Including benefits.", required=True),
+                Question(
+                    "monthly_salary",
+                    "Monthly salary",
+                    "money",
+                    "Including benefits.",
+                    required=True,
+                    catalogue=((CostCategory.PERSONNEL,), Unit.POST_MONTH),
+                ),
                 Question("months_per_year", "Months a year", "count", default=12),
             ),
             asks_times=False,

@@ -31,7 +31,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Now
 from django.http import Http404
-from django.utils import timezone
 
 from costing.models import CatalogueItem, CostLine, CostLineYear, ExchangeRate, FundingCommitment, PlanCosting
 from costing.services import CENT, RATE_PLACES, Rates, costs_changed, exchange_rate_set, plan_costing_get
@@ -231,8 +230,7 @@ def catalogue_item_update(
                     "something else per another unit. Add a new item instead."
                 }
             )
-    changes = versioned_update(item, version=version, fields={**fields, "updated_at": timezone.now()})
-    changes.pop("updated_at", None)
+    changes = versioned_update(item, version=version, fields=fields)
     if changes:
         audit_record(plan=item.plan or via, by=by, action="edited", target=item, changes=changes)
     return item
@@ -432,8 +430,7 @@ def catalogue_item_reprice(
     touched gets an audit event and one recomputation of its totals.
     """
     fields = {"unit_cost": unit_cost, "currency": currency, "price_year": price_year}
-    changes = versioned_update(item, version=version, fields={**fields, "updated_at": timezone.now()})
-    changes.pop("updated_at", None)
+    changes = versioned_update(item, version=version, fields=fields)
     if not changes:
         return RepriceResult(item=item, line_count=0, plan_count=0)
     per_plan = _lines_by_plan(item)

@@ -10,9 +10,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from costing.builders import Builder, Item, Question, Schedule
-from costing.models import CostCategory, CostLine, Unit, currency_choices
+from costing.models import CatalogueItem, CostCategory, CostLine, Unit, currency_choices
 from costing.selectors import catalogue_items_for_plan
 
 if TYPE_CHECKING:
@@ -216,16 +218,31 @@ class BuilderForm(forms.Form):
     SCHEDULE_FIELDS = ("years", "times_per_year", "currency", "price_year", "optional")
 
     def __init__(self, *args: Any, builder: Builder, plan: Plan, costing: PlanCosting, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "initial",
-            {"currency": costing.currency, "price_year": costing.price_year, "years": [plan.first_year]},
-        )
+        initial = {"currency": costing.currency, "price_year": costing.price_year, "years": [plan.first_year]}
+        catalogue = list(catalogue_items_for_plan(plan=plan))
+        # Each rate starts from the plan's catalogue: its item of that category and unit in the plan's currency
+        # and price year, picked in the rate's drop-down (a line of that item, not a free item).
+        for question in builder.questions:
+            if question.catalogue is not None:
+                found = catalogue_default(catalogue, question, currency=costing.currency, year=costing.price_year)
+                if found is not None:
+                    initial[question.name] = plain(found.unit_cost)
+                    initial[catalogue_answer(question)] = found.pk
+        kwargs["initial"] = {**initial, **kwargs.get("initial", {})}
         super().__init__(*args, **kwargs)
         self.builder, self.plan = builder, plan
         schedule_fields = {name: self.fields.pop(name) for name in self.SCHEDULE_FIELDS}
         for question in builder.questions:
             if question.kind != "items":
                 self.fields[question.name] = _answer_field(question)
+            if question.catalogue is not None:
+                categories, unit = question.catalogue
+                self.fields[catalogue_answer(question)] = CatalogueChoiceField(
+                    queryset=catalogue_items_for_plan(plan=plan).filter(category__in=categories, unit=unit),
+                    required=False,
+                    empty_label=_("— type the rate —"),
+                    label=_("{rate}: from the catalogue").format(rate=question.label),
+                )
         self.fields.update(schedule_fields)
         self.fields["years"].choices = [(year, str(year)) for year in range(plan.first_year, plan.last_year + 1)]
         self.fields["currency"].choices = currency_choices()
@@ -233,7 +250,37 @@ class BuilderForm(forms.Form):
             del self.fields["times_per_year"]
 
     def answer_names(self) -> list[str]:
-        return [question.name for question in self.builder.questions if question.kind != "items"]
+        names = []
+        for question in self.builder.questions:
+            if question.catalogue is not None:
+                names.append(catalogue_answer(question))
+            if question.kind != "items":
+                names.append(question.name)
+        return names
+
+    def clean(self) -> dict[str, Any]:
+        """A rate taken from a catalogue item is the item's price, in the currency and year of the lines: a
+        different rate typed beside it, or an item priced in another currency or year, is refused."""
+        data = super().clean()
+        for question in self.builder.questions:
+            item = data.get(catalogue_answer(question)) if question.catalogue is not None else None
+            if item is None:
+                continue
+            if question.name in data and data[question.name] not in (None, item.unit_cost):
+                message = _("“{item}” costs {price} {currency}; choose “type the rate” to give another rate.")
+                self.add_error(
+                    question.name, message.format(item=item.name, price=plain(item.unit_cost), currency=item.currency)
+                )
+            elif (data.get("currency"), data.get("price_year")) != (item.currency, item.price_year):
+                message = _("“{item}” is priced in {currency} of {year}; cost these lines in {currency} of {year}, "
+                            "or type the rate.")  # fmt: skip
+                self.add_error(
+                    catalogue_answer(question),
+                    message.format(item=item.name, currency=item.currency, year=item.price_year),
+                )
+            else:
+                data[question.name] = item.unit_cost
+        return data
 
     def schedule(self) -> Schedule:
         data = self.cleaned_data
@@ -244,19 +291,72 @@ class BuilderForm(forms.Form):
             times_per_year=data.get("times_per_year") or Decimal(1),
             optional=data["optional"],
             price_year=data["price_year"],
+            catalogue={
+                question.name: data[catalogue_answer(question)]
+                for question in self.builder.questions
+                if question.catalogue is not None and data.get(catalogue_answer(question)) is not None
+            },
         )
 
     def answers(self) -> dict[str, Any]:
-        return {name: self.cleaned_data.get(name) for name in self.answer_names()}
+        names = (question.name for question in self.builder.questions if question.kind != "items")
+        return {name: self.cleaned_data.get(name) for name in names}
+
+
+def catalogue_answer(question: Question) -> str:
+    """The name of the drop-down beside a rate that takes it from a catalogue item."""
+    return f"{question.name}_item"
+
+
+def catalogue_default(
+    items: list[CatalogueItem], question: Question, *, currency: str, year: int
+) -> CatalogueItem | None:
+    """The plan's catalogue item a rate starts from: the first (by category and name) of the rate's categories
+    and unit, priced in the plan's currency and price year."""
+    if question.catalogue is None:
+        return None
+    categories, unit = question.catalogue
+    for item in items:
+        if item.category in categories and item.unit == unit and (item.currency, item.price_year) == (currency, year):
+            return item
+    return None
 
 
 class ItemForm(forms.Form):
-    """One thing to buy; a row left empty is skipped."""
+    """One thing to buy, from the catalogue or free; a row left empty is skipped."""
 
+    catalogue_item = CatalogueChoiceField(
+        queryset=None,
+        required=False,
+        empty_label=gettext_lazy("— a free item —"),
+        label=gettext_lazy("From the catalogue"),
+    )
     name = forms.CharField(max_length=200, required=False)
     unit = forms.ChoiceField(choices=Unit.choices, initial=Unit.ITEM, required=False)
     quantity = forms.DecimalField(max_digits=12, decimal_places=2, required=False)
     unit_price = forms.DecimalField(max_digits=18, decimal_places=2, required=False, label="Unit price")
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["catalogue_item"].queryset = catalogue_items_for_plan(plan=plan)
+
+    def clean(self) -> dict[str, Any]:
+        """An item bought from the catalogue is bought at its price and in its unit: another one typed beside it
+        is refused; left empty, they are the item's."""
+        data = super().clean()
+        item = data.get("catalogue_item")
+        if item is None:
+            return data
+        for name, value in (("unit", item.unit), ("unit_price", item.unit_cost)):
+            if data.get(name) not in (None, "", value) and name in self.changed_data:
+                message = _("“{item}” is bought per {unit} at {price} {currency}; choose “a free item” to change it.")
+                self.add_error(
+                    name,
+                    message.format(item=item.name, unit=item.unit, price=plain(item.unit_cost), currency=item.currency),
+                )
+        data["unit"], data["unit_price"] = item.unit, item.unit_cost
+        data["name"] = data.get("name") or item.name
+        return data
 
     def item(self) -> Item | None:
         data = self.cleaned_data
@@ -267,6 +367,7 @@ class ItemForm(forms.Form):
             unit=data.get("unit") or Unit.ITEM,
             quantity=data.get("quantity") or Decimal(0),
             unit_price=data.get("unit_price") or Decimal(0),
+            catalogue_item=data.get("catalogue_item"),
         )
 
 

@@ -427,6 +427,11 @@ class CostingUpload(models.Model):
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display().lower()})"
 
+    @property
+    def problem_total(self) -> int:
+        """How many problems refused it: more than those kept when there were very many."""
+        return max(int(self.summary.get("problem_count") or 0), len(self.problems))
+
     def file_discard(self) -> None:
         """Delete the uploaded file once the upload is applied or refused (after the transaction commits); the
         row keeps its name, size and digest."""

@@ -48,22 +48,29 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.db import transaction
 from django.db.models import Prefetch
-from django.utils import timezone
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from costing.models import MAX_FREQUENCY, CostCategory, CostingUpload, CostLine, CostLineYear, PlanCosting, Unit
 from costing.services import CENT, Rates, cost_line_update, costs_changed, line_prepare, parse_decimal, plan_costing_get
-from naphs.errors import EditConflict, JobLimitReached
+from costing.uploads import Applied, Layout, UploadRefused, costing_upload_create, costing_upload_run
+from naphs.errors import EditConflict
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.models import Job
 from naphs.permissions import Permission
-from naphs.services import audit_record, job_create
-from naphs.spreadsheets import ImportRefused, Problem, Sheet, find_header, read_spreadsheet
-from naphs.uploads import file_digest, stored_name, upload_job_params, upload_quota_check
+from naphs.services import audit_record
+from naphs.spreadsheets import (
+    ImportRefused,
+    Problem,
+    Sheet,
+    cell_text,
+    find_header,
+    heading_text,
+    read_spreadsheet,
+    yes_no,
+)
 from naphs.xlsx import HEADER_FILL, HEADER_FONT, add_table_sheet, new_workbook, workbook_bytes, write_row
 from planning.activities import activity_create, activity_update
 from planning.models import Activity, CapacityLevel, Indicator, IndicatorTarget, Plan, TechnicalArea, indicator_code_key
@@ -177,7 +184,7 @@ REQUIRED_TITLES = {
 
 def heading_key(value: Any) -> str:
     """The column a heading names (a key of `who_headers`), or the heading itself when it names none."""
-    text = " ".join(str(value or "").split()).lower()
+    text = heading_text(value)
     for pattern, key in _HEADINGS:
         if match := pattern.match(text):
             return key.format(*match.groups())
@@ -481,23 +488,10 @@ CATEGORY_SYNONYMS = {
     "printing": CostCategory.COMMUNICATION,
     "communication": CostCategory.COMMUNICATION,
 }
-_YES = {"y", "yes", "true", "1"}
-_NO = {"n", "no", "false", "0"}
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _text(value: Any) -> str:
-    """A cell as text, as typed: only the ends trimmed, so text exported and read back compares equal."""
-    if _blank(value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).strip()
+    return not cell_text(value)
 
 
 def _listing(names: Iterable[str]) -> str:
@@ -528,7 +522,7 @@ class Row:
         return self.values[position] if position is not None and position < len(self.values) else None
 
     def text(self, key: str) -> str:
-        return _text(self.get(key))
+        return cell_text(self.get(key))
 
     def problem(self, key: str | None, message: str) -> Problem:
         position = self.columns.get(key) if key else None
@@ -704,7 +698,7 @@ def _sheet_rows(sheet: Sheet, area: TechnicalArea, plan: Plan, currency: str, pr
             )
         )
         return []
-    titles = {key: _text(sheet.rows[index][position]) for key, position in columns.items()}
+    titles = {key: cell_text(sheet.rows[index][position]) for key, position in columns.items()}
     for key in ("estimated_cost", *(f"cost_{n}" for n in range(1, WHO_YEARS + 1)), "total"):
         if key not in columns:
             continue
@@ -816,14 +810,10 @@ def _activity_values(group: Group, problems: list[Problem]) -> dict[str, str] | 
 
 
 def _existing_budget(text: str) -> bool | str | None:
-    folded = text.casefold()
-    if not folded:
-        return None
-    if folded in _YES:
-        return True
-    if folded in _NO:
-        return False
-    return "invalid"
+    try:
+        return yes_no(text)
+    except ValueError:
+        return "invalid"
 
 
 def _resolve_activity(group: Group, values: dict[str, str], lookup: _Lookup, problems: list[Problem]) -> None:
@@ -1305,33 +1295,48 @@ def who_workbook_import(
     report_progress(5, "Reading the workbook")
     sheets = read_spreadsheet(upload, name=filename, limits="who_costing", formulas="report")
     plan_costing_get(plan)
-    report_progress(30, "Checking every row, then saving activities and cost lines")
     with transaction.atomic():
-        # One import into a plan at a time: the same file uploaded twice and run by two workers at once is
-        # checked the second time only after the first is saved, and then finds everything already there.
-        PlanCosting.objects.select_for_update().filter(plan=plan).first()
-        groups = who_workbook_check(plan=plan, by=by, sheets=sheets)
-        return who_workbook_apply(plan=plan, by=by, groups=groups, filename=filename)
+        return _who_apply(plan=plan, by=by, sheets=sheets, filename=filename, progress=report_progress)
 
 
-def problem_json(problem: Problem) -> dict[str, Any]:
-    return {
-        "sheet": problem.sheet,
-        "row": problem.row,
-        "column": problem.column,
-        "message": problem.message,
-        "text": str(problem),
-    }
+def _who_apply(*, plan: Plan, by: User, sheets: list[Sheet], filename: str, progress: Progress) -> WhoImportReport:
+    """Check every row and apply the whole workbook, inside the caller's transaction; ImportRefused otherwise."""
+    _refuse_unless_importable(plan)
+    plan_costing_get(plan)
+    progress(30, "Checking every row, then saving activities and cost lines")
+    # One import into a plan at a time: the same file uploaded twice and run by two workers at once is checked
+    # the second time only after the first is saved, and then finds everything already there.
+    PlanCosting.objects.select_for_update().filter(plan=plan).first()
+    groups = who_workbook_check(plan=plan, by=by, sheets=sheets)
+    return who_workbook_apply(plan=plan, by=by, groups=groups, filename=filename)
 
 
-def _upload_refuse(upload: CostingUpload, problems: list[Problem]) -> None:
-    CostingUpload.objects.filter(pk=upload.pk).update(
-        status=CostingUpload.Status.REFUSED,
-        problems=[problem_json(problem) for problem in problems],
-        summary={},
-        finished_at=timezone.now(),
+def _layout_apply(upload: CostingUpload, sheets: list[Sheet], progress: Progress) -> Applied:
+    """The layout's step of costing.uploads."""
+    try:
+        report = _who_apply(
+            plan=upload.plan, by=upload.uploaded_by, sheets=sheets, filename=upload.filename, progress=progress
+        )
+    except ImportRefused as refused:
+        raise UploadRefused(refused.problems) from None
+    return Applied(summary=report.summary, details=report)
+
+
+def _may_still_import(upload: CostingUpload) -> str:
+    membership = PlanMembership.objects.filter(plan_id=upload.plan_id, user_id=upload.uploaded_by_id).first()
+    if membership is None or not membership.allows(Permission.MANAGE):
+        return "Only the plan's secretariat imports workbooks, and the person who uploaded this one no longer is."
+    return ""
+
+
+def refusal_message(refused: UploadRefused) -> str:
+    problems = refused.problems
+    if len(problems) == 1 and not problems[0].sheet:
+        return f"Nothing was imported: {problems[0]}"
+    return (
+        f"Nothing was imported: the workbook has {refused.total} problem(s), each listed with its sheet, row and "
+        "column."
     )
-    upload.file_discard()
 
 
 def _report_workbook(report: WhoImportReport, filename: str) -> bytes:
@@ -1361,88 +1366,29 @@ def _report_workbook(report: WhoImportReport, filename: str) -> bytes:
     return workbook_bytes(workbook)
 
 
+def _report(upload: CostingUpload, report: WhoImportReport | None) -> tuple[str, bytes]:
+    stem = upload.filename.rsplit(".", 1)[0]
+    if report is None:  # applied by an earlier delivery of the job: what it kept
+        report = WhoImportReport(summary=upload.summary)
+    return f"{file_slug(stem)}-import-report.xlsx", _report_workbook(report, upload.filename)
+
+
 def who_costing_import(*, job: Job, progress: Progress) -> JobResult:
     """Job handler: apply an uploaded workbook in the WHO layout; its problems are kept on the upload."""
-    plan = job.plan
-    upload = (
-        CostingUpload.objects.filter(pk=job.params.get("upload_id"), plan=plan, layout=CostingUpload.Layout.WHO)
-        .select_related("uploaded_by")
-        .first()
-    )
-    if upload is None:
-        raise JobFailed("The uploaded file is no longer available; please upload it again.")
-    membership = PlanMembership.objects.filter(plan=plan, user_id=upload.uploaded_by_id).first()
-    if membership is None or not membership.allows(Permission.MANAGE):
-        message = "Only the plan's secretariat imports workbooks, and the person who uploaded this one no longer is."
-        _upload_refuse(upload, [Problem(message)])
-        raise JobFailed(message)
-    if upload.status == CostingUpload.Status.REFUSED:  # a message delivered again after the refusal
-        raise JobFailed("Nothing was imported: the workbook was refused; its problems are listed on its page.")
-    try:
-        with upload.file.open("rb") as handle:
-            report = who_workbook_import(
-                plan=plan, by=upload.uploaded_by, upload=handle, filename=upload.filename, progress=progress
-            )
-    except (FileNotFoundError, ValueError) as missing:  # ValueError: the row has no file any more
-        message = "The uploaded file is no longer available; please upload it again."
-        _upload_refuse(upload, [Problem(message)])
-        raise JobFailed(message) from missing
-    except ImportRefused as refused:
-        _upload_refuse(upload, refused.problems)
-        if len(refused.problems) == 1 and not refused.problems[0].sheet:
-            raise JobFailed(f"Nothing was imported: {refused.problems[0]}"[:250]) from refused
-        raise JobFailed(
-            f"Nothing was imported: the workbook has {len(refused.problems)} problem(s), each listed with its "
-            "sheet, row and column."
-        ) from refused
-    CostingUpload.objects.filter(pk=upload.pk).update(
-        status=CostingUpload.Status.APPLIED, problems=[], summary=report.summary, finished_at=timezone.now()
-    )
-    upload.file_discard()
-    progress(95, "Writing the import report")
-    stem = upload.filename.rsplit(".", 1)[0]
-    return JobResult(
-        filename=f"{file_slug(stem)}-import-report.xlsx", content=_report_workbook(report, upload.filename)
-    )
+    return costing_upload_run(job=job, progress=progress, layout=WHO_LAYOUT, allowed=_may_still_import)
 
 
-def upload_applied_before(upload: CostingUpload) -> CostingUpload | None:
-    """An earlier upload of the very same file to this plan that was applied: importing it again changes nothing."""
-    return (
-        CostingUpload.objects.filter(
-            plan_id=upload.plan_id,
-            layout=CostingUpload.Layout.WHO,
-            digest=upload.digest,
-            status=CostingUpload.Status.APPLIED,
-        )
-        .exclude(pk=upload.pk)
-        .order_by("-created_at")
-        .first()
-    )
-
-
-@transaction.atomic
 def who_upload_create(*, plan: Plan, by: User, upload: IO[bytes], filename: str) -> CostingUpload:
     """Keep an uploaded workbook and queue its import; the job checks it whole and applies it or lists why not.
     Refused (ValidationError) when the plan's uploads waiting to be checked have no room for it."""
-    digest, size = file_digest(upload)
-    upload_quota_check(plan=plan, size=size)
-    costing_upload = CostingUpload(
-        plan=plan,
-        layout=CostingUpload.Layout.WHO,
-        uploaded_by=by,
-        filename=filename[:250],
-        size=size,
-        digest=digest,
-    )
-    costing_upload.file.save(stored_name(filename), File(upload), save=False)
-    costing_upload.save()
-    params = {"upload_id": costing_upload.pk, **upload_job_params(name=costing_upload.file.name, size=size)}
-    try:
-        job = job_create(kind=Job.Kind.WHO_COSTING_IMPORT, by=by, plan=plan, params=params)
-    except JobLimitReached:
-        costing_upload.file.delete(save=False)  # the row rolls back; the file would stay behind
-        raise
-    costing_upload.job = job
-    costing_upload.save(update_fields=["job"])
-    return costing_upload
+    return costing_upload_create(plan=plan, by=by, file=upload, filename=filename, layout=WHO_LAYOUT)
+
+
+WHO_LAYOUT = Layout(
+    layout=CostingUpload.Layout.WHO,
+    job_kind=Job.Kind.WHO_COSTING_IMPORT,
+    limits="who_costing",
+    apply=_layout_apply,
+    refusal=refusal_message,
+    report=_report,
+)

@@ -6,7 +6,8 @@ block per activity: a locked header row, then its cost lines and a few empty row
 columns carry each line's id, its version and a fingerprint of its values at download; a very hidden sheet
 carries the plan and a download token, signed, so a workbook of another plan or a tampered one is refused.
 
-Upload (`costing_upload_create`, then the job `costing_upload_apply`): the file is read by the safe reader,
+Upload (`costing_upload_create`, then the job `costing_upload_apply`, through the lifecycle of costing.uploads
+that the WHO layout shares): the file is read by the safe reader,
 every row is checked (`line_prepare`, the same checks as the browser), then the whole file is applied in one
 transaction or nothing is. A line someone else changed since the download is a conflict, never overwritten.
 Lines the file creates remember their row (`import_key`), so the same file uploaded twice changes nothing.
@@ -15,6 +16,7 @@ Lines the file creates remember their row (`import_key`), so the same file uploa
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import secrets
 from collections import defaultdict
@@ -27,7 +29,7 @@ import pycountry
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
@@ -44,14 +46,22 @@ from costing.models import (
     Unit,
 )
 from costing.services import CATALOGUE_FIELDS, Rates, costs_changed, line_prepare, parse_decimal, plan_costing_get
+from costing.uploads import (
+    MAX_PROBLEMS_KEPT,
+    Applied,
+    Layout,
+    UploadRefused,
+    costing_upload_run,
+    upload_check_and_apply,
+)
+from costing.uploads import costing_upload_create as upload_create
 from naphs.access import activities_costable_by
-from naphs.errors import JobLimitReached
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.models import AuditEvent, Job
 from naphs.permissions import Permission, Role
 from naphs.services import audit_record, job_create
-from naphs.spreadsheets import ImportRefused, Sheet, find_header, read_spreadsheet
-from naphs.uploads import file_digest, upload_file_check, upload_job_params, upload_quota_check
+from naphs.spreadsheets import Sheet, cell_text, find_header, heading_text, yes_no
+from naphs.uploads import upload_file_check
 from naphs.xlsx import StreamingSheet, StreamingWorkbook
 from planning.models import MAX_YEAR, MIN_YEAR, Activity, TechnicalArea
 from stakeholders.models import PlanMembership
@@ -69,15 +79,12 @@ TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
 NEW_ROWS_PER_ACTIVITY = 3
 ACTIVITY_MARK = "activity"
 YES, NO = "yes", "no"
-MAX_PROBLEMS_KEPT = 500
 MAX_ACTIVITY_LINKS = 200
 
 # Colours of the sheets: the header row, an activity's row, and cells that are computed or locked.
 HEADER_FILL, ACTIVITY_FILL, LOCKED_FILL = "1F4E79", "DDEBF7", "F2F2F2"
 MONEY = "#,##0.00"
 
-YES_WORDS = frozenset({"yes", "y", "true", "1", "x", "oui", "sí", "si"})
-NO_WORDS = frozenset({"no", "n", "false", "0", "non"})
 RECURRENCE_WORDS = {
     **{label.lower(): value for value, label in CostLine.Recurrence.choices},
     **{value: value for value in CostLine.Recurrence.values},
@@ -148,22 +155,10 @@ INPUT_KEYS = tuple(key for key in REQUIRED_KEYS if key not in HIDDEN_KEYS and ke
 CATALOGUE_KEYS = frozenset(CATALOGUE_FIELDS)
 
 
-def _heading_key(value: Any) -> str:
-    return " ".join(str(value or "").split()).lower()
-
-
 def _decimal_text(value: Decimal) -> str:
     """A number as the same text whether it came from the database (250.00) or a cell (250.0): "250"."""
     text = format(value.normalize(), "f")
     return "0" if text in ("-0", "") else text
-
-
-def _clean_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).replace("\r\n", "\n").strip()
 
 
 def fingerprint(values: Iterable[Any]) -> str:
@@ -176,7 +171,7 @@ def _line_values(line: Any, frequencies: Mapping[int, Decimal], years: Iterable[
     """What the workbook shows of a line, in a fixed order (a CostLine or a row of .values())."""
     get = line.get if isinstance(line, dict) else lambda name: getattr(line, name)
     return (
-        _clean_text(get("description")),
+        cell_text(get("description")),
         get("category"),
         get("unit"),
         Decimal(get("unit_cost")),
@@ -186,7 +181,7 @@ def _line_values(line: Any, frequencies: Mapping[int, Decimal], years: Iterable[
         *(Decimal(frequencies.get(year, 0)) for year in years),
         get("recurrence"),
         bool(get("optional")),
-        _clean_text(get("assumptions")),
+        cell_text(get("assumptions")),
     )
 
 
@@ -540,23 +535,9 @@ def costing_workbook_export(*, job: Job, progress: Progress) -> JobResult:
 
 
 def costing_upload_create(*, plan: Plan, by: User, file: UploadedFile) -> CostingUpload:
-    """Keep the uploaded workbook and queue the job that checks and applies it; refused (ValidationError) when
-    the plan's uploads waiting to be checked have no room for it."""
-    digest, size = file_digest(file)
-    filename = (getattr(file, "name", "") or "workbook.xlsx").rsplit("/", 1)[-1][:250]
-    with transaction.atomic():
-        upload_quota_check(plan=plan, size=size)
-        upload = CostingUpload(plan=plan, uploaded_by=by, filename=filename, size=size, digest=digest)
-        upload.file.save(f"costing-{secrets.token_hex(8)}.xlsx", file, save=False)
-        upload.save()
-        params = {"upload": upload.pk, **upload_job_params(name=upload.file.name, size=size)}
-        try:
-            upload.job = job_create(kind=Job.Kind.COSTING_UPLOAD, by=by, plan=plan, params=params)
-        except JobLimitReached:
-            upload.file.delete(save=False)  # the row rolls back; the file would stay behind
-            raise
-        upload.save(update_fields=["job"])
-    return upload
+    """Keep the uploaded workbook and queue the job that checks and applies it (costing.uploads)."""
+    filename = getattr(file, "name", "") or "workbook.xlsx"
+    return upload_create(plan=plan, by=by, file=file, filename=filename, layout=WORKBOOK)
 
 
 MACRO_TYPES = frozenset(
@@ -593,33 +574,12 @@ def upload_get_for_user(*, plan: Plan, membership: PlanMembership, upload_id: in
     return upload
 
 
-def upload_applied_before(upload: CostingUpload) -> CostingUpload | None:
-    """An earlier upload of the very same file to this plan that was applied, if any."""
-    return (
-        CostingUpload.objects.filter(
-            plan_id=upload.plan_id, digest=upload.digest, status=CostingUpload.Status.APPLIED, pk__lt=upload.pk
-        )
-        .order_by("-pk")
-        .first()
-    )
-
-
 def problem_text(problem: Mapping[str, Any]) -> str:
     """ "P1 Legal Instruments, row 14, Quantity: -3 is negative"."""
     where = [part for part in (problem.get("sheet"), problem.get("row") and f"row {problem['row']}") if part]
     if problem.get("column"):
         where.append(problem["column"])
     return f"{', '.join(where)}: {problem['message']}" if where else problem["message"]
-
-
-class UploadRefused(Exception):
-    """The workbook cannot be applied: every problem and conflict found. Nothing was saved."""
-
-    def __init__(self, problems: list[dict], conflicts: list[dict] | None = None, total: int | None = None) -> None:
-        self.problems = problems
-        self.conflicts = conflicts or []
-        self.total = total if total is not None else len(problems)
-        super().__init__(f"{self.total} problem(s), {len(self.conflicts)} conflict(s)")
 
 
 @dataclass
@@ -637,8 +597,8 @@ class _Row:
 
     @property
     def blank(self) -> bool:
-        return all(_clean_text(self.cells.get(key)) == "" for key in INPUT_KEYS) and all(
-            _clean_text(value) == "" for value in self.years.values()
+        return all(cell_text(self.cells.get(key)) == "" for key in INPUT_KEYS) and all(
+            cell_text(value) == "" for value in self.years.values()
         )
 
 
@@ -706,43 +666,21 @@ class _Upload:
         """The hidden sheet must carry this plan's signed token; anything else is refused before any row."""
         meta = next((sheet for sheet in self.sheets if sheet.name.lower() == META_SHEET.lower()), None)
         if meta is None:
-            raise UploadRefused(
-                [
-                    {
-                        "sheet": "",
-                        "row": None,
-                        "column": "",
-                        "message": "This is not a costing workbook of this plan: download the workbook from this "
-                        "page, fill it and upload that file.",
-                    }
-                ]
+            raise UploadRefused.because(
+                "This is not a costing workbook of this plan: download the workbook from this "
+                "page, fill it and upload that file."
             )
         values = {str(row[0]).strip().lower(): row[1] for row in meta.rows if len(row) >= 2 and row[0]}
         try:
             payload = signing.loads(str(values.get("token", "")), salt=SIGNING_SALT)
         except signing.BadSignature:
-            raise UploadRefused(
-                [
-                    {
-                        "sheet": "",
-                        "row": None,
-                        "column": "",
-                        "message": "This workbook's identity was altered, so it cannot be trusted: download a fresh "
-                        "workbook and copy your changes into it.",
-                    }
-                ]
+            raise UploadRefused.because(
+                "This workbook's identity was altered, so it cannot be trusted: download a fresh "
+                "workbook and copy your changes into it."
             ) from None
         if payload.get("plan") != self.plan.pk or str(values.get("plan")) != str(self.plan.pk):
-            raise UploadRefused(
-                [
-                    {
-                        "sheet": "",
-                        "row": None,
-                        "column": "",
-                        "message": "This workbook was downloaded from another plan: download this plan's workbook "
-                        "from this page.",
-                    }
-                ]
+            raise UploadRefused.because(
+                "This workbook was downloaded from another plan: download this plan's workbook from this page."
             )
         self.token = str(payload["token"])
         self.downloaded = str(payload.get("at", ""))
@@ -762,17 +700,17 @@ class _Upload:
                 self.problem(problem.message, sheet=sheet.name, row=problem.row, key=key, column=problem.column)
 
     def rows(self) -> list[_Row]:
-        required = [_heading_key(self.columns[key].title) for key in REQUIRED_KEYS]
+        required = [heading_text(self.columns[key].title) for key in REQUIRED_KEYS]
         rows: list[_Row] = []
         area_sheets = 0
         for sheet in self.sheets:
             if sheet.name.lower() in RESERVED_SHEETS:
                 continue
-            found = find_header(sheet, required=required, key=_heading_key)
+            found = find_header(sheet, required=required, key=heading_text)
             if found is None:
                 continue
             header_index, headings = found
-            missing = [key for key in REQUIRED_KEYS if _heading_key(self.columns[key].title) not in headings]
+            missing = [key for key in REQUIRED_KEYS if heading_text(self.columns[key].title) not in headings]
             if missing:
                 has_activities = any(
                     row and str(row[0]).strip().lower() == ACTIVITY_MARK for row in sheet.rows[header_index + 1 :]
@@ -786,7 +724,7 @@ class _Upload:
                     )
                 continue
             area_sheets += 1
-            positions = {key: headings[_heading_key(self.columns[key].title)] for key in REQUIRED_KEYS}
+            positions = {key: headings[heading_text(self.columns[key].title)] for key in REQUIRED_KEYS}
             year_positions = {}
             for heading, index in headings.items():
                 if heading.startswith("times in ") and heading[9:].isdigit():
@@ -823,7 +761,7 @@ class _Upload:
                 if mark not in (None, ""):
                     row.line_id = _whole(mark)
                     row.version = _whole(cell(positions["version"]))
-                    row.check = _clean_text(cell(positions["check"]))
+                    row.check = cell_text(cell(positions["check"]))
                     if row.line_id is None or row.version is None:
                         self.row_problem(row, "line", "this row's hidden line number was altered.")
                         continue
@@ -841,18 +779,18 @@ class _Upload:
         before = self.findings
         cells = row.cells
         fields: dict[str, Any] = {}
-        fields["description"] = _clean_text(cells["description"])
+        fields["description"] = cell_text(cells["description"])
         if not fields["description"]:
             self.row_problem(row, "description", "describe the cost line.")
         fields["category"] = self._choice(row, "category", CATEGORY_WORDS, "a cost category")
         fields["unit"] = self._choice(row, "unit", UNIT_WORDS, "a unit")
         fields["unit_cost"] = self._number(row, "unit_cost", required=True)
-        currency = _clean_text(cells["currency"]).upper() or self.costing.currency
+        currency = cell_text(cells["currency"]).upper() or self.costing.currency
         if currency != self.costing.currency and pycountry.currencies.get(alpha_3=currency) is None:
             self.row_problem(row, "currency", f"“{cells['currency']}” is not a currency code (ISO 4217).")
         fields["currency"] = currency
         year = cells["price_year"]
-        if _clean_text(year) == "":
+        if cell_text(year) == "":
             fields["price_year"] = self.costing.price_year
         else:
             fields["price_year"] = _whole(year)
@@ -869,7 +807,7 @@ class _Upload:
             frequency = self._number(row, f"year:{year}", value=value)
             if frequency:
                 frequencies[year] = frequency
-        recurrence = _clean_text(cells["recurrence"]).lower()
+        recurrence = cell_text(cells["recurrence"]).lower()
         fields["recurrence"] = RECURRENCE_WORDS.get(recurrence, "") if recurrence else CostLine.Recurrence.RECURRING
         if not fields["recurrence"]:
             self.row_problem(row, "recurrence", f"“{cells['recurrence']}”: write One-off or Recurring.")
@@ -879,14 +817,14 @@ class _Upload:
                 row, "recurrence", f"a one-off cost happens in one year only, not in {used}; make it recurring."
             )
         fields["optional"] = self._yes_no(row, "optional")
-        fields["assumptions"] = _clean_text(cells["assumptions"])
+        fields["assumptions"] = cell_text(cells["assumptions"])
         remove = self._yes_no(row, "remove")
         if self.findings > before:
             return None
         return fields, frequencies, remove
 
     def _choice(self, row: _Row, key: str, words: Mapping[str, str], what: str) -> str:
-        value = _clean_text(row.cells[key])
+        value = cell_text(row.cells[key])
         if not value:
             self.row_problem(row, key, f"choose {what} from the list.")
             return ""
@@ -899,7 +837,7 @@ class _Upload:
     def _number(self, row: _Row, key: str, *, value: Any = None, required: bool = False) -> Decimal:
         if value is None:
             value = row.cells.get(key)
-        if _clean_text(value) == "":
+        if cell_text(value) == "":
             if required:
                 self.row_problem(row, key, "enter a number.")
             return Decimal(0)
@@ -916,13 +854,11 @@ class _Upload:
         return number
 
     def _yes_no(self, row: _Row, key: str) -> bool:
-        value = _clean_text(row.cells[key]).lower()
-        if value in YES_WORDS:
-            return True
-        if value in NO_WORDS or value == "":
+        try:
+            return bool(yes_no(row.cells[key]))
+        except ValueError:
+            self.row_problem(row, key, f"“{row.cells[key]}”: write yes or no.")
             return False
-        self.row_problem(row, key, f"“{row.cells[key]}”: write yes or no.")
-        return False
 
     def prepare(self, row: _Row, line: CostLine, fields: dict[str, Any], frequencies: dict[int, Decimal]) -> list:
         """line_prepare on the line (a copy for an existing one); its problems named by column."""
@@ -1168,7 +1104,7 @@ class _Upload:
                 "column": "",
                 "line": line.pk if line else row.line_id,
                 "activity": line.activity_id if line else row.activity_id,
-                "description": line.description if line else _clean_text(row.cells.get("description")),
+                "description": line.description if line else cell_text(row.cells.get("description")),
                 "message": message,
             }
         )
@@ -1323,83 +1259,37 @@ def _frequencies_json(frequencies: Mapping[int, Decimal]) -> dict[str, str]:
     return {str(year): _decimal_text(value) for year, value in sorted(frequencies.items()) if value}
 
 
+def _workbook_apply(
+    upload: CostingUpload, sheets: list[Sheet], progress: Progress, membership: PlanMembership | None = None
+) -> Applied:
+    """The layout's step of costing.uploads: identify the workbook, check every row, apply them all."""
+    membership = membership or membership_for_costing(plan=upload.plan, user=upload.uploaded_by)
+    work = _Upload(upload, membership, sheets)
+    work.identify()
+    checked = work.check(progress)
+    return Applied(summary=work.apply(checked, progress))
+
+
+def _may_still_cost(upload: CostingUpload) -> str:
+    if membership_for_costing(plan=upload.plan, user=upload.uploaded_by) is None:
+        return "You no longer cost this plan's activities."
+    return ""
+
+
 def costing_upload_check_and_apply(
     *, upload: CostingUpload, membership: PlanMembership, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Read, check and apply an upload in one transaction; UploadRefused (nothing saved) when anything is wrong.
     Marks the upload applied in the same transaction, so a job run again after a crash does not apply it twice."""
-    report = progress or (lambda percent, message: None)
-    report(2, "Reading the workbook")
-    try:
-        with upload.file.open("rb") as handle:
-            sheets = read_spreadsheet(handle, name=upload.filename, limits="costing_workbook", formulas="report")
-    except ImportRefused as refused:
-        raise UploadRefused(_reader_problems(refused)) from None
-    except (FileNotFoundError, ValueError):  # ValueError: the row has no file any more
-        message = "The uploaded workbook is no longer there; please upload it again."
-        raise UploadRefused([{"sheet": "", "row": None, "column": "", "message": message}]) from None
-    work = _Upload(upload, membership, sheets)
-    work.identify()
-    checked = work.check(report)
-    try:
-        with transaction.atomic():
-            summary = work.apply(checked, report)
-            upload.status = CostingUpload.Status.APPLIED
-            upload.summary = summary
-            upload.problems, upload.conflicts = [], []
-            upload.finished_at = timezone.now()
-            upload.save(update_fields=["status", "summary", "problems", "conflicts", "finished_at"])
-            upload.file_discard()
-    except IntegrityError:  # the same new rows saved meanwhile by another upload of this file
-        raise UploadRefused(
-            [
-                {
-                    "sheet": "",
-                    "row": None,
-                    "column": "",
-                    "message": "Another upload of this workbook was applied at the same time; upload it again.",
-                }
-            ]
-        ) from None
-    return summary
-
-
-def _reader_problems(refused: ImportRefused) -> list[dict]:
-    """Why the reader refused the whole file (not a workbook, macros, too large): none of it names a cell."""
-    return [
-        {"sheet": problem.sheet, "row": problem.row, "column": problem.column, "message": problem.message}
-        for problem in refused.problems[:MAX_PROBLEMS_KEPT]
-    ]
+    layout = dataclasses.replace(
+        WORKBOOK, apply=lambda upload, sheets, progress: _workbook_apply(upload, sheets, progress, membership)
+    )
+    return upload_check_and_apply(upload=upload, layout=layout, progress=progress).summary
 
 
 def costing_upload_apply(*, job: Job, progress: Progress) -> JobResult:
     """The job: check and apply an uploaded workbook; refused as a whole, saying why, when anything is wrong."""
-    upload = CostingUpload.objects.select_related("plan", "uploaded_by").filter(job=job).first()
-    if upload is None:
-        raise JobFailed("The uploaded workbook is no longer there; please upload it again.")
-    upload.plan = job.plan or upload.plan
-    if upload.status != CostingUpload.Status.APPLIED:
-        membership = membership_for_costing(plan=upload.plan, user=upload.uploaded_by)
-        try:
-            if membership is None:
-                raise UploadRefused(
-                    [{"sheet": "", "row": None, "column": "", "message": "You no longer cost this plan's activities."}]
-                )
-            costing_upload_check_and_apply(upload=upload, membership=membership, progress=progress)
-        except UploadRefused as refused:
-            _refuse(upload, refused)
-            raise JobFailed(refusal_message(refused)) from None
-    return JobResult(filename=f"costing-upload-{upload.pk}-report.xlsx", content=upload_report(upload))
-
-
-def _refuse(upload: CostingUpload, refused: UploadRefused) -> None:
-    upload.status = CostingUpload.Status.REFUSED
-    upload.problems = refused.problems
-    upload.conflicts = refused.conflicts
-    upload.summary = {"problem_count": refused.total, "conflict_count": len(refused.conflicts)}
-    upload.finished_at = timezone.now()
-    upload.save(update_fields=["status", "problems", "conflicts", "summary", "finished_at"])
-    upload.file_discard()
+    return costing_upload_run(job=job, progress=progress, layout=WORKBOOK, allowed=_may_still_cost)
 
 
 def refusal_message(refused: UploadRefused) -> str:
@@ -1432,3 +1322,13 @@ def upload_report(upload: CostingUpload) -> bytes:
     for activity in upload.summary.get("activities", []):
         activities.append([activity["id"], activity["title"], activity["sheet"]])
     return book.to_bytes()
+
+
+WORKBOOK = Layout(
+    layout=CostingUpload.Layout.WORKBOOK,
+    job_kind=Job.Kind.COSTING_UPLOAD,
+    limits="costing_workbook",
+    apply=_workbook_apply,
+    refusal=refusal_message,
+    report=lambda upload, details: (f"costing-upload-{upload.pk}-report.xlsx", upload_report(upload)),
+)

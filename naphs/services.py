@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from naphs.errors import EditConflict, JobLimitReached
 from naphs.models import AuditEvent, Job
@@ -48,6 +49,15 @@ def versioned_update(instance: models.Model, *, version: int, fields: dict[str, 
         if getattr(instance, name) != value
     }
     model = type(instance)
+    # QuerySet.update skips auto_now: stamp "updated_at" (and any such field) here, or it keeps its first value and
+    # a conflict names the wrong time. Not a change the person made, so it stays out of `changes`.
+    now = timezone.now()
+    stamps = {
+        field.name: now
+        for field in model._meta.concrete_fields
+        if getattr(field, "auto_now", False) and field.name not in fields
+    }
+    fields = {**fields, **stamps}
     try:
         with transaction.atomic():  # a rename onto a name someone else took at the same moment: their row stands
             updated = model.objects.filter(pk=instance.pk, version=version).update(version=F("version") + 1, **fields)

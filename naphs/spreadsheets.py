@@ -94,6 +94,19 @@ class Problem:
     row: int | None = None
     column: str = ""
 
+    def as_json(self) -> dict[str, Any]:
+        """As an upload keeps it (JSON): {"sheet", "row", "column", "message"}."""
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "message": self.message}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Problem:
+        """A problem kept by `as_json` (or a message alone)."""
+        if isinstance(data, Problem):
+            return data
+        if isinstance(data, str):
+            return cls(data)
+        return cls(str(data.get("message", "")), data.get("sheet") or "", data.get("row"), data.get("column") or "")
+
     def __str__(self) -> str:
         where = []
         if self.sheet:
@@ -127,6 +140,42 @@ class Sheet:
     def problem(self, message: str, *, row: int | None = None, column: int | None = None) -> Problem:
         """A problem at a 1-based row and column of this sheet."""
         return Problem(message, self.name, row, get_column_letter(column) if column else "")
+
+
+# --- The words of every import: what a cell says, a yes or a no, a heading ------------------------------------
+
+# What a person types for yes and for no, in the languages the workbooks are filled in.
+YES_WORDS = frozenset({"yes", "y", "true", "1", "x", "oui", "sí", "si"})
+NO_WORDS = frozenset({"no", "n", "false", "0", "non"})
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the text it shows, ends trimmed: "" for an empty cell, 12 for 12.0 (Excel keeps whole numbers
+    as floats), a date in ISO form, line breaks as "\n". Text written to a workbook reads back equal."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif hasattr(value, "isoformat"):
+        value = value.isoformat()
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def yes_no(value: Any) -> bool | None:
+    """True for a yes word, False for a no word, None for an empty cell; ValueError for anything else."""
+    text = cell_text(value).casefold()
+    if not text:
+        return None
+    if text in YES_WORDS:
+        return True
+    if text in NO_WORDS:
+        return False
+    raise ValueError(text)
+
+
+def heading_text(value: Any) -> str:
+    """A heading as it is matched: spaces folded, lower case ("Unit  cost\n" is "unit cost")."""
+    return " ".join(str(value or "").split()).lower()
 
 
 HEADER_SEARCH_ROWS = 5

@@ -219,19 +219,29 @@ def _first_sheet_with_rows(sheets: list[Sheet]) -> Sheet:
     raise ImportRefused(["The file holds no rows to import."])
 
 
+@dataclass(frozen=True)
+class ScoresImported:
+    """What a score sheet changed ({indicator code: [old, new]}) and the rows it skipped (1-based, as in Excel):
+    an indicator without a score."""
+
+    changes: dict[str, list[Any]]
+    skipped: list[int]
+
+
 @transaction.atomic
-def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filename: str) -> dict[str, list[Any]]:
+def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filename: str) -> ScoresImported:
     """Import scores from a two-column sheet (xlsx or CSV): indicator code, score; a header row is optional.
 
-    Codes match case-insensitively, SPAR codes as `C.1.1` or `C1.1`. A row without a score is skipped.
-    Importing again updates the scores already there. Every problem is reported (ImportRefused) and nothing
-    is saved unless the whole sheet is valid. Returns the changes as {indicator code: [old, new]}.
+    Codes match case-insensitively, SPAR codes as `C.1.1` or `C1.1`. A row without a score is skipped, and
+    reported as skipped. Importing again updates the scores already there. Every problem is reported
+    (ImportRefused) and nothing is saved unless the whole sheet is valid.
     """
     sheet = _first_sheet_with_rows(read_spreadsheet(upload, name=filename, limits="scores"))
     indicators = _indicators_by_key(assessment.framework_id)
     problems: list[Problem] = []
     levels: dict[Indicator, int] = {}
     rows_of: dict[int, int] = {}
+    skipped: list[int] = []
     for number, row in enumerate(sheet.rows, start=1):
         code, value = [*row, None, None][:2]
         if _is_blank(code) and _is_blank(value):
@@ -249,6 +259,7 @@ def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filena
             continue
         rows_of[indicator.pk] = number
         if _is_blank(value):
+            skipped.append(number)
             continue
         try:
             levels[indicator] = score_parse(value)
@@ -266,7 +277,7 @@ def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filena
         target=assessment,
         changes=changes,
     )
-    return changes
+    return ScoresImported(changes=changes, skipped=skipped)
 
 
 @dataclass

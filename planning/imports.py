@@ -6,6 +6,7 @@ frameworks.py and libraries.py); the job's page shows every problem, by sheet, r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import IO
 
 from django.core.exceptions import PermissionDenied
@@ -39,10 +40,24 @@ def _assessment(job: Job, upload: Upload) -> Assessment:
     return assessment.get()
 
 
-def _scores_done(count: int, filename: str) -> str:
-    return ngettext(
+MAX_SKIPPED_LISTED = 30
+
+
+def _scores_done(count: int, filename: str, skipped: Sequence[int] = ()) -> str:
+    done = ngettext(
         "Imported {file}: {count} score added or changed.", "Imported {file}: {count} scores added or changed.", count
     ).format(file=filename, count=count)
+    if not skipped:
+        return done
+    rows = ", ".join(str(number) for number in skipped[:MAX_SKIPPED_LISTED])
+    if len(skipped) > MAX_SKIPPED_LISTED:
+        rows = _("{rows} and {count} more").format(rows=rows, count=len(skipped) - MAX_SKIPPED_LISTED)
+    blank = ngettext(
+        "Row {rows}: blank, skipped ({count} row without a score).",
+        "Rows {rows}: blank, skipped ({count} rows without a score).",
+        len(skipped),
+    ).format(rows=rows, count=len(skipped))
+    return _("{done} {skipped}").format(done=done, skipped=blank)
 
 
 def scores_import_job(*, job: Job, progress: Progress) -> JobResult:
@@ -51,8 +66,8 @@ def scores_import_job(*, job: Job, progress: Progress) -> JobResult:
     def apply(upload: Upload, file: IO[bytes], report: Progress) -> str:
         assessment = _assessment(job, upload)
         report(10, _("Reading the score sheet"))
-        changes = scores_import(assessment=assessment, by=upload.uploaded_by, upload=file, filename=upload.filename)
-        return _scores_done(len(changes), upload.filename)
+        imported = scores_import(assessment=assessment, by=upload.uploaded_by, upload=file, filename=upload.filename)
+        return _scores_done(len(imported.changes), upload.filename, imported.skipped)
 
     return upload_job_run(job=job, progress=progress, apply=apply)
 

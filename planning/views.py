@@ -7,6 +7,7 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -251,7 +252,16 @@ def _import_queued(request: HttpRequest, plan: Plan, assessment: Assessment, upl
         return render(request, "naphs/_job.html", {"job": upload.job})
     message = _("{file} is being checked; its scores are saved only if all of it is sound.")
     messages.info(request, message.format(file=upload.filename))
-    return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
+    # The page opens at the import's outcome (and its problems), not at the top of the grid.
+    return redirect(reverse("assessment_detail", args=[plan.pk, assessment.pk]) + "#import-job")
+
+
+def _focus_first_error(form: Form) -> None:
+    """Put the cursor on the first field in error, which the browser scrolls into view on load."""
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["autofocus"] = True
+            return
 
 
 @require_POST
@@ -273,6 +283,7 @@ def assessment_import(request: HttpRequest, plan_id: int, assessment_id: int) ->
             form.add_error("file", error)
         else:
             return _import_queued(request, plan, assessment, upload)
+    _focus_first_error(form)
     return _detail(request, plan, assessment, sheet_form=form, status=422)
 
 
@@ -295,6 +306,7 @@ def assessment_import_spar(request: HttpRequest, plan_id: int, assessment_id: in
             form.add_error("file", error)
         else:
             return _import_queued(request, plan, assessment, upload)
+    _focus_first_error(form)
     return _detail(request, plan, assessment, spar_form=form, status=422)
 
 

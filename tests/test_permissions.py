@@ -1143,7 +1143,8 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "directory_export",
         "who_costing_export",
         "who_costing_import",
-        # Values of the plan's own objects only: a price, a rate, settings, a builder's answers; and grids with a
+        # Values of the plan's own objects only: a price, a rate, settings, a builder's answers (the API's, which
+        # take no catalogue item; the page's rates and items do, and are probed); and grids with a
         # field per indicator or area of the plan's framework (a key naming another is no field of the form).
         "api-cost-builder",
         "assessment_detail",
@@ -1151,7 +1152,6 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "catalogue-item-reprice",
         "catalogue_item_edit",
         "catalogue_item_price",
-        "cost_builder",
         "costing_settings",
         "exchange-rate-detail",
         "exchange-rate-list",

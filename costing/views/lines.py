@@ -214,7 +214,7 @@ def cost_builder(request: HttpRequest, plan_id: int, activity_id: int, builder_k
     costing = plan_costing_get(plan)
     data = request.POST if request.method == "POST" else None
     form = BuilderForm(data, builder=builder, plan=plan, costing=costing)
-    items = ItemFormSet(data, prefix="items") if builder.kind == "procurement" else None
+    items = ItemFormSet(data, prefix="items", form_kwargs={"plan": plan}) if builder.kind == "procurement" else None
     years = list(range(plan.first_year, plan.last_year + 1))
     previews, item_errors, status = None, [], 200
     if request.method == "POST":

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from costing.models import CostingUpload
 from costing.services import plan_costing_get
-from costing.who import upload_applied_before, who_headers, who_period_problem, who_upload_create
+from costing.uploads import upload_applied_before
+from costing.who import who_headers, who_period_problem, who_upload_create
 from naphs.access import plan_get_for_user
 from naphs.models import Job
 from naphs.permissions import Permission

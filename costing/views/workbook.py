@@ -13,13 +13,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from costing.models import CostingUpload, PlanCosting
+from costing.uploads import upload_applied_before
 from costing.workbook import (
     costing_upload_create,
     costing_workbook_request,
     problem_text,
     scope_description,
     summary_counts,
-    upload_applied_before,
     upload_get_for_user,
     uploads_for_user,
     workbook_file_check,

@@ -192,6 +192,10 @@ def test_a_score_sheet_with_a_score_out_of_range_is_refused_whole(page, plan, pe
 
     job = page.locator("#import-job")  # the import's job, checked in the background: every problem it found
     expect(job.get_by_text("Nothing was saved: Sheet “scores_with_a_typo.csv”, row 3, column B")).to_be_visible()
+    expect(job).to_be_in_viewport()  # where the page opens after the import, not below the 56-row grid
+    assert job.evaluate("e => e.getBoundingClientRect().top") < page.locator("#score-grid").evaluate(
+        "e => e.getBoundingClientRect().top"
+    )
     problems = job.locator(".import-problems li")
     expect(problems).to_have_text(
         [re.compile(r"^Sheet “scores_with_a_typo\.csv”, row 3, column B: P1\.1: 6 is outside 1 to 5")]

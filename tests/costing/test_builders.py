@@ -430,3 +430,115 @@ def test_the_api_previews_and_adds_the_lines_for_those_who_cost_the_activity(
     api_client.force_authenticate(people["outsider"])
     assert api_client.post(url, answers, format="json").status_code == 404
     assert CostLine.objects.count() == 3
+
+
+# --- Rates from the plan's unit-cost catalogue ------------------------------------------------------------------
+
+
+def catalogue_item(*, name, category, unit, unit_cost, currency="USD", price_year=2026, **owner):
+    from costing.models import CatalogueItem
+
+    return CatalogueItem.objects.create(
+        name=name,
+        category=category,
+        unit=unit,
+        unit_cost=Decimal(unit_cost),
+        currency=currency,
+        price_year=price_year,
+        **owner,
+    )
+
+
+@pytest.fixture
+def per_diem_item(plan, country):
+    """The national per diem, shared with the country; a euro one beside it is no default for a dollar plan."""
+    catalogue_item(name="Per diem (EUR)", category="per_diem_travel", unit="person-day", unit_cost="30",
+                   currency="EUR", plan=plan)  # fmt: skip
+    return catalogue_item(
+        name="Per diem, national rate", category="per_diem_travel", unit="person-day", unit_cost="45",
+        jurisdiction=country,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_builders_rates_start_from_the_plans_catalogue_and_make_lines_of_the_item(
+    client, lead, plan, moa_activity, costing, per_diem_item
+):
+    venue = catalogue_item(name="Conference room", category="training", unit="day", unit_cost="250", plan=plan)
+    client.force_login(lead)
+    form = client.get(builder_url(moa_activity)).context["form"]
+    assert (form["per_diem"].value(), form["per_diem_item"].value()) == ("45", per_diem_item.pk)
+    assert (form["venue_per_day"].value(), form["venue_per_day_item"].value()) == ("250", venue.pk)
+    assert form["facilitator_fee"].value() == "0" and form["facilitator_fee_item"].value() is None  # none in it
+    offered = [item.pk for item in form.fields["per_diem_item"].queryset]
+    assert per_diem_item.pk in offered and venue.pk not in offered  # only items of the rate's category and unit
+    answers = page_answers(
+        action="create", per_diem="45", per_diem_item=str(per_diem_item.pk), venue_per_day="250",
+        venue_per_day_item=str(venue.pk),
+    )  # fmt: skip
+    assert client.post(builder_url(moa_activity), answers).status_code == 302
+    per_diem_lines = CostLine.objects.filter(activity=moa_activity, description__contains="per diem")
+    assert per_diem_lines.count() == 2  # participants' and facilitators'
+    assert {line.catalogue_item_id for line in per_diem_lines} == {per_diem_item.pk}
+    assert CostLine.objects.get(description__endswith=": venue").catalogue_item_id == venue.pk
+    free = CostLine.objects.get(description__endswith=": facilitator fees")  # typed: a free item
+    assert free.catalogue_item_id is None and free.unit_cost == Decimal("300")
+
+
+@pytest.mark.django_db
+def test_a_rate_picked_from_the_catalogue_is_the_items_price_and_currency(
+    client, lead, plan, moa_activity, costing, per_diem_item, other_country
+):
+    client.force_login(lead)
+    url = builder_url(moa_activity)
+    typed = client.post(url, page_answers(action="create", per_diem="60", per_diem_item=str(per_diem_item.pk)))
+    assert typed.status_code == 422
+    assert typed.context["form"].errors["per_diem"] == [
+        "“Per diem, national rate” costs 45 USD; choose “type the rate” to give another rate."
+    ]
+    euro = plan.catalogue_items.get(currency="EUR")
+    other_currency = client.post(url, page_answers(action="create", per_diem="30", per_diem_item=str(euro.pk)))
+    assert other_currency.status_code == 422
+    assert "is priced in EUR of 2026" in other_currency.context["form"].errors["per_diem_item"][0]
+    foreign = catalogue_item(
+        name="Per diem elsewhere", category="per_diem_travel", unit="person-day", unit_cost="5",
+        jurisdiction=other_country,
+    )  # fmt: skip
+    refused = client.post(url, page_answers(action="create", per_diem="5", per_diem_item=str(foreign.pk)))
+    assert refused.status_code == 422 and "per_diem_item" in refused.context["form"].errors
+    assert not CostLine.objects.exists()
+
+
+@pytest.mark.django_db
+def test_procurement_buys_catalogue_items_at_their_price(client, lead, plan, moa_activity, costing, other_country):
+    freezer = catalogue_item(name="Vaccine freezer", category="equipment", unit="item", unit_cost="1500", plan=plan)
+    foreign = catalogue_item(name="Elsewhere's kit", category="equipment", unit="kit", unit_cost="1",
+                             jurisdiction=other_country)  # fmt: skip
+    client.force_login(lead)
+    data = {
+        "category": "equipment",
+        "years": ["2027"],
+        "times_per_year": "1",
+        "currency": "USD",
+        "price_year": "2026",
+        "action": "create",
+        "items-TOTAL_FORMS": "2",
+        "items-INITIAL_FORMS": "0",
+        "items-0-catalogue_item": str(freezer.pk),
+        "items-0-unit": "item",
+        "items-0-quantity": "2",
+        "items-1-name": "Centrifuge",
+        "items-1-unit": "item",
+        "items-1-quantity": "1",
+        "items-1-unit_price": "3000",
+    }
+    url = builder_url(moa_activity, "procurement")
+    refused = client.post(url, {**data, "items-0-catalogue_item": str(foreign.pk)})
+    assert refused.status_code == 422 and not CostLine.objects.exists()
+    repriced = client.post(url, {**data, "items-0-unit_price": "900"})
+    assert repriced.status_code == 422
+    assert "“Vaccine freezer” is bought per item at 1500 USD" in str(repriced.context["items"].errors)
+    assert client.post(url, data).status_code == 302
+    bought = CostLine.objects.get(catalogue_item=freezer)
+    assert (bought.description, bought.unit_cost, bought.quantity) == ("Procurement: Vaccine freezer", 1500, 2)
+    assert CostLine.objects.get(description="Procurement: Centrifuge").catalogue_item_id is None

@@ -7,6 +7,7 @@ openpyxl as a person's Excel would save them.
 
 from __future__ import annotations
 
+import datetime
 import io
 import zipfile
 from decimal import Decimal
@@ -14,6 +15,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from costing.models import CostingUpload, CostLine, PlanCosting
@@ -384,6 +386,25 @@ def test_an_old_copy_uploaded_after_a_newer_one_is_a_conflict_that_names_you(
     [conflict] = uploaded.conflicts
     assert conflict["message"].startswith("edited by you (in the browser or another upload) on ")
     assert CostLine.objects.get(pk=moa_line.pk).quantity == Decimal("4")
+
+
+def test_a_conflict_names_the_time_of_the_last_edit_not_of_the_line_creation(
+    client, run_jobs, plan, focal_point, lead, moa_line
+):
+    created = datetime.datetime(2020, 3, 4, 5, 6, tzinfo=datetime.UTC)
+    CostLine.objects.filter(pk=moa_line.pk).update(updated_at=created)
+    book = Book(download(client, run_jobs, plan, focal_point))
+    cost_line_update(line=CostLine.objects.get(pk=moa_line.pk), by=lead, version=1, fields={"quantity": Decimal("7")})
+    moa_line.refresh_from_db()
+    assert moa_line.updated_at > created + datetime.timedelta(days=365)
+    book.set(book.line_row(moa_line), "Quantity", 5)
+
+    uploaded = upload(client, run_jobs, plan, focal_point, book.bytes())
+
+    [conflict] = uploaded.conflicts
+    edited = timezone.localtime(moa_line.updated_at).strftime("%d %b %Y %H:%M")
+    assert f" on {edited} since your download" in conflict["message"]
+    assert "2020" not in conflict["message"]
 
 
 def test_a_line_changed_by_someone_else_since_the_download_is_a_conflict_not_overwritten(

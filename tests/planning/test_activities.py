@@ -335,6 +335,20 @@ def test_a_stale_save_in_the_browser_is_refused_with_409_keeping_the_input(clien
     assert legislation.title == "First save" and legislation.version == 2
 
 
+def test_an_edit_moves_the_activity_updated_at_and_the_api_shows_it(api_client, plan, lead, people, legislation):
+    long_ago = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    Activity.objects.filter(pk=legislation.pk).update(updated_at=long_ago)
+    legislation.refresh_from_db()
+    activity_update(activity=legislation, by=people[Role.SECRETARIAT_MEMBER], version=1, title="Edited")
+    legislation.refresh_from_db()
+    assert legislation.updated_at > long_ago + datetime.timedelta(days=365)
+    changes = AuditEvent.objects.filter(target_type="activity", target_id=legislation.pk).latest("pk").changes
+    assert "updated_at" not in changes  # the stamp is not a change the person made
+    api_client.force_authenticate(lead)
+    shown = api_client.get(reverse("activity-detail", args=[plan.pk, legislation.pk])).json()["updated_at"]
+    assert datetime.datetime.fromisoformat(shown) == legislation.updated_at
+
+
 def test_a_stale_save_in_the_api_gets_409_and_the_first_save_stays(api_client, plan, lead, legislation):
     api_client.force_authenticate(lead)
     url = reverse("activity-detail", args=[plan.pk, legislation.pk])

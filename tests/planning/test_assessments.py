@@ -203,9 +203,10 @@ def test_a_score_update_to_a_bad_value_is_refused(assessment, lead):
 
 def test_a_two_column_xlsx_with_a_header_imports(assessment, lead):
     upload = xlsx([["Indicator", "Score"], ["P1.1", 2], ["p1.2", 3], [" D1.1 ", "4"], [None, None], ["R1.1", 5]])
-    changes = scores_import(assessment=assessment, by=lead, upload=upload, filename="scores.xlsx")
+    imported = scores_import(assessment=assessment, by=lead, upload=upload, filename="scores.xlsx")
     assert scores_of(assessment) == {"P1.1": 2, "P1.2": 3, "D1.1": 4, "R1.1": 5}
-    assert changes["R1.1"] == [None, 5]
+    assert imported.changes["R1.1"] == [None, 5]
+    assert imported.skipped == []  # an empty row is no score row
     assert AuditEvent.objects.filter(action="imported scores from scores.xlsx into").count() == 1
 
 
@@ -223,8 +224,8 @@ def test_a_csv_with_semicolons_and_a_byte_order_mark_imports(assessment, lead):
 
 def test_importing_again_updates_the_scores_without_duplicates(assessment, lead):
     scores_import(assessment=assessment, by=lead, upload=csv_file("P1.1,2\nP1.2,3\n"), filename="a.csv")
-    changes = scores_import(assessment=assessment, by=lead, upload=csv_file("P1.1,3\nP1.2,3\n"), filename="a.csv")
-    assert changes == {"P1.1": [2, 3]}
+    imported = scores_import(assessment=assessment, by=lead, upload=csv_file("P1.1,3\nP1.2,3\n"), filename="a.csv")
+    assert imported.changes == {"P1.1": [2, 3]}
     assert assessment.scores.count() == 2
     assert scores_of(assessment) == {"P1.1": 3, "P1.2": 3}
 
@@ -454,7 +455,8 @@ def test_a_refused_import_shows_every_problem_and_saves_nothing(
     url = f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{url}import/", {"file": upload})
-    assert response.status_code == 302 and response.headers["Location"] == url  # answered at once; a job checks it
+    # Answered at once (a job checks it), opening the page at the import's outcome rather than the grid's top.
+    assert response.status_code == 302 and response.headers["Location"] == f"{url}#import-job"
     job = Job.objects.get(kind=Job.Kind.SCORES_IMPORT)
     assert (
         job.status == Job.Status.FAILED
@@ -486,6 +488,55 @@ def test_a_score_sheet_imports_through_the_page_in_a_job(client, assessment, lea
     assert not list((Path(settings.MEDIA_ROOT) / "uploads").rglob("*.*"))
     event = AuditEvent.objects.get(action="applied upload")
     assert event.changes["sha256"] == upload.digest and event.changes["outcome"] == "applied"
+
+
+def test_the_import_outcome_and_its_problems_come_before_the_long_grid(
+    client, assessment, lead, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(lead)
+    url = f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{url}import/", {"file": SimpleUploadedFile("scores.csv", b"Q7.7;3\n")})
+    page = client.get(url).content.decode()
+    problem = page.index("“Q7.7” is not an indicator of JEE3")
+    assert page.index('id="import-job"') < problem < page.index('id="score-grid"')
+    assert f'action="{url}import/#import-sheet"' in page  # a refused form opens at itself
+
+
+def test_a_refused_import_form_opens_focused_on_the_field_in_error(client, assessment, lead):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(lead)
+    url = f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/"
+    response = client.post(f"{url}import/", {"file": SimpleUploadedFile("scores.pdf", b"%PDF-1.7")})
+    assert response.status_code == 422
+    page = response.content.decode()
+    start = page.index('id="import-sheet"')
+    form = page[start : page.index("</form>", start)]
+    assert 'type="file"' in form and "autofocus" in form
+    assert "autofocus" not in page[: page.index('id="import-sheet"')]  # nothing above it takes the focus
+    assert not Job.objects.exists()
+
+
+def test_a_blank_score_row_is_reported_as_skipped(client, assessment, lead, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    imported = scores_import(
+        assessment=assessment, by=lead, upload=csv_file("indicator,score\nP1.1,3\nP1.2,\n,\nD1.1,\n"), filename="a.csv"
+    )
+    assert imported.changes == {"P1.1": [None, 3]} and imported.skipped == [3, 5]
+    client.force_login(lead)
+    url = f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{url}import/", {"file": SimpleUploadedFile("one.csv", b"P1.1,2\nP1.2,\n")})
+    page = client.get(url).content.decode()
+    assert "Imported one.csv: 1 score added or changed. Row 2: blank, skipped (1 row without a score)." in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{url}import/", {"file": SimpleUploadedFile("two.csv", b"P1.2,\nD1.1,4\nR1.1,\n")})
+    page = client.get(url).content.decode()
+    assert "Rows 1, 3: blank, skipped (2 rows without a score)." in page
 
 
 def test_an_htmx_import_answers_with_the_jobs_progress(client, assessment, lead):
