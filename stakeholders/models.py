@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -22,6 +23,8 @@ class User(AbstractUser):
     """A person who signs in. The e-mail address is unique, ignoring case, and is how invitations find people."""
 
     email = models.EmailField("e-mail address")
+    # Chosen in the header's language chooser; blank until then, when the browser's language counts.
+    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from naphs.errors import EditConflict
 from naphs.jobs import JobResult, Progress, file_slug
+from naphs.languages import person_language
 from naphs.mail import mail_send_on_commit
 from naphs.permissions import Role
 from naphs.services import audit_record, duplicate_refusal, row_insert, versioned_update
@@ -77,7 +78,9 @@ def membership_add(
     if notify and user.email:
         context = {"membership": membership, "plan": plan, "by": by, "user": user}
         context["plan_url"] = reverse("plan_detail", kwargs={"plan_id": plan.pk})
-        mail_send_on_commit(to=user.email, template="stakeholders/email/member_added", context=context)
+        mail_send_on_commit(
+            to=user.email, template="stakeholders/email/member_added", context=context, language=person_language(user)
+        )
     return membership
 
 
@@ -177,7 +180,7 @@ def _invitation_mail(invitation: Invitation, *, token: str) -> None:
     }
     has_account = account is not None and account.has_usable_password()
     template = "stakeholders/email/invitation_to_account" if has_account else "stakeholders/email/invitation"
-    mail_send_on_commit(to=invitation.email, template=template, context=context)
+    mail_send_on_commit(to=invitation.email, template=template, context=context, language=person_language(account))
 
 
 def _valid_email(email: str) -> str:
