@@ -198,7 +198,7 @@ def job_run(*, job_id: int) -> Outcome:
             heartbeat_at=Now(),
             attempts=F("attempts") + 1,
             progress=0,
-            message="Started",
+            message=gettext("Started"),
             error="",
         )
     )
@@ -222,14 +222,14 @@ def job_run(*, job_id: int) -> Outcome:
         return Outcome.RAN
     except SoftTimeLimitExceeded:
         attempt.stop()
-        message = "The job took longer than allowed and was stopped."
+        message = gettext("The job took longer than allowed and was stopped.")
         attempt.finish(status=Job.Status.FAILED, message=message, error=message, finished_at=timezone.now())
         return Outcome.RAN
     except Exception:
         # Queued again for the task's retry (a database or broker hiccup) or its failure report to find.
         attempt.stop()
         with contextlib.suppress(DatabaseError):  # else it stays silent, and the sweep queues it again
-            attempt.finish(status=Job.Status.QUEUED, message="Waiting to try again")
+            attempt.finish(status=Job.Status.QUEUED, message=gettext("Waiting to try again"))
         raise
     finally:
         attempt.stop()
@@ -239,7 +239,11 @@ def job_run(*, job_id: int) -> Outcome:
         job.result.delete(save=False)  # a file left by an earlier attempt
     job.result.save(result.filename, ContentFile(result.content), save=False)
     if not attempt.finish(
-        status=Job.Status.SUCCEEDED, result=job.result.name, progress=100, message="Done", finished_at=timezone.now()
+        status=Job.Status.SUCCEEDED,
+        result=job.result.name,
+        progress=100,
+        message=gettext("Done"),
+        finished_at=timezone.now(),
     ):
         job.result.delete(save=False)  # the job is another attempt's now: one result, never two
         return Outcome.LEFT_ALONE

@@ -87,10 +87,10 @@ class InvitationAccountForm(SetPasswordMixin, forms.Form):
 class MemberUpdateForm(FocalPointOrganizationMixin, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     organization = forms.ModelChoiceField(
-        queryset=Organization.objects.none(), required=False, empty_label="— no organization —"
+        queryset=Organization.objects.none(), required=False, empty_label=_("— no organization —")
     )
     technical_areas = forms.ModelMultipleChoiceField(
-        queryset=TechnicalArea.objects.none(), required=False, help_text="For a technical lead."
+        queryset=TechnicalArea.objects.none(), required=False, help_text=_("For a technical lead.")
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -166,7 +166,7 @@ class LoginForm(PausedSignInMessageMixin, AuthenticationForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = "User name or e-mail"
+        self.fields["username"].label = _("User name or e-mail")
         self.error_messages["invalid_login"] = (
             "That user name or e-mail and password do not match an active account. Passwords are case-sensitive."
         )

@@ -64,7 +64,10 @@ def membership_add(
         if existing is None:
             return None
         return ValidationError(
-            {"email": f"{user} is already a member of this plan, as {existing.get_role_display().lower()}."}
+            {
+                "email": _("%(person)s is already a member of this plan, as %(role)s.")
+                % {"person": user, "role": existing.get_role_display().lower()}
+            }
         )
 
     if refusal := already_member():
@@ -402,7 +405,7 @@ def _keep_a_lead(membership: PlanMembership, new_role: str | None) -> None:
         PlanMembership.objects.select_for_update().filter(plan_id=membership.plan_id, role=Role.SECRETARIAT_LEAD)
     )
     if len(leads) <= 1:
-        raise ValidationError({"role": "This is the plan's only secretariat lead. Name another lead first."})
+        raise ValidationError({"role": _("This is the plan's only secretariat lead. Name another lead first.")})
 
 
 @transaction.atomic
@@ -468,7 +471,7 @@ def plan_directory_export(*, job: Job, progress: Progress) -> JobResult:
     from stakeholders.selectors import membership_list_for_plan, organization_list_for_plan
 
     plan = job.plan
-    progress(10, "Reading members")
+    progress(10, _("Reading members"))
     members = [
         [
             m.user.get_full_name(),
@@ -479,12 +482,12 @@ def plan_directory_export(*, job: Job, progress: Progress) -> JobResult:
         ]
         for m in membership_list_for_plan(plan=plan)
     ]
-    progress(40, "Reading organizations")
+    progress(40, _("Reading organizations"))
     organizations = [
         [o.name, o.acronym, o.get_kind_display(), o.get_sectors_display(), o.jurisdiction.name, o.member_count]
         for o in organization_list_for_plan(plan=plan)
     ]
-    progress(70, "Writing the workbook")
+    progress(70, _("Writing the workbook"))
     workbook = new_workbook()
     add_table_sheet(
         workbook,

@@ -213,6 +213,8 @@ MESSAGE_KEYWORDS = {
     "message",
     "detail",
 }
+RELATION_FIELDS = {"ForeignKey", "OneToOneField", "ManyToManyField"}  # their first argument is a model
+CODE = re.compile(r"^[a-z0-9_.]+$")  # a code or a dotted path, never shown as words
 META_ASSIGNMENTS = {"verbose_name", "verbose_name_plural", "default_error_messages", "short_description"}
 
 
@@ -240,7 +242,7 @@ class _PythonVisitor(ast.NodeVisitor):
         if node is None:
             return
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if is_words(node.value):
+            if is_words(node.value) and not CODE.match(node.value):
                 self.found.append(Unmarked(self.path, node.lineno, node.value))
         elif isinstance(node, ast.JoinedStr):
             text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
@@ -286,9 +288,11 @@ class _PythonVisitor(ast.NodeVisitor):
             position = MESSAGE_CALLS[name]
             if len(node.args) > position:
                 self.strings_in(node.args[position])
-        if name == "Response" and node.args:
-            self.strings_in(node.args[0])
-        if owner == "models" and name.endswith("Field") and node.args:
+        if name == "Response" and node.args and isinstance(node.args[0], ast.Dict):
+            for key, value in zip(node.args[0].keys, node.args[0].values, strict=True):
+                if isinstance(key, ast.Constant) and key.value == "detail":
+                    self.strings_in(value)
+        if owner == "models" and name.endswith("Field") and name not in RELATION_FIELDS and node.args:
             self.strings_in(node.args[0])  # a model field's verbose name
         for keyword in node.keywords:
             if keyword.arg == "choices":
@@ -308,7 +312,9 @@ class _PythonVisitor(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            if isinstance(target, ast.Name) and target.id in META_ASSIGNMENTS:
+            if (isinstance(target, ast.Name) and target.id in META_ASSIGNMENTS) or (
+                isinstance(target, ast.Attribute) and target.attr in MESSAGE_KEYWORDS | META_ASSIGNMENTS
+            ):
                 self.strings_in(node.value)
         self.generic_visit(node)
 
