@@ -29,10 +29,11 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, connections
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import Now
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext, ngettext
 
+from naphs.languages import person_language
 from naphs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -212,7 +213,9 @@ def job_run(*, job_id: int) -> Outcome:
     handler = import_string(HANDLERS[job.kind])
     attempt.start()
     try:
-        result: JobResult = handler(job=job, progress=attempt.progress)
+        # Progress, problems and the file's headings in the language of the person who asked.
+        with translation.override(person_language(job.requested_by)):
+            result: JobResult = handler(job=job, progress=attempt.progress)
     except JobLost:
         return Outcome.LEFT_ALONE
     except JobFailed as failure:

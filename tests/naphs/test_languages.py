@@ -109,3 +109,26 @@ def test_an_invitation_is_written_in_the_language_its_recipient_chose(
     assert subjects["nadia@example.org"] == f"Vous êtes invité(e) à rejoindre {plan.title} sur NAPHS Planner"
     # An address without an account, or an account without a choice: the language of the person inviting.
     assert subjects["newcomer@example.org"] == f"You are invited to {plan.title} on NAPHS Planner"
+
+
+def test_a_job_runs_in_the_language_of_the_person_who_asked(plan, lead, monkeypatch):
+    """Its progress, problems and file are written for them: the worker runs the handler in their language."""
+    from naphs import jobs
+    from naphs.models import Job
+    from naphs.services import job_create
+
+    seen = []
+
+    def handler(*, job, progress):
+        seen.append(translation.get_language())
+        raise jobs.JobFailed(translation.gettext("Log in"))
+
+    monkeypatch.setitem(jobs.HANDLERS, Job.Kind.DIRECTORY_EXPORT, "tests.naphs.test_languages.recorded_handler")
+    monkeypatch.setattr("tests.naphs.test_languages.recorded_handler", handler, raising=False)
+    User.objects.filter(pk=lead.pk).update(language="es")
+    job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=User.objects.get(pk=lead.pk), plan=plan)
+    with translation.override("en"):
+        jobs.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert seen == ["es"]
+    assert job.message == "Iniciar sesión"
