@@ -126,10 +126,10 @@ def require_version(serializer: serializers.Serializer) -> int:
 # without the fields set at creation.
 # (Comments, not docstrings: the schema would show a docstring as the description of every serializer.)
 class StrictFieldsMixin:
-    unknown_field_message = "Unknown field: this endpoint has no field of that name."
-    read_only_field_message = "This field cannot be written here."
-    create_only_field_message = "This field is set when the object is created and cannot be changed."
-    change_only_field_message = "Send the version only to change an object, as the version you last read."
+    unknown_field_message = _("Unknown field: this endpoint has no field of that name.")
+    read_only_field_message = _("This field cannot be written here.")
+    create_only_field_message = _("This field is set when the object is created and cannot be changed.")
+    change_only_field_message = _("Send the version only to change an object, as the version you last read.")
     # A better word than create_only_field_message for some of the fields set at creation: {field: message}.
     create_only_hints: dict[str, str] = {}
 

@@ -288,7 +288,7 @@ class _PythonVisitor(ast.NodeVisitor):
             position = MESSAGE_CALLS[name]
             if len(node.args) > position:
                 self.strings_in(node.args[position])
-        if name == "Response" and node.args and isinstance(node.args[0], ast.Dict):
+        if name in {"Response", "JsonResponse"} and node.args and isinstance(node.args[0], ast.Dict):
             for key, value in zip(node.args[0].keys, node.args[0].values, strict=True):
                 if isinstance(key, ast.Constant) and key.value == "detail":
                     self.strings_in(value)
@@ -312,7 +312,7 @@ class _PythonVisitor(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            if (isinstance(target, ast.Name) and target.id in META_ASSIGNMENTS) or (
+            if (isinstance(target, ast.Name) and (target.id in META_ASSIGNMENTS or target.id.endswith("_message"))) or (
                 isinstance(target, ast.Attribute) and target.attr in MESSAGE_KEYWORDS | META_ASSIGNMENTS
             ):
                 self.strings_in(node.value)
@@ -439,15 +439,29 @@ def baseline_write(baseline: dict[str, dict[str, int]]) -> None:
     BASELINE.write_text(json.dumps(cleaned, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def marking_credit(baseline: dict[str, dict[str, int]], unmarked: dict[str, int]) -> int:
+    """How many strings were marked since the baseline: each may be a message still without a translation."""
+    return max(0, sum(baseline.get("unmarked", {}).values()) - sum(unmarked.values()))
+
+
+def untranslated_allowed(baseline: dict[str, dict[str, int]], unmarked: dict[str, int]) -> dict[str, int]:
+    """Per language, the messages that may lack a translation: the baseline's, plus the strings marked since (a
+    string marked moves from unmarked to untranslated; a new string marked and not translated does not)."""
+    credit = marking_credit(baseline, unmarked)
+    return {code: baseline.get("untranslated", {}).get(code, 0) + credit for code in languages()}
+
+
 def baseline_lower() -> dict[str, dict[str, int]]:
-    """The baseline with every count that went down written as it is now; a count that went up is left alone."""
+    """The baseline with every count that went down written as it is now (and the translations missing for the
+    strings marked since); a count that went up beyond that is left alone, for the check to report."""
     baseline = baseline_read()
     unmarked = {path: len(items) for path, items in unmarked_by_file().items()}
     untranslated = untranslated_by_language(source_messages())
-    for part, now in (("unmarked", unmarked), ("untranslated", untranslated)):
-        allowed = baseline.setdefault(part, {})
-        for key in list(allowed):
-            allowed[key] = min(allowed[key], now.get(key, 0))
+    allowed = untranslated_allowed(baseline, unmarked)
+    for path in list(baseline.setdefault("unmarked", {})):
+        baseline["unmarked"][path] = min(baseline["unmarked"][path], unmarked.get(path, 0))
+    for code, count in allowed.items():
+        baseline.setdefault("untranslated", {})[code] = min(count, untranslated.get(code, 0))
     baseline_write(baseline)
     return baseline
 
