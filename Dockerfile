@@ -3,9 +3,9 @@ FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Pango and fonts for WeasyPrint's PDF documents.
+# Pango and fonts for WeasyPrint's PDF documents; gettext compiles the translations.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -21,6 +21,7 @@ COPY . .
 # A throw-away key: the settings refuse to load in production without a real one, and collectstatic signs nothing.
 RUN DEBUG=false SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" ALLOWED_HOSTS=localhost VAR_DIR=/tmp/var MEDIA_ROOT=/tmp/media \
     python manage.py collectstatic --no-input \
+    && python manage.py compilemessages \
     && useradd --create-home --uid 1000 naphs \
     && mkdir -p /data/media /data/var && chown -R naphs /data
 

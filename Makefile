@@ -6,7 +6,12 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$(ls -d $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test bench lint migrate demo worker clean
+.PHONY: run test bench lint migrate demo worker clean messages messages-compile
+
+# The catalogues' languages besides English (Django's locale names), and what makemessages leaves out.
+LOCALES := fr es ar ru zh_Hans
+MESSAGES_IGNORE := --ignore='.venv/*' --ignore='var/*' --ignore='staticfiles/*' --ignore='tests/*' --ignore='static/vendor/*'
+MSGFMT_MISSING := msgfmt (GNU gettext) is needed to compile the translations: apt-get install gettext
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed; none was found." >&2; exit 1; }
@@ -18,7 +23,17 @@ $(BIN)/.installed: pyproject.toml
 migrate: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --no-input
 
-demo: migrate
+# Every marked string into locale/<language>/LC_MESSAGES/django.po (new ones empty, changed ones fuzzy).
+messages: $(BIN)/.installed
+	@command -v xgettext >/dev/null || { echo "$(MSGFMT_MISSING)" >&2; exit 1; }
+	$(BIN)/python manage.py makemessages $(addprefix --locale=,$(LOCALES)) --no-obsolete --no-wrap $(MESSAGES_IGNORE)
+
+# The compiled catalogues (.mo, not committed) that the product reads.
+messages-compile:
+	@command -v msgfmt >/dev/null || { echo "$(MSGFMT_MISSING)" >&2; exit 1; }
+	@for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check --output-file="$${po%.po}.mo" "$$po" || exit 1; done
+
+demo: migrate messages-compile
 	$(BIN)/python manage.py demo_load
 
 # The web server and a Celery worker (with beat) side by side; Ctrl-C stops both (naphs/management/commands/serve.py).
@@ -32,7 +47,7 @@ worker: $(BIN)/.installed
 
 # LibreOffice Calc (Debian's package) opens every workbook the product writes; installed here if missing. Where it
 # cannot be installed its tests are skipped, except under CI, where they fail.
-test: $(BIN)/.installed
+test: $(BIN)/.installed messages-compile
 	@command -v soffice >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y libreoffice-calc; \
 		else sudo -n apt-get update -qq && sudo -n apt-get install -y libreoffice-calc; fi; } || echo "LibreOffice Calc could not be installed." >&2
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -41,9 +41,11 @@ def membership_get_for_user(
             .first()
         )
     if membership is None:
-        raise Http404("No such plan.")
+        raise Http404(_("No such plan."))
     if not membership.allows(need):
-        raise PermissionDenied(f"As {membership.get_role_display().lower()} of this plan you cannot do this.")
+        raise PermissionDenied(
+            _("As %(role)s of this plan you cannot do this.") % {"role": membership.get_role_display().lower()}
+        )
     return membership
 
 
@@ -154,10 +156,10 @@ def organization_get_for_user(
         organizations_for_user(user).select_related("jurisdiction__parent__parent").filter(pk=organization_id).first()
     )
     if organization is None:
-        raise Http404("No such organization.")
+        raise Http404(_("No such organization."))
     if need != Permission.VIEW and not jurisdiction_manageable_by(user=user, jurisdiction=organization.jurisdiction):
         raise PermissionDenied(
-            "Only the secretariat of a plan covering this organization's jurisdiction can change it."
+            _("Only the secretariat of a plan covering this organization's jurisdiction can change it.")
         )
     return organization
 
@@ -177,7 +179,7 @@ def job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> Job:
 
     job = Job.objects.filter(pk=job_id, requested_by_id=getattr(user, "pk", None)).first() if _signed_in(user) else None
     if job is None:
-        raise Http404("No such job.")
+        raise Http404(_("No such job."))
     if job.plan_id is not None:
         job.plan = plan_get_for_user(user=user, plan_id=job.plan_id)
     return job
@@ -237,22 +239,24 @@ def activity_get_for_user(
         .first()
     )
     if activity is None:
-        raise Http404("No such activity.")
+        raise Http404(_("No such activity."))
     plan = membership.plan
     plan.membership = membership
     activity.plan = plan
     if need == Permission.EDIT_ACTIVITIES and not area_editable_by(membership=membership, area=activity.technical_area):
         area = activity.technical_area
         raise PermissionDenied(
-            f"You edit the activities of your own technical areas only; {area.code} {area.name} is not one of them."
+            _("You edit the activities of your own technical areas only; %(area)s is not one of them.")
+            % {"area": f"{area.code} {area.name}"}
         )
     if need == Permission.EDIT_COSTS and not activity_costs_editable_by(membership=membership, activity=activity):
         if membership.role == Role.FOCAL_POINT:
             raise PermissionDenied(
-                "You edit the costs of activities your organization is responsible for; this one is not."
+                _("You edit the costs of activities your organization is responsible for; this one is not.")
             )
         area = activity.technical_area
         raise PermissionDenied(
-            f"You edit the costs of your own technical areas only; {area.code} {area.name} is not one of them."
+            _("You edit the costs of your own technical areas only; %(area)s is not one of them.")
+            % {"area": f"{area.code} {area.name}"}
         )
     return activity

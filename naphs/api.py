@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import Model, ProtectedError
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
@@ -55,7 +56,7 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc), "code": "edit_conflict"}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, ProtectedError):
         return Response(
-            {"detail": "Other records still refer to this one; it cannot be deleted.", "code": "protected"},
+            {"detail": _("Other records still refer to this one; it cannot be deleted."), "code": "protected"},
             status=status.HTTP_409_CONFLICT,
         )
     elif isinstance(exc, JobLimitReached):
@@ -88,8 +89,8 @@ class DecimalField(serializers.DecimalField):
     """A decimal amount, sent as a string ("1250.00") as the schema says, never as a floating point number."""
 
     default_error_messages = {
-        "not_a_string": 'Send a decimal number as a string, e.g. "1250.00".',
-        "malformed": "Write a decimal number with digits and a point, e.g. 1250.00.",
+        "not_a_string": _('Send a decimal number as a string, e.g. "1250.00".'),
+        "malformed": _("Write a decimal number with digits and a point, e.g. 1250.00."),
     }
 
     def to_internal_value(self, data: Any) -> Decimal:
@@ -112,7 +113,7 @@ class VersionField(serializers.IntegerField):
 def require_version(serializer: serializers.Serializer) -> int:
     version = serializer.validated_data.pop("version", None)
     if version is None:
-        raise ValidationError({"version": ["Send the version you last read, to detect conflicting edits."]})
+        raise ValidationError({"version": [_("Send the version you last read, to detect conflicting edits.")]})
     return version
 
 
@@ -125,10 +126,10 @@ def require_version(serializer: serializers.Serializer) -> int:
 # without the fields set at creation.
 # (Comments, not docstrings: the schema would show a docstring as the description of every serializer.)
 class StrictFieldsMixin:
-    unknown_field_message = "Unknown field: this endpoint has no field of that name."
-    read_only_field_message = "This field cannot be written here."
-    create_only_field_message = "This field is set when the object is created and cannot be changed."
-    change_only_field_message = "Send the version only to change an object, as the version you last read."
+    unknown_field_message = _("Unknown field: this endpoint has no field of that name.")
+    read_only_field_message = _("This field cannot be written here.")
+    create_only_field_message = _("This field is set when the object is created and cannot be changed.")
+    change_only_field_message = _("Send the version only to change an object, as the version you last read.")
     # A better word than create_only_field_message for some of the fields set at creation: {field: message}.
     create_only_hints: dict[str, str] = {}
 
@@ -191,8 +192,8 @@ class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 class ErrorSerializer(serializers.Serializer):
     """Why a request was refused (401, 403, 404, 409, 415, 429)."""
 
-    detail = serializers.CharField(help_text="What went wrong, in words for a person.")
-    code = serializers.CharField(required=False, help_text="A stable code for programs, e.g. edit_conflict.")
+    detail = serializers.CharField(help_text=_("What went wrong, in words for a person."))
+    code = serializers.CharField(required=False, help_text=_("A stable code for programs, e.g. edit_conflict."))
 
 
 VALIDATION_ERROR_SCHEMA = {
@@ -403,11 +404,11 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         expired. Seen by the person who asked for it, as the job itself."""
         job = self.get_object()
         if not job.result:
-            raise Http404("This job has no file (yet).")
+            raise Http404(_("This job has no file (yet)."))
         try:
             handle = job.result.open("rb")
         except FileNotFoundError as missing:
-            raise Http404("The file is no longer available; please ask for it again.") from missing
+            raise Http404(_("The file is no longer available; please ask for it again.")) from missing
         content_type = JOB_FILE_TYPES.get(PurePath(job.result_name).suffix.lower(), OCTET_STREAM)
         return FileResponse(handle, as_attachment=True, filename=job.result_name, content_type=content_type)
 

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.urls import path, re_path
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
@@ -25,7 +26,7 @@ from stakeholders.signin import TokenObtainView
 def not_found(request, rest: str = "") -> JsonResponse:
     """An address under /api/ that names no endpoint (or an id that is not a number): 404 in JSON, as the schema
     says, not the HTML page of the site."""
-    return JsonResponse({"detail": "No such endpoint.", "code": "not_found"}, status=404)
+    return JsonResponse({"detail": _("No such endpoint."), "code": "not_found"}, status=404)
 
 
 router = DefaultRouter()

@@ -2,31 +2,34 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Sector(models.TextChoices):
     """One Health and beyond: the sectors organizations work in and activities involve."""
 
-    HUMAN_HEALTH = "human_health", "Human health"
-    ANIMAL_HEALTH = "animal_health", "Animal health"
-    ENVIRONMENT = "environment", "Environment"
-    AGRICULTURE = "agriculture", "Agriculture"
-    FINANCE = "finance", "Finance"
-    DEFENCE_SECURITY = "defence_security", "Defence and security"
-    DISASTER_MANAGEMENT = "disaster_management", "Disaster management"
-    OTHER = "other", "Other"
+    HUMAN_HEALTH = "human_health", _("Human health")
+    ANIMAL_HEALTH = "animal_health", _("Animal health")
+    ENVIRONMENT = "environment", _("Environment")
+    AGRICULTURE = "agriculture", _("Agriculture")
+    FINANCE = "finance", _("Finance")
+    DEFENCE_SECURITY = "defence_security", _("Defence and security")
+    DISASTER_MANAGEMENT = "disaster_management", _("Disaster management")
+    OTHER = "other", _("Other")
 
 
 class Hazard(models.TextChoices):
-    ALL_HAZARDS = "all_hazards", "All hazards"
-    BIOLOGICAL = "biological", "Biological"
-    CHEMICAL = "chemical", "Chemical"
-    RADIOLOGICAL_NUCLEAR = "radiological_nuclear", "Radiological and nuclear"
-    NATURAL = "natural", "Natural"
-    OTHER = "other", "Other"
+    ALL_HAZARDS = "all_hazards", _("All hazards")
+    BIOLOGICAL = "biological", _("Biological")
+    CHEMICAL = "chemical", _("Chemical")
+    RADIOLOGICAL_NUCLEAR = "radiological_nuclear", _("Radiological and nuclear")
+    NATURAL = "natural", _("Natural")
+    OTHER = "other", _("Other")
 
 
 def validate_choice_list(value: object, choices: type[models.TextChoices], what: str) -> None:
     """A JSON list field holding values of `choices`, each at most once."""
     if not isinstance(value, list) or any(item not in choices.values for item in value) or len(set(value)) < len(value):
-        raise ValidationError(f"{what} must be a list drawn from: {', '.join(choices.values)}.")
+        raise ValidationError(
+            _("%(what)s must be a list drawn from: %(values)s.") % {"what": what, "values": ", ".join(choices.values)}
+        )

@@ -29,10 +29,11 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, connections
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import Now
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext, ngettext
 
+from naphs.languages import person_language
 from naphs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ def job_run(*, job_id: int) -> Outcome:
             heartbeat_at=Now(),
             attempts=F("attempts") + 1,
             progress=0,
-            message="Started",
+            message=gettext("Started"),
             error="",
         )
     )
@@ -212,7 +213,9 @@ def job_run(*, job_id: int) -> Outcome:
     handler = import_string(HANDLERS[job.kind])
     attempt.start()
     try:
-        result: JobResult = handler(job=job, progress=attempt.progress)
+        # Progress, problems and the file's headings in the language of the person who asked.
+        with translation.override(person_language(job.requested_by)):
+            result: JobResult = handler(job=job, progress=attempt.progress)
     except JobLost:
         return Outcome.LEFT_ALONE
     except JobFailed as failure:
@@ -222,14 +225,14 @@ def job_run(*, job_id: int) -> Outcome:
         return Outcome.RAN
     except SoftTimeLimitExceeded:
         attempt.stop()
-        message = "The job took longer than allowed and was stopped."
+        message = gettext("The job took longer than allowed and was stopped.")
         attempt.finish(status=Job.Status.FAILED, message=message, error=message, finished_at=timezone.now())
         return Outcome.RAN
     except Exception:
         # Queued again for the task's retry (a database or broker hiccup) or its failure report to find.
         attempt.stop()
         with contextlib.suppress(DatabaseError):  # else it stays silent, and the sweep queues it again
-            attempt.finish(status=Job.Status.QUEUED, message="Waiting to try again")
+            attempt.finish(status=Job.Status.QUEUED, message=gettext("Waiting to try again"))
         raise
     finally:
         attempt.stop()
@@ -239,7 +242,11 @@ def job_run(*, job_id: int) -> Outcome:
         job.result.delete(save=False)  # a file left by an earlier attempt
     job.result.save(result.filename, ContentFile(result.content), save=False)
     if not attempt.finish(
-        status=Job.Status.SUCCEEDED, result=job.result.name, progress=100, message="Done", finished_at=timezone.now()
+        status=Job.Status.SUCCEEDED,
+        result=job.result.name,
+        progress=100,
+        message=gettext("Done"),
+        finished_at=timezone.now(),
     ):
         job.result.delete(save=False)  # the job is another attempt's now: one result, never two
         return Outcome.LEFT_ALONE

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Job(models.Model):
@@ -17,22 +18,22 @@ class Job(models.Model):
     """
 
     class Kind(models.TextChoices):
-        DIRECTORY_EXPORT = "directory_export", "Directory export (Excel)"
-        COSTING_WORKBOOK = "costing_workbook", "Costing workbook (Excel)"
-        COSTING_UPLOAD = "costing_upload", "Costing workbook upload"
-        WHO_COSTING_EXPORT = "who_costing_export", "WHO costing tool layout (Excel)"
-        WHO_COSTING_IMPORT = "who_costing_import", "WHO costing tool layout import"
-        COSTING_DASHBOARD_EXPORT = "costing_dashboard_export", "Costing dashboard (Excel)"
-        SCORES_IMPORT = "scores_import", "Score sheet import"
-        SPAR_IMPORT = "spar_import", "SPAR results table import"
-        FRAMEWORK_IMPORT = "framework_import", "Framework import"
-        LIBRARY_IMPORT = "library_import", "Benchmark library import"
+        DIRECTORY_EXPORT = "directory_export", _("Directory export (Excel)")
+        COSTING_WORKBOOK = "costing_workbook", _("Costing workbook (Excel)")
+        COSTING_UPLOAD = "costing_upload", _("Costing workbook upload")
+        WHO_COSTING_EXPORT = "who_costing_export", _("WHO costing tool layout (Excel)")
+        WHO_COSTING_IMPORT = "who_costing_import", _("WHO costing tool layout import")
+        COSTING_DASHBOARD_EXPORT = "costing_dashboard_export", _("Costing dashboard (Excel)")
+        SCORES_IMPORT = "scores_import", _("Score sheet import")
+        SPAR_IMPORT = "spar_import", _("SPAR results table import")
+        FRAMEWORK_IMPORT = "framework_import", _("Framework import")
+        LIBRARY_IMPORT = "library_import", _("Benchmark library import")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED)
     ACTIVE = (Status.QUEUED, Status.RUNNING)
@@ -62,13 +63,13 @@ class Job(models.Model):
             models.CheckConstraint(
                 condition=Q(progress__lte=100),
                 name="job_progress_at_most_100",
-                violation_error_message="Progress is a percentage.",
+                violation_error_message=_("Progress is a percentage."),
             ),
             models.UniqueConstraint(
                 fields=["requested_by", "request_key"],
                 condition=Q(status__in=["queued", "running"]) & ~Q(request_key=""),
                 name="job_one_active_per_request",
-                violation_error_message="The same job is already queued or running.",
+                violation_error_message=_("The same job is already queued or running."),
             ),
         ]
 
@@ -97,9 +98,9 @@ class Upload(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be checked"
-        APPLIED = "applied", "Applied"
-        REFUSED = "refused", "Refused"
+        PENDING = "pending", _("Waiting to be checked")
+        APPLIED = "applied", _("Applied")
+        REFUSED = "refused", _("Refused")
 
     kind = models.CharField(max_length=40, choices=Job.Kind.choices)
     plan = models.ForeignKey(

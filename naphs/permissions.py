@@ -6,15 +6,16 @@ Pure data with no model imports, so models, forms and access helpers can all use
 from enum import StrEnum
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    SECRETARIAT_LEAD = "secretariat_lead", "Secretariat lead"
-    SECRETARIAT_MEMBER = "secretariat_member", "Secretariat member"
-    TECHNICAL_LEAD = "technical_lead", "Technical lead"
-    FOCAL_POINT = "focal_point", "Focal point"
-    REVIEWER = "reviewer", "Reviewer"
-    VIEWER = "viewer", "Viewer"
+    SECRETARIAT_LEAD = "secretariat_lead", _("Secretariat lead")
+    SECRETARIAT_MEMBER = "secretariat_member", _("Secretariat member")
+    TECHNICAL_LEAD = "technical_lead", _("Technical lead")
+    FOCAL_POINT = "focal_point", _("Focal point")
+    REVIEWER = "reviewer", _("Reviewer")
+    VIEWER = "viewer", _("Viewer")
 
 
 class Permission(StrEnum):

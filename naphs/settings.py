@@ -96,9 +96,14 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions and before common (Django's order): the language of the request, from the cookie the chooser
+    # sets or the browser's Accept-Language; PersonLanguageMiddleware, after authentication, puts the signed-in
+    # person's own choice first.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "naphs.languages.PersonLanguageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -153,8 +158,27 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("INVITATION_TIMEOUT_SECONDS", str(7 * 24 * 3600)))
 
 LANGUAGE_CODE = "en"
+# The six official languages of WHO. The codes are Django's: Chinese is Simplified Chinese (zh-hans).
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+    ("ru", "Русский"),
+    ("zh-hans", "简体中文"),
+]
+# The catalogues: locale/<language>/LC_MESSAGES/django.po, compiled to .mo by `make messages` (see README).
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The chooser's cookie: the choice of someone not signed in (a signed-in person's lives on their account).
+LANGUAGE_COOKIE_NAME = "naphs_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
+# Numbers and dates on pages are written in the person's locale (Django always localizes templates' {{ value }}
+# and forms). The API and exports write locale-free values: they never go through localize().
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -248,7 +272,7 @@ SESSION_COOKIE_HTTPONLY = True
 REST_FRAMEWORK = {
     # Token first: an API call without credentials gets 401 with a WWW-Authenticate header, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "naphs.languages.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -458,7 +458,9 @@ def _read_xlsx(data: bytes, *, limits: Limits, refuse_formulas: bool) -> list[Sh
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise ImportRefused([f"This workbook could not be read ({type(error).__name__})."]) from error
+        raise ImportRefused(
+            [_("This workbook could not be read (%(error)s).") % {"error": type(error).__name__}]
+        ) from error
     sheets = []
     try:
         for worksheet in workbook.worksheets:
@@ -479,7 +481,9 @@ def _read_xlsx(data: bytes, *, limits: Limits, refuse_formulas: bool) -> list[Sh
         OSError,
         EOFError,
     ) as error:
-        raise ImportRefused([f"This workbook could not be read ({type(error).__name__})."]) from error
+        raise ImportRefused(
+            [_("This workbook could not be read (%(error)s).") % {"error": type(error).__name__}]
+        ) from error
     finally:
         workbook.close()
     formulas = [problem for sheet in sheets for problem in sheet.formulas]
@@ -525,9 +529,9 @@ def _read_csv(data: bytes, *, name: str, limits: Limits) -> list[Sheet]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportRefused(["This CSV file is not UTF-8 text; save it as “CSV UTF-8”."]) from error
+        raise ImportRefused([_("This CSV file is not UTF-8 text; save it as “CSV UTF-8”.")]) from error
     if "\x00" in text:
-        raise ImportRefused(["This is not a CSV file."])
+        raise ImportRefused([_("This is not a CSV file.")])
     sheet = Sheet(name)
     for number, line in enumerate(io.StringIO(text), start=1):
         if len(line) > limits.max_line_chars:
@@ -589,7 +593,7 @@ def read_spreadsheet(
         raise ImportRefused([_("The file is empty.")])
     lower = name.lower()
     if lower.endswith((".xlsm", ".xltm", ".xlsb", ".xls")):
-        raise ImportRefused(["Only .xlsx workbooks and .csv files can be imported; save the file as .xlsx."])
+        raise ImportRefused([_("Only .xlsx workbooks and .csv files can be imported; save the file as .xlsx.")])
     if lower.endswith(".csv") and not data.startswith((XLSX_MAGIC, OLE_MAGIC)):
         return _read_csv(data, name=name.rsplit("/", 1)[-1], limits=chosen)
     return _read_xlsx(data, limits=chosen, refuse_formulas=formulas == "refuse")

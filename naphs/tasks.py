@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
 from naphs.jobs import Outcome, job_fail, job_run, jobs_expire, jobs_recover
@@ -17,12 +18,14 @@ def job_run_task(self, job_id: int, last_look: bool = False) -> None:
         outcome = job_run(job_id=job_id)
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
-            job_fail(job_id=job_id, message="A service was unavailable; please try again later.", error=repr(exc))
+            job_fail(job_id=job_id, message=_("A service was unavailable; please try again later."), error=repr(exc))
             return
         raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
     except Exception as exc:
         job_fail(
-            job_id=job_id, message="The job failed unexpectedly; administrators can see the details.", error=repr(exc)
+            job_id=job_id,
+            message=_("The job failed unexpectedly; administrators can see the details."),
+            error=repr(exc),
         )
         raise
     if outcome is Outcome.STILL_BEATING and not last_look:

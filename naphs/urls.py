@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from naphs import views
+from naphs import languages, views
 from stakeholders.forms import AdminLoginForm, LoginForm, PasswordResetForm
 
 admin.site.login_form = AdminLoginForm  # says so while sign-in is paused after failed attempts
@@ -29,6 +29,7 @@ accounts = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include(accounts)),
+    path("language/", languages.language_set, name="language_set"),
     path("api/", include("naphs.api_urls")),
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/download/", views.job_download, name="job_download"),

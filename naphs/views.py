@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -31,11 +32,11 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 def job_download(request: HttpRequest, job_id: int) -> FileResponse:
     job = job_get_for_user(user=request.user, job_id=job_id)
     if not job.result:
-        raise Http404("This job has no file (yet).")
+        raise Http404(_("This job has no file (yet)."))
     try:
         handle = job.result.open("rb")
     except FileNotFoundError as missing:
-        raise Http404("The file is no longer available; please ask for it again.") from missing
+        raise Http404(_("The file is no longer available; please ask for it again.")) from missing
     return FileResponse(handle, as_attachment=True, filename=job.result_name)
 
 

@@ -87,7 +87,9 @@ class OrganizationViewSet(viewsets.ModelViewSet):
         queryset = organizations_for_user(self.request.user).select_related("jurisdiction")
         if jurisdiction := self.request.query_params.get("jurisdiction", "").strip():
             if not (jurisdiction.isascii() and jurisdiction.isdigit()):
-                raise serializers.ValidationError({"jurisdiction": [f"“{jurisdiction}” is not a jurisdiction id."]})
+                raise serializers.ValidationError(
+                    {"jurisdiction": [_("“%(value)s” is not a jurisdiction id.") % {"value": jurisdiction}]}
+                )
             queryset = queryset.filter(jurisdiction_id=jurisdiction)
         return queryset.order_by("name")
 
@@ -101,7 +103,9 @@ class OrganizationViewSet(viewsets.ModelViewSet):
         data = serializer.validated_data
         data.pop("version", None)
         if not jurisdiction_manageable_by(user=self.request.user, jurisdiction=data["jurisdiction"]):
-            raise PermissionDenied("Only the secretariat of a plan covering this jurisdiction can add organizations.")
+            raise PermissionDenied(
+                _("Only the secretariat of a plan covering this jurisdiction can add organizations.")
+            )
         serializer.instance = organization_create(by=self.request.user, **data)
 
     def perform_update(self, serializer) -> None:
@@ -110,7 +114,7 @@ class OrganizationViewSet(viewsets.ModelViewSet):
         if "jurisdiction" in data and not jurisdiction_manageable_by(
             user=self.request.user, jurisdiction=data["jurisdiction"]
         ):
-            raise PermissionDenied("You cannot move an organization to a jurisdiction outside your plans.")
+            raise PermissionDenied(_("You cannot move an organization to a jurisdiction outside your plans."))
         organization_update(organization=serializer.instance, by=self.request.user, version=version, **data)
 
     def perform_destroy(self, instance: Organization) -> None:

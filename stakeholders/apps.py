@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class StakeholdersConfig(AppConfig):
     name = "stakeholders"
-    verbose_name = "Stakeholders"
+    verbose_name = _("Stakeholders")

@@ -11,8 +11,10 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from naphs.languages import person_language
 from naphs.limits import client_address, rate_allows
 from naphs.permissions import Role
 from planning.models import Jurisdiction, Plan, TechnicalArea
@@ -85,10 +87,10 @@ class InvitationAccountForm(SetPasswordMixin, forms.Form):
 class MemberUpdateForm(FocalPointOrganizationMixin, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     organization = forms.ModelChoiceField(
-        queryset=Organization.objects.none(), required=False, empty_label="— no organization —"
+        queryset=Organization.objects.none(), required=False, empty_label=_("— no organization —")
     )
     technical_areas = forms.ModelMultipleChoiceField(
-        queryset=TechnicalArea.objects.none(), required=False, help_text="For a technical lead."
+        queryset=TechnicalArea.objects.none(), required=False, help_text=_("For a technical lead.")
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -153,8 +155,9 @@ class PasswordResetForm(DjangoPasswordResetForm):
         """Send through the worker, like every other e-mail, so a slow mail server never holds up the page."""
         from naphs.tasks import email_send_task
 
-        subject = "".join(render_to_string(subject_template_name, context).splitlines())
-        body = render_to_string(email_template_name, context)
+        with translation.override(person_language(context.get("user")) or translation.get_language()):
+            subject = "".join(render_to_string(subject_template_name, context).splitlines())
+            body = render_to_string(email_template_name, context)
         email_send_task.delay_on_commit(subject=subject, body=body, to=[to_email])
 
 
@@ -163,7 +166,7 @@ class LoginForm(PausedSignInMessageMixin, AuthenticationForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = "User name or e-mail"
+        self.fields["username"].label = _("User name or e-mail")
         self.error_messages["invalid_login"] = (
             "That user name or e-mail and password do not match an active account. Passwords are case-sensitive."
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -21,7 +22,9 @@ from planning.models import Jurisdiction, Plan
 class User(AbstractUser):
     """A person who signs in. The e-mail address is unique, ignoring case, and is how invitations find people."""
 
-    email = models.EmailField("e-mail address")
+    email = models.EmailField(_("e-mail address"))
+    # Chosen in the header's language chooser; blank until then, when the browser's language counts.
+    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
@@ -30,7 +33,7 @@ class User(AbstractUser):
                 Lower("email"),
                 condition=~Q(email=""),
                 name="user_unique_email_ignoring_case",
-                violation_error_message="Another account already uses this e-mail address.",
+                violation_error_message=_("Another account already uses this e-mail address."),
             ),
         ]
 
@@ -50,15 +53,15 @@ class Organization(models.Model):
     """
 
     class Kind(models.TextChoices):
-        MINISTRY = "ministry", "Ministry"
-        DEPARTMENT = "department", "Department"
-        AGENCY = "agency", "Agency"
-        WHO_UN = "who_un", "WHO / UN"
-        DEVELOPMENT_PARTNER = "development_partner", "Development partner"
-        DONOR = "donor", "Donor"
-        NGO = "ngo", "NGO"
-        ACADEMIC = "academic", "Academic"
-        PRIVATE_SECTOR = "private_sector", "Private sector"
+        MINISTRY = "ministry", _("Ministry")
+        DEPARTMENT = "department", _("Department")
+        AGENCY = "agency", _("Agency")
+        WHO_UN = "who_un", _("WHO / UN")
+        DEVELOPMENT_PARTNER = "development_partner", _("Development partner")
+        DONOR = "donor", _("Donor")
+        NGO = "ngo", _("NGO")
+        ACADEMIC = "academic", _("Academic")
+        PRIVATE_SECTOR = "private_sector", _("Private sector")
 
     name = models.CharField(max_length=250)
     acronym = models.CharField(max_length=30, blank=True)
@@ -74,7 +77,7 @@ class Organization(models.Model):
                 Lower("name"),
                 "jurisdiction",
                 name="organization_unique_name_in_jurisdiction",
-                violation_error_message="An organization with this name already exists in this jurisdiction.",
+                violation_error_message=_("An organization with this name already exists in this jurisdiction."),
             ),
         ]
 
@@ -83,7 +86,7 @@ class Organization(models.Model):
 
     def get_sectors_display(self) -> str:
         labels = dict(Sector.choices)
-        return ", ".join(labels.get(sector, sector) for sector in self.sectors)
+        return ", ".join(str(labels.get(sector, sector)) for sector in self.sectors)
 
 
 class PlanMembership(models.Model):
@@ -102,7 +105,7 @@ class PlanMembership(models.Model):
         "planning.TechnicalArea",
         blank=True,
         related_name="+",
-        help_text="For a technical lead: the technical areas whose activities they edit.",
+        help_text=_("For a technical lead: the technical areas whose activities they edit."),
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -114,12 +117,12 @@ class PlanMembership(models.Model):
             models.UniqueConstraint(
                 fields=["plan", "user"],
                 name="membership_one_per_plan_and_user",
-                violation_error_message="This person is already a member of this plan.",
+                violation_error_message=_("This person is already a member of this plan."),
             ),
             models.CheckConstraint(
                 condition=~Q(role=Role.FOCAL_POINT) | Q(organization__isnull=False),
                 name="membership_focal_point_has_organization",
-                violation_error_message="A focal point must be tied to an organization.",
+                violation_error_message=_("A focal point must be tied to an organization."),
             ),
         ]
 
@@ -143,13 +146,13 @@ class PlanMembership(models.Model):
 
     def clean(self) -> None:
         if self.role == Role.FOCAL_POINT and self.organization_id is None:
-            raise ValidationError({"organization": "A focal point must be tied to an organization."})
+            raise ValidationError({"organization": _("A focal point must be tied to an organization.")})
         if (
             self.organization_id is not None
             and self.plan_id is not None
             and self.organization.jurisdiction.country_id != self.plan.jurisdiction.country_id
         ):
-            raise ValidationError({"organization": "This organization belongs to another country."})
+            raise ValidationError({"organization": _("This organization belongs to another country.")})
 
 
 def invitation_token_hash(token: str) -> str:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from naphs.errors import EditConflict
 from naphs.jobs import JobResult, Progress, file_slug
+from naphs.languages import person_language
 from naphs.mail import mail_send_on_commit
 from naphs.permissions import Role
 from naphs.services import audit_record, duplicate_refusal, row_insert, versioned_update
@@ -63,7 +64,10 @@ def membership_add(
         if existing is None:
             return None
         return ValidationError(
-            {"email": f"{user} is already a member of this plan, as {existing.get_role_display().lower()}."}
+            {
+                "email": _("%(person)s is already a member of this plan, as %(role)s.")
+                % {"person": user, "role": existing.get_role_display().lower()}
+            }
         )
 
     if refusal := already_member():
@@ -77,7 +81,9 @@ def membership_add(
     if notify and user.email:
         context = {"membership": membership, "plan": plan, "by": by, "user": user}
         context["plan_url"] = reverse("plan_detail", kwargs={"plan_id": plan.pk})
-        mail_send_on_commit(to=user.email, template="stakeholders/email/member_added", context=context)
+        mail_send_on_commit(
+            to=user.email, template="stakeholders/email/member_added", context=context, language=person_language(user)
+        )
     return membership
 
 
@@ -177,7 +183,7 @@ def _invitation_mail(invitation: Invitation, *, token: str) -> None:
     }
     has_account = account is not None and account.has_usable_password()
     template = "stakeholders/email/invitation_to_account" if has_account else "stakeholders/email/invitation"
-    mail_send_on_commit(to=invitation.email, template=template, context=context)
+    mail_send_on_commit(to=invitation.email, template=template, context=context, language=person_language(account))
 
 
 def _valid_email(email: str) -> str:
@@ -399,7 +405,7 @@ def _keep_a_lead(membership: PlanMembership, new_role: str | None) -> None:
         PlanMembership.objects.select_for_update().filter(plan_id=membership.plan_id, role=Role.SECRETARIAT_LEAD)
     )
     if len(leads) <= 1:
-        raise ValidationError({"role": "This is the plan's only secretariat lead. Name another lead first."})
+        raise ValidationError({"role": _("This is the plan's only secretariat lead. Name another lead first.")})
 
 
 @transaction.atomic
@@ -465,7 +471,7 @@ def plan_directory_export(*, job: Job, progress: Progress) -> JobResult:
     from stakeholders.selectors import membership_list_for_plan, organization_list_for_plan
 
     plan = job.plan
-    progress(10, "Reading members")
+    progress(10, _("Reading members"))
     members = [
         [
             m.user.get_full_name(),
@@ -476,12 +482,12 @@ def plan_directory_export(*, job: Job, progress: Progress) -> JobResult:
         ]
         for m in membership_list_for_plan(plan=plan)
     ]
-    progress(40, "Reading organizations")
+    progress(40, _("Reading organizations"))
     organizations = [
         [o.name, o.acronym, o.get_kind_display(), o.get_sectors_display(), o.jurisdiction.name, o.member_count]
         for o in organization_list_for_plan(plan=plan)
     ]
-    progress(70, "Writing the workbook")
+    progress(70, _("Writing the workbook"))
     workbook = new_workbook()
     add_table_sheet(
         workbook,

@@ -195,7 +195,7 @@ def member_remove(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{membership.user} removed from the plan.")
+        messages.success(request, _("%(person)s removed from the plan.") % {"person": membership.user})
     return redirect("members", plan_id=plan_id)
 
 
@@ -221,7 +221,7 @@ def directory_export(request: HttpRequest, plan_id: int) -> HttpResponse:
     job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=request.user, plan=plan)
     if request.htmx:
         return render(request, "naphs/_job.html", {"job": job})
-    messages.info(request, "The directory export is being prepared.")
+    messages.info(request, _("The directory export is being prepared."))
     return redirect("job_detail", job_id=job.pk)
 
 
@@ -236,7 +236,7 @@ def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
         except ValidationError as error:
             form_errors_from(form, error)
         else:
-            messages.success(request, f"Organization “{organization}” added.")
+            messages.success(request, _("Organization “%(name)s” added.") % {"name": organization})
             return redirect("directory", plan_id=plan.pk)
     return render(
         request, "stakeholders/organization_form.html", {"plan": plan, "membership": plan.membership, "form": form}
@@ -249,7 +249,9 @@ def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) 
     organization = organization_get_for_user(user=request.user, organization_id=organization_id)
     if not organization.jurisdiction.is_within(plan.jurisdiction):
         # Seen from this plan, an organization of a jurisdiction above it is read-only.
-        raise PermissionDenied("This organization belongs to a jurisdiction above this plan; its secretariat keeps it.")
+        raise PermissionDenied(
+            _("This organization belongs to a jurisdiction above this plan; its secretariat keeps it.")
+        )
     form = OrganizationForm(
         request.POST if request.method == "POST" else None, instance=copy.copy(organization), plan=plan
     )
@@ -266,7 +268,7 @@ def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) 
         except ValidationError as error:
             form_errors_from(form, error)
         else:
-            messages.success(request, f"Organization “{organization}” saved.")
+            messages.success(request, _("Organization “%(name)s” saved.") % {"name": organization})
             return redirect("directory", plan_id=plan.pk)
     return render(
         request,

@@ -148,6 +148,10 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
     "healthz": {
         "GET HEAD":                      (200,  200,  200,  200,  200,  200,  200,  200),
     },
+    # The header's language chooser: kept on the account when signed in, in a cookie for a visitor.
+    "language_set": {
+        "POST":                         (S302, S302, S302, S302, S302, S302, S302, 302),
+    },
     "api-token": {
         "POST":                         (S200, S200, S200, S200, S200, S200, S200, S200),  # one's own password
         "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  200),
@@ -699,6 +703,7 @@ PAYLOADS: dict[tuple[str, str], Callable[[Scene, str, dict], dict]] = {
     ("login", "POST"): lambda s, p, o: {"username": s.account(p).username, "password": PASSWORD},
     ("api-token", "POST"): lambda s, p, o: {"username": s.account(p).username, "password": PASSWORD},
     ("password_reset", "POST"): lambda s, p, o: {"email": s.account(p).email},
+    ("language_set", "POST"): lambda s, p, o: {"language": "fr", "next": "/"},
     ("password_reset_confirm", "POST"): lambda s, p, o: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     ("invitation", "POST"): lambda s, p, o: {"action": "accept", "version": o["invitation"].version},
     ("invitation_answer", "POST"): lambda s, p, o: {"action": "accept", "version": o["invitation"].version},

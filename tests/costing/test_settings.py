@@ -978,3 +978,21 @@ def test_api_a_bad_catalogue_filter_is_refused_not_ignored_nor_a_server_error(co
     response = client.get(f"{reverse('catalogue-item-list', args=[costing.plan_id])}?{query}")
     assert response.status_code == 400
     assert list(response.json()) == [query.split("=")[0]]
+
+
+def test_in_french_the_price_preview_sends_the_price_back_as_the_form_reads_it(room_lines, room, plan, lead):
+    """Pages write numbers in the person's locale (1 250,50 in French), but the confirmation's hidden fields carry
+    the price as typed, or confirming would send back a number the form does not read."""
+    from stakeholders.models import User
+
+    User.objects.filter(pk=lead.pk).update(language="fr")
+    client = browser(User.objects.get(pk=lead.pk))
+    query = {"unit_cost": "300.5", "currency": "USD", "price_year": 2026, "version": room.version}
+    content = client.get(price_url(plan, room), query).content.decode()
+    assert '<html lang="fr"' in content
+    assert '<input type="hidden" name="unit_cost" value="300.5">' in content
+    assert "300,50 USD" in content  # the figures read in French
+    assert '<input type="hidden" name="price_year" value="2026">' in content
+    assert client.post(price_url(plan, room), query).status_code == 302
+    room.refresh_from_db()
+    assert room.unit_cost == Decimal("300.50")

@@ -1,0 +1,79 @@
+"""Choosing a language in the header, as a person does: Arabic mirrors the page (right to left, the plan's
+sidebar on the right), French keeps it left to right; the choice is the account's, so it is still there after
+signing out and in again on a browser that kept nothing."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from naphs.permissions import Role
+from stakeholders.models import User
+from tests import translations
+from tests.browser.pages import log_in, open_plan, plan_nav
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
+
+
+@pytest.fixture(autouse=True)
+def _catalogues_compiled():
+    translations.catalogues_compile()
+
+
+def choose_language(page: Page, name: str, button: str) -> None:
+    """With the keyboard: the chooser's list, then its button."""
+    chooser = page.get_by_role("banner").get_by_role("combobox")
+    chooser.focus()
+    chooser.select_option(label=name)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("banner").get_by_role("button", name=button)).to_be_focused()
+    page.keyboard.press("Enter")
+
+
+def sidebar_side(page: Page) -> str:
+    sidebar = plan_nav(page).bounding_box()
+    main = page.locator("main").bounding_box()
+    assert sidebar and main
+    return "left" if sidebar["x"] + sidebar["width"] <= main["x"] else "right"
+
+
+def sign_out_and_in_elsewhere(page: Page, person: User, log_out: str) -> None:
+    page.get_by_role("banner").locator("summary").click()
+    page.get_by_role("button", name=log_out).click()
+    page.context.clear_cookies()  # another browser: nothing kept but the account
+    log_in(page, person.username)
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "direction", "side", "button", "log_out", "my_plans"),
+    [
+        ("العربية", "ar", "rtl", "right", "تغيير اللغة", "تسجيل الخروج", "خططي"),
+        ("Français", "fr", "ltr", "left", "Changer de langue", "Se déconnecter", "Mes plans"),
+    ],
+)
+def test_the_chosen_language_sets_direction_and_follows_the_person(
+    page, plan, people, name, code, direction, side, button, log_out, my_plans
+):
+    lead = people[Role.SECRETARIAT_LEAD]
+    log_in(page, lead.username)
+    open_plan(page, plan)
+    html = page.locator("html")
+    expect(html).to_have_attribute("dir", "ltr")
+    assert sidebar_side(page) == "left"
+
+    choose_language(page, name, "Change language")
+
+    expect(html).to_have_attribute("lang", code)
+    expect(html).to_have_attribute("dir", direction)
+    expect(plan_nav(page)).to_be_visible()  # back on the plan's page it was chosen on
+    assert sidebar_side(page) == side
+    expect(page.get_by_role("banner").get_by_role("link", name=my_plans)).to_be_visible()
+    lead.refresh_from_db()
+    assert lead.language == code
+
+    sign_out_and_in_elsewhere(page, lead, log_out)
+    expect(html).to_have_attribute("lang", code)
+    expect(html).to_have_attribute("dir", direction)
+    expect(page.get_by_role("banner").get_by_role("combobox")).to_have_value(code)
+    page.get_by_role("link", name=plan.title).click()
+    assert sidebar_side(page) == side
