@@ -136,6 +136,11 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker share the file; wait for a lock rather than fail.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # QuerySet.iterator() (every select of a form iterates its choices so) then reads the rows in one round trip
+    # instead of declaring, fetching from and closing a cursor: three round trips per select on a page. The one
+    # large iteration (the costing workbook's year cells) holds the rows in memory either way.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "stakeholders.User"
@@ -361,6 +366,9 @@ if CACHE_URL:
             "KEY_PREFIX": "naphs-cache",  # the broker may share the database: its keys are never ours
         }
     }
+    # A signed-in request reads its session from Redis instead of the database (written to both, so a session
+    # outlives a flushed cache); each session is the person's own, so nothing of one is shown to another.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         "default": {
