@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from costing.selectors import activities_with_cost, activity_cost_summary
@@ -86,7 +87,15 @@ from planning.shaping import (
     priorities_set,
 )
 from planning.shaping import functional_group_delete as functional_group_delete_service
-from planning.targets import plan_years, target_default, target_set, targets_fill_defaults
+from planning.targets import (
+    TargetChange,
+    TargetsRefused,
+    plan_years,
+    target_below_current,
+    target_default,
+    targets_fill_defaults,
+    targets_set,
+)
 from stakeholders.selectors import secretariat_size
 
 
@@ -552,10 +561,11 @@ def activity_dependency_remove(
 
 
 def _target_rows(
-    plan: Plan, editable: frozenset[int] | None, bound: tuple[int, TargetForm] | None = None
+    plan: Plan, editable: frozenset[int] | None, bound: dict[int, TargetForm] | None = None
 ) -> list[tuple[TechnicalArea, list[dict]]]:
     """Per technical area, each indicator with its current level, its target (or the default it would get) and,
-    where the person may edit it, a form. A constant number of queries, whatever the framework's size."""
+    where the person may edit it, its part of the page's one form (`bound`: those as submitted). A constant
+    number of queries, whatever the framework's size."""
     indicators = list(
         Indicator.objects.filter(framework_id=plan.framework_id)
         .select_related("technical_area")
@@ -571,66 +581,130 @@ def _target_rows(
         default = target_default(current=level, years=years) if level is not None else None
         form = None
         if editable is None or indicator.technical_area_id in editable:
-            if bound is not None and bound[0] == indicator.pk:
-                form = bound[1]
-            else:
-                form = TargetForm(
-                    prefix=f"t{indicator.pk}",
-                    initial={
-                        "level": target.level if target else default,
-                        "justification": target.justification if target else "",
-                        "version": target.version if target else 0,
-                    },
-                )
-        row = {"indicator": indicator, "current": level, "target": target, "default": default, "form": form}
+            form = (bound or {}).get(indicator.pk) or TargetForm(
+                prefix=f"t{indicator.pk}",
+                initial={
+                    "level": target.level if target else default,
+                    "justification": target.justification if target else "",
+                    "version": target.version if target else 0,
+                },
+            )
+        row = {
+            "indicator": indicator,
+            "current": level,
+            "target": target,
+            "default": default,
+            "form": form,
+            "below_current": target is not None and target_below_current(level=target.level, current=level),
+        }
         areas.setdefault(indicator.technical_area_id, (indicator.technical_area, []))[1].append(row)
     return list(areas.values())
 
 
+def _target_forms(request: HttpRequest, plan: Plan, editable: frozenset[int] | None) -> dict[Indicator, TargetForm]:
+    """The submitted targets: each indicator named in `indicator` with its form (prefixed with its id). An
+    indicator that is not of the plan's framework is not found; one outside a technical lead's areas refused."""
+    numbers = [whole_number(raw) for raw in request.POST.getlist("indicator")]
+    if not numbers or None in numbers:
+        raise Http404("No such indicator in this plan's framework.")
+    indicators = list(Indicator.objects.filter(framework_id=plan.framework_id, pk__in=numbers))
+    if len(indicators) != len(set(numbers)):
+        raise Http404("No such indicator in this plan's framework.")
+    if editable is not None and any(indicator.technical_area_id not in editable for indicator in indicators):
+        raise PermissionDenied("A technical lead sets targets only in their own technical areas.")
+    return {indicator: TargetForm(request.POST, prefix=f"t{indicator.pk}") for indicator in indicators}
+
+
 @require_form_methods
 def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
-    """Current level and target of every indicator; the secretariat (a technical lead in their own areas) sets a
-    target with its justification."""
+    """Current level and target of every indicator; the secretariat (a technical lead in their own areas) sets
+    targets with their justifications, as many as they changed in one save."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id)
     editable = area_ids_editable_by(plan.membership)
-    bound, status = None, 200
+    bound, status, refused = None, 200, ""
     if request.method == "POST":
         if editable is not None and not editable:
             raise PermissionDenied("Only the secretariat and technical leads (in their own areas) set targets.")
-        raw = request.POST.get("indicator", "")
-        number = whole_number(raw)
-        indicator = Indicator.objects.filter(framework_id=plan.framework_id, pk=number).first() if number else None
-        if indicator is None:
-            raise Http404("No such indicator in this plan's framework.")
-        if editable is not None and indicator.technical_area_id not in editable:
-            raise PermissionDenied("A technical lead sets targets only in their own technical areas.")
-        form = TargetForm(request.POST, prefix=f"t{indicator.pk}")
-        if form.is_valid():
+        forms = _target_forms(request, plan, editable)
+        bound = {indicator.pk: form for indicator, form in forms.items()}
+        changed = {indicator: form for indicator, form in forms.items() if form.changes_target()}
+        if not changed:
+            messages.info(request, _("No target was changed, so nothing was saved."))
+            return redirect("targets", plan_id=plan.pk)
+        if all([form.is_valid() for form in changed.values()]):
             try:
-                target_set(
+                saved = targets_set(
                     plan=plan,
                     by=request.user,
-                    indicator=indicator,
-                    level=form.cleaned_data["level"],
-                    justification=form.cleaned_data["justification"],
-                    version=form.cleaned_data["version"],  # 0: the page showed no target
+                    changes=[
+                        TargetChange(
+                            indicator=indicator,
+                            level=form.cleaned_data["level"],
+                            justification=form.cleaned_data["justification"],
+                            version=form.cleaned_data["version"],  # 0: the page showed no target
+                        )
+                        for indicator, form in changed.items()
+                    ],
                 )
-            except EditConflict as conflict:
-                form.add_error(None, str(conflict))
-                status = 409
-            except ValidationError as error:
-                form_errors_from(form, error)
+            except TargetsRefused as refusal:
+                status = _targets_refused(refusal, forms)
             else:
-                messages.success(request, f"Target of {indicator.code} saved.")
-                return redirect(f"{reverse('targets', kwargs={'plan_id': plan.pk})}#indicator-{indicator.pk}")
-        bound = (indicator.pk, form)
+                codes = ", ".join(indicator.code for indicator in changed)
+                messages.success(
+                    request,
+                    ngettext("Target of %(codes)s saved.", "%(count)d targets saved: %(codes)s.", len(saved))
+                    % {"count": len(saved), "codes": codes},
+                )
+                return redirect("targets", plan_id=plan.pk)
+        refused = _targets_refused_summary(changed, conflict=status == 409)
+    areas = _target_rows(plan, editable, bound)
     context = {
         "plan": plan,
         "membership": plan.membership,
-        "areas": _target_rows(plan, editable, bound),
+        "areas": areas,
+        "may_set_targets": any(row["form"] for _area, rows in areas for row in rows),
         "advice": draft_advice(plan=plan),
+        "refused": refused,
     }
     return render(request, "planning/targets.html", context, status=status)
+
+
+def _targets_refused(refusal: TargetsRefused, forms: dict[Indicator, TargetForm]) -> int:
+    """Each refused target's reason beside it; 409 when someone else saved one of them first."""
+    status = 200
+    for indicator, form in forms.items():
+        reason = refusal.refusals.get(indicator.pk)
+        if isinstance(reason, EditConflict):
+            form.add_error(
+                None,
+                _(
+                    "Someone else changed the target of %(indicator)s after you opened this page. Reload to see "
+                    "their target, then set yours again."
+                )
+                % {"indicator": indicator.code},
+            )
+            status = 409
+        elif reason is not None:
+            form_errors_from(form, reason)
+    return status
+
+
+def _targets_refused_summary(forms: dict[Indicator, TargetForm], *, conflict: bool) -> str:
+    """Above the table: that nothing was saved, and which indicators to look at."""
+    codes = [indicator.code for indicator, form in forms.items() if form.errors]
+    if conflict:
+        message = ngettext(
+            "Nothing was saved: someone else changed a target you changed since you opened this page (%(codes)s).",
+            "Nothing was saved: someone else changed targets you changed since you opened this page (%(codes)s).",
+            len(codes),
+        )
+    else:
+        message = ngettext(
+            "Nothing was saved: correct the target of %(codes)s.",
+            "Nothing was saved: correct the targets of %(codes)s.",
+            len(codes),
+        )
+    return message % {"codes": ", ".join(codes)}
 
 
 @require_POST
