@@ -290,3 +290,17 @@ def activity_list_for_plan(
         .prefetch_related("indicators")
         .order_by(*ordering, "technical_area__order", "technical_area__code", "pk")
     )
+
+
+def activity_indicator_codes(*, activities: Iterable[Activity]) -> dict[int, list[str]]:
+    """The codes of each activity's indicators, in the indicators' order: {activity id: [code, ...]}, in one
+    query of plain values (for a table, where prefetching the indicators cost more than the rest of its rows)."""
+    codes: dict[int, list[str]] = {}
+    rows = (
+        Activity.indicators.through.objects.filter(activity__in=[activity.pk for activity in activities])
+        .order_by("indicator__framework_id", "indicator__order", "indicator__code")
+        .values_list("activity_id", "indicator__code")
+    )
+    for activity_id, code in rows:
+        codes.setdefault(activity_id, []).append(code)
+    return codes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -69,6 +70,7 @@ from planning.models import (
 from planning.operational import activity_placements, operational_plan_create
 from planning.selectors import (
     ACTIVITY_SORTS,
+    activity_indicator_codes,
     activity_list_for_plan,
     assessment_grid,
     assessment_list_for_plan,
@@ -794,6 +796,16 @@ def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]
     return links
 
 
+_URL_MARK = 987_654_321_987_654
+
+
+def _activity_url(plan: Plan, name: str) -> Callable[[int], str]:
+    """The address of the page `name` (plans/<plan>/activities/<activity>/...) of any activity of the plan, from
+    one reverse: a table's rows then need none each."""
+    head, tail = reverse(name, kwargs={"plan_id": plan.pk, "activity_id": _URL_MARK}).rsplit(str(_URL_MARK), 1)
+    return lambda activity_id: f"{head}{activity_id}{tail}"
+
+
 @require_safe
 def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The plan's activities in a table, filtered and sorted by GET parameters (so a view is a link to share);
@@ -802,7 +814,13 @@ def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
     filter_form = ActivityFilterForm(request.GET or None, plan=plan)
     filters = filter_form.filters()
     rows = activities_with_cost(activity_list_for_plan(plan=plan, **filters))  # the total cost column: no extra query
-    page = Paginator(rows, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The table shows indicator codes only: read as values below instead of prefetched as objects.
+    page = Paginator(rows.prefetch_related(None), ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    codes = activity_indicator_codes(activities=page.object_list)
+    detail_url, costs_url = _activity_url(plan, "activity_detail"), _activity_url(plan, "activity_costs")
+    for activity in page.object_list:
+        activity.indicator_codes = codes.get(activity.pk, [])
+        activity.detail_url, activity.costs_url = detail_url(activity.pk), costs_url(activity.pk)
     query = request.GET.copy()
     query.pop("page", None)
     if plan.kind == Plan.Kind.STRATEGIC:
