@@ -75,8 +75,7 @@ from planning.selectors import (
     assessment_grid,
     assessment_list_for_plan,
     plan_current_levels,
-    plan_overview,
-    provincial_comparison,
+    plan_overview_with_comparison,
     technical_areas_of,
 )
 from planning.services import plan_create, plan_update
@@ -139,14 +138,15 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id)
     children = plans_for_user(request.user).filter(parent=plan).select_related("jurisdiction")
+    overview, comparison = plan_overview_with_comparison(plan=plan)
     context = {
         "plan": plan,
         "membership": plan.membership,
         "children": children,
         "other_children": plan.children.exclude(pk__in=children.values("pk")).count(),
         "secretariat_size": secretariat_size(plan=plan),
-        "overview": plan_overview(plan=plan),
-        "comparison": provincial_comparison(plan=plan) if not plan.is_provincial else None,
+        "overview": overview,
+        "comparison": comparison,
     }
     return render(request, "planning/plan_detail.html", context)
 
