@@ -73,14 +73,52 @@ def _select(widget: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+OPTION_TEMPLATES = ("django/forms/widgets/checkbox_option.html", "django/forms/widgets/radio_option.html")
+
+
+def _option(option: dict[str, Any]) -> str:
+    """Django's checkbox_option.html and radio_option.html (input_option.html, with its include of input.html),
+    newlines included, as multiple_input.html includes them."""
+    if not option["wrap_label"]:
+        return f"{_input(option)}\n\n\n"
+    target = option["attrs"].get("id")
+    label_for = f' for="{_text(target)}"' if target else ""
+    return f"<label{label_for}>{_input(option)}\n {_text(option['label'])}</label>\n\n"
+
+
+def _multiple_input(widget: dict[str, Any]) -> str | None:
+    """Django's multiple_input.html (checkbox_select.html and radio.html include it); None for options of
+    another template."""
+    attrs = widget["attrs"]
+    parts = ["<div"]
+    if attrs.get("id"):
+        parts.append(f' id="{_text(attrs["id"])}"')
+    if attrs.get("class"):
+        parts.append(f' class="{_text(attrs["class"])}"')
+    parts.append(">")
+    for group, options, _index in widget["optgroups"]:
+        if group:
+            parts.append(f"\n  <div><label>{_text(group)}</label>")
+        for option in options:
+            if option["template_name"] not in OPTION_TEMPLATES:
+                return None
+            parts.append(f"<div>\n    {_option(option)}</div>")
+        if group:
+            parts.append("\n  </div>")
+    parts.append("\n</div>")
+    return "".join(parts)
+
+
 INPUT_TYPES = ("text", "number", "email", "url", "password", "hidden", "date", "datetime", "time", "search", "tel")
 # The widget templates written here in Python instead of through the template engine: the same markup (a test
 # renders each both ways), at a small part of the cost. A targets page renders some 170 widgets, and a template
 # each, with its include of attrs.html, was most of that page's work.
-WIDGET_WRITERS: dict[str, Callable[[dict[str, Any]], str]] = {
+WIDGET_WRITERS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     **{f"django/forms/widgets/{kind}.html": _input for kind in (*INPUT_TYPES, "checkbox")},
     "django/forms/widgets/textarea.html": _textarea,
     "django/forms/widgets/select.html": _select,
+    "django/forms/widgets/checkbox_select.html": _multiple_input,
+    "django/forms/widgets/radio.html": _multiple_input,
 }
 
 
@@ -90,7 +128,9 @@ class FormRenderer(TemplatesSetting):
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
         writer = WIDGET_WRITERS.get(template_name)
         if writer is not None and request is None and set(context) == {"widget"}:
-            return writer(context["widget"])
+            written = writer(context["widget"])
+            if written is not None:
+                return written
         return super().render(template_name, context, request=request)
 
 
