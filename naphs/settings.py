@@ -367,9 +367,6 @@ if CACHE_URL:
             "KEY_PREFIX": "naphs-cache",  # the broker may share the database: its keys are never ours
         }
     }
-    # A signed-in request reads its session from Redis instead of the database (written to both, so a session
-    # outlives a flushed cache); each session is the person's own, so nothing of one is shown to another.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         "default": {
@@ -378,6 +375,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 10000},
         }
     }
+# A signed-in request reads its session from the cache instead of the database (it is written to both, so a
+# session outlives a flushed cache); each session is its person's own, so nothing of one is shown to another.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # The header a trusted proxy writes the client's address in (e.g. X-Forwarded-For); the last address in it counts.
 # Unset, only the connection's address counts: a client could write anything in such a header.
 CLIENT_ADDRESS_HEADER = os.environ.get("CLIENT_ADDRESS_HEADER", "").strip()
