@@ -22,6 +22,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -178,12 +179,35 @@ class Serializer(StrictFieldsMixin, serializers.Serializer):
     pass  # the base of every API serializer that reads a request body
 
 
+class PrefetchedManyRelatedField(serializers.ManyRelatedField):
+    """A list of related objects (ids) read straight from the rows a list prefetched, when it did: the same list
+    the related manager would give, without building a manager per object and field (a page of 78 activities
+    built 300, a fifth of the page's work). Anything not prefetched is read as DRF reads it."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        cache = getattr(instance, "_prefetched_objects_cache", None)
+        if cache and len(self.source_attrs) == 1 and self.source_attrs[0] in cache:
+            return cache[self.source_attrs[0]]
+        return super().get_attribute(instance)
+
+
+class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """DRF's, whose `many=True` form is a PrefetchedManyRelatedField."""
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> PrefetchedManyRelatedField:
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs |= {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return PrefetchedManyRelatedField(**list_kwargs)
+
+
 class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     # The base of every API model serializer; its model's decimals are strings, as documented.
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: DecimalField,
     }
+    serializer_related_field = PrimaryKeyRelatedField
 
 
 # --- The schema ---------------------------------------------------------------------------------------------

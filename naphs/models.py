@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
 
 
@@ -145,3 +147,19 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} {self.target_repr}"
+
+
+class ChoiceDisplayMixin:
+    """A model's get_FOO_display() from a dict of each field's choices built once per process: Django rebuilds that
+    dict (and makes every choice hashable) on every call, which made the four labels of each activity row most of
+    the activity table's work. The labels stay as declared (lazy ones are translated at each call)."""
+
+    def _get_FIELD_display(self, field: models.Field) -> str:
+        choices = _DISPLAY_CHOICES.get(field)
+        if choices is None:
+            choices = _DISPLAY_CHOICES[field] = dict(make_hashable(field.flatchoices))
+        value = getattr(self, field.attname)
+        return force_str(choices.get(make_hashable(value), value), strings_only=True)
+
+
+_DISPLAY_CHOICES: dict[models.Field, dict] = {}

@@ -125,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
             ],
+            "builtins": ["naphs.templatetags.builtins"],
         },
     },
 ]
@@ -141,6 +142,11 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker share the file; wait for a lock rather than fail.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # QuerySet.iterator() (every select of a form iterates its choices so) then reads the rows in one round trip
+    # instead of declaring, fetching from and closing a cursor: three round trips per select on a page. The one
+    # large iteration (the costing workbook's year cells) holds the rows in memory either way.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "stakeholders.User"
@@ -394,6 +400,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 10000},
         }
     }
+# A signed-in request reads its session from the cache instead of the database (it is written to both, so a
+# session outlives a flushed cache); each session is its person's own, so nothing of one is shown to another.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # The header a trusted proxy writes the client's address in (e.g. X-Forwarded-For); the last address in it counts.
 # Unset, only the connection's address counts: a client could write anything in such a header.
 CLIENT_ADDRESS_HEADER = os.environ.get("CLIENT_ADDRESS_HEADER", "").strip()

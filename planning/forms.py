@@ -324,14 +324,27 @@ class DependencyForm(forms.Form):
 
 
 class TargetForm(forms.Form):
-    """One indicator's target level and why; `version` is the target's version as shown (0 when it had none). The
-    page prefixes each indicator's form with its id and names the indicator in a plain `indicator` field."""
+    """One indicator's part of the targets page's form: its target level and why; `version` is the target's
+    version as shown (0 when it had none). The page prefixes each indicator's part with its id and names the
+    indicator in a plain `indicator` field. The level and justification as shown go along too (hidden), so that a
+    save keeps only what the person changed."""
 
-    level = forms.TypedChoiceField(label="Target level", choices=CapacityLevel.choices, coerce=int)
+    level = forms.TypedChoiceField(
+        label="Target level", choices=CapacityLevel.choices, coerce=int, show_hidden_initial=True
+    )
     justification = forms.CharField(
-        label="Justification", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False
+        label="Justification",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+        show_hidden_initial=True,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def changes_target(self) -> bool:
+        """Whether the person changed this indicator's level or justification from what the page showed (a
+        submission without what was shown counts as a change)."""
+        return bool({"level", "justification"} & set(self.changed_data))
 
 
 class GenerateForm(forms.Form):

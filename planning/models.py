@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Hazard, Sector, validate_choice_list
+from naphs.models import ChoiceDisplayMixin
 
 # ISO 3166-1 reserves these alpha-2 codes for user assignment; a demo or training country may use one.
 USER_ASSIGNED_CODES = frozenset(
@@ -168,7 +169,7 @@ class CountryGrant(models.Model):
             raise ValidationError({"country": gettext("A grant is given for a country, not a province or district.")})
 
 
-class Plan(models.Model):
+class Plan(ChoiceDisplayMixin, models.Model):
     """A National (or provincial) Action Plan for Health Security.
 
     Strategic plans run about five years; operational plans (12 to 24 months) sit inside a strategic plan
@@ -586,7 +587,7 @@ def validate_hazards(value: object) -> None:
     validate_choice_list(value, Hazard, "Hazards")
 
 
-class Activity(models.Model):
+class Activity(ChoiceDisplayMixin, models.Model):
     """One thing the plan will do: in a technical area, towards one or more indicators, by an organization.
 
     A draft activity generated from a benchmark action keeps the link to it; an activity of an operational plan

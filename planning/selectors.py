@@ -183,11 +183,9 @@ def _framework_indicators(framework_id: int | None) -> list[Indicator]:
     )
 
 
-def plan_overview(*, plan: Plan) -> list[AreaRow]:
-    """Per technical area of the plan's framework: indicators with current and target level, the area's mean
-    levels and its activity counts by priority and status. A constant number of queries, whatever the size."""
-    indicators = _framework_indicators(plan.framework_id)
-    current, targets, figures = _area_figures(plans=[plan], indicators=indicators)
+def _overview_rows(
+    plan: Plan, indicators: list[Indicator], current: dict, targets: dict, figures: dict
+) -> list[AreaRow]:
     rows: dict[int, AreaRow] = {}
     for indicator in indicators:
         area = indicator.technical_area
@@ -199,6 +197,14 @@ def plan_overview(*, plan: Plan) -> list[AreaRow]:
     return list(rows.values())
 
 
+def plan_overview(*, plan: Plan) -> list[AreaRow]:
+    """Per technical area of the plan's framework: indicators with current and target level, the area's mean
+    levels and its activity counts by priority and status. A constant number of queries, whatever the size."""
+    indicators = _framework_indicators(plan.framework_id)
+    current, targets, figures = _area_figures(plans=[plan], indicators=indicators)
+    return _overview_rows(plan, indicators, current, targets, figures)
+
+
 @dataclass
 class Comparison:
     """The national plan beside its provincial plans, per technical area."""
@@ -208,19 +214,43 @@ class Comparison:
     rows: list[tuple[TechnicalArea, list[AreaFigures]]]
 
 
-def provincial_comparison(*, plan: Plan) -> Comparison:
-    """A plan's baseline and target levels and activity counts per technical area, beside those of the plans of
-    the jurisdictions under it. A constant number of queries, however many provincial plans."""
+def _provincial_plans(plan: Plan) -> tuple[list[Plan], list[Plan]]:
+    """The plans of the jurisdictions under the plan's: those of its framework, and those of another."""
     children = list(
         Plan.objects.filter(parent=plan).exclude(jurisdiction=plan.jurisdiction).select_related("jurisdiction")
     )
     same = [child for child in children if child.framework_id == plan.framework_id]
+    return same, [child for child in children if child not in same]
+
+
+def _comparison(
+    plan: Plan, same: list[Plan], other: list[Plan], indicators: list[Indicator], figures: dict
+) -> Comparison:
     plans = [plan, *same]
-    indicators = _framework_indicators(plan.framework_id)
-    _current, _targets, figures = _area_figures(plans=plans, indicators=indicators)
     areas = list(dict.fromkeys(indicator.technical_area for indicator in indicators))
     rows = [(area, [figures[p.pk, area.pk] for p in plans]) for area in areas]
-    return Comparison(plans=plans, other_framework=[c for c in children if c not in same], rows=rows)
+    return Comparison(plans=plans, other_framework=other, rows=rows)
+
+
+def provincial_comparison(*, plan: Plan) -> Comparison:
+    """A plan's baseline and target levels and activity counts per technical area, beside those of the plans of
+    the jurisdictions under it. A constant number of queries, however many provincial plans."""
+    same, other = _provincial_plans(plan)
+    indicators = _framework_indicators(plan.framework_id)
+    _current, _targets, figures = _area_figures(plans=[plan, *same], indicators=indicators)
+    return _comparison(plan, same, other, indicators, figures)
+
+
+def plan_overview_with_comparison(*, plan: Plan) -> tuple[list[AreaRow], Comparison | None]:
+    """plan_overview and, for a plan that is not provincial, provincial_comparison, with the plan's figures read
+    once for both (the overview page shows both)."""
+    if plan.is_provincial:
+        return plan_overview(plan=plan), None
+    same, other = _provincial_plans(plan)
+    indicators = _framework_indicators(plan.framework_id)
+    current, targets, figures = _area_figures(plans=[plan, *same], indicators=indicators)
+    overview = _overview_rows(plan, indicators, current, targets, figures)
+    return overview, _comparison(plan, same, other, indicators, figures)
 
 
 # Activities: the filterable, sortable table ------------------------------------------------------------------
@@ -295,3 +325,17 @@ def activity_list_for_plan(
         .prefetch_related("indicators")
         .order_by(*ordering, "technical_area__order", "technical_area__code", "pk")
     )
+
+
+def activity_indicator_codes(*, activities: Iterable[Activity]) -> dict[int, list[str]]:
+    """The codes of each activity's indicators, in the indicators' order: {activity id: [code, ...]}, in one
+    query of plain values (for a table, where prefetching the indicators cost more than the rest of its rows)."""
+    codes: dict[int, list[str]] = {}
+    rows = (
+        Activity.indicators.through.objects.filter(activity__in=[activity.pk for activity in activities])
+        .order_by("indicator__framework_id", "indicator__order", "indicator__code")
+        .values_list("activity_id", "indicator__code")
+    )
+    for activity_id, code in rows:
+        codes.setdefault(activity_id, []).append(code)
+    return codes

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from naphs.errors import EditConflict
 from naphs.services import audit_record, row_lock, versioned_save
 from planning.models import Indicator, IndicatorTarget, Plan
 from planning.selectors import plan_current_levels
@@ -51,19 +55,39 @@ def targets_fill_defaults(*, plan: Plan, by: User) -> list[IndicatorTarget]:
     return created
 
 
-@transaction.atomic
-def target_set(
-    *, plan: Plan, by: User, indicator: Indicator, level: int, justification: str, version: int | None = None
+def target_below_current(*, level: int, current: int | None) -> bool:
+    """A target below the indicator's current level. The target is the capacity the plan means to reach by its
+    end, from the level the latest assessment found; its activities are the steps between the two. A lower
+    target would plan a loss of capacity that no benchmark action leads to, so it is refused when set; a target
+    the latest assessment has overtaken is shown with a warning until it is raised."""
+    return current is not None and level < current
+
+
+def _target_save(
+    *,
+    plan: Plan,
+    by: User,
+    indicator: Indicator,
+    level: int,
+    justification: str,
+    version: int | None,
+    current: int | None,
 ) -> IndicatorTarget:
-    """Set one indicator's target with the reason for it. `version` is the target's version as the person read
-    it, 0 when it had none: a target someone else saved since (a first one too) is refused with EditConflict.
-    None (only for the product's own loads) skips the check."""
     if indicator.framework_id != plan.framework_id:
         raise ValidationError({"indicator": f"{indicator.code} is not an indicator of this plan's framework."})
     justification = justification.strip()
     if not justification:
         raise ValidationError({"justification": "Say why this target was chosen."})
-    row_lock(plan)  # take turns with targets_fill_defaults
+    if target_below_current(level=level, current=current):
+        raise ValidationError(
+            {
+                "level": _(
+                    "The current level of %(indicator)s is %(current)d: a target below it would plan a loss of "
+                    "capacity. Choose %(current)d to keep it, or higher."
+                )
+                % {"indicator": indicator.code, "current": current}
+            }
+        )
     target, changes = versioned_save(
         IndicatorTarget,
         key={"plan": plan, "indicator": indicator},
@@ -73,3 +97,72 @@ def target_set(
     if changes:
         audit_record(plan=plan, by=by, action="set the target of", target=target, changes=changes)
     return target
+
+
+@transaction.atomic
+def target_set(
+    *, plan: Plan, by: User, indicator: Indicator, level: int, justification: str, version: int | None = None
+) -> IndicatorTarget:
+    """Set one indicator's target with the reason for it, at or above its current level. `version` is the
+    target's version as the person read it, 0 when it had none: a target someone else saved since (a first one
+    too) is refused with EditConflict. None (only for the product's own loads) skips the check."""
+    row_lock(plan)  # take turns with targets_fill_defaults
+    current = plan_current_levels(plan=plan).get(indicator.pk)
+    return _target_save(
+        plan=plan,
+        by=by,
+        indicator=indicator,
+        level=level,
+        justification=justification,
+        version=version,
+        current=current,
+    )
+
+
+@dataclass(frozen=True)
+class TargetChange:
+    """One indicator's target as a person set it, with the version they saw (0: none)."""
+
+    indicator: Indicator
+    level: int
+    justification: str
+    version: int
+
+
+class TargetsRefused(Exception):
+    """Some targets of one save were refused, so none of that save was kept. `refusals` maps each refused
+    indicator's id to its EditConflict (someone else saved it first) or ValidationError."""
+
+    def __init__(self, refusals: dict[int, EditConflict | ValidationError]) -> None:
+        self.refusals = refusals
+        super().__init__(f"{len(refusals)} target(s) refused")
+
+
+@transaction.atomic
+def targets_set(*, plan: Plan, by: User, changes: Sequence[TargetChange]) -> list[IndicatorTarget]:
+    """Set several indicators' targets in one save, all or nothing: each is checked as target_set checks one
+    (its own version included), and if any is refused, TargetsRefused names every refused one and nothing of the
+    save is kept."""
+    row_lock(plan)
+    current = plan_current_levels(plan=plan)
+    saved: list[IndicatorTarget] = []
+    refusals: dict[int, EditConflict | ValidationError] = {}
+    for change in changes:
+        try:
+            with transaction.atomic():  # a refused one leaves the others' work to be rolled back together
+                saved.append(
+                    _target_save(
+                        plan=plan,
+                        by=by,
+                        indicator=change.indicator,
+                        level=change.level,
+                        justification=change.justification,
+                        version=change.version,
+                        current=current.get(change.indicator.pk),
+                    )
+                )
+        except (EditConflict, ValidationError) as refusal:
+            refusals[change.indicator.pk] = refusal
+    if refusals:
+        raise TargetsRefused(refusals)
+    return saved

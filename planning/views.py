@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from costing.selectors import activities_with_cost, activity_cost_summary
@@ -69,12 +71,12 @@ from planning.models import (
 from planning.operational import activity_placements, operational_plan_create
 from planning.selectors import (
     ACTIVITY_SORTS,
+    activity_indicator_codes,
     activity_list_for_plan,
     assessment_grid,
     assessment_list_for_plan,
     plan_current_levels,
-    plan_overview,
-    provincial_comparison,
+    plan_overview_with_comparison,
     technical_areas_of,
 )
 from planning.services import plan_create, plan_update
@@ -87,7 +89,15 @@ from planning.shaping import (
     priorities_set,
 )
 from planning.shaping import functional_group_delete as functional_group_delete_service
-from planning.targets import plan_years, target_default, target_set, targets_fill_defaults
+from planning.targets import (
+    TargetChange,
+    TargetsRefused,
+    plan_years,
+    target_below_current,
+    target_default,
+    targets_fill_defaults,
+    targets_set,
+)
 from stakeholders.selectors import organization_list_for_plan, secretariat_size
 
 
@@ -129,7 +139,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id)
     children = plans_for_user(request.user).filter(parent=plan).select_related("jurisdiction")
-    overview = plan_overview(plan=plan)
+    overview, comparison = plan_overview_with_comparison(plan=plan)
     context = {
         "plan": plan,
         "membership": plan.membership,
@@ -138,7 +148,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "secretariat_size": secretariat_size(plan=plan),
         "overview": overview,
         "no_responsible_organization": sum(row.figures.no_responsible_organization for row in overview),
-        "comparison": provincial_comparison(plan=plan) if not plan.is_provincial else None,
+        "comparison": comparison,
     }
     return render(request, "planning/plan_detail.html", context)
 
@@ -571,10 +581,11 @@ def activity_dependency_remove(
 
 
 def _target_rows(
-    plan: Plan, editable: frozenset[int] | None, bound: tuple[int, TargetForm] | None = None
+    plan: Plan, editable: frozenset[int] | None, bound: dict[int, TargetForm] | None = None
 ) -> list[tuple[TechnicalArea, list[dict]]]:
     """Per technical area, each indicator with its current level, its target (or the default it would get) and,
-    where the person may edit it, a form. A constant number of queries, whatever the framework's size."""
+    where the person may edit it, its part of the page's one form (`bound`: those as submitted). A constant
+    number of queries, whatever the framework's size."""
     indicators = list(
         Indicator.objects.filter(framework_id=plan.framework_id)
         .select_related("technical_area")
@@ -590,66 +601,130 @@ def _target_rows(
         default = target_default(current=level, years=years) if level is not None else None
         form = None
         if editable is None or indicator.technical_area_id in editable:
-            if bound is not None and bound[0] == indicator.pk:
-                form = bound[1]
-            else:
-                form = TargetForm(
-                    prefix=f"t{indicator.pk}",
-                    initial={
-                        "level": target.level if target else default,
-                        "justification": target.justification if target else "",
-                        "version": target.version if target else 0,
-                    },
-                )
-        row = {"indicator": indicator, "current": level, "target": target, "default": default, "form": form}
+            form = (bound or {}).get(indicator.pk) or TargetForm(
+                prefix=f"t{indicator.pk}",
+                initial={
+                    "level": target.level if target else default,
+                    "justification": target.justification if target else "",
+                    "version": target.version if target else 0,
+                },
+            )
+        row = {
+            "indicator": indicator,
+            "current": level,
+            "target": target,
+            "default": default,
+            "form": form,
+            "below_current": target is not None and target_below_current(level=target.level, current=level),
+        }
         areas.setdefault(indicator.technical_area_id, (indicator.technical_area, []))[1].append(row)
     return list(areas.values())
 
 
+def _target_forms(request: HttpRequest, plan: Plan, editable: frozenset[int] | None) -> dict[Indicator, TargetForm]:
+    """The submitted targets: each indicator named in `indicator` with its form (prefixed with its id). An
+    indicator that is not of the plan's framework is not found; one outside a technical lead's areas refused."""
+    numbers = [whole_number(raw) for raw in request.POST.getlist("indicator")]
+    if not numbers or None in numbers:
+        raise Http404("No such indicator in this plan's framework.")
+    indicators = list(Indicator.objects.filter(framework_id=plan.framework_id, pk__in=numbers))
+    if len(indicators) != len(set(numbers)):
+        raise Http404("No such indicator in this plan's framework.")
+    if editable is not None and any(indicator.technical_area_id not in editable for indicator in indicators):
+        raise PermissionDenied("A technical lead sets targets only in their own technical areas.")
+    return {indicator: TargetForm(request.POST, prefix=f"t{indicator.pk}") for indicator in indicators}
+
+
 @require_form_methods
 def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
-    """Current level and target of every indicator; the secretariat (a technical lead in their own areas) sets a
-    target with its justification."""
+    """Current level and target of every indicator; the secretariat (a technical lead in their own areas) sets
+    targets with their justifications, as many as they changed in one save."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id)
     editable = area_ids_editable_by(plan.membership)
-    bound, status = None, 200
+    bound, status, refused = None, 200, ""
     if request.method == "POST":
         if editable is not None and not editable:
             raise PermissionDenied("Only the secretariat and technical leads (in their own areas) set targets.")
-        raw = request.POST.get("indicator", "")
-        number = whole_number(raw)
-        indicator = Indicator.objects.filter(framework_id=plan.framework_id, pk=number).first() if number else None
-        if indicator is None:
-            raise Http404("No such indicator in this plan's framework.")
-        if editable is not None and indicator.technical_area_id not in editable:
-            raise PermissionDenied("A technical lead sets targets only in their own technical areas.")
-        form = TargetForm(request.POST, prefix=f"t{indicator.pk}")
-        if form.is_valid():
+        forms = _target_forms(request, plan, editable)
+        bound = {indicator.pk: form for indicator, form in forms.items()}
+        changed = {indicator: form for indicator, form in forms.items() if form.changes_target()}
+        if not changed:
+            messages.info(request, _("No target was changed, so nothing was saved."))
+            return redirect("targets", plan_id=plan.pk)
+        if all([form.is_valid() for form in changed.values()]):
             try:
-                target_set(
+                saved = targets_set(
                     plan=plan,
                     by=request.user,
-                    indicator=indicator,
-                    level=form.cleaned_data["level"],
-                    justification=form.cleaned_data["justification"],
-                    version=form.cleaned_data["version"],  # 0: the page showed no target
+                    changes=[
+                        TargetChange(
+                            indicator=indicator,
+                            level=form.cleaned_data["level"],
+                            justification=form.cleaned_data["justification"],
+                            version=form.cleaned_data["version"],  # 0: the page showed no target
+                        )
+                        for indicator, form in changed.items()
+                    ],
                 )
-            except EditConflict as conflict:
-                form.add_error(None, str(conflict))
-                status = 409
-            except ValidationError as error:
-                form_errors_from(form, error)
+            except TargetsRefused as refusal:
+                status = _targets_refused(refusal, forms)
             else:
-                messages.success(request, f"Target of {indicator.code} saved.")
-                return redirect(f"{reverse('targets', kwargs={'plan_id': plan.pk})}#indicator-{indicator.pk}")
-        bound = (indicator.pk, form)
+                codes = ", ".join(indicator.code for indicator in changed)
+                messages.success(
+                    request,
+                    ngettext("Target of %(codes)s saved.", "%(count)d targets saved: %(codes)s.", len(saved))
+                    % {"count": len(saved), "codes": codes},
+                )
+                return redirect("targets", plan_id=plan.pk)
+        refused = _targets_refused_summary(changed, conflict=status == 409)
+    areas = _target_rows(plan, editable, bound)
     context = {
         "plan": plan,
         "membership": plan.membership,
-        "areas": _target_rows(plan, editable, bound),
+        "areas": areas,
+        "may_set_targets": any(row["form"] for _area, rows in areas for row in rows),
         "advice": draft_advice(plan=plan),
+        "refused": refused,
     }
     return render(request, "planning/targets.html", context, status=status)
+
+
+def _targets_refused(refusal: TargetsRefused, forms: dict[Indicator, TargetForm]) -> int:
+    """Each refused target's reason beside it; 409 when someone else saved one of them first."""
+    status = 200
+    for indicator, form in forms.items():
+        reason = refusal.refusals.get(indicator.pk)
+        if isinstance(reason, EditConflict):
+            form.add_error(
+                None,
+                _(
+                    "Someone else changed the target of %(indicator)s after you opened this page. Reload to see "
+                    "their target, then set yours again."
+                )
+                % {"indicator": indicator.code},
+            )
+            status = 409
+        elif reason is not None:
+            form_errors_from(form, reason)
+    return status
+
+
+def _targets_refused_summary(forms: dict[Indicator, TargetForm], *, conflict: bool) -> str:
+    """Above the table: that nothing was saved, and which indicators to look at."""
+    codes = [indicator.code for indicator, form in forms.items() if form.errors]
+    if conflict:
+        message = ngettext(
+            "Nothing was saved: someone else changed a target you changed since you opened this page (%(codes)s).",
+            "Nothing was saved: someone else changed targets you changed since you opened this page (%(codes)s).",
+            len(codes),
+        )
+    else:
+        message = ngettext(
+            "Nothing was saved: correct the target of %(codes)s.",
+            "Nothing was saved: correct the targets of %(codes)s.",
+            len(codes),
+        )
+    return message % {"codes": ", ".join(codes)}
 
 
 @require_POST
@@ -741,6 +816,16 @@ def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]
     return links
 
 
+_URL_MARK = 987_654_321_987_654
+
+
+def _activity_url(plan: Plan, name: str) -> Callable[[int], str]:
+    """The address of the page `name` (plans/<plan>/activities/<activity>/...) of any activity of the plan, from
+    one reverse: a table's rows then need none each."""
+    head, tail = reverse(name, kwargs={"plan_id": plan.pk, "activity_id": _URL_MARK}).rsplit(str(_URL_MARK), 1)
+    return lambda activity_id: f"{head}{activity_id}{tail}"
+
+
 @require_safe
 def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The plan's activities in a table, filtered and sorted by GET parameters (so a view is a link to share);
@@ -749,7 +834,13 @@ def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
     filter_form = ActivityFilterForm(request.GET or None, plan=plan)
     filters = filter_form.filters()
     rows = activities_with_cost(activity_list_for_plan(plan=plan, **filters))  # the total cost column: no extra query
-    page = Paginator(rows, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The table shows indicator codes only: read as values below instead of prefetched as objects.
+    page = Paginator(rows.prefetch_related(None), ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    codes = activity_indicator_codes(activities=page.object_list)
+    detail_url, costs_url = _activity_url(plan, "activity_detail"), _activity_url(plan, "activity_costs")
+    for activity in page.object_list:
+        activity.indicator_codes = codes.get(activity.pk, [])
+        activity.detail_url, activity.costs_url = detail_url(activity.pk), costs_url(activity.pk)
     query = request.GET.copy()
     query.pop("page", None)
     if plan.kind == Plan.Kind.STRATEGIC:

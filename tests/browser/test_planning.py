@@ -124,7 +124,7 @@ def test_the_secretariat_goes_from_a_score_sheet_to_a_draft_and_edits_an_activit
     p22 = targets.get_by_role("row").filter(has=page.get_by_label("Target level of P2.2", exact=True))
     p22.get_by_label("Target level of P2.2", exact=True).select_option("3")
     p22.get_by_label("Justification for P2.2", exact=True).fill(reason)
-    p22.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save targets").click()  # the one button of the page's one form
     expect(status(page, "Target of P2.2 saved.")).to_be_visible()
     expect(p22.get_by_role("cell").nth(2)).to_have_text("3")
     expect(p22.get_by_role("cell").nth(3)).to_have_text(reason)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 
+from naphs.models import AuditEvent
 from naphs.permissions import Role
+from planning.assessments import assessment_create, scores_set
 from planning.drafting import draft_generate
 from planning.libraries import demo_library_load
 from planning.models import Activity, Indicator, IndicatorTarget, TechnicalArea
@@ -152,6 +156,146 @@ def test_the_targets_page_runs_a_constant_number_of_queries_for_the_full_framewo
     lead_client = signed_in(type(client)(), people[Role.TECHNICAL_LEAD])
     with django_assert_max_num_queries(11):  # one more: the technical lead's areas
         assert lead_client.get(f"/plans/{plan.pk}/targets/").status_code == 200
+
+
+def page_post(*rows: tuple) -> dict:
+    """What the targets page's one form sends: for each (indicator, level, justification, version, shown level,
+    shown justification) its fields and the values the page showed."""
+    data: dict = {"indicator": [indicator.pk for indicator, *_rest in rows]}
+    for indicator, level, justification, version, shown_level, shown_justification in rows:
+        prefix = f"t{indicator.pk}"
+        data |= {f"{prefix}-level": level, f"{prefix}-justification": justification, f"{prefix}-version": version}
+        data |= {f"initial-{prefix}-level": shown_level, f"initial-{prefix}-justification": shown_justification}
+    return data
+
+
+def p12() -> Indicator:
+    return Indicator.objects.get(framework__code="JEE3", code="P1.2")
+
+
+def test_the_targets_page_sets_every_target_through_one_form_and_one_button(client, plan, lead):
+    score(plan, lead, {"P1.1": 2, "P1.2": 4})
+
+    page = signed_in(client, lead).get(f"/plans/{plan.pk}/targets/").content.decode()
+
+    indicators = Indicator.objects.filter(framework=plan.framework).count()
+    assert page.count('id="target-edits"') == 1
+    assert ">Save<" not in page
+    assert page.count('name="indicator"') == indicators
+    form = page[page.index('id="target-edits"') : page.index("</form>", page.index('id="target-edits"'))]
+    assert form.count("<select") == indicators
+    assert form.count('type="submit"') == 1 and "Save targets" in form
+
+
+def test_several_targets_are_saved_at_once_and_those_left_as_shown_are_not(client, plan, lead):
+    score(plan, lead, {"P1.1": 2, "P1.2": 4, "D1.1": 1})
+    target(plan, lead, "D1.1", 3)
+    shown_d11 = IndicatorTarget.objects.get(indicator=d11())
+    data = page_post(
+        (p11(), 4, "Funded by the 2027 budget.", 0, 4, ""),  # the default shown, a justification added
+        (p12(), 4, "Keep the network running.", 0, 5, ""),  # lowered from the default 5 to the current 4
+        (d11(), 3, shown_d11.justification, 1, 3, shown_d11.justification),  # as shown: not saved again
+    )
+
+    response = signed_in(client, lead).post(f"/plans/{plan.pk}/targets/", data, follow=True)
+
+    assert response.redirect_chain[-1][1] == 302
+    assert "2 targets saved: P1.1, P1.2." in response.content.decode()
+    stored = {t.indicator.code: (t.level, t.justification, t.version) for t in IndicatorTarget.objects.all()}
+    assert stored == {
+        "P1.1": (4, "Funded by the 2027 budget.", 1),
+        "P1.2": (4, "Keep the network running.", 1),
+        "D1.1": (3, shown_d11.justification, 1),
+    }
+    assert AuditEvent.objects.filter(plan=plan, action="set the target of").count() == 3  # D1.1's first, and two
+
+
+def test_a_save_that_changes_nothing_saves_nothing(client, plan, lead):
+    score(plan, lead, {"P1.1": 2})
+    response = signed_in(client, lead).post(
+        f"/plans/{plan.pk}/targets/", page_post((p11(), 4, "", 0, 4, "")), follow=True
+    )
+    assert "No target was changed, so nothing was saved." in response.content.decode()
+    assert not IndicatorTarget.objects.exists()
+
+
+def test_a_target_changed_by_someone_else_refuses_the_whole_save_and_is_named(client, plan, lead, people):
+    score(plan, lead, {"P1.1": 2, "P1.2": 2})
+    target(plan, lead, "P1.1", 4)  # version 1, as the page showed it
+    other = signed_in(type(client)(), people[Role.SECRETARIAT_MEMBER])
+    assert other.post(f"/plans/{plan.pk}/targets/", target_post(p11(), 5, "Raised.", 1)).status_code == 302
+
+    data = page_post(
+        (p11(), 3, "Lowered.", 1, 4, "Agreed at the workshop."),
+        (p12(), 3, "A first target.", 0, 4, ""),
+    )
+    response = signed_in(client, lead).post(f"/plans/{plan.pk}/targets/", data)
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Nothing was saved" in page
+    assert "Someone else changed the target of P1.1 after you opened this page." in page
+    assert "target of P1.2 after" not in page
+    rows = {row["indicator"].code: row for _area, rows in response.context["areas"] for row in rows}
+    assert rows["P1.2"]["form"]["justification"].value() == "A first target."  # what they typed stays
+    stored = IndicatorTarget.objects.get(indicator=p11())
+    assert (stored.level, stored.justification, stored.version) == (5, "Raised.", 2)
+    assert not IndicatorTarget.objects.filter(indicator=p12()).exists()  # nothing half-applied
+
+
+def test_an_invalid_target_refuses_the_whole_save_with_the_reason_beside_it(client, plan, lead):
+    score(plan, lead, {"P1.1": 2, "P1.2": 2})
+    data = page_post((p11(), 4, "Funded.", 0, 4, ""), (p12(), 5, "  ", 0, 4, ""))
+
+    response = signed_in(client, lead).post(f"/plans/{plan.pk}/targets/", data)
+
+    rows = {row["indicator"].code: row for _area, rows in response.context["areas"] for row in rows}
+    assert rows["P1.2"]["form"].errors["justification"] == ["Say why this target was chosen."]
+    assert not rows["P1.1"]["form"].errors
+    assert "Nothing was saved: correct the target of P1.2." in response.content.decode()
+    assert not IndicatorTarget.objects.exists()
+
+
+def test_a_technical_lead_cannot_add_another_areas_target_to_a_save(client, plan, people):
+    membership = PlanMembership.objects.get(plan=plan, user=people[Role.TECHNICAL_LEAD])
+    membership.technical_areas.set([area("P1")])
+    data = page_post((p11(), 4, "Our area", 0, 4, ""), (d11(), 4, "Not ours", 0, 3, ""))
+
+    response = signed_in(client, people[Role.TECHNICAL_LEAD]).post(f"/plans/{plan.pk}/targets/", data)
+
+    assert response.status_code == 403
+    assert not IndicatorTarget.objects.exists()
+
+
+def test_a_target_below_the_current_level_is_refused_beside_it(client, plan, lead):
+    score(plan, lead, {"P1.1": 3})
+    data = page_post((p11(), 2, "Cheaper.", 0, 4, ""))
+
+    response = signed_in(client, lead).post(f"/plans/{plan.pk}/targets/", data)
+
+    row = next(row for _area, rows in response.context["areas"] for row in rows if row["indicator"] == p11())
+    assert row["form"].errors["level"] == [
+        "The current level of P1.1 is 3: a target below it would plan a loss of capacity. Choose 3 to keep it, "
+        "or higher."
+    ]
+    assert not IndicatorTarget.objects.exists()
+    data = page_post((p11(), 3, "Keep what we have.", 0, 4, ""))
+    assert signed_in(client, lead).post(f"/plans/{plan.pk}/targets/", data).status_code == 302
+
+
+def test_a_target_the_latest_assessment_overtook_is_shown_with_a_warning(client, plan, lead):
+    score(plan, lead, {"P1.1": 2, "P1.2": 2})
+    target(plan, lead, "P1.1", 3)
+    target(plan, lead, "P1.2", 3)
+    later = assessment_create(plan=plan, by=lead, framework=plan.framework, kind="jee", date=datetime.date(2026, 6, 1))
+    scores_set(assessment=later, by=lead, scores={"P1.1": 4, "P1.2": 3})
+
+    response = signed_in(client, lead).get(f"/plans/{plan.pk}/targets/")
+
+    page = response.content.decode()
+    assert f'id="below-current-{p11().pk}"' in page
+    assert "Below the current level (4): raise this target to at least 4." in page
+    assert f'id="below-current-{p12().pk}"' not in page  # equal to the current level: kept, no warning
 
 
 # The generate page ----------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from planning.assessments import assessment_create, scores_set
 from planning.models import Activity, Framework, IndicatorTarget, Plan, TechnicalArea
-from planning.selectors import plan_overview, provincial_comparison
+from planning.selectors import plan_overview, plan_overview_with_comparison, provincial_comparison
 from planning.targets import targets_fill_defaults
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,21 @@ def test_the_comparison_runs_a_constant_number_of_queries(plan, lead, country, j
         activities(child, "D1", 3)
     with django_assert_max_num_queries(7):
         provincial_comparison(plan=plan)
+
+
+def test_the_overview_page_reads_the_plans_figures_once_for_both_tables(
+    plan, provincial_plan, lead, jee3, django_assert_max_num_queries
+):
+    provincial_plan.framework = jee3
+    provincial_plan.save()
+    scored(plan, lead, {"P1.1": 2, "P1.2": 2})
+    scored(provincial_plan, lead, {"P1.1": 1})
+    targets_fill_defaults(plan=plan, by=lead)
+    activities(provincial_plan, "P1", 2)
+
+    with django_assert_max_num_queries(7):  # what provincial_comparison alone runs
+        overview, comparison = plan_overview_with_comparison(plan=plan)
+
+    assert overview == plan_overview(plan=plan)
+    assert comparison == provincial_comparison(plan=plan)
+    assert plan_overview_with_comparison(plan=provincial_plan) == (plan_overview(plan=provincial_plan), None)

@@ -9,7 +9,14 @@ from naphs.errors import EditConflict
 from naphs.models import AuditEvent
 from planning.assessments import assessment_create, scores_set
 from planning.models import Framework, Indicator, IndicatorTarget, Plan
-from planning.targets import target_default, target_set, targets_fill_defaults
+from planning.targets import (
+    TargetChange,
+    TargetsRefused,
+    target_default,
+    target_set,
+    targets_fill_defaults,
+    targets_set,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +99,39 @@ def test_an_indicator_of_another_framework_cannot_be_a_target(plan, lead):
     with pytest.raises(ValidationError) as error:
         target_set(plan=plan, by=lead, indicator=spar, level=4, justification="Wrong framework")
     assert "C1.1" in error.value.message_dict["indicator"][0]
+
+
+def test_a_target_below_the_current_level_is_refused_and_one_at_it_kept(plan, lead):
+    scored(plan, lead, {"P1.1": 3})
+    indicator = Indicator.objects.get(framework=plan.framework, code="P1.1")
+    with pytest.raises(ValidationError) as error:
+        target_set(plan=plan, by=lead, indicator=indicator, level=2, justification="Cheaper.")
+    assert "The current level of P1.1 is 3" in error.value.message_dict["level"][0]
+    assert not IndicatorTarget.objects.exists()
+    target_set(plan=plan, by=lead, indicator=indicator, level=3, justification="Keep what we have.")
+    assert targets_of(plan) == {"P1.1": 3}
+
+
+def test_several_targets_are_set_all_or_nothing(plan, lead):
+    scored(plan, lead, {"P1.1": 3, "P1.2": 2})
+    p11, p12 = (Indicator.objects.get(framework=plan.framework, code=code) for code in ("P1.1", "P1.2"))
+    with pytest.raises(TargetsRefused) as refused:
+        targets_set(
+            plan=plan,
+            by=lead,
+            changes=[
+                TargetChange(indicator=p12, level=4, justification="Funded.", version=0),
+                TargetChange(indicator=p11, level=1, justification="Lower.", version=0),
+            ],
+        )
+    assert set(refused.value.refusals) == {p11.pk}
+    assert not IndicatorTarget.objects.exists()
+    saved = targets_set(
+        plan=plan,
+        by=lead,
+        changes=[
+            TargetChange(indicator=p12, level=4, justification="Funded.", version=0),
+            TargetChange(indicator=p11, level=4, justification="Funded too.", version=0),
+        ],
+    )
+    assert len(saved) == 2 and targets_of(plan) == {"P1.1": 4, "P1.2": 4}
