@@ -1125,6 +1125,8 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "plan-invitation-resend",
         "password_change",
         "password_reset_confirm",
+        # The language chooser: a language code and a return address on this site, no object.
+        "language_set",
         # Deletions and removals: the object is the URL's.
         "activity_delete",
         "activity_dependency_remove",
