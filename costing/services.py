@@ -1,7 +1,7 @@
 """Writes to a plan's costing: settings, exchange rates, cost lines. Each validated in full, saved all or
 nothing, audited, and followed by one coalesced recomputation of the plan's rollups.
 
-Who may call which is decided by the views and the API through naphs.access; these functions check that
+Who may call which is decided by the views and the API through stakeholders.access; these functions check that
 the content is sound. Amounts are computed here and only here (`line_compute`).
 """
 

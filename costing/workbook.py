@@ -44,7 +44,6 @@ from costing.models import (
     Unit,
 )
 from costing.services import CATALOGUE_FIELDS, Rates, costs_changed, line_prepare, parse_decimal, plan_costing_get
-from naphs.access import activities_costable_by
 from naphs.errors import JobLimitReached
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.models import AuditEvent, Job
@@ -54,6 +53,7 @@ from naphs.spreadsheets import ImportRefused, Sheet, find_header, read_spreadshe
 from naphs.uploads import file_digest, upload_file_check, upload_job_params, upload_quota_check
 from naphs.xlsx import StreamingSheet, StreamingWorkbook
 from planning.models import MAX_YEAR, MIN_YEAR, Activity, TechnicalArea
+from stakeholders.access import activities_costable_by
 from stakeholders.models import PlanMembership
 
 if TYPE_CHECKING:

@@ -1,36 +1,29 @@
 """What every API endpoint shares: error translation, the refusal of fields that cannot be written, the
-schema's error responses, plan-scoped access, and the jobs endpoints."""
+schema's error responses, and how a job is answered."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import Model, ProtectedError
-from django.http import FileResponse, Http404
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import SAFE_METHODS
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from naphs.access import job_get_for_user, jobs_for_user, membership_get_for_user
 from naphs.errors import EditConflict, JobLimitReached
 from naphs.models import Job
-from naphs.permissions import Permission
 
 NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
 
@@ -313,28 +306,6 @@ class AutoSchema(openapi.AutoSchema):
         return schema
 
 
-# --- Plan-scoped endpoints ------------------------------------------------------------------------------------
-
-
-class PlanScopedMixin:
-    """For endpoints under /api/plans/{plan_id}/: reading needs `read_need`, writing `write_need`.
-
-    The plan is resolved through the access helper before anything else: 404 for non-members, 403 for
-    members whose role lacks the right.
-    """
-
-    read_need = Permission.VIEW
-    write_need = Permission.MANAGE
-
-    def initial(self, request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
-        need = self.read_need if request.method in SAFE_METHODS else self.write_need
-        if getattr(self, "swagger_fake_view", False):
-            return
-        self.membership = membership_get_for_user(user=request.user, plan_id=kwargs["plan_id"], need=need)
-        self.plan = self.membership.plan
-
-
 class JobSerializer(serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()
 
@@ -358,58 +329,6 @@ class JobSerializer(serializers.ModelSerializer):
         if job.status != Job.Status.SUCCEEDED or not job.result:
             return None
         return reverse("job-file", kwargs={"pk": job.pk}, request=self.context.get("request"))
-
-
-# The files jobs make, by extension; anything else is sent as bytes.
-JOB_FILE_TYPES = {
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".pdf": "application/pdf",
-    ".csv": "text/csv",
-    ".zip": "application/zip",
-}
-OCTET_STREAM = "application/octet-stream"
-
-
-class _AnyRenderer(JSONRenderer):
-    """Lets a client ask for a file with the Accept header of its type; a refusal is still JSON."""
-
-    media_type = "*/*"
-    format = "json"  # what it writes
-
-
-class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Background jobs you asked for, newest first."""
-
-    serializer_class = JobSerializer
-    lookup_value_regex = r"\d+"
-
-    def get_queryset(self):
-        return jobs_for_user(self.request.user).order_by("-created_at")
-
-    def get_object(self) -> Job:
-        return job_get_for_user(user=self.request.user, job_id=self.kwargs["pk"])
-
-    @extend_schema(
-        responses={
-            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The job's file, as an attachment.")
-            for media_type in [*JOB_FILE_TYPES.values(), OCTET_STREAM]
-        }
-    )
-    @action(
-        detail=True, methods=["get"], url_path="file", url_name="file", renderer_classes=[JSONRenderer, _AnyRenderer]
-    )
-    def file(self, request, pk=None, format=None) -> FileResponse:
-        """Download the file of a job that succeeded (its `download_url`): 404 while it has none, or once it has
-        expired. Seen by the person who asked for it, as the job itself."""
-        job = self.get_object()
-        if not job.result:
-            raise Http404("This job has no file (yet).")
-        try:
-            handle = job.result.open("rb")
-        except FileNotFoundError as missing:
-            raise Http404("The file is no longer available; please ask for it again.") from missing
-        content_type = JOB_FILE_TYPES.get(PurePath(job.result_name).suffix.lower(), OCTET_STREAM)
-        return FileResponse(handle, as_attachment=True, filename=job.result_name, content_type=content_type)
 
 
 def job_accepted(job: Job, request) -> Response:

@@ -2,7 +2,7 @@
 saved all or nothing, and audited.
 
 Who may call which (a technical lead only in their own technical areas) is decided by the views and the API,
-through naphs.access; these functions check that the content is sound.
+through stakeholders.access; these functions check that the content is sound.
 """
 
 from __future__ import annotations

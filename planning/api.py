@@ -9,15 +9,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions, IsAuthenticated
 
-from naphs.access import (
-    activity_get_for_user,
-    area_editable_by,
-    countries_granted_to,
-    jurisdictions_for_user,
-    plan_get_for_user,
-    plans_for_user,
-)
-from naphs.api import ModelSerializer, PlanScopedMixin, VersionField, require_version
+from naphs.api import ModelSerializer, VersionField, require_version
 from naphs.choices import Hazard, Sector
 from naphs.permissions import Permission, Role
 from planning.activities import activity_create, activity_delete, activity_update
@@ -33,6 +25,15 @@ from planning.models import (
 )
 from planning.selectors import ACTIVITY_SORTS, activity_list_for_plan, technical_areas_of
 from planning.services import jurisdiction_create, plan_create, plan_update
+from stakeholders.access import (
+    PlanScopedMixin,
+    activity_get_for_user,
+    area_editable_by,
+    countries_granted_to,
+    jurisdictions_for_user,
+    plan_get_for_user,
+    plans_for_user,
+)
 from stakeholders.models import PlanMembership
 from stakeholders.selectors import organization_list_for_plan
 
@@ -138,8 +139,8 @@ class PlanViewSet(
 
     def get_object(self) -> Plan:
         need = Permission.VIEW if self.request.method in ("GET", "HEAD", "OPTIONS") else Permission.MANAGE
-        plan = plan_get_for_user(user=self.request.user, plan_id=self.kwargs["plan_id"], need=need)
-        plan.my_role = plan.membership.role
+        plan, membership = plan_get_for_user(user=self.request.user, plan_id=self.kwargs["plan_id"], need=need)
+        plan.my_role = membership.role
         return plan
 
     def perform_create(self, serializer) -> None:
@@ -260,7 +261,7 @@ class ActivityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         need = self.read_need if self.request.method in SAFE_METHODS else self.write_need
         activity = activity_get_for_user(
             user=self.request.user, plan_id=self.plan.pk, activity_id=self.kwargs["activity_id"], need=need
-        )
+        ).activity
         activity.plan = self.plan
         return activity
 

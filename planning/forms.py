@@ -9,13 +9,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from naphs.access import (
-    area_ids_editable_by,
-    countries_granted_to,
-    jurisdictions_openable_by,
-    plan_open_check,
-    plan_parent_choices,
-)
 from naphs.choices import Hazard, Sector
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField
 from planning.models import (
@@ -34,6 +27,13 @@ from planning.models import (
 )
 from planning.selectors import technical_areas_of
 from planning.shaping import priorities_digest
+from stakeholders.access import (
+    area_ids_editable_by,
+    countries_granted_to,
+    jurisdictions_openable_by,
+    plan_open_check,
+    plan_parent_choices,
+)
 
 if TYPE_CHECKING:
     from stakeholders.models import PlanMembership, User

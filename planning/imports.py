@@ -13,7 +13,6 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from naphs.access import membership_get_for_user
 from naphs.jobs import JobResult, Progress
 from naphs.models import Job, Upload
 from naphs.permissions import Permission
@@ -23,6 +22,7 @@ from planning.assessments import scores_import, scores_import_spar_table
 from planning.frameworks import framework_import
 from planning.libraries import library_import
 from planning.models import Assessment, Framework
+from stakeholders.access import membership_get_for_user
 
 
 def _assessment(job: Job, upload: Upload) -> Assessment:

@@ -2,7 +2,7 @@
 dependencies between its activities (cycles refused).
 
 Every function here is one change, all-or-nothing, and leaves an audit event. Who may call which is decided by
-the views, through naphs.access.
+the views, through stakeholders.access.
 """
 
 from __future__ import annotations

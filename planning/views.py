@@ -15,16 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from costing.selectors import activities_with_cost, activity_cost_summary
-from naphs.access import (
-    activity_get_for_user,
-    area_editable_by,
-    area_ids_editable_by,
-    countries_granted_to,
-    plan_get_for_user,
-    plan_parent_choices,
-    plans_for_user,
-    plans_managed_by,
-)
 from naphs.choices import Hazard, Sector
 from naphs.errors import EditConflict
 from naphs.forms import form_errors_from, form_refused, whole_number
@@ -87,6 +77,17 @@ from planning.shaping import (
 )
 from planning.shaping import functional_group_delete as functional_group_delete_service
 from planning.targets import plan_years, target_default, target_set, targets_fill_defaults
+from stakeholders.access import (
+    PlanAccess,
+    activity_get_for_user,
+    area_editable_by,
+    area_ids_editable_by,
+    countries_granted_to,
+    plan_get_for_user,
+    plan_parent_choices,
+    plans_for_user,
+    plans_managed_by,
+)
 from stakeholders.selectors import secretariat_size
 
 
@@ -126,11 +127,11 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     children = plans_for_user(request.user).filter(parent=plan).select_related("jurisdiction")
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "children": children,
         "other_children": plan.children.exclude(pk__in=children.values("pk")).count(),
         "secretariat_size": secretariat_size(plan=plan),
@@ -142,7 +143,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_form_methods
 def plan_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = PlanSettingsForm(
         request.POST if request.method == "POST" else None, instance=copy.copy(plan), user=request.user
     )
@@ -162,7 +163,7 @@ def plan_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
     return render(
         request,
         "planning/plan_settings.html",
-        {"plan": plan, "membership": plan.membership, "form": form},
+        {"plan": plan, "membership": membership, "form": form},
         status=status,
     )
 
@@ -179,7 +180,7 @@ def _assessment(plan: Plan, assessment_id: int) -> Assessment:
 def assessments(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The plan's assessments; the secretariat adds one here."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     form = AssessmentForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
@@ -191,18 +192,19 @@ def assessments(request: HttpRequest, plan_id: int) -> HttpResponse:
             return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "assessments": assessment_list_for_plan(plan=plan),
         "form": form,
     }
     return render(request, "planning/assessments.html", context)
 
 
-def _detail(request: HttpRequest, plan: Plan, assessment: Assessment, **forms: object) -> HttpResponse:
+def _detail(request: HttpRequest, access: PlanAccess, assessment: Assessment, **forms: object) -> HttpResponse:
+    plan, membership = access
     indicators, scores = assessment_grid(assessment=assessment)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "assessment": assessment,
         "grid": forms.get("grid") or ScoreGridForm(indicators=indicators, scores=scores),
         "sheet_form": forms.get("sheet_form") or ScoreSheetForm(),
@@ -222,10 +224,11 @@ def _detail(request: HttpRequest, plan: Plan, assessment: Assessment, **forms: o
 def assessment_detail(request: HttpRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """The score grid: every indicator by technical area, a level from 1 to 5 each, one Save."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    plan = access.plan
     assessment = _assessment(plan, assessment_id)
     if request.method != "POST":
-        return _detail(request, plan, assessment)
+        return _detail(request, access, assessment)
     indicators, scores = assessment_grid(assessment=assessment)
     grid = ScoreGridForm(request.POST, indicators=indicators, scores=scores)
     status = 200
@@ -241,7 +244,7 @@ def assessment_detail(request: HttpRequest, plan_id: int, assessment_id: int) ->
         else:
             messages.success(request, f"{len(changes)} score{'s' if len(changes) != 1 else ''} saved.")
             return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
-    return _detail(request, plan, assessment, grid=grid, status=status)
+    return _detail(request, access, assessment, grid=grid, status=status)
 
 
 def _import_queued(request: HttpRequest, plan: Plan, assessment: Assessment, upload: Upload) -> HttpResponse:
@@ -255,7 +258,8 @@ def _import_queued(request: HttpRequest, plan: Plan, assessment: Assessment, upl
 @require_POST
 def assessment_import(request: HttpRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """Import scores from a two-column sheet (indicator code, score): kept, then checked and saved by a job."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan = access.plan
     assessment = _assessment(plan, assessment_id)
     form = ScoreSheetForm(request.POST, request.FILES)
     if form.is_valid():
@@ -271,13 +275,14 @@ def assessment_import(request: HttpRequest, plan_id: int, assessment_id: int) ->
             form.add_error("file", error)
         else:
             return _import_queued(request, plan, assessment, upload)
-    return _detail(request, plan, assessment, sheet_form=form, status=422)
+    return _detail(request, access, assessment, sheet_form=form, status=422)
 
 
 @require_POST
 def assessment_import_spar(request: HttpRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """Import one country's scores from the table in which WHO publishes SPAR results, in a job."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan = access.plan
     assessment = _assessment(plan, assessment_id)
     form = SparTableForm(request.POST, request.FILES)
     if form.is_valid():
@@ -293,7 +298,7 @@ def assessment_import_spar(request: HttpRequest, plan_id: int, assessment_id: in
             form.add_error("file", error)
         else:
             return _import_queued(request, plan, assessment, upload)
-    return _detail(request, plan, assessment, spar_form=form, status=422)
+    return _detail(request, access, assessment, spar_form=form, status=422)
 
 
 # Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------
@@ -335,8 +340,7 @@ def plan_context(request: HttpRequest, plan_id: int) -> HttpResponse:
 
     The secretariat edits every narrative; a technical lead those of their own areas; other members read.
     """
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
-    membership = plan.membership
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     editable = area_ids_editable_by(membership)
     if request.method != "POST":
         areas = list(technical_areas_of(plan))
@@ -393,11 +397,11 @@ def plan_context(request: HttpRequest, plan_id: int) -> HttpResponse:
 def plan_priorities(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The ranked list of priority technical areas with their rationale; the secretariat reorders it."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     priorities = list(AreaPriority.objects.filter(plan=plan).select_related("technical_area"))
     status = 200
     form = None
-    if plan.membership.can_manage:
+    if membership.can_manage:
         areas = list(technical_areas_of(plan))
         by_area = {priority.technical_area_id: priority for priority in priorities}
         data = request.POST if request.method == "POST" else None
@@ -420,13 +424,16 @@ def plan_priorities(request: HttpRequest, plan_id: int) -> HttpResponse:
                     messages.success(request, "Priority areas saved.")
                     return redirect("plan_priorities", plan_id=plan.pk)
             status = status if status == 409 else 422
-    context = {"plan": plan, "membership": plan.membership, "priorities": priorities, "form": form}
+    context = {"plan": plan, "membership": membership, "priorities": priorities, "form": form}
     return render(request, "planning/priorities.html", context, status=status)
 
 
-def _groups_page(request: HttpRequest, plan: Plan, form: FunctionalGroupForm | None, status: int = 200) -> HttpResponse:
+def _groups_page(
+    request: HttpRequest, access: PlanAccess, form: FunctionalGroupForm | None, status: int = 200
+) -> HttpResponse:
+    plan, membership = access
     groups = FunctionalGroup.objects.filter(plan=plan).prefetch_related("technical_areas")
-    context = {"plan": plan, "membership": plan.membership, "groups": groups, "form": form}
+    context = {"plan": plan, "membership": membership, "groups": groups, "form": form}
     return render(request, "planning/groups.html", context, status=status)
 
 
@@ -434,9 +441,10 @@ def _groups_page(request: HttpRequest, plan: Plan, form: FunctionalGroupForm | N
 def functional_groups(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The plan's functional groups of technical areas; the secretariat adds one, or the default ones."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
-    if not plan.membership.can_manage:
-        return _groups_page(request, plan, None)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    plan, membership = access
+    if not membership.can_manage:
+        return _groups_page(request, access, None)
     if request.method == "POST" and "defaults" in request.POST:
         created = functional_groups_default(plan=plan, by=request.user)
         if created:
@@ -454,8 +462,8 @@ def functional_groups(request: HttpRequest, plan_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"Group “{group}” added.")
                 return redirect("functional_groups", plan_id=plan.pk)
-        return _groups_page(request, plan, form, status=422)
-    return _groups_page(request, plan, form)
+        return _groups_page(request, access, form, status=422)
+    return _groups_page(request, access, form)
 
 
 def _group(plan: Plan, group_id: int) -> FunctionalGroup:
@@ -468,7 +476,7 @@ def _group(plan: Plan, group_id: int) -> FunctionalGroup:
 
 @require_form_methods
 def functional_group_edit(request: HttpRequest, plan_id: int, group_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     group = _group(plan, group_id)
     initial = {"name": group.name, "technical_areas": list(group.technical_areas.values_list("pk", flat=True))}
     form = FunctionalGroupForm(request.POST if request.method == "POST" else None, plan=plan, initial=initial)
@@ -483,13 +491,13 @@ def functional_group_edit(request: HttpRequest, plan_id: int, group_id: int) -> 
                 messages.success(request, f"Group “{group}” saved.")
                 return redirect("functional_groups", plan_id=plan.pk)
         status = 422
-    context = {"plan": plan, "membership": plan.membership, "group": group, "form": form}
+    context = {"plan": plan, "membership": membership, "group": group, "form": form}
     return render(request, "planning/group_edit.html", context, status=status)
 
 
 @require_POST
 def functional_group_delete(request: HttpRequest, plan_id: int, group_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     group = _group(plan, group_id)
     name = group.name
     functional_group_delete_service(group=group, by=request.user)
@@ -501,11 +509,11 @@ def functional_group_delete(request: HttpRequest, plan_id: int, group_id: int) -
 def activity_dependencies(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
     """What the activity waits on and what waits on it; the secretariat adds and removes dependencies."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
-    activity = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
+    activity, membership = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
     plan = activity.plan
     form = None
     status = 200
-    if plan.membership.can_manage:
+    if membership.can_manage:
         form = DependencyForm(request.POST if request.method == "POST" else None, activity=activity)
         if request.method == "POST":
             if form.is_valid():
@@ -520,7 +528,7 @@ def activity_dependencies(request: HttpRequest, plan_id: int, activity_id: int) 
     related = ActivityDependency.objects.select_related("activity__technical_area", "depends_on__technical_area")
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "activity": activity,
         "depends_on": related.filter(activity=activity).order_by("depends_on__title"),
         "dependents": related.filter(depends_on=activity).order_by("activity__title"),
@@ -535,7 +543,7 @@ def activity_dependency_remove(
 ) -> HttpResponse:
     activity = activity_get_for_user(
         user=request.user, plan_id=plan_id, activity_id=activity_id, need=Permission.MANAGE
-    )
+    ).activity
     plan = activity.plan
     dependency = (
         ActivityDependency.objects.filter(activity=activity, pk=dependency_id).select_related("depends_on").first()
@@ -591,8 +599,8 @@ def _target_rows(
 def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
     """Current level and target of every indicator; the secretariat (a technical lead in their own areas) sets a
     target with its justification."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
-    editable = area_ids_editable_by(plan.membership)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
+    editable = area_ids_editable_by(membership)
     bound, status = None, 200
     if request.method == "POST":
         if editable is not None and not editable:
@@ -626,7 +634,7 @@ def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
         bound = (indicator.pk, form)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "areas": _target_rows(plan, editable, bound),
         "advice": draft_advice(plan=plan),
     }
@@ -636,7 +644,7 @@ def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_POST
 def targets_fill(request: HttpRequest, plan_id: int) -> HttpResponse:
     """Give every scored indicator without a target its default target."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     created = targets_fill_defaults(plan=plan, by=request.user)
     if created:
         messages.success(request, f"{len(created)} default target(s) set; targets already set were left as they are.")
@@ -655,7 +663,7 @@ def _after_generation(plan: Plan) -> str:
 @require_form_methods
 def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
     """Choose a library and technical areas, see what would be added per area, and generate the draft."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     library_set = BenchmarkLibrary.objects.filter(framework_id=plan.framework_id)
     libraries = list(library_set)
     chosen = request.POST.get("library") if request.method == "POST" else request.GET.get("library")
@@ -688,7 +696,7 @@ def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
             return redirect(_after_generation(plan))
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "form": form,
         "libraries": libraries,
         "library": library,
@@ -724,7 +732,7 @@ def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]
 def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The plan's activities in a table, filtered and sorted by GET parameters (so a view is a link to share);
     htmx requests from the filters, sort links and pages get the table alone."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     filter_form = ActivityFilterForm(request.GET or None, plan=plan)
     filters = filter_form.filters()
     rows = activities_with_cost(activity_list_for_plan(plan=plan, **filters))  # the total cost column: no extra query
@@ -738,13 +746,13 @@ def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
             activity.placements = placements.get(activity.pk, [])
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "filter_form": filter_form,
         "page": page,
         "query": query.urlencode(),
         "sort": filters.get("sort", ""),
         "sort_links": _sort_links(request, filters.get("sort", "")),
-        "may_add": _may_add_activities(plan.membership),
+        "may_add": _may_add_activities(membership),
     }
     template = "planning/_activity_table.html" if request.htmx else "planning/activities.html"
     response = render(request, template, context)
@@ -754,10 +762,10 @@ def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_form_methods
 def activity_new(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_ACTIVITIES)
-    if not _may_add_activities(plan.membership):
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_ACTIVITIES)
+    if not _may_add_activities(membership):
         raise PermissionDenied("No technical area is assigned to you in this plan; ask the secretariat for yours.")
-    form = ActivityForm(request.POST if request.method == "POST" else None, plan=plan, membership=plan.membership)
+    form = ActivityForm(request.POST if request.method == "POST" else None, plan=plan, membership=membership)
     status = 200
     if request.method == "POST":
         status = 422
@@ -769,7 +777,7 @@ def activity_new(request: HttpRequest, plan_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"Activity “{activity}” added.")
                 return redirect("activity_detail", plan_id=plan.pk, activity_id=activity.pk)
-    context = {"plan": plan, "membership": plan.membership, "form": form}
+    context = {"plan": plan, "membership": membership, "form": form}
     return render(request, "planning/activity_new.html", context, status=status)
 
 
@@ -777,9 +785,8 @@ def activity_new(request: HttpRequest, plan_id: int) -> HttpResponse:
 def activity_detail(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
     """An activity: its editor for those who may change it, a read-only page for everyone else."""
     need = Permission.EDIT_ACTIVITIES if request.method == "POST" else Permission.VIEW
-    activity = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
+    activity, membership = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
     plan = activity.plan
-    membership = plan.membership
     may_edit = membership.allows(Permission.EDIT_ACTIVITIES) and area_editable_by(
         membership=membership, area=activity.technical_area
     )
@@ -822,7 +829,7 @@ def activity_detail(request: HttpRequest, plan_id: int, activity_id: int) -> Htt
 def activity_delete(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
     activity = activity_get_for_user(
         user=request.user, plan_id=plan_id, activity_id=activity_id, need=Permission.EDIT_ACTIVITIES
-    )
+    ).activity
     title = activity.title
     activity_delete_service(activity=activity, by=request.user)
     messages.success(request, f"Activity “{title}” deleted.")
@@ -835,7 +842,7 @@ def activity_delete(request: HttpRequest, plan_id: int, activity_id: int) -> Htt
 @require_form_methods
 def operational_new(request: HttpRequest, plan_id: int) -> HttpResponse:
     """Open an operational plan inside this strategic plan, from the activities the secretariat picks."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     if plan.kind != Plan.Kind.STRATEGIC:
         raise PermissionDenied("Operational plans are drawn from a strategic plan.")
     form = OperationalPlanForm(request.POST if request.method == "POST" else None, strategic=plan)
@@ -854,5 +861,5 @@ def operational_new(request: HttpRequest, plan_id: int) -> HttpResponse:
                     f"from the strategic plan.",
                 )
                 return redirect("plan_detail", plan_id=operational.pk)
-    context = {"plan": plan, "membership": plan.membership, "form": form}
+    context = {"plan": plan, "membership": membership, "form": form}
     return render(request, "planning/operational_new.html", context, status=status)

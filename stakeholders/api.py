@@ -11,25 +11,18 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from naphs.access import (
+from naphs.api import JobSerializer, ModelSerializer, Serializer, VersionField, job_accepted, require_version
+from naphs.models import Job
+from naphs.permissions import Permission, Role
+from naphs.services import job_create
+from planning.selectors import technical_areas_of
+from stakeholders.access import (
+    PlanScopedMixin,
     jurisdiction_manageable_by,
     jurisdictions_for_user,
     organization_get_for_user,
     organizations_for_user,
 )
-from naphs.api import (
-    JobSerializer,
-    ModelSerializer,
-    PlanScopedMixin,
-    Serializer,
-    VersionField,
-    job_accepted,
-    require_version,
-)
-from naphs.models import Job
-from naphs.permissions import Permission, Role
-from naphs.services import job_create
-from planning.selectors import technical_areas_of
 from stakeholders.models import Invitation, Organization, PlanMembership, Sector
 from stakeholders.selectors import (
     invitation_list_for_invitee,

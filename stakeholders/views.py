@@ -17,13 +17,13 @@ from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from naphs.access import organization_get_for_user, plan_get_for_user
 from naphs.errors import EditConflict
 from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.models import AuditEvent, Job
 from naphs.permissions import SECRETARIAT_RECOMMENDED_SIZE, Permission
 from naphs.services import job_create
 from naphs.views import require_form_methods
+from stakeholders.access import organization_get_for_user, plan_get_for_user
 from stakeholders.forms import InvitationAccountForm, InvitationForm, MemberUpdateForm, OrganizationForm
 from stakeholders.models import Invitation, PlanMembership, User
 from stakeholders.selectors import (
@@ -56,7 +56,7 @@ from stakeholders.services import (
 def members(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The secretariat's page: who is in the plan, in which role, and who is invited; invite people, change roles,
     remove members, send invitations again or revoke them."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = InvitationForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
@@ -73,7 +73,7 @@ def members(request: HttpRequest, plan_id: int) -> HttpResponse:
     # the number of members instead of repeating every organization in every row.
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "memberships": memberships,
         "invitations": invitation_list_for_plan(plan=plan),
         "form": form,
@@ -87,7 +87,7 @@ def members(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 def _plan_invitation(request: HttpRequest, plan_id: int, invitation_id: int) -> Invitation:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     invitation = get_object_or_404(Invitation, pk=invitation_id, plan=plan)
     invitation.plan = plan
     return invitation
@@ -119,13 +119,14 @@ def invitation_withdraw(request: HttpRequest, plan_id: int, invitation_id: int) 
     return redirect("members", plan_id=plan_id)
 
 
-def _membership(request: HttpRequest, plan_id: int, membership_id: int) -> PlanMembership:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def _membership(request: HttpRequest, plan_id: int, membership_id: int) -> tuple[PlanMembership, PlanMembership]:
+    """A member of the plan, and the membership of the secretariat member who manages them."""
+    plan, own = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     membership = get_object_or_404(
         PlanMembership.objects.select_related("user", "organization"), pk=membership_id, plan=plan
     )
     membership.plan = plan
-    return membership
+    return membership, own
 
 
 def _member_row(
@@ -133,15 +134,16 @@ def _member_row(
     membership: PlanMembership,
     form: MemberUpdateForm | None = None,
     *,
+    own: PlanMembership,
     status: int = 200,
     saved: str = "",
 ) -> HttpResponse:
-    """The member's row in the table: as text, or (with a form) as the inline editor."""
+    """The member's row in the table: as text, or (with a form) as the inline editor; `own` is the viewer's."""
     context = {
         "member": membership,
         "form": form,
         "plan": membership.plan,
-        "membership": membership.plan.membership,
+        "membership": own,
         "saved": saved,
     }
     template = "stakeholders/_member_row.html" if request.htmx else "stakeholders/member_edit.html"
@@ -159,11 +161,11 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
     GET gives the editor (the row, for htmx; a small page otherwise; `?view=row` gives the row back as text).
     POST saves: htmx swaps the row in place, a plain form post returns to the members page.
     """
-    membership = _membership(request, plan_id, membership_id)
+    membership, own = _membership(request, plan_id, membership_id)
     if request.method != "POST":
         if request.htmx and request.GET.get("view") == "row":
-            return _member_row(request, membership)
-        return _member_row(request, membership, MemberUpdateForm(membership=membership))
+            return _member_row(request, membership, own=own)
+        return _member_row(request, membership, MemberUpdateForm(membership=membership), own=own)
     form = MemberUpdateForm(request.POST, membership=membership)
     status = 422
     if form.is_valid():
@@ -181,15 +183,15 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
         else:
             message = f"{membership.user} is now {membership.get_role_display().lower()}."
             if request.htmx:
-                return _member_row(request, membership, saved=message)
+                return _member_row(request, membership, saved=message, own=own)
             messages.success(request, message)
             return redirect("members", plan_id=plan_id)
-    return _member_row(request, membership, form, status=status)
+    return _member_row(request, membership, form, status=status, own=own)
 
 
 @require_POST
 def member_remove(request: HttpRequest, plan_id: int, membership_id: int) -> HttpResponse:
-    membership = _membership(request, plan_id, membership_id)
+    membership = _membership(request, plan_id, membership_id)[0]
     try:
         membership_remove(membership=membership, by=request.user)
     except ValidationError as error:
@@ -202,10 +204,10 @@ def member_remove(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
 @require_safe
 def directory(request: HttpRequest, plan_id: int) -> HttpResponse:
     """Everyone in the plan and the organizations around it; any member may read and export it."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "memberships": membership_list_for_plan(plan=plan),
         "organizations": organization_list_for_plan(plan=plan),
         "manageable_jurisdiction_ids": set(jurisdiction_ids_within(plan.jurisdiction)),
@@ -217,7 +219,7 @@ def directory(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_POST
 def directory_export(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
     job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=request.user, plan=plan)
     if request.htmx:
         return render(request, "naphs/_job.html", {"job": job})
@@ -227,7 +229,7 @@ def directory_export(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_form_methods
 def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = OrganizationForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in OrganizationForm.Meta.fields}
@@ -239,13 +241,13 @@ def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
             messages.success(request, f"Organization “{organization}” added.")
             return redirect("directory", plan_id=plan.pk)
     return render(
-        request, "stakeholders/organization_form.html", {"plan": plan, "membership": plan.membership, "form": form}
+        request, "stakeholders/organization_form.html", {"plan": plan, "membership": membership, "form": form}
     )
 
 
 @require_form_methods
 def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     organization = organization_get_for_user(user=request.user, organization_id=organization_id)
     if not organization.jurisdiction.is_within(plan.jurisdiction):
         # Seen from this plan, an organization of a jurisdiction above it is read-only.
@@ -271,7 +273,7 @@ def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) 
     return render(
         request,
         "stakeholders/organization_form.html",
-        {"plan": plan, "membership": plan.membership, "form": form, "organization": organization},
+        {"plan": plan, "membership": membership, "form": form, "organization": organization},
         status=status,
     )
 

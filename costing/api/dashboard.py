@@ -9,10 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from costing.dashboard import Scenario, Scope, dashboard_get
-from naphs.api import JobSerializer, PlanScopedMixin, StrictFieldsMixin, job_accepted
+from naphs.api import JobSerializer, StrictFieldsMixin, job_accepted
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import job_create
+from stakeholders.access import PlanScopedMixin
 
 
 def money(**kwargs) -> serializers.DecimalField:

@@ -23,9 +23,10 @@ from costing.funding import (
 from costing.funding_forms import FundingFilterForm
 from costing.models import MAX_AMOUNT, FundingCommitment
 from costing.services import Rates
-from naphs.api import DecimalField, ModelSerializer, PlanScopedMixin, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, VersionField, require_version
 from planning.models import Activity
 from planning.selectors import technical_areas_of
+from stakeholders.access import PlanScopedMixin
 from stakeholders.selectors import organization_list_for_plan
 
 

@@ -31,10 +31,10 @@ from costing.line_forms import plain
 from costing.models import MAX_QUANTITY, MAX_UNIT_COST, CostCategory, CostLine, Unit
 from costing.selectors import catalogue_items_for_plan, cost_line_list_for_plan
 from costing.services import cost_line_create, cost_line_delete, cost_line_update, plan_costing_get
-from naphs.access import activity_get_for_user
-from naphs.api import DecimalField, ModelSerializer, PlanScopedMixin, Serializer, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, Serializer, VersionField, require_version
 from naphs.permissions import Permission
 from planning.models import MAX_YEAR, MIN_YEAR, Activity
+from stakeholders.access import PlanScopedMixin, activity_get_for_user
 
 ZERO = Decimal(0)
 
@@ -190,7 +190,7 @@ class CostLineViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         """The activity, once the caller may cost it: 403 naming why not."""
         return activity_get_for_user(
             user=self.request.user, plan_id=self.plan.pk, activity_id=activity_id, need=Permission.EDIT_COSTS
-        )
+        ).activity
 
     def get_object(self) -> CostLine:
         line = self.get_queryset().filter(pk=self.kwargs["cost_line_id"]).first()
@@ -354,7 +354,7 @@ class CostBuilderView(APIView):
         need = Permission.VIEW if request.method in SAFE_METHODS else Permission.EDIT_COSTS
         self.activity = activity_get_for_user(
             user=request.user, plan_id=kwargs["plan_id"], activity_id=kwargs["activity_id"], need=need
-        )
+        ).activity
         self.builder = BUILDERS.get(kwargs["builder_kind"])
         if self.builder is None:
             raise Http404("No such cost builder.")

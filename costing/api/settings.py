@@ -33,10 +33,10 @@ from costing.models import (
     validate_currency_code,
 )
 from costing.services import exchange_rate_delete, exchange_rate_set, plan_costing_get, plan_costing_update
-from naphs.access import jurisdiction_manageable_by
-from naphs.api import DecimalField, ModelSerializer, PlanScopedMixin, Serializer, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, Serializer, VersionField, require_version
 from naphs.errors import EditConflict
 from planning.models import MAX_YEAR, MIN_YEAR, Jurisdiction
+from stakeholders.access import PlanScopedMixin, jurisdiction_manageable_by
 
 # --- Settings -------------------------------------------------------------------------------------------------
 
@@ -259,9 +259,8 @@ class CatalogueItemViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         return catalogue_list_for_plan(plan=self.plan, category=category, search=search)
 
     def get_object(self) -> CatalogueItem:
-        self.plan.membership = self.membership
         return catalogue_item_get(
-            plan=self.plan,
+            membership=self.membership,
             user=self.request.user,
             item_id=self.kwargs["catalogue_item_id"],
             for_change=self.request.method not in SAFE_METHODS,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.views import APIView
 
-from naphs.api import PlanScopedMixin, job_accepted, job_accepted_schema
+from naphs.api import job_accepted, job_accepted_schema
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import job_create
+from stakeholders.access import PlanScopedMixin
 
 
 class WhoExportView(PlanScopedMixin, APIView):

@@ -24,12 +24,12 @@ from costing.funding import (
 from costing.funding_forms import CommitmentForm, FundingFilterForm
 from costing.models import FundingCommitment
 from costing.services import Rates
-from naphs.access import plan_get_for_user
 from naphs.errors import EditConflict
 from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from planning.models import Plan
+from stakeholders.access import plan_get_for_user
 
 ZERO = Decimal("0")
 
@@ -52,7 +52,7 @@ def _commitment(plan: Plan, commitment_id: int) -> FundingCommitment:
 def funding(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The plan's commitments, filtered by GET parameters, with totals by status in the base currency and the
     funding gap by technical area and year. htmx requests from the filters get the table alone."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     filter_form = FundingFilterForm(request.GET or None, plan=plan)
     commitments = list(funding_commitment_list_for_plan(plan=plan).filter(**filter_form.filters()))
     rates = Rates.for_plan(plan)
@@ -66,8 +66,8 @@ def funding(request: HttpRequest, plan_id: int) -> HttpResponse:
             totals[commitment.status] += commitment.amount_base
     context = {
         "plan": plan,
-        "membership": plan.membership,
-        "may_manage": plan.membership.can_manage,
+        "membership": membership,
+        "may_manage": membership.can_manage,
         "filter_form": filter_form,
         "commitments": commitments,
         "base_currency": rates.base,
@@ -86,7 +86,7 @@ def funding(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_form_methods
 def funding_new(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = CommitmentForm(request.POST if request.method == "POST" else None, plan=plan)
     status = 200
     if request.method == "POST":
@@ -101,17 +101,17 @@ def funding_new(request: HttpRequest, plan_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"Funding commitment of {commitment.source_organization} added.")
                 return redirect("funding", plan_id=plan.pk)
-    context = {"plan": plan, "membership": plan.membership, "form": form}
+    context = {"plan": plan, "membership": membership, "form": form}
     return render(request, "costing/funding/form.html", context, status=status)
 
 
 @require_form_methods
 def funding_edit(request: HttpRequest, plan_id: int, commitment_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     commitment = _commitment(plan, commitment_id)
     if request.method != "POST":
         form = CommitmentForm(plan=plan, commitment=commitment)
-        context = {"plan": plan, "membership": plan.membership, "form": form, "commitment": commitment}
+        context = {"plan": plan, "membership": membership, "form": form, "commitment": commitment}
         return render(request, "costing/funding/form.html", context)
     form = CommitmentForm(request.POST, plan=plan, commitment=commitment)
     status = 422
@@ -132,14 +132,14 @@ def funding_edit(request: HttpRequest, plan_id: int, commitment_id: int) -> Http
         else:
             messages.success(request, f"Funding commitment of {commitment.source_organization} saved.")
             return redirect("funding", plan_id=plan.pk)
-    context = {"plan": plan, "membership": plan.membership, "form": form, "commitment": commitment}
+    context = {"plan": plan, "membership": membership, "form": form, "commitment": commitment}
     return render(request, "costing/funding/form.html", context, status=status)
 
 
 @require_form_methods
 def funding_delete(request: HttpRequest, plan_id: int, commitment_id: int) -> HttpResponse:
     """Asks first (GET), deletes on POST; a commitment changed since the question was asked is kept."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     commitment = _commitment(plan, commitment_id)
     error, status = "", 200
     if request.method == "POST":
@@ -154,7 +154,7 @@ def funding_delete(request: HttpRequest, plan_id: int, commitment_id: int) -> Ht
     rates = Rates.for_plan(plan)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "commitment": commitment,
         "amount_base": commitment_base_amount(commitment, rates),
         "base_currency": rates.base,

@@ -24,10 +24,10 @@ from costing.workbook import (
     uploads_for_user,
     workbook_file_check,
 )
-from naphs.access import membership_get_for_user
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
+from stakeholders.access import PlanAccess, plan_get_for_user
 
 
 class CostingUploadForm(forms.Form):
@@ -46,11 +46,8 @@ class CostingUploadForm(forms.Form):
         return file
 
 
-def _costing_membership(request: HttpRequest, plan_id: int):
-    membership = membership_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_COSTS)
-    plan = membership.plan
-    plan.membership = membership
-    return plan, membership
+def _costing_membership(request: HttpRequest, plan_id: int) -> PlanAccess:
+    return plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_COSTS)
 
 
 @require_form_methods

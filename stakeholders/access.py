@@ -6,13 +6,17 @@ role lacks the right gets 403. Lists are querysets already scoped to what the pe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
+from naphs.models import Job
 from naphs.permissions import SECRETARIAT_ROLES, Permission, Role
 from planning.models import Activity, Jurisdiction, Plan
 from stakeholders.models import Organization, PlanMembership
@@ -20,9 +24,33 @@ from stakeholders.models import Organization, PlanMembership
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from naphs.models import Job
     from planning.models import TechnicalArea
     from stakeholders.models import User
+
+
+class PlanAccess(NamedTuple):
+    """A plan as one person reached it, and their membership of it (their role, organization and areas)."""
+
+    plan: Plan
+    membership: PlanMembership
+
+
+class ActivityAccess(NamedTuple):
+    """An activity (its plan loaded) as one person reached it, and their membership of its plan."""
+
+    activity: Activity
+    membership: PlanMembership
+
+    @property
+    def plan(self) -> Plan:
+        return self.activity.plan
+
+
+class JobAccess(NamedTuple):
+    """A job the person asked for, and their membership of its plan (None for a job of no plan)."""
+
+    job: Job
+    membership: PlanMembership | None
 
 
 def _signed_in(user: User | AnonymousUser) -> bool:
@@ -47,11 +75,10 @@ def membership_get_for_user(
     return membership
 
 
-def plan_get_for_user(*, user: User | AnonymousUser, plan_id: int, need: Permission = Permission.VIEW) -> Plan:
+def plan_get_for_user(*, user: User | AnonymousUser, plan_id: int, need: Permission = Permission.VIEW) -> PlanAccess:
+    """The plan and the person's membership of it, once they hold `need`."""
     membership = membership_get_for_user(user=user, plan_id=plan_id, need=need)
-    plan = membership.plan
-    plan.membership = membership  # the caller's own role, for templates and serializers
-    return plan
+    return PlanAccess(membership.plan, membership)
 
 
 def plans_for_user(user: User | AnonymousUser) -> QuerySet[Plan]:
@@ -164,23 +191,21 @@ def organization_get_for_user(
 
 def jobs_for_user(user: User | AnonymousUser) -> QuerySet[Job]:
     """The jobs the person asked for, of plans they can still see (or of no plan), as job_get_for_user allows."""
-    from naphs.models import Job
-
     if not _signed_in(user):
         return Job.objects.none()
     return Job.objects.filter(requested_by=user).filter(Q(plan__isnull=True) | Q(plan__in=plans_for_user(user)))
 
 
-def job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> Job:
+def job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> JobAccess:
     """A job is seen by the person who asked for it, while they can still see its plan."""
-    from naphs.models import Job
-
     job = Job.objects.filter(pk=job_id, requested_by_id=getattr(user, "pk", None)).first() if _signed_in(user) else None
     if job is None:
         raise Http404("No such job.")
-    if job.plan_id is not None:
-        job.plan = plan_get_for_user(user=user, plan_id=job.plan_id)
-    return job
+    if job.plan_id is None:
+        return JobAccess(job, None)
+    plan, membership = plan_get_for_user(user=user, plan_id=job.plan_id)
+    job.plan = plan
+    return JobAccess(job, membership)
 
 
 def area_ids_editable_by(membership: PlanMembership) -> frozenset[int] | None:
@@ -224,8 +249,8 @@ def activity_costs_editable_by(*, membership: PlanMembership, activity: Activity
 
 def activity_get_for_user(
     *, user: User | AnonymousUser, plan_id: int, activity_id: int, need: Permission = Permission.VIEW
-) -> Activity:
-    """An activity of the plan, with its plan (and the caller's membership on it) loaded.
+) -> ActivityAccess:
+    """An activity of the plan, with its plan loaded, and the caller's membership of the plan.
 
     404 for a non-member or an activity of another plan; 403 for a role without `need`, and, for
     EDIT_ACTIVITIES, for a technical lead when the activity lies outside their technical areas.
@@ -238,9 +263,7 @@ def activity_get_for_user(
     )
     if activity is None:
         raise Http404("No such activity.")
-    plan = membership.plan
-    plan.membership = membership
-    activity.plan = plan
+    activity.plan = membership.plan
     if need == Permission.EDIT_ACTIVITIES and not area_editable_by(membership=membership, area=activity.technical_area):
         area = activity.technical_area
         raise PermissionDenied(
@@ -255,4 +278,24 @@ def activity_get_for_user(
         raise PermissionDenied(
             f"You edit the costs of your own technical areas only; {area.code} {area.name} is not one of them."
         )
-    return activity
+    return ActivityAccess(activity, membership)
+
+
+class PlanScopedMixin(APIView):
+    """For API endpoints under /api/plans/{plan_id}/: reading needs `read_need`, writing `write_need`.
+
+    The plan is resolved through the access helper before anything else: 404 for non-members, 403 for
+    members whose role lacks the right. `plan` and `membership` are the person's, as plan_get_for_user gives.
+    """
+
+    read_need = Permission.VIEW
+    write_need = Permission.MANAGE
+    plan: Plan
+    membership: PlanMembership
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        need = self.read_need if request.method in SAFE_METHODS else self.write_need
+        if getattr(self, "swagger_fake_view", False):
+            return
+        self.plan, self.membership = plan_get_for_user(user=request.user, plan_id=kwargs["plan_id"], need=need)
