@@ -55,6 +55,7 @@ from django.utils import timezone
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from costing.job_kinds import CostingJob
 from costing.models import MAX_FREQUENCY, CostCategory, CostingUpload, CostLine, CostLineYear, PlanCosting, Unit
 from costing.services import CENT, Rates, cost_line_update, costs_changed, line_prepare, parse_decimal, plan_costing_get
 from naphs.errors import EditConflict, JobLimitReached
@@ -1439,7 +1440,7 @@ def who_upload_create(*, plan: Plan, by: User, upload: IO[bytes], filename: str)
     costing_upload.save()
     params = {"upload_id": costing_upload.pk, **upload_job_params(name=costing_upload.file.name, size=size)}
     try:
-        job = job_create(kind=Job.Kind.WHO_COSTING_IMPORT, by=by, plan=plan, params=params)
+        job = job_create(kind=CostingJob.WHO_COSTING_IMPORT, by=by, plan=plan, params=params)
     except JobLimitReached:
         costing_upload.file.delete(save=False)  # the row rolls back; the file would stay behind
         raise

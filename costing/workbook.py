@@ -32,6 +32,7 @@ from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 
+from costing.job_kinds import CostingJob
 from costing.models import (
     MAX_FREQUENCY,
     MAX_QUANTITY,
@@ -212,7 +213,7 @@ def scope_description(membership: PlanMembership) -> str:
 
 def costing_workbook_request(*, plan: Plan, by: User) -> Job:
     """Queue the person's costing workbook. Who may ask is checked by the view (Permission.EDIT_COSTS)."""
-    return job_create(kind=Job.Kind.COSTING_WORKBOOK, by=by, plan=plan)
+    return job_create(kind=CostingJob.COSTING_WORKBOOK, by=by, plan=plan)
 
 
 def _sheet_title(area: TechnicalArea, used: set[str]) -> str:
@@ -551,7 +552,7 @@ def costing_upload_create(*, plan: Plan, by: User, file: UploadedFile) -> Costin
         upload.save()
         params = {"upload": upload.pk, **upload_job_params(name=upload.file.name, size=size)}
         try:
-            upload.job = job_create(kind=Job.Kind.COSTING_UPLOAD, by=by, plan=plan, params=params)
+            upload.job = job_create(kind=CostingJob.COSTING_UPLOAD, by=by, plan=plan, params=params)
         except JobLimitReached:
             upload.file.delete(save=False)  # the row rolls back; the file would stay behind
             raise

@@ -1,4 +1,5 @@
-"""Running background jobs: one runner for every kind, each kind a service function that returns a file.
+"""Running background jobs: one runner for every kind, each kind a service function that returns a file, which
+the app doing the work registers (naphs.job_kinds).
 
 A handler is `handler(*, job, progress) -> JobResult`. It reports progress with `progress(percent, message)`
 and raises JobFailed with a message for the person when the work cannot be done. Handlers build their
@@ -30,25 +31,12 @@ from django.db import DatabaseError, connection, connections
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext, ngettext
 
+from naphs.job_kinds import job_kind_get
 from naphs.models import Job
 
 logger = logging.getLogger(__name__)
-
-HANDLERS: dict[str, str] = {
-    Job.Kind.DIRECTORY_EXPORT: "stakeholders.services.plan_directory_export",
-    Job.Kind.COSTING_WORKBOOK: "costing.workbook.costing_workbook_export",
-    Job.Kind.COSTING_UPLOAD: "costing.workbook.costing_upload_apply",
-    Job.Kind.WHO_COSTING_EXPORT: "costing.who.who_costing_export",
-    Job.Kind.WHO_COSTING_IMPORT: "costing.who.who_costing_import",
-    Job.Kind.COSTING_DASHBOARD_EXPORT: "costing.dashboard.costing_dashboard_export",
-    Job.Kind.SCORES_IMPORT: "planning.imports.scores_import_job",
-    Job.Kind.SPAR_IMPORT: "planning.imports.spar_import_job",
-    Job.Kind.FRAMEWORK_IMPORT: "planning.imports.framework_import_job",
-    Job.Kind.LIBRARY_IMPORT: "planning.imports.library_import_job",
-}
 
 
 class JobResult(NamedTuple):
@@ -209,7 +197,7 @@ def job_run(*, job_id: int) -> Outcome:
         return Outcome.STILL_BEATING if alive else Outcome.LEFT_ALONE
     job = Job.objects.select_related("plan", "requested_by").get(pk=job_id)
     attempt = _Attempt(job_id=job.pk, number=job.attempts)
-    handler = import_string(HANDLERS[job.kind])
+    handler = job_kind_get(job.kind).handler
     attempt.start()
     try:
         result: JobResult = handler(job=job, progress=attempt.progress)

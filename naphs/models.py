@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from naphs.job_kinds import job_kind_label, job_kind_validate
+
 
 class Job(models.Model):
     """A piece of background work a person asked for: what, for which plan, how far along, and its result.
@@ -16,18 +18,6 @@ class Job(models.Model):
     job, or one still beating, and does nothing.
     """
 
-    class Kind(models.TextChoices):
-        DIRECTORY_EXPORT = "directory_export", "Directory export (Excel)"
-        COSTING_WORKBOOK = "costing_workbook", "Costing workbook (Excel)"
-        COSTING_UPLOAD = "costing_upload", "Costing workbook upload"
-        WHO_COSTING_EXPORT = "who_costing_export", "WHO costing tool layout (Excel)"
-        WHO_COSTING_IMPORT = "who_costing_import", "WHO costing tool layout import"
-        COSTING_DASHBOARD_EXPORT = "costing_dashboard_export", "Costing dashboard (Excel)"
-        SCORES_IMPORT = "scores_import", "Score sheet import"
-        SPAR_IMPORT = "spar_import", "SPAR results table import"
-        FRAMEWORK_IMPORT = "framework_import", "Framework import"
-        LIBRARY_IMPORT = "library_import", "Benchmark library import"
-
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -37,7 +27,8 @@ class Job(models.Model):
     FINISHED = (Status.SUCCEEDED, Status.FAILED)
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
-    kind = models.CharField(max_length=40, choices=Kind.choices)
+    # One of the kinds the apps register (naphs.job_kinds), with the function that does the work.
+    kind = models.CharField(max_length=40, validators=[job_kind_validate])
     plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     params = models.JSONField(default=dict, blank=True)
@@ -75,6 +66,9 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
 
+    def get_kind_display(self) -> str:
+        return job_kind_label(self.kind)
+
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
@@ -101,7 +95,7 @@ class Upload(models.Model):
         APPLIED = "applied", "Applied"
         REFUSED = "refused", "Refused"
 
-    kind = models.CharField(max_length=40, choices=Job.Kind.choices)
+    kind = models.CharField(max_length=40, validators=[job_kind_validate])
     plan = models.ForeignKey(
         "planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="import_uploads"
     )
@@ -123,6 +117,9 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display().lower()})"
+
+    def get_kind_display(self) -> str:
+        return job_kind_label(self.kind)
 
 
 class AuditEvent(models.Model):

@@ -15,6 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
 from naphs.errors import EditConflict, JobLimitReached
+from naphs.job_kinds import job_kind_get
 from naphs.models import AuditEvent, Job
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def job_request_key(*, kind: str, plan: Plan | None, params: dict[str, Any]) -> 
 
 
 @transaction.atomic
-def job_create(*, kind: Job.Kind, by: User, plan: Plan | None = None, params: dict[str, Any] | None = None) -> Job:
+def job_create(*, kind: str, by: User, plan: Plan | None = None, params: dict[str, Any] | None = None) -> Job:
     """Record a job and enqueue it once the surrounding transaction commits (never for a rolled-back row).
 
     Every job starts here. The same request (kind, plan, params) while the person's earlier one is queued or
@@ -181,6 +182,7 @@ def job_create(*, kind: Job.Kind, by: User, plan: Plan | None = None, params: di
     """
     from naphs.tasks import job_run_task
 
+    job_kind_get(kind)  # LookupError for a kind no installed app registers
     params = params or {}
     key = job_request_key(kind=kind, plan=plan, params=params)
     list(get_user_model().objects.select_for_update().filter(pk=by.pk).values_list("pk"))

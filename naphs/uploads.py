@@ -152,7 +152,7 @@ def upload_job_params(*, name: str, size: int) -> dict[str, Any]:
 
 @transaction.atomic
 def upload_create(
-    *, kind: Job.Kind, by: User, plan: Plan | None, file: UploadedFile, params: dict[str, Any] | None = None
+    *, kind: str, by: User, plan: Plan | None, file: UploadedFile, params: dict[str, Any] | None = None
 ) -> Upload:
     """Keep an uploaded file and queue the job that imports it; refused (ValidationError) when the plan's
     pending uploads have no room for it."""

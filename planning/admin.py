@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy
 
-from naphs.models import Job
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField, upload_create
+from planning.job_kinds import PlanningJob
 from planning.models import (
     Assessment,
     BenchmarkAction,
@@ -84,7 +84,7 @@ class FileImportAdminMixin:
     import_form: type[forms.Form]
     import_title = ""
     import_help = ""
-    import_kind: Job.Kind
+    import_kind: PlanningJob
 
     def import_params(self, form: forms.Form) -> dict[str, Any]:
         raise NotImplementedError
@@ -148,7 +148,7 @@ class FrameworkAdmin(FileImportAdminMixin, admin.ModelAdmin):
         "planning/reference/frameworks.csv. Areas and indicators are added or renamed, never deleted."
     )
 
-    import_kind = Job.Kind.FRAMEWORK_IMPORT
+    import_kind = PlanningJob.FRAMEWORK_IMPORT
 
     def import_params(self, form: forms.Form) -> dict[str, Any]:
         return {"code": form.cleaned_data["code"], "name": form.cleaned_data["name"]}
@@ -197,7 +197,7 @@ class BenchmarkLibraryAdmin(FileImportAdminMixin, admin.ModelAdmin):
         "(separated by “;”) and optionally hazard."
     )
 
-    import_kind = Job.Kind.LIBRARY_IMPORT
+    import_kind = PlanningJob.LIBRARY_IMPORT
 
     def import_params(self, form: forms.Form) -> dict[str, Any]:
         framework = form.cleaned_data["framework"]

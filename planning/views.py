@@ -43,6 +43,7 @@ from planning.forms import (
     SparTableForm,
     TargetForm,
 )
+from planning.job_kinds import PlanningJob
 from planning.models import (
     ActivityDependency,
     AreaPriority,
@@ -213,7 +214,7 @@ def _detail(request: HttpRequest, access: PlanAccess, assessment: Assessment, **
         "import_jobs": Job.objects.filter(
             plan=plan,
             requested_by=request.user,
-            kind__in=[Job.Kind.SCORES_IMPORT, Job.Kind.SPAR_IMPORT],
+            kind__in=[PlanningJob.SCORES_IMPORT, PlanningJob.SPAR_IMPORT],
             params__assessment=assessment.pk,
         ).select_related("import_upload")[:1],
     }
@@ -265,7 +266,7 @@ def assessment_import(request: HttpRequest, plan_id: int, assessment_id: int) ->
     if form.is_valid():
         try:
             upload = upload_create(
-                kind=Job.Kind.SCORES_IMPORT,
+                kind=PlanningJob.SCORES_IMPORT,
                 by=request.user,
                 plan=plan,
                 file=form.cleaned_data["file"],
@@ -288,7 +289,7 @@ def assessment_import_spar(request: HttpRequest, plan_id: int, assessment_id: in
     if form.is_valid():
         try:
             upload = upload_create(
-                kind=Job.Kind.SPAR_IMPORT,
+                kind=PlanningJob.SPAR_IMPORT,
                 by=request.user,
                 plan=plan,
                 file=form.cleaned_data["file"],

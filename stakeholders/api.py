@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from naphs.api import JobSerializer, ModelSerializer, Serializer, VersionField, job_accepted, require_version
-from naphs.models import Job
 from naphs.permissions import Permission, Role
 from naphs.services import job_create
 from planning.selectors import technical_areas_of
@@ -23,6 +22,7 @@ from stakeholders.access import (
     organization_get_for_user,
     organizations_for_user,
 )
+from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Invitation, Organization, PlanMembership, Sector
 from stakeholders.selectors import (
     invitation_list_for_invitee,
@@ -414,5 +414,5 @@ class DirectoryExportView(PlanScopedMixin, APIView):
 
     @extend_schema(request=None, responses={202: JobSerializer})
     def post(self, request, plan_id: int) -> Response:
-        job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=request.user, plan=self.plan)
+        job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=request.user, plan=self.plan)
         return job_accepted(job, request)

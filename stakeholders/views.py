@@ -25,6 +25,7 @@ from naphs.services import job_create
 from naphs.views import require_form_methods
 from stakeholders.access import organization_get_for_user, plan_get_for_user
 from stakeholders.forms import InvitationAccountForm, InvitationForm, MemberUpdateForm, OrganizationForm
+from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Invitation, PlanMembership, User
 from stakeholders.selectors import (
     invitation_get_by_token,
@@ -212,7 +213,7 @@ def directory(request: HttpRequest, plan_id: int) -> HttpResponse:
         "organizations": organization_list_for_plan(plan=plan),
         "manageable_jurisdiction_ids": set(jurisdiction_ids_within(plan.jurisdiction)),
         "secretariat_size": secretariat_size(plan=plan),
-        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=Job.Kind.DIRECTORY_EXPORT)[:1],
+        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=StakeholdersJob.DIRECTORY_EXPORT)[:1],
     }
     return render(request, "stakeholders/directory.html", context)
 
@@ -220,7 +221,7 @@ def directory(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_POST
 def directory_export(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
-    job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=request.user, plan=plan)
+    job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=request.user, plan=plan)
     if request.htmx:
         return render(request, "naphs/_job.html", {"job": job})
     messages.info(request, "The directory export is being prepared.")

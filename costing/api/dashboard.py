@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from costing.dashboard import Scenario, Scope, dashboard_get
+from costing.job_kinds import CostingJob
 from naphs.api import JobSerializer, StrictFieldsMixin, job_accepted
-from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import job_create
 from stakeholders.access import PlanScopedMixin
@@ -157,7 +157,7 @@ class CostingSummaryExportView(PlanScopedMixin, APIView):
         body = CostingSummaryExportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         job = job_create(
-            kind=Job.Kind.COSTING_DASHBOARD_EXPORT,
+            kind=CostingJob.COSTING_DASHBOARD_EXPORT,
             by=request.user,
             plan=self.plan,
             params={name: str(value) for name, value in body.validated_data.items()},

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from costing.dashboard import Scenario, Scope, dashboard_get, dashboard_state
+from costing.job_kinds import CostingJob
 from naphs.models import Job
 from naphs.services import job_create
 from stakeholders.access import PlanAccess, plan_get_for_user, plans_for_user
@@ -51,7 +52,7 @@ def costing_dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
     scenario, scope = _choices(request.GET)
     context = _figures_context(request, access, scenario, scope)
     context["jobs"] = Job.objects.filter(
-        plan=plan, requested_by=request.user, kind=Job.Kind.COSTING_DASHBOARD_EXPORT
+        plan=plan, requested_by=request.user, kind=CostingJob.COSTING_DASHBOARD_EXPORT
     ).order_by("-created_at")[:1]
     return render(request, "costing/dashboard/page.html", context)
 
@@ -80,7 +81,7 @@ def costing_dashboard_export(request: HttpRequest, plan_id: int) -> HttpResponse
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
     scenario, scope = _choices(request.POST)
     job = job_create(
-        kind=Job.Kind.COSTING_DASHBOARD_EXPORT,
+        kind=CostingJob.COSTING_DASHBOARD_EXPORT,
         by=request.user,
         plan=plan,
         params={"scenario": str(scenario), "scope": str(scope)},

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST, require_safe
 
+from costing.job_kinds import CostingJob
 from costing.models import CostingUpload
 from costing.services import plan_costing_get
 from costing.who import upload_applied_before, who_headers, who_period_problem, who_upload_create
@@ -62,7 +63,7 @@ def _page(
         "costing": costing,
         "period_problem": who_period_problem(plan),
         "columns": [title for _, title in who_headers(plan, costing.currency)],
-        "export_jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=Job.Kind.WHO_COSTING_EXPORT)[:1],
+        "export_jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=CostingJob.WHO_COSTING_EXPORT)[:1],
         "form": (form or WhoUploadForm()) if can_import else None,
         "uploads": uploads,
     }
@@ -78,7 +79,7 @@ def who_costing(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_POST
 def who_costing_export(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
-    job = job_create(kind=Job.Kind.WHO_COSTING_EXPORT, by=request.user, plan=plan)
+    job = job_create(kind=CostingJob.WHO_COSTING_EXPORT, by=request.user, plan=plan)
     if request.htmx:
         return render(request, "naphs/_job.html", {"job": job})
     messages.info(request, "The workbook in the WHO costing tool layout is being prepared.")

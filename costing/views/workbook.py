@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from costing.job_kinds import CostingJob
 from costing.models import CostingUpload, PlanCosting
 from costing.workbook import (
     costing_upload_create,
@@ -69,7 +70,7 @@ def costing_upload(request: HttpRequest, plan_id: int) -> HttpResponse:
         "scope": scope_description(membership),
         "costing": PlanCosting.objects.filter(plan=plan).first(),
         "uploads": uploads_for_user(plan=plan, membership=membership)[:10],
-        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=Job.Kind.COSTING_WORKBOOK)[:1],
+        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=CostingJob.COSTING_WORKBOOK)[:1],
     }
     return render(request, "costing/workbook/upload.html", context, status=422 if request.method == "POST" else 200)
 
