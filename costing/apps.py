@@ -6,7 +6,7 @@ class CostingConfig(AppConfig):
     verbose_name = "Costing and resource mapping"
 
     def ready(self) -> None:
-        from costing import dashboard, who, workbook
+        from costing import dashboard, hooks, who, workbook
         from costing.job_kinds import CostingJob
         from naphs.job_kinds import job_kinds_register
 
@@ -20,3 +20,4 @@ class CostingConfig(AppConfig):
                 CostingJob.COSTING_DASHBOARD_EXPORT: dashboard.costing_dashboard_export,
             },
         )
+        hooks.connect()

@@ -14,14 +14,15 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from costing.selectors import activities_with_cost, activity_cost_summary
 from naphs.choices import Hazard, Sector
 from naphs.errors import EditConflict
 from naphs.forms import form_errors_from, form_refused, whole_number
+from naphs.hooks import pipe
 from naphs.models import Job, Upload
 from naphs.permissions import Permission
 from naphs.uploads import upload_create
 from naphs.views import require_form_methods
+from planning import hooks
 from planning.activities import activity_create, activity_update
 from planning.activities import activity_delete as activity_delete_service
 from planning.assessments import assessment_create, scores_set
@@ -736,7 +737,7 @@ def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     filter_form = ActivityFilterForm(request.GET or None, plan=plan)
     filters = filter_form.filters()
-    rows = activities_with_cost(activity_list_for_plan(plan=plan, **filters))  # the total cost column: no extra query
+    rows = pipe(hooks.activity_rows, activity_list_for_plan(plan=plan, **filters))  # costing's column: no extra query
     page = Paginator(rows, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -821,8 +822,9 @@ def activity_detail(request: HttpRequest, plan_id: int, activity_id: int) -> Htt
         "hazards": [Hazard(value).label for value in activity.hazards if value in Hazard.values],
         "form": form,
         "may_edit": may_edit,
-        "cost": activity_cost_summary(activity=activity),
     }
+    for part in hooks.activity_page.send(activity):  # costing's summary of the activity's costs
+        context.update(part)
     return render(request, "planning/activity_detail.html", context, status=status)
 
 
