@@ -12,15 +12,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db.models import F, Model
 
 from naphs.errors import EditConflict, JobLimitReached
 from naphs.job_kinds import job_kind_get
 from naphs.models import AuditEvent, Job
 
 if TYPE_CHECKING:
-    from planning.models import Plan
-    from stakeholders.models import User
+    from django.contrib.auth.base_user import AbstractBaseUser as User  # the core names no app's model
+
+    Plan = Model  # a plan (planning.Plan), as far as the core needs to know one
 
 
 def _json_value(value: Any) -> Any:

@@ -22,6 +22,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import transaction
+from django.db.models import Model
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,8 +36,9 @@ from naphs.spreadsheets import ImportRefused, Problem
 from naphs.xlsx import StreamingWorkbook
 
 if TYPE_CHECKING:
-    from planning.models import Plan
-    from stakeholders.models import User
+    from django.contrib.auth.base_user import AbstractBaseUser as User  # the core names no app's model
+
+    Plan = Model  # a plan (planning.Plan), as far as the core needs to know one
 
 UPLOADS_FOLDER = "uploads"
 MAX_PROBLEMS_KEPT = 500
