@@ -24,11 +24,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from rest_framework import status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import APIException
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.settings import api_settings
 
+from naphs.api import StrictFieldsMixin
 from stakeholders.backends import account_for_name
 
 
@@ -156,11 +158,16 @@ class SignInPaused(APIException):
         self.wait = retry_after(wait)  # DRF's exception handler sends it as Retry-After
 
 
+class TokenRequestSerializer(StrictFieldsMixin, AuthTokenSerializer):
+    """A user name and password, and nothing else: any other field is refused, naming it."""
+
+
 class TokenObtainView(ObtainAuthToken):
     """Exchange a user name (or e-mail) and password for an API token. While sign-in is paused for the account or
     the address, even the right password gets 429 with Retry-After."""
 
     throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
+    serializer_class = TokenRequestSerializer
 
     def post(self, request, *args, **kwargs):
         try:
