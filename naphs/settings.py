@@ -345,9 +345,17 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refusal_without_traceback": {"()": "naphs.log_filters.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own console handler on "django" would write each record a second time beside the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A refused request (403, 404, 400) is logged once, one line without a traceback.
+        "django.request": {"filters": ["refusal_without_traceback"]},
+        "django.security": {"filters": ["refusal_without_traceback"]},
+    },
 }
 
 # Limits: failed sign-ins, API calls, password-reset mails and background jobs (see README, Configuration).
