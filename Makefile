@@ -31,9 +31,11 @@ run: demo
 worker: $(BIN)/.installed
 	$(BIN)/celery -A naphs worker --beat --loglevel=INFO
 
-# The layers contract of pyproject.toml first (the core imports no app, an app only those below it), then the suite.
+# The layers contract of pyproject.toml first (the core imports no app, an app only those below it), then the type
+# checker (mypy, configured in pyproject.toml), then the suite.
 test: $(BIN)/.installed
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Figures, not assertions: response times and query counts as a plan grows, and a load against gunicorn

@@ -9,6 +9,7 @@ from django import forms
 from costing.funding import COMMITMENT_FIELDS
 from costing.models import FundingCommitment, currency_choices
 from costing.services import plan_costing_get
+from naphs.forms import form_field
 from planning.models import Activity
 from planning.selectors import technical_areas_of
 from stakeholders.selectors import organization_list_for_plan
@@ -28,7 +29,7 @@ class FundingFilterForm(forms.Form):
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = organization_list_for_plan(plan=plan)
+        form_field(self, "source", forms.ModelChoiceField).queryset = organization_list_for_plan(plan=plan)
 
     def filters(self) -> dict[str, Any]:
         """Lookups on the plan's commitments for the valid filters (a wrong value leaves the others working)."""
@@ -111,8 +112,8 @@ class CommitmentForm(forms.Form):
                 "version": commitment.version,
             }
         super().__init__(*args, **kwargs)
-        self.fields["source_organization"].queryset = organization_list_for_plan(plan=plan)
-        self.fields["technical_area"].queryset = technical_areas_of(plan)
+        form_field(self, "source_organization", forms.ModelChoiceField).queryset = organization_list_for_plan(plan=plan)
+        form_field(self, "technical_area", forms.ModelChoiceField).queryset = technical_areas_of(plan)
         self.activity_by_id, self.fields["activities"].choices = _activity_choices(plan)
         years = set(range(plan.first_year, plan.last_year + 1))
         if commitment is not None:  # years the plan no longer covers stay visible, for the service to name

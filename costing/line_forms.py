@@ -14,6 +14,7 @@ from django import forms
 from costing.builders import Builder, Item, Question, Schedule
 from costing.models import CostCategory, CostLine, Unit, currency_choices
 from costing.selectors import catalogue_items_for_plan
+from naphs.forms import form_field
 
 if TYPE_CHECKING:
     from costing.models import PlanCosting
@@ -130,7 +131,7 @@ class CostLineForm(forms.Form):
         self.fields["frequencies"] = FrequenciesField(
             years, label="Times a year", help_text="How often it happens in each year of the plan."
         )
-        self.fields["catalogue_item"].queryset = catalogue_items_for_plan(plan=plan)
+        form_field(self, "catalogue_item", forms.ModelChoiceField).queryset = catalogue_items_for_plan(plan=plan)
         self.fields["currency"].choices = [("", "—"), *currency_choices()]
         if line is not None:
             self.fields["version"].required = True

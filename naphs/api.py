@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.db.models import Model, ProtectedError
+from django.db.models import Model, ProtectedError, QuerySet
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema
@@ -54,7 +54,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, JobLimitReached):
         return Response({"detail": str(exc), "code": "job_limit"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
     response = drf_exception_handler(exc, context)
-    if isinstance(exc, APIException) and exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+    if response is not None and isinstance(exc, APIException) and exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         response.data = {"detail": str(exc.detail), "code": exc.get_codes()}  # Retry-After is set already
     return response
 
@@ -155,6 +155,17 @@ class StrictFieldsMixin:
             if refused:
                 raise ValidationError(refused)
         return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def related_queryset(fields: Mapping[str, serializers.Field], name: str, queryset: QuerySet[Any]) -> None:
+    """Narrow the rows the serializer field `name` (a reference, or the child of many) accepts to `queryset`:
+    what the person may name."""
+    field = fields[name]
+    if isinstance(field, serializers.ManyRelatedField):
+        field = field.child_relation
+    if not isinstance(field, serializers.RelatedField):
+        raise TypeError(f"{name} is not a reference to rows.")
+    field.queryset = queryset  # type: ignore[arg-type]  # the DRF stubs type this attribute as a Manager descriptor
 
 
 def create_only_fields(serializer: Any) -> tuple[str, ...]:
@@ -288,7 +299,8 @@ class AutoSchema(openapi.AutoSchema):
 
     def _postprocess_serializer_schema(self, schema, serializer, direction):
         schema = super()._postprocess_serializer_schema(schema, serializer, direction)
-        if direction == "request" and isinstance(serializer, StrictFieldsMixin) and schema.get("type") == "object":
+        strict = isinstance(serializer, serializers.Serializer) and isinstance(serializer, StrictFieldsMixin)
+        if direction == "request" and strict and schema.get("type") == "object":
             schema["additionalProperties"] = False
             properties, required = schema.get("properties", {}), schema.setdefault("required", [])
             versions = change_only_fields(serializer.fields)

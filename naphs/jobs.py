@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -110,7 +110,8 @@ class _Attempt:
         self._lock = threading.Lock()
         self._pending: dict[str, object] = {}
         self._thread: threading.Thread | None = None
-        if not connection.in_atomic_block and not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()  # type: ignore[attr-defined]  # SQLite's
+        if not connection.in_atomic_block and not in_memory:
             self._thread = threading.Thread(target=self._beat, name=f"job-{job_id}-heartbeat", daemon=True)
 
     def mine(self) -> QuerySet[Job]:
@@ -276,7 +277,7 @@ def jobs_recover(*, job_ids: list[int] | None = None) -> int:
     return changed
 
 
-def jobs_expire(*, now: timezone.datetime | None = None) -> int:
+def jobs_expire(*, now: datetime | None = None) -> int:
     """Fail jobs no worker can still be running, and delete finished jobs (and their files) past retention."""
     now = now or timezone.now()
     stale_running = Job.objects.filter(

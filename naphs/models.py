@@ -75,7 +75,7 @@ class Job(models.Model):
 
     @property
     def result_name(self) -> str:
-        return self.result.name.rsplit("/", 1)[-1] if self.result else ""
+        return self.result.name.rsplit("/", 1)[-1] if self.result and self.result.name else ""
 
 
 def upload_path(upload: Upload, filename: str) -> str:

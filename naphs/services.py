@@ -34,8 +34,9 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def versioned_update(instance: models.Model, *, version: int, fields: dict[str, Any]) -> dict[str, list[Any]]:
-    """Validate `fields` on `instance`, then save them only if nobody saved it since `version`.
+def versioned_update(instance: Any, *, version: int, fields: dict[str, Any]) -> dict[str, list[Any]]:
+    """Validate `fields` on `instance` (a model instance with a `version` field), then save them only if nobody
+    saved it since `version`.
 
     Returns what changed as {field: [old, new]}. Raises ValidationError for bad values and EditConflict when
     the stored version moved on; in both cases `instance` is left as it was.
@@ -52,7 +53,9 @@ def versioned_update(instance: models.Model, *, version: int, fields: dict[str, 
     model = type(instance)
     try:
         with transaction.atomic():  # a rename onto a name someone else took at the same moment: their row stands
-            updated = model.objects.filter(pk=instance.pk, version=version).update(version=F("version") + 1, **fields)
+            updated = model._default_manager.filter(pk=instance.pk, version=version).update(
+                version=F("version") + 1, **fields
+            )
     except IntegrityError as error:
         refusal = duplicate_refusal(candidate)
         if refusal is None:
@@ -146,7 +149,8 @@ def versioned_save[M: models.Model](
         for name, value in fields.items():
             setattr(candidate, name, value)
         validate(candidate)
-    changes = versioned_update(existing, version=existing.version if version is None else version, fields=dict(fields))
+    stored = existing.serializable_value("version")
+    changes = versioned_update(existing, version=stored if version is None else version, fields=dict(fields))
     return existing, changes
 
 
@@ -154,10 +158,10 @@ def audit_record(
     *, plan: Plan | None, by: User | None, action: str, target: models.Model, changes: dict[str, Any] | None = None
 ) -> AuditEvent:
     return AuditEvent.objects.create(
-        plan=plan,
-        actor=by,
+        plan_id=plan.pk if plan is not None else None,
+        actor_id=by.pk if by is not None else None,
         action=action,
-        target_type=target._meta.model_name,
+        target_type=target._meta.model_name or "",
         target_id=target.pk,
         target_repr=str(target)[:250],
         changes=changes or {},
@@ -187,7 +191,7 @@ def job_create(*, kind: str, by: User, plan: Plan | None = None, params: dict[st
     params = params or {}
     key = job_request_key(kind=kind, plan=plan, params=params)
     list(get_user_model().objects.select_for_update().filter(pk=by.pk).values_list("pk"))
-    active = Job.objects.filter(requested_by=by, status__in=Job.ACTIVE)
+    active = Job.objects.filter(requested_by_id=by.pk, status__in=Job.ACTIVE)
     joined = active.filter(request_key=key).first()
     if joined is not None:
         return joined
@@ -196,7 +200,13 @@ def job_create(*, kind: str, by: User, plan: Plan | None = None, params: dict[st
         raise JobLimitReached(waiting)
     try:
         with transaction.atomic():
-            job = Job.objects.create(kind=kind, plan=plan, requested_by=by, params=params, request_key=key)
+            job = Job.objects.create(
+                kind=kind,
+                plan_id=plan.pk if plan is not None else None,
+                requested_by_id=by.pk,
+                params=params,
+                request_key=key,
+            )
     except IntegrityError:
         joined = active.filter(request_key=key).first()
         if joined is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
 from django import forms
@@ -75,7 +75,7 @@ def upload_file_check(file: UploadedFile, *, extensions: Sequence[str], what: st
         )
     if not name.endswith(tuple(extensions)):
         raise ValidationError(_("Upload {what}.").format(what=what))
-    if file.size == 0:
+    if not file.size:
         raise ValidationError(_("The file is empty."))
     if file.size > settings.UPLOAD_MAX_BYTES:
         raise ValidationError(
@@ -105,7 +105,7 @@ SPREADSHEET_WHAT = gettext_lazy("an Excel workbook (.xlsx) or a CSV file (.csv)"
 def pending_upload_bytes(*, plan: Plan) -> int:
     """What the plan's uploads waiting for their job take, in bytes."""
     pending = (
-        Job.objects.filter(plan=plan, params__has_key="upload_bytes")
+        Job.objects.filter(plan_id=plan.pk, params__has_key="upload_bytes")
         .exclude(status__in=Job.FINISHED)
         .values_list("params", flat=True)
     )
@@ -117,7 +117,7 @@ def upload_quota_check(*, plan: Plan | None, size: int) -> None:
     in the transaction that queues the upload's job: the plan's row is locked, so two at once are counted."""
     if plan is None:
         return
-    type(plan).objects.select_for_update().filter(pk=plan.pk).first()
+    type(plan)._default_manager.select_for_update().filter(pk=plan.pk).first()
     limit = settings.UPLOAD_PENDING_BYTES_PER_PLAN
     pending = pending_upload_bytes(plan=plan)
     if pending + size > limit:
@@ -161,7 +161,14 @@ def upload_create(
     digest, size = file_digest(file)
     upload_quota_check(plan=plan, size=size)
     filename = (getattr(file, "name", "") or "upload").rsplit("/", 1)[-1][:250]
-    upload = Upload(kind=kind, plan=plan, uploaded_by=by, filename=filename, size=size, digest=digest)
+    upload = Upload(
+        kind=kind,
+        plan_id=plan.pk if plan is not None else None,
+        uploaded_by_id=by.pk,
+        filename=filename,
+        size=size,
+        digest=digest,
+    )
     upload.file.save(stored_name(filename), file, save=False)
     upload.save()
     # Should the transaction roll back for another reason, the stored file is an orphan that uploads_sweep deletes.
@@ -170,7 +177,7 @@ def upload_create(
             kind=kind,
             by=by,
             plan=plan,
-            params={**(params or {}), "upload": upload.pk, **upload_job_params(name=upload.file.name, size=size)},
+            params={**(params or {}), "upload": upload.pk, **upload_job_params(name=upload.file.name or "", size=size)},
         )
     except JobLimitReached:
         upload.file.delete(save=False)  # the row rolls back; the file would stay behind until the sweep
@@ -189,7 +196,7 @@ def problem_json(problem: Problem) -> dict[str, Any]:
 
 
 def _finish(upload: Upload, *, status: str, message: str, problems: Sequence[Problem] = ()) -> None:
-    name = upload.file.name
+    name = upload.file.name or ""
     upload.status, upload.message = status, message[:250]
     upload.problems = [problem_json(problem) for problem in problems[:MAX_PROBLEMS_KEPT]]
     upload.problem_count = len(problems)
@@ -267,7 +274,7 @@ def _report(upload: Upload) -> bytes:
     return book.to_bytes()
 
 
-def uploads_sweep(*, now: timezone.datetime | None = None) -> int:
+def uploads_sweep(*, now: datetime | None = None) -> int:
     """The beat clean-up: delete uploaded files no job will read any more (their job finished, failed or is
     gone), and mark their uploads refused when a crash left them waiting. Returns the files deleted."""
     now = now or timezone.now()

@@ -9,7 +9,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions, IsAuthenticated
 
-from naphs.api import ModelSerializer, VersionField, require_version
+from naphs.api import ModelSerializer, VersionField, related_queryset, require_version
 from naphs.choices import Hazard, Sector
 from naphs.permissions import Permission, Role
 from planning.activities import activity_create, activity_delete, activity_update
@@ -27,6 +27,7 @@ from planning.selectors import ACTIVITY_SORTS, activity_list_for_plan, technical
 from planning.services import jurisdiction_create, plan_create, plan_update
 from stakeholders.access import (
     PlanScopedMixin,
+    SignedInView,
     activity_get_for_user,
     area_editable_by,
     countries_granted_to,
@@ -49,7 +50,7 @@ class JurisdictionSerializer(ModelSerializer):
 
 
 class JurisdictionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SignedInView, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Countries and the provinces and districts in them. Members read those of their plans' countries;
     administrators (with the model permission) add them."""
@@ -99,10 +100,10 @@ class PlanSerializer(ModelSerializer):
         if user is not None:
             # A client names only plans and jurisdictions it may see, or of a country granted to it: anything else
             # "does not exist" (400). Whether it may open a plan there is plan_create's check (403).
-            fields["parent"].queryset = plans_for_user(user)
+            related_queryset(fields, "parent", plans_for_user(user))
             fields["parent"].error_messages["does_not_exist"] = _("Plan {pk_value} is not one of your plans.")
             granted = Jurisdiction.objects.filter(country_id__in=countries_granted_to(user).values("pk"))
-            fields["jurisdiction"].queryset = jurisdictions_for_user(user) | granted
+            related_queryset(fields, "jurisdiction", jurisdictions_for_user(user) | granted)
             fields["jurisdiction"].error_messages["does_not_exist"] = _(
                 "Jurisdiction {pk_value} is not in a country of your plans or a country granted to you."
             )
@@ -115,6 +116,7 @@ class PlanSerializer(ModelSerializer):
 
 
 class PlanViewSet(
+    SignedInView,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -202,14 +204,14 @@ class ActivitySerializer(ModelSerializer):
         if plan is not None:
             # Only what belongs to the plan can be named; anything else "does not exist".
             country = plan.jurisdiction.name
-            fields["technical_area"].queryset = technical_areas_of(plan)
-            fields["indicators"].child_relation.queryset = Indicator.objects.filter(framework_id=plan.framework_id)
+            related_queryset(fields, "technical_area", technical_areas_of(plan))
+            related_queryset(fields, "indicators", Indicator.objects.filter(framework_id=plan.framework_id))
             organizations = organization_list_for_plan(plan=plan)
-            fields["responsible_organization"].queryset = organizations
+            related_queryset(fields, "responsible_organization", organizations)
             fields["responsible_organization"].error_messages["does_not_exist"] = (
                 f"Organization {{pk_value}} is not an organization of {country}."
             )
-            fields["supporting_organizations"].child_relation.queryset = organizations
+            related_queryset(fields, "supporting_organizations", organizations)
             fields["supporting_organizations"].child_relation.error_messages["does_not_exist"] = (
                 f"Organization {{pk_value}} is not an organization of {country}."
             )

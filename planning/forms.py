@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Hazard, Sector
+from naphs.forms import form_field
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField
 from planning.models import (
     ActionType,
@@ -67,11 +68,11 @@ class PlanCreateForm(forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        parent = self.fields["parent"]
+        parent = form_field(self, "parent", forms.ModelChoiceField)
         parent.queryset = plan_parent_choices(user=user).select_related("jurisdiction")
         parent.label = _("Parent plan")
         parent.error_messages["invalid_choice"] = _("Choose a plan whose secretariat you are in.")
-        jurisdiction = self.fields["jurisdiction"]
+        jurisdiction = form_field(self, "jurisdiction", forms.ModelChoiceField)
         jurisdiction.queryset = jurisdictions_openable_by(user).select_related("parent")
         jurisdiction.error_messages["invalid_choice"] = _(
             "Choose the jurisdiction of a plan whose secretariat you are in (or one inside it), or a country an "
@@ -105,7 +106,7 @@ class PlanSettingsForm(forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user, self.parent_id = user, self.instance.parent_id
-        parent = self.fields["parent"]
+        parent = form_field(self, "parent", forms.ModelChoiceField)
         parent.queryset = plan_parent_choices(user=user, plan=self.instance).select_related("jurisdiction")
         parent.label = _("Parent plan")
         parent.error_messages["invalid_choice"] = _("Choose a plan of %(country)s whose secretariat you are in.") % {
@@ -129,7 +130,7 @@ class AssessmentForm(forms.ModelForm):
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["framework"].queryset = Framework.objects.all()
+        form_field(self, "framework", forms.ModelChoiceField).queryset = Framework.objects.all()
         if plan.framework_id and not self.is_bound:
             self.initial["framework"] = plan.framework_id
 
@@ -211,7 +212,7 @@ class ContextForm(forms.Form):
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["technical_area"].queryset = technical_areas_of(plan)
+        form_field(self, "technical_area", forms.ModelChoiceField).queryset = technical_areas_of(plan)
 
 
 class PrioritiesForm(forms.Form):
@@ -296,7 +297,7 @@ class FunctionalGroupForm(forms.Form):
 
     def __init__(self, *args: Any, plan: Plan, areas: list[TechnicalArea] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["technical_areas"]
+        field = form_field(self, "technical_areas", forms.ModelChoiceField)
         field.queryset = technical_areas_of(plan)
         if areas is not None:  # already loaded: the choices come from them instead of another query
             field.choices = [(area.pk, str(area)) for area in areas]
@@ -309,7 +310,7 @@ class DependencyForm(forms.Form):
 
     def __init__(self, *args: Any, activity: Activity, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["depends_on"]
+        field = form_field(self, "depends_on", forms.ModelChoiceField)
         field.queryset = (
             Activity.objects.filter(plan_id=activity.plan_id).exclude(pk=activity.pk).select_related("technical_area")
         )
@@ -345,10 +346,10 @@ class GenerateForm(forms.Form):
         self, *args: Any, libraries: Any, areas: Any, labels: dict[int, str] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = libraries
-        self.fields["technical_areas"].queryset = areas
+        form_field(self, "library", forms.ModelChoiceField).queryset = libraries
+        form_field(self, "technical_areas", forms.ModelChoiceField).queryset = areas
         if labels is not None:  # the areas are already loaded: label them without another query
-            self.fields["technical_areas"].choices = list(labels.items())
+            form_field(self, "technical_areas", forms.ChoiceField).choices = list(labels.items())
 
 
 # Activities: the table's filters and the activity editor -----------------------------------------------------
@@ -380,12 +381,12 @@ class ActivityFilterForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         areas, organizations = _activity_choice_fields(plan)
-        self.fields["technical_area"].queryset = areas
-        self.fields["responsible_organization"].queryset = organizations
+        form_field(self, "technical_area", forms.ModelChoiceField).queryset = areas
+        form_field(self, "responsible_organization", forms.ModelChoiceField).queryset = organizations
         sorts = [("", "Technical area")]
         for key, label in ACTIVITY_SORTS.items():
             sorts += [(key, label), (f"-{key}", f"{label}, descending")]
-        self.fields["sort"].choices = sorts
+        form_field(self, "sort", forms.ChoiceField).choices = sorts
 
     def filters(self) -> dict[str, Any]:
         """The valid filters (a wrong value in one leaves the others working), for activity_list_for_plan."""
@@ -437,19 +438,20 @@ class ActivityForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         areas, organizations = _activity_choice_fields(plan)
         editable = area_ids_editable_by(membership)
-        area = self.fields["technical_area"]
+        area = form_field(self, "technical_area", forms.ModelChoiceField)
         area.queryset = areas if editable is None else areas.filter(pk__in=editable)
         area.error_messages["invalid_choice"] = "Choose a technical area of this plan that you may edit."
-        indicators = self.fields["indicators"]
+        indicators = form_field(self, "indicators", forms.ModelChoiceField)
         indicators.queryset = Indicator.objects.filter(framework_id=plan.framework_id).order_by("order", "code")
         indicators.help_text = (
             "Choose indicators of the activity's technical area; others are refused (Ctrl or ⌘ to choose several)."
         )
         country = plan.jurisdiction.name
         for name in ("responsible_organization", "supporting_organizations"):
-            self.fields[name].queryset = organizations
-            self.fields[name].error_messages["invalid_choice"] = f"Choose an organization of {country}."
-            self.fields[name].error_messages["invalid_pk_value"] = f"Choose an organization of {country}."
+            field = form_field(self, name, forms.ModelChoiceField)
+            field.queryset = organizations
+            field.error_messages["invalid_choice"] = f"Choose an organization of {country}."
+            field.error_messages["invalid_pk_value"] = f"Choose an organization of {country}."
         if self.instance.pk is not None and not self.is_bound:
             self.initial["version"] = self.instance.version
 
@@ -480,11 +482,13 @@ class OperationalPlanForm(forms.Form):
 
     def __init__(self, *args, strategic: Plan, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["activities"].queryset = (
+        form_field(self, "activities", forms.ModelChoiceField).queryset = (
             Activity.objects.filter(plan=strategic)
             .select_related("technical_area")
             .order_by("technical_area__order", "pk")
         )
-        self.fields["activities"].label_from_instance = lambda a: f"{a.technical_area.code} · {a.title}"
+        form_field(self, "activities", forms.ModelChoiceField).label_from_instance = lambda a: (
+            f"{a.technical_area.code} · {a.title}"
+        )
         if not self.is_bound:
             self.initial.update({"first_year": strategic.first_year, "last_year": strategic.first_year})

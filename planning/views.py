@@ -7,7 +7,7 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
@@ -81,6 +81,7 @@ from planning.shaping import functional_group_delete as functional_group_delete_
 from planning.targets import plan_years, target_default, target_set, targets_fill_defaults
 from stakeholders.access import (
     PlanAccess,
+    SignedInRequest,
     activity_get_for_user,
     area_editable_by,
     area_ids_editable_by,
@@ -94,7 +95,7 @@ from stakeholders.selectors import secretariat_size
 
 
 @require_safe
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     """The plans the person belongs to, with their role in each."""
     memberships = request.user.plan_memberships.select_related("plan__jurisdiction__country", "plan__parent").order_by(
         "plan__jurisdiction__country__name", "plan__parent_id", "-plan__first_year", "plan__title"
@@ -104,7 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_form_methods
-def plan_new(request: HttpRequest) -> HttpResponse:
+def plan_new(request: SignedInRequest) -> HttpResponse:
     initial = {}
     if parent_id := request.GET.get("parent", "").strip():
         parent = plan_parent_choices(user=request.user).filter(pk=whole_number(parent_id)).first()
@@ -128,7 +129,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_detail(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     children = plans_for_user(request.user).filter(parent=plan).select_related("jurisdiction")
     context = {
@@ -144,7 +145,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def plan_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = PlanSettingsForm(
         request.POST if request.method == "POST" else None, instance=copy.copy(plan), user=request.user
@@ -179,7 +180,7 @@ def _assessment(plan: Plan, assessment_id: int) -> Assessment:
 
 
 @require_form_methods
-def assessments(request: HttpRequest, plan_id: int) -> HttpResponse:
+def assessments(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's assessments; the secretariat adds one here."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
@@ -201,7 +202,7 @@ def assessments(request: HttpRequest, plan_id: int) -> HttpResponse:
     return render(request, "planning/assessments.html", context)
 
 
-def _detail(request: HttpRequest, access: PlanAccess, assessment: Assessment, **forms: object) -> HttpResponse:
+def _detail(request: SignedInRequest, access: PlanAccess, assessment: Assessment, **forms: object) -> HttpResponse:
     plan, membership = access
     indicators, scores = assessment_grid(assessment=assessment)
     context = {
@@ -223,7 +224,7 @@ def _detail(request: HttpRequest, access: PlanAccess, assessment: Assessment, **
 
 
 @require_form_methods
-def assessment_detail(request: HttpRequest, plan_id: int, assessment_id: int) -> HttpResponse:
+def assessment_detail(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """The score grid: every indicator by technical area, a level from 1 to 5 each, one Save."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
@@ -249,7 +250,7 @@ def assessment_detail(request: HttpRequest, plan_id: int, assessment_id: int) ->
     return _detail(request, access, assessment, grid=grid, status=status)
 
 
-def _import_queued(request: HttpRequest, plan: Plan, assessment: Assessment, upload: Upload) -> HttpResponse:
+def _import_queued(request: SignedInRequest, plan: Plan, assessment: Assessment, upload: Upload) -> HttpResponse:
     if request.htmx:
         return render(request, "naphs/_job.html", {"job": upload.job})
     message = _("{file} is being checked; its scores are saved only if all of it is sound.")
@@ -258,7 +259,7 @@ def _import_queued(request: HttpRequest, plan: Plan, assessment: Assessment, upl
 
 
 @require_POST
-def assessment_import(request: HttpRequest, plan_id: int, assessment_id: int) -> HttpResponse:
+def assessment_import(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """Import scores from a two-column sheet (indicator code, score): kept, then checked and saved by a job."""
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     plan = access.plan
@@ -281,7 +282,7 @@ def assessment_import(request: HttpRequest, plan_id: int, assessment_id: int) ->
 
 
 @require_POST
-def assessment_import_spar(request: HttpRequest, plan_id: int, assessment_id: int) -> HttpResponse:
+def assessment_import_spar(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """Import one country's scores from the table in which WHO publishes SPAR results, in a job."""
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     plan = access.plan
@@ -337,7 +338,7 @@ def _context_row(
 
 
 @require_form_methods
-def plan_context(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_context(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's country context narrative and one per technical area, each saved on its own.
 
     The secretariat edits every narrative; a technical lead those of their own areas; other members read.
@@ -396,7 +397,7 @@ def plan_context(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def plan_priorities(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_priorities(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The ranked list of priority technical areas with their rationale; the secretariat reorders it."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
@@ -431,7 +432,7 @@ def plan_priorities(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 def _groups_page(
-    request: HttpRequest, access: PlanAccess, form: FunctionalGroupForm | None, status: int = 200
+    request: SignedInRequest, access: PlanAccess, form: FunctionalGroupForm | None, status: int = 200
 ) -> HttpResponse:
     plan, membership = access
     groups = FunctionalGroup.objects.filter(plan=plan).prefetch_related("technical_areas")
@@ -440,7 +441,7 @@ def _groups_page(
 
 
 @require_form_methods
-def functional_groups(request: HttpRequest, plan_id: int) -> HttpResponse:
+def functional_groups(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's functional groups of technical areas; the secretariat adds one, or the default ones."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
@@ -477,7 +478,7 @@ def _group(plan: Plan, group_id: int) -> FunctionalGroup:
 
 
 @require_form_methods
-def functional_group_edit(request: HttpRequest, plan_id: int, group_id: int) -> HttpResponse:
+def functional_group_edit(request: SignedInRequest, plan_id: int, group_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     group = _group(plan, group_id)
     initial = {"name": group.name, "technical_areas": list(group.technical_areas.values_list("pk", flat=True))}
@@ -498,7 +499,7 @@ def functional_group_edit(request: HttpRequest, plan_id: int, group_id: int) -> 
 
 
 @require_POST
-def functional_group_delete(request: HttpRequest, plan_id: int, group_id: int) -> HttpResponse:
+def functional_group_delete(request: SignedInRequest, plan_id: int, group_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     group = _group(plan, group_id)
     name = group.name
@@ -508,7 +509,7 @@ def functional_group_delete(request: HttpRequest, plan_id: int, group_id: int) -
 
 
 @require_form_methods
-def activity_dependencies(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
+def activity_dependencies(request: SignedInRequest, plan_id: int, activity_id: int) -> HttpResponse:
     """What the activity waits on and what waits on it; the secretariat adds and removes dependencies."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
     activity, membership = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
@@ -541,7 +542,7 @@ def activity_dependencies(request: HttpRequest, plan_id: int, activity_id: int) 
 
 @require_POST
 def activity_dependency_remove(
-    request: HttpRequest, plan_id: int, activity_id: int, dependency_id: int
+    request: SignedInRequest, plan_id: int, activity_id: int, dependency_id: int
 ) -> HttpResponse:
     activity = activity_get_for_user(
         user=request.user, plan_id=plan_id, activity_id=activity_id, need=Permission.MANAGE
@@ -598,7 +599,7 @@ def _target_rows(
 
 
 @require_form_methods
-def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
+def targets(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Current level and target of every indicator; the secretariat (a technical lead in their own areas) sets a
     target with its justification."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
@@ -644,7 +645,7 @@ def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_POST
-def targets_fill(request: HttpRequest, plan_id: int) -> HttpResponse:
+def targets_fill(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Give every scored indicator without a target its default target."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     created = targets_fill_defaults(plan=plan, by=request.user)
@@ -663,7 +664,7 @@ def _after_generation(plan: Plan) -> str:
 
 
 @require_form_methods
-def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
+def generate(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Choose a library and technical areas, see what would be added per area, and generate the draft."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     library_set = BenchmarkLibrary.objects.filter(framework_id=plan.framework_id)
@@ -718,7 +719,7 @@ def _may_add_activities(membership) -> bool:
     return membership.allows(Permission.EDIT_ACTIVITIES) and (editable is None or bool(editable))
 
 
-def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]:
+def _sort_links(request: SignedInRequest, current: str) -> dict[str, dict[str, str]]:
     """Per sortable column: the link that sorts by it (or reverses it), keeping the filters."""
     links = {}
     for key in ACTIVITY_SORTS:
@@ -731,7 +732,7 @@ def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]
 
 
 @require_safe
-def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
+def activities(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's activities in a table, filtered and sorted by GET parameters (so a view is a link to share);
     htmx requests from the filters, sort links and pages get the table alone."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
@@ -763,7 +764,7 @@ def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def activity_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+def activity_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_ACTIVITIES)
     if not _may_add_activities(membership):
         raise PermissionDenied("No technical area is assigned to you in this plan; ask the secretariat for yours.")
@@ -784,7 +785,7 @@ def activity_new(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def activity_detail(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
+def activity_detail(request: SignedInRequest, plan_id: int, activity_id: int) -> HttpResponse:
     """An activity: its editor for those who may change it, a read-only page for everyone else."""
     need = Permission.EDIT_ACTIVITIES if request.method == "POST" else Permission.VIEW
     activity, membership = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
@@ -829,7 +830,7 @@ def activity_detail(request: HttpRequest, plan_id: int, activity_id: int) -> Htt
 
 
 @require_POST
-def activity_delete(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
+def activity_delete(request: SignedInRequest, plan_id: int, activity_id: int) -> HttpResponse:
     activity = activity_get_for_user(
         user=request.user, plan_id=plan_id, activity_id=activity_id, need=Permission.EDIT_ACTIVITIES
     ).activity
@@ -843,7 +844,7 @@ def activity_delete(request: HttpRequest, plan_id: int, activity_id: int) -> Htt
 
 
 @require_form_methods
-def operational_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+def operational_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Open an operational plan inside this strategic plan, from the activities the secretariat picks."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     if plan.kind != Plan.Kind.STRATEGIC:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
@@ -23,9 +23,33 @@ from stakeholders.models import Organization, PlanMembership
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+    from django_htmx.middleware import HtmxDetails
+    from typing_extensions import TypeIs
 
     from planning.models import TechnicalArea
     from stakeholders.models import User
+
+
+class SignedInRequest(HttpRequest):
+    """The request of a page: LoginRequiredMiddleware lets only a signed-in person reach a view that is not marked
+    login_not_required, so its user is a User; django-htmx's middleware adds `htmx`. Views are annotated with it
+    (the one place the type is narrowed) instead of casting request.user."""
+
+    user: User  # narrowed from User | AnonymousUser, as the middleware guarantees
+    htmx: HtmxDetails
+
+
+class SignedInApiRequest(Request):
+    """The request of an API endpoint: every endpoint but the token sign-in needs an authenticated person."""
+
+    user: User  # narrowed from User | AnonymousUser, as IsAuthenticated guarantees
+
+
+class SignedInView(APIView):
+    """The base of the API views that need a signed-in person (all but the token sign-in): `self.request.user`
+    is a User."""
+
+    request: SignedInApiRequest
 
 
 class PlanAccess(NamedTuple):
@@ -53,8 +77,17 @@ class JobAccess(NamedTuple):
     membership: PlanMembership | None
 
 
-def _signed_in(user: User | AnonymousUser) -> bool:
+def _signed_in(user: User | AnonymousUser) -> TypeIs[User]:
     return bool(user and user.is_authenticated and user.is_active)
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The person of a request that only a signed-in person reaches (the admin's, say) where the request's type
+    cannot say so (an overridden method of Django's): PermissionDenied for anyone else."""
+    user = request.user
+    if not _signed_in(user):
+        raise PermissionDenied
+    return user
 
 
 def membership_get_for_user(
@@ -139,14 +172,15 @@ def plan_open_check(*, user: User | AnonymousUser, jurisdiction: Jurisdiction, p
                 % {"parent": parent}
             )
         return
-    if not countries_granted_to(user).filter(pk=jurisdiction.country_id).exists():
-        country = jurisdiction if jurisdiction.country_id in (None, jurisdiction.pk) else jurisdiction.country
+    granted = countries_granted_to(user).filter(pk=jurisdiction.country_id) if jurisdiction.country_id else None
+    if granted is None or not granted.exists():
+        country = jurisdiction.country if jurisdiction.country_id not in (None, jurisdiction.pk) else None
         raise PermissionDenied(
             _(
                 "A plan that sits under no other plan needs an administrator's grant for %(country)s; choose the "
                 "parent plan to open one under it."
             )
-            % {"country": country.name}
+            % {"country": (country or jurisdiction).name}
         )
 
 
@@ -281,7 +315,7 @@ def activity_get_for_user(
     return ActivityAccess(activity, membership)
 
 
-class PlanScopedMixin(APIView):
+class PlanScopedMixin(SignedInView):
     """For API endpoints under /api/plans/{plan_id}/: reading needs `read_need`, writing `write_need`.
 
     The plan is resolved through the access helper before anything else: 404 for non-members, 403 for

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -17,23 +17,23 @@ from rest_framework.renderers import JSONRenderer
 
 from naphs.api import JobSerializer
 from naphs.models import Job
-from stakeholders.access import job_get_for_user, jobs_for_user
+from stakeholders.access import SignedInRequest, SignedInView, job_get_for_user, jobs_for_user
 
 
 @never_cache
 @require_safe
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_detail(request: SignedInRequest, job_id: int) -> HttpResponse:
     """The job's progress: a fragment that polls itself while the job runs, or a page around it."""
     job, membership = job_get_for_user(user=request.user, job_id=job_id)
     template = "naphs/_job.html" if request.htmx else "naphs/job_detail.html"
-    context = {"job": job, "plan": job.plan}
+    context: dict[str, object] = {"job": job, "plan": job.plan}
     if membership is not None:
         context["membership"] = membership
     return render(request, template, context)
 
 
 @require_safe
-def job_download(request: HttpRequest, job_id: int) -> FileResponse:
+def job_download(request: SignedInRequest, job_id: int) -> FileResponse:
     job = job_get_for_user(user=request.user, job_id=job_id).job
     if not job.result:
         raise Http404("This job has no file (yet).")
@@ -61,7 +61,7 @@ class _AnyRenderer(JSONRenderer):
     format = "json"  # what it writes
 
 
-class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class JobViewSet(SignedInView, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Background jobs you asked for, newest first."""
 
     serializer_class = JobSerializer

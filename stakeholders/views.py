@@ -6,24 +6,25 @@ from __future__ import annotations
 import copy
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from, form_refused, whole_number
+from naphs.forms import form_errors_from, form_field, form_refused, whole_number
 from naphs.models import AuditEvent, Job
 from naphs.permissions import SECRETARIAT_RECOMMENDED_SIZE, Permission
 from naphs.services import job_create
 from naphs.views import require_form_methods
-from stakeholders.access import organization_get_for_user, plan_get_for_user
+from stakeholders.access import SignedInRequest, organization_get_for_user, plan_get_for_user
 from stakeholders.forms import InvitationAccountForm, InvitationForm, MemberUpdateForm, OrganizationForm
 from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Invitation, PlanMembership, User
@@ -54,7 +55,7 @@ from stakeholders.services import (
 
 
 @require_form_methods
-def members(request: HttpRequest, plan_id: int) -> HttpResponse:
+def members(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The secretariat's page: who is in the plan, in which role, and who is invited; invite people, change roles,
     remove members, send invitations again or revoke them."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
@@ -87,7 +88,7 @@ def members(request: HttpRequest, plan_id: int) -> HttpResponse:
     return render(request, "stakeholders/members.html", context)
 
 
-def _plan_invitation(request: HttpRequest, plan_id: int, invitation_id: int) -> Invitation:
+def _plan_invitation(request: SignedInRequest, plan_id: int, invitation_id: int) -> Invitation:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     invitation = get_object_or_404(Invitation, pk=invitation_id, plan=plan)
     invitation.plan = plan
@@ -95,7 +96,7 @@ def _plan_invitation(request: HttpRequest, plan_id: int, invitation_id: int) -> 
 
 
 @require_POST
-def invitation_send_again(request: HttpRequest, plan_id: int, invitation_id: int) -> HttpResponse:
+def invitation_send_again(request: SignedInRequest, plan_id: int, invitation_id: int) -> HttpResponse:
     """E-mail a pending invitation again, with a new link and expiry."""
     invitation = _plan_invitation(request, plan_id, invitation_id)
     try:
@@ -108,7 +109,7 @@ def invitation_send_again(request: HttpRequest, plan_id: int, invitation_id: int
 
 
 @require_POST
-def invitation_withdraw(request: HttpRequest, plan_id: int, invitation_id: int) -> HttpResponse:
+def invitation_withdraw(request: SignedInRequest, plan_id: int, invitation_id: int) -> HttpResponse:
     """Revoke a pending invitation: its link stops working."""
     invitation = _plan_invitation(request, plan_id, invitation_id)
     try:
@@ -120,7 +121,7 @@ def invitation_withdraw(request: HttpRequest, plan_id: int, invitation_id: int) 
     return redirect("members", plan_id=plan_id)
 
 
-def _membership(request: HttpRequest, plan_id: int, membership_id: int) -> tuple[PlanMembership, PlanMembership]:
+def _membership(request: SignedInRequest, plan_id: int, membership_id: int) -> tuple[PlanMembership, PlanMembership]:
     """A member of the plan, and the membership of the secretariat member who manages them."""
     plan, own = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     membership = get_object_or_404(
@@ -131,7 +132,7 @@ def _membership(request: HttpRequest, plan_id: int, membership_id: int) -> tuple
 
 
 def _member_row(
-    request: HttpRequest,
+    request: SignedInRequest,
     membership: PlanMembership,
     form: MemberUpdateForm | None = None,
     *,
@@ -140,7 +141,7 @@ def _member_row(
     saved: str = "",
 ) -> HttpResponse:
     """The member's row in the table: as text, or (with a form) as the inline editor; `own` is the viewer's."""
-    context = {
+    context: dict[str, object] = {
         "member": membership,
         "form": form,
         "plan": membership.plan,
@@ -149,14 +150,14 @@ def _member_row(
     }
     template = "stakeholders/_member_row.html" if request.htmx else "stakeholders/member_edit.html"
     if form is not None:
-        context["organizations"] = form.fields["organization"].queryset
-        context["areas"] = form.fields["technical_areas"].queryset
+        context["organizations"] = form_field(form, "organization", forms.ModelChoiceField).queryset
+        context["areas"] = form_field(form, "technical_areas", forms.ModelChoiceField).queryset
         context["chosen_areas"] = {str(pk) for pk in form["technical_areas"].value() or []}
     return render(request, template, context, status=status)
 
 
 @require_form_methods
-def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> HttpResponse:
+def member_update(request: SignedInRequest, plan_id: int, membership_id: int) -> HttpResponse:
     """Change a member's role and organization.
 
     GET gives the editor (the row, for htmx; a small page otherwise; `?view=row` gives the row back as text).
@@ -191,7 +192,7 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
 
 
 @require_POST
-def member_remove(request: HttpRequest, plan_id: int, membership_id: int) -> HttpResponse:
+def member_remove(request: SignedInRequest, plan_id: int, membership_id: int) -> HttpResponse:
     membership = _membership(request, plan_id, membership_id)[0]
     try:
         membership_remove(membership=membership, by=request.user)
@@ -203,7 +204,7 @@ def member_remove(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
 
 
 @require_safe
-def directory(request: HttpRequest, plan_id: int) -> HttpResponse:
+def directory(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Everyone in the plan and the organizations around it; any member may read and export it."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     context = {
@@ -219,7 +220,7 @@ def directory(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_POST
-def directory_export(request: HttpRequest, plan_id: int) -> HttpResponse:
+def directory_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
     job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=request.user, plan=plan)
     if request.htmx:
@@ -229,7 +230,7 @@ def directory_export(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+def organization_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = OrganizationForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST" and form.is_valid():
@@ -247,7 +248,7 @@ def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) -> HttpResponse:
+def organization_edit(request: SignedInRequest, plan_id: int, organization_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     organization = organization_get_for_user(user=request.user, organization_id=organization_id)
     if not organization.jurisdiction.is_within(plan.jurisdiction):
@@ -284,7 +285,7 @@ def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) 
 
 
 def _invitation_page(
-    request: HttpRequest,
+    request: SignedInRequest,
     invitation: Invitation | None,
     *,
     form: InvitationAccountForm | None = None,
@@ -319,7 +320,7 @@ def _invitation_page(
     return render(request, "stakeholders/invitation.html", context, status=status)
 
 
-def _version(request: HttpRequest) -> int:
+def _version(request: SignedInRequest) -> int:
     value = request.POST.get("version", "")
     return whole_number(value) or 0
 
@@ -334,7 +335,7 @@ def _joined_message(joined: Joined) -> str:
 
 @login_not_required
 @require_form_methods
-def invitation(request: HttpRequest, key: str) -> HttpResponse:
+def invitation(request: SignedInRequest, key: str) -> HttpResponse:
     """The link in an invitation e-mail. POST with action accept (signed in as the invitee, with the version
     shown), decline (signed in as the invitee, or not signed in at all) or password (not signed in, no account)."""
     invitation = invitation_get_by_token(token=key)
@@ -382,7 +383,7 @@ def invitation(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @require_POST
-def invitation_answer(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def invitation_answer(request: SignedInRequest, invitation_id: int) -> HttpResponse:
     """Accept (with the version shown) or decline one of one's invitations, from the home page."""
     invitation = get_object_or_404(invitations_addressed_to(request.user), pk=invitation_id)
     action = request.POST.get("action")

@@ -23,7 +23,7 @@ from costing.funding import (
 from costing.funding_forms import FundingFilterForm
 from costing.models import MAX_AMOUNT, FundingCommitment
 from costing.services import Rates
-from naphs.api import DecimalField, ModelSerializer, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, VersionField, related_queryset, require_version
 from planning.models import Activity
 from planning.selectors import technical_areas_of
 from stakeholders.access import PlanScopedMixin
@@ -84,11 +84,11 @@ class FundingCommitmentSerializer(ModelSerializer):
         plan = getattr(self.context.get("view"), "plan", None)
         if plan is not None:
             # Only what belongs to the plan can be named; anything else "does not exist".
-            fields["source_organization"].queryset = organization_list_for_plan(plan=plan)
+            related_queryset(fields, "source_organization", organization_list_for_plan(plan=plan))
             fields["source_organization"].error_messages["does_not_exist"] = (
                 f"Organization {{pk_value}} is not an organization of {plan.jurisdiction.name}."
             )
-            fields["technical_area"].queryset = technical_areas_of(plan)
+            related_queryset(fields, "technical_area", technical_areas_of(plan))
             fields["technical_area"].error_messages["does_not_exist"] = (
                 "Technical area {pk_value} is not an area of this plan's framework."
             )

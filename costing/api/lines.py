@@ -24,17 +24,16 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from costing.builders import BUILDERS, Builder, Item, Preview, Question, Schedule, cost_lines_build, cost_lines_preview
 from costing.line_forms import plain
 from costing.models import MAX_QUANTITY, MAX_UNIT_COST, CostCategory, CostLine, Unit
 from costing.selectors import catalogue_items_for_plan, cost_line_list_for_plan
 from costing.services import cost_line_create, cost_line_delete, cost_line_update, plan_costing_get
-from naphs.api import DecimalField, ModelSerializer, Serializer, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, Serializer, VersionField, related_queryset, require_version
 from naphs.permissions import Permission
 from planning.models import MAX_YEAR, MIN_YEAR, Activity
-from stakeholders.access import PlanScopedMixin, activity_get_for_user
+from stakeholders.access import PlanScopedMixin, SignedInView, activity_get_for_user
 
 ZERO = Decimal(0)
 
@@ -148,9 +147,9 @@ class CostLineSerializer(ModelSerializer):
         plan = getattr(self.context.get("view"), "plan", None)
         if plan is not None:
             # Only what belongs to the plan can be named; anything else "does not exist".
-            fields["activity"].queryset = Activity.objects.filter(plan=plan)
+            related_queryset(fields, "activity", Activity.objects.filter(plan=plan))
             fields["activity"].error_messages["does_not_exist"] = "Activity {pk_value} is not an activity of this plan."
-            fields["catalogue_item"].queryset = catalogue_items_for_plan(plan=plan)
+            related_queryset(fields, "catalogue_item", catalogue_items_for_plan(plan=plan))
             fields["catalogue_item"].error_messages["does_not_exist"] = (
                 "Catalogue item {pk_value} is not in this plan's catalogue."
             )
@@ -342,7 +341,7 @@ def _result(previews: list[Preview], *, preview: bool) -> dict[str, Any]:
     }
 
 
-class CostBuilderView(APIView):
+class CostBuilderView(SignedInView):
     """Build an activity's cost lines from a few answers: a meeting or training, a field visit, a consultancy,
     staff, procurement. With "preview": true the lines and their amounts come back and nothing is saved; with
     false they are added, all or none. Needs the right to cost the activity."""

@@ -33,7 +33,7 @@ from costing.models import (
     validate_currency_code,
 )
 from costing.services import exchange_rate_delete, exchange_rate_set, plan_costing_get, plan_costing_update
-from naphs.api import DecimalField, ModelSerializer, Serializer, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, Serializer, VersionField, related_queryset, require_version
 from naphs.errors import EditConflict
 from planning.models import MAX_YEAR, MIN_YEAR, Jurisdiction
 from stakeholders.access import PlanScopedMixin, jurisdiction_manageable_by
@@ -174,7 +174,7 @@ class CatalogueItemSerializer(ModelSerializer):
         plan = getattr(self.context.get("view"), "plan", None)
         if plan is not None:
             above = plan.jurisdiction.ancestors_and_self_ids()
-            fields["jurisdiction"].queryset = Jurisdiction.objects.filter(pk__in=above)
+            related_queryset(fields, "jurisdiction", Jurisdiction.objects.filter(pk__in=above))
             fields["jurisdiction"].error_messages["does_not_exist"] = (
                 f"Jurisdiction {{pk_value}} is not {plan.jurisdiction.name} or a jurisdiction above it."
             )

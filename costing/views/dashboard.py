@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.cache import never_cache
@@ -15,7 +15,7 @@ from costing.dashboard import Scenario, Scope, dashboard_get, dashboard_state
 from costing.job_kinds import CostingJob
 from naphs.models import Job
 from naphs.services import job_create
-from stakeholders.access import PlanAccess, plan_get_for_user, plans_for_user
+from stakeholders.access import PlanAccess, SignedInRequest, plan_get_for_user, plans_for_user
 
 
 def _choices(data: Mapping[str, str]) -> tuple[Scenario, Scope]:
@@ -28,7 +28,7 @@ def _choices(data: Mapping[str, str]) -> tuple[Scenario, Scope]:
     )
 
 
-def _figures_context(request: HttpRequest, access: PlanAccess, scenario: Scenario, scope: Scope) -> dict:
+def _figures_context(request: SignedInRequest, access: PlanAccess, scenario: Scenario, scope: Scope) -> dict:
     plan, membership = access
     dashboard = dashboard_get(plan=plan, scenario=scenario, scope=scope)
     # Links to the provincial plans' own dashboards, for those the person belongs to.
@@ -45,7 +45,7 @@ def _figures_context(request: HttpRequest, access: PlanAccess, scenario: Scenari
 
 
 @require_safe
-def costing_dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
+def costing_dashboard(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Every member sees the plan's totals, its funding gap and, for a national plan, its provincial plans."""
     access = plan_get_for_user(user=request.user, plan_id=plan_id)
     plan = access.plan
@@ -59,7 +59,7 @@ def costing_dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @never_cache
 @require_safe
-def costing_dashboard_status(request: HttpRequest, plan_id: int) -> HttpResponse:
+def costing_dashboard_status(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Polled while the totals are recomputed: the banner again, or, once they are current, the new figures
     in place of the old ones."""
     access = plan_get_for_user(user=request.user, plan_id=plan_id)
@@ -76,7 +76,7 @@ def costing_dashboard_status(request: HttpRequest, plan_id: int) -> HttpResponse
 
 
 @require_POST
-def costing_dashboard_export(request: HttpRequest, plan_id: int) -> HttpResponse:
+def costing_dashboard_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Any member may export the dashboard, in the scenario and scope they are looking at."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
     scenario, scope = _choices(request.POST)

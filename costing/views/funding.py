@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.cache import patch_vary_headers
@@ -29,7 +29,7 @@ from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from planning.models import Plan
-from stakeholders.access import plan_get_for_user
+from stakeholders.access import SignedInRequest, plan_get_for_user
 
 ZERO = Decimal("0")
 
@@ -49,7 +49,7 @@ def _commitment(plan: Plan, commitment_id: int) -> FundingCommitment:
 
 
 @require_safe
-def funding(request: HttpRequest, plan_id: int) -> HttpResponse:
+def funding(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's commitments, filtered by GET parameters, with totals by status in the base currency and the
     funding gap by technical area and year. htmx requests from the filters get the table alone."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
@@ -85,7 +85,7 @@ def funding(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def funding_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+def funding_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = CommitmentForm(request.POST if request.method == "POST" else None, plan=plan)
     status = 200
@@ -106,7 +106,7 @@ def funding_new(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def funding_edit(request: HttpRequest, plan_id: int, commitment_id: int) -> HttpResponse:
+def funding_edit(request: SignedInRequest, plan_id: int, commitment_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     commitment = _commitment(plan, commitment_id)
     if request.method != "POST":
@@ -137,7 +137,7 @@ def funding_edit(request: HttpRequest, plan_id: int, commitment_id: int) -> Http
 
 
 @require_form_methods
-def funding_delete(request: HttpRequest, plan_id: int, commitment_id: int) -> HttpResponse:
+def funding_delete(request: SignedInRequest, plan_id: int, commitment_id: int) -> HttpResponse:
     """Asks first (GET), deletes on POST; a commitment changed since the question was asked is kept."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     commitment = _commitment(plan, commitment_id)

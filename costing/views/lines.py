@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -24,11 +24,11 @@ from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.permissions import Permission, Role
 from naphs.views import require_form_methods
 from planning.models import Activity
-from stakeholders.access import ActivityAccess, activity_costs_editable_by, activity_get_for_user
+from stakeholders.access import ActivityAccess, SignedInRequest, activity_costs_editable_by, activity_get_for_user
 from stakeholders.models import PlanMembership
 
 
-def _activity(request: HttpRequest, plan_id: int, activity_id: int, *, edit: bool) -> ActivityAccess:
+def _activity(request: SignedInRequest, plan_id: int, activity_id: int, *, edit: bool) -> ActivityAccess:
     need = Permission.EDIT_COSTS if edit else Permission.VIEW
     return activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
 
@@ -62,7 +62,7 @@ def _refusal(membership: PlanMembership, activity: Activity) -> str:
 
 
 def _page(
-    request: HttpRequest,
+    request: SignedInRequest,
     access: ActivityAccess,
     *,
     editing: CostLine | None = None,
@@ -103,7 +103,7 @@ def _page(
 
 
 @require_form_methods
-def activity_costs(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
+def activity_costs(request: SignedInRequest, plan_id: int, activity_id: int) -> HttpResponse:
     """An activity's cost lines with their amounts per year, totals, funding and gap. Every member reads it;
     those who cost the activity add lines here (POST)."""
     access = _activity(request, plan_id, activity_id, edit=request.method == "POST")
@@ -132,7 +132,7 @@ def activity_costs(request: HttpRequest, plan_id: int, activity_id: int) -> Http
 
 
 @require_form_methods
-def cost_line_edit(request: HttpRequest, plan_id: int, activity_id: int, cost_line_id: int) -> HttpResponse:
+def cost_line_edit(request: SignedInRequest, plan_id: int, activity_id: int, cost_line_id: int) -> HttpResponse:
     """A line's editor: GET gives it (the row, for htmx; the page with the row open otherwise); POST saves it,
     refusing a stale edit (409) and answering with the section (htmx) or a redirect."""
     access = _activity(request, plan_id, activity_id, edit=True)
@@ -175,7 +175,7 @@ def cost_line_edit(request: HttpRequest, plan_id: int, activity_id: int, cost_li
 
 
 @require_POST
-def cost_line_delete(request: HttpRequest, plan_id: int, activity_id: int, cost_line_id: int) -> HttpResponse:
+def cost_line_delete(request: SignedInRequest, plan_id: int, activity_id: int, cost_line_id: int) -> HttpResponse:
     """Remove a line; with the version the page showed, only if nobody changed it since (409 otherwise)."""
     access = _activity(request, plan_id, activity_id, edit=True)
     activity = access.activity
@@ -206,7 +206,7 @@ def _builder_errors(form: BuilderForm, error: ValidationError) -> list[str]:
 
 
 @require_form_methods
-def cost_builder(request: HttpRequest, plan_id: int, activity_id: int, builder_kind: str) -> HttpResponse:
+def cost_builder(request: SignedInRequest, plan_id: int, activity_id: int, builder_kind: str) -> HttpResponse:
     """A builder's questions; "Preview" shows the lines they make with their amounts, "Add these lines" saves
     them all (or none)."""
     builder: Builder | None = BUILDERS.get(builder_kind)

@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
@@ -51,7 +51,7 @@ from naphs.forms import form_errors_from, form_refused
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from planning.models import MAX_YEAR, MIN_YEAR, Jurisdiction, Plan
-from stakeholders.access import PlanAccess, plan_get_for_user
+from stakeholders.access import PlanAccess, SignedInRequest, plan_get_for_user
 
 CATALOGUE_PAGE_SIZE = 100
 MIN_RATE = Decimal("0.00000001")
@@ -186,7 +186,7 @@ def _parent_costing(plan: Plan) -> PlanCosting | None:
 
 
 def _settings_page(
-    request: HttpRequest,
+    request: SignedInRequest,
     access: PlanAccess,
     costing: PlanCosting,
     *,
@@ -216,7 +216,7 @@ def _settings_page(
 
 
 @require_form_methods
-def costing_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
+def costing_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Base currency, price year and exchange rates: every member reads them, the secretariat changes them."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
@@ -258,7 +258,7 @@ def _rate(plan: Plan, rate_id: int) -> ExchangeRate:
 
 
 @require_form_methods
-def exchange_rate_edit(request: HttpRequest, plan_id: int, rate_id: int) -> HttpResponse:
+def exchange_rate_edit(request: SignedInRequest, plan_id: int, rate_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     rate = _rate(plan, rate_id)
     initial = {"rate": rate.rate, "source": rate.source, "version": rate.version}
@@ -288,7 +288,7 @@ def exchange_rate_edit(request: HttpRequest, plan_id: int, rate_id: int) -> Http
 
 
 @require_POST
-def exchange_rate_delete(request: HttpRequest, plan_id: int, rate_id: int) -> HttpResponse:
+def exchange_rate_delete(request: SignedInRequest, plan_id: int, rate_id: int) -> HttpResponse:
     """Remove a rate; one that cost lines or funding still need is refused, saying which."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     rate = _rate(plan, rate_id)
@@ -305,7 +305,7 @@ def exchange_rate_delete(request: HttpRequest, plan_id: int, rate_id: int) -> Ht
 
 
 @require_safe
-def catalogue(request: HttpRequest, plan_id: int) -> HttpResponse:
+def catalogue(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The unit costs the plan may use, by category, searchable by name; htmx requests get the table alone."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     filter_form = CatalogueFilterForm(request.GET or None)
@@ -335,7 +335,7 @@ def catalogue(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def catalogue_item_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+def catalogue_item_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     costing = plan_costing_get(plan)
     form = CatalogueItemForm(
@@ -360,7 +360,7 @@ def catalogue_item_new(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def catalogue_item_edit(request: HttpRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
+def catalogue_item_edit(request: SignedInRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
     """An item's name, category, unit, source and notes; its price is changed on its own page."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     item = catalogue_item_get(membership=membership, user=request.user, item_id=catalogue_item_id, for_change=True)
@@ -385,7 +385,7 @@ def catalogue_item_edit(request: HttpRequest, plan_id: int, catalogue_item_id: i
 
 
 def _price_page(
-    request: HttpRequest,
+    request: SignedInRequest,
     access: PlanAccess,
     item: CatalogueItem,
     form: RepriceForm,
@@ -409,7 +409,7 @@ def _price_page(
 
 
 @require_form_methods
-def catalogue_item_price(request: HttpRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
+def catalogue_item_price(request: SignedInRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
     """The deliberate price change: choose the new price, see every cost line it moves (GET), then confirm (POST).
 
     A preview of an item someone changed since is refused on confirming (409), and so is a change that a plan
@@ -463,7 +463,7 @@ def catalogue_item_price(request: HttpRequest, plan_id: int, catalogue_item_id: 
 
 
 @require_POST
-def catalogue_item_delete(request: HttpRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
+def catalogue_item_delete(request: SignedInRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     item = catalogue_item_get(membership=membership, user=request.user, item_id=catalogue_item_id, for_change=True)
     try:

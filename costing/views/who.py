@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST, require_safe
@@ -20,7 +20,7 @@ from naphs.permissions import Permission
 from naphs.services import job_create
 from naphs.spreadsheets import XLSX_MAGIC
 from naphs.uploads import upload_file_check
-from stakeholders.access import PlanAccess, plan_get_for_user
+from stakeholders.access import PlanAccess, SignedInRequest, plan_get_for_user
 
 RECENT_UPLOADS = 5
 
@@ -45,7 +45,7 @@ class WhoUploadForm(forms.Form):
 
 
 def _page(
-    request: HttpRequest, access: PlanAccess, *, form: WhoUploadForm | None = None, status: int = 200
+    request: SignedInRequest, access: PlanAccess, *, form: WhoUploadForm | None = None, status: int = 200
 ) -> HttpResponse:
     plan, membership = access
     costing = plan_costing_get(plan)
@@ -71,13 +71,13 @@ def _page(
 
 
 @require_safe
-def who_costing(request: HttpRequest, plan_id: int) -> HttpResponse:
+def who_costing(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Export the plan in the WHO layout (any member); import a workbook in it (the secretariat)."""
     return _page(request, plan_get_for_user(user=request.user, plan_id=plan_id))
 
 
 @require_POST
-def who_costing_export(request: HttpRequest, plan_id: int) -> HttpResponse:
+def who_costing_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
     job = job_create(kind=CostingJob.WHO_COSTING_EXPORT, by=request.user, plan=plan)
     if request.htmx:
@@ -87,7 +87,7 @@ def who_costing_export(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_POST
-def who_costing_import(request: HttpRequest, plan_id: int) -> HttpResponse:
+def who_costing_import(request: SignedInRequest, plan_id: int) -> HttpResponse:
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     plan = access.plan
     form = WhoUploadForm(request.POST, request.FILES)
@@ -111,7 +111,7 @@ def who_costing_import(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_safe
-def who_costing_upload(request: HttpRequest, plan_id: int, who_upload_id: int) -> HttpResponse:
+def who_costing_upload(request: SignedInRequest, plan_id: int, who_upload_id: int) -> HttpResponse:
     """An uploaded workbook: its import's progress, then what it changed or every problem found."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     upload = (
