@@ -141,3 +141,11 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} {self.target_repr}"
+
+
+def max_length(model: type[models.Model], field: str) -> int:
+    """A text field's max_length, for the checks and messages that name it."""
+    found = model._meta.get_field(field)
+    if not isinstance(found, models.Field) or found.max_length is None:
+        raise TypeError(f"{model.__name__}.{field} has no max_length.")
+    return found.max_length

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -65,7 +66,7 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
             self.written += min(len(raw_data), room)
 
 
-def upload_file_check(file: UploadedFile, *, extensions: Sequence[str], what: str) -> None:
+def upload_file_check(file: UploadedFile, *, extensions: Sequence[str], what: str | Promise) -> None:
     """Refuse at once what cannot be imported: a macro-enabled or unexpected type, an empty or too large file.
     `what` names the accepted types for the person, e.g. "an Excel workbook (.xlsx) or a CSV file (.csv)"."""
     name = (file.name or "").lower()
@@ -86,7 +87,7 @@ def upload_file_check(file: UploadedFile, *, extensions: Sequence[str], what: st
 class UploadField(forms.FileField):
     """A file input for an import: checked by type and size before the file is kept."""
 
-    def __init__(self, *, extensions: Sequence[str], what: str, **kwargs: Any) -> None:
+    def __init__(self, *, extensions: Sequence[str], what: str | Promise, **kwargs: Any) -> None:
         self.extensions, self.what = tuple(extensions), what
         kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": ",".join(self.extensions)}))
         super().__init__(**kwargs)

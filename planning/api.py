@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -142,14 +144,14 @@ class PlanViewSet(
     def get_object(self) -> Plan:
         need = Permission.VIEW if self.request.method in ("GET", "HEAD", "OPTIONS") else Permission.MANAGE
         plan, membership = plan_get_for_user(user=self.request.user, plan_id=self.kwargs["plan_id"], need=need)
-        plan.my_role = membership.role
+        plan.my_role = membership.role  # type: ignore[attr-defined]  # as the list's annotation, for the serializer
         return plan
 
     def perform_create(self, serializer) -> None:
         data = serializer.validated_data
         data.pop("version", None)
         plan = plan_create(by=self.request.user, **data)  # PermissionDenied (403) without the right to open it
-        plan.my_role = Role.SECRETARIAT_LEAD
+        plan.my_role = Role.SECRETARIAT_LEAD  # type: ignore[attr-defined]  # as the list's annotation
         serializer.instance = plan
 
     def perform_update(self, serializer) -> None:
@@ -196,7 +198,7 @@ class ActivitySerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["plan", "benchmark_action", "origin", "created_at", "updated_at"]
-        validators = []  # the service validates the whole activity, constraints included
+        validators: list[Any] = []  # the service validates the whole activity, constraints included
 
     def get_fields(self):
         fields = super().get_fields()
@@ -205,16 +207,18 @@ class ActivitySerializer(ModelSerializer):
             # Only what belongs to the plan can be named; anything else "does not exist".
             country = plan.jurisdiction.name
             related_queryset(fields, "technical_area", technical_areas_of(plan))
-            related_queryset(fields, "indicators", Indicator.objects.filter(framework_id=plan.framework_id))
+            related_queryset(fields, "indicators", Indicator.objects.filter(framework=plan.framework_id))
             organizations = organization_list_for_plan(plan=plan)
             related_queryset(fields, "responsible_organization", organizations)
             fields["responsible_organization"].error_messages["does_not_exist"] = (
                 f"Organization {{pk_value}} is not an organization of {country}."
             )
             related_queryset(fields, "supporting_organizations", organizations)
-            fields["supporting_organizations"].child_relation.error_messages["does_not_exist"] = (
-                f"Organization {{pk_value}} is not an organization of {country}."
-            )
+            supporting = fields["supporting_organizations"]
+            if isinstance(supporting, serializers.ManyRelatedField):
+                supporting.child_relation.error_messages["does_not_exist"] = (
+                    f"Organization {{pk_value}} is not an organization of {country}."
+                )
         return fields
 
 

@@ -37,7 +37,8 @@ from stakeholders.access import (
 )
 
 if TYPE_CHECKING:
-    from stakeholders.models import PlanMembership, User
+    from planning.models import BenchmarkLibrary
+    from stakeholders.models import Organization, PlanMembership, User
 
 
 def _plan_fields(form: forms.ModelForm, *, user: User, jurisdiction: Jurisdiction | None, data: dict) -> None:
@@ -89,7 +90,7 @@ class PlanCreateForm(forms.ModelForm):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         _plan_fields(self, user=self.user, jurisdiction=data.get("jurisdiction"), data=data)
         return data
 
@@ -116,7 +117,7 @@ class PlanSettingsForm(forms.ModelForm):
             self.initial["version"] = self.instance.version
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if "parent" in data and getattr(data["parent"], "pk", None) != self.parent_id:
             _plan_fields(self, user=self.user, jurisdiction=self.instance.jurisdiction, data=data)
         return data
@@ -264,7 +265,7 @@ class PrioritiesForm(forms.Form):
         return sorted(rows, key=rank)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         ranked = [(data[f"rank_{a.pk}"], a) for a in self.areas if data.get(f"rank_{a.pk}") is not None]
         by_rank: dict[int, list[str]] = {}
         for rank, area in ranked:
@@ -274,11 +275,11 @@ class PrioritiesForm(forms.Form):
             raise forms.ValidationError(f"Two technical areas cannot share a rank: {'; '.join(clashes)}.")
         order = [area for _, area in sorted(ranked, key=lambda item: item[0])]
         verb, _, area_id = (data.get("move") or "").partition("-")
-        area = next((a for a in self.areas if str(a.pk) == area_id), None)
-        if area is not None:
-            index = order.index(area) if area in order else None
+        moved = next((a for a in self.areas if str(a.pk) == area_id), None)
+        if moved is not None:
+            index = order.index(moved) if moved in order else None
             if verb == "add" and index is None:
-                order.append(area)
+                order.append(moved)
             elif verb == "remove" and index is not None:
                 order.pop(index)
             elif verb == "up" and index:
@@ -303,8 +304,22 @@ class FunctionalGroupForm(forms.Form):
             field.choices = [(area.pk, str(area)) for area in areas]
 
 
+class ActivityChoiceField(forms.ModelChoiceField):
+    """An activity, named by its technical area's code and its title."""
+
+    def label_from_instance(self, obj: Activity) -> str:
+        return f"{obj.technical_area.code} · {obj.title}"
+
+
+class ActivityMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Activities, each named by its technical area's code and its title."""
+
+    def label_from_instance(self, obj: Activity) -> str:
+        return f"{obj.technical_area.code} · {obj.title}"
+
+
 class DependencyForm(forms.Form):
-    depends_on = forms.ModelChoiceField(
+    depends_on = ActivityChoiceField(
         queryset=Activity.objects.none(), label="Depends on", empty_label="Choose an activity of this plan"
     )
 
@@ -314,7 +329,6 @@ class DependencyForm(forms.Form):
         field.queryset = (
             Activity.objects.filter(plan_id=activity.plan_id).exclude(pk=activity.pk).select_related("technical_area")
         )
-        field.label_from_instance = lambda other: f"{other.technical_area.code} · {other.title}"
 
 
 # Targets and draft generation ----------------------------------------------------------------------------------
@@ -334,8 +348,10 @@ class TargetForm(forms.Form):
 class GenerateForm(forms.Form):
     """Which library, and which technical areas (each labelled with what a generation would add to it)."""
 
-    library = forms.ModelChoiceField(queryset=None, empty_label=None, label="Benchmark library")
-    technical_areas = forms.ModelMultipleChoiceField(
+    library: forms.ModelChoiceField[BenchmarkLibrary] = forms.ModelChoiceField(
+        queryset=None, empty_label=None, label="Benchmark library"
+    )
+    technical_areas: forms.ModelMultipleChoiceField[TechnicalArea] = forms.ModelMultipleChoiceField(
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
         label="Technical areas",
@@ -368,7 +384,7 @@ class ActivityFilterForm(forms.Form):
     technical_area = forms.ModelChoiceField(queryset=TechnicalArea.objects.none(), required=False, empty_label="All")
     priority = forms.ChoiceField(choices=[("", "Any"), *Activity.Rating.choices], required=False)
     status = forms.ChoiceField(choices=[("", "Any"), *Activity.Status.choices], required=False)
-    responsible_organization = forms.ModelChoiceField(
+    responsible_organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="Any", label="Responsible"
     )
     action_type = forms.ChoiceField(choices=[("", "Any"), *ActionType.choices], required=False)
@@ -442,7 +458,7 @@ class ActivityForm(forms.ModelForm):
         area.queryset = areas if editable is None else areas.filter(pk__in=editable)
         area.error_messages["invalid_choice"] = "Choose a technical area of this plan that you may edit."
         indicators = form_field(self, "indicators", forms.ModelChoiceField)
-        indicators.queryset = Indicator.objects.filter(framework_id=plan.framework_id).order_by("order", "code")
+        indicators.queryset = Indicator.objects.filter(framework=plan.framework_id).order_by("order", "code")
         indicators.help_text = (
             "Choose indicators of the activity's technical area; others are refused (Ctrl or ⌘ to choose several)."
         )
@@ -474,7 +490,7 @@ class OperationalPlanForm(forms.Form):
     title = forms.CharField(max_length=250)
     first_year = forms.IntegerField()
     last_year = forms.IntegerField(help_text="The same year for a 12-month plan, the next one for 24 months.")
-    activities = forms.ModelMultipleChoiceField(
+    activities = ActivityMultipleChoiceField(
         queryset=Activity.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose the strategic activities this operational plan carries out."},
@@ -486,9 +502,6 @@ class OperationalPlanForm(forms.Form):
             Activity.objects.filter(plan=strategic)
             .select_related("technical_area")
             .order_by("technical_area__order", "pk")
-        )
-        form_field(self, "activities", forms.ModelChoiceField).label_from_instance = lambda a: (
-            f"{a.technical_area.code} · {a.title}"
         )
         if not self.is_bound:
             self.initial.update({"first_year": strategic.first_year, "last_year": strategic.first_year})

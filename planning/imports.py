@@ -28,6 +28,8 @@ from stakeholders.access import membership_get_for_user
 def _assessment(job: Job, upload: Upload) -> Assessment:
     """The assessment the job imports into, once the person who uploaded may still manage its plan."""
     try:
+        if job.plan_id is None:
+            raise Http404
         membership_get_for_user(user=upload.uploaded_by, plan_id=job.plan_id, need=Permission.MANAGE)
     except (Http404, PermissionDenied):
         raise ImportRefused([_("You no longer manage this plan's assessments, so nothing was imported.")]) from None

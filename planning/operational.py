@@ -114,5 +114,6 @@ def activity_placements(*, plan: Plan, activities: Iterable[Activity] | None = N
     if activities is not None:
         copies = copies.filter(origin__in=list(activities))
     for copy in copies:
-        placements[copy.origin_id].append(copy.plan)
+        if copy.origin_id is not None:  # always, by the filter
+            placements[copy.origin_id].append(copy.plan)
     return dict(placements)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -108,7 +109,8 @@ def home(request: SignedInRequest) -> HttpResponse:
 def plan_new(request: SignedInRequest) -> HttpResponse:
     initial = {}
     if parent_id := request.GET.get("parent", "").strip():
-        parent = plan_parent_choices(user=request.user).filter(pk=whole_number(parent_id)).first()
+        number = whole_number(parent_id)
+        parent = plan_parent_choices(user=request.user).filter(pk=number).first() if number is not None else None
         if parent is not None:
             initial = {
                 "parent": parent,
@@ -202,7 +204,11 @@ def assessments(request: SignedInRequest, plan_id: int) -> HttpResponse:
     return render(request, "planning/assessments.html", context)
 
 
-def _detail(request: SignedInRequest, access: PlanAccess, assessment: Assessment, **forms: object) -> HttpResponse:
+def _country_name(plan: Plan) -> str:
+    return (plan.jurisdiction.country or plan.jurisdiction).name
+
+
+def _detail(request: SignedInRequest, access: PlanAccess, assessment: Assessment, **forms: Any) -> HttpResponse:
     plan, membership = access
     indicators, scores = assessment_grid(assessment=assessment)
     context = {
@@ -211,7 +217,7 @@ def _detail(request: SignedInRequest, access: PlanAccess, assessment: Assessment
         "assessment": assessment,
         "grid": forms.get("grid") or ScoreGridForm(indicators=indicators, scores=scores),
         "sheet_form": forms.get("sheet_form") or ScoreSheetForm(),
-        "spar_form": forms.get("spar_form") or SparTableForm(initial={"country": plan.jurisdiction.country.name}),
+        "spar_form": forms.get("spar_form") or SparTableForm(initial={"country": _country_name(plan)}),
         "scored": len(scores),
         "import_jobs": Job.objects.filter(
             plan=plan,
@@ -568,7 +574,7 @@ def _target_rows(
     """Per technical area, each indicator with its current level, its target (or the default it would get) and,
     where the person may edit it, a form. A constant number of queries, whatever the framework's size."""
     indicators = list(
-        Indicator.objects.filter(framework_id=plan.framework_id)
+        Indicator.objects.filter(framework=plan.framework_id)
         .select_related("technical_area")
         .order_by("technical_area__order", "order", "code")
     )
@@ -610,7 +616,7 @@ def targets(request: SignedInRequest, plan_id: int) -> HttpResponse:
             raise PermissionDenied("Only the secretariat and technical leads (in their own areas) set targets.")
         raw = request.POST.get("indicator", "")
         number = whole_number(raw)
-        indicator = Indicator.objects.filter(framework_id=plan.framework_id, pk=number).first() if number else None
+        indicator = Indicator.objects.filter(framework=plan.framework_id, pk=number).first() if number else None
         if indicator is None:
             raise Http404("No such indicator in this plan's framework.")
         if editable is not None and indicator.technical_area_id not in editable:
@@ -667,7 +673,7 @@ def _after_generation(plan: Plan) -> str:
 def generate(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Choose a library and technical areas, see what would be added per area, and generate the draft."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
-    library_set = BenchmarkLibrary.objects.filter(framework_id=plan.framework_id)
+    library_set = BenchmarkLibrary.objects.filter(framework=plan.framework_id)
     libraries = list(library_set)
     chosen = request.POST.get("library") if request.method == "POST" else request.GET.get("library")
     library = next((lib for lib in libraries if str(lib.pk) == chosen), libraries[0] if libraries else None)
@@ -746,7 +752,7 @@ def activities(request: SignedInRequest, plan_id: int) -> HttpResponse:
         # Which operational plans each listed activity is planned in: one query for the page.
         placements = activity_placements(plan=plan, activities=page.object_list)
         for activity in page.object_list:
-            activity.placements = placements.get(activity.pk, [])
+            activity.placements = placements.get(activity.pk, [])  # type: ignore[attr-defined]  # for the table
     context = {
         "plan": plan,
         "membership": membership,
