@@ -156,7 +156,7 @@ def catalogue_item_editable_by(*, membership: PlanMembership, user: User, item: 
         return False
     if item.plan_id is not None:
         return item.plan_id == membership.plan_id
-    return jurisdiction_manageable_by(user=user, jurisdiction=item.jurisdiction)
+    return item.jurisdiction is not None and jurisdiction_manageable_by(user=user, jurisdiction=item.jurisdiction)
 
 
 def catalogue_item_get(
@@ -172,15 +172,16 @@ def catalogue_item_get(
             raise PermissionDenied(
                 f"As {membership.get_role_display().lower()} of this plan you cannot change the catalogue."
             )
+        shared_with = item.jurisdiction.name if item.jurisdiction is not None else ""
         raise PermissionDenied(
-            f"“{item.name}” is shared with {item.jurisdiction.name}; the secretariat of a plan of "
-            f"{item.jurisdiction.name} (or above it) keeps it."
+            f"“{item.name}” is shared with {shared_with}; the secretariat of a plan of "
+            f"{shared_with} (or above it) keeps it."
         )
     return item
 
 
 def _item_owner(item: CatalogueItem) -> str:
-    return f"shared with {item.jurisdiction.name}" if item.jurisdiction_id else "this plan only"
+    return f"shared with {item.jurisdiction.name}" if item.jurisdiction is not None else "this plan only"
 
 
 @transaction.atomic

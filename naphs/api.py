@@ -128,10 +128,10 @@ class StrictFieldsMixin:
     @property
     def is_change(self) -> bool:
         """Whether the serializer changes an object that exists (its create-only fields are then read-only)."""
-        return isinstance(self.instance, Model)  # type: ignore[attr-defined]
+        return isinstance(self.instance, Model)  # type: ignore[attr-defined]  # a mixin of DRF's serializers
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()  # type: ignore[misc]
+        fields = super().get_fields()  # type: ignore[misc]  # a mixin of DRF's serializers
         if self.is_change:
             for name in create_only_fields(self):
                 fields[name].read_only = True
@@ -139,7 +139,7 @@ class StrictFieldsMixin:
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
-            fields = self.fields  # type: ignore[attr-defined]
+            fields = self.fields  # type: ignore[attr-defined]  # a mixin of DRF's serializers
             create_only = create_only_fields(self) if self.is_change else ()
             change_only = () if self.is_change else change_only_fields(fields)
             refused = {}
@@ -154,7 +154,7 @@ class StrictFieldsMixin:
                     refused[name] = [self.read_only_field_message]
             if refused:
                 raise ValidationError(refused)
-        return super().to_internal_value(data)  # type: ignore[misc]
+        return super().to_internal_value(data)  # type: ignore[misc]  # a mixin of DRF's serializers
 
 
 def related_queryset(fields: Mapping[str, serializers.Field], name: str, queryset: QuerySet[Any]) -> None:

@@ -142,7 +142,9 @@ class PasswordResetForm(DjangoPasswordResetForm):
     def get_users(self, email: str):
         return User.objects.filter(email__iexact=email, is_active=True)
 
-    def save(self, *, request: HttpRequest | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+    def save(  # type: ignore[override]  # keywords only, as PasswordResetView calls it
+        self, *, request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
         email = self.cleaned_data["email"].strip().lower()
         address = client_address(request) if request is not None else ""
         email_key = hashlib.sha256(email.encode()).hexdigest()

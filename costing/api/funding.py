@@ -7,6 +7,7 @@ activity ids. A change carries the `version` the client last read and is refused
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -77,7 +78,7 @@ class FundingCommitmentSerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["plan", "created_at", "updated_at"]
-        validators = []  # the service checks the whole commitment
+        validators: list[Any] = []  # the service checks the whole commitment
 
     def get_fields(self):
         fields = super().get_fields()
@@ -92,8 +93,10 @@ class FundingCommitmentSerializer(ModelSerializer):
             fields["technical_area"].error_messages["does_not_exist"] = (
                 "Technical area {pk_value} is not an area of this plan's framework."
             )
-            activities = fields["activities"].child_relation
-            activities.queryset = Activity.objects.filter(plan=plan)
+            related_queryset(fields, "activities", Activity.objects.filter(plan=plan))
+            activities = fields["activities"]
+            if isinstance(activities, serializers.ManyRelatedField):
+                activities = activities.child_relation
             activities.error_messages["does_not_exist"] = "Activity {pk_value} is not an activity of this plan."
         return fields
 
@@ -140,8 +143,8 @@ class FundingCommitmentViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             return FundingCommitment.objects.none()
         return funding_commitment_list_for_plan(plan=self.plan)
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
         if hasattr(self, "plan"):
             if not hasattr(self, "rates"):
                 self.rates = Rates.for_plan(self.plan)

@@ -63,16 +63,8 @@ class FrequenciesField(serializers.Field):
         return {str(key): value for key, value in data.items()}
 
 
-@extend_schema_field(
-    {
-        "type": "object",
-        "additionalProperties": {"type": "string", "format": "decimal"},
-        "readOnly": True,
-        "example": {"2026": "1500.00", "2027": "750.00"},
-    }
-)
-class AmountsField(serializers.Field):
-    """The line's amount in each year, in the plan's base currency (computed, never sent)."""
+class ComputedLineField(serializers.Field):
+    """A figure of the line computed from its years, read-only."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs["read_only"] = True
@@ -81,12 +73,24 @@ class AmountsField(serializers.Field):
     def get_attribute(self, instance: CostLine) -> CostLine:
         return instance
 
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "format": "decimal"},
+        "readOnly": True,
+        "example": {"2026": "1500.00", "2027": "750.00"},
+    }
+)
+class AmountsField(ComputedLineField):
+    """The line's amount in each year, in the plan's base currency (computed, never sent)."""
+
     def to_representation(self, line: CostLine) -> dict[str, str]:
         return {str(year.year): str(year.amount) for year in _years(line)}
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "readOnly": True, "example": "2250.00"})
-class TotalField(AmountsField):
+class TotalField(ComputedLineField):
     """The line's amount over all years, in the plan's base currency."""
 
     def to_representation(self, line: CostLine) -> str:
@@ -140,7 +144,7 @@ class CostLineSerializer(ModelSerializer):
         extra_kwargs = {
             name: {"required": False} for name in ("category", "unit", "unit_cost", "currency", "price_year")
         }
-        validators = []  # the service validates the whole line
+        validators: list[Any] = []  # the service validates the whole line
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -332,7 +336,7 @@ class BuilderResultSerializer(serializers.Serializer):
 def _result(previews: list[Preview], *, preview: bool) -> dict[str, Any]:
     lines = []
     for item in previews:
-        item.line.computed_years = item.years
+        item.line.computed_years = item.years  # type: ignore[attr-defined]  # read by the line serializer's amounts
         lines.append(item.line)
     return {
         "preview": preview,
@@ -346,6 +350,9 @@ class CostBuilderView(SignedInView):
     staff, procurement. With "preview": true the lines and their amounts come back and nothing is saved; with
     false they are added, all or none. Needs the right to cost the activity."""
 
+    activity: Activity
+    builder: Builder
+
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         if getattr(self, "swagger_fake_view", False):
@@ -354,9 +361,10 @@ class CostBuilderView(SignedInView):
         self.activity = activity_get_for_user(
             user=request.user, plan_id=kwargs["plan_id"], activity_id=kwargs["activity_id"], need=need
         ).activity
-        self.builder = BUILDERS.get(kwargs["builder_kind"])
-        if self.builder is None:
+        builder = BUILDERS.get(kwargs["builder_kind"])
+        if builder is None:
             raise Http404("No such cost builder.")
+        self.builder = builder
 
     @extend_schema(
         parameters=[OpenApiParameter("builder_kind", str, OpenApiParameter.PATH, enum=list(BUILDERS))],

@@ -4,6 +4,7 @@ price change (a preview of every cost line it moves, then the change itself)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -65,7 +66,8 @@ class PlanCostingView(PlanScopedMixin, generics.GenericAPIView):
 
     def patch(self, request, *args, **kwargs) -> Response:
         costing = plan_costing_get(self.plan)
-        serializer = self.get_serializer(costing, data=request.data, partial=True)
+        context = self.get_serializer_context()
+        serializer = PlanCostingSerializer(costing, data=request.data, partial=True, context=context)
         serializer.is_valid(raise_exception=True)
         version = require_version(serializer)
         plan_costing_update(costing=costing, by=request.user, version=version, **serializer.validated_data)
@@ -85,7 +87,7 @@ class ExchangeRateSerializer(ModelSerializer):
         model = ExchangeRate
         fields = ["id", "currency", "year", "rate", "source", "version"]
         create_only_fields = ["currency", "year"]
-        validators = []  # the service refuses a second rate for the same currency and year, saying so
+        validators: list[Any] = []  # the service refuses a second rate for the same currency and year, saying so
 
 
 class ExchangeRateViewSet(PlanScopedMixin, viewsets.ModelViewSet):
@@ -164,7 +166,7 @@ class CatalogueItemSerializer(ModelSerializer):
                 "under it; leave empty to keep it to this plan. Set when the item is added."
             }
         }
-        validators = []  # the service checks the whole item
+        validators: list[Any] = []  # the service checks the whole item
 
     def get_line_count(self, item: CatalogueItem) -> int:
         return getattr(item, "line_count", 0)
@@ -278,7 +280,7 @@ class CatalogueItemViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             )
         owner = {"jurisdiction": jurisdiction} if jurisdiction is not None else {"plan": self.plan}
         item = catalogue_item_create(by=self.request.user, via=self.plan, **owner, **data)
-        item.line_count = 0
+        item.line_count = 0  # type: ignore[attr-defined]  # as the list's annotation, for the serializer
         serializer.instance = item
 
     def perform_update(self, serializer) -> None:

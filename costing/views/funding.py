@@ -56,14 +56,15 @@ def funding(request: SignedInRequest, plan_id: int) -> HttpResponse:
     filter_form = FundingFilterForm(request.GET or None, plan=plan)
     commitments = list(funding_commitment_list_for_plan(plan=plan).filter(**filter_form.filters()))
     rates = Rates.for_plan(plan)
-    totals = {status: ZERO for status in FundingCommitment.Status}
+    totals: dict[str, Decimal] = {status: ZERO for status in FundingCommitment.Status}
     unconverted = 0
     for commitment in commitments:
-        commitment.amount_base = commitment_base_amount(commitment, rates)
-        if commitment.amount_base is None:
+        amount = commitment_base_amount(commitment, rates)
+        commitment.amount_base = amount  # type: ignore[attr-defined]  # for the table
+        if amount is None:
             unconverted += 1
         else:
-            totals[commitment.status] += commitment.amount_base
+            totals[commitment.status] += amount
     context = {
         "plan": plan,
         "membership": membership,

@@ -47,7 +47,7 @@ from costing.models import (
 from costing.services import exchange_rate_delete as exchange_rate_delete_service
 from costing.services import exchange_rate_set, plan_costing_get, plan_costing_update
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from, form_refused
+from naphs.forms import form_errors_from, form_field, form_refused
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from planning.models import MAX_YEAR, MIN_YEAR, Jurisdiction, Plan
@@ -156,7 +156,7 @@ class CatalogueItemForm(forms.ModelForm):
             del self.fields["version"]
             choices = [(OWN_PLAN, "This plan only")]
             choices += [(key, f"Shared with {jurisdiction.name}") for key, jurisdiction in self.owners.items()]
-            self.fields["owner"].choices = choices
+            form_field(self, "owner", forms.ChoiceField).choices = choices
 
     def owner_kwargs(self) -> dict[str, Any]:
         owner = self.cleaned_data["owner"]
@@ -201,7 +201,7 @@ def _settings_page(
         rate_form = rate_form or ExchangeRateForm(prefix="rate", initial={"year": costing.price_year})
     rates = list(ExchangeRate.objects.filter(plan=plan).order_by("currency", "year"))
     for rate in rates:
-        rate.display = format(rate.rate.normalize(), "f")  # 1.1, not 1.10000000
+        rate.display = format(rate.rate.normalize(), "f")  # type: ignore[attr-defined]  # 1.1, not 1.10000000
     context = {
         "plan": plan,
         "membership": membership,
@@ -315,7 +315,7 @@ def catalogue(request: SignedInRequest, plan_id: int) -> HttpResponse:
     if membership.can_manage:
         editable_jurisdictions = {j.pk for j in catalogue_owners_for(user=request.user, plan=plan)}
     for item in page.object_list:
-        item.may_edit = membership.can_manage and (
+        item.may_edit = membership.can_manage and (  # type: ignore[attr-defined]  # for the table
             item.plan_id == plan.pk or item.jurisdiction_id in editable_jurisdictions
         )
     query = request.GET.copy()
@@ -451,13 +451,13 @@ def catalogue_item_price(request: SignedInRequest, plan_id: int, catalogue_item_
         return redirect("catalogue", plan_id=plan.pk)
     # Show the change again against the item as it is now, so the person can look and confirm once more.
     item = catalogue_item_get(membership=membership, user=request.user, item_id=catalogue_item_id, for_change=True)
-    data = request.POST.copy()
-    data["version"] = str(item.version)
-    retry = RepriceForm(data)
+    again = request.POST.copy()
+    again["version"] = str(item.version)
+    retry = RepriceForm(again)
     retry.is_valid()
     price = {name: form.cleaned_data[name] for name in PRICE_FIELDS if name in form.cleaned_data}
-    for error in form.non_field_errors():
-        retry.add_error(None, error)
+    for problem in form.non_field_errors():
+        retry.add_error(None, problem)
     complete = len(price) == len(PRICE_FIELDS)
     return _price_page(request, access, item, retry, price=price if complete else None, status=status)
 
