@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from costing.models import CostCategory, CostRollup, FundingCommitment, FundingRollup, PlanCosting
 from costing.services import DEFAULT_CURRENCY
@@ -439,7 +440,7 @@ def costing_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
         raise JobFailed(f"This export cannot be made: {error}.") from error
     plan = job.plan
     if plan is None:
-        raise JobFailed("This export belongs to a plan, and the job has none.")
+        raise JobFailed(gettext("This export belongs to a plan, and the job has none."))
     progress(10, "Reading the totals")
     dashboard = dashboard_get(plan=plan, scenario=scenario, scope=scope)
     state = dashboard.state
