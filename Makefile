@@ -45,11 +45,15 @@ run: demo
 worker: $(BIN)/.installed
 	$(BIN)/celery -A naphs worker --beat --loglevel=INFO
 
-# LibreOffice Calc (Debian's package) opens every workbook the product writes; installed here if missing. Where it
-# cannot be installed its tests are skipped, except under CI, where they fail.
+# The layers contract of pyproject.toml first (the core imports no app, an app only those below it), then the type
+# checker (mypy, configured in pyproject.toml), then the suite. LibreOffice Calc (Debian's package) opens every
+# workbook the product writes; installed here if missing. Where it cannot be installed its tests are skipped,
+# except under CI, where they fail.
 test: $(BIN)/.installed messages-compile
 	@command -v soffice >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y libreoffice-calc; \
 		else sudo -n apt-get update -qq && sudo -n apt-get install -y libreoffice-calc; fi; } || echo "LibreOffice Calc could not be installed." >&2
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Figures, not assertions: response times and query counts as a plan grows, and a load against gunicorn

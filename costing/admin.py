@@ -34,6 +34,7 @@ from costing.models import MAX_UNIT_COST, CatalogueItem, ExchangeRate, PlanCosti
 from costing.services import exchange_rate_delete, exchange_rate_set, plan_costing_update
 from naphs.errors import EditConflict
 from planning.models import MAX_YEAR, MIN_YEAR
+from stakeholders.access import signed_in_user
 
 
 class VersionedForm(forms.ModelForm):
@@ -51,7 +52,7 @@ class VersionedForm(forms.ModelForm):
         return self.instance.version if version is None else version
 
 
-class ServiceAdminMixin:
+class ServiceAdminMixin(admin.ModelAdmin):
     """Saves and deletions run services; what they refuse comes back as a message on the page, nothing saved."""
 
     def changeform_view(self, request: HttpRequest, object_id: str | None = None, *args: Any, **kwargs: Any):
@@ -114,7 +115,7 @@ class PlanCostingAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: PlanCosting, form: PlanCostingForm, change: bool) -> None:
         stored = PlanCosting.objects.select_related("plan").get(pk=obj.pk)
         fields = {name: form.cleaned_data[name] for name in ("currency", "price_year")}
-        plan_costing_update(costing=stored, by=request.user, version=form.version(), **fields)
+        plan_costing_update(costing=stored, by=signed_in_user(request), version=form.version(), **fields)
 
 
 class ExchangeRateForm(VersionedForm):
@@ -141,12 +142,17 @@ class ExchangeRateAdmin(ServiceAdminMixin, admin.ModelAdmin):
         data = form.cleaned_data
         if not change:
             saved = exchange_rate_create(
-                plan=obj.plan, by=request.user, currency=obj.currency, year=obj.year, rate=obj.rate, source=obj.source
+                plan=obj.plan,
+                by=signed_in_user(request),
+                currency=obj.currency,
+                year=obj.year,
+                rate=obj.rate,
+                source=obj.source,
             )
         else:
             saved = exchange_rate_set(
                 plan=obj.plan,
-                by=request.user,
+                by=signed_in_user(request),
                 currency=obj.currency,
                 year=obj.year,
                 rate=data["rate"],
@@ -156,7 +162,7 @@ class ExchangeRateAdmin(ServiceAdminMixin, admin.ModelAdmin):
         obj.pk = saved.pk
 
     def delete_model(self, request: HttpRequest, obj: ExchangeRate) -> None:
-        exchange_rate_delete(rate=obj, by=request.user)
+        exchange_rate_delete(rate=obj, by=signed_in_user(request))
 
 
 class CatalogueItemForm(VersionedForm):
@@ -188,7 +194,7 @@ class CatalogueItemAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="cost lines", ordering="line_count")
     def line_count(self, item: CatalogueItem) -> int:
-        return item.line_count
+        return item.line_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def get_readonly_fields(self, request: HttpRequest, obj: CatalogueItem | None = None) -> list[str]:
         if obj is None:
@@ -205,14 +211,14 @@ class CatalogueItemAdmin(ServiceAdminMixin, admin.ModelAdmin):
         if not change:
             owner = {"plan": data["plan"]} if data.get("plan") else {"jurisdiction": data.get("jurisdiction")}
             fields = {name: data[name] for name in (*ITEM_FIELDS, *PRICE_FIELDS)}
-            obj.pk = catalogue_item_create(by=request.user, **owner, **fields).pk
+            obj.pk = catalogue_item_create(by=signed_in_user(request), **owner, **fields).pk
             return
         stored = CatalogueItem.objects.select_related("plan", "jurisdiction").get(pk=obj.pk)
         fields = {name: data[name] for name in ITEM_FIELDS}
-        catalogue_item_update(item=stored, by=request.user, version=form.version(), **fields)
+        catalogue_item_update(item=stored, by=signed_in_user(request), version=form.version(), **fields)
 
     def delete_model(self, request: HttpRequest, obj: CatalogueItem) -> None:
-        catalogue_item_delete(item=obj, by=request.user)
+        catalogue_item_delete(item=obj, by=signed_in_user(request))
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.price_view)
@@ -229,7 +235,7 @@ class CatalogueItemAdmin(ServiceAdminMixin, admin.ModelAdmin):
         preview = None
         if request.method == "POST" and form.is_valid():
             try:
-                result = catalogue_item_reprice(item=copy.copy(item), by=request.user, **form.cleaned_data)
+                result = catalogue_item_reprice(item=copy.copy(item), by=signed_in_user(request), **form.cleaned_data)
             except (ValidationError, EditConflict) as error:
                 form.add_error(None, _message(error))
             else:

@@ -6,4 +6,19 @@ class CostingConfig(AppConfig):
     verbose_name = "Costing and resource mapping"
 
     def ready(self) -> None:
-        from costing import operational  # noqa: F401 (connects its receiver of planning's signals)
+        from costing import dashboard, hooks, operational, who, workbook
+        from costing.job_kinds import CostingJob
+        from naphs.job_kinds import job_kinds_register
+
+        job_kinds_register(
+            CostingJob,
+            {
+                CostingJob.COSTING_WORKBOOK: workbook.costing_workbook_export,
+                CostingJob.COSTING_UPLOAD: workbook.costing_upload_apply,
+                CostingJob.WHO_COSTING_EXPORT: who.who_costing_export,
+                CostingJob.WHO_COSTING_IMPORT: who.who_costing_import,
+                CostingJob.COSTING_DASHBOARD_EXPORT: dashboard.costing_dashboard_export,
+            },
+        )
+        hooks.connect()
+        operational.connect()

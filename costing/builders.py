@@ -234,7 +234,7 @@ class Lines:
                     "optional": schedule.optional,
                     "assumptions": f"{assumptions} {schedule.when() if when is None else when}",
                 },
-                frequencies=schedule.frequencies(frequency),
+                frequencies={year: times for year, times in schedule.frequencies(frequency).items()},
             )
         )
 

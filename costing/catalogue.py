@@ -34,11 +34,11 @@ from django.http import Http404
 
 from costing.models import CatalogueItem, CostLine, CostLineYear, ExchangeRate, FundingCommitment, PlanCosting
 from costing.services import CENT, RATE_PLACES, Rates, costs_changed, exchange_rate_set, plan_costing_get
-from naphs.access import jurisdiction_manageable_by, plans_for_user
 from naphs.errors import EditConflict
 from naphs.permissions import SECRETARIAT_ROLES
 from naphs.services import audit_record, versioned_update
 from planning.models import Jurisdiction, Plan
+from stakeholders.access import jurisdiction_manageable_by, plans_for_user
 from stakeholders.models import PlanMembership
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def catalogue_list_for_plan(*, plan: Plan, category: str = "", search: str = "")
 
 def catalogue_owners_for(*, user: User, plan: Plan) -> list[Jurisdiction]:
     """The jurisdictions (the plan's own and those above it) whose shared catalogue the person keeps: those where,
-    or above which, they are in a plan's secretariat. The rule of naphs.access.jurisdiction_manageable_by, for
+    or above which, they are in a plan's secretariat. The rule of stakeholders.access.jurisdiction_manageable_by, for
     the whole chain in one query."""
     chain: list[Jurisdiction] = []
     node: Jurisdiction | None = plan.jurisdiction
@@ -155,31 +155,32 @@ def catalogue_item_editable_by(*, membership: PlanMembership, user: User, item: 
         return False
     if item.plan_id is not None:
         return item.plan_id == membership.plan_id
-    return jurisdiction_manageable_by(user=user, jurisdiction=item.jurisdiction)
+    return item.jurisdiction is not None and jurisdiction_manageable_by(user=user, jurisdiction=item.jurisdiction)
 
 
-def catalogue_item_get(*, plan: Plan, user: User, item_id: int, for_change: bool = False) -> CatalogueItem:
-    """An item the plan may use (404 otherwise); with `for_change`, one the person may change (403 otherwise).
-
-    `plan` comes from naphs.access.plan_get_for_user, its membership attached.
-    """
-    item = catalogue_list_for_plan(plan=plan).filter(pk=item_id).first()
+def catalogue_item_get(
+    *, membership: PlanMembership, user: User, item_id: int, for_change: bool = False
+) -> CatalogueItem:
+    """An item the member's plan may use (404 otherwise); with `for_change`, one the person may change (403
+    otherwise). `membership` (its plan loaded) comes from stakeholders.access.plan_get_for_user."""
+    item = catalogue_list_for_plan(plan=membership.plan).filter(pk=item_id).first()
     if item is None:
         raise Http404("No such item in this plan's catalogue.")
-    if for_change and not catalogue_item_editable_by(membership=plan.membership, user=user, item=item):
-        if not plan.membership.can_manage:
+    if for_change and not catalogue_item_editable_by(membership=membership, user=user, item=item):
+        if not membership.can_manage:
             raise PermissionDenied(
-                f"As {plan.membership.get_role_display().lower()} of this plan you cannot change the catalogue."
+                f"As {membership.get_role_display().lower()} of this plan you cannot change the catalogue."
             )
+        shared_with = item.jurisdiction.name if item.jurisdiction is not None else ""
         raise PermissionDenied(
-            f"“{item.name}” is shared with {item.jurisdiction.name}; the secretariat of a plan of "
-            f"{item.jurisdiction.name} (or above it) keeps it."
+            f"“{item.name}” is shared with {shared_with}; the secretariat of a plan of "
+            f"{shared_with} (or above it) keeps it."
         )
     return item
 
 
 def _item_owner(item: CatalogueItem) -> str:
-    return f"shared with {item.jurisdiction.name}" if item.jurisdiction_id else "this plan only"
+    return f"shared with {item.jurisdiction.name}" if item.jurisdiction is not None else "this plan only"
 
 
 @transaction.atomic

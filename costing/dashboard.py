@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from costing.models import CostCategory, CostRollup, FundingCommitment, FundingRollup, PlanCosting
 from costing.services import DEFAULT_CURRENCY
@@ -181,7 +182,8 @@ class Staleness:
     def since(self) -> datetime | None:
         """When the oldest stale totals were computed (None when some were never computed)."""
         times = [state.computed_at for state in self.stale_plans]
-        return None if not times or None in times else min(times)
+        known = [time for time in times if time is not None]
+        return None if not times or len(known) < len(times) else min(known)
 
     @property
     def computed_at(self) -> datetime | None:
@@ -288,7 +290,7 @@ def dashboard_get(*, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str =
         return required + optional if with_optional else required
 
     costs = CostRollup.objects.filter(plan_id__in=plan_ids).order_by()
-    sums = {"required": Sum("required", default=ZERO), "optional": Sum("optional", default=ZERO)}
+    required, optional = Sum("required", default=ZERO), Sum("optional", default=ZERO)
     funding = FundingRollup.objects.filter(plan_id__in=plan_ids).order_by()
     area_fields = ("technical_area_id", "technical_area__code", "technical_area__name", "technical_area__order")
 
@@ -302,7 +304,7 @@ def dashboard_get(*, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str =
         return row.amounts, row.years.setdefault(year, YearAmounts(year=year)), year_row.amounts
 
     required_total = optional_total = ZERO
-    for row in costs.values(*area_fields, "year").annotate(**sums):
+    for row in costs.values(*area_fields, "year").annotate(required=required, optional=optional):
         amount = needed(row["required"], row["optional"])
         required_total += row["required"]
         optional_total += row["optional"]
@@ -324,7 +326,7 @@ def dashboard_get(*, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str =
             label=CostCategory(row["category"]).label,
             amount=needed(row["required"], row["optional"]),
         )
-        for row in costs.values("category").annotate(**sums)
+        for row in costs.values("category").annotate(required=required, optional=optional)
     ]
     by_organization = [
         Share(
@@ -332,7 +334,9 @@ def dashboard_get(*, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str =
             label=_organization_name(row["organization__name"], row["organization__acronym"]),
             amount=needed(row["required"], row["optional"]),
         )
-        for row in costs.values("organization_id", "organization__name", "organization__acronym").annotate(**sums)
+        for row in costs.values("organization_id", "organization__name", "organization__acronym").annotate(
+            required=required, optional=optional
+        )
     ]
     sources: dict[int, SourceRow] = {}
     for row in funding.values(
@@ -348,7 +352,7 @@ def dashboard_get(*, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str =
         for row in CostRollup.objects.filter(plan_id__in=[plan.pk, *(s.plan.pk for s in provincial)])
         .order_by()
         .values("plan_id")
-        .annotate(**sums)
+        .annotate(required=required, optional=optional)
     }
     for state in [*included, *provincial]:
         state.needed = per_plan.get(state.plan.pk, ZERO)
@@ -435,6 +439,8 @@ def costing_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
     except ValueError as error:
         raise JobFailed(f"This export cannot be made: {error}.") from error
     plan = job.plan
+    if plan is None:
+        raise JobFailed(gettext("This export belongs to a plan, and the job has none."))
     progress(10, "Reading the totals")
     dashboard = dashboard_get(plan=plan, scenario=scenario, scope=scope)
     state = dashboard.state
@@ -444,14 +450,14 @@ def costing_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
 
     pending = f"Being recomputed: {state.pending} change(s) made since are not included"
     status = "Current" if state.current else pending
-    summary = [
+    summary: list[list[Any]] = [
         ["Plan", plan.title],
         ["Scope", dashboard.scope_label],
         ["Scenario", dashboard.scenario_label],
         ["Currency", currency],
         ["Totals computed", _local(state.computed_at)],
         ["State of the totals", status],
-        *(["Not fully computed", f"{s.plan.title}: {s.error}"] for s in state.errors),
+        *[["Not fully computed", f"{s.plan.title}: {s.error}"] for s in state.errors],
         [f"Needed ({currency})", dashboard.totals.needed],
         [f"Required costs ({currency})", dashboard.required],
         [f"Optional costs ({currency})", dashboard.optional],

@@ -154,6 +154,8 @@ def demo_costing_load(*, national: Plan, provincial: Plan, organizations: dict[s
         return False
     rng = random.Random(2026)  # noqa: S311 -- a repeatable demo, not a secret
     jee = national.framework
+    if jee is None:
+        raise ValueError("The demo's national plan follows JEE 3.")
     if not national.activities.exists():
         assessment = assessment_create(
             plan=national, by=by, framework=jee, kind="jee", date=datetime.date(2024, 6, 14), source="JEE mission 2024"
@@ -163,6 +165,8 @@ def demo_costing_load(*, national: Plan, provincial: Plan, organizations: dict[s
             scores_import(assessment=assessment, by=by, upload=upload, filename=scores.name)
         targets_fill_defaults(plan=national, by=by)
         library = BenchmarkLibrary.objects.filter(framework=jee).order_by("pk").first()
+        if library is None:
+            raise ValueError("The demo needs the demo benchmark library, loaded before it.")
         draft_generate(
             plan=national, by=by, library=library, technical_areas=TechnicalArea.objects.filter(framework=jee)
         )
@@ -199,7 +203,7 @@ def demo_costing_load(*, national: Plan, provincial: Plan, organizations: dict[s
         for fields, frequencies in _lines_for(activity, items, rng):
             _line(activity, by, fields, frequencies)
 
-    by_area = {}
+    by_area: dict[str, list[Activity]] = {}
     for activity in activities:
         by_area.setdefault(activity.technical_area.code, []).append(activity)
     area = {area.code: area for area in TechnicalArea.objects.filter(framework=jee)}

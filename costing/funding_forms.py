@@ -9,26 +9,30 @@ from django import forms
 from costing.funding import COMMITMENT_FIELDS
 from costing.models import FundingCommitment, currency_choices
 from costing.services import plan_costing_get
+from naphs.forms import form_field
 from planning.models import Activity
 from planning.selectors import technical_areas_of
 from stakeholders.selectors import organization_list_for_plan
 
 if TYPE_CHECKING:
-    from planning.models import Plan
+    from planning.models import Plan, TechnicalArea
+    from stakeholders.models import Organization
 
 
 class FundingFilterForm(forms.Form):
     """The list's filters, read from GET parameters so a filtered view is a link."""
 
     status = forms.ChoiceField(choices=[("", "Any"), *FundingCommitment.Status.choices], required=False)
-    source = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any", label="Source")
+    source: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Any", label="Source"
+    )
     source_kind = forms.ChoiceField(
         choices=[("", "Any"), *FundingCommitment.SourceKind.choices], required=False, label="Kind of source"
     )
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = organization_list_for_plan(plan=plan)
+        form_field(self, "source", forms.ModelChoiceField).queryset = organization_list_for_plan(plan=plan)
 
     def filters(self) -> dict[str, Any]:
         """Lookups on the plan's commitments for the valid filters (a wrong value leaves the others working)."""
@@ -62,7 +66,9 @@ class CommitmentForm(forms.Form):
     """A funding commitment. It funds a whole technical area or chosen activities of the plan; the service
     checks the whole (years, rates, what it funds) and its messages land next to these fields."""
 
-    source_organization = forms.ModelChoiceField(queryset=None, label="Source", empty_label="Choose the organization")
+    source_organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
+        queryset=None, label="Source", empty_label="Choose the organization"
+    )
     source_kind = forms.ChoiceField(
         choices=[("", "From the organization's kind"), *FundingCommitment.SourceKind.choices],
         required=False,
@@ -84,7 +90,7 @@ class CommitmentForm(forms.Form):
         choices=FundingCommitment.Status.choices,
         help_text="Committed and disbursed funds count against the gap; a pledge does not yet.",
     )
-    technical_area = forms.ModelChoiceField(
+    technical_area: forms.ModelChoiceField[TechnicalArea] = forms.ModelChoiceField(
         queryset=None,
         required=False,
         label="Funds a whole technical area",
@@ -111,15 +117,15 @@ class CommitmentForm(forms.Form):
                 "version": commitment.version,
             }
         super().__init__(*args, **kwargs)
-        self.fields["source_organization"].queryset = organization_list_for_plan(plan=plan)
-        self.fields["technical_area"].queryset = technical_areas_of(plan)
-        self.activity_by_id, self.fields["activities"].choices = _activity_choices(plan)
+        form_field(self, "source_organization", forms.ModelChoiceField).queryset = organization_list_for_plan(plan=plan)
+        form_field(self, "technical_area", forms.ModelChoiceField).queryset = technical_areas_of(plan)
+        self.activity_by_id, form_field(self, "activities", forms.ChoiceField).choices = _activity_choices(plan)
         years = set(range(plan.first_year, plan.last_year + 1))
         if commitment is not None:  # years the plan no longer covers stay visible, for the service to name
             years |= {commitment.first_year, commitment.last_year}
         for name in ("first_year", "last_year"):
-            self.fields[name].choices = [(year, str(year)) for year in sorted(years)]
-        self.fields["currency"].choices = currency_choices()
+            form_field(self, name, forms.ChoiceField).choices = [(year, str(year)) for year in sorted(years)]
+        form_field(self, "currency", forms.ChoiceField).choices = currency_choices()
         if not self.is_bound and commitment is None:
             self.initial.setdefault("currency", plan_costing_get(plan).currency)
             self.initial.setdefault("first_year", plan.first_year)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from costing.builders import Builder, Item, Question, Schedule
 from costing.models import CatalogueItem, CostCategory, CostLine, Unit, currency_choices
 from costing.selectors import catalogue_items_for_plan
+from naphs.forms import form_field
 
 if TYPE_CHECKING:
     from costing.models import PlanCosting
@@ -132,15 +133,15 @@ class CostLineForm(forms.Form):
         self.fields["frequencies"] = FrequenciesField(
             years, label="Times a year", help_text="How often it happens in each year of the plan."
         )
-        self.fields["catalogue_item"].queryset = catalogue_items_for_plan(plan=plan)
-        self.fields["currency"].choices = [("", "—"), *currency_choices()]
+        form_field(self, "catalogue_item", forms.ModelChoiceField).queryset = catalogue_items_for_plan(plan=plan)
+        form_field(self, "currency", forms.ChoiceField).choices = [("", "—"), *currency_choices()]
         if line is not None:
             self.fields["version"].required = True
 
     def frequency_inputs(self) -> list[dict[str, Any]]:
         """Each year's input (name, id, value), for a layout that puts them side by side."""
         bound = self["frequencies"]
-        widget = self.fields["frequencies"].widget
+        widget = form_field(self, "frequencies", FrequenciesField).widget
         value = bound.value()
         if not isinstance(value, list):
             value = widget.decompress(value)
@@ -155,7 +156,7 @@ class CostLineForm(forms.Form):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         item = data.get("catalogue_item")
         if item is not None:
             if not data.get("description"):
@@ -184,7 +185,7 @@ class CostLineForm(forms.Form):
 
 
 def _answer_field(question: Question) -> forms.Field:
-    common = {"label": question.label, "help_text": question.help, "required": question.required}
+    common: dict[str, Any] = {"label": question.label, "help_text": question.help, "required": question.required}
     if question.default is not None and question.kind != "flag":
         common["initial"] = plain(question.default) if isinstance(question.default, Decimal) else question.default
     if question.kind == "count":
@@ -244,8 +245,9 @@ class BuilderForm(forms.Form):
                     label=_("{rate}: from the catalogue").format(rate=question.label),
                 )
         self.fields.update(schedule_fields)
-        self.fields["years"].choices = [(year, str(year)) for year in range(plan.first_year, plan.last_year + 1)]
-        self.fields["currency"].choices = currency_choices()
+        years = [(year, str(year)) for year in range(plan.first_year, plan.last_year + 1)]
+        form_field(self, "years", forms.ChoiceField).choices = years
+        form_field(self, "currency", forms.ChoiceField).choices = currency_choices()
         if not builder.asks_times:
             del self.fields["times_per_year"]
 

@@ -1,5 +1,5 @@
 """Cost lines of an operational plan drawn from its strategic plan: when planning draws strategic activities into
-an operational plan (planning.signals.operational_activities_drawn), their cost lines come along, so a one- or
+an operational plan (planning.hooks.operational_activities_drawn), their cost lines come along, so a one- or
 two-year budget starts from what the strategic plan costed instead of being entered again."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from costing.services import (
     plan_costing_get,
 )
 from naphs.services import audit_record
-from planning.signals import operational_activities_drawn
+from planning import hooks
 
 if TYPE_CHECKING:
     from planning.models import Activity, Plan
@@ -78,8 +78,10 @@ def cost_lines_draw(*, plan: Plan, by: User, copies: Iterable[Activity]) -> list
     return lines
 
 
-def _on_activities_drawn(sender: Any, *, plan: Plan, by: User, copies: list[Activity], **kwargs: Any) -> None:
+def _activities_drawn(plan: Plan, by: User, copies: list[Activity]) -> None:
     cost_lines_draw(plan=plan, by=by, copies=copies)
 
 
-operational_activities_drawn.connect(_on_activities_drawn, dispatch_uid="costing.cost_lines_draw")
+def connect() -> None:
+    """From CostingConfig.ready."""
+    hooks.operational_activities_drawn.connect(_activities_drawn)

@@ -161,7 +161,8 @@ class ActivityCosts:
 
     @property
     def total_gap(self) -> Decimal | None:
-        return None if self.funded is None else self.total_required - self.total_funded
+        funded = self.total_funded
+        return None if funded is None else self.total_required - funded
 
 
 def activity_costs(*, activity: Activity, costing: PlanCosting | None = None) -> ActivityCosts:
@@ -218,8 +219,10 @@ def activity_costs(*, activity: Activity, costing: PlanCosting | None = None) ->
             for commitment in commitments:
                 source = FundingSource(commitment, shares.get(commitment.pk, {}))
                 sources.append(source)
-                for year, amount in source.years.items():
-                    (funded if source.firm else pledged)[year] += amount
+                into = funded if source.firm else pledged
+                if into is not None:  # set above, before any allocation failed
+                    for year, amount in source.years.items():
+                        into[year] += amount
     area_commitments = FundingCommitment.objects.filter(
         plan=plan, technical_area_id=activity.technical_area_id, activities__isnull=True
     ).count()

@@ -1,7 +1,7 @@
 """Writes to a plan's costing: settings, exchange rates, cost lines. Each validated in full, saved all or
 nothing, audited, and followed by one coalesced recomputation of the plan's rollups.
 
-Who may call which is decided by the views and the API through naphs.access; these functions check that
+Who may call which is decided by the views and the API through stakeholders.access; these functions check that
 the content is sound. Amounts are computed here and only here (`line_compute`).
 """
 
@@ -134,11 +134,11 @@ def _currency_change_check(costing: PlanCosting) -> None:
         (FundingCommitment.objects.filter(plan_id=plan_id).count(), "funding commitment(s)"),
         (ExchangeRate.objects.filter(plan_id=plan_id).count(), "exchange rate(s)"),
     ]
-    held = [f"{count} {what}" for count, what in held if count]
-    if held:
+    stated = [f"{count} {what}" for count, what in held if count]
+    if stated:
         raise ValidationError(
             {
-                "currency": f"The plan already has {', '.join(held)} stated against {costing.currency}; the base "
+                "currency": f"The plan already has {', '.join(stated)} stated against {costing.currency}; the base "
                 "currency can only change before costing starts."
             }
         )

@@ -53,6 +53,7 @@ from django.db.models import Prefetch
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from costing.job_kinds import CostingJob
 from costing.models import MAX_FREQUENCY, CostCategory, CostingUpload, CostLine, CostLineYear, PlanCosting, Unit
 from costing.services import CENT, Rates, cost_line_update, costs_changed, line_prepare, parse_decimal, plan_costing_get
 from costing.uploads import Applied, Layout, UploadRefused, costing_upload_create, costing_upload_run
@@ -1386,7 +1387,7 @@ def who_upload_create(*, plan: Plan, by: User, upload: IO[bytes], filename: str)
 
 WHO_LAYOUT = Layout(
     layout=CostingUpload.Layout.WHO,
-    job_kind=Job.Kind.WHO_COSTING_IMPORT,
+    job_kind=CostingJob.WHO_COSTING_IMPORT,
     limits="who_costing",
     apply=_layout_apply,
     refusal=refusal_message,

@@ -34,6 +34,7 @@ from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 
+from costing.job_kinds import CostingJob
 from costing.models import (
     MAX_FREQUENCY,
     MAX_QUANTITY,
@@ -55,7 +56,6 @@ from costing.uploads import (
     upload_check_and_apply,
 )
 from costing.uploads import costing_upload_create as upload_create
-from naphs.access import activities_costable_by
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.models import AuditEvent, Job
 from naphs.permissions import Permission, Role
@@ -64,6 +64,7 @@ from naphs.spreadsheets import Sheet, cell_text, find_header, heading_text, yes_
 from naphs.uploads import upload_file_check
 from naphs.xlsx import StreamingSheet, StreamingWorkbook
 from planning.models import MAX_YEAR, MIN_YEAR, Activity, TechnicalArea
+from stakeholders.access import activities_costable_by
 from stakeholders.models import PlanMembership
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ def scope_description(membership: PlanMembership) -> str:
 
 def costing_workbook_request(*, plan: Plan, by: User) -> Job:
     """Queue the person's costing workbook. Who may ask is checked by the view (Permission.EDIT_COSTS)."""
-    return job_create(kind=Job.Kind.COSTING_WORKBOOK, by=by, plan=plan)
+    return job_create(kind=CostingJob.COSTING_WORKBOOK, by=by, plan=plan)
 
 
 def _sheet_title(area: TechnicalArea, used: set[str]) -> str:
@@ -1326,7 +1327,7 @@ def upload_report(upload: CostingUpload) -> bytes:
 
 WORKBOOK = Layout(
     layout=CostingUpload.Layout.WORKBOOK,
-    job_kind=Job.Kind.COSTING_UPLOAD,
+    job_kind=CostingJob.COSTING_UPLOAD,
     limits="costing_workbook",
     apply=_workbook_apply,
     refusal=refusal_message,

@@ -1,38 +1,31 @@
 """What every API endpoint shares: error translation, the refusal of fields that cannot be written, the
-schema's error responses, plan-scoped access, and the jobs endpoints."""
+schema's error responses, and how a job is answered."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.db.models import Model, ProtectedError
-from django.http import FileResponse, Http404
+from django.db.models import Model, ProtectedError, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.relations import MANY_RELATION_KWARGS
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from naphs.access import job_get_for_user, jobs_for_user, membership_get_for_user
 from naphs.errors import EditConflict, JobLimitReached
 from naphs.models import Job
-from naphs.permissions import Permission
 
 NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
 
@@ -63,7 +56,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, JobLimitReached):
         return Response({"detail": str(exc), "code": "job_limit"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
     response = drf_exception_handler(exc, context)
-    if isinstance(exc, APIException) and exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+    if response is not None and isinstance(exc, APIException) and exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         response.data = {"detail": str(exc.detail), "code": exc.get_codes()}  # Retry-After is set already
     return response
 
@@ -137,10 +130,10 @@ class StrictFieldsMixin:
     @property
     def is_change(self) -> bool:
         """Whether the serializer changes an object that exists (its create-only fields are then read-only)."""
-        return isinstance(self.instance, Model)  # type: ignore[attr-defined]
+        return isinstance(self.instance, Model)  # type: ignore[attr-defined]  # a mixin of DRF's serializers
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()  # type: ignore[misc]
+        fields = super().get_fields()  # type: ignore[misc]  # a mixin of DRF's serializers
         if self.is_change:
             for name in create_only_fields(self):
                 fields[name].read_only = True
@@ -148,7 +141,7 @@ class StrictFieldsMixin:
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
-            fields = self.fields  # type: ignore[attr-defined]
+            fields = self.fields  # type: ignore[attr-defined]  # a mixin of DRF's serializers
             create_only = create_only_fields(self) if self.is_change else ()
             change_only = () if self.is_change else change_only_fields(fields)
             refused = {}
@@ -163,7 +156,18 @@ class StrictFieldsMixin:
                     refused[name] = [self.read_only_field_message]
             if refused:
                 raise ValidationError(refused)
-        return super().to_internal_value(data)  # type: ignore[misc]
+        return super().to_internal_value(data)  # type: ignore[misc]  # a mixin of DRF's serializers
+
+
+def related_queryset(fields: Mapping[str, serializers.Field], name: str, queryset: QuerySet[Any]) -> None:
+    """Narrow the rows the serializer field `name` (a reference, or the child of many) accepts to `queryset`:
+    what the person may name."""
+    field = fields[name]
+    if isinstance(field, serializers.ManyRelatedField):
+        field = field.child_relation
+    if not isinstance(field, serializers.RelatedField):
+        raise TypeError(f"{name} is not a reference to rows.")
+    field.queryset = queryset  # type: ignore[arg-type]  # the DRF stubs type this attribute as a Manager descriptor
 
 
 def create_only_fields(serializer: Any) -> tuple[str, ...]:
@@ -320,7 +324,8 @@ class AutoSchema(openapi.AutoSchema):
 
     def _postprocess_serializer_schema(self, schema, serializer, direction):
         schema = super()._postprocess_serializer_schema(schema, serializer, direction)
-        if direction == "request" and isinstance(serializer, StrictFieldsMixin) and schema.get("type") == "object":
+        strict = isinstance(serializer, serializers.Serializer) and isinstance(serializer, StrictFieldsMixin)
+        if direction == "request" and strict and schema.get("type") == "object":
             schema["additionalProperties"] = False
             properties, required = schema.get("properties", {}), schema.setdefault("required", [])
             versions = change_only_fields(serializer.fields)
@@ -336,28 +341,6 @@ class AutoSchema(openapi.AutoSchema):
             if not required:
                 del schema["required"]
         return schema
-
-
-# --- Plan-scoped endpoints ------------------------------------------------------------------------------------
-
-
-class PlanScopedMixin:
-    """For endpoints under /api/plans/{plan_id}/: reading needs `read_need`, writing `write_need`.
-
-    The plan is resolved through the access helper before anything else: 404 for non-members, 403 for
-    members whose role lacks the right.
-    """
-
-    read_need = Permission.VIEW
-    write_need = Permission.MANAGE
-
-    def initial(self, request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
-        need = self.read_need if request.method in SAFE_METHODS else self.write_need
-        if getattr(self, "swagger_fake_view", False):
-            return
-        self.membership = membership_get_for_user(user=request.user, plan_id=kwargs["plan_id"], need=need)
-        self.plan = self.membership.plan
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -383,58 +366,6 @@ class JobSerializer(serializers.ModelSerializer):
         if job.status != Job.Status.SUCCEEDED or not job.result:
             return None
         return reverse("job-file", kwargs={"pk": job.pk}, request=self.context.get("request"))
-
-
-# The files jobs make, by extension; anything else is sent as bytes.
-JOB_FILE_TYPES = {
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".pdf": "application/pdf",
-    ".csv": "text/csv",
-    ".zip": "application/zip",
-}
-OCTET_STREAM = "application/octet-stream"
-
-
-class _AnyRenderer(JSONRenderer):
-    """Lets a client ask for a file with the Accept header of its type; a refusal is still JSON."""
-
-    media_type = "*/*"
-    format = "json"  # what it writes
-
-
-class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Background jobs you asked for, newest first."""
-
-    serializer_class = JobSerializer
-    lookup_value_regex = r"\d+"
-
-    def get_queryset(self):
-        return jobs_for_user(self.request.user).order_by("-created_at")
-
-    def get_object(self) -> Job:
-        return job_get_for_user(user=self.request.user, job_id=self.kwargs["pk"])
-
-    @extend_schema(
-        responses={
-            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The job's file, as an attachment.")
-            for media_type in [*JOB_FILE_TYPES.values(), OCTET_STREAM]
-        }
-    )
-    @action(
-        detail=True, methods=["get"], url_path="file", url_name="file", renderer_classes=[JSONRenderer, _AnyRenderer]
-    )
-    def file(self, request, pk=None, format=None) -> FileResponse:
-        """Download the file of a job that succeeded (its `download_url`): 404 while it has none, or once it has
-        expired. Seen by the person who asked for it, as the job itself."""
-        job = self.get_object()
-        if not job.result:
-            raise Http404(_("This job has no file (yet)."))
-        try:
-            handle = job.result.open("rb")
-        except FileNotFoundError as missing:
-            raise Http404(_("The file is no longer available; please ask for it again.")) from missing
-        content_type = JOB_FILE_TYPES.get(PurePath(job.result_name).suffix.lower(), OCTET_STREAM)
-        return FileResponse(handle, as_attachment=True, filename=job.result_name, content_type=content_type)
 
 
 def job_accepted(job: Job, request) -> Response:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -53,7 +54,11 @@ swagger_view = _signed_in_unless_public(
 # index in a worker Redoc builds from a blob. Scripts still come from the site's static files only. Two things stay
 # refused there on purpose, harmlessly: the "API docs by Redocly" logo from cdn.redoc.ly (users may be offline, and
 # the page loads nothing from elsewhere), and the two style sheets Redoc writes before it is given the nonce.
-REDOC_CSP = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.NONCE], "worker-src": [CSP.SELF, "blob:"]}
+REDOC_CSP: dict[str, Any] = {
+    **settings.SECURE_CSP,
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "worker-src": [CSP.SELF, "blob:"],
+}
 redoc_view = _signed_in_unless_public(
     csp_override(REDOC_CSP)(SpectacularRedocView.as_view(template_name="naphs/api_docs_redoc.html", **DOCS))
 )

@@ -8,7 +8,6 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
 from costing.api import PARTS as COSTING_PARTS
-from naphs.api import JobViewSet
 from naphs.api_docs import redoc_view, schema_view, swagger_view
 from planning.api import ActivityViewSet, JurisdictionViewSet, PlanViewSet
 from stakeholders.api import (
@@ -18,6 +17,7 @@ from stakeholders.api import (
     OrganizationViewSet,
     PlanInvitationViewSet,
 )
+from stakeholders.jobs import JobViewSet
 from stakeholders.signin import TokenObtainView
 
 

@@ -160,3 +160,11 @@ def form_refused(form: forms.BaseForm, refusal: EditConflict | ValidationError) 
         return 409
     form_errors_from(form, refusal)
     return 422
+
+
+def form_field[F: forms.Field](form: forms.BaseForm, name: str, kind: type[F]) -> F:
+    """The form's field `name`, known to be a `kind` (a choice among rows, to narrow its queryset, say)."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{type(form).__name__}.{name} is not a {kind.__name__}.")
+    return field

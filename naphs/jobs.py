@@ -1,4 +1,5 @@
-"""Running background jobs: one runner for every kind, each kind a service function that returns a file.
+"""Running background jobs: one runner for every kind, each kind a service function that returns a file, which
+the app doing the work registers (naphs.job_kinds).
 
 A handler is `handler(*, job, progress) -> JobResult`. It reports progress with `progress(percent, message)`
 and raises JobFailed with a message for the person when the work cannot be done. Handlers build their
@@ -19,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -30,26 +31,13 @@ from django.db import DatabaseError, connection, connections
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone, translation
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext, ngettext
 
+from naphs.job_kinds import job_kind_get
 from naphs.languages import person_language
 from naphs.models import Job
 
 logger = logging.getLogger(__name__)
-
-HANDLERS: dict[str, str] = {
-    Job.Kind.DIRECTORY_EXPORT: "stakeholders.services.plan_directory_export",
-    Job.Kind.COSTING_WORKBOOK: "costing.workbook.costing_workbook_export",
-    Job.Kind.COSTING_UPLOAD: "costing.workbook.costing_upload_apply",
-    Job.Kind.WHO_COSTING_EXPORT: "costing.who.who_costing_export",
-    Job.Kind.WHO_COSTING_IMPORT: "costing.who.who_costing_import",
-    Job.Kind.COSTING_DASHBOARD_EXPORT: "costing.dashboard.costing_dashboard_export",
-    Job.Kind.SCORES_IMPORT: "planning.imports.scores_import_job",
-    Job.Kind.SPAR_IMPORT: "planning.imports.spar_import_job",
-    Job.Kind.FRAMEWORK_IMPORT: "planning.imports.framework_import_job",
-    Job.Kind.LIBRARY_IMPORT: "planning.imports.library_import_job",
-}
 
 
 class JobResult(NamedTuple):
@@ -123,7 +111,8 @@ class _Attempt:
         self._lock = threading.Lock()
         self._pending: dict[str, object] = {}
         self._thread: threading.Thread | None = None
-        if not connection.in_atomic_block and not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()  # type: ignore[attr-defined]  # SQLite's
+        if not connection.in_atomic_block and not in_memory:
             self._thread = threading.Thread(target=self._beat, name=f"job-{job_id}-heartbeat", daemon=True)
 
     def mine(self) -> QuerySet[Job]:
@@ -210,7 +199,7 @@ def job_run(*, job_id: int) -> Outcome:
         return Outcome.STILL_BEATING if alive else Outcome.LEFT_ALONE
     job = Job.objects.select_related("plan", "requested_by").get(pk=job_id)
     attempt = _Attempt(job_id=job.pk, number=job.attempts)
-    handler = import_string(HANDLERS[job.kind])
+    handler = job_kind_get(job.kind).handler
     attempt.start()
     try:
         # Progress, problems and the file's headings in the language of the person who asked.
@@ -295,7 +284,7 @@ def jobs_recover(*, job_ids: list[int] | None = None) -> int:
     return changed
 
 
-def jobs_expire(*, now: timezone.datetime | None = None) -> int:
+def jobs_expire(*, now: datetime | None = None) -> int:
     """Fail jobs no worker can still be running, and delete finished jobs (and their files) past retention."""
     now = now or timezone.now()
     stale_running = Job.objects.filter(

@@ -67,11 +67,14 @@ class _AddressAndLiveRate:
     """Identify anonymous clients by client_address (DRF's own choice trusts X-Forwarded-For), and read the rate
     from the settings when asked, so a deployment's or a test's REST_FRAMEWORK is the one that counts."""
 
+    scope: str | None
+
     def get_ident(self, request) -> str:
         return client_address(request)
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
+        return str(rate) if rate is not None else None
 
 
 class UserThrottle(_AddressAndLiveRate, UserRateThrottle):

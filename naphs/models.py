@@ -9,6 +9,8 @@ from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
 
+from naphs.job_kinds import job_kind_label, job_kind_validate
+
 
 class Job(models.Model):
     """A piece of background work a person asked for: what, for which plan, how far along, and its result.
@@ -19,18 +21,6 @@ class Job(models.Model):
     job, or one still beating, and does nothing.
     """
 
-    class Kind(models.TextChoices):
-        DIRECTORY_EXPORT = "directory_export", _("Directory export (Excel)")
-        COSTING_WORKBOOK = "costing_workbook", _("Costing workbook (Excel)")
-        COSTING_UPLOAD = "costing_upload", _("Costing workbook upload")
-        WHO_COSTING_EXPORT = "who_costing_export", _("WHO costing tool layout (Excel)")
-        WHO_COSTING_IMPORT = "who_costing_import", _("WHO costing tool layout import")
-        COSTING_DASHBOARD_EXPORT = "costing_dashboard_export", _("Costing dashboard (Excel)")
-        SCORES_IMPORT = "scores_import", _("Score sheet import")
-        SPAR_IMPORT = "spar_import", _("SPAR results table import")
-        FRAMEWORK_IMPORT = "framework_import", _("Framework import")
-        LIBRARY_IMPORT = "library_import", _("Benchmark library import")
-
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
@@ -40,7 +30,8 @@ class Job(models.Model):
     FINISHED = (Status.SUCCEEDED, Status.FAILED)
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
-    kind = models.CharField(max_length=40, choices=Kind.choices)
+    # One of the kinds the apps register (naphs.job_kinds), with the function that does the work.
+    kind = models.CharField(max_length=40, validators=[job_kind_validate])
     plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     params = models.JSONField(default=dict, blank=True)
@@ -78,13 +69,16 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
 
+    def get_kind_display(self) -> str:
+        return job_kind_label(self.kind)
+
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
     @property
     def result_name(self) -> str:
-        return self.result.name.rsplit("/", 1)[-1] if self.result else ""
+        return self.result.name.rsplit("/", 1)[-1] if self.result and self.result.name else ""
 
 
 def upload_path(upload: Upload, filename: str) -> str:
@@ -104,7 +98,7 @@ class Upload(models.Model):
         APPLIED = "applied", _("Applied")
         REFUSED = "refused", _("Refused")
 
-    kind = models.CharField(max_length=40, choices=Job.Kind.choices)
+    kind = models.CharField(max_length=40, validators=[job_kind_validate])
     plan = models.ForeignKey(
         "planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="import_uploads"
     )
@@ -126,6 +120,9 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display().lower()})"
+
+    def get_kind_display(self) -> str:
+        return job_kind_label(self.kind)
 
 
 class AuditEvent(models.Model):
@@ -163,3 +160,11 @@ class ChoiceDisplayMixin:
 
 
 _DISPLAY_CHOICES: dict[models.Field, dict] = {}
+
+
+def max_length(model: type[models.Model], field: str) -> int:
+    """A text field's max_length, for the checks and messages that name it."""
+    found = model._meta.get_field(field)
+    if not isinstance(found, models.Field) or found.max_length is None:
+        raise TypeError(f"{model.__name__}.{field} has no max_length.")
+    return found.max_length

@@ -12,15 +12,17 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 
 from naphs.errors import EditConflict, JobLimitReached
+from naphs.job_kinds import job_kind_get
 from naphs.models import AuditEvent, Job
 
 if TYPE_CHECKING:
-    from planning.models import Plan
-    from stakeholders.models import User
+    from django.contrib.auth.base_user import AbstractBaseUser as User  # the core names no app's model
+
+    Plan = Model  # a plan (planning.Plan), as far as the core needs to know one
 
 
 def _json_value(value: Any) -> Any:
@@ -33,8 +35,9 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def versioned_update(instance: models.Model, *, version: int, fields: dict[str, Any]) -> dict[str, list[Any]]:
-    """Validate `fields` on `instance`, then save them only if nobody saved it since `version`.
+def versioned_update(instance: Any, *, version: int, fields: dict[str, Any]) -> dict[str, list[Any]]:
+    """Validate `fields` on `instance` (a model instance with a `version` field), then save them only if nobody
+    saved it since `version`.
 
     Returns what changed as {field: [old, new]}. Raises ValidationError for bad values and EditConflict when
     the stored version moved on; in both cases `instance` is left as it was.
@@ -60,7 +63,9 @@ def versioned_update(instance: models.Model, *, version: int, fields: dict[str, 
     fields = {**fields, **stamps}
     try:
         with transaction.atomic():  # a rename onto a name someone else took at the same moment: their row stands
-            updated = model.objects.filter(pk=instance.pk, version=version).update(version=F("version") + 1, **fields)
+            updated = model._default_manager.filter(pk=instance.pk, version=version).update(
+                version=F("version") + 1, **fields
+            )
     except IntegrityError as error:
         refusal = duplicate_refusal(candidate)
         if refusal is None:
@@ -154,7 +159,8 @@ def versioned_save[M: models.Model](
         for name, value in fields.items():
             setattr(candidate, name, value)
         validate(candidate)
-    changes = versioned_update(existing, version=existing.version if version is None else version, fields=dict(fields))
+    stored = existing.serializable_value("version")
+    changes = versioned_update(existing, version=stored if version is None else version, fields=dict(fields))
     return existing, changes
 
 
@@ -162,10 +168,10 @@ def audit_record(
     *, plan: Plan | None, by: User | None, action: str, target: models.Model, changes: dict[str, Any] | None = None
 ) -> AuditEvent:
     return AuditEvent.objects.create(
-        plan=plan,
-        actor=by,
+        plan_id=plan.pk if plan is not None else None,
+        actor_id=by.pk if by is not None else None,
         action=action,
-        target_type=target._meta.model_name,
+        target_type=target._meta.model_name or "",
         target_id=target.pk,
         target_repr=str(target)[:250],
         changes=changes or {},
@@ -179,7 +185,7 @@ def job_request_key(*, kind: str, plan: Plan | None, params: dict[str, Any]) -> 
 
 
 @transaction.atomic
-def job_create(*, kind: Job.Kind, by: User, plan: Plan | None = None, params: dict[str, Any] | None = None) -> Job:
+def job_create(*, kind: str, by: User, plan: Plan | None = None, params: dict[str, Any] | None = None) -> Job:
     """Record a job and enqueue it once the surrounding transaction commits (never for a rolled-back row).
 
     Every job starts here. The same request (kind, plan, params) while the person's earlier one is queued or
@@ -191,10 +197,11 @@ def job_create(*, kind: Job.Kind, by: User, plan: Plan | None = None, params: di
     """
     from naphs.tasks import job_run_task
 
+    job_kind_get(kind)  # LookupError for a kind no installed app registers
     params = params or {}
     key = job_request_key(kind=kind, plan=plan, params=params)
     list(get_user_model().objects.select_for_update().filter(pk=by.pk).values_list("pk"))
-    active = Job.objects.filter(requested_by=by, status__in=Job.ACTIVE)
+    active = Job.objects.filter(requested_by_id=by.pk, status__in=Job.ACTIVE)
     joined = active.filter(request_key=key).first()
     if joined is not None:
         return joined
@@ -203,7 +210,13 @@ def job_create(*, kind: Job.Kind, by: User, plan: Plan | None = None, params: di
         raise JobLimitReached(waiting)
     try:
         with transaction.atomic():
-            job = Job.objects.create(kind=kind, plan=plan, requested_by=by, params=params, request_key=key)
+            job = Job.objects.create(
+                kind=kind,
+                plan_id=plan.pk if plan is not None else None,
+                requested_by_id=by.pk,
+                params=params,
+                request_key=key,
+            )
     except IntegrityError:
         joined = active.filter(request_key=key).first()
         if joined is None:

@@ -9,6 +9,7 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -233,7 +234,7 @@ EMAIL_BACKEND_PATH = os.environ.get(
     "EMAIL_BACKEND",
     "naphs.mail.ConsoleEmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
-MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
+MAILERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
 if EMAIL_BACKEND_PATH == "django.core.mail.backends.smtp.EmailBackend":
     MAILERS["default"]["OPTIONS"] = {
         "host": os.environ.get("EMAIL_HOST", "localhost"),
@@ -325,7 +326,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     BROKER_DIR = VAR_DIR / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
         "control_folder": str(BROKER_DIR / "control"),  # not the working directory
@@ -373,19 +374,27 @@ CELERY_BEAT_SCHEDULE = {
     "rollups-sweep": {"task": "costing.tasks.rollups_sweep_task", "schedule": timedelta(minutes=2)},
 }
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"refusal_without_traceback": {"()": "naphs.log_filters.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own console handler on "django" would write each record a second time beside the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A refused request (403, 404, 400) is logged once, one line without a traceback.
+        "django.request": {"filters": ["refusal_without_traceback"]},
+        "django.security": {"filters": ["refusal_without_traceback"]},
+    },
 }
 
 # Limits: failed sign-ins, API calls, password-reset mails and background jobs (see README, Configuration).
 # Counters live in the cache, which every web process must share: Redis when REDIS_URL is set, else files in VAR_DIR.
 CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL)
 if CACHE_URL:
-    CACHES = {
+    CACHES: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,

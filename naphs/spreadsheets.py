@@ -537,7 +537,7 @@ def _read_csv(data: bytes, *, name: str, limits: Limits) -> list[Sheet]:
         if len(line) > limits.max_line_chars:
             message = _("a line of more than {limit:,} characters; this is not a table this import reads.")
             raise ImportRefused([sheet.problem(message.format(limit=limits.max_line_chars), row=number)])
-    dialect = csv.excel
+    dialect: type[csv.Dialect] = csv.excel
     with contextlib.suppress(csv.Error):
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     cells = 0

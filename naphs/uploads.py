@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
 from django import forms
@@ -22,8 +22,10 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import transaction
+from django.db.models import Model
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,8 +37,9 @@ from naphs.spreadsheets import ImportRefused, Problem
 from naphs.xlsx import StreamingWorkbook
 
 if TYPE_CHECKING:
-    from planning.models import Plan
-    from stakeholders.models import User
+    from django.contrib.auth.base_user import AbstractBaseUser as User  # the core names no app's model
+
+    Plan = Model  # a plan (planning.Plan), as far as the core needs to know one
 
 UPLOADS_FOLDER = "uploads"
 MAX_PROBLEMS_KEPT = 500
@@ -63,7 +66,7 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
             self.written += min(len(raw_data), room)
 
 
-def upload_file_check(file: UploadedFile, *, extensions: Sequence[str], what: str) -> None:
+def upload_file_check(file: UploadedFile, *, extensions: Sequence[str], what: str | Promise) -> None:
     """Refuse at once what cannot be imported: a macro-enabled or unexpected type, an empty or too large file.
     `what` names the accepted types for the person, e.g. "an Excel workbook (.xlsx) or a CSV file (.csv)"."""
     name = (file.name or "").lower()
@@ -73,7 +76,7 @@ def upload_file_check(file: UploadedFile, *, extensions: Sequence[str], what: st
         )
     if not name.endswith(tuple(extensions)):
         raise ValidationError(_("Upload {what}.").format(what=what))
-    if file.size == 0:
+    if not file.size:
         raise ValidationError(_("The file is empty."))
     if file.size > settings.UPLOAD_MAX_BYTES:
         raise ValidationError(
@@ -84,7 +87,7 @@ def upload_file_check(file: UploadedFile, *, extensions: Sequence[str], what: st
 class UploadField(forms.FileField):
     """A file input for an import: checked by type and size before the file is kept."""
 
-    def __init__(self, *, extensions: Sequence[str], what: str, **kwargs: Any) -> None:
+    def __init__(self, *, extensions: Sequence[str], what: str | Promise, **kwargs: Any) -> None:
         self.extensions, self.what = tuple(extensions), what
         kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": ",".join(self.extensions)}))
         super().__init__(**kwargs)
@@ -103,7 +106,7 @@ SPREADSHEET_WHAT = gettext_lazy("an Excel workbook (.xlsx) or a CSV file (.csv)"
 def pending_upload_bytes(*, plan: Plan) -> int:
     """What the plan's uploads waiting for their job take, in bytes."""
     pending = (
-        Job.objects.filter(plan=plan, params__has_key="upload_bytes")
+        Job.objects.filter(plan_id=plan.pk, params__has_key="upload_bytes")
         .exclude(status__in=Job.FINISHED)
         .values_list("params", flat=True)
     )
@@ -115,7 +118,7 @@ def upload_quota_check(*, plan: Plan | None, size: int) -> None:
     in the transaction that queues the upload's job: the plan's row is locked, so two at once are counted."""
     if plan is None:
         return
-    type(plan).objects.select_for_update().filter(pk=plan.pk).first()
+    type(plan)._default_manager.select_for_update().filter(pk=plan.pk).first()
     limit = settings.UPLOAD_PENDING_BYTES_PER_PLAN
     pending = pending_upload_bytes(plan=plan)
     if pending + size > limit:
@@ -152,14 +155,21 @@ def upload_job_params(*, name: str, size: int) -> dict[str, Any]:
 
 @transaction.atomic
 def upload_create(
-    *, kind: Job.Kind, by: User, plan: Plan | None, file: UploadedFile, params: dict[str, Any] | None = None
+    *, kind: str, by: User, plan: Plan | None, file: UploadedFile, params: dict[str, Any] | None = None
 ) -> Upload:
     """Keep an uploaded file and queue the job that imports it; refused (ValidationError) when the plan's
     pending uploads have no room for it."""
     digest, size = file_digest(file)
     upload_quota_check(plan=plan, size=size)
     filename = (getattr(file, "name", "") or "upload").rsplit("/", 1)[-1][:250]
-    upload = Upload(kind=kind, plan=plan, uploaded_by=by, filename=filename, size=size, digest=digest)
+    upload = Upload(
+        kind=kind,
+        plan_id=plan.pk if plan is not None else None,
+        uploaded_by_id=by.pk,
+        filename=filename,
+        size=size,
+        digest=digest,
+    )
     upload.file.save(stored_name(filename), file, save=False)
     upload.save()
     # Should the transaction roll back for another reason, the stored file is an orphan that uploads_sweep deletes.
@@ -168,7 +178,7 @@ def upload_create(
             kind=kind,
             by=by,
             plan=plan,
-            params={**(params or {}), "upload": upload.pk, **upload_job_params(name=upload.file.name, size=size)},
+            params={**(params or {}), "upload": upload.pk, **upload_job_params(name=upload.file.name or "", size=size)},
         )
     except JobLimitReached:
         upload.file.delete(save=False)  # the row rolls back; the file would stay behind until the sweep
@@ -187,7 +197,7 @@ def problem_json(problem: Problem) -> dict[str, Any]:
 
 
 def _finish(upload: Upload, *, status: str, message: str, problems: Sequence[Problem] = ()) -> None:
-    name = upload.file.name
+    name = upload.file.name or ""
     upload.status, upload.message = status, message[:250]
     upload.problems = [problem_json(problem) for problem in problems[:MAX_PROBLEMS_KEPT]]
     upload.problem_count = len(problems)
@@ -265,7 +275,7 @@ def _report(upload: Upload) -> bytes:
     return book.to_bytes()
 
 
-def uploads_sweep(*, now: timezone.datetime | None = None) -> int:
+def uploads_sweep(*, now: datetime | None = None) -> int:
     """The beat clean-up: delete uploaded files no job will read any more (their job finished, failed or is
     gone), and mark their uploads refused when a crash left them waiting. Returns the files deleted."""
     now = now or timezone.now()

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from naphs import languages, views
+from stakeholders import jobs
 from stakeholders.forms import AdminLoginForm, LoginForm, PasswordResetForm
 
 admin.site.login_form = AdminLoginForm  # says so while sign-in is paused after failed attempts
@@ -31,8 +32,8 @@ urlpatterns = [
     path("accounts/", include(accounts)),
     path("language/", languages.language_set, name="language_set"),
     path("api/", include("naphs.api_urls")),
-    path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
-    path("jobs/<int:job_id>/download/", views.job_download, name="job_download"),
+    path("jobs/<int:job_id>/", jobs.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/download/", jobs.job_download, name="job_download"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("planning.urls")),
     path("", include("costing.urls")),

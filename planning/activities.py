@@ -2,7 +2,7 @@
 saved all or nothing, and audited.
 
 Who may call which (a technical lead only in their own technical areas) is decided by the views and the API,
-through naphs.access; these functions check that the content is sound.
+through stakeholders.access; these functions check that the content is sound.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from naphs.services import audit_record, versioned_update
+from planning import hooks
 from planning.models import Activity, Indicator, Plan, TechnicalArea
 from stakeholders.models import Organization
 from stakeholders.selectors import organization_list_for_plan
@@ -143,14 +144,8 @@ def activity_update(*, activity: Activity, by: User, version: int, **fields: Any
     if changes:
         audit_record(plan=activity.plan, by=by, action="edited", target=activity, changes=changes)
     if {"technical_area", "responsible_organization"} & changes.keys():
-        _costs_changed(activity.plan_id)  # the totals by area and by organization move with it
+        hooks.activity_moved.send(activity.plan_id)  # the totals by area and by organization move with it
     return activity
-
-
-def _costs_changed(plan_id: int) -> None:
-    from costing.services import costs_changed  # costing builds on planning, not the other way round
-
-    costs_changed(plan_id)
 
 
 @transaction.atomic
@@ -163,7 +158,5 @@ def activity_delete(*, activity: Activity, by: User) -> None:
         target=activity,
         changes={"technical_area": activity.technical_area.code, "title": activity.title},
     )
-    had_costs = activity.cost_lines.exists() or activity.funding_commitments.exists()
+    hooks.activity_deleting.send(activity)
     activity.delete()
-    if had_costs:
-        _costs_changed(activity.plan_id)

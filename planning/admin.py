@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy
 
-from naphs.models import Job
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField, upload_create
+from planning.job_kinds import PlanningJob
 from planning.models import (
     Assessment,
     BenchmarkAction,
@@ -26,6 +26,7 @@ from planning.models import (
     TechnicalArea,
 )
 from planning.services import country_grant_give, country_grant_withdraw
+from stakeholders.access import signed_in_user
 
 
 @admin.register(Jurisdiction)
@@ -65,18 +66,18 @@ class CountryGrantAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: CountryGrant, form: forms.ModelForm, change: bool) -> None:
         if change:
             return  # nothing of a grant can change
-        saved = country_grant_give(by=request.user, user=obj.user, country=obj.country)
+        saved = country_grant_give(by=signed_in_user(request), user=obj.user, country=obj.country)
         obj.pk, obj.granted_by, obj.granted_at = saved.pk, saved.granted_by, saved.granted_at
 
     def delete_model(self, request: HttpRequest, obj: CountryGrant) -> None:
-        country_grant_withdraw(grant=obj, by=request.user)
+        country_grant_withdraw(grant=obj, by=signed_in_user(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CountryGrant]) -> None:
         for grant in queryset.select_related("user", "country"):
-            country_grant_withdraw(grant=grant, by=request.user)
+            country_grant_withdraw(grant=grant, by=signed_in_user(request))
 
 
-class FileImportAdminMixin:
+class FileImportAdminMixin(admin.ModelAdmin):
     """An "Import from file" page on a model's admin: the file is kept and a background job checks it whole and
     saves all of it or nothing; the job's page follows it and lists every problem. Subclasses name the form, a
     title, a help text, the job's kind and `import_params` (what the job needs besides the file)."""
@@ -84,7 +85,7 @@ class FileImportAdminMixin:
     import_form: type[forms.Form]
     import_title = ""
     import_help = ""
-    import_kind: Job.Kind
+    import_kind: PlanningJob
 
     def import_params(self, form: forms.Form) -> dict[str, Any]:
         raise NotImplementedError
@@ -102,7 +103,7 @@ class FileImportAdminMixin:
             try:
                 upload = upload_create(
                     kind=self.import_kind,
-                    by=request.user,
+                    by=signed_in_user(request),
                     plan=None,
                     file=form.cleaned_data["file"],
                     params=self.import_params(form),
@@ -148,7 +149,7 @@ class FrameworkAdmin(FileImportAdminMixin, admin.ModelAdmin):
         "planning/reference/frameworks.csv. Areas and indicators are added or renamed, never deleted."
     )
 
-    import_kind = Job.Kind.FRAMEWORK_IMPORT
+    import_kind = PlanningJob.FRAMEWORK_IMPORT
 
     def import_params(self, form: forms.Form) -> dict[str, Any]:
         return {"code": form.cleaned_data["code"], "name": form.cleaned_data["name"]}
@@ -188,7 +189,7 @@ class BenchmarkLibraryAdmin(FileImportAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="actions", ordering="action_count")
     def action_count(self, library: BenchmarkLibrary) -> int:
-        return library.action_count
+        return library.action_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     import_form = LibraryImportForm
     import_title = "Import a benchmark action library"
@@ -197,7 +198,7 @@ class BenchmarkLibraryAdmin(FileImportAdminMixin, admin.ModelAdmin):
         "(separated by “;”) and optionally hazard."
     )
 
-    import_kind = Job.Kind.LIBRARY_IMPORT
+    import_kind = PlanningJob.LIBRARY_IMPORT
 
     def import_params(self, form: forms.Form) -> dict[str, Any]:
         framework = form.cleaned_data["framework"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -9,15 +11,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions, IsAuthenticated
 
-from naphs.access import (
-    activity_get_for_user,
-    area_editable_by,
-    countries_granted_to,
-    jurisdictions_for_user,
-    plan_get_for_user,
-    plans_for_user,
-)
-from naphs.api import ModelSerializer, PlanScopedMixin, VersionField, require_version
+from naphs.api import ModelSerializer, VersionField, related_queryset, require_version
 from naphs.choices import Hazard, Sector
 from naphs.permissions import Permission, Role
 from planning.activities import activity_create, activity_delete, activity_update
@@ -33,6 +27,16 @@ from planning.models import (
 )
 from planning.selectors import ACTIVITY_SORTS, activity_list_for_plan, technical_areas_of
 from planning.services import jurisdiction_create, plan_create, plan_update
+from stakeholders.access import (
+    PlanScopedMixin,
+    SignedInView,
+    activity_get_for_user,
+    area_editable_by,
+    countries_granted_to,
+    jurisdictions_for_user,
+    plan_get_for_user,
+    plans_for_user,
+)
 from stakeholders.models import PlanMembership
 from stakeholders.selectors import organization_list_for_plan
 
@@ -48,7 +52,7 @@ class JurisdictionSerializer(ModelSerializer):
 
 
 class JurisdictionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    SignedInView, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Countries and the provinces and districts in them. Members read those of their plans' countries;
     administrators (with the model permission) add them."""
@@ -98,10 +102,10 @@ class PlanSerializer(ModelSerializer):
         if user is not None:
             # A client names only plans and jurisdictions it may see, or of a country granted to it: anything else
             # "does not exist" (400). Whether it may open a plan there is plan_create's check (403).
-            fields["parent"].queryset = plans_for_user(user)
+            related_queryset(fields, "parent", plans_for_user(user))
             fields["parent"].error_messages["does_not_exist"] = _("Plan {pk_value} is not one of your plans.")
             granted = Jurisdiction.objects.filter(country_id__in=countries_granted_to(user).values("pk"))
-            fields["jurisdiction"].queryset = jurisdictions_for_user(user) | granted
+            related_queryset(fields, "jurisdiction", jurisdictions_for_user(user) | granted)
             fields["jurisdiction"].error_messages["does_not_exist"] = _(
                 "Jurisdiction {pk_value} is not in a country of your plans or a country granted to you."
             )
@@ -114,6 +118,7 @@ class PlanSerializer(ModelSerializer):
 
 
 class PlanViewSet(
+    SignedInView,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -138,15 +143,15 @@ class PlanViewSet(
 
     def get_object(self) -> Plan:
         need = Permission.VIEW if self.request.method in ("GET", "HEAD", "OPTIONS") else Permission.MANAGE
-        plan = plan_get_for_user(user=self.request.user, plan_id=self.kwargs["plan_id"], need=need)
-        plan.my_role = plan.membership.role
+        plan, membership = plan_get_for_user(user=self.request.user, plan_id=self.kwargs["plan_id"], need=need)
+        plan.my_role = membership.role  # type: ignore[attr-defined]  # as the list's annotation, for the serializer
         return plan
 
     def perform_create(self, serializer) -> None:
         data = serializer.validated_data
         data.pop("version", None)
         plan = plan_create(by=self.request.user, **data)  # PermissionDenied (403) without the right to open it
-        plan.my_role = Role.SECRETARIAT_LEAD
+        plan.my_role = Role.SECRETARIAT_LEAD  # type: ignore[attr-defined]  # as the list's annotation
         serializer.instance = plan
 
     def perform_update(self, serializer) -> None:
@@ -193,7 +198,7 @@ class ActivitySerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["plan", "benchmark_action", "origin", "created_at", "updated_at"]
-        validators = []  # the service validates the whole activity, constraints included
+        validators: list[Any] = []  # the service validates the whole activity, constraints included
 
     def get_fields(self):
         fields = super().get_fields()
@@ -201,17 +206,19 @@ class ActivitySerializer(ModelSerializer):
         if plan is not None:
             # Only what belongs to the plan can be named; anything else "does not exist".
             country = plan.jurisdiction.name
-            fields["technical_area"].queryset = technical_areas_of(plan)
-            fields["indicators"].child_relation.queryset = Indicator.objects.filter(framework_id=plan.framework_id)
+            related_queryset(fields, "technical_area", technical_areas_of(plan))
+            related_queryset(fields, "indicators", Indicator.objects.filter(framework=plan.framework_id))
             organizations = organization_list_for_plan(plan=plan)
-            fields["responsible_organization"].queryset = organizations
+            related_queryset(fields, "responsible_organization", organizations)
             fields["responsible_organization"].error_messages["does_not_exist"] = (
                 f"Organization {{pk_value}} is not an organization of {country}."
             )
-            fields["supporting_organizations"].child_relation.queryset = organizations
-            fields["supporting_organizations"].child_relation.error_messages["does_not_exist"] = (
-                f"Organization {{pk_value}} is not an organization of {country}."
-            )
+            related_queryset(fields, "supporting_organizations", organizations)
+            supporting = fields["supporting_organizations"]
+            if isinstance(supporting, serializers.ManyRelatedField):
+                supporting.child_relation.error_messages["does_not_exist"] = (
+                    f"Organization {{pk_value}} is not an organization of {country}."
+                )
         return fields
 
 
@@ -263,7 +270,7 @@ class ActivityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         need = self.read_need if self.request.method in SAFE_METHODS else self.write_need
         activity = activity_get_for_user(
             user=self.request.user, plan_id=self.plan.pk, activity_id=self.kwargs["activity_id"], need=need
-        )
+        ).activity
         activity.plan = self.plan
         return activity
 

@@ -4,3 +4,18 @@ from django.apps import AppConfig
 class PlanningConfig(AppConfig):
     name = "planning"
     verbose_name = "Planning"
+
+    def ready(self) -> None:
+        from naphs.job_kinds import job_kinds_register
+        from planning import imports
+        from planning.job_kinds import PlanningJob
+
+        job_kinds_register(
+            PlanningJob,
+            {
+                PlanningJob.SCORES_IMPORT: imports.scores_import_job,
+                PlanningJob.SPAR_IMPORT: imports.spar_import_job,
+                PlanningJob.FRAMEWORK_IMPORT: imports.framework_import_job,
+                PlanningJob.LIBRARY_IMPORT: imports.library_import_job,
+            },
+        )

@@ -79,7 +79,7 @@ def spar_percent_parse(value: object) -> int:
 
 
 def _indicators_by_key(framework_id: int) -> dict[str, Indicator]:
-    return {indicator_code_key(i.code): i for i in Indicator.objects.filter(framework_id=framework_id)}
+    return {indicator_code_key(i.code): i for i in Indicator.objects.filter(framework=framework_id)}
 
 
 def _write_scores(

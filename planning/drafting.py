@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext, ngettext
 
+from naphs.models import max_length
 from naphs.services import audit_record
 from planning.models import (
     Activity,
@@ -39,7 +40,7 @@ from stakeholders.selectors import organization_list_for_plan
 if TYPE_CHECKING:
     from stakeholders.models import Organization, User
 
-TITLE_MAX_LENGTH = Activity._meta.get_field("title").max_length
+TITLE_MAX_LENGTH = max_length(Activity, "title")
 # Advice thresholds. A one- or two-year operational plan rarely carries more than this many activities in one
 # technical area: beyond it, the secretariat should choose.
 SHORT_PLAN_YEARS = 2
@@ -98,7 +99,7 @@ def _plan_draft(
     current = plan_current_levels(plan=plan)
     targets = dict(IndicatorTarget.objects.filter(plan=plan).values_list("indicator_id", "level"))
     indicators = list(
-        Indicator.objects.filter(framework_id=plan.framework_id, technical_area_id__in=area_ids).order_by(
+        Indicator.objects.filter(framework=plan.framework_id, technical_area_id__in=area_ids).order_by(
             "technical_area__order", "order", "code"
         )
     )

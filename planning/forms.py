@@ -9,14 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from naphs.access import (
-    area_ids_editable_by,
-    countries_granted_to,
-    jurisdictions_openable_by,
-    plan_open_check,
-    plan_parent_choices,
-)
 from naphs.choices import Hazard, Sector
+from naphs.forms import form_field
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField
 from planning.models import (
     ActionType,
@@ -34,9 +28,17 @@ from planning.models import (
 )
 from planning.selectors import technical_areas_of
 from planning.shaping import priorities_digest
+from stakeholders.access import (
+    area_ids_editable_by,
+    countries_granted_to,
+    jurisdictions_openable_by,
+    plan_open_check,
+    plan_parent_choices,
+)
 
 if TYPE_CHECKING:
-    from stakeholders.models import PlanMembership, User
+    from planning.models import BenchmarkLibrary
+    from stakeholders.models import Organization, PlanMembership, User
 
 
 def _plan_fields(form: forms.ModelForm, *, user: User, jurisdiction: Jurisdiction | None, data: dict) -> None:
@@ -67,11 +69,11 @@ class PlanCreateForm(forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        parent = self.fields["parent"]
+        parent = form_field(self, "parent", forms.ModelChoiceField)
         parent.queryset = plan_parent_choices(user=user).select_related("jurisdiction")
         parent.label = _("Parent plan")
         parent.error_messages["invalid_choice"] = _("Choose a plan whose secretariat you are in.")
-        jurisdiction = self.fields["jurisdiction"]
+        jurisdiction = form_field(self, "jurisdiction", forms.ModelChoiceField)
         jurisdiction.queryset = jurisdictions_openable_by(user).select_related("parent")
         jurisdiction.error_messages["invalid_choice"] = _(
             "Choose the jurisdiction of a plan whose secretariat you are in (or one inside it), or a country an "
@@ -88,7 +90,7 @@ class PlanCreateForm(forms.ModelForm):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         _plan_fields(self, user=self.user, jurisdiction=data.get("jurisdiction"), data=data)
         return data
 
@@ -105,7 +107,7 @@ class PlanSettingsForm(forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user, self.parent_id = user, self.instance.parent_id
-        parent = self.fields["parent"]
+        parent = form_field(self, "parent", forms.ModelChoiceField)
         parent.queryset = plan_parent_choices(user=user, plan=self.instance).select_related("jurisdiction")
         parent.label = _("Parent plan")
         parent.error_messages["invalid_choice"] = _("Choose a plan of %(country)s whose secretariat you are in.") % {
@@ -115,7 +117,7 @@ class PlanSettingsForm(forms.ModelForm):
             self.initial["version"] = self.instance.version
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if "parent" in data and getattr(data["parent"], "pk", None) != self.parent_id:
             _plan_fields(self, user=self.user, jurisdiction=self.instance.jurisdiction, data=data)
         return data
@@ -129,7 +131,7 @@ class AssessmentForm(forms.ModelForm):
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["framework"].queryset = Framework.objects.all()
+        form_field(self, "framework", forms.ModelChoiceField).queryset = Framework.objects.all()
         if plan.framework_id and not self.is_bound:
             self.initial["framework"] = plan.framework_id
 
@@ -211,7 +213,7 @@ class ContextForm(forms.Form):
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["technical_area"].queryset = technical_areas_of(plan)
+        form_field(self, "technical_area", forms.ModelChoiceField).queryset = technical_areas_of(plan)
 
 
 class PrioritiesForm(forms.Form):
@@ -263,7 +265,7 @@ class PrioritiesForm(forms.Form):
         return sorted(rows, key=rank)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         ranked = [(data[f"rank_{a.pk}"], a) for a in self.areas if data.get(f"rank_{a.pk}") is not None]
         by_rank: dict[int, list[str]] = {}
         for rank, area in ranked:
@@ -273,11 +275,11 @@ class PrioritiesForm(forms.Form):
             raise forms.ValidationError(f"Two technical areas cannot share a rank: {'; '.join(clashes)}.")
         order = [area for _, area in sorted(ranked, key=lambda item: item[0])]
         verb, _, area_id = (data.get("move") or "").partition("-")
-        area = next((a for a in self.areas if str(a.pk) == area_id), None)
-        if area is not None:
-            index = order.index(area) if area in order else None
+        moved = next((a for a in self.areas if str(a.pk) == area_id), None)
+        if moved is not None:
+            index = order.index(moved) if moved in order else None
             if verb == "add" and index is None:
-                order.append(area)
+                order.append(moved)
             elif verb == "remove" and index is not None:
                 order.pop(index)
             elif verb == "up" and index:
@@ -300,24 +302,37 @@ class FunctionalGroupForm(forms.Form):
 
     def __init__(self, *args: Any, plan: Plan, areas: list[TechnicalArea] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["technical_areas"]
+        field = form_field(self, "technical_areas", forms.ModelChoiceField)
         field.queryset = technical_areas_of(plan)
         if areas is not None:  # already loaded: the choices come from them instead of another query
             field.choices = [(area.pk, str(area)) for area in areas]
 
 
+class ActivityChoiceField(forms.ModelChoiceField):
+    """An activity, named by its technical area's code and its title."""
+
+    def label_from_instance(self, obj: Activity) -> str:
+        return f"{obj.technical_area.code} · {obj.title}"
+
+
+class ActivityMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Activities, each named by its technical area's code and its title."""
+
+    def label_from_instance(self, obj: Activity) -> str:
+        return f"{obj.technical_area.code} · {obj.title}"
+
+
 class DependencyForm(forms.Form):
-    depends_on = forms.ModelChoiceField(
+    depends_on = ActivityChoiceField(
         queryset=Activity.objects.none(), label="Depends on", empty_label="Choose an activity of this plan"
     )
 
     def __init__(self, *args: Any, activity: Activity, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["depends_on"]
+        field = form_field(self, "depends_on", forms.ModelChoiceField)
         field.queryset = (
             Activity.objects.filter(plan_id=activity.plan_id).exclude(pk=activity.pk).select_related("technical_area")
         )
-        field.label_from_instance = lambda other: f"{other.technical_area.code} · {other.title}"
 
 
 # Targets and draft generation ----------------------------------------------------------------------------------
@@ -351,8 +366,10 @@ class GenerateForm(forms.Form):
     """Which library, which technical areas (each labelled with what a generation would add to it), and who leads
     the activities added (an organization of the plan's jurisdiction, above or below it)."""
 
-    library = forms.ModelChoiceField(queryset=None, empty_label=None, label="Benchmark library")
-    technical_areas = forms.ModelMultipleChoiceField(
+    library: forms.ModelChoiceField[BenchmarkLibrary] = forms.ModelChoiceField(
+        queryset=None, empty_label=None, label="Benchmark library"
+    )
+    technical_areas: forms.ModelMultipleChoiceField[TechnicalArea] = forms.ModelMultipleChoiceField(
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
         label="Technical areas",
@@ -376,11 +393,11 @@ class GenerateForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["library"].queryset = libraries
-        self.fields["technical_areas"].queryset = areas
-        self.fields["responsible_organization"].queryset = organizations
+        form_field(self, "library", forms.ModelChoiceField).queryset = libraries
+        form_field(self, "technical_areas", forms.ModelChoiceField).queryset = areas
+        form_field(self, "responsible_organization", forms.ModelChoiceField).queryset = organizations
         if labels is not None:  # the areas are already loaded: label them without another query
-            self.fields["technical_areas"].choices = list(labels.items())
+            form_field(self, "technical_areas", forms.ChoiceField).choices = list(labels.items())
 
 
 # Activities: the table's filters and the activity editor -----------------------------------------------------
@@ -399,7 +416,7 @@ class ActivityFilterForm(forms.Form):
     technical_area = forms.ModelChoiceField(queryset=TechnicalArea.objects.none(), required=False, empty_label="All")
     priority = forms.ChoiceField(choices=[("", "Any"), *Activity.Rating.choices], required=False)
     status = forms.ChoiceField(choices=[("", "Any"), *Activity.Status.choices], required=False)
-    responsible_organization = forms.ModelChoiceField(
+    responsible_organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="Any", label="Responsible"
     )
     no_responsible_organization = forms.BooleanField(required=False, label=_("No responsible organization"))
@@ -413,12 +430,12 @@ class ActivityFilterForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         areas, organizations = _activity_choice_fields(plan)
-        self.fields["technical_area"].queryset = areas
-        self.fields["responsible_organization"].queryset = organizations
+        form_field(self, "technical_area", forms.ModelChoiceField).queryset = areas
+        form_field(self, "responsible_organization", forms.ModelChoiceField).queryset = organizations
         sorts = [("", "Technical area")]
         for key, label in ACTIVITY_SORTS.items():
             sorts += [(key, label), (f"-{key}", f"{label}, descending")]
-        self.fields["sort"].choices = sorts
+        form_field(self, "sort", forms.ChoiceField).choices = sorts
 
     def filters(self) -> dict[str, Any]:
         """The valid filters (a wrong value in one leaves the others working), for activity_list_for_plan."""
@@ -470,19 +487,20 @@ class ActivityForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         areas, organizations = _activity_choice_fields(plan)
         editable = area_ids_editable_by(membership)
-        area = self.fields["technical_area"]
+        area = form_field(self, "technical_area", forms.ModelChoiceField)
         area.queryset = areas if editable is None else areas.filter(pk__in=editable)
         area.error_messages["invalid_choice"] = "Choose a technical area of this plan that you may edit."
-        indicators = self.fields["indicators"]
-        indicators.queryset = Indicator.objects.filter(framework_id=plan.framework_id).order_by("order", "code")
+        indicators = form_field(self, "indicators", forms.ModelChoiceField)
+        indicators.queryset = Indicator.objects.filter(framework=plan.framework_id).order_by("order", "code")
         indicators.help_text = (
             "Choose indicators of the activity's technical area; others are refused (Ctrl or ⌘ to choose several)."
         )
         country = plan.jurisdiction.name
         for name in ("responsible_organization", "supporting_organizations"):
-            self.fields[name].queryset = organizations
-            self.fields[name].error_messages["invalid_choice"] = f"Choose an organization of {country}."
-            self.fields[name].error_messages["invalid_pk_value"] = f"Choose an organization of {country}."
+            field = form_field(self, name, forms.ModelChoiceField)
+            field.queryset = organizations
+            field.error_messages["invalid_choice"] = f"Choose an organization of {country}."
+            field.error_messages["invalid_pk_value"] = f"Choose an organization of {country}."
         if self.instance.pk is not None and not self.is_bound:
             self.initial["version"] = self.instance.version
 
@@ -505,7 +523,7 @@ class OperationalPlanForm(forms.Form):
     title = forms.CharField(max_length=250)
     first_year = forms.IntegerField()
     last_year = forms.IntegerField(help_text="The same year for a 12-month plan, the next one for 24 months.")
-    activities = forms.ModelMultipleChoiceField(
+    activities = ActivityMultipleChoiceField(
         queryset=Activity.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose the strategic activities this operational plan carries out."},
@@ -513,11 +531,10 @@ class OperationalPlanForm(forms.Form):
 
     def __init__(self, *args, strategic: Plan, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["activities"].queryset = (
+        form_field(self, "activities", forms.ModelChoiceField).queryset = (
             Activity.objects.filter(plan=strategic)
             .select_related("technical_area")
             .order_by("technical_area__order", "pk")
         )
-        self.fields["activities"].label_from_instance = lambda a: f"{a.technical_area.code} · {a.title}"
         if not self.is_bound:
             self.initial.update({"first_year": strategic.first_year, "last_year": strategic.first_year})

@@ -7,13 +7,14 @@ from typing import IO, Any
 
 from django.db import transaction
 
+from naphs.models import max_length
 from naphs.spreadsheets import ImportRefused, Problem, find_header, read_spreadsheet
 from planning.models import Framework, Indicator, Pillar, TechnicalArea, indicator_code_key
 
 REQUIRED_COLUMNS = ("area_code", "area_name", "indicator_code", "indicator_name")
 PILLARS = {value.lower(): value for value in Pillar.values}  # a file names pillars as the reference does
-CODE_MAX_LENGTH = Indicator._meta.get_field("code").max_length
-NAME_MAX_LENGTH = Indicator._meta.get_field("name").max_length
+CODE_MAX_LENGTH = max_length(Indicator, "code")
+NAME_MAX_LENGTH = max_length(Indicator, "name")
 
 
 def _key(value: Any) -> str:
@@ -34,7 +35,7 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
     """
     code, name = code.strip().upper(), name.strip()
     problems: list[Problem] = []
-    if not code or len(code) > Framework._meta.get_field("code").max_length:
+    if not code or len(code) > max_length(Framework, "code"):
         problems.append(Problem("The framework needs a short code (at most 20 characters), e.g. JEE4."))
     if not name:
         problems.append(Problem("The framework needs a name."))

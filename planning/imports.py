@@ -14,7 +14,6 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from naphs.access import membership_get_for_user
 from naphs.jobs import JobResult, Progress
 from naphs.models import Job, Upload
 from naphs.permissions import Permission
@@ -24,11 +23,14 @@ from planning.assessments import scores_import, scores_import_spar_table
 from planning.frameworks import framework_import
 from planning.libraries import library_import
 from planning.models import Assessment, Framework
+from stakeholders.access import membership_get_for_user
 
 
 def _assessment(job: Job, upload: Upload) -> Assessment:
     """The assessment the job imports into, once the person who uploaded may still manage its plan."""
     try:
+        if job.plan_id is None:
+            raise Http404
         membership_get_for_user(user=upload.uploaded_by, plan_id=job.plan_id, need=Permission.MANAGE)
     except (Http404, PermissionDenied):
         raise ImportRefused([_("You no longer manage this plan's assessments, so nothing was imported.")]) from None

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from django.db import transaction
 
+from naphs.models import max_length
 from naphs.spreadsheets import ImportRefused, Problem, Sheet, find_header, limits_for, read_spreadsheet
 from planning.models import ActionType, BenchmarkAction, BenchmarkLibrary, Framework, Indicator, indicator_code_key
 
@@ -33,9 +34,9 @@ COLUMN_ALIASES = {
     "hazard_tag": "hazard",
 }
 LEVELS = ("2", "3", "4", "5")
-HAZARD_MAX_LENGTH = BenchmarkAction._meta.get_field("hazard").max_length
-NAME_MAX_LENGTH = BenchmarkLibrary._meta.get_field("name").max_length
-SOURCE_MAX_LENGTH = BenchmarkLibrary._meta.get_field("source").max_length
+HAZARD_MAX_LENGTH = max_length(BenchmarkAction, "hazard")
+NAME_MAX_LENGTH = max_length(BenchmarkLibrary, "name")
+SOURCE_MAX_LENGTH = max_length(BenchmarkLibrary, "source")
 DEMO_LIBRARY_PATH = Path(__file__).resolve().parent / "reference" / "demo_library.json"
 DEMO_LIBRARY_NAME = "NAPHS Planner demo library"
 

@@ -42,7 +42,7 @@ class Jurisdiction(models.Model):
         PROVINCE = "province", "Province / state"
         DISTRICT = "district", "District"
 
-    PARENT_LEVEL = {Level.PROVINCE: Level.COUNTRY, Level.DISTRICT: Level.PROVINCE}
+    PARENT_LEVEL: dict[str, Level] = {Level.PROVINCE: Level.COUNTRY, Level.DISTRICT: Level.PROVINCE}
 
     level = models.CharField(max_length=10, choices=Level.choices)
     name = models.CharField(max_length=200)
@@ -103,13 +103,15 @@ class Jurisdiction(models.Model):
             expected = self.PARENT_LEVEL.get(self.level)
             if self.parent is None:
                 raise ValidationError({"parent": f"A {self.get_level_display().lower()} needs a parent."})
-            if self.parent.level != expected:
-                level, expected_level = self.get_level_display().lower(), expected.label.lower()
+            if expected is None or self.parent.level != expected:
+                level = self.get_level_display().lower()
+                expected_level = expected.label.lower() if expected is not None else ""
                 raise ValidationError({"parent": f"The parent of a {level} must be a {expected_level}."})
 
     def ancestors_and_self_ids(self) -> list[int]:
         """This jurisdiction and those above it, nearest first (at most three, so at most two queries)."""
-        ids, node = [], self
+        ids: list[int] = []
+        node: Jurisdiction | None = self
         while node is not None:
             ids.append(node.pk)
             node = node.parent
@@ -256,6 +258,8 @@ class Plan(ChoiceDisplayMixin, models.Model):
 
     def _clean_parent(self) -> None:
         parent = self.parent
+        if parent is None:
+            return
         if self.pk is not None and parent.pk == self.pk:
             raise ValidationError({"parent": "A plan cannot be its own parent."})
         try:
@@ -284,7 +288,7 @@ def validate_plan_placement(*, jurisdiction: Jurisdiction, parent: Plan | None) 
     if parent is None or jurisdiction.is_within(parent.jurisdiction):
         return
     if parent.jurisdiction.country_id != jurisdiction.country_id:
-        other = parent.jurisdiction.country.name
+        other = (parent.jurisdiction.country or parent.jurisdiction).name
         raise ValidationError(
             {
                 "parent": gettext("The parent plan “%(parent)s” belongs to another country (%(country)s).")

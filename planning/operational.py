@@ -1,7 +1,7 @@
 """From strategic to operational: an operational plan (12 to 24 months) drawn from a strategic plan's activities,
 each keeping the link to its strategic origin, with the strategic plan's baseline (its latest assessment) and
 targets. The activities' cost lines come along too: costing copies them when told the activities were drawn
-(planning.signals.operational_activities_drawn)."""
+(planning.hooks.operational_activities_drawn)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from naphs.services import audit_record
+from planning import hooks
 from planning.models import Activity, Assessment, IndicatorScore, IndicatorTarget, Plan
 from planning.services import plan_create
-from planning.signals import operational_activities_drawn
 
 if TYPE_CHECKING:
     from stakeholders.models import User
@@ -77,7 +77,7 @@ def operational_activities_add(*, plan: Plan, by: User, activities: Iterable[Act
         audit_record(
             plan=plan, by=by, action="drew activities into", target=plan, changes={"activities": [None, len(copies)]}
         )
-        operational_activities_drawn.send(sender=Plan, plan=plan, by=by, copies=copies)
+        hooks.operational_activities_drawn.send(plan, by, copies)
     return copies
 
 
@@ -152,5 +152,6 @@ def activity_placements(*, plan: Plan, activities: Iterable[Activity] | None = N
     if activities is not None:
         copies = copies.filter(origin__in=list(activities))
     for copy in copies:
-        placements[copy.origin_id].append(copy.plan)
+        if copy.origin_id is not None:  # always, by the filter
+            placements[copy.origin_id].append(copy.plan)
     return dict(placements)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Subquery, Value, When
 
@@ -19,10 +20,13 @@ from planning.models import (
     TechnicalArea,
 )
 
+if TYPE_CHECKING:
+    from stakeholders.models import Organization
+
 
 def technical_areas_of(plan: Plan) -> QuerySet[TechnicalArea]:
     """The technical areas of the plan's framework, in the framework's order."""
-    return TechnicalArea.objects.filter(framework_id=plan.framework_id).order_by("order", "code")
+    return TechnicalArea.objects.filter(framework=plan.framework_id).order_by("order", "code")
 
 
 def plan_current_levels(*, plan: Plan) -> dict[int, int]:
@@ -88,7 +92,7 @@ def current_levels_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, in
                 "source_id", "target_id", "source__framework_id", "target__framework_id"
             )
         )
-    levels = {}
+    levels: dict[int, dict[int, int]] = {}
     for plan in plans:
         if plan.pk not in latest:
             levels[plan.pk] = {}
@@ -110,7 +114,7 @@ def assessment_grid(*, assessment: Assessment) -> tuple[list[Indicator], dict[in
     """The indicators of the assessment's framework in order (with their technical areas), and the assessment's
     scores by indicator id: two queries."""
     indicators = list(
-        Indicator.objects.filter(framework_id=assessment.framework_id)
+        Indicator.objects.filter(framework=assessment.framework_id)
         .select_related("technical_area")
         .order_by("technical_area__order", "order", "code")
     )
@@ -177,7 +181,7 @@ def _area_figures(
 
 def _framework_indicators(framework_id: int | None) -> list[Indicator]:
     return list(
-        Indicator.objects.filter(framework_id=framework_id)
+        Indicator.objects.filter(framework=framework_id)
         .select_related("technical_area")
         .order_by("technical_area__order", "order", "code")
     )
@@ -281,7 +285,7 @@ def activity_list_for_plan(
     technical_area: TechnicalArea | None = None,
     priority: str = "",
     status: str = "",
-    responsible_organization: object = None,
+    responsible_organization: Organization | None = None,
     no_responsible_organization: bool = False,
     action_type: str = "",
     source: str = "",
@@ -309,14 +313,15 @@ def activity_list_for_plan(
         activities = activities.filter(title__icontains=q.strip())
     descending = sort.startswith("-")
     key = sort.removeprefix("-")
-    order = {
+    orders: dict[str, list[Any]] = {
         "area": [F("technical_area__order"), F("technical_area__code")],
         "title": [F("title")],
         "priority": [_rank("priority", list(Activity.Rating.values))],
         "status": [_rank("status", list(Activity.Status.values))],
         "start_date": [F("start_date")],
         "organization": [F("responsible_organization__name")],
-    }.get(key, [])
+    }
+    order = orders.get(key, [])
     ordering = [
         (expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)) for expression in order
     ]

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from naphs.access import plan_open_check
 from naphs.permissions import Role
 from naphs.services import audit_record, duplicate_refusal, row_insert, versioned_update
 from planning.models import CountryGrant, Framework, Jurisdiction, Plan
+from stakeholders.access import plan_open_check
 
 if TYPE_CHECKING:
     from stakeholders.models import User

@@ -2,7 +2,7 @@
 dependencies between its activities (cycles refused).
 
 Every function here is one change, all-or-nothing, and leaves an audit event. Who may call which is decided by
-the views, through naphs.access.
+the views, through stakeholders.access.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from naphs.errors import EditConflict
+from naphs.models import max_length
 from naphs.services import audit_record, row_lock, versioned_save
 from planning.models import (
     Activity,
@@ -32,7 +33,7 @@ from planning.selectors import technical_areas_of
 if TYPE_CHECKING:
     from stakeholders.models import User
 
-NAME_MAX_LENGTH = FunctionalGroup._meta.get_field("name").max_length
+NAME_MAX_LENGTH = max_length(FunctionalGroup, "name")
 
 
 def _lock(plan: Plan) -> None:
@@ -103,7 +104,11 @@ def priorities_set(
     areas = [area for area, _ in ranking]
     _check_areas(plan, areas, "ranking")
     seen: set[int] = set()
-    duplicates = [area for area in areas if area.pk in seen or seen.add(area.pk)]
+    duplicates = []
+    for area in areas:
+        if area.pk in seen:
+            duplicates.append(area)
+        seen.add(area.pk)
     if duplicates:
         codes = ", ".join(dict.fromkeys(area.code for area in duplicates))
         raise ValidationError({"ranking": f"A technical area can be ranked only once: {codes}."})

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
@@ -17,24 +18,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from costing.selectors import activities_with_cost, activity_cost_summary
-from naphs.access import (
-    activity_get_for_user,
-    area_editable_by,
-    area_ids_editable_by,
-    countries_granted_to,
-    plan_get_for_user,
-    plan_parent_choices,
-    plans_for_user,
-    plans_managed_by,
-)
 from naphs.choices import Hazard, Sector
 from naphs.errors import EditConflict
 from naphs.forms import form_errors_from, form_refused, whole_number
+from naphs.hooks import pipe
 from naphs.models import Job, Upload
 from naphs.permissions import Permission
 from naphs.uploads import upload_create
 from naphs.views import require_form_methods
+from planning import hooks
 from planning.activities import activity_create, activity_update
 from planning.activities import activity_delete as activity_delete_service
 from planning.assessments import assessment_create, scores_set
@@ -56,6 +48,7 @@ from planning.forms import (
     SparTableForm,
     TargetForm,
 )
+from planning.job_kinds import PlanningJob
 from planning.models import (
     ActivityDependency,
     AreaPriority,
@@ -98,11 +91,23 @@ from planning.targets import (
     targets_fill_defaults,
     targets_set,
 )
+from stakeholders.access import (
+    PlanAccess,
+    SignedInRequest,
+    activity_get_for_user,
+    area_editable_by,
+    area_ids_editable_by,
+    countries_granted_to,
+    plan_get_for_user,
+    plan_parent_choices,
+    plans_for_user,
+    plans_managed_by,
+)
 from stakeholders.selectors import organization_list_for_plan, secretariat_size
 
 
 @require_safe
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     """The plans the person belongs to, with their role in each."""
     memberships = request.user.plan_memberships.select_related("plan__jurisdiction__country", "plan__parent").order_by(
         "plan__jurisdiction__country__name", "plan__parent_id", "-plan__first_year", "plan__title"
@@ -112,10 +117,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_form_methods
-def plan_new(request: HttpRequest) -> HttpResponse:
+def plan_new(request: SignedInRequest) -> HttpResponse:
     initial = {}
     if parent_id := request.GET.get("parent", "").strip():
-        parent = plan_parent_choices(user=request.user).filter(pk=whole_number(parent_id)).first()
+        number = whole_number(parent_id)
+        parent = plan_parent_choices(user=request.user).filter(pk=number).first() if number is not None else None
         if parent is not None:
             initial = {
                 "parent": parent,
@@ -136,13 +142,13 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+def plan_detail(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     children = plans_for_user(request.user).filter(parent=plan).select_related("jurisdiction")
     overview, comparison = plan_overview_with_comparison(plan=plan)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "children": children,
         "other_children": plan.children.exclude(pk__in=children.values("pk")).count(),
         "secretariat_size": secretariat_size(plan=plan),
@@ -154,8 +160,8 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def plan_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def plan_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = PlanSettingsForm(
         request.POST if request.method == "POST" else None, instance=copy.copy(plan), user=request.user
     )
@@ -175,7 +181,7 @@ def plan_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
     return render(
         request,
         "planning/plan_settings.html",
-        {"plan": plan, "membership": plan.membership, "form": form},
+        {"plan": plan, "membership": membership, "form": form},
         status=status,
     )
 
@@ -189,10 +195,10 @@ def _assessment(plan: Plan, assessment_id: int) -> Assessment:
 
 
 @require_form_methods
-def assessments(request: HttpRequest, plan_id: int) -> HttpResponse:
+def assessments(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's assessments; the secretariat adds one here."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     form = AssessmentForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
@@ -204,27 +210,32 @@ def assessments(request: HttpRequest, plan_id: int) -> HttpResponse:
             return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "assessments": assessment_list_for_plan(plan=plan),
         "form": form,
     }
     return render(request, "planning/assessments.html", context)
 
 
-def _detail(request: HttpRequest, plan: Plan, assessment: Assessment, **forms: object) -> HttpResponse:
+def _country_name(plan: Plan) -> str:
+    return (plan.jurisdiction.country or plan.jurisdiction).name
+
+
+def _detail(request: SignedInRequest, access: PlanAccess, assessment: Assessment, **forms: Any) -> HttpResponse:
+    plan, membership = access
     indicators, scores = assessment_grid(assessment=assessment)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "assessment": assessment,
         "grid": forms.get("grid") or ScoreGridForm(indicators=indicators, scores=scores),
         "sheet_form": forms.get("sheet_form") or ScoreSheetForm(),
-        "spar_form": forms.get("spar_form") or SparTableForm(initial={"country": plan.jurisdiction.country.name}),
+        "spar_form": forms.get("spar_form") or SparTableForm(initial={"country": _country_name(plan)}),
         "scored": len(scores),
         "import_jobs": Job.objects.filter(
             plan=plan,
             requested_by=request.user,
-            kind__in=[Job.Kind.SCORES_IMPORT, Job.Kind.SPAR_IMPORT],
+            kind__in=[PlanningJob.SCORES_IMPORT, PlanningJob.SPAR_IMPORT],
             params__assessment=assessment.pk,
         ).select_related("import_upload")[:1],
     }
@@ -232,13 +243,14 @@ def _detail(request: HttpRequest, plan: Plan, assessment: Assessment, **forms: o
 
 
 @require_form_methods
-def assessment_detail(request: HttpRequest, plan_id: int, assessment_id: int) -> HttpResponse:
+def assessment_detail(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """The score grid: every indicator by technical area, a level from 1 to 5 each, one Save."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    plan = access.plan
     assessment = _assessment(plan, assessment_id)
     if request.method != "POST":
-        return _detail(request, plan, assessment)
+        return _detail(request, access, assessment)
     indicators, scores = assessment_grid(assessment=assessment)
     grid = ScoreGridForm(request.POST, indicators=indicators, scores=scores)
     status = 200
@@ -254,10 +266,10 @@ def assessment_detail(request: HttpRequest, plan_id: int, assessment_id: int) ->
         else:
             messages.success(request, f"{len(changes)} score{'s' if len(changes) != 1 else ''} saved.")
             return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
-    return _detail(request, plan, assessment, grid=grid, status=status)
+    return _detail(request, access, assessment, grid=grid, status=status)
 
 
-def _import_queued(request: HttpRequest, plan: Plan, assessment: Assessment, upload: Upload) -> HttpResponse:
+def _import_queued(request: SignedInRequest, plan: Plan, assessment: Assessment, upload: Upload) -> HttpResponse:
     if request.htmx:
         return render(request, "naphs/_job.html", {"job": upload.job})
     message = _("{file} is being checked; its scores are saved only if all of it is sound.")
@@ -275,15 +287,16 @@ def _focus_first_error(form: Form) -> None:
 
 
 @require_POST
-def assessment_import(request: HttpRequest, plan_id: int, assessment_id: int) -> HttpResponse:
+def assessment_import(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """Import scores from a two-column sheet (indicator code, score): kept, then checked and saved by a job."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan = access.plan
     assessment = _assessment(plan, assessment_id)
     form = ScoreSheetForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             upload = upload_create(
-                kind=Job.Kind.SCORES_IMPORT,
+                kind=PlanningJob.SCORES_IMPORT,
                 by=request.user,
                 plan=plan,
                 file=form.cleaned_data["file"],
@@ -294,19 +307,20 @@ def assessment_import(request: HttpRequest, plan_id: int, assessment_id: int) ->
         else:
             return _import_queued(request, plan, assessment, upload)
     _focus_first_error(form)
-    return _detail(request, plan, assessment, sheet_form=form, status=422)
+    return _detail(request, access, assessment, sheet_form=form, status=422)
 
 
 @require_POST
-def assessment_import_spar(request: HttpRequest, plan_id: int, assessment_id: int) -> HttpResponse:
+def assessment_import_spar(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """Import one country's scores from the table in which WHO publishes SPAR results, in a job."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan = access.plan
     assessment = _assessment(plan, assessment_id)
     form = SparTableForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             upload = upload_create(
-                kind=Job.Kind.SPAR_IMPORT,
+                kind=PlanningJob.SPAR_IMPORT,
                 by=request.user,
                 plan=plan,
                 file=form.cleaned_data["file"],
@@ -317,7 +331,7 @@ def assessment_import_spar(request: HttpRequest, plan_id: int, assessment_id: in
         else:
             return _import_queued(request, plan, assessment, upload)
     _focus_first_error(form)
-    return _detail(request, plan, assessment, spar_form=form, status=422)
+    return _detail(request, access, assessment, spar_form=form, status=422)
 
 
 # Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------
@@ -354,13 +368,12 @@ def _context_row(
 
 
 @require_form_methods
-def plan_context(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_context(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's country context narrative and one per technical area, each saved on its own.
 
     The secretariat edits every narrative; a technical lead those of their own areas; other members read.
     """
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
-    membership = plan.membership
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     editable = area_ids_editable_by(membership)
     if request.method != "POST":
         areas = list(technical_areas_of(plan))
@@ -414,14 +427,14 @@ def plan_context(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def plan_priorities(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_priorities(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The ranked list of priority technical areas with their rationale; the secretariat reorders it."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     priorities = list(AreaPriority.objects.filter(plan=plan).select_related("technical_area"))
     status = 200
     form = None
-    if plan.membership.can_manage:
+    if membership.can_manage:
         areas = list(technical_areas_of(plan))
         by_area = {priority.technical_area_id: priority for priority in priorities}
         data = request.POST if request.method == "POST" else None
@@ -444,23 +457,27 @@ def plan_priorities(request: HttpRequest, plan_id: int) -> HttpResponse:
                     messages.success(request, "Priority areas saved.")
                     return redirect("plan_priorities", plan_id=plan.pk)
             status = status if status == 409 else 422
-    context = {"plan": plan, "membership": plan.membership, "priorities": priorities, "form": form}
+    context = {"plan": plan, "membership": membership, "priorities": priorities, "form": form}
     return render(request, "planning/priorities.html", context, status=status)
 
 
-def _groups_page(request: HttpRequest, plan: Plan, form: FunctionalGroupForm | None, status: int = 200) -> HttpResponse:
+def _groups_page(
+    request: SignedInRequest, access: PlanAccess, form: FunctionalGroupForm | None, status: int = 200
+) -> HttpResponse:
+    plan, membership = access
     groups = FunctionalGroup.objects.filter(plan=plan).prefetch_related("technical_areas")
-    context = {"plan": plan, "membership": plan.membership, "groups": groups, "form": form}
+    context = {"plan": plan, "membership": membership, "groups": groups, "form": form}
     return render(request, "planning/groups.html", context, status=status)
 
 
 @require_form_methods
-def functional_groups(request: HttpRequest, plan_id: int) -> HttpResponse:
+def functional_groups(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's functional groups of technical areas; the secretariat adds one, or the default ones."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
-    if not plan.membership.can_manage:
-        return _groups_page(request, plan, None)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    plan, membership = access
+    if not membership.can_manage:
+        return _groups_page(request, access, None)
     if request.method == "POST" and "defaults" in request.POST:
         created = functional_groups_default(plan=plan, by=request.user)
         if created:
@@ -478,8 +495,8 @@ def functional_groups(request: HttpRequest, plan_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"Group “{group}” added.")
                 return redirect("functional_groups", plan_id=plan.pk)
-        return _groups_page(request, plan, form, status=422)
-    return _groups_page(request, plan, form)
+        return _groups_page(request, access, form, status=422)
+    return _groups_page(request, access, form)
 
 
 def _group(plan: Plan, group_id: int) -> FunctionalGroup:
@@ -491,8 +508,8 @@ def _group(plan: Plan, group_id: int) -> FunctionalGroup:
 
 
 @require_form_methods
-def functional_group_edit(request: HttpRequest, plan_id: int, group_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def functional_group_edit(request: SignedInRequest, plan_id: int, group_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     group = _group(plan, group_id)
     initial = {
         "name": group.name,
@@ -512,13 +529,13 @@ def functional_group_edit(request: HttpRequest, plan_id: int, group_id: int) -> 
                 return redirect("functional_groups", plan_id=plan.pk)
         else:
             status = 422
-    context = {"plan": plan, "membership": plan.membership, "group": group, "form": form}
+    context = {"plan": plan, "membership": membership, "group": group, "form": form}
     return render(request, "planning/group_edit.html", context, status=status)
 
 
 @require_POST
-def functional_group_delete(request: HttpRequest, plan_id: int, group_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def functional_group_delete(request: SignedInRequest, plan_id: int, group_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     group = _group(plan, group_id)
     name = group.name
     functional_group_delete_service(group=group, by=request.user)
@@ -527,14 +544,14 @@ def functional_group_delete(request: HttpRequest, plan_id: int, group_id: int) -
 
 
 @require_form_methods
-def activity_dependencies(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
+def activity_dependencies(request: SignedInRequest, plan_id: int, activity_id: int) -> HttpResponse:
     """What the activity waits on and what waits on it; the secretariat adds and removes dependencies."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
-    activity = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
+    activity, membership = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
     plan = activity.plan
     form = None
     status = 200
-    if plan.membership.can_manage:
+    if membership.can_manage:
         form = DependencyForm(request.POST if request.method == "POST" else None, activity=activity)
         if request.method == "POST":
             if form.is_valid():
@@ -549,7 +566,7 @@ def activity_dependencies(request: HttpRequest, plan_id: int, activity_id: int) 
     related = ActivityDependency.objects.select_related("activity__technical_area", "depends_on__technical_area")
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "activity": activity,
         "depends_on": related.filter(activity=activity).order_by("depends_on__title"),
         "dependents": related.filter(depends_on=activity).order_by("activity__title"),
@@ -560,11 +577,11 @@ def activity_dependencies(request: HttpRequest, plan_id: int, activity_id: int) 
 
 @require_POST
 def activity_dependency_remove(
-    request: HttpRequest, plan_id: int, activity_id: int, dependency_id: int
+    request: SignedInRequest, plan_id: int, activity_id: int, dependency_id: int
 ) -> HttpResponse:
     activity = activity_get_for_user(
         user=request.user, plan_id=plan_id, activity_id=activity_id, need=Permission.MANAGE
-    )
+    ).activity
     plan = activity.plan
     dependency = (
         ActivityDependency.objects.filter(activity=activity, pk=dependency_id).select_related("depends_on").first()
@@ -587,7 +604,7 @@ def _target_rows(
     where the person may edit it, its part of the page's one form (`bound`: those as submitted). A constant
     number of queries, whatever the framework's size."""
     indicators = list(
-        Indicator.objects.filter(framework_id=plan.framework_id)
+        Indicator.objects.filter(framework=plan.framework_id)
         .select_related("technical_area")
         .order_by("technical_area__order", "order", "code")
     )
@@ -621,7 +638,7 @@ def _target_rows(
     return list(areas.values())
 
 
-def _target_forms(request: HttpRequest, plan: Plan, editable: frozenset[int] | None) -> dict[Indicator, TargetForm]:
+def _target_forms(request: SignedInRequest, plan: Plan, editable: frozenset[int] | None) -> dict[Indicator, TargetForm]:
     """The submitted targets: each indicator named in `indicator` with its form (prefixed with its id). An
     indicator that is not of the plan's framework is not found; one outside a technical lead's areas refused."""
     numbers = [whole_number(raw) for raw in request.POST.getlist("indicator")]
@@ -636,11 +653,11 @@ def _target_forms(request: HttpRequest, plan: Plan, editable: frozenset[int] | N
 
 
 @require_form_methods
-def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
+def targets(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Current level and target of every indicator; the secretariat (a technical lead in their own areas) sets
     targets with their justifications, as many as they changed in one save."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
-    editable = area_ids_editable_by(plan.membership)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
+    editable = area_ids_editable_by(membership)
     bound, status, refused = None, 200, ""
     if request.method == "POST":
         if editable is not None and not editable:
@@ -680,7 +697,7 @@ def targets(request: HttpRequest, plan_id: int) -> HttpResponse:
     areas = _target_rows(plan, editable, bound)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "areas": areas,
         "may_set_targets": any(row["form"] for _area, rows in areas for row in rows),
         "advice": draft_advice(plan=plan),
@@ -728,9 +745,9 @@ def _targets_refused_summary(forms: dict[Indicator, TargetForm], *, conflict: bo
 
 
 @require_POST
-def targets_fill(request: HttpRequest, plan_id: int) -> HttpResponse:
+def targets_fill(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Give every scored indicator without a target its default target."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     created = targets_fill_defaults(plan=plan, by=request.user)
     if created:
         messages.success(request, f"{len(created)} default target(s) set; targets already set were left as they are.")
@@ -747,10 +764,10 @@ def _after_generation(plan: Plan) -> str:
 
 
 @require_form_methods
-def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
+def generate(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Choose a library and technical areas, see what would be added per area, and generate the draft."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
-    library_set = BenchmarkLibrary.objects.filter(framework_id=plan.framework_id)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    library_set = BenchmarkLibrary.objects.filter(framework=plan.framework_id)
     libraries = list(library_set)
     chosen = request.POST.get("library") if request.method == "POST" else request.GET.get("library")
     library = next((lib for lib in libraries if str(lib.pk) == chosen), libraries[0] if libraries else None)
@@ -784,7 +801,7 @@ def generate(request: HttpRequest, plan_id: int) -> HttpResponse:
             return redirect(_after_generation(plan))
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "form": form,
         "libraries": libraries,
         "library": library,
@@ -804,7 +821,7 @@ def _may_add_activities(membership) -> bool:
     return membership.allows(Permission.EDIT_ACTIVITIES) and (editable is None or bool(editable))
 
 
-def _sort_links(request: HttpRequest, current: str) -> dict[str, dict[str, str]]:
+def _sort_links(request: SignedInRequest, current: str) -> dict[str, dict[str, str]]:
     """Per sortable column: the link that sorts by it (or reverses it), keeping the filters."""
     links = {}
     for key in ACTIVITY_SORTS:
@@ -827,13 +844,13 @@ def _activity_url(plan: Plan, name: str) -> Callable[[int], str]:
 
 
 @require_safe
-def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
+def activities(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's activities in a table, filtered and sorted by GET parameters (so a view is a link to share);
     htmx requests from the filters, sort links and pages get the table alone."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     filter_form = ActivityFilterForm(request.GET or None, plan=plan)
     filters = filter_form.filters()
-    rows = activities_with_cost(activity_list_for_plan(plan=plan, **filters))  # the total cost column: no extra query
+    rows = pipe(hooks.activity_rows, activity_list_for_plan(plan=plan, **filters))  # costing's column: no extra query
     # The table shows indicator codes only: read as values below instead of prefetched as objects.
     page = Paginator(rows.prefetch_related(None), ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
     codes = activity_indicator_codes(activities=page.object_list)
@@ -847,16 +864,16 @@ def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
         # Which operational plans each listed activity is planned in: one query for the page.
         placements = activity_placements(plan=plan, activities=page.object_list)
         for activity in page.object_list:
-            activity.placements = placements.get(activity.pk, [])
+            activity.placements = placements.get(activity.pk, [])  # type: ignore[attr-defined]  # for the table
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "filter_form": filter_form,
         "page": page,
         "query": query.urlencode(),
         "sort": filters.get("sort", ""),
         "sort_links": _sort_links(request, filters.get("sort", "")),
-        "may_add": _may_add_activities(plan.membership),
+        "may_add": _may_add_activities(membership),
     }
     template = "planning/_activity_table.html" if request.htmx else "planning/activities.html"
     response = render(request, template, context)
@@ -865,11 +882,11 @@ def activities(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def activity_new(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_ACTIVITIES)
-    if not _may_add_activities(plan.membership):
+def activity_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_ACTIVITIES)
+    if not _may_add_activities(membership):
         raise PermissionDenied("No technical area is assigned to you in this plan; ask the secretariat for yours.")
-    form = ActivityForm(request.POST if request.method == "POST" else None, plan=plan, membership=plan.membership)
+    form = ActivityForm(request.POST if request.method == "POST" else None, plan=plan, membership=membership)
     status = 200
     if request.method == "POST":
         status = 422
@@ -881,17 +898,16 @@ def activity_new(request: HttpRequest, plan_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"Activity “{activity}” added.")
                 return redirect("activity_detail", plan_id=plan.pk, activity_id=activity.pk)
-    context = {"plan": plan, "membership": plan.membership, "form": form}
+    context = {"plan": plan, "membership": membership, "form": form}
     return render(request, "planning/activity_new.html", context, status=status)
 
 
 @require_form_methods
-def activity_detail(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
+def activity_detail(request: SignedInRequest, plan_id: int, activity_id: int) -> HttpResponse:
     """An activity: its editor for those who may change it, a read-only page for everyone else."""
     need = Permission.EDIT_ACTIVITIES if request.method == "POST" else Permission.VIEW
-    activity = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
+    activity, membership = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
     plan = activity.plan
-    membership = plan.membership
     may_edit = membership.allows(Permission.EDIT_ACTIVITIES) and area_editable_by(
         membership=membership, area=activity.technical_area
     )
@@ -925,16 +941,17 @@ def activity_detail(request: HttpRequest, plan_id: int, activity_id: int) -> Htt
         "hazards": [Hazard(value).label for value in activity.hazards if value in Hazard.values],
         "form": form,
         "may_edit": may_edit,
-        "cost": activity_cost_summary(activity=activity),
     }
+    for part in hooks.activity_page.send(activity):  # costing's summary of the activity's costs
+        context.update(part)
     return render(request, "planning/activity_detail.html", context, status=status)
 
 
 @require_POST
-def activity_delete(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
+def activity_delete(request: SignedInRequest, plan_id: int, activity_id: int) -> HttpResponse:
     activity = activity_get_for_user(
         user=request.user, plan_id=plan_id, activity_id=activity_id, need=Permission.EDIT_ACTIVITIES
-    )
+    ).activity
     title = activity.title
     activity_delete_service(activity=activity, by=request.user)
     messages.success(request, f"Activity “{title}” deleted.")
@@ -945,9 +962,9 @@ def activity_delete(request: HttpRequest, plan_id: int, activity_id: int) -> Htt
 
 
 @require_form_methods
-def operational_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+def operational_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Open an operational plan inside this strategic plan, from the activities the secretariat picks."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     if plan.kind != Plan.Kind.STRATEGIC:
         raise PermissionDenied("Operational plans are drawn from a strategic plan.")
     form = OperationalPlanForm(request.POST if request.method == "POST" else None, strategic=plan)
@@ -966,5 +983,5 @@ def operational_new(request: HttpRequest, plan_id: int) -> HttpResponse:
                     f"from the strategic plan.",
                 )
                 return redirect("plan_detail", plan_id=operational.pk)
-    context = {"plan": plan, "membership": plan.membership, "form": form}
+    context = {"plan": plan, "membership": membership, "form": form}
     return render(request, "planning/operational_new.html", context, status=status)

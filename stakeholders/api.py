@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -11,25 +13,27 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from naphs.access import (
+from naphs.api import (
+    JobSerializer,
+    ModelSerializer,
+    Serializer,
+    VersionField,
+    job_accepted,
+    related_queryset,
+    require_version,
+)
+from naphs.permissions import Permission, Role
+from naphs.services import job_create
+from planning.selectors import technical_areas_of
+from stakeholders.access import (
+    PlanScopedMixin,
+    SignedInView,
     jurisdiction_manageable_by,
     jurisdictions_for_user,
     organization_get_for_user,
     organizations_for_user,
 )
-from naphs.api import (
-    JobSerializer,
-    ModelSerializer,
-    PlanScopedMixin,
-    Serializer,
-    VersionField,
-    job_accepted,
-    require_version,
-)
-from naphs.models import Job
-from naphs.permissions import Permission, Role
-from naphs.services import job_create
-from planning.selectors import technical_areas_of
+from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Invitation, Organization, PlanMembership, Sector
 from stakeholders.selectors import (
     invitation_list_for_invitee,
@@ -65,7 +69,7 @@ class OrganizationSerializer(ModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None:
-            fields["jurisdiction"].queryset = jurisdictions_for_user(request.user)
+            related_queryset(fields, "jurisdiction", jurisdictions_for_user(request.user))
         return fields
 
 
@@ -74,7 +78,7 @@ class OrganizationSerializer(ModelSerializer):
         parameters=[OpenApiParameter("jurisdiction", int, description="Only the organizations of this jurisdiction.")]
     )
 )
-class OrganizationViewSet(viewsets.ModelViewSet):
+class OrganizationViewSet(SignedInView, viewsets.ModelViewSet):
     """Organizations in the countries of your plans. A plan's secretariat adds and changes those of its
     jurisdiction and the jurisdictions below it."""
 
@@ -121,7 +125,7 @@ class OrganizationViewSet(viewsets.ModelViewSet):
         organization_delete(organization=instance, by=self.request.user)
 
 
-class PlanRoleFieldsMixin:
+class PlanRoleFieldsMixin(ModelSerializer):
     """A role's organization and technical areas, chosen among the plan's own (memberships and invitations)."""
 
     def get_fields(self):
@@ -129,8 +133,8 @@ class PlanRoleFieldsMixin:
         view = self.context.get("view")
         plan = getattr(view, "plan", None)
         if plan is not None:
-            fields["organization"].queryset = organization_list_for_plan(plan=plan)
-            fields["technical_areas"].child_relation.queryset = technical_areas_of(plan)
+            related_queryset(fields, "organization", organization_list_for_plan(plan=plan))
+            related_queryset(fields, "technical_areas", technical_areas_of(plan))
         return fields
 
 
@@ -227,7 +231,10 @@ class InvitationSerializer(PlanRoleFieldsMixin, ModelSerializer):
 
 
 class InvitationSentSerializer(InvitationSerializer):
-    detail = serializers.CharField(read_only=True, help_text=_("“Invitation sent to <address>”, whoever it is."))
+    detail = serializers.SerializerMethodField(help_text=_("“Invitation sent to <address>”, whoever it is."))
+
+    def get_detail(self, invitation: Invitation) -> str:
+        return str(self.context["detail"])
 
     class Meta(InvitationSerializer.Meta):
         fields = [*InvitationSerializer.Meta.fields, "detail"]
@@ -292,8 +299,8 @@ class PlanInvitationViewSet(
         if data.get("role") == Role.FOCAL_POINT and not data.get("organization"):
             raise serializers.ValidationError({"organization": [_("A focal point must be tied to an organization.")]})
         invitation = invitation_create(plan=self.plan, by=request.user, **data)
-        invitation.detail = _("Invitation sent to %(email)s") % {"email": data["email"]}
-        body = InvitationSentSerializer(invitation, context=self.get_serializer_context()).data
+        detail = _("Invitation sent to %(email)s") % {"email": data["email"]}
+        body = InvitationSentSerializer(invitation, context={**self.get_serializer_context(), "detail": detail}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs) -> Response:
@@ -323,7 +330,9 @@ class MyInvitationSerializer(serializers.ModelSerializer):
     plan_title = serializers.CharField(source="plan.title", read_only=True)
     jurisdiction = serializers.CharField(source="plan.jurisdiction.name", read_only=True)
     organization = serializers.CharField(source="organization.__str__", read_only=True, allow_null=True, default=None)
-    technical_areas = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    technical_areas: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
     invited_by = serializers.CharField(source="invited_by.__str__", read_only=True, allow_null=True, default=None)
 
     class Meta:
@@ -349,7 +358,10 @@ class InvitationAnswerSerializer(Serializer):
 
 
 class InvitationAnsweredSerializer(MyInvitationSerializer):
-    detail = serializers.CharField(read_only=True)
+    detail = serializers.SerializerMethodField()
+
+    def get_detail(self, invitation: Invitation) -> str:
+        return str(self.context["detail"])
 
     class Meta(MyInvitationSerializer.Meta):
         fields = [*MyInvitationSerializer.Meta.fields, "detail"]
@@ -357,7 +369,7 @@ class InvitationAnsweredSerializer(MyInvitationSerializer):
 
 
 @extend_schema_view(list=extend_schema(summary="Your invitations that can still be accepted or declined"))
-class MyInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MyInvitationViewSet(SignedInView, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Invitations sent to your account's e-mail address. Accepting one makes you a member of its plan (if you
     are one already, your membership stays as it is); declining ends it. Either needs the invitation pending and
     unexpired (409 otherwise); an invitation to another address is not found (404)."""
@@ -373,8 +385,8 @@ class MyInvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     def _answered(self, invitation: Invitation, detail: str) -> Response:
         invitation.refresh_from_db()
-        invitation.detail = detail
-        return Response(InvitationAnsweredSerializer(invitation, context=self.get_serializer_context()).data)
+        context = {**self.get_serializer_context(), "detail": detail}
+        return Response(InvitationAnsweredSerializer(invitation, context=context).data)
 
     @extend_schema(
         summary="Accept the invitation and join its plan",
@@ -425,5 +437,5 @@ class DirectoryExportView(PlanScopedMixin, APIView):
 
     @extend_schema(request=None, responses={202: JobSerializer})
     def post(self, request, plan_id: int) -> Response:
-        job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=request.user, plan=self.plan)
+        job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=request.user, plan=self.plan)
         return job_accepted(job, request)

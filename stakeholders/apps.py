@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class StakeholdersConfig(AppConfig):
     name = "stakeholders"
     verbose_name = _("Stakeholders")
+
+    def ready(self) -> None:
+        from naphs.job_kinds import job_kinds_register
+        from stakeholders import services
+        from stakeholders.job_kinds import StakeholdersJob
+
+        job_kinds_register(StakeholdersJob, {StakeholdersJob.DIRECTORY_EXPORT: services.plan_directory_export})

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from naphs.forms import form_field
 from naphs.languages import person_language
 from naphs.limits import client_address, rate_allows
 from naphs.permissions import Role
@@ -26,11 +29,11 @@ from stakeholders.signin import PausedSignInMessageMixin
 logger = logging.getLogger(__name__)
 
 
-class FocalPointOrganizationMixin:
+class FocalPointOrganizationMixin(forms.BaseForm):
     """A focal point speaks for one organization: say so next to the field before anything is saved."""
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("role") == Role.FOCAL_POINT and not data.get("organization"):
             self.add_error("organization", _("A focal point must be tied to an organization."))
         return data
@@ -57,8 +60,8 @@ class InvitationForm(FocalPointOrganizationMixin, forms.Form):
 
     def __init__(self, *args, plan: Plan, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = organization_list_for_plan(plan=plan)
-        self.fields["technical_areas"].queryset = technical_areas_of(plan)
+        form_field(self, "organization", forms.ModelChoiceField).queryset = organization_list_for_plan(plan=plan)
+        form_field(self, "technical_areas", forms.ModelChoiceField).queryset = technical_areas_of(plan)
 
 
 class InvitationAccountForm(SetPasswordMixin, forms.Form):
@@ -75,7 +78,7 @@ class InvitationAccountForm(SetPasswordMixin, forms.Form):
         self.email = email
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         self.validate_passwords("new_password1", "new_password2")
         # Checked against what the account will hold, so a password like the address or the name is refused.
         candidate = User(username=self.email, email=self.email, first_name=data.get("first_name", ""))
@@ -105,8 +108,10 @@ class MemberUpdateForm(FocalPointOrganizationMixin, forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = organization_list_for_plan(plan=membership.plan)
-        self.fields["technical_areas"].queryset = technical_areas_of(membership.plan)
+        form_field(self, "organization", forms.ModelChoiceField).queryset = organization_list_for_plan(
+            plan=membership.plan
+        )
+        form_field(self, "technical_areas", forms.ModelChoiceField).queryset = technical_areas_of(membership.plan)
         self.auto_id = f"id_member_{membership.pk}_%s"
 
 
@@ -120,7 +125,7 @@ class OrganizationForm(forms.ModelForm):
 
     def __init__(self, *args, plan: Plan, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["jurisdiction"].queryset = Jurisdiction.objects.filter(
+        form_field(self, "jurisdiction", forms.ModelChoiceField).queryset = Jurisdiction.objects.filter(
             pk__in=jurisdiction_ids_within(plan.jurisdiction)
         ).select_related("parent")
         if not self.is_bound:
@@ -139,7 +144,9 @@ class PasswordResetForm(DjangoPasswordResetForm):
     def get_users(self, email: str):
         return User.objects.filter(email__iexact=email, is_active=True)
 
-    def save(self, *args, request=None, **kwargs) -> None:
+    def save(  # type: ignore[override]  # keywords only, as PasswordResetView calls it
+        self, *, request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
         email = self.cleaned_data["email"].strip().lower()
         address = client_address(request) if request is not None else ""
         email_key = hashlib.sha256(email.encode()).hexdigest()
@@ -149,9 +156,17 @@ class PasswordResetForm(DjangoPasswordResetForm):
         if not rate_allows(key=f"password-reset-email:{email_key}", rate=settings.PASSWORD_RESET_RATE_PER_EMAIL):
             logger.warning("Password reset not sent: too many requests for one address (from %s)", address)
             return
-        super().save(*args, request=request, **kwargs)
+        super().save(request=request, **kwargs)
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs) -> None:
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
         """Send through the worker, like every other e-mail, so a slow mail server never holds up the page."""
         from naphs.tasks import email_send_task
 

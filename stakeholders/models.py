@@ -148,7 +148,7 @@ class PlanMembership(models.Model):
         if self.role == Role.FOCAL_POINT and self.organization_id is None:
             raise ValidationError({"organization": _("A focal point must be tied to an organization.")})
         if (
-            self.organization_id is not None
+            self.organization is not None
             and self.plan_id is not None
             and self.organization.jurisdiction.country_id != self.plan.jurisdiction.country_id
         ):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from naphs.errors import EditConflict
-from naphs.jobs import JobResult, Progress, file_slug
+from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.languages import person_language
 from naphs.mail import mail_send_on_commit
 from naphs.permissions import Role
@@ -79,7 +79,7 @@ def membership_add(
     changes = {"role": [None, role], **_set_technical_areas(membership, technical_areas)}
     audit_record(plan=plan, by=by, action="added", target=membership, changes=changes)
     if notify and user.email:
-        context = {"membership": membership, "plan": plan, "by": by, "user": user}
+        context: dict[str, object] = {"membership": membership, "plan": plan, "by": by, "user": user}
         context["plan_url"] = reverse("plan_detail", kwargs={"plan_id": plan.pk})
         mail_send_on_commit(
             to=user.email, template="stakeholders/email/member_added", context=context, language=person_language(user)
@@ -104,7 +104,7 @@ class InvitationClosed(Exception):
                 Invitation.Status.ACCEPTED: _("This invitation was accepted already."),
                 Invitation.Status.DECLINED: _("This invitation was declined."),
                 Invitation.Status.REVOKED: _("This invitation was revoked by the plan's secretariat."),
-            }[invitation.status]
+            }[Invitation.Status(invitation.status)]
         super().__init__(message)
 
 
@@ -471,6 +471,8 @@ def plan_directory_export(*, job: Job, progress: Progress) -> JobResult:
     from stakeholders.selectors import membership_list_for_plan, organization_list_for_plan
 
     plan = job.plan
+    if plan is None:
+        raise JobFailed(_("This export belongs to a plan, and the job has none."))
     progress(10, _("Reading members"))
     members = [
         [
@@ -484,7 +486,7 @@ def plan_directory_export(*, job: Job, progress: Progress) -> JobResult:
     ]
     progress(40, _("Reading organizations"))
     organizations = [
-        [o.name, o.acronym, o.get_kind_display(), o.get_sectors_display(), o.jurisdiction.name, o.member_count]
+        [o.name, o.acronym, o.get_kind_display(), o.get_sectors_display(), o.jurisdiction.name, o.member_count]  # type: ignore[attr-defined]  # annotated by organization_list_for_plan
         for o in organization_list_for_plan(plan=plan)
     ]
     progress(70, _("Writing the workbook"))

@@ -19,6 +19,7 @@ from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -82,7 +83,8 @@ class SignInAttempts(AxesDatabaseHandler):
         return ends - now if ends is not None and ends > now else None
 
     def is_locked(self, request, credentials: dict | None = None) -> bool:
-        return settings.AXES_LOCK_OUT_AT_FAILURE and self.lockout_remaining(request, credentials) is not None
+        lock_out = getattr(settings, "AXES_LOCK_OUT_AT_FAILURE", True)  # django-axes' setting, its default
+        return lock_out and self.lockout_remaining(request, credentials) is not None
 
     def user_login_failed(self, sender, credentials: dict, request=None, **kwargs) -> None:
         super().user_login_failed(sender, credentials, request, **kwargs)
@@ -125,7 +127,7 @@ def retry_after(wait: timedelta | None) -> int:
     return max(1, math.ceil((wait or get_cool_off()).total_seconds()))
 
 
-class PausedSignInMessageMixin:
+class PausedSignInMessageMixin(AuthenticationForm):
     """For an AuthenticationForm: while sign-in is paused, say so and how long to wait, instead of "wrong
     password" (the password may well be right)."""
 
@@ -159,15 +161,15 @@ class SignInPaused(APIException):
 
 
 class TokenRequestSerializer(StrictFieldsMixin, AuthTokenSerializer):
-    """The user name and password, and nothing else: a field the endpoint does not read is refused by name."""
+    """A user name and password, and nothing else: any other field is refused, naming it."""
 
 
 class TokenObtainView(ObtainAuthToken):
     """Exchange a user name (or e-mail) and password for an API token. While sign-in is paused for the account or
     the address, even the right password gets 429 with Retry-After."""
 
+    throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES  # type: ignore[assignment]  # classes at run time; the stubs say str
     serializer_class = TokenRequestSerializer
-    throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
 
     def post(self, request, *args, **kwargs):
         try:

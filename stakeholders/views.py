@@ -6,25 +6,27 @@ from __future__ import annotations
 import copy
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from naphs.access import organization_get_for_user, plan_get_for_user
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from, form_refused, whole_number
+from naphs.forms import form_errors_from, form_field, form_refused, whole_number
 from naphs.models import AuditEvent, Job
 from naphs.permissions import SECRETARIAT_RECOMMENDED_SIZE, Permission
 from naphs.services import job_create
 from naphs.views import require_form_methods
+from stakeholders.access import SignedInRequest, organization_get_for_user, plan_get_for_user
 from stakeholders.forms import InvitationAccountForm, InvitationForm, MemberUpdateForm, OrganizationForm
+from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Invitation, PlanMembership, User
 from stakeholders.selectors import (
     invitation_get_by_token,
@@ -53,10 +55,10 @@ from stakeholders.services import (
 
 
 @require_form_methods
-def members(request: HttpRequest, plan_id: int) -> HttpResponse:
+def members(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The secretariat's page: who is in the plan, in which role, and who is invited; invite people, change roles,
     remove members, send invitations again or revoke them."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = InvitationForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
@@ -73,7 +75,7 @@ def members(request: HttpRequest, plan_id: int) -> HttpResponse:
     # the number of members instead of repeating every organization in every row.
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "memberships": memberships,
         "invitations": invitation_list_for_plan(plan=plan),
         "form": form,
@@ -86,15 +88,15 @@ def members(request: HttpRequest, plan_id: int) -> HttpResponse:
     return render(request, "stakeholders/members.html", context)
 
 
-def _plan_invitation(request: HttpRequest, plan_id: int, invitation_id: int) -> Invitation:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def _plan_invitation(request: SignedInRequest, plan_id: int, invitation_id: int) -> Invitation:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     invitation = get_object_or_404(Invitation, pk=invitation_id, plan=plan)
     invitation.plan = plan
     return invitation
 
 
 @require_POST
-def invitation_send_again(request: HttpRequest, plan_id: int, invitation_id: int) -> HttpResponse:
+def invitation_send_again(request: SignedInRequest, plan_id: int, invitation_id: int) -> HttpResponse:
     """E-mail a pending invitation again, with a new link and expiry."""
     invitation = _plan_invitation(request, plan_id, invitation_id)
     try:
@@ -107,7 +109,7 @@ def invitation_send_again(request: HttpRequest, plan_id: int, invitation_id: int
 
 
 @require_POST
-def invitation_withdraw(request: HttpRequest, plan_id: int, invitation_id: int) -> HttpResponse:
+def invitation_withdraw(request: SignedInRequest, plan_id: int, invitation_id: int) -> HttpResponse:
     """Revoke a pending invitation: its link stops working."""
     invitation = _plan_invitation(request, plan_id, invitation_id)
     try:
@@ -119,51 +121,53 @@ def invitation_withdraw(request: HttpRequest, plan_id: int, invitation_id: int) 
     return redirect("members", plan_id=plan_id)
 
 
-def _membership(request: HttpRequest, plan_id: int, membership_id: int) -> PlanMembership:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def _membership(request: SignedInRequest, plan_id: int, membership_id: int) -> tuple[PlanMembership, PlanMembership]:
+    """A member of the plan, and the membership of the secretariat member who manages them."""
+    plan, own = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     membership = get_object_or_404(
         PlanMembership.objects.select_related("user", "organization"), pk=membership_id, plan=plan
     )
     membership.plan = plan
-    return membership
+    return membership, own
 
 
 def _member_row(
-    request: HttpRequest,
+    request: SignedInRequest,
     membership: PlanMembership,
     form: MemberUpdateForm | None = None,
     *,
+    own: PlanMembership,
     status: int = 200,
     saved: str = "",
 ) -> HttpResponse:
-    """The member's row in the table: as text, or (with a form) as the inline editor."""
-    context = {
+    """The member's row in the table: as text, or (with a form) as the inline editor; `own` is the viewer's."""
+    context: dict[str, object] = {
         "member": membership,
         "form": form,
         "plan": membership.plan,
-        "membership": membership.plan.membership,
+        "membership": own,
         "saved": saved,
     }
     template = "stakeholders/_member_row.html" if request.htmx else "stakeholders/member_edit.html"
     if form is not None:
-        context["organizations"] = form.fields["organization"].queryset
-        context["areas"] = form.fields["technical_areas"].queryset
+        context["organizations"] = form_field(form, "organization", forms.ModelChoiceField).queryset
+        context["areas"] = form_field(form, "technical_areas", forms.ModelChoiceField).queryset
         context["chosen_areas"] = {str(pk) for pk in form["technical_areas"].value() or []}
     return render(request, template, context, status=status)
 
 
 @require_form_methods
-def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> HttpResponse:
+def member_update(request: SignedInRequest, plan_id: int, membership_id: int) -> HttpResponse:
     """Change a member's role and organization.
 
     GET gives the editor (the row, for htmx; a small page otherwise; `?view=row` gives the row back as text).
     POST saves: htmx swaps the row in place, a plain form post returns to the members page.
     """
-    membership = _membership(request, plan_id, membership_id)
+    membership, own = _membership(request, plan_id, membership_id)
     if request.method != "POST":
         if request.htmx and request.GET.get("view") == "row":
-            return _member_row(request, membership)
-        return _member_row(request, membership, MemberUpdateForm(membership=membership))
+            return _member_row(request, membership, own=own)
+        return _member_row(request, membership, MemberUpdateForm(membership=membership), own=own)
     form = MemberUpdateForm(request.POST, membership=membership)
     status = 422
     if form.is_valid():
@@ -181,15 +185,15 @@ def member_update(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
         else:
             message = f"{membership.user} is now {membership.get_role_display().lower()}."
             if request.htmx:
-                return _member_row(request, membership, saved=message)
+                return _member_row(request, membership, saved=message, own=own)
             messages.success(request, message)
             return redirect("members", plan_id=plan_id)
-    return _member_row(request, membership, form, status=status)
+    return _member_row(request, membership, form, status=status, own=own)
 
 
 @require_POST
-def member_remove(request: HttpRequest, plan_id: int, membership_id: int) -> HttpResponse:
-    membership = _membership(request, plan_id, membership_id)
+def member_remove(request: SignedInRequest, plan_id: int, membership_id: int) -> HttpResponse:
+    membership = _membership(request, plan_id, membership_id)[0]
     try:
         membership_remove(membership=membership, by=request.user)
     except ValidationError as error:
@@ -200,25 +204,25 @@ def member_remove(request: HttpRequest, plan_id: int, membership_id: int) -> Htt
 
 
 @require_safe
-def directory(request: HttpRequest, plan_id: int) -> HttpResponse:
+def directory(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Everyone in the plan and the organizations around it; any member may read and export it."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "memberships": membership_list_for_plan(plan=plan),
         "organizations": organization_list_for_plan(plan=plan),
         "manageable_jurisdiction_ids": set(jurisdiction_ids_within(plan.jurisdiction)),
         "secretariat_size": secretariat_size(plan=plan),
-        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=Job.Kind.DIRECTORY_EXPORT)[:1],
+        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=StakeholdersJob.DIRECTORY_EXPORT)[:1],
     }
     return render(request, "stakeholders/directory.html", context)
 
 
 @require_POST
-def directory_export(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
-    job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=request.user, plan=plan)
+def directory_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
+    job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=request.user, plan=plan)
     if request.htmx:
         return render(request, "naphs/_job.html", {"job": job})
     messages.info(request, _("The directory export is being prepared."))
@@ -226,8 +230,8 @@ def directory_export(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def organization_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = OrganizationForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in OrganizationForm.Meta.fields}
@@ -239,13 +243,13 @@ def organization_new(request: HttpRequest, plan_id: int) -> HttpResponse:
             messages.success(request, _("Organization “%(name)s” added.") % {"name": organization})
             return redirect("directory", plan_id=plan.pk)
     return render(
-        request, "stakeholders/organization_form.html", {"plan": plan, "membership": plan.membership, "form": form}
+        request, "stakeholders/organization_form.html", {"plan": plan, "membership": membership, "form": form}
     )
 
 
 @require_form_methods
-def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def organization_edit(request: SignedInRequest, plan_id: int, organization_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     organization = organization_get_for_user(user=request.user, organization_id=organization_id)
     if not organization.jurisdiction.is_within(plan.jurisdiction):
         # Seen from this plan, an organization of a jurisdiction above it is read-only.
@@ -273,7 +277,7 @@ def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) 
     return render(
         request,
         "stakeholders/organization_form.html",
-        {"plan": plan, "membership": plan.membership, "form": form, "organization": organization},
+        {"plan": plan, "membership": membership, "form": form, "organization": organization},
         status=status,
     )
 
@@ -283,7 +287,7 @@ def organization_edit(request: HttpRequest, plan_id: int, organization_id: int) 
 
 
 def _invitation_page(
-    request: HttpRequest,
+    request: SignedInRequest,
     invitation: Invitation | None,
     *,
     form: InvitationAccountForm | None = None,
@@ -318,7 +322,7 @@ def _invitation_page(
     return render(request, "stakeholders/invitation.html", context, status=status)
 
 
-def _version(request: HttpRequest) -> int:
+def _version(request: SignedInRequest) -> int:
     value = request.POST.get("version", "")
     return whole_number(value) or 0
 
@@ -333,7 +337,7 @@ def _joined_message(joined: Joined) -> str:
 
 @login_not_required
 @require_form_methods
-def invitation(request: HttpRequest, key: str) -> HttpResponse:
+def invitation(request: SignedInRequest, key: str) -> HttpResponse:
     """The link in an invitation e-mail. POST with action accept (signed in as the invitee, with the version
     shown), decline (signed in as the invitee, or not signed in at all) or password (not signed in, no account)."""
     invitation = invitation_get_by_token(token=key)
@@ -381,7 +385,7 @@ def invitation(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @require_POST
-def invitation_answer(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def invitation_answer(request: SignedInRequest, invitation_id: int) -> HttpResponse:
     """Accept (with the version shown) or decline one of one's invitations, from the home page."""
     invitation = get_object_or_404(invitations_addressed_to(request.user), pk=invitation_id)
     action = request.POST.get("action")

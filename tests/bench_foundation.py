@@ -17,6 +17,7 @@ from naphs.jobs import job_run
 from naphs.models import Job
 from naphs.permissions import Role
 from planning.models import Jurisdiction, Plan
+from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Organization, PlanMembership, User
 
 SIZES = (20, 400)
@@ -64,7 +65,7 @@ def test_bench_foundation(client, capsys):
             "directory page (HTML)": lambda plan=plan: client.get(f"/plans/{plan.pk}/directory/"),
             "memberships API, page of 100": lambda plan=plan: client.get(f"/api/plans/{plan.pk}/memberships/"),
             "directory export job (xlsx)": lambda plan=plan, lead=lead: job_run(
-                job_id=Job.objects.create(kind=Job.Kind.DIRECTORY_EXPORT, plan=plan, requested_by=lead).pk
+                job_id=Job.objects.create(kind=StakeholdersJob.DIRECTORY_EXPORT, plan=plan, requested_by=lead).pk
             ),
         }
         for name, call in checks.items():

@@ -12,6 +12,7 @@ from naphs.models import AuditEvent, Job
 from naphs.permissions import Role
 from planning.models import Jurisdiction, Plan
 from planning.services import jurisdiction_create
+from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Organization, PlanMembership, User
 from tests.conftest import PASSWORD, give_grant, make_user
 
@@ -704,7 +705,7 @@ def test_a_job_file_is_downloaded_only_by_who_asked_while_a_member(
 
 def test_a_job_without_a_file_yet_has_no_download(plan, people):
     viewer = people["viewer"]
-    job = Job.objects.create(kind=Job.Kind.DIRECTORY_EXPORT, plan=plan, requested_by=viewer)
+    job = Job.objects.create(kind=StakeholdersJob.DIRECTORY_EXPORT, plan=plan, requested_by=viewer)
     client = _token_client(viewer)
 
     assert client.get(f"/api/jobs/{job.pk}/").json()["download_url"] is None
@@ -749,7 +750,7 @@ def test_the_jobs_list_runs_a_constant_number_of_queries(
 ):
     viewer = people["viewer"]
     Job.objects.bulk_create(
-        Job(kind=Job.Kind.DIRECTORY_EXPORT, plan=plan, requested_by=viewer, status=Job.Status.QUEUED)
+        Job(kind=StakeholdersJob.DIRECTORY_EXPORT, plan=plan, requested_by=viewer, status=Job.Status.QUEUED)
         for _ in range(count)
     )
     api_client.force_authenticate(viewer)

@@ -20,6 +20,7 @@ from django.core.management import call_command
 from naphs.models import Job
 from naphs.permissions import Role
 from planning.models import Plan
+from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Organization, PlanMembership
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -199,7 +200,7 @@ def test_the_api_keeps_its_schema_for_a_signed_in_lead(demo, live_server, capsys
 
     plan = demo
     lead = PlanMembership.objects.get(plan=plan, role=Role.SECRETARIAT_LEAD).user
-    job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan)  # runs at once (eager): a file to fetch
+    job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan)  # runs at once (eager): a file to fetch
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
     token = Token.objects.create(user=lead).key

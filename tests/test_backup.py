@@ -25,6 +25,7 @@ from naphs.jobs import job_run
 from naphs.management.commands.demo_load import NATIONAL_PLAN
 from naphs.models import Job
 from planning.models import Activity, Plan
+from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import User
 from tests import processes
 from tests.conftest import need_service
@@ -90,7 +91,9 @@ def test_a_plan_backed_up_and_restored_as_readme_says_is_identical(tmp_path, jee
     activities = Activity.objects.filter(plan=plan).count()
     cost_lines = CostLine.objects.filter(plan=plan).count()
     assert activities > 50 and cost_lines > 100, (activities, cost_lines)
-    job = Job.objects.create(kind=Job.Kind.DIRECTORY_EXPORT, plan=plan, requested_by=User.objects.get(username="lead"))
+    job = Job.objects.create(
+        kind=StakeholdersJob.DIRECTORY_EXPORT, plan=plan, requested_by=User.objects.get(username="lead")
+    )
     job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.error

@@ -22,11 +22,13 @@ from django.test import TestCase
 from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from costing.job_kinds import CostingJob
 from costing.models import CostingUpload, CostLine
 from costing.services import plan_costing_get
 from naphs import spreadsheets
 from naphs.models import Job, Upload
 from planning.assessments import assessment_create
+from planning.job_kinds import PlanningJob
 from planning.models import (
     Activity,
     BenchmarkAction,
@@ -79,7 +81,7 @@ def _refusal_of_job(job: Job | None) -> str:
     return " ".join(texts)
 
 
-def _form_post(client, ctx: Context, url: str, data: dict, kind: Job.Kind, user) -> str:
+def _form_post(client, ctx: Context, url: str, data: dict, kind: str, user) -> str:
     client.force_login(user)
     before = set(Job.objects.filter(kind=kind).values_list("pk", flat=True))
     response = _run(lambda: client.post(url, data))
@@ -91,12 +93,12 @@ def _form_post(client, ctx: Context, url: str, data: dict, kind: Job.Kind, user)
     return _refusal_of_job(Job.objects.filter(kind=kind).exclude(pk__in=before).first())
 
 
-ADMIN_KINDS = {Job.Kind.FRAMEWORK_IMPORT, Job.Kind.LIBRARY_IMPORT}
+ADMIN_KINDS = {PlanningJob.FRAMEWORK_IMPORT, PlanningJob.LIBRARY_IMPORT}
 
 
 def costing_page(client, ctx, name, content):
     data = {"file": SimpleUploadedFile(name, content)}
-    return _form_post(client, ctx, f"/plans/{ctx.plan.pk}/costing/upload/", data, Job.Kind.COSTING_UPLOAD, ctx.lead)
+    return _form_post(client, ctx, f"/plans/{ctx.plan.pk}/costing/upload/", data, CostingJob.COSTING_UPLOAD, ctx.lead)
 
 
 def costing_api(client, ctx, name, content):
@@ -113,31 +115,31 @@ def costing_api(client, ctx, name, content):
 def who_page(client, ctx, name, content):
     data = {"file": SimpleUploadedFile(name, content)}
     url = f"/plans/{ctx.plan.pk}/costing/who/import/"
-    return _form_post(client, ctx, url, data, Job.Kind.WHO_COSTING_IMPORT, ctx.lead)
+    return _form_post(client, ctx, url, data, CostingJob.WHO_COSTING_IMPORT, ctx.lead)
 
 
 def score_sheet(client, ctx, name, content):
     data = {"file": SimpleUploadedFile(name, content)}
     url = f"/plans/{ctx.plan.pk}/assessments/{ctx.assessment}/import/"
-    return _form_post(client, ctx, url, data, Job.Kind.SCORES_IMPORT, ctx.lead)
+    return _form_post(client, ctx, url, data, PlanningJob.SCORES_IMPORT, ctx.lead)
 
 
 def spar_table(client, ctx, name, content):
     data = {"file": SimpleUploadedFile(name, content), "country": "Testland"}
     url = f"/plans/{ctx.plan.pk}/assessments/{ctx.spar_assessment}/import-spar/"
-    return _form_post(client, ctx, url, data, Job.Kind.SPAR_IMPORT, ctx.lead)
+    return _form_post(client, ctx, url, data, PlanningJob.SPAR_IMPORT, ctx.lead)
 
 
 def framework_admin(client, ctx, name, content):
     data = {"code": "HOSTILE", "name": "Hostile", "file": SimpleUploadedFile(name, content)}
-    return _form_post(client, ctx, "/admin/planning/framework/import/", data, Job.Kind.FRAMEWORK_IMPORT, ctx.admin)
+    return _form_post(client, ctx, "/admin/planning/framework/import/", data, PlanningJob.FRAMEWORK_IMPORT, ctx.admin)
 
 
 def library_admin(client, ctx, name, content):
     jee = Framework.objects.get(code="JEE3")
     data = {"framework": jee.pk, "name": "Hostile", "source": "", "file": SimpleUploadedFile(name, content)}
     url = "/admin/planning/benchmarklibrary/import/"
-    return _form_post(client, ctx, url, data, Job.Kind.LIBRARY_IMPORT, ctx.admin)
+    return _form_post(client, ctx, url, data, PlanningJob.LIBRARY_IMPORT, ctx.admin)
 
 
 ENDPOINTS: dict[str, Callable[..., str]] = {

@@ -71,6 +71,7 @@ from planning.models import (
     TechnicalArea,
 )
 from planning.shaping import priorities_digest
+from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Invitation, Organization, PlanMembership, User
 from tests.conftest import PASSWORD, PERSONAS, give_grant, make_user
 
@@ -497,7 +498,11 @@ class Scene:
 
     def _job(self, user: User, plan: Plan) -> Job:
         job = Job.objects.create(
-            kind=Job.Kind.DIRECTORY_EXPORT, plan=plan, requested_by=user, status=Job.Status.SUCCEEDED, progress=100
+            kind=StakeholdersJob.DIRECTORY_EXPORT,
+            plan=plan,
+            requested_by=user,
+            status=Job.Status.SUCCEEDED,
+            progress=100,
         )
         job.result.save("directory.xlsx", ContentFile(b"not really a workbook"), save=True)
         return job

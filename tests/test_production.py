@@ -145,9 +145,10 @@ def test_the_production_stack_signs_in_runs_an_export_and_survives_a_killed_work
     created = stack.manage(
         "shell",
         "-c",
+        "import tests.worker_handlers; "  # registers the slow kind here too, as the worker does
         "from naphs.services import job_create; from planning.models import Plan; "
         "from stakeholders.models import User; "
-        f"job = job_create(kind={SLOW_KIND!r}, by=User.objects.get(username='lead'), "
+        f"job = job_create(kind={SLOW_KIND.value!r}, by=User.objects.get(username='lead'), "
         f"plan=Plan.objects.get(pk={plan_id}), params={{'wait_seconds': 120}}); print(job.pk)",
     )
     slow_id = int(created.split()[-1])

@@ -46,6 +46,7 @@ REPAIR_MESSAGES = re.compile(
 @pytest.fixture(scope="module")
 def workbooks(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str, bytes]:
     """Each workbook the product writes, by file name: made from the demo, then the demo is rolled back."""
+    from costing.job_kinds import CostingJob
     from costing.dashboard import costing_dashboard_export
     from costing.models import CostingUpload
     from costing.rollups import plan_rollup
@@ -53,7 +54,9 @@ def workbooks(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str,
     from costing.workbook import costing_workbook_build, membership_for_costing, upload_report
     from naphs.models import Job, Upload
     from naphs.uploads import _report as import_report
+    from planning.job_kinds import PlanningJob
     from planning.models import Plan
+    from stakeholders.job_kinds import StakeholdersJob
     from stakeholders.models import User
     from stakeholders.services import plan_directory_export
 
@@ -84,8 +87,8 @@ def workbooks(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str,
         )
         made["who-import-report.xlsx"] = _report_workbook(report, "who-layout.xlsx")
         for kind, handler, name in (
-            (Job.Kind.COSTING_DASHBOARD_EXPORT, costing_dashboard_export, "costing-dashboard.xlsx"),
-            (Job.Kind.DIRECTORY_EXPORT, plan_directory_export, "directory.xlsx"),
+            (CostingJob.COSTING_DASHBOARD_EXPORT, costing_dashboard_export, "costing-dashboard.xlsx"),
+            (StakeholdersJob.DIRECTORY_EXPORT, plan_directory_export, "directory.xlsx"),
         ):
             job = Job.objects.create(kind=kind, plan=national, requested_by=lead, params={})
             made[name] = handler(job=job, progress=quiet).content
@@ -100,7 +103,7 @@ def workbooks(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str,
         )
         made["costing-upload-report.xlsx"] = upload_report(upload)
         scores = Upload.objects.create(
-            kind=Job.Kind.SCORES_IMPORT,
+            kind=PlanningJob.SCORES_IMPORT,
             plan=national,
             uploaded_by=lead,
             filename="scores.csv",

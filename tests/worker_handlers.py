@@ -10,13 +10,20 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from naphs.jobs import HANDLERS, JobFailed, JobResult, Progress
+from django.db import models
+
+from naphs.job_kinds import job_kinds_register
+from naphs.jobs import JobFailed, JobResult, Progress
 
 if TYPE_CHECKING:
     from naphs.models import Job
 
-SLOW_KIND = "test_slow_directory_export"
-HANDLERS[SLOW_KIND] = f"{__name__}.slow_directory_export"
+
+class SlowJob(models.TextChoices):
+    SLOW_DIRECTORY_EXPORT = "test_slow_directory_export", "Slow directory export (tests)"
+
+
+SLOW_KIND = SlowJob.SLOW_DIRECTORY_EXPORT
 
 
 def slow_directory_export(*, job: Job, progress: Progress) -> JobResult:
@@ -27,3 +34,6 @@ def slow_directory_export(*, job: Job, progress: Progress) -> JobResult:
         time.sleep(float(job.params.get("wait_seconds", 60)))
         raise JobFailed("The first attempt was not stopped.")
     return plan_directory_export(job=job, progress=progress)
+
+
+job_kinds_register(SlowJob, {SLOW_KIND: slow_directory_export})

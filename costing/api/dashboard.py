@@ -9,10 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from costing.dashboard import Scenario, Scope, dashboard_get
-from naphs.api import JobSerializer, PlanScopedMixin, StrictFieldsMixin, job_accepted
-from naphs.models import Job
+from costing.job_kinds import CostingJob
+from naphs.api import JobSerializer, StrictFieldsMixin, job_accepted
 from naphs.permissions import Permission
 from naphs.services import job_create
+from stakeholders.access import PlanScopedMixin
 
 
 def money(**kwargs) -> serializers.DecimalField:
@@ -33,7 +34,8 @@ class CostingSummaryQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs):
         # A form-style value left empty would read as "not given"; it is a wrong value.
-        blank = [name for name in self.fields if name in self.initial_data and self.initial_data[name] == ""]
+        given = self.initial_data
+        blank = [name for name, _field in self.fields.items() if name in given and given[name] == ""]
         if blank:
             raise serializers.ValidationError({name: ["Choose one of the values or leave it out."] for name in blank})
         return attrs
@@ -70,7 +72,7 @@ class DashboardStateSerializer(serializers.Serializer):
         read_only=True, allow_null=True, help_text="When the stale totals were computed (null if never)."
     )
     computed_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    errors = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField()  # type: ignore[assignment]  # a field named as Serializer.errors
 
     def get_errors(self, state) -> list[str]:
         return [f"{plan_state.plan.title}: {plan_state.error}" for plan_state in state.errors]
@@ -94,7 +96,7 @@ class DashboardYearSerializer(serializers.Serializer):
 
 class DashboardShareSerializer(serializers.Serializer):
     key = serializers.CharField(read_only=True)
-    label = serializers.CharField(read_only=True)
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a field named as Field.label
     amount = money()
 
 
@@ -115,7 +117,7 @@ class CostingSummarySerializer(serializers.Serializer):
     state = DashboardStateSerializer(read_only=True)
     plans = DashboardPlanSerializer(many=True, read_only=True, help_text="The plans summed: this plan first.")
     excluded = DashboardPlanSerializer(many=True, read_only=True, help_text="Provincial plans in another currency.")
-    required = money(help_text="Required costs, whatever the scenario.")
+    required = money(help_text="Required costs, whatever the scenario.")  # type: ignore[assignment]  # as Field.required
     optional = money(help_text="Optional costs, whatever the scenario.")
     totals = DashboardAmountsSerializer(read_only=True)
     committed = money()
@@ -156,7 +158,7 @@ class CostingSummaryExportView(PlanScopedMixin, APIView):
         body = CostingSummaryExportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         job = job_create(
-            kind=Job.Kind.COSTING_DASHBOARD_EXPORT,
+            kind=CostingJob.COSTING_DASHBOARD_EXPORT,
             by=request.user,
             plan=self.plan,
             params={name: str(value) for name, value in body.validated_data.items()},

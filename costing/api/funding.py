@@ -7,6 +7,7 @@ activity ids. A change carries the `version` the client last read and is refused
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -23,9 +24,10 @@ from costing.funding import (
 from costing.funding_forms import FundingFilterForm
 from costing.models import MAX_AMOUNT, FundingCommitment
 from costing.services import Rates
-from naphs.api import DecimalField, ModelSerializer, PlanScopedMixin, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, VersionField, related_queryset, require_version
 from planning.models import Activity
 from planning.selectors import technical_areas_of
+from stakeholders.access import PlanScopedMixin
 from stakeholders.selectors import organization_list_for_plan
 
 
@@ -76,23 +78,25 @@ class FundingCommitmentSerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["plan", "created_at", "updated_at"]
-        validators = []  # the service checks the whole commitment
+        validators: list[Any] = []  # the service checks the whole commitment
 
     def get_fields(self):
         fields = super().get_fields()
         plan = getattr(self.context.get("view"), "plan", None)
         if plan is not None:
             # Only what belongs to the plan can be named; anything else "does not exist".
-            fields["source_organization"].queryset = organization_list_for_plan(plan=plan)
+            related_queryset(fields, "source_organization", organization_list_for_plan(plan=plan))
             fields["source_organization"].error_messages["does_not_exist"] = (
                 f"Organization {{pk_value}} is not an organization of {plan.jurisdiction.name}."
             )
-            fields["technical_area"].queryset = technical_areas_of(plan)
+            related_queryset(fields, "technical_area", technical_areas_of(plan))
             fields["technical_area"].error_messages["does_not_exist"] = (
                 "Technical area {pk_value} is not an area of this plan's framework."
             )
-            activities = fields["activities"].child_relation
-            activities.queryset = Activity.objects.filter(plan=plan)
+            related_queryset(fields, "activities", Activity.objects.filter(plan=plan))
+            activities = fields["activities"]
+            if isinstance(activities, serializers.ManyRelatedField):
+                activities = activities.child_relation
             activities.error_messages["does_not_exist"] = "Activity {pk_value} is not an activity of this plan."
         return fields
 
@@ -139,8 +143,8 @@ class FundingCommitmentViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             return FundingCommitment.objects.none()
         return funding_commitment_list_for_plan(plan=self.plan)
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
         if hasattr(self, "plan"):
             if not hasattr(self, "rates"):
                 self.rates = Rates.for_plan(self.plan)

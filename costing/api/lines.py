@@ -24,17 +24,16 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from costing.builders import BUILDERS, Builder, Item, Preview, Question, Schedule, cost_lines_build, cost_lines_preview
 from costing.line_forms import plain
 from costing.models import MAX_QUANTITY, MAX_UNIT_COST, CostCategory, CostLine, Unit
 from costing.selectors import catalogue_items_for_plan, cost_line_list_for_plan
 from costing.services import cost_line_create, cost_line_delete, cost_line_update, plan_costing_get
-from naphs.access import activity_get_for_user
-from naphs.api import DecimalField, ModelSerializer, PlanScopedMixin, Serializer, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, Serializer, VersionField, related_queryset, require_version
 from naphs.permissions import Permission
 from planning.models import MAX_YEAR, MIN_YEAR, Activity
+from stakeholders.access import PlanScopedMixin, SignedInView, activity_get_for_user
 
 ZERO = Decimal(0)
 
@@ -64,16 +63,8 @@ class FrequenciesField(serializers.Field):
         return {str(key): value for key, value in data.items()}
 
 
-@extend_schema_field(
-    {
-        "type": "object",
-        "additionalProperties": {"type": "string", "format": "decimal"},
-        "readOnly": True,
-        "example": {"2026": "1500.00", "2027": "750.00"},
-    }
-)
-class AmountsField(serializers.Field):
-    """The line's amount in each year, in the plan's base currency (computed, never sent)."""
+class ComputedLineField(serializers.Field):
+    """A figure of the line computed from its years, read-only."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs["read_only"] = True
@@ -82,12 +73,24 @@ class AmountsField(serializers.Field):
     def get_attribute(self, instance: CostLine) -> CostLine:
         return instance
 
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "format": "decimal"},
+        "readOnly": True,
+        "example": {"2026": "1500.00", "2027": "750.00"},
+    }
+)
+class AmountsField(ComputedLineField):
+    """The line's amount in each year, in the plan's base currency (computed, never sent)."""
+
     def to_representation(self, line: CostLine) -> dict[str, str]:
         return {str(year.year): str(year.amount) for year in _years(line)}
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "readOnly": True, "example": "2250.00"})
-class TotalField(AmountsField):
+class TotalField(ComputedLineField):
     """The line's amount over all years, in the plan's base currency."""
 
     def to_representation(self, line: CostLine) -> str:
@@ -141,16 +144,16 @@ class CostLineSerializer(ModelSerializer):
         extra_kwargs = {
             name: {"required": False} for name in ("category", "unit", "unit_cost", "currency", "price_year")
         }
-        validators = []  # the service validates the whole line
+        validators: list[Any] = []  # the service validates the whole line
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         plan = getattr(self.context.get("view"), "plan", None)
         if plan is not None:
             # Only what belongs to the plan can be named; anything else "does not exist".
-            fields["activity"].queryset = Activity.objects.filter(plan=plan)
+            related_queryset(fields, "activity", Activity.objects.filter(plan=plan))
             fields["activity"].error_messages["does_not_exist"] = "Activity {pk_value} is not an activity of this plan."
-            fields["catalogue_item"].queryset = catalogue_items_for_plan(plan=plan)
+            related_queryset(fields, "catalogue_item", catalogue_items_for_plan(plan=plan))
             fields["catalogue_item"].error_messages["does_not_exist"] = (
                 "Catalogue item {pk_value} is not in this plan's catalogue."
             )
@@ -190,7 +193,7 @@ class CostLineViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         """The activity, once the caller may cost it: 403 naming why not."""
         return activity_get_for_user(
             user=self.request.user, plan_id=self.plan.pk, activity_id=activity_id, need=Permission.EDIT_COSTS
-        )
+        ).activity
 
     def get_object(self) -> CostLine:
         line = self.get_queryset().filter(pk=self.kwargs["cost_line_id"]).first()
@@ -333,7 +336,7 @@ class BuilderResultSerializer(serializers.Serializer):
 def _result(previews: list[Preview], *, preview: bool) -> dict[str, Any]:
     lines = []
     for item in previews:
-        item.line.computed_years = item.years
+        item.line.computed_years = item.years  # type: ignore[attr-defined]  # read by the line serializer's amounts
         lines.append(item.line)
     return {
         "preview": preview,
@@ -342,10 +345,13 @@ def _result(previews: list[Preview], *, preview: bool) -> dict[str, Any]:
     }
 
 
-class CostBuilderView(APIView):
+class CostBuilderView(SignedInView):
     """Build an activity's cost lines from a few answers: a meeting or training, a field visit, a consultancy,
     staff, procurement. With "preview": true the lines and their amounts come back and nothing is saved; with
     false they are added, all or none. Needs the right to cost the activity."""
+
+    activity: Activity
+    builder: Builder
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
@@ -354,10 +360,11 @@ class CostBuilderView(APIView):
         need = Permission.VIEW if request.method in SAFE_METHODS else Permission.EDIT_COSTS
         self.activity = activity_get_for_user(
             user=request.user, plan_id=kwargs["plan_id"], activity_id=kwargs["activity_id"], need=need
-        )
-        self.builder = BUILDERS.get(kwargs["builder_kind"])
-        if self.builder is None:
+        ).activity
+        builder = BUILDERS.get(kwargs["builder_kind"])
+        if builder is None:
             raise Http404("No such cost builder.")
+        self.builder = builder
 
     @extend_schema(
         parameters=[OpenApiParameter("builder_kind", str, OpenApiParameter.PATH, enum=list(BUILDERS))],

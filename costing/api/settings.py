@@ -4,6 +4,7 @@ price change (a preview of every cost line it moves, then the change itself)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -33,10 +34,10 @@ from costing.models import (
     validate_currency_code,
 )
 from costing.services import exchange_rate_delete, exchange_rate_set, plan_costing_get, plan_costing_update
-from naphs.access import jurisdiction_manageable_by
-from naphs.api import DecimalField, ModelSerializer, PlanScopedMixin, Serializer, VersionField, require_version
+from naphs.api import DecimalField, ModelSerializer, Serializer, VersionField, related_queryset, require_version
 from naphs.errors import EditConflict
 from planning.models import MAX_YEAR, MIN_YEAR, Jurisdiction
+from stakeholders.access import PlanScopedMixin, jurisdiction_manageable_by
 
 # --- Settings -------------------------------------------------------------------------------------------------
 
@@ -65,7 +66,8 @@ class PlanCostingView(PlanScopedMixin, generics.GenericAPIView):
 
     def patch(self, request, *args, **kwargs) -> Response:
         costing = plan_costing_get(self.plan)
-        serializer = self.get_serializer(costing, data=request.data, partial=True)
+        context = self.get_serializer_context()
+        serializer = PlanCostingSerializer(costing, data=request.data, partial=True, context=context)
         serializer.is_valid(raise_exception=True)
         version = require_version(serializer)
         plan_costing_update(costing=costing, by=request.user, version=version, **serializer.validated_data)
@@ -85,7 +87,7 @@ class ExchangeRateSerializer(ModelSerializer):
         model = ExchangeRate
         fields = ["id", "currency", "year", "rate", "source", "version"]
         create_only_fields = ["currency", "year"]
-        validators = []  # the service refuses a second rate for the same currency and year, saying so
+        validators: list[Any] = []  # the service refuses a second rate for the same currency and year, saying so
 
 
 class ExchangeRateViewSet(PlanScopedMixin, viewsets.ModelViewSet):
@@ -164,7 +166,7 @@ class CatalogueItemSerializer(ModelSerializer):
                 "under it; leave empty to keep it to this plan. Set when the item is added."
             }
         }
-        validators = []  # the service checks the whole item
+        validators: list[Any] = []  # the service checks the whole item
 
     def get_line_count(self, item: CatalogueItem) -> int:
         return getattr(item, "line_count", 0)
@@ -174,7 +176,7 @@ class CatalogueItemSerializer(ModelSerializer):
         plan = getattr(self.context.get("view"), "plan", None)
         if plan is not None:
             above = plan.jurisdiction.ancestors_and_self_ids()
-            fields["jurisdiction"].queryset = Jurisdiction.objects.filter(pk__in=above)
+            related_queryset(fields, "jurisdiction", Jurisdiction.objects.filter(pk__in=above))
             fields["jurisdiction"].error_messages["does_not_exist"] = (
                 f"Jurisdiction {{pk_value}} is not {plan.jurisdiction.name} or a jurisdiction above it."
             )
@@ -259,9 +261,8 @@ class CatalogueItemViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         return catalogue_list_for_plan(plan=self.plan, category=category, search=search)
 
     def get_object(self) -> CatalogueItem:
-        self.plan.membership = self.membership
         return catalogue_item_get(
-            plan=self.plan,
+            membership=self.membership,
             user=self.request.user,
             item_id=self.kwargs["catalogue_item_id"],
             for_change=self.request.method not in SAFE_METHODS,
@@ -279,7 +280,7 @@ class CatalogueItemViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             )
         owner = {"jurisdiction": jurisdiction} if jurisdiction is not None else {"plan": self.plan}
         item = catalogue_item_create(by=self.request.user, via=self.plan, **owner, **data)
-        item.line_count = 0
+        item.line_count = 0  # type: ignore[attr-defined]  # as the list's annotation, for the serializer
         serializer.instance = item
 
     def perform_update(self, serializer) -> None:

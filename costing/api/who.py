@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.views import APIView
 
-from naphs.api import PlanScopedMixin, job_accepted, job_accepted_schema
-from naphs.models import Job
+from costing.job_kinds import CostingJob
+from naphs.api import job_accepted, job_accepted_schema
 from naphs.permissions import Permission
 from naphs.services import job_create
+from stakeholders.access import PlanScopedMixin
 
 
 class WhoExportView(PlanScopedMixin, APIView):
@@ -18,7 +19,7 @@ class WhoExportView(PlanScopedMixin, APIView):
 
     @job_accepted_schema
     def post(self, request, plan_id: int):
-        job = job_create(kind=Job.Kind.WHO_COSTING_EXPORT, by=request.user, plan=self.plan)
+        job = job_create(kind=CostingJob.WHO_COSTING_EXPORT, by=request.user, plan=self.plan)
         return job_accepted(job, request)
 
 

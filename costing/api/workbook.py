@@ -19,8 +19,9 @@ from costing.workbook import (
     uploads_for_user,
     workbook_file_check,
 )
-from naphs.api import JobSerializer, PlanScopedMixin, Serializer, job_accepted
+from naphs.api import JobSerializer, Serializer, job_accepted
 from naphs.permissions import Permission
+from stakeholders.access import PlanScopedMixin
 
 
 class CostingWorkbookView(PlanScopedMixin, APIView):

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from costing.dashboard import Scenario, Scope, dashboard_get, dashboard_state
-from naphs.access import plan_get_for_user, plans_for_user
+from costing.job_kinds import CostingJob
 from naphs.models import Job
 from naphs.services import job_create
-from planning.models import Plan
+from stakeholders.access import PlanAccess, SignedInRequest, plan_get_for_user, plans_for_user
 
 
 def _choices(data: Mapping[str, str]) -> tuple[Scenario, Scope]:
@@ -28,13 +28,14 @@ def _choices(data: Mapping[str, str]) -> tuple[Scenario, Scope]:
     )
 
 
-def _figures_context(request: HttpRequest, plan: Plan, scenario: Scenario, scope: Scope) -> dict:
+def _figures_context(request: SignedInRequest, access: PlanAccess, scenario: Scenario, scope: Scope) -> dict:
+    plan, membership = access
     dashboard = dashboard_get(plan=plan, scenario=scenario, scope=scope)
     # Links to the provincial plans' own dashboards, for those the person belongs to.
     member_of = set(plans_for_user(request.user).filter(parent=plan).order_by().values_list("pk", flat=True))
     return {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "dashboard": dashboard,
         "state": dashboard.state,
         "member_of": member_of,
@@ -44,41 +45,43 @@ def _figures_context(request: HttpRequest, plan: Plan, scenario: Scenario, scope
 
 
 @require_safe
-def costing_dashboard(request: HttpRequest, plan_id: int) -> HttpResponse:
+def costing_dashboard(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Every member sees the plan's totals, its funding gap and, for a national plan, its provincial plans."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan = access.plan
     scenario, scope = _choices(request.GET)
-    context = _figures_context(request, plan, scenario, scope)
+    context = _figures_context(request, access, scenario, scope)
     context["jobs"] = Job.objects.filter(
-        plan=plan, requested_by=request.user, kind=Job.Kind.COSTING_DASHBOARD_EXPORT
+        plan=plan, requested_by=request.user, kind=CostingJob.COSTING_DASHBOARD_EXPORT
     ).order_by("-created_at")[:1]
     return render(request, "costing/dashboard/page.html", context)
 
 
 @never_cache
 @require_safe
-def costing_dashboard_status(request: HttpRequest, plan_id: int) -> HttpResponse:
+def costing_dashboard_status(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Polled while the totals are recomputed: the banner again, or, once they are current, the new figures
     in place of the old ones."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan = access.plan
     scenario, scope = _choices(request.GET)
     state = dashboard_state(plan=plan, scope=scope)
     if not state.current:
         context = {"plan": plan, "state": state, "scenario": scenario, "scope": scope}
         return render(request, "costing/dashboard/_status.html", context)
-    response = render(request, "costing/dashboard/_figures.html", _figures_context(request, plan, scenario, scope))
+    response = render(request, "costing/dashboard/_figures.html", _figures_context(request, access, scenario, scope))
     response["HX-Retarget"] = "#costing-dashboard"
     response["HX-Reswap"] = "outerHTML"
     return response
 
 
 @require_POST
-def costing_dashboard_export(request: HttpRequest, plan_id: int) -> HttpResponse:
+def costing_dashboard_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Any member may export the dashboard, in the scenario and scope they are looking at."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
     scenario, scope = _choices(request.POST)
     job = job_create(
-        kind=Job.Kind.COSTING_DASHBOARD_EXPORT,
+        kind=CostingJob.COSTING_DASHBOARD_EXPORT,
         by=request.user,
         plan=plan,
         params={"scenario": str(scenario), "scope": str(scope)},

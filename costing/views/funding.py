@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.cache import patch_vary_headers
@@ -24,12 +24,12 @@ from costing.funding import (
 from costing.funding_forms import CommitmentForm, FundingFilterForm
 from costing.models import FundingCommitment
 from costing.services import Rates
-from naphs.access import plan_get_for_user
 from naphs.errors import EditConflict
 from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from planning.models import Plan
+from stakeholders.access import SignedInRequest, plan_get_for_user
 
 ZERO = Decimal("0")
 
@@ -49,25 +49,26 @@ def _commitment(plan: Plan, commitment_id: int) -> FundingCommitment:
 
 
 @require_safe
-def funding(request: HttpRequest, plan_id: int) -> HttpResponse:
+def funding(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's commitments, filtered by GET parameters, with totals by status in the base currency and the
     funding gap by technical area and year. htmx requests from the filters get the table alone."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     filter_form = FundingFilterForm(request.GET or None, plan=plan)
     commitments = list(funding_commitment_list_for_plan(plan=plan).filter(**filter_form.filters()))
     rates = Rates.for_plan(plan)
-    totals = {status: ZERO for status in FundingCommitment.Status}
+    totals: dict[str, Decimal] = {status: ZERO for status in FundingCommitment.Status}
     unconverted = 0
     for commitment in commitments:
-        commitment.amount_base = commitment_base_amount(commitment, rates)
-        if commitment.amount_base is None:
+        amount = commitment_base_amount(commitment, rates)
+        commitment.amount_base = amount  # type: ignore[attr-defined]  # for the table
+        if amount is None:
             unconverted += 1
         else:
-            totals[commitment.status] += commitment.amount_base
+            totals[commitment.status] += amount
     context = {
         "plan": plan,
-        "membership": plan.membership,
-        "may_manage": plan.membership.can_manage,
+        "membership": membership,
+        "may_manage": membership.can_manage,
         "filter_form": filter_form,
         "commitments": commitments,
         "base_currency": rates.base,
@@ -85,8 +86,8 @@ def funding(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def funding_new(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def funding_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     form = CommitmentForm(request.POST if request.method == "POST" else None, plan=plan)
     status = 200
     if request.method == "POST":
@@ -101,17 +102,17 @@ def funding_new(request: HttpRequest, plan_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"Funding commitment of {commitment.source_organization} added.")
                 return redirect("funding", plan_id=plan.pk)
-    context = {"plan": plan, "membership": plan.membership, "form": form}
+    context = {"plan": plan, "membership": membership, "form": form}
     return render(request, "costing/funding/form.html", context, status=status)
 
 
 @require_form_methods
-def funding_edit(request: HttpRequest, plan_id: int, commitment_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def funding_edit(request: SignedInRequest, plan_id: int, commitment_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     commitment = _commitment(plan, commitment_id)
     if request.method != "POST":
         form = CommitmentForm(plan=plan, commitment=commitment)
-        context = {"plan": plan, "membership": plan.membership, "form": form, "commitment": commitment}
+        context = {"plan": plan, "membership": membership, "form": form, "commitment": commitment}
         return render(request, "costing/funding/form.html", context)
     form = CommitmentForm(request.POST, plan=plan, commitment=commitment)
     status = 422
@@ -132,14 +133,14 @@ def funding_edit(request: HttpRequest, plan_id: int, commitment_id: int) -> Http
         else:
             messages.success(request, f"Funding commitment of {commitment.source_organization} saved.")
             return redirect("funding", plan_id=plan.pk)
-    context = {"plan": plan, "membership": plan.membership, "form": form, "commitment": commitment}
+    context = {"plan": plan, "membership": membership, "form": form, "commitment": commitment}
     return render(request, "costing/funding/form.html", context, status=status)
 
 
 @require_form_methods
-def funding_delete(request: HttpRequest, plan_id: int, commitment_id: int) -> HttpResponse:
+def funding_delete(request: SignedInRequest, plan_id: int, commitment_id: int) -> HttpResponse:
     """Asks first (GET), deletes on POST; a commitment changed since the question was asked is kept."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     commitment = _commitment(plan, commitment_id)
     error, status = "", 200
     if request.method == "POST":
@@ -154,7 +155,7 @@ def funding_delete(request: HttpRequest, plan_id: int, commitment_id: int) -> Ht
     rates = Rates.for_plan(plan)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "commitment": commitment,
         "amount_base": commitment_base_amount(commitment, rates),
         "base_currency": rates.base,

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -19,16 +19,16 @@ from costing.line_forms import BuilderForm, CostLineForm, ItemFormSet
 from costing.models import CostLine
 from costing.selectors import activity_costs as activity_costs_get
 from costing.services import cost_line_create, cost_line_update, plan_costing_get
-from naphs.access import activity_costs_editable_by, activity_get_for_user
 from naphs.errors import EditConflict
 from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.permissions import Permission, Role
 from naphs.views import require_form_methods
 from planning.models import Activity
+from stakeholders.access import ActivityAccess, SignedInRequest, activity_costs_editable_by, activity_get_for_user
 from stakeholders.models import PlanMembership
 
 
-def _activity(request: HttpRequest, plan_id: int, activity_id: int, *, edit: bool) -> Activity:
+def _activity(request: SignedInRequest, plan_id: int, activity_id: int, *, edit: bool) -> ActivityAccess:
     need = Permission.EDIT_COSTS if edit else Permission.VIEW
     return activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
 
@@ -62,8 +62,8 @@ def _refusal(membership: PlanMembership, activity: Activity) -> str:
 
 
 def _page(
-    request: HttpRequest,
-    activity: Activity,
+    request: SignedInRequest,
+    access: ActivityAccess,
     *,
     editing: CostLine | None = None,
     edit_form: CostLineForm | None = None,
@@ -73,8 +73,8 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     """The costs page, or for htmx its section alone (the table, totals, funding and the add form)."""
+    activity, membership = access
     plan = activity.plan
-    membership = plan.membership
     costing = plan_costing_get(plan)
     may_edit = membership.allows(Permission.EDIT_COSTS) and activity_costs_editable_by(
         membership=membership, activity=activity
@@ -103,12 +103,13 @@ def _page(
 
 
 @require_form_methods
-def activity_costs(request: HttpRequest, plan_id: int, activity_id: int) -> HttpResponse:
+def activity_costs(request: SignedInRequest, plan_id: int, activity_id: int) -> HttpResponse:
     """An activity's cost lines with their amounts per year, totals, funding and gap. Every member reads it;
     those who cost the activity add lines here (POST)."""
-    activity = _activity(request, plan_id, activity_id, edit=request.method == "POST")
+    access = _activity(request, plan_id, activity_id, edit=request.method == "POST")
+    activity = access.activity
     if request.method != "POST":
-        return _page(request, activity)
+        return _page(request, access)
     plan = activity.plan
     form = CostLineForm(request.POST, plan=plan, costing=plan_costing_get(plan))
     if form.is_valid():
@@ -124,17 +125,18 @@ def activity_costs(request: HttpRequest, plan_id: int, activity_id: int) -> Http
         else:
             message = f"Cost line “{line}” added."
             if request.htmx:
-                return _page(request, activity, saved=message)
+                return _page(request, access, saved=message)
             messages.success(request, message)
             return redirect("activity_costs", plan_id=plan.pk, activity_id=activity.pk)
-    return _page(request, activity, add_form=form, status=422)
+    return _page(request, access, add_form=form, status=422)
 
 
 @require_form_methods
-def cost_line_edit(request: HttpRequest, plan_id: int, activity_id: int, cost_line_id: int) -> HttpResponse:
+def cost_line_edit(request: SignedInRequest, plan_id: int, activity_id: int, cost_line_id: int) -> HttpResponse:
     """A line's editor: GET gives it (the row, for htmx; the page with the row open otherwise); POST saves it,
     refusing a stale edit (409) and answering with the section (htmx) or a redirect."""
-    activity = _activity(request, plan_id, activity_id, edit=True)
+    access = _activity(request, plan_id, activity_id, edit=True)
+    activity = access.activity
     line = _line(activity, cost_line_id)
     plan = activity.plan
     costing = plan_costing_get(plan)
@@ -149,7 +151,7 @@ def cost_line_edit(request: HttpRequest, plan_id: int, activity_id: int, cost_li
                 "columns": 5 + plan.last_year - plan.first_year + 1,
             }
             return render(request, "costing/lines/_line_editor.html", context)
-        return _page(request, activity, editing=line, edit_form=form)
+        return _page(request, access, editing=line, edit_form=form)
     form = CostLineForm(request.POST, plan=plan, costing=costing, line=line)
     status = 422
     if form.is_valid():
@@ -166,16 +168,17 @@ def cost_line_edit(request: HttpRequest, plan_id: int, activity_id: int, cost_li
         else:
             message = f"Cost line “{line}” saved."
             if request.htmx:
-                return _page(request, activity, saved=message)
+                return _page(request, access, saved=message)
             messages.success(request, message)
             return redirect("activity_costs", plan_id=plan.pk, activity_id=activity.pk)
-    return _page(request, activity, editing=line, edit_form=form, status=status)
+    return _page(request, access, editing=line, edit_form=form, status=status)
 
 
 @require_POST
-def cost_line_delete(request: HttpRequest, plan_id: int, activity_id: int, cost_line_id: int) -> HttpResponse:
+def cost_line_delete(request: SignedInRequest, plan_id: int, activity_id: int, cost_line_id: int) -> HttpResponse:
     """Remove a line; with the version the page showed, only if nobody changed it since (409 otherwise)."""
-    activity = _activity(request, plan_id, activity_id, edit=True)
+    access = _activity(request, plan_id, activity_id, edit=True)
+    activity = access.activity
     line = _line(activity, cost_line_id)
     raw = request.POST.get("version", "").strip()
     version = whole_number(raw)
@@ -183,10 +186,10 @@ def cost_line_delete(request: HttpRequest, plan_id: int, activity_id: int, cost_
     try:
         services.cost_line_delete(line=line, by=request.user, version=version)
     except EditConflict as conflict:
-        return _page(request, activity, problem=str(conflict), status=409)
+        return _page(request, access, problem=str(conflict), status=409)
     message = f"Cost line “{description}” deleted."
     if request.htmx:
-        return _page(request, activity, saved=message)
+        return _page(request, access, saved=message)
     messages.success(request, message)
     return redirect("activity_costs", plan_id=plan_id, activity_id=activity_id)
 
@@ -203,13 +206,14 @@ def _builder_errors(form: BuilderForm, error: ValidationError) -> list[str]:
 
 
 @require_form_methods
-def cost_builder(request: HttpRequest, plan_id: int, activity_id: int, builder_kind: str) -> HttpResponse:
+def cost_builder(request: SignedInRequest, plan_id: int, activity_id: int, builder_kind: str) -> HttpResponse:
     """A builder's questions; "Preview" shows the lines they make with their amounts, "Add these lines" saves
     them all (or none)."""
     builder: Builder | None = BUILDERS.get(builder_kind)
     if builder is None:
         raise Http404("No such cost builder.")
-    activity = _activity(request, plan_id, activity_id, edit=True)
+    access = _activity(request, plan_id, activity_id, edit=True)
+    activity = access.activity
     plan = activity.plan
     costing = plan_costing_get(plan)
     data = request.POST if request.method == "POST" else None
@@ -240,7 +244,7 @@ def cost_builder(request: HttpRequest, plan_id: int, activity_id: int, builder_k
                 item_errors = _builder_errors(form, error)
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": access.membership,
         "activity": activity,
         "builder": builder,
         "builders": BUILDERS.values(),

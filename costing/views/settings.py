@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
@@ -46,12 +46,12 @@ from costing.models import (
 )
 from costing.services import exchange_rate_delete as exchange_rate_delete_service
 from costing.services import exchange_rate_set, plan_costing_get, plan_costing_update
-from naphs.access import plan_get_for_user
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from, form_refused
+from naphs.forms import form_errors_from, form_field, form_refused
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from planning.models import MAX_YEAR, MIN_YEAR, Jurisdiction, Plan
+from stakeholders.access import PlanAccess, SignedInRequest, plan_get_for_user
 
 CATALOGUE_PAGE_SIZE = 100
 MIN_RATE = Decimal("0.00000001")
@@ -156,7 +156,7 @@ class CatalogueItemForm(forms.ModelForm):
             del self.fields["version"]
             choices = [(OWN_PLAN, "This plan only")]
             choices += [(key, f"Shared with {jurisdiction.name}") for key, jurisdiction in self.owners.items()]
-            self.fields["owner"].choices = choices
+            form_field(self, "owner", forms.ChoiceField).choices = choices
 
     def owner_kwargs(self) -> dict[str, Any]:
         owner = self.cleaned_data["owner"]
@@ -186,24 +186,25 @@ def _parent_costing(plan: Plan) -> PlanCosting | None:
 
 
 def _settings_page(
-    request: HttpRequest,
-    plan: Plan,
+    request: SignedInRequest,
+    access: PlanAccess,
     costing: PlanCosting,
     *,
     settings_form: CostingSettingsForm | None = None,
     rate_form: ExchangeRateForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    plan, membership = access
     parent = _parent_costing(plan)
-    if plan.membership.can_manage:
+    if membership.can_manage:
         settings_form = settings_form or CostingSettingsForm(costing=costing, parent=parent)
         rate_form = rate_form or ExchangeRateForm(prefix="rate", initial={"year": costing.price_year})
     rates = list(ExchangeRate.objects.filter(plan=plan).order_by("currency", "year"))
     for rate in rates:
-        rate.display = format(rate.rate.normalize(), "f")  # 1.1, not 1.10000000
+        rate.display = format(rate.rate.normalize(), "f")  # type: ignore[attr-defined]  # 1.1, not 1.10000000
     context = {
         "plan": plan,
-        "membership": plan.membership,
+        "membership": membership,
         "costing": costing,
         "parent": parent,
         "rates": rates,
@@ -215,13 +216,14 @@ def _settings_page(
 
 
 @require_form_methods
-def costing_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
+def costing_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Base currency, price year and exchange rates: every member reads them, the secretariat changes them."""
     need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    plan = access.plan
     costing = plan_costing_get(plan)
     if request.method != "POST":
-        return _settings_page(request, plan, costing)
+        return _settings_page(request, access, costing)
     if request.POST.get("form") == "rate":
         rate_form = ExchangeRateForm(request.POST, prefix="rate", instance=ExchangeRate(plan=plan))
         if rate_form.is_valid():
@@ -232,7 +234,7 @@ def costing_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"Rate added: {rate}.")
                 return redirect(f"{reverse('costing_settings', kwargs={'plan_id': plan.pk})}#exchange-rates")
-        return _settings_page(request, plan, costing, rate_form=rate_form, status=422)
+        return _settings_page(request, access, costing, rate_form=rate_form, status=422)
     form = CostingSettingsForm(request.POST, costing=costing, parent=_parent_costing(plan))
     status = 422
     if form.is_valid():
@@ -244,7 +246,7 @@ def costing_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Costing settings saved: {costing.currency}, {costing.price_year} prices.")
             return redirect("costing_settings", plan_id=plan.pk)
-    return _settings_page(request, plan, costing, settings_form=form, status=status)
+    return _settings_page(request, access, costing, settings_form=form, status=status)
 
 
 def _rate(plan: Plan, rate_id: int) -> ExchangeRate:
@@ -256,8 +258,8 @@ def _rate(plan: Plan, rate_id: int) -> ExchangeRate:
 
 
 @require_form_methods
-def exchange_rate_edit(request: HttpRequest, plan_id: int, rate_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def exchange_rate_edit(request: SignedInRequest, plan_id: int, rate_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     rate = _rate(plan, rate_id)
     initial = {"rate": rate.rate, "source": rate.source, "version": rate.version}
     form = ExchangeRateEditForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -281,14 +283,14 @@ def exchange_rate_edit(request: HttpRequest, plan_id: int, rate_id: int) -> Http
                 messages.success(request, f"Rate of {rate.currency} for {rate.year} saved.")
                 return redirect(f"{reverse('costing_settings', kwargs={'plan_id': plan.pk})}#exchange-rates")
     costing = plan_costing_get(plan)
-    context = {"plan": plan, "membership": plan.membership, "rate": rate, "costing": costing, "form": form}
+    context = {"plan": plan, "membership": membership, "rate": rate, "costing": costing, "form": form}
     return render(request, "costing/settings/rate_edit.html", context, status=status)
 
 
 @require_POST
-def exchange_rate_delete(request: HttpRequest, plan_id: int, rate_id: int) -> HttpResponse:
+def exchange_rate_delete(request: SignedInRequest, plan_id: int, rate_id: int) -> HttpResponse:
     """Remove a rate; one that cost lines or funding still need is refused, saying which."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     rate = _rate(plan, rate_id)
     try:
         exchange_rate_delete_service(rate=rate, by=request.user)
@@ -303,18 +305,17 @@ def exchange_rate_delete(request: HttpRequest, plan_id: int, rate_id: int) -> Ht
 
 
 @require_safe
-def catalogue(request: HttpRequest, plan_id: int) -> HttpResponse:
+def catalogue(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The unit costs the plan may use, by category, searchable by name; htmx requests get the table alone."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
     filter_form = CatalogueFilterForm(request.GET or None)
     items = catalogue_list_for_plan(plan=plan, **filter_form.filters())
     page = Paginator(items, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    membership = plan.membership
     editable_jurisdictions: set[int] = set()
     if membership.can_manage:
         editable_jurisdictions = {j.pk for j in catalogue_owners_for(user=request.user, plan=plan)}
     for item in page.object_list:
-        item.may_edit = membership.can_manage and (
+        item.may_edit = membership.can_manage and (  # type: ignore[attr-defined]  # for the table
             item.plan_id == plan.pk or item.jurisdiction_id in editable_jurisdictions
         )
     query = request.GET.copy()
@@ -334,8 +335,8 @@ def catalogue(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_form_methods
-def catalogue_item_new(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def catalogue_item_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     costing = plan_costing_get(plan)
     form = CatalogueItemForm(
         request.POST if request.method == "POST" else None,
@@ -354,15 +355,15 @@ def catalogue_item_new(request: HttpRequest, plan_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"“{item.name}” added to the catalogue.")
                 return redirect("catalogue", plan_id=plan.pk)
-    context = {"plan": plan, "membership": plan.membership, "form": form}
+    context = {"plan": plan, "membership": membership, "form": form}
     return render(request, "costing/settings/item_form.html", context, status=status)
 
 
 @require_form_methods
-def catalogue_item_edit(request: HttpRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
+def catalogue_item_edit(request: SignedInRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
     """An item's name, category, unit, source and notes; its price is changed on its own page."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
-    item = catalogue_item_get(plan=plan, user=request.user, item_id=catalogue_item_id, for_change=True)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    item = catalogue_item_get(membership=membership, user=request.user, item_id=catalogue_item_id, for_change=True)
     form = CatalogueItemForm(
         request.POST if request.method == "POST" else None, instance=copy.copy(item), plan=plan, owners=[]
     )
@@ -379,13 +380,13 @@ def catalogue_item_edit(request: HttpRequest, plan_id: int, catalogue_item_id: i
             else:
                 messages.success(request, f"“{item.name}” saved.")
                 return redirect("catalogue", plan_id=plan.pk)
-    context = {"plan": plan, "membership": plan.membership, "form": form, "item": item}
+    context = {"plan": plan, "membership": membership, "form": form, "item": item}
     return render(request, "costing/settings/item_form.html", context, status=status)
 
 
 def _price_page(
-    request: HttpRequest,
-    plan: Plan,
+    request: SignedInRequest,
+    access: PlanAccess,
     item: CatalogueItem,
     form: RepriceForm,
     *,
@@ -393,6 +394,7 @@ def _price_page(
     status: int = 200,
 ) -> HttpResponse:
     """The price form and, for a price given, the preview of every cost line it would move."""
+    plan, membership = access
     preview = None
     if price is None and form.is_bound and form.is_valid():
         price = {name: form.cleaned_data[name] for name in PRICE_FIELDS}
@@ -402,19 +404,20 @@ def _price_page(
         except ValidationError as error:
             form_errors_from(form, error)
             status = 422
-    context = {"plan": plan, "membership": plan.membership, "item": item, "form": form, "preview": preview}
+    context = {"plan": plan, "membership": membership, "item": item, "form": form, "preview": preview}
     return render(request, "costing/settings/item_price.html", context, status=status)
 
 
 @require_form_methods
-def catalogue_item_price(request: HttpRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
+def catalogue_item_price(request: SignedInRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
     """The deliberate price change: choose the new price, see every cost line it moves (GET), then confirm (POST).
 
     A preview of an item someone changed since is refused on confirming (409), and so is a change that a plan
     lacking the rate for the new currency and year could not follow (422); either way nothing changes.
     """
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
-    item = catalogue_item_get(plan=plan, user=request.user, item_id=catalogue_item_id, for_change=True)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = access
+    item = catalogue_item_get(membership=membership, user=request.user, item_id=catalogue_item_id, for_change=True)
     if request.method != "POST":
         initial = {
             "unit_cost": item.unit_cost,
@@ -423,10 +426,10 @@ def catalogue_item_price(request: HttpRequest, plan_id: int, catalogue_item_id: 
             "version": item.version,
         }
         data = request.GET if "unit_cost" in request.GET else None
-        return _price_page(request, plan, item, RepriceForm(data, initial=initial))
+        return _price_page(request, access, item, RepriceForm(data, initial=initial))
     form = RepriceForm(request.POST)
     if not form.is_valid():
-        return _price_page(request, plan, item, form, status=422)
+        return _price_page(request, access, item, form, status=422)
     try:
         result = catalogue_item_reprice(item=copy.copy(item), by=request.user, via=plan, **form.cleaned_data)
     except EditConflict as conflict:
@@ -447,22 +450,22 @@ def catalogue_item_price(request: HttpRequest, plan_id: int, catalogue_item_id: 
             messages.success(request, f"New price of “{item.name}” saved; no cost line uses it.")
         return redirect("catalogue", plan_id=plan.pk)
     # Show the change again against the item as it is now, so the person can look and confirm once more.
-    item = catalogue_item_get(plan=plan, user=request.user, item_id=catalogue_item_id, for_change=True)
-    data = request.POST.copy()
-    data["version"] = str(item.version)
-    retry = RepriceForm(data)
+    item = catalogue_item_get(membership=membership, user=request.user, item_id=catalogue_item_id, for_change=True)
+    again = request.POST.copy()
+    again["version"] = str(item.version)
+    retry = RepriceForm(again)
     retry.is_valid()
     price = {name: form.cleaned_data[name] for name in PRICE_FIELDS if name in form.cleaned_data}
-    for error in form.non_field_errors():
-        retry.add_error(None, error)
+    for problem in form.non_field_errors():
+        retry.add_error(None, problem)
     complete = len(price) == len(PRICE_FIELDS)
-    return _price_page(request, plan, item, retry, price=price if complete else None, status=status)
+    return _price_page(request, access, item, retry, price=price if complete else None, status=status)
 
 
 @require_POST
-def catalogue_item_delete(request: HttpRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
-    item = catalogue_item_get(plan=plan, user=request.user, item_id=catalogue_item_id, for_change=True)
+def catalogue_item_delete(request: SignedInRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    item = catalogue_item_get(membership=membership, user=request.user, item_id=catalogue_item_id, for_change=True)
     try:
         catalogue_item_delete_service(item=item, by=request.user, via=plan)
     except ValidationError as error:

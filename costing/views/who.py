@@ -6,22 +6,22 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST, require_safe
 
+from costing.job_kinds import CostingJob
 from costing.models import CostingUpload
 from costing.services import plan_costing_get
 from costing.uploads import upload_applied_before
 from costing.who import who_headers, who_period_problem, who_upload_create
-from naphs.access import plan_get_for_user
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import job_create
 from naphs.spreadsheets import XLSX_MAGIC
 from naphs.uploads import upload_file_check
-from planning.models import Plan
+from stakeholders.access import PlanAccess, SignedInRequest, plan_get_for_user
 
 RECENT_UPLOADS = 5
 
@@ -45,8 +45,10 @@ class WhoUploadForm(forms.Form):
         return upload
 
 
-def _page(request: HttpRequest, plan: Plan, *, form: WhoUploadForm | None = None, status: int = 200) -> HttpResponse:
-    membership = plan.membership
+def _page(
+    request: SignedInRequest, access: PlanAccess, *, form: WhoUploadForm | None = None, status: int = 200
+) -> HttpResponse:
+    plan, membership = access
     costing = plan_costing_get(plan)
     can_import = membership.allows(Permission.MANAGE)
     uploads = []
@@ -62,7 +64,7 @@ def _page(request: HttpRequest, plan: Plan, *, form: WhoUploadForm | None = None
         "costing": costing,
         "period_problem": who_period_problem(plan),
         "columns": [title for _, title in who_headers(plan, costing.currency)],
-        "export_jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=Job.Kind.WHO_COSTING_EXPORT)[:1],
+        "export_jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=CostingJob.WHO_COSTING_EXPORT)[:1],
         "form": (form or WhoUploadForm()) if can_import else None,
         "uploads": uploads,
     }
@@ -70,16 +72,15 @@ def _page(request: HttpRequest, plan: Plan, *, form: WhoUploadForm | None = None
 
 
 @require_safe
-def who_costing(request: HttpRequest, plan_id: int) -> HttpResponse:
+def who_costing(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Export the plan in the WHO layout (any member); import a workbook in it (the secretariat)."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
-    return _page(request, plan)
+    return _page(request, plan_get_for_user(user=request.user, plan_id=plan_id))
 
 
 @require_POST
-def who_costing_export(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id)
-    job = job_create(kind=Job.Kind.WHO_COSTING_EXPORT, by=request.user, plan=plan)
+def who_costing_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
+    job = job_create(kind=CostingJob.WHO_COSTING_EXPORT, by=request.user, plan=plan)
     if request.htmx:
         return render(request, "naphs/_job.html", {"job": job})
     messages.info(request, "The workbook in the WHO costing tool layout is being prepared.")
@@ -87,17 +88,18 @@ def who_costing_export(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_POST
-def who_costing_import(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+def who_costing_import(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan = access.plan
     form = WhoUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _page(request, plan, form=form, status=422)
+        return _page(request, access, form=form, status=422)
     file = form.cleaned_data["file"]
     try:
         upload = who_upload_create(plan=plan, by=request.user, upload=file, filename=file.name)
     except ValidationError as error:
         form.add_error("file", error)
-        return _page(request, plan, form=form, status=422)
+        return _page(request, access, form=form, status=422)
     earlier = upload_applied_before(upload)
     if earlier is not None:
         messages.info(
@@ -110,9 +112,9 @@ def who_costing_import(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_safe
-def who_costing_upload(request: HttpRequest, plan_id: int, who_upload_id: int) -> HttpResponse:
+def who_costing_upload(request: SignedInRequest, plan_id: int, who_upload_id: int) -> HttpResponse:
     """An uploaded workbook: its import's progress, then what it changed or every problem found."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     upload = (
         CostingUpload.objects.filter(pk=who_upload_id, plan=plan, layout=CostingUpload.Layout.WHO)
         .select_related("job", "uploaded_by")
@@ -120,7 +122,7 @@ def who_costing_upload(request: HttpRequest, plan_id: int, who_upload_id: int) -
     )
     if upload is None:
         raise Http404("No such upload.")
-    context = {"plan": plan, "membership": plan.membership, "upload": upload}
+    context = {"plan": plan, "membership": membership, "upload": upload}
     template = "costing/who/_upload.html" if request.htmx else "costing/who/upload.html"
     return render(request, template, context)
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from costing.job_kinds import CostingJob
 from costing.models import CostingUpload, PlanCosting
 from costing.uploads import upload_applied_before
 from costing.workbook import (
@@ -24,10 +25,10 @@ from costing.workbook import (
     uploads_for_user,
     workbook_file_check,
 )
-from naphs.access import membership_get_for_user
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
+from stakeholders.access import PlanAccess, SignedInRequest, plan_get_for_user
 
 
 class CostingUploadForm(forms.Form):
@@ -46,15 +47,12 @@ class CostingUploadForm(forms.Form):
         return file
 
 
-def _costing_membership(request: HttpRequest, plan_id: int):
-    membership = membership_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_COSTS)
-    plan = membership.plan
-    plan.membership = membership
-    return plan, membership
+def _costing_membership(request: SignedInRequest, plan_id: int) -> PlanAccess:
+    return plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_COSTS)
 
 
 @require_form_methods
-def costing_upload(request: HttpRequest, plan_id: int) -> HttpResponse:
+def costing_upload(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The workbook page: download one's costing workbook, upload it filled, see one's recent uploads."""
     plan, membership = _costing_membership(request, plan_id)
     form = CostingUploadForm(request.POST, request.FILES) if request.method == "POST" else CostingUploadForm()
@@ -72,13 +70,13 @@ def costing_upload(request: HttpRequest, plan_id: int) -> HttpResponse:
         "scope": scope_description(membership),
         "costing": PlanCosting.objects.filter(plan=plan).first(),
         "uploads": uploads_for_user(plan=plan, membership=membership)[:10],
-        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=Job.Kind.COSTING_WORKBOOK)[:1],
+        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=CostingJob.COSTING_WORKBOOK)[:1],
     }
     return render(request, "costing/workbook/upload.html", context, status=422 if request.method == "POST" else 200)
 
 
 @require_POST
-def costing_workbook(request: HttpRequest, plan_id: int) -> HttpResponse:
+def costing_workbook(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Queue the person's costing workbook; the page shows the job's progress and then the download link."""
     plan, _ = _costing_membership(request, plan_id)
     job = costing_workbook_request(plan=plan, by=request.user)
@@ -117,7 +115,7 @@ def upload_context(upload: CostingUpload) -> dict:
 
 @never_cache
 @require_safe
-def costing_upload_detail(request: HttpRequest, plan_id: int, upload_id: int) -> HttpResponse:
+def costing_upload_detail(request: SignedInRequest, plan_id: int, upload_id: int) -> HttpResponse:
     """An upload being checked (the job's progress, refreshing itself), then its problems or what it changed."""
     plan, membership = _costing_membership(request, plan_id)
     upload = upload_get_for_user(plan=plan, membership=membership, upload_id=upload_id)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from costing.dashboard import Scenario, Scope, costing_dashboard_export, dashboard_get
+from costing.job_kinds import CostingJob
 from costing.models import FundingCommitment, PlanCosting
 from costing.rollups import plan_rollup
 from costing.services import cost_line_create, cost_line_update, costs_changed, plan_costing_get
@@ -503,7 +504,7 @@ def test_the_export_writes_one_sheet_per_table(client, costed, people, django_ca
     assert response.status_code == 202
     job = Job.objects.get(pk=response.json()["id"])
     assert (job.kind, job.params, job.requested_by) == (
-        Job.Kind.COSTING_DASHBOARD_EXPORT,
+        CostingJob.COSTING_DASHBOARD_EXPORT,
         {"scenario": "all", "scope": "plan"},
         people["viewer"],
     )

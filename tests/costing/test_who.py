@@ -15,6 +15,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from costing.job_kinds import CostingJob
 from costing.models import CostingUpload, CostLine, CostLineYear
 from costing.services import cost_line_create
 from costing.who import who_workbook, who_workbook_import
@@ -251,7 +252,7 @@ def test_the_export_job_runs_for_any_member_through_the_page_and_the_api(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("who_costing_export", kwargs={"plan_id": costed_plan.pk}))
     assert response.status_code == 302
-    job = Job.objects.get(plan=costed_plan, kind=Job.Kind.WHO_COSTING_EXPORT)
+    job = Job.objects.get(plan=costed_plan, kind=CostingJob.WHO_COSTING_EXPORT)
     assert job.status == Job.Status.SUCCEEDED, job.error
     assert job.result_name.endswith("-who-costing.xlsx")
     assert P1_SHEET in load_workbook(job.result.path).sheetnames
@@ -262,7 +263,7 @@ def test_the_export_job_runs_for_any_member_through_the_page_and_the_api(
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client.post(f"/api/plans/{costed_plan.pk}/who-export/")
     assert response.status_code == 202
-    assert response.json()["kind"] == Job.Kind.WHO_COSTING_EXPORT
+    assert response.json()["kind"] == CostingJob.WHO_COSTING_EXPORT
     assert Job.objects.get(pk=response.json()["id"]).status == Job.Status.SUCCEEDED
 
 
@@ -285,7 +286,7 @@ def test_a_plan_longer_than_five_years_is_refused_with_a_reason(costed_plan, lea
     Plan.objects.filter(pk=costed_plan.pk).update(last_year=2031)
     costed_plan.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        job = job_create(kind=Job.Kind.WHO_COSTING_EXPORT, by=lead, plan=costed_plan)
+        job = job_create(kind=CostingJob.WHO_COSTING_EXPORT, by=lead, plan=costed_plan)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert job.message.startswith("This plan runs 6 years (2026–2031), and the WHO costing tool layout holds five.")
@@ -634,7 +635,7 @@ def test_the_page_runs_a_fixed_number_of_queries(client, costed_plan, lead, djan
     with django_assert_max_num_queries(10):
         assert client.get(url).status_code == 200
     for number in range(6):
-        job = Job.objects.create(kind=Job.Kind.WHO_COSTING_IMPORT, plan=costed_plan, requested_by=lead)
+        job = Job.objects.create(kind=CostingJob.WHO_COSTING_IMPORT, plan=costed_plan, requested_by=lead)
         CostingUpload.objects.create(
             plan=costed_plan,
             layout="who",
@@ -658,7 +659,7 @@ def test_the_page_runs_a_fixed_number_of_queries(client, costed_plan, lead, djan
 def test_a_real_worker_exports_and_imports_the_who_layout(worker, client, costed_plan, fresh_plan, lead):  # noqa: F811
     client.force_login(lead)
     client.post(reverse("who_costing_export", kwargs={"plan_id": costed_plan.pk}))
-    export_job = Job.objects.get(plan=costed_plan, kind=Job.Kind.WHO_COSTING_EXPORT)
+    export_job = Job.objects.get(plan=costed_plan, kind=CostingJob.WHO_COSTING_EXPORT)
     worker.wait_until(lambda: Job.objects.get(pk=export_job.pk).is_finished, "the export")
     export_job.refresh_from_db()
     assert export_job.status == Job.Status.SUCCEEDED, worker.output()

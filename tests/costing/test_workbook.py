@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from costing.job_kinds import CostingJob
 from costing.models import CostingUpload, CostLine, PlanCosting
 from costing.services import cost_line_create, cost_line_update
 from costing.workbook import (
@@ -76,7 +77,7 @@ def download(client, run_jobs, plan, user) -> bytes:
     """The person's costing workbook, asked for on the page and made by the job."""
     client.force_login(user)
     response = run_jobs(lambda: client.post(reverse("costing_workbook", args=[plan.pk])))
-    job = Job.objects.filter(plan=plan, requested_by=user, kind=Job.Kind.COSTING_WORKBOOK).latest("pk")
+    job = Job.objects.filter(plan=plan, requested_by=user, kind=CostingJob.COSTING_WORKBOOK).latest("pk")
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
     assert job.status == Job.Status.SUCCEEDED, job.message
     with job.result.open("rb") as handle:

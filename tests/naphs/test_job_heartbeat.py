@@ -16,9 +16,11 @@ from django.db import OperationalError, connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from naphs import jobs, tasks
+from naphs import job_kinds, jobs, tasks
+from naphs.job_kinds import JobKind
 from naphs.jobs import JobLost, JobResult, Outcome, job_run, jobs_recover
 from naphs.models import Job
+from stakeholders.job_kinds import StakeholdersJob
 from tests.conftest import need_service
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +31,7 @@ def files_under(folder: Path) -> list[Path]:
 
 
 def export_job(plan, user, **fields) -> Job:
-    return Job.objects.create(kind=Job.Kind.DIRECTORY_EXPORT, plan=plan, requested_by=user, **fields)
+    return Job.objects.create(kind=StakeholdersJob.DIRECTORY_EXPORT, plan=plan, requested_by=user, **fields)
 
 
 def silent_since(seconds: float):
@@ -41,7 +43,8 @@ def handler(monkeypatch):
     """Point the directory-export kind at a handler of this module."""
 
     def use(name: str) -> None:
-        monkeypatch.setitem(jobs.HANDLERS, Job.Kind.DIRECTORY_EXPORT, f"{__name__}.{name}")
+        kind = StakeholdersJob.DIRECTORY_EXPORT
+        monkeypatch.setitem(job_kinds.KINDS, kind, JobKind(kind, kind.label, globals()[name]))
 
     return use
 

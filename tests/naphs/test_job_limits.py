@@ -10,10 +10,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 
+from costing.job_kinds import CostingJob
 from costing.models import CostingUpload
 from naphs.errors import JobLimitReached
 from naphs.models import Job
 from naphs.services import job_create
+from stakeholders.job_kinds import StakeholdersJob
 from tests.conftest import need_service
 
 pytestmark = pytest.mark.django_db
@@ -80,34 +82,34 @@ def test_sixty_exports_of_every_kind_leave_at_most_the_limit_and_refuse_the_rest
 
 
 def test_a_finished_job_is_not_joined_and_frees_its_place(plan, lead, enqueued):
-    first = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan)
+    first = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan)
     Job.objects.filter(pk=first.pk).update(status=Job.Status.SUCCEEDED)
 
-    again = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan)
+    again = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan)
 
     assert again.pk != first.pk
     assert enqueued == [first.pk, again.pk]
     Job.objects.filter(pk=again.pk).update(status=Job.Status.FAILED)
-    kinds = [Job.Kind.DIRECTORY_EXPORT, Job.Kind.WHO_COSTING_EXPORT, Job.Kind.COSTING_WORKBOOK]
+    kinds = [StakeholdersJob.DIRECTORY_EXPORT, CostingJob.WHO_COSTING_EXPORT, CostingJob.COSTING_WORKBOOK]
     for number in range(LIMIT):
         job_create(kind=kinds[number % 3], by=lead, plan=plan, params={"n": number})
     with pytest.raises(JobLimitReached):
-        job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan)
+        job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan)
     Job.objects.filter(requested_by=lead, params={"n": 0}).update(status=Job.Status.SUCCEEDED)
-    assert job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan).status == Job.Status.QUEUED
+    assert job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan).status == Job.Status.QUEUED
 
 
 def test_a_running_job_is_joined_too_and_the_same_export_of_another_plan_is_not(plan, provincial_plan, lead, enqueued):
     from stakeholders.models import PlanMembership
 
     PlanMembership.objects.create(plan=provincial_plan, user=lead, role="secretariat_lead")
-    running = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan)
+    running = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan)
     Job.objects.filter(pk=running.pk).update(status=Job.Status.RUNNING)
 
-    assert job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan).pk == running.pk
-    assert job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=provincial_plan).pk != running.pk
-    scenario_all = job_create(kind=Job.Kind.COSTING_DASHBOARD_EXPORT, by=lead, plan=plan, params={"scenario": "all"})
-    assert job_create(kind=Job.Kind.COSTING_DASHBOARD_EXPORT, by=lead, plan=plan, params={"scenario": "all"}) == (
+    assert job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan).pk == running.pk
+    assert job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=provincial_plan).pk != running.pk
+    scenario_all = job_create(kind=CostingJob.COSTING_DASHBOARD_EXPORT, by=lead, plan=plan, params={"scenario": "all"})
+    assert job_create(kind=CostingJob.COSTING_DASHBOARD_EXPORT, by=lead, plan=plan, params={"scenario": "all"}) == (
         scenario_all
     )
     assert len(enqueued) == 3
@@ -117,7 +119,7 @@ def test_the_page_refuses_a_job_beyond_the_limit_with_429_and_the_reason(client,
     viewer = people["viewer"]
     client.force_login(viewer)
     for url, body in viewer_requests(plan.pk)[1:]:
-        job_create(kind=Job.Kind.COSTING_DASHBOARD_EXPORT, by=viewer, plan=plan, params={"url": url, **body})
+        job_create(kind=CostingJob.COSTING_DASHBOARD_EXPORT, by=viewer, plan=plan, params={"url": url, **body})
 
     page = client.post(
         f"/plans/{plan.pk}/directory/export/", HTTP_REFERER=f"http://testserver/plans/{plan.pk}/directory/"
@@ -131,7 +133,7 @@ def test_the_page_refuses_a_job_beyond_the_limit_with_429_and_the_reason(client,
     assert fragment.status_code == 429
     assert message in fragment.content.decode()
     assert "<html" not in fragment.content.decode()
-    assert not Job.objects.filter(requested_by=viewer, kind=Job.Kind.DIRECTORY_EXPORT).exists()
+    assert not Job.objects.filter(requested_by=viewer, kind=StakeholdersJob.DIRECTORY_EXPORT).exists()
     assert len(enqueued) == LIMIT
 
 
@@ -139,7 +141,7 @@ def test_a_refused_upload_leaves_no_file_and_no_row_behind(plan, lead, enqueued,
     from costing.workbook import costing_upload_create
 
     for number in range(LIMIT):
-        job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan, params={"n": number})
+        job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan, params={"n": number})
 
     with pytest.raises(JobLimitReached):
         costing_upload_create(plan=plan, by=lead, file=SimpleUploadedFile("filled.xlsx", b"PK\x03\x04 a workbook"))
@@ -152,7 +154,7 @@ def test_a_refused_upload_leaves_no_file_and_no_row_behind(plan, lead, enqueued,
 def test_two_identical_requests_at_the_same_moment_make_one_job_on_postgresql(plan, lead, enqueued):
     need_service(connection.vendor == "postgresql", "PostgreSQL (row locks and partial unique indexes)")
     for _round in range(10):
-        jobs = in_threads(2, lambda _n: job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan))
+        jobs = in_threads(2, lambda _n: job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan))
         assert len({job.pk for job in jobs}) == 1
         assert Job.objects.filter(requested_by=lead, status=Job.Status.QUEUED).count() == 1
         Job.objects.filter(requested_by=lead).update(status=Job.Status.SUCCEEDED)
@@ -166,7 +168,7 @@ def test_different_requests_at_the_same_moment_never_pass_the_limit_on_postgresq
 
     def ask(number: int) -> Job | JobLimitReached:
         try:
-            return job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan, params={"n": number})
+            return job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan, params={"n": number})
         except JobLimitReached as refusal:
             return refusal
 

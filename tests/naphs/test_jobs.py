@@ -11,16 +11,19 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from naphs import jobs
+from naphs import job_kinds
+from naphs.job_kinds import JobKind
 from naphs.jobs import JobFailed, JobResult, file_slug, job_run, jobs_expire
 from naphs.models import Job
 from naphs.services import job_create
 from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
+from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Organization
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +35,7 @@ def files_under(folder: Path) -> list[Path]:
 
 def export_job(plan, user, **fields) -> Job:
     """A directory-export job row, as job_create records it but without enqueueing anything."""
-    return Job.objects.create(kind=Job.Kind.DIRECTORY_EXPORT, plan=plan, requested_by=user, **fields)
+    return Job.objects.create(kind=StakeholdersJob.DIRECTORY_EXPORT, plan=plan, requested_by=user, **fields)
 
 
 def refusing_handler(*, job: Job, progress) -> JobResult:
@@ -46,12 +49,34 @@ def crashing_handler(*, job: Job, progress) -> JobResult:
 
 @pytest.fixture
 def handler(monkeypatch):
-    """Point the directory-export kind at another handler (a dotted path in this module)."""
+    """Point the directory-export kind at another handler (a function of this module, by name)."""
 
     def use(name: str) -> None:
-        monkeypatch.setitem(jobs.HANDLERS, Job.Kind.DIRECTORY_EXPORT, f"{__name__}.{name}")
+        kind = StakeholdersJob.DIRECTORY_EXPORT
+        monkeypatch.setitem(job_kinds.KINDS, kind, JobKind(kind, kind.label, globals()[name]))
 
     return use
+
+
+def test_each_app_registers_its_own_job_kinds_and_the_core_lists_none():
+    """A new kind is an app's change alone: the core's Job.kind names no app's kinds, the apps register theirs."""
+    from costing.job_kinds import CostingJob
+    from planning.job_kinds import PlanningJob
+
+    assert not Job._meta.get_field("kind").choices
+    for kinds in (CostingJob, PlanningJob, StakeholdersJob):
+        for kind in kinds:
+            assert job_kinds.job_kind_get(kind).label == kind.label
+    assert Job(kind=StakeholdersJob.DIRECTORY_EXPORT).get_kind_display() == "Directory export (Excel)"
+
+
+def test_a_kind_no_app_registers_is_refused(plan, lead):
+    with pytest.raises(LookupError):
+        job_create(kind="no_such_kind", by=lead, plan=plan)
+    assert not Job.objects.filter(kind="no_such_kind").exists()
+    with pytest.raises(ValidationError) as refused:
+        Job(kind="no_such_kind", plan=plan, requested_by=lead).full_clean()
+    assert "kind" in refused.value.message_dict
 
 
 def test_a_job_asked_for_on_the_page_runs_when_the_request_commits(
@@ -79,7 +104,7 @@ def test_a_job_is_not_enqueued_when_its_transaction_rolls_back(plan, lead, djang
         pytest.raises(LookupError),
         transaction.atomic(),
     ):
-        job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan)
+        job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan)
         raise LookupError("the request fails after asking for the job")
     assert callbacks == []
     assert not Job.objects.exists()
@@ -165,7 +190,7 @@ def test_an_unexpected_error_fails_the_job_without_showing_the_error_to_the_pers
 ):
     handler("crashing_handler")
     with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
-        job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan)
+        job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan)
     job = Job.objects.get(plan=plan)
     assert job.status == Job.Status.FAILED
     assert "disk on fire" not in job.message

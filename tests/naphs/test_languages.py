@@ -113,9 +113,9 @@ def test_an_invitation_is_written_in_the_language_its_recipient_chose(
 
 def test_a_job_runs_in_the_language_of_the_person_who_asked(plan, lead, monkeypatch):
     """Its progress, problems and file are written for them: the worker runs the handler in their language."""
-    from naphs import jobs
-    from naphs.models import Job
+    from naphs import job_kinds, jobs
     from naphs.services import job_create
+    from stakeholders.job_kinds import StakeholdersJob
 
     seen = []
 
@@ -123,10 +123,10 @@ def test_a_job_runs_in_the_language_of_the_person_who_asked(plan, lead, monkeypa
         seen.append(translation.get_language())
         raise jobs.JobFailed(translation.gettext("Log in"))
 
-    monkeypatch.setitem(jobs.HANDLERS, Job.Kind.DIRECTORY_EXPORT, "tests.naphs.test_languages.recorded_handler")
-    monkeypatch.setattr("tests.naphs.test_languages.recorded_handler", handler, raising=False)
+    kind = StakeholdersJob.DIRECTORY_EXPORT
+    monkeypatch.setitem(job_kinds.KINDS, kind, job_kinds.JobKind(kind, kind.label, handler))
     User.objects.filter(pk=lead.pk).update(language="es")
-    job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=User.objects.get(pk=lead.pk), plan=plan)
+    job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=User.objects.get(pk=lead.pk), plan=plan)
     with translation.override("en"):
         jobs.job_run(job_id=job.pk)
     job.refresh_from_db()

@@ -18,6 +18,7 @@ from naphs.models import Job, Upload
 from naphs.services import job_create
 from naphs.uploads import LimitedUploadHandler, pending_upload_bytes, uploads_sweep
 from planning.assessments import assessment_create
+from planning.job_kinds import PlanningJob
 from planning.models import IndicatorScore
 
 
@@ -51,7 +52,7 @@ def test_a_plans_pending_uploads_are_bounded(client, settings, assessment, lead,
     )
     assert Upload.objects.count() == 1 and len(stored(settings)) == 1
 
-    first = Job.objects.get(kind=Job.Kind.SCORES_IMPORT)
+    first = Job.objects.get(kind=PlanningJob.SCORES_IMPORT)
     from naphs.jobs import job_run
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -88,16 +89,16 @@ def test_the_upload_handler_writes_no_more_than_the_limit_to_disk(settings):
 def test_the_sweep_deletes_what_a_crash_left_and_leaves_waiting_files(
     settings, plan, lead, django_capture_on_commit_callbacks
 ):
-    crashed_job = job_create(kind=Job.Kind.SCORES_IMPORT, by=lead, plan=plan)
+    crashed_job = job_create(kind=PlanningJob.SCORES_IMPORT, by=lead, plan=plan)
     crashed = Upload.objects.create(
-        kind=Job.Kind.SCORES_IMPORT, plan=plan, uploaded_by=lead, filename="a.csv", size=3, digest="0" * 64
+        kind=PlanningJob.SCORES_IMPORT, plan=plan, uploaded_by=lead, filename="a.csv", size=3, digest="0" * 64
     )
     crashed.file.save("a.csv", ContentFile(b"abc"))
     crashed.job = crashed_job
     crashed.save()
     Job.objects.filter(pk=crashed_job.pk).update(status=Job.Status.FAILED, message="The worker stopped.")
 
-    waiting = job_create(kind=Job.Kind.SCORES_IMPORT, by=lead, plan=plan)
+    waiting = job_create(kind=PlanningJob.SCORES_IMPORT, by=lead, plan=plan)
     waiting_name = default_storage.save("uploads/scores_import/waiting.csv", ContentFile(b"abc"))
     Job.objects.filter(pk=waiting.pk).update(params={"upload_file": waiting_name, "upload_bytes": 3})
     orphan = default_storage.save("uploads/costing/2026/01/orphan.xlsx", ContentFile(b"abc"))

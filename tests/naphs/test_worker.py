@@ -24,6 +24,7 @@ from openpyxl import load_workbook
 from naphs.celery import app as celery_app
 from naphs.models import Job
 from naphs.services import job_create
+from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Organization
 from tests import processes
 from tests.conftest import need_service
@@ -183,7 +184,7 @@ def test_a_directory_export_asked_for_on_the_page_is_run_by_the_worker(worker, c
 
 
 def test_job_create_sends_the_job_to_the_worker(worker, plan, people, lead):
-    job = job_create(kind=Job.Kind.DIRECTORY_EXPORT, by=lead, plan=plan)
+    job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan)
     worker.wait_until(_job_finished(job), f"job {job.pk} to finish")
     assert job.status == Job.Status.SUCCEEDED, f"{job.message}: {job.error}"
     assert job.progress == 100

@@ -25,6 +25,7 @@ from planning.assessments import (
     scores_set,
     spar_table_countries,
 )
+from planning.job_kinds import PlanningJob
 from planning.models import Assessment, Framework, Indicator, IndicatorScore
 from planning.selectors import plan_current_levels
 from stakeholders.models import PlanMembership
@@ -457,7 +458,7 @@ def test_a_refused_import_shows_every_problem_and_saves_nothing(
         response = client.post(f"{url}import/", {"file": upload})
     # Answered at once (a job checks it), opening the page at the import's outcome rather than the grid's top.
     assert response.status_code == 302 and response.headers["Location"] == f"{url}#import-job"
-    job = Job.objects.get(kind=Job.Kind.SCORES_IMPORT)
+    job = Job.objects.get(kind=PlanningJob.SCORES_IMPORT)
     assert (
         job.status == Job.Status.FAILED
         and job.message == "Nothing was saved: the file has 2 problems, each listed with where it is."
@@ -480,7 +481,7 @@ def test_a_score_sheet_imports_through_the_page_in_a_job(client, assessment, lea
         response = client.post(f"{url}import/", {"file": SimpleUploadedFile("scores.csv", b"P1.1,3\nP1.2,4\n")})
     assert response.status_code == 302
     assert scores_of(assessment) == {"P1.1": 3, "P1.2": 4}
-    job = Job.objects.get(kind=Job.Kind.SCORES_IMPORT)
+    job = Job.objects.get(kind=PlanningJob.SCORES_IMPORT)
     assert job.status == Job.Status.SUCCEEDED
     assert "Imported scores.csv: 2 scores added or changed." in client.get(url).content.decode()
     upload = Upload.objects.get()
@@ -545,7 +546,7 @@ def test_an_htmx_import_answers_with_the_jobs_progress(client, assessment, lead)
     client.force_login(lead)
     url = f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/import/"
     response = client.post(url, {"file": SimpleUploadedFile("scores.csv", b"P1.1,3\n")}, headers={"HX-Request": "true"})
-    job = Job.objects.get(kind=Job.Kind.SCORES_IMPORT)
+    job = Job.objects.get(kind=PlanningJob.SCORES_IMPORT)
     assert response.status_code == 200 and f'id="job-{job.pk}"' in response.content.decode()
     assert job.status == Job.Status.QUEUED and not IndicatorScore.objects.exists()
 
@@ -571,7 +572,7 @@ def test_an_import_queued_by_someone_no_longer_in_the_secretariat_saves_nothing(
     url = f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/import/"
     client.post(url, {"file": SimpleUploadedFile("scores.csv", b"P1.1,3\n")})
     PlanMembership.objects.filter(plan_id=assessment.plan_id, user=lead).update(role="viewer")
-    job = Job.objects.get(kind=Job.Kind.SCORES_IMPORT)
+    job = Job.objects.get(kind=PlanningJob.SCORES_IMPORT)
     job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "no longer manage" in job.message

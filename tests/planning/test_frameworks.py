@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from naphs.models import Job
 from naphs.spreadsheets import ImportRefused
 from planning.frameworks import framework_import
+from planning.job_kinds import PlanningJob
 from planning.models import Framework, Indicator, TechnicalArea
 from tests.conftest import make_user
 
@@ -88,7 +89,7 @@ def test_the_admin_page_loads_a_framework_for_administrators_only(client, django
             "/admin/planning/framework/import/",
             {"code": "NSAT", "name": "National tool", "file": SimpleUploadedFile("f.csv", GOOD, "text/csv")},
         )
-    job = Job.objects.get(kind=Job.Kind.FRAMEWORK_IMPORT)
+    job = Job.objects.get(kind=PlanningJob.FRAMEWORK_IMPORT)
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
     assert Framework.objects.get(code="NSAT").indicators.count() == 3
     assert "now has 2 technical areas and 3 indicators" in client.get(response["Location"]).content.decode()

@@ -19,6 +19,7 @@ from django.urls import reverse
 from naphs.models import Job
 from naphs.spreadsheets import ImportRefused
 from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
+from planning.job_kinds import PlanningJob
 from planning.libraries import DEMO_LIBRARY_NAME, demo_library_load, library_import
 from planning.models import BenchmarkAction, BenchmarkLibrary, Framework
 from tests.conftest import make_user
@@ -302,7 +303,7 @@ def test_staff_with_the_permission_upload_a_library_in_the_admin(client, jee, st
     assert reverse(IMPORT_URL) in changelist.content.decode()
     assert client.get(reverse(IMPORT_URL)).status_code == 200
     response = upload_post(client, jee, xlsx(ROWS).getvalue(), "library.xlsx")
-    job = Job.objects.get(kind=Job.Kind.LIBRARY_IMPORT)
+    job = Job.objects.get(kind=PlanningJob.LIBRARY_IMPORT)
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
     assert job.status == Job.Status.SUCCEEDED
     assert BenchmarkLibrary.objects.get(name="Uploaded").actions.count() == 3

@@ -65,7 +65,7 @@ class Command(BaseCommand):
         country, _ = Jurisdiction.objects.get_or_create(
             level=Jurisdiction.Level.COUNTRY, code=COUNTRY[0], defaults={"name": COUNTRY[1]}
         )
-        places = {None: country}
+        places: dict[str | None, Jurisdiction] = {None: country}
         for province_name, districts in PROVINCES.items():
             province, _ = Jurisdiction.objects.get_or_create(
                 level=Jurisdiction.Level.PROVINCE, parent=country, name=province_name

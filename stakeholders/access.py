@@ -6,27 +6,88 @@ role lacks the right gets 403. Lists are querysets already scoped to what the pe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
+from naphs.models import Job
 from naphs.permissions import SECRETARIAT_ROLES, Permission, Role
 from planning.models import Activity, Jurisdiction, Plan
 from stakeholders.models import Organization, PlanMembership
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+    from django_htmx.middleware import HtmxDetails
+    from typing_extensions import TypeIs
 
-    from naphs.models import Job
     from planning.models import TechnicalArea
     from stakeholders.models import User
 
 
-def _signed_in(user: User | AnonymousUser) -> bool:
+class SignedInRequest(HttpRequest):
+    """The request of a page: LoginRequiredMiddleware lets only a signed-in person reach a view that is not marked
+    login_not_required, so its user is a User; django-htmx's middleware adds `htmx`. Views are annotated with it
+    (the one place the type is narrowed) instead of casting request.user."""
+
+    user: User  # narrowed from User | AnonymousUser, as the middleware guarantees
+    htmx: HtmxDetails
+
+
+class SignedInApiRequest(Request):
+    """The request of an API endpoint: every endpoint but the token sign-in needs an authenticated person."""
+
+    user: User  # narrowed from User | AnonymousUser, as IsAuthenticated guarantees
+
+
+class SignedInView(APIView):
+    """The base of the API views that need a signed-in person (all but the token sign-in): `self.request.user`
+    is a User."""
+
+    request: SignedInApiRequest
+
+
+class PlanAccess(NamedTuple):
+    """A plan as one person reached it, and their membership of it (their role, organization and areas)."""
+
+    plan: Plan
+    membership: PlanMembership
+
+
+class ActivityAccess(NamedTuple):
+    """An activity (its plan loaded) as one person reached it, and their membership of its plan."""
+
+    activity: Activity
+    membership: PlanMembership
+
+    @property
+    def plan(self) -> Plan:
+        return self.activity.plan
+
+
+class JobAccess(NamedTuple):
+    """A job the person asked for, and their membership of its plan (None for a job of no plan)."""
+
+    job: Job
+    membership: PlanMembership | None
+
+
+def _signed_in(user: User | AnonymousUser) -> TypeIs[User]:
     return bool(user and user.is_authenticated and user.is_active)
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The person of a request that only a signed-in person reaches (the admin's, say) where the request's type
+    cannot say so (an overridden method of Django's): PermissionDenied for anyone else."""
+    user = request.user
+    if not _signed_in(user):
+        raise PermissionDenied
+    return user
 
 
 def membership_get_for_user(
@@ -49,11 +110,10 @@ def membership_get_for_user(
     return membership
 
 
-def plan_get_for_user(*, user: User | AnonymousUser, plan_id: int, need: Permission = Permission.VIEW) -> Plan:
+def plan_get_for_user(*, user: User | AnonymousUser, plan_id: int, need: Permission = Permission.VIEW) -> PlanAccess:
+    """The plan and the person's membership of it, once they hold `need`."""
     membership = membership_get_for_user(user=user, plan_id=plan_id, need=need)
-    plan = membership.plan
-    plan.membership = membership  # the caller's own role, for templates and serializers
-    return plan
+    return PlanAccess(membership.plan, membership)
 
 
 def plans_for_user(user: User | AnonymousUser) -> QuerySet[Plan]:
@@ -114,14 +174,15 @@ def plan_open_check(*, user: User | AnonymousUser, jurisdiction: Jurisdiction, p
                 % {"parent": parent}
             )
         return
-    if not countries_granted_to(user).filter(pk=jurisdiction.country_id).exists():
-        country = jurisdiction if jurisdiction.country_id in (None, jurisdiction.pk) else jurisdiction.country
+    granted = countries_granted_to(user).filter(pk=jurisdiction.country_id) if jurisdiction.country_id else None
+    if granted is None or not granted.exists():
+        country = jurisdiction.country if jurisdiction.country_id not in (None, jurisdiction.pk) else None
         raise PermissionDenied(
             _(
                 "A plan that sits under no other plan needs an administrator's grant for %(country)s; choose the "
                 "parent plan to open one under it."
             )
-            % {"country": country.name}
+            % {"country": (country or jurisdiction).name}
         )
 
 
@@ -166,23 +227,21 @@ def organization_get_for_user(
 
 def jobs_for_user(user: User | AnonymousUser) -> QuerySet[Job]:
     """The jobs the person asked for, of plans they can still see (or of no plan), as job_get_for_user allows."""
-    from naphs.models import Job
-
     if not _signed_in(user):
         return Job.objects.none()
     return Job.objects.filter(requested_by=user).filter(Q(plan__isnull=True) | Q(plan__in=plans_for_user(user)))
 
 
-def job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> Job:
+def job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> JobAccess:
     """A job is seen by the person who asked for it, while they can still see its plan."""
-    from naphs.models import Job
-
     job = Job.objects.filter(pk=job_id, requested_by_id=getattr(user, "pk", None)).first() if _signed_in(user) else None
     if job is None:
         raise Http404(_("No such job."))
-    if job.plan_id is not None:
-        job.plan = plan_get_for_user(user=user, plan_id=job.plan_id)
-    return job
+    if job.plan_id is None:
+        return JobAccess(job, None)
+    plan, membership = plan_get_for_user(user=user, plan_id=job.plan_id)
+    job.plan = plan
+    return JobAccess(job, membership)
 
 
 def area_ids_editable_by(membership: PlanMembership) -> frozenset[int] | None:
@@ -226,8 +285,8 @@ def activity_costs_editable_by(*, membership: PlanMembership, activity: Activity
 
 def activity_get_for_user(
     *, user: User | AnonymousUser, plan_id: int, activity_id: int, need: Permission = Permission.VIEW
-) -> Activity:
-    """An activity of the plan, with its plan (and the caller's membership on it) loaded.
+) -> ActivityAccess:
+    """An activity of the plan, with its plan loaded, and the caller's membership of the plan.
 
     404 for a non-member or an activity of another plan; 403 for a role without `need`, and, for
     EDIT_ACTIVITIES, for a technical lead when the activity lies outside their technical areas.
@@ -240,9 +299,7 @@ def activity_get_for_user(
     )
     if activity is None:
         raise Http404(_("No such activity."))
-    plan = membership.plan
-    plan.membership = membership
-    activity.plan = plan
+    activity.plan = membership.plan
     if need == Permission.EDIT_ACTIVITIES and not area_editable_by(membership=membership, area=activity.technical_area):
         area = activity.technical_area
         raise PermissionDenied(
@@ -259,4 +316,24 @@ def activity_get_for_user(
             _("You edit the costs of your own technical areas only; %(area)s is not one of them.")
             % {"area": f"{area.code} {area.name}"}
         )
-    return activity
+    return ActivityAccess(activity, membership)
+
+
+class PlanScopedMixin(SignedInView):
+    """For API endpoints under /api/plans/{plan_id}/: reading needs `read_need`, writing `write_need`.
+
+    The plan is resolved through the access helper before anything else: 404 for non-members, 403 for
+    members whose role lacks the right. `plan` and `membership` are the person's, as plan_get_for_user gives.
+    """
+
+    read_need = Permission.VIEW
+    write_need = Permission.MANAGE
+    plan: Plan
+    membership: PlanMembership
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        need = self.read_need if request.method in SAFE_METHODS else self.write_need
+        if getattr(self, "swagger_fake_view", False):
+            return
+        self.plan, self.membership = plan_get_for_user(user=request.user, plan_id=kwargs["plan_id"], need=need)
