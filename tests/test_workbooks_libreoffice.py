@@ -46,8 +46,8 @@ REPAIR_MESSAGES = re.compile(
 @pytest.fixture(scope="module")
 def workbooks(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str, bytes]:
     """Each workbook the product writes, by file name: made from the demo, then the demo is rolled back."""
-    from costing.job_kinds import CostingJob
     from costing.dashboard import costing_dashboard_export
+    from costing.job_kinds import CostingJob
     from costing.models import CostingUpload
     from costing.rollups import plan_rollup
     from costing.who import _report_workbook, who_workbook, who_workbook_import
