@@ -263,7 +263,8 @@ class BuilderForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         """A rate taken from a catalogue item is the item's price, in the currency and year of the lines: a
         different rate typed beside it, or an item priced in another currency or year, is refused."""
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for question in self.builder.questions:
             item = data.get(catalogue_answer(question)) if question.catalogue is not None else None
             if item is None:
@@ -340,12 +341,13 @@ class ItemForm(forms.Form):
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["catalogue_item"].queryset = catalogue_items_for_plan(plan=plan)
+        form_field(self, "catalogue_item", forms.ModelChoiceField).queryset = catalogue_items_for_plan(plan=plan)
 
     def clean(self) -> dict[str, Any]:
         """An item bought from the catalogue is bought at its price and in its unit: another one typed beside it
         is refused; left empty, they are the item's."""
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         item = data.get("catalogue_item")
         if item is None:
             return data

@@ -51,7 +51,7 @@ def cost_lines_draw(*, plan: Plan, by: User, copies: Iterable[Activity]) -> list
     costing = plan_costing_get(plan)
     needed = {(line.currency, line.price_year) for line, _ in drawn if line.currency != costing.currency}
     missing = needed - set(ExchangeRate.objects.filter(plan=plan).values_list("currency", "year"))
-    if missing:
+    if missing and plan.parent_id is not None:
         ExchangeRate.objects.bulk_create(
             ExchangeRate(plan=plan, currency=rate.currency, year=rate.year, rate=rate.rate, source=rate.source)
             for rate in ExchangeRate.objects.filter(plan_id=plan.parent_id)

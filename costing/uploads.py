@@ -92,7 +92,7 @@ def costing_upload_create(*, plan: Plan, by: User, file: IO[bytes], filename: st
         )
         upload.file.save(f"costing-{secrets.token_hex(8)}.xlsx", File(file), save=False)
         upload.save()
-        params = {"upload": upload.pk, **upload_job_params(name=upload.file.name, size=size)}
+        params = {"upload": upload.pk, **upload_job_params(name=upload.file.name or "", size=size)}
         try:
             upload.job = job_create(kind=layout.job_kind, by=by, plan=plan, params=params)
         except JobLimitReached:

@@ -144,7 +144,7 @@ class StrictFieldsMixin:
             fields = self.fields  # type: ignore[attr-defined]  # a mixin of DRF's serializers
             create_only = create_only_fields(self) if self.is_change else ()
             change_only = () if self.is_change else change_only_fields(fields)
-            refused = {}
+            refused: dict[str, Any] = {}  # field: its messages
             for name in data:
                 if name not in fields:
                     refused[name] = [self.unknown_field_message]
@@ -200,7 +200,7 @@ class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
     @classmethod
     def many_init(cls, *args: Any, **kwargs: Any) -> PrefetchedManyRelatedField:
-        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs: dict[str, Any] = {"child_relation": cls(*args, **kwargs)}
         list_kwargs |= {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
         return PrefetchedManyRelatedField(**list_kwargs)
 

@@ -35,6 +35,7 @@ class ConsoleEmailBackend(console.EmailBackend):
         lines = [f"{name}: {value}" for name, value in mime.items() if name.lower() != "content-transfer-encoding"]
         for part in mime.walk():
             if part.get_content_maintype() == "text" and not part.is_attachment():
-                payload = part.get_payload(decode=True) or b""
-                lines += ["", payload.decode(part.get_content_charset() or "utf-8", errors="replace")]
+                payload = part.get_payload(decode=True)
+                if isinstance(payload, bytes):
+                    lines += ["", payload.decode(part.get_content_charset() or "utf-8", errors="replace")]
         self.stream.write("\n".join(lines) + "\n" + "-" * 79 + "\n")

@@ -375,7 +375,7 @@ class GenerateForm(forms.Form):
         label="Technical areas",
         error_messages={"required": "Choose at least one technical area."},
     )
-    responsible_organization = forms.ModelChoiceField(
+    responsible_organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
         queryset=None,
         required=False,
         label=_("Responsible organization"),

@@ -210,8 +210,9 @@ def functional_group_save(
     _lock(plan)
     if group is not None:
         stored = FunctionalGroup.objects.filter(pk=group.pk).values_list("version", flat=True).first()
-        if stored is None or version is None or stored != version:
+        if stored is None or stored != version:
             raise EditConflict(group)
+        group.version = stored
     clash = FunctionalGroup.objects.filter(plan=plan, name__iexact=name)
     if group is not None:
         clash = clash.exclude(pk=group.pk)
@@ -234,7 +235,7 @@ def functional_group_save(
         if old_codes != new_codes:
             changes["technical areas"] = [old_codes, new_codes]
         if changes:
-            group.version = stored + 1
+            group.version += 1
             group.save(update_fields=["name", "version"])
         action = "edited the functional group"
     group.technical_areas.set(areas)

@@ -641,10 +641,10 @@ def _target_rows(
 def _target_forms(request: SignedInRequest, plan: Plan, editable: frozenset[int] | None) -> dict[Indicator, TargetForm]:
     """The submitted targets: each indicator named in `indicator` with its form (prefixed with its id). An
     indicator that is not of the plan's framework is not found; one outside a technical lead's areas refused."""
-    numbers = [whole_number(raw) for raw in request.POST.getlist("indicator")]
-    if not numbers or None in numbers:
+    numbers = [number for raw in request.POST.getlist("indicator") if (number := whole_number(raw)) is not None]
+    if not numbers or len(numbers) != len(request.POST.getlist("indicator")):
         raise Http404("No such indicator in this plan's framework.")
-    indicators = list(Indicator.objects.filter(framework_id=plan.framework_id, pk__in=numbers))
+    indicators = list(Indicator.objects.filter(framework=plan.framework_id, pk__in=numbers))
     if len(indicators) != len(set(numbers)):
         raise Http404("No such indicator in this plan's framework.")
     if editable is not None and any(indicator.technical_area_id not in editable for indicator in indicators):
@@ -855,9 +855,10 @@ def activities(request: SignedInRequest, plan_id: int) -> HttpResponse:
     page = Paginator(rows.prefetch_related(None), ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
     codes = activity_indicator_codes(activities=page.object_list)
     detail_url, costs_url = _activity_url(plan, "activity_detail"), _activity_url(plan, "activity_costs")
-    for activity in page.object_list:
-        activity.indicator_codes = codes.get(activity.pk, [])
-        activity.detail_url, activity.costs_url = detail_url(activity.pk), costs_url(activity.pk)
+    for activity in page.object_list:  # what the row shows, beside the activity's fields
+        activity.indicator_codes = codes.get(activity.pk, [])  # type: ignore[attr-defined]
+        activity.detail_url = detail_url(activity.pk)  # type: ignore[attr-defined]
+        activity.costs_url = costs_url(activity.pk)  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     if plan.kind == Plan.Kind.STRATEGIC:
