@@ -50,6 +50,9 @@ COST_LINE_FIELDS = (
 )
 # A line taken from the catalogue follows the item for these; they cannot be set on the line itself.
 CATALOGUE_FIELDS = ("unit", "unit_cost", "currency", "price_year")
+# {year: frequency} as a caller has it: years as numbers (a workbook, a builder) or as text (a form, JSON),
+# frequencies as numbers or text; frequencies_clean checks both. Mapping is invariant in its key, hence three.
+type Frequencies = Mapping[int, Any] | Mapping[str, Any] | Mapping[int | str, Any]
 
 
 # --- Settings and rates -----------------------------------------------------------------------------------
@@ -219,7 +222,7 @@ def parse_decimal(value: Any, *, label: str) -> Decimal:
     return result
 
 
-def frequencies_clean(plan: Plan, frequencies: Mapping[int | str, Any], *, recurrence: str) -> dict[int, Decimal]:
+def frequencies_clean(plan: Plan, frequencies: Frequencies, *, recurrence: str) -> dict[int, Decimal]:
     """{year: frequency} for every year of the plan (absent years are 0), checked; ValidationError by year."""
     years = range(plan.first_year, plan.last_year + 1)
     cleaned = {year: Decimal(0) for year in years}
@@ -278,11 +281,11 @@ class LineInput:
     """What a person gives for one cost line: its fields and its frequencies per year."""
 
     fields: dict[str, Any]
-    frequencies: Mapping[int | str, Any] = field(default_factory=dict)
+    frequencies: Frequencies = field(default_factory=dict)
 
 
 def line_prepare(
-    line: CostLine, *, fields: Mapping[str, Any], frequencies: Mapping[int | str, Any] | None, rates: Rates
+    line: CostLine, *, fields: Mapping[str, Any], frequencies: Frequencies | None, rates: Rates
 ) -> list[CostLineYear]:
     """Apply `fields` to an unsaved copy of a line, validate everything, and return its computed years.
 
@@ -338,9 +341,7 @@ def catalogue_item_usable(item: Any, plan: Plan) -> bool:
 
 
 @transaction.atomic
-def cost_line_create(
-    *, activity: Activity, by: User, fields: Mapping[str, Any], frequencies: Mapping[int | str, Any]
-) -> CostLine:
+def cost_line_create(*, activity: Activity, by: User, fields: Mapping[str, Any], frequencies: Frequencies) -> CostLine:
     plan = activity.plan
     line = CostLine(plan=plan, activity=activity, updated_by=by)
     years = line_prepare(line, fields=fields, frequencies=frequencies, rates=Rates.for_plan(plan))
@@ -358,7 +359,7 @@ def cost_line_update(
     by: User,
     version: int,
     fields: Mapping[str, Any],
-    frequencies: Mapping[int | str, Any] | None = None,
+    frequencies: Frequencies | None = None,
 ) -> CostLine:
     """Change a line, refusing the save (EditConflict) if someone saved it since `version`."""
     candidate = copy.copy(line)

@@ -50,6 +50,7 @@ from typing import IO, TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
+from django.utils.translation import gettext
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -250,7 +251,9 @@ def _number(value: Decimal) -> int | Decimal:
 
 
 def _yes_no(value: bool | None) -> str:
-    return {True: "Y", False: "N"}.get(value, "")
+    if value is None:
+        return ""
+    return "Y" if value else "N"
 
 
 def _plan_activities(plan: Plan) -> list[Activity]:
@@ -421,6 +424,8 @@ def who_workbook(plan: Plan, *, progress: Progress | None = None) -> bytes:
 def who_costing_export(*, job: Job, progress: Progress) -> JobResult:
     """Job handler: the plan in the WHO costing tool layout."""
     plan = job.plan
+    if plan is None:
+        raise JobFailed(gettext("This export belongs to a plan, and the job has none."))
     try:
         content = who_workbook(plan, progress=progress)
     except ValueError as error:
@@ -596,8 +601,9 @@ class _Lookup:
         self.plan = plan
         self.areas = {indicator_code_key(area.code): area for area in technical_areas_of(plan)}
         self.indicators: dict[int, list[Indicator]] = defaultdict(list)
-        for indicator in Indicator.objects.filter(framework_id=plan.framework_id).order_by("order", "code"):
-            self.indicators[indicator.technical_area_id].append(indicator)
+        if plan.framework_id is not None:  # a plan without a framework has no indicators to match
+            for indicator in Indicator.objects.filter(framework_id=plan.framework_id).order_by("order", "code"):
+                self.indicators[indicator.technical_area_id].append(indicator)
         self.organizations: list[Organization] = list(organization_list_for_plan(plan=plan))
         self.organization_names: dict[str, Organization] = {}
         for organization in self.organizations:
@@ -657,7 +663,8 @@ def _area_sheets(sheets: list[Sheet], lookup: _Lookup, problems: list[Problem]) 
             header = find_header(sheet, required=REQUIRED_KEYS, key=heading_key)
             if header is not None and all(key in header[1] for key in REQUIRED_KEYS):
                 token = (sheet.name.split() or [""])[0]
-                framework = lookup.plan.framework.name if lookup.plan.framework_id else "the plan's framework"
+                plan_framework = lookup.plan.framework
+                framework = plan_framework.name if plan_framework is not None else "the plan's framework"
                 problems.append(
                     Problem(
                         f"“{token}” is not a technical area of {framework}; name each sheet after its area's code "
@@ -1237,7 +1244,7 @@ def who_workbook_apply(*, plan: Plan, by: User, groups: list[Group], filename: s
                 planned.line.activity = group.activity
                 new_lines.append(planned)
                 outcome = "cost line created"
-            elif planned is not None and planned.changed:
+            elif planned is not None and planned.existing is not None and planned.changed:
                 try:
                     cost_line_update(
                         line=planned.existing,

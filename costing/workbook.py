@@ -20,7 +20,7 @@ import dataclasses
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -30,9 +30,10 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Field, Max
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from costing.job_kinds import CostingJob
 from costing.models import (
@@ -170,7 +171,7 @@ def fingerprint(values: Iterable[Any]) -> str:
 
 def _line_values(line: Any, frequencies: Mapping[int, Decimal], years: Iterable[int]) -> tuple:
     """What the workbook shows of a line, in a fixed order (a CostLine or a row of .values())."""
-    get = line.get if isinstance(line, dict) else lambda name: getattr(line, name)
+    get: Callable[[str], Any] = line.get if isinstance(line, dict) else lambda name: getattr(line, name)
     return (
         cell_text(get("description")),
         get("category"),
@@ -322,7 +323,7 @@ def costing_workbook_build(
     recurrence_labels = dict(CostLine.Recurrence.choices)
     activity_styles = [s_activity] * len(columns)
     header_styles = [s_header] * len(columns)
-    empty_row = [None] * len(columns)
+    empty_row: list[Any] = [None] * len(columns)
 
     report(20, "Writing the sheets")
     by_area: dict[int, list[Activity]] = defaultdict(list)
@@ -525,6 +526,8 @@ def workbook_filename(plan: Plan, membership: PlanMembership) -> str:
 def costing_workbook_export(*, job: Job, progress: Progress) -> JobResult:
     """The job: the requester's costing workbook, for the activities they may cost today."""
     plan = job.plan
+    if plan is None:
+        raise JobFailed(gettext("This export belongs to a plan, and the job has none."))
     membership = membership_for_costing(plan=plan, user=job.requested_by)
     if membership is None:
         raise JobFailed("You do not cost this plan's activities, so no costing workbook was made.")
@@ -609,9 +612,10 @@ class _Checked:
 
     row: _Row
     action: str  # "create", "update", "delete", "unchanged"
-    line: CostLine | None = None
+    line: CostLine  # the line to create, the changed copy of one to update, or the line as it is
     years: list[CostLineYear] = field(default_factory=list)
-    changes: dict[str, list] = field(default_factory=dict)
+    # What its audit event records: [old, new] by changed field, or the activity of a new line.
+    changes: dict[str, Any] = field(default_factory=dict)
 
 
 class _Upload:
@@ -797,10 +801,10 @@ class _Upload:
             fields["price_year"] = _whole(year)
             if fields["price_year"] is None:
                 self.row_problem(row, "price_year", f"“{year}” is not a year.")
-        if line is not None and line.catalogue_item_id and self.findings == before:
+        if line is not None and line.catalogue_item is not None and self.findings == before:
+            item = line.catalogue_item
             for key in CATALOGUE_KEYS:
                 if fields[key] != getattr(line, key):
-                    item = line.catalogue_item
                     self.row_problem(row, key, f"this line follows the catalogue item “{item.name}”: it cannot change.")
         fields["quantity"] = self._number(row, "quantity", required=True)
         frequencies: dict[int, Decimal] = {}
@@ -892,8 +896,8 @@ class _Upload:
             activity.pk: activity
             for activity in Activity.objects.filter(plan=plan, pk__in=activity_ids).select_related("technical_area")
         }
-        for activity in activities.values():
-            activity.plan = plan
+        for known in activities.values():
+            known.plan = plan
         costable = set(
             Activity.objects.filter(plan=plan, pk__in=activity_ids)
             .filter(activities_costable_by(self.membership))
@@ -946,8 +950,9 @@ class _Upload:
                     row, activity, key, by_key, token_by_print, used_lines, frequencies, costable, years
                 )
                 if outcome and outcome.action == "create":
-                    next_order[activity.pk] = (next_order.get(activity.pk) or 0) + 1
-                    outcome.line.order = next_order[activity.pk]
+                    new = outcome.line
+                    next_order[new.activity_id] = (next_order.get(new.activity_id) or 0) + 1
+                    new.order = next_order[new.activity_id]
             if outcome is not None:
                 checked.append(outcome)
         if self.problem_count or self.conflicts:
@@ -982,7 +987,7 @@ class _Upload:
         if line.activity_id not in costable:
             self._out_of_scope(row, activity)
             return None
-        if row.version > line.version:
+        if row.version is None or row.version > line.version:
             self.row_problem(row, "line", "this row's hidden version was altered.")
             return None
         db_print = fingerprint(_line_values(line, frequencies[line.pk], years))
@@ -1155,7 +1160,7 @@ class _Upload:
                         plan=self.plan,
                         actor=self.by,
                         action=action,
-                        target_type=CostLine._meta.model_name,
+                        target_type=CostLine._meta.model_name or "",
                         target_id=item.line.pk,
                         target_repr=str(item.line)[:250],
                         changes=changes,
@@ -1210,21 +1215,26 @@ UPDATE_BATCH = 1000
 def _lines_save(lines: list[CostLine]) -> None:
     """Save many changed lines at once. Django's bulk_update builds a CASE expression per field and row, which
     takes most of a minute for 10,000 lines; one UPDATE ... FROM (VALUES ...) per thousand lines takes a second."""
-    fields = [CostLine._meta.get_field(name) for name in UPDATED_FIELDS]
     quote = connection.ops.quote_name
     table = quote(CostLine._meta.db_table)
-    rows = [[field.get_db_prep_save(getattr(line, field.attname), connection) for field in fields] for line in lines]
+    fields: list[tuple[Field, str]] = []  # each field with its column, quoted
+    for name in UPDATED_FIELDS:
+        found = CostLine._meta.get_field(name)
+        if not isinstance(found, Field) or found.column is None:
+            raise TypeError(f"CostLine.{name} is not a column of its table.")
+        fields.append((found, quote(found.column)))
+    rows = [[field.get_db_prep_save(getattr(line, field.attname), connection) for field, _ in fields] for line in lines]
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+            assignments = ", ".join(f"{column} = %s" for _, column in fields)
             cursor.executemany(
                 f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608 (names from the model, values bound)
                 [[*row, line.pk] for row, line in zip(rows, lines, strict=True)],
             )
             return
-        columns = ", ".join(quote(field.column) for field in fields)
-        assignments = ", ".join(f"{quote(field.column)} = new.{quote(field.column)}" for field in fields)
-        row_sql = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in fields) + ", %s::bigint)"
+        columns = ", ".join(column for _, column in fields)
+        assignments = ", ".join(f"{column} = new.{column}" for _, column in fields)
+        row_sql = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field, _ in fields) + ", %s::bigint)"
         for start in range(0, len(lines), UPDATE_BATCH):
             batch = range(start, min(start + UPDATE_BATCH, len(lines)))
             cursor.execute(
@@ -1260,11 +1270,17 @@ def _frequencies_json(frequencies: Mapping[int, Decimal]) -> dict[str, str]:
     return {str(year): _decimal_text(value) for year, value in sorted(frequencies.items()) if value}
 
 
+# Why an upload is refused when its person no longer costs the plan: their role or organization changed.
+NOT_COSTING = "You no longer cost this plan's activities."
+
+
 def _workbook_apply(
     upload: CostingUpload, sheets: list[Sheet], progress: Progress, membership: PlanMembership | None = None
 ) -> Applied:
     """The layout's step of costing.uploads: identify the workbook, check every row, apply them all."""
     membership = membership or membership_for_costing(plan=upload.plan, user=upload.uploaded_by)
+    if membership is None:  # their role changed since the job checked it
+        raise UploadRefused.because(NOT_COSTING)
     work = _Upload(upload, membership, sheets)
     work.identify()
     checked = work.check(progress)
@@ -1273,7 +1289,7 @@ def _workbook_apply(
 
 def _may_still_cost(upload: CostingUpload) -> str:
     if membership_for_costing(plan=upload.plan, user=upload.uploaded_by) is None:
-        return "You no longer cost this plan's activities."
+        return NOT_COSTING
     return ""
 
 
