@@ -378,6 +378,9 @@ def target_change_on_the_page(w: World) -> Tally:
     clients = [page_client(user) for user in two]
 
     def setup(number):
+        # Both targets at or above the current level (an earlier kind may have scored the indicator 5): a target
+        # below it is refused for its own reason, which is not what this race is about.
+        IndicatorScore.objects.filter(assessment__plan=plan, indicator=indicator).update(score=1)
         IndicatorTarget.objects.filter(plan=plan).delete()
         return IndicatorTarget.objects.create(plan=plan, indicator=indicator, level=2, justification="First.")
 
