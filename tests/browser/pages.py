@@ -33,7 +33,9 @@ def field(form, label: str):
 
 
 def plan_nav(page: Page):
-    return page.get_by_role("complementary", name="Plan")
+    """The plan's sidebar, the page's one complementary landmark: by its role alone, since its name ("Plan") is
+    translated and the sidebar is looked for in other languages too."""
+    return page.get_by_role("complementary")
 
 
 def open_plan(page: Page, plan) -> None:
