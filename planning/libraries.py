@@ -8,6 +8,7 @@ reported with where it is, and a file with any problem changes nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from naphs.models import max_length
 from naphs.spreadsheets import ImportRefused, Problem, Sheet, find_header, limits_for, read_spreadsheet
@@ -45,13 +48,18 @@ def _type_key(text: str) -> str:
     return " ".join(text.lower().replace("&", " and ").replace("-", " ").split())
 
 
-# An action type is recognised by its code ("sop") or its label ("Standard operating procedures"), in any case.
-ACTION_TYPE_NAMES = {
-    **{_type_key(label): code for code, label in ActionType.choices},
-    **{_type_key(code): code for code in ActionType.values},
-    "sops": ActionType.SOP,
-    "m and e": ActionType.MONITORING,
-}
+@functools.cache
+def _action_type_names() -> dict[str, str]:
+    """An action type is recognised by its code ("sop") or its English label ("Standard operating procedures"), in
+    any case: a library file reads the same whatever the language of the person importing it."""
+    with translation.override(None):
+        labels = {_type_key(str(label)): code for code, label in ActionType.choices}
+    return {
+        **labels,
+        **{_type_key(code): code for code in ActionType.values},
+        "sops": ActionType.SOP,
+        "m and e": ActionType.MONITORING,
+    }
 
 
 @dataclass(frozen=True)
@@ -139,13 +147,13 @@ class _Checker:
         for name in names:
             if not _text(name):
                 continue
-            code = ACTION_TYPE_NAMES.get(_type_key(_text(name)))
+            code = _action_type_names().get(_type_key(_text(name)))
             if code is None:
                 unknown.append(f"“{_text(name)}”")
             elif code not in codes:
                 codes.append(str(code))
         if unknown:
-            known = "; ".join(label for _code, label in ActionType.choices)
+            known = "; ".join(str(label) for _code, label in ActionType.choices)
             self.problems.append(
                 locate("action_types", f"unknown action type {', '.join(unknown)}; use one or more of: {known}.")
             )
@@ -201,18 +209,24 @@ def _read_json(upload: IO[bytes]) -> dict[str, Any]:
     limit = limits_for("library").max_bytes
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise ImportRefused([f"The file is larger than {limit // (1024 * 1024)} MB."])
+        raise ImportRefused([gettext("The file is larger than %(size)d MB.") % {"size": limit // (1024 * 1024)}])
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
-        raise ImportRefused(["This JSON file is not UTF-8 text."]) from error
+        raise ImportRefused([gettext("This JSON file is not UTF-8 text.")]) from error
     except RecursionError as error:  # nested far deeper than any library
-        raise ImportRefused(["This JSON file is nested too deeply to be a library."]) from error
+        raise ImportRefused([gettext("This JSON file is nested too deeply to be a library.")]) from error
     except json.JSONDecodeError as error:
-        where = f"line {error.lineno}, column {error.colno}"
-        raise ImportRefused([f"This is not valid JSON: {error.msg} ({where})."]) from error
+        message = gettext("This is not valid JSON: %(error)s (line %(line)d, column %(column)d).") % {
+            "error": error.msg,
+            "line": error.lineno,
+            "column": error.colno,
+        }
+        raise ImportRefused([message]) from error
     if not isinstance(document, dict):
-        raise ImportRefused(["The JSON file must hold one object with “framework”, “name”, “source” and “actions”."])
+        raise ImportRefused(
+            [gettext("The JSON file must hold one object with “framework”, “name”, “source” and “actions”.")]
+        )
     return document
 
 
@@ -241,12 +255,22 @@ def _json_framework(document: dict[str, Any], framework: Framework | None) -> Fr
     code = _text(document.get("framework"))
     if framework is not None:
         if code and indicator_code_key(code) != indicator_code_key(framework.code):
-            raise ImportRefused([f"Field “framework”: this library is for “{code}”, not for {framework.code}."])
+            raise ImportRefused(
+                [
+                    gettext("Field “framework”: this library is for “%(code)s”, not for %(framework)s.")
+                    % {"code": code, "framework": framework.code}
+                ]
+            )
         return framework
     found = Framework.objects.filter(code__iexact=code).first() if code else None
     if found is None:
         known = ", ".join(Framework.objects.values_list("code", flat=True))
-        raise ImportRefused([f"Field “framework”: “{code}” is not a framework here; choose one of {known}."])
+        raise ImportRefused(
+            [
+                gettext("Field “framework”: “%(code)s” is not a framework here; choose one of %(known)s.")
+                % {"code": code, "known": known}
+            ]
+        )
     return found
 
 
@@ -277,7 +301,7 @@ def library_import(
         _check_json(document, checker)
     else:
         if framework is None:
-            raise ImportRefused(["Choose the framework whose indicators the library covers."])
+            raise ImportRefused([gettext("Choose the framework whose indicators the library covers.")])
         sheets = read_spreadsheet(upload, name=filename, limits="library")
         checker = _Checker(framework)
         _check_sheets(sheets, checker)
