@@ -51,17 +51,25 @@ class Jurisdiction(models.Model):
 
     PARENT_LEVEL: dict[str, Level] = {Level.PROVINCE: Level.COUNTRY, Level.DISTRICT: Level.PROVINCE}
 
-    level = models.CharField(max_length=10, choices=Level.choices)
-    name = models.CharField(max_length=200)
+    # Translators: a jurisdiction's level: country, province or state, or district.
+    level = models.CharField(max_length=10, choices=Level.choices, verbose_name=_("level"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     code = models.CharField(
         max_length=10,
         blank=True,
         help_text=_("ISO 3166-1 alpha-2 for a country (e.g. KE); optional below (an ISO 3166-2 or national code)."),
+        verbose_name=_("code"),
     )
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
-    country = models.ForeignKey("self", on_delete=models.PROTECT, null=True, editable=False, related_name="+")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+    )
+    country = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, editable=False, related_name="+", verbose_name=_("country")
+    )
 
     class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
         ordering = ["country_id", "level", "name"]
         constraints = [
             models.CheckConstraint(
@@ -197,11 +205,13 @@ class Plan(ChoiceDisplayMixin, models.Model):
         IN_REVIEW = "in_review", _("In review")
         ENDORSED = "endorsed", _("Endorsed")
 
-    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="plans")
-    title = models.CharField(max_length=250)
-    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.STRATEGIC)
-    first_year = models.PositiveSmallIntegerField()
-    last_year = models.PositiveSmallIntegerField()
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="plans", verbose_name=_("jurisdiction")
+    )
+    title = models.CharField(max_length=250, verbose_name=_("title"))
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.STRATEGIC, verbose_name=_("kind"))
+    first_year = models.PositiveSmallIntegerField(verbose_name=_("first year"))
+    last_year = models.PositiveSmallIntegerField(verbose_name=_("last year"))
     parent = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -209,6 +219,7 @@ class Plan(ChoiceDisplayMixin, models.Model):
         blank=True,
         related_name="children",
         help_text=_("The national plan above a provincial plan, or the strategic plan around an operational plan."),
+        verbose_name=_("parent plan"),
     )
     framework = models.ForeignKey(
         "Framework",
@@ -217,13 +228,18 @@ class Plan(ChoiceDisplayMixin, models.Model):
         blank=True,
         related_name="plans",
         help_text=_("The framework the plan's indicators and targets follow (JEE 3 unless chosen otherwise)."),
+        verbose_name=_("framework"),
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False, verbose_name=_("status")
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
         ordering = ["jurisdiction__country_id", "-first_year", "title"]
         constraints = [
             models.CheckConstraint(
@@ -354,10 +370,14 @@ class Framework(models.Model):
     """An assessment framework: JEE 3rd edition and SPAR 2nd edition come with the product; an administrator
     may load another (a future edition, a national self-assessment tool) from a spreadsheet."""
 
-    code = models.CharField(max_length=20, unique=True, help_text=_("Short code, e.g. JEE3 or SPAR2."))
-    name = models.CharField(max_length=200)
+    code = models.CharField(
+        max_length=20, unique=True, help_text=_("Short code, e.g. JEE3 or SPAR2."), verbose_name=_("code")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("framework")
+        verbose_name_plural = _("frameworks")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -367,13 +387,18 @@ class Framework(models.Model):
 class TechnicalArea(models.Model):
     """A technical area (JEE) or capacity (SPAR), under one of the pillars."""
 
-    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="technical_areas")
-    code = models.CharField(max_length=20)
-    name = models.CharField(max_length=250)
-    pillar = models.CharField(max_length=60, choices=Pillar.choices)
-    order = models.PositiveSmallIntegerField(default=0)
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="technical_areas", verbose_name=_("framework")
+    )
+    code = models.CharField(max_length=20, verbose_name=_("code"))
+    name = models.CharField(max_length=250, verbose_name=_("name"))
+    pillar = models.CharField(max_length=60, choices=Pillar.choices, verbose_name=_("pillar"))
+    # Translators: a label: the position in a sorted list.
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=_("order"))
 
     class Meta:
+        verbose_name = _("technical area")
+        verbose_name_plural = _("technical areas")
         ordering = ["framework_id", "order", "code"]
         constraints = [
             models.UniqueConstraint(
@@ -396,13 +421,19 @@ def indicator_code_key(code: object) -> str:
 class Indicator(models.Model):
     """One scored indicator of a technical area, e.g. JEE 3 P1.1 "Legal instruments"."""
 
-    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="indicators")
-    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.CASCADE, related_name="indicators")
-    code = models.CharField(max_length=20)
-    name = models.CharField(max_length=300)
-    order = models.PositiveSmallIntegerField(default=0)
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("framework")
+    )
+    technical_area = models.ForeignKey(
+        TechnicalArea, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("technical area")
+    )
+    code = models.CharField(max_length=20, verbose_name=_("code"))
+    name = models.CharField(max_length=300, verbose_name=_("name"))
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=_("order"))
 
     class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
         ordering = ["framework_id", "order", "code"]
         constraints = [
             models.UniqueConstraint(
@@ -420,10 +451,16 @@ class CrosswalkLink(models.Model):
     """One indicator of a framework that corresponds to one of another framework (e.g. JEE 3 P1.1 to SPAR 2
     C1.1). Several may map to one; when scores are carried over, the lowest counts."""
 
-    source = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="crosswalk_out")
-    target = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="crosswalk_in")
+    source = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="crosswalk_out", verbose_name=_("indicator")
+    )
+    target = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="crosswalk_in", verbose_name=_("corresponding indicator")
+    )
 
     class Meta:
+        verbose_name = _("crosswalk link")
+        verbose_name_plural = _("crosswalk links")
         ordering = ["source_id", "target_id"]
         constraints = [
             models.UniqueConstraint(
@@ -467,12 +504,17 @@ class BenchmarkLibrary(models.Model):
     """A library of benchmark actions for one framework, e.g. the WHO benchmarks for IHR capacities, loaded
     from a spreadsheet or JSON file (format in the README)."""
 
-    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="libraries")
-    name = models.CharField(max_length=200)
-    source = models.CharField(max_length=250, blank=True, help_text=_("Where the actions come from."))
-    created_at = models.DateTimeField(auto_now_add=True)
+    framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="libraries", verbose_name=_("framework")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    source = models.CharField(
+        max_length=250, blank=True, help_text=_("Where the actions come from."), verbose_name=_("source")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("benchmark library")
         ordering = ["name"]
         verbose_name_plural = _("benchmark libraries")
         constraints = [
@@ -490,15 +532,25 @@ class BenchmarkLibrary(models.Model):
 class BenchmarkAction(models.Model):
     """One action of a library: what to do on an indicator to reach a capacity level (2 to 5)."""
 
-    library = models.ForeignKey(BenchmarkLibrary, on_delete=models.CASCADE, related_name="actions")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="benchmark_actions")
-    level = models.PositiveSmallIntegerField(choices=[(n, label) for n, label in CapacityLevel.choices if n >= 2])
-    text = models.TextField()
-    action_types = models.JSONField(default=list, validators=[validate_action_types])
-    hazard = models.CharField(max_length=80, blank=True, help_text=_("A disease or hazard tag, e.g. cholera."))
-    order = models.PositiveIntegerField(default=0)
+    library = models.ForeignKey(
+        BenchmarkLibrary, on_delete=models.CASCADE, related_name="actions", verbose_name=_("library")
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="benchmark_actions", verbose_name=_("indicator")
+    )
+    level = models.PositiveSmallIntegerField(
+        choices=[(n, label) for n, label in CapacityLevel.choices if n >= 2], verbose_name=_("capacity level")
+    )
+    text = models.TextField(verbose_name=_("text"))
+    action_types = models.JSONField(default=list, validators=[validate_action_types], verbose_name=_("action types"))
+    hazard = models.CharField(
+        max_length=80, blank=True, help_text=_("A disease or hazard tag, e.g. cholera."), verbose_name=_("hazard")
+    )
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
 
     class Meta:
+        verbose_name = _("benchmark action")
+        verbose_name_plural = _("benchmark actions")
         ordering = ["library_id", "indicator_id", "level", "order"]
         constraints = [
             models.CheckConstraint(
@@ -521,11 +573,18 @@ class Assessment(models.Model):
         SELF = "self", _("Self-assessment")
         OTHER = "other", _("Other")
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="assessments")
-    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="assessments")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    date = models.DateField()
-    source = models.CharField(max_length=250, blank=True, help_text=_("Report, mission or file the scores come from."))
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("plan"))
+    framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("framework")
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    date = models.DateField(verbose_name=_("date"))
+    source = models.CharField(
+        max_length=250,
+        blank=True,
+        help_text=_("Report, mission or file the scores come from."),
+        verbose_name=_("source"),
+    )
     origin = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -534,10 +593,14 @@ class Assessment(models.Model):
         editable=False,
         related_name="operational_copies",
         help_text=_("The strategic plan's assessment this operational plan's baseline was drawn from."),
+        # Translators: a label: the row of the strategic plan this one was drawn from.
+        verbose_name=_("origin"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
         ordering = ["plan_id", "-date", "-pk"]
 
     def __str__(self) -> str:
@@ -547,12 +610,18 @@ class Assessment(models.Model):
 class IndicatorScore(models.Model):
     """An assessment's score of one indicator, 1 to 5. `version` refuses a stale edit."""
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="scores")
-    score = models.PositiveSmallIntegerField(choices=CapacityLevel.choices)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="scores", verbose_name=_("assessment")
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="scores", verbose_name=_("indicator")
+    )
+    score = models.PositiveSmallIntegerField(choices=CapacityLevel.choices, verbose_name=_("score"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("indicator score")
+        verbose_name_plural = _("indicator scores")
         ordering = ["assessment_id", "indicator__order"]
         constraints = [
             models.UniqueConstraint(
@@ -574,10 +643,12 @@ class IndicatorScore(models.Model):
 class IndicatorTarget(models.Model):
     """The level a plan aims for on one indicator, with why. `version` refuses a stale edit."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="targets")
-    level = models.PositiveSmallIntegerField(choices=CapacityLevel.choices)
-    justification = models.TextField(blank=True)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets", verbose_name=_("plan"))
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="targets", verbose_name=_("indicator")
+    )
+    level = models.PositiveSmallIntegerField(choices=CapacityLevel.choices, verbose_name=_("target level"))
+    justification = models.TextField(blank=True, verbose_name=_("justification"))
     origin = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -586,10 +657,13 @@ class IndicatorTarget(models.Model):
         editable=False,
         related_name="operational_copies",
         help_text=_("The strategic plan's target this operational plan's target was drawn from."),
+        verbose_name=_("origin"),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("indicator target")
+        verbose_name_plural = _("indicator targets")
         ordering = ["plan_id", "indicator__order"]
         constraints = [
             models.UniqueConstraint(
@@ -653,38 +727,60 @@ class Activity(ChoiceDisplayMixin, models.Model):
         DELAYED = "delayed", _("Delayed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="activities")
-    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.PROTECT, related_name="activities")
-    indicators = models.ManyToManyField(Indicator, blank=True, related_name="activities")
-    title = models.CharField(max_length=300)
-    description = models.TextField(blank=True)
-    source = models.CharField(max_length=24, choices=Source.choices, default=Source.CUSTOM)
-    benchmark_action = models.ForeignKey(
-        BenchmarkAction, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="activities", verbose_name=_("plan"))
+    technical_area = models.ForeignKey(
+        TechnicalArea, on_delete=models.PROTECT, related_name="activities", verbose_name=_("technical area")
     )
-    action_type = models.CharField(max_length=20, choices=ActionType.choices, blank=True)
+    indicators = models.ManyToManyField(Indicator, blank=True, related_name="activities", verbose_name=_("indicators"))
+    title = models.CharField(max_length=300, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    source = models.CharField(max_length=24, choices=Source.choices, default=Source.CUSTOM, verbose_name=_("source"))
+    benchmark_action = models.ForeignKey(
+        BenchmarkAction,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("benchmark action"),
+    )
+    action_type = models.CharField(max_length=20, choices=ActionType.choices, blank=True, verbose_name=_("action type"))
     responsible_organization = models.ForeignKey(
-        "stakeholders.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="responsible_for"
+        "stakeholders.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responsible_for",
+        verbose_name=_("responsible organization"),
     )
     supporting_organizations = models.ManyToManyField(
-        "stakeholders.Organization", blank=True, related_name="supporting"
+        "stakeholders.Organization", blank=True, related_name="supporting", verbose_name=_("supporting organizations")
     )
-    implementation_level = models.CharField(max_length=12, choices=Level.choices, default=Level.NATIONAL)
-    start_date = models.DateField(null=True, blank=True)
-    end_date = models.DateField(null=True, blank=True)
-    impact = models.CharField(max_length=8, choices=Rating.choices, blank=True)
-    feasibility = models.CharField(max_length=10, choices=Feasibility.choices, blank=True)
-    priority = models.CharField(max_length=8, choices=Rating.choices, blank=True)
-    sectors = models.JSONField(default=list, blank=True, validators=[validate_sectors])
-    hazards = models.JSONField(default=list, blank=True, validators=[validate_hazards])
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    implementation_level = models.CharField(
+        max_length=12, choices=Level.choices, default=Level.NATIONAL, verbose_name=_("implementation level")
+    )
+    start_date = models.DateField(null=True, blank=True, verbose_name=_("start date"))
+    end_date = models.DateField(null=True, blank=True, verbose_name=_("end date"))
+    impact = models.CharField(max_length=8, choices=Rating.choices, blank=True, verbose_name=_("impact"))
+    feasibility = models.CharField(
+        max_length=10, choices=Feasibility.choices, blank=True, verbose_name=_("feasibility")
+    )
+    priority = models.CharField(max_length=8, choices=Rating.choices, blank=True, verbose_name=_("priority"))
+    sectors = models.JSONField(default=list, blank=True, validators=[validate_sectors], verbose_name=_("sectors"))
+    hazards = models.JSONField(default=list, blank=True, validators=[validate_hazards], verbose_name=_("hazards"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status"))
     related_programme = models.CharField(
-        max_length=300, blank=True, help_text=_("An existing plan or programme this activity belongs to or builds on.")
+        max_length=300,
+        blank=True,
+        help_text=_("An existing plan or programme this activity belongs to or builds on."),
+        verbose_name=_("related programme"),
     )
     existing_budget = models.BooleanField(
-        null=True, blank=True, help_text=_("Whether an existing budget already covers this activity.")
+        null=True,
+        blank=True,
+        help_text=_("Whether an existing budget already covers this activity."),
+        verbose_name=_("existing budget"),
     )
-    existing_budget_source = models.CharField(max_length=300, blank=True)
+    existing_budget_source = models.CharField(max_length=300, blank=True, verbose_name=_("existing budget source"))
     origin = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -692,12 +788,15 @@ class Activity(ChoiceDisplayMixin, models.Model):
         blank=True,
         related_name="operational_copies",
         help_text=_("The strategic plan's activity this operational activity was drawn from."),
+        verbose_name=_("origin"),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
         ordering = ["plan_id", "technical_area__order", "pk"]
         indexes = [models.Index(fields=["plan", "technical_area"], name="activity_plan_area")]
         constraints = [
@@ -739,11 +838,15 @@ class GeneratedAction(models.Model):
     """A benchmark action once turned into a draft activity of a plan: regenerating never brings it back, even
     if people edited or deleted the activity."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="generated_actions")
-    benchmark_action = models.ForeignKey(BenchmarkAction, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="generated_actions", verbose_name=_("plan"))
+    benchmark_action = models.ForeignKey(
+        BenchmarkAction, on_delete=models.CASCADE, related_name="+", verbose_name=_("benchmark action")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("generated action")
+        verbose_name_plural = _("generated actions")
         constraints = [
             models.UniqueConstraint(fields=["plan", "benchmark_action"], name="generated_action_once_per_plan"),
         ]
@@ -755,10 +858,16 @@ class GeneratedAction(models.Model):
 class ActivityDependency(models.Model):
     """`activity` cannot be done before `depends_on`. The service refuses cycles."""
 
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="dependencies")
-    depends_on = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="dependents")
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="dependencies", verbose_name=_("activity")
+    )
+    depends_on = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="dependents", verbose_name=_("depends on")
+    )
 
     class Meta:
+        verbose_name = _("activity dependency")
+        verbose_name_plural = _("activity dependencies")
         constraints = [
             models.UniqueConstraint(
                 fields=["activity", "depends_on"],
@@ -779,12 +888,21 @@ class ActivityDependency(models.Model):
 class PlanContext(models.Model):
     """The country context narrative of a plan (no technical area) or of one technical area in it."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="contexts")
-    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    narrative = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="contexts", verbose_name=_("plan"))
+    technical_area = models.ForeignKey(
+        TechnicalArea,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("technical area"),
+    )
+    narrative = models.TextField(blank=True, verbose_name=_("narrative"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("plan context")
+        verbose_name_plural = _("plan contexts")
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "technical_area"],
@@ -803,12 +921,16 @@ class PlanContext(models.Model):
 class AreaPriority(models.Model):
     """A technical area's place in the plan's ranked list of priorities, with the rationale."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="priorities")
-    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.PROTECT, related_name="+")
-    rank = models.PositiveSmallIntegerField()
-    rationale = models.TextField(blank=True)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="priorities", verbose_name=_("plan"))
+    technical_area = models.ForeignKey(
+        TechnicalArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("technical area")
+    )
+    rank = models.PositiveSmallIntegerField(verbose_name=_("rank"))
+    rationale = models.TextField(blank=True, verbose_name=_("rationale"))
 
     class Meta:
+        verbose_name = _("area priority")
+        verbose_name_plural = _("area priorities")
         ordering = ["plan_id", "rank"]
         constraints = [
             models.UniqueConstraint(
@@ -830,13 +952,17 @@ class AreaPriority(models.Model):
 class FunctionalGroup(models.Model):
     """Technical areas that work together (Prevent, Detect, Respond by default, or a custom group)."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="functional_groups")
-    name = models.CharField(max_length=120)
-    technical_areas = models.ManyToManyField(TechnicalArea, blank=True, related_name="+")
-    order = models.PositiveSmallIntegerField(default=0)
-    version = models.PositiveIntegerField(default=0)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="functional_groups", verbose_name=_("plan"))
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    technical_areas = models.ManyToManyField(
+        TechnicalArea, blank=True, related_name="+", verbose_name=_("technical areas")
+    )
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=_("order"))
+    version = models.PositiveIntegerField(default=0, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("functional group")
+        verbose_name_plural = _("functional groups")
         ordering = ["plan_id", "order", "name"]
         constraints = [
             models.UniqueConstraint(
