@@ -683,11 +683,11 @@ class IndicatorTarget(models.Model):
 
 
 def validate_sectors(value: object) -> None:
-    validate_choice_list(value, Sector, "Sectors")
+    validate_choice_list(value, Sector, _("Sectors must be a list drawn from: %(values)s."))
 
 
 def validate_hazards(value: object) -> None:
-    validate_choice_list(value, Hazard, "Hazards")
+    validate_choice_list(value, Hazard, _("Hazards must be a list drawn from: %(values)s."))
 
 
 class Activity(ChoiceDisplayMixin, models.Model):

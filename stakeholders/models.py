@@ -44,7 +44,7 @@ class User(AbstractUser):
 
 
 def validate_sectors(value: object) -> None:
-    validate_choice_list(value, Sector, "Sectors")
+    validate_choice_list(value, Sector, _("Sectors must be a list drawn from: %(values)s."))
 
 
 class Organization(models.Model):
