@@ -617,9 +617,9 @@ class _Lookup:
             self.categories[value.casefold()] = value
             self.categories[label.casefold()] = value
         self.levels: dict[str, str] = {}
-        for value, label in Activity.Level.choices:
+        for value, level_label in Activity.Level.choices:
             self.levels[value.casefold()] = value
-            self.levels[label.casefold()] = value
+            self.levels[str(level_label).casefold()] = value
         self.levels["province / state"] = self.levels["state"] = Activity.Level.PROVINCIAL
         self.levels["subnational"] = self.levels["sub-national"] = Activity.Level.PROVINCIAL
 
@@ -853,12 +853,8 @@ def _resolve_activity(group: Group, values: dict[str, str], lookup: _Lookup, pro
     if scale := values.get("scale"):
         level = lookup.levels.get(scale.casefold())
         if level is None:
-            problems.append(
-                row.problem(
-                    "scale",
-                    f"“{scale}” is not an implementation scale; use one of {_listing(Activity.Level.labels)}.",
-                )
-            )
+            scales = _listing(str(label) for label in Activity.Level.labels)
+            problems.append(row.problem("scale", f"“{scale}” is not an implementation scale; use one of {scales}."))
     budget = _existing_budget(values.get("existing_budget", ""))
     if budget == "invalid":
         problems.append(

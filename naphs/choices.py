@@ -27,9 +27,8 @@ class Hazard(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-def validate_choice_list(value: object, choices: type[models.TextChoices], what: str) -> None:
-    """A JSON list field holding values of `choices`, each at most once."""
+def validate_choice_list(value: object, choices: type[models.TextChoices], message: str) -> None:
+    """A JSON list field holding values of `choices`, each at most once; else a ValidationError with `message`, a
+    whole sentence naming the field in which `%(values)s` lists the values allowed."""
     if not isinstance(value, list) or any(item not in choices.values for item in value) or len(set(value)) < len(value):
-        raise ValidationError(
-            _("%(what)s must be a list drawn from: %(values)s.") % {"what": what, "values": ", ".join(choices.values)}
-        )
+        raise ValidationError(message, code="invalid_choice_list", params={"values": ", ".join(choices.values)})

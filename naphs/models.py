@@ -31,25 +31,31 @@ class Job(models.Model):
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     # One of the kinds the apps register (naphs.job_kinds), with the function that does the work.
-    kind = models.CharField(max_length=40, validators=[job_kind_validate])
-    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
-    params = models.JSONField(default=dict, blank=True)
+    kind = models.CharField(max_length=40, validators=[job_kind_validate], verbose_name=_("kind"))
+    plan = models.ForeignKey(
+        "planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs", verbose_name=_("plan")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs", verbose_name=_("requested by")
+    )
+    params = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
     # What was asked for (kind, plan, params) as a digest: the same request while one is active joins it.
-    request_key = models.CharField(max_length=64, blank=True, editable=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    message = models.CharField(max_length=250, blank=True)
-    result = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
+    request_key = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("request key"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status"))
+    progress = models.PositiveSmallIntegerField(default=0, verbose_name=_("progress"))
+    message = models.CharField(max_length=250, blank=True, verbose_name=_("message"))
+    result = models.FileField(upload_to="jobs/%Y/%m/", blank=True, verbose_name=_("result"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
     # The last sign of life of the running attempt (the database's clock), written by its worker.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, verbose_name=_("heartbeat at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "started_at"], name="job_status_started")]
         constraints = [
@@ -98,24 +104,35 @@ class Upload(models.Model):
         APPLIED = "applied", _("Applied")
         REFUSED = "refused", _("Refused")
 
-    kind = models.CharField(max_length=40, validators=[job_kind_validate])
+    kind = models.CharField(max_length=40, validators=[job_kind_validate], verbose_name=_("kind"))
     plan = models.ForeignKey(
-        "planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="import_uploads"
+        "planning.Plan",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="import_uploads",
+        verbose_name=_("plan"),
     )
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    file = models.FileField(upload_to=upload_path, blank=True)
-    filename = models.CharField(max_length=250)
-    size = models.PositiveBigIntegerField()
-    digest = models.CharField(max_length=64)
-    job = models.OneToOneField(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_upload")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    message = models.CharField(max_length=250, blank=True)
-    problems = models.JSONField(default=list, blank=True)
-    problem_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("uploaded by")
+    )
+    file = models.FileField(upload_to=upload_path, blank=True, verbose_name=_("file"))
+    filename = models.CharField(max_length=250, verbose_name=_("file name"))
+    size = models.PositiveBigIntegerField(verbose_name=_("size"))
+    digest = models.CharField(max_length=64, verbose_name=_("SHA-256 digest"))
+    job = models.OneToOneField(
+        Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_upload", verbose_name=_("job")
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
+    message = models.CharField(max_length=250, blank=True, verbose_name=_("message"))
+    problems = models.JSONField(default=list, blank=True, verbose_name=_("problems"))
+    problem_count = models.PositiveIntegerField(default=0, verbose_name=_("number of problems"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("upload")
+        verbose_name_plural = _("uploads")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -129,17 +146,32 @@ class AuditEvent(models.Model):
     """One attributable change to a plan: who did what to which object, when, and the fields that changed."""
 
     plan = models.ForeignKey(
-        "planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+        "planning.Plan",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        verbose_name=_("plan"),
     )
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    action = models.CharField(max_length=60)
-    target_type = models.CharField(max_length=60)
-    target_id = models.BigIntegerField(null=True)
-    target_repr = models.CharField(max_length=250)
-    changes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        # Translators: a label: the person who made the change.
+        verbose_name=_("actor"),
+    )
+    action = models.CharField(max_length=60, verbose_name=_("action"))
+    target_type = models.CharField(max_length=60, verbose_name=_("target type"))
+    target_id = models.BigIntegerField(null=True, verbose_name=_("target ID"))
+    # Translators: a label: the object that was changed.
+    target_repr = models.CharField(max_length=250, verbose_name=_("target"))
+    changes = models.JSONField(default=dict, blank=True, verbose_name=_("changes"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:

@@ -1,4 +1,6 @@
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -27,6 +29,9 @@ from planning.models import (
 )
 from planning.services import country_grant_give, country_grant_withdraw
 from stakeholders.access import signed_in_user
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @admin.register(Jurisdiction)
@@ -83,8 +88,8 @@ class FileImportAdminMixin(admin.ModelAdmin):
     title, a help text, the job's kind and `import_params` (what the job needs besides the file)."""
 
     import_form: type[forms.Form]
-    import_title = ""
-    import_help = ""
+    import_title: StrOrPromise = ""
+    import_help: StrOrPromise = ""
     import_kind: PlanningJob
 
     def import_params(self, form: forms.Form) -> dict[str, Any]:
@@ -123,12 +128,14 @@ class FileImportAdminMixin(admin.ModelAdmin):
 
 
 class FrameworkImportForm(forms.Form):
-    code = forms.CharField(max_length=20, help_text="Short code, e.g. JEE4. An existing framework is added to.")
+    code = forms.CharField(
+        max_length=20, help_text=gettext_lazy("Short code, e.g. JEE4. An existing framework is added to.")
+    )
     name = forms.CharField(max_length=200)
     file = UploadField(
         extensions=SPREADSHEET_TYPES,
         what=SPREADSHEET_WHAT,
-        help_text="An .xlsx or .csv file of technical areas and indicators.",
+        help_text=gettext_lazy("An .xlsx or .csv file of technical areas and indicators."),
     )
 
 
@@ -142,8 +149,8 @@ class FrameworkAdmin(FileImportAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name"]
     inlines = [TechnicalAreaInline]
     import_form = FrameworkImportForm
-    import_title = "Load a framework from a spreadsheet"
-    import_help = (
+    import_title = gettext_lazy("Load a framework from a spreadsheet")
+    import_help = gettext_lazy(
         "One row per indicator with the columns pillar (Prevent, Detect, Respond, IHR-related hazards and points "
         "of entry, Other), area_code, area_name, indicator_code and indicator_name, as in "
         "planning/reference/frameworks.csv. Areas and indicators are added or renamed, never deleted."
@@ -170,12 +177,14 @@ class CrosswalkLinkAdmin(admin.ModelAdmin):
 
 class LibraryImportForm(forms.Form):
     framework = forms.ModelChoiceField(queryset=Framework.objects.all())
-    name = forms.CharField(max_length=200, help_text="An existing library of this name has its actions replaced.")
-    source = forms.CharField(max_length=250, required=False, help_text="Where the actions come from.")
+    name = forms.CharField(
+        max_length=200, help_text=gettext_lazy("An existing library of this name has its actions replaced.")
+    )
+    source = forms.CharField(max_length=250, required=False, help_text=gettext_lazy("Where the actions come from."))
     file = UploadField(
         extensions=(*SPREADSHEET_TYPES, ".json"),
         what=gettext_lazy("an Excel workbook (.xlsx), a CSV file (.csv) or a JSON file (.json)"),
-        help_text="An .xlsx, .csv or .json file in the layout described in the README.",
+        help_text=gettext_lazy("An .xlsx, .csv or .json file in the layout described in the README."),
     )
 
 
@@ -187,13 +196,13 @@ class BenchmarkLibraryAdmin(FileImportAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[BenchmarkLibrary]:
         return super().get_queryset(request).annotate(action_count=Count("actions"))
 
-    @admin.display(description="actions", ordering="action_count")
+    @admin.display(description=gettext_lazy("actions"), ordering="action_count")
     def action_count(self, library: BenchmarkLibrary) -> int:
         return library.action_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     import_form = LibraryImportForm
-    import_title = "Import a benchmark action library"
-    import_help = (
+    import_title = gettext_lazy("Import a benchmark action library")
+    import_help = gettext_lazy(
         "One row (or JSON object) per action, with the columns indicator, level (2 to 5), action, action_types "
         "(separated by “;”) and optionally hazard."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
@@ -73,7 +74,7 @@ class JurisdictionViewSet(
 
 class PlanSerializer(ModelSerializer):
     version = VersionField(required=False)
-    my_role = serializers.ChoiceField(choices=Role.choices, read_only=True, help_text="Your role in this plan.")
+    my_role = serializers.ChoiceField(choices=Role.choices, read_only=True, help_text=_("Your role in this plan."))
 
     class Meta:
         model = Plan
@@ -277,7 +278,8 @@ class ActivityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
     def _check_area(self, area: TechnicalArea | None) -> None:
         if area is not None and not area_editable_by(membership=self.membership, area=area):
             raise PermissionDenied(
-                f"You edit the activities of your own technical areas only; {area.code} is not one of them."
+                gettext("You edit the activities of your own technical areas only; %(area)s is not one of them.")
+                % {"area": area.code}
             )
 
     def perform_create(self, serializer) -> None:

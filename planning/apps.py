@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PlanningConfig(AppConfig):
     name = "planning"
-    verbose_name = "Planning"
+    verbose_name = _("Planning")
 
     def ready(self) -> None:
         from naphs.job_kinds import job_kinds_register

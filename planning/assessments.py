@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from naphs.errors import EditConflict
 from naphs.services import audit_record, row_lock, versioned_update
@@ -40,7 +40,7 @@ def _is_blank(value: object) -> bool:
 def score_parse(value: object) -> int:
     """A capacity level from 1 to 5, from a number or its text; ValueError with the reason otherwise."""
     if isinstance(value, bool):
-        raise ValueError(f"“{value}” is not a score; enter a whole number from 1 to 5.")
+        raise ValueError(gettext("“%(value)s” is not a score; enter a whole number from 1 to 5.") % {"value": value})
     number: object = value
     if isinstance(value, str):
         text = value.strip()
@@ -50,15 +50,21 @@ def score_parse(value: object) -> int:
             try:
                 number = float(text.replace(",", "."))
             except ValueError:
-                raise ValueError(f"“{text}” is not a score; enter a whole number from 1 to 5.") from None
+                raise ValueError(
+                    gettext("“%(value)s” is not a score; enter a whole number from 1 to 5.") % {"value": text}
+                ) from None
     if isinstance(number, float):
         if not number.is_integer():
-            raise ValueError(f"{value} is not a whole number; a score is a level from 1 to 5.")
+            raise ValueError(
+                gettext("%(value)s is not a whole number; a score is a level from 1 to 5.") % {"value": value}
+            )
         number = int(number)
     if not isinstance(number, int):
-        raise ValueError(f"“{value}” is not a score; enter a whole number from 1 to 5.")
+        raise ValueError(gettext("“%(value)s” is not a score; enter a whole number from 1 to 5.") % {"value": value})
     if not 1 <= number <= 5:
-        raise ValueError(f"{number} is outside 1 to 5; a score is a capacity level from 1 to 5.")
+        raise ValueError(
+            gettext("%(value)s is outside 1 to 5; a score is a capacity level from 1 to 5.") % {"value": number}
+        )
     return number
 
 
@@ -75,7 +81,10 @@ def spar_percent_parse(value: object) -> int:
         number = int(number)
     if isinstance(number, int) and not isinstance(number, bool) and number in SPAR_PERCENT_LEVELS:
         return SPAR_PERCENT_LEVELS[number]
-    raise ValueError(f"“{value}” is not a SPAR score; expected 20, 40, 60, 80 or 100 (levels 1 to 5), or empty.")
+    raise ValueError(
+        gettext("“%(value)s” is not a SPAR score; expected 20, 40, 60, 80 or 100 (levels 1 to 5), or empty.")
+        % {"value": value}
+    )
 
 
 def _indicators_by_key(framework_id: int) -> dict[str, Indicator]:
@@ -169,7 +178,8 @@ def scores_set(
         indicator = indicators.get(indicator_code_key(code))
         if indicator is None:
             errors.setdefault(str(code), []).append(
-                f"{code}: not an indicator of {assessment.framework.code}; check the code."
+                gettext("%(code)s: not an indicator of %(framework)s; check the code.")
+                % {"code": code, "framework": assessment.framework.code}
             )
             continue
         if _is_blank(value):
@@ -216,7 +226,7 @@ def _first_sheet_with_rows(sheets: list[Sheet]) -> Sheet:
     for sheet in sheets:
         if any(any(not _is_blank(value) for value in row) for row in sheet.rows):
             return sheet
-    raise ImportRefused(["The file holds no rows to import."])
+    raise ImportRefused([gettext("The file holds no rows to import.")])
 
 
 @dataclass(frozen=True)
@@ -250,11 +260,20 @@ def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filena
         if number == 1 and indicator is None and isinstance(value, str) and not value.strip().isdigit():
             continue  # a header row, e.g. "indicator", "score"
         if indicator is None:
-            what = "no indicator code" if _is_blank(code) else f"“{code}” is not an indicator of"
-            problems.append(sheet.problem(f"{what} {assessment.framework.code}.", row=number, column=1))
+            if _is_blank(code):
+                message = gettext("no indicator code.")
+            else:
+                message = gettext("“%(code)s” is not an indicator of %(framework)s.") % {
+                    "code": code,
+                    "framework": assessment.framework.code,
+                }
+            problems.append(sheet.problem(message, row=number, column=1))
             continue
         if indicator.pk in rows_of:
-            message = f"{indicator.code} is already scored in row {rows_of[indicator.pk]}."
+            message = gettext("%(code)s is already scored in row %(row)d.") % {
+                "code": indicator.code,
+                "row": rows_of[indicator.pk],
+            }
             problems.append(sheet.problem(message, row=number, column=1))
             continue
         rows_of[indicator.pk] = number
@@ -268,7 +287,7 @@ def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filena
     if problems:
         raise ImportRefused(problems)
     if not levels:
-        raise ImportRefused([sheet.problem("no scores found; expected rows of indicator code and score.")])
+        raise ImportRefused([sheet.problem(gettext("no scores found; expected rows of indicator code and score."))])
     changes = _write_scores(assessment=assessment, levels=levels, versions=None)
     audit_record(
         plan=assessment.plan,
@@ -323,9 +342,13 @@ def _spar_table(sheets: list[Sheet]) -> SparTable:
             elif before:
                 country_column = len(before)
             else:
-                raise ImportRefused([sheet.problem("no column naming the country before the scores.", row=number)])
+                raise ImportRefused(
+                    [sheet.problem(gettext("no column naming the country before the scores."), row=number)]
+                )
             return SparTable(sheet, number, country_column, indicators)
-    raise ImportRefused(["This is not a SPAR results table: no column is headed with an indicator code like “C.1.1”."])
+    raise ImportRefused(
+        [gettext("This is not a SPAR results table: no column is headed with an indicator code like “C.1.1”.")]
+    )
 
 
 def spar_table_countries(*, upload: IO[bytes], filename: str) -> list[str]:
@@ -354,23 +377,37 @@ def scores_import_spar_table(
     sheet = table.sheet
     wanted = " ".join(country.split()).casefold()
     if not wanted:
-        raise ImportRefused(["Choose the country whose scores to import."])
+        raise ImportRefused([gettext("Choose the country whose scores to import.")])
     matches = [(n, row) for n, row in table.data_rows() if table.country_of(row).casefold() == wanted]
     if not matches:
         names = {table.country_of(row).casefold(): table.country_of(row) for _n, row in table.data_rows()}
         close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.75)
-        hint = f" Did you mean {' or '.join(f'“{names[c]}”' for c in close)}?" if close else ""
-        raise ImportRefused([f"The table has no row for “{country.strip()}”; check the country's name.{hint}"])
+        message = gettext("The table has no row for “%(country)s”; check the country's name.") % {
+            "country": country.strip()
+        }
+        if close:
+            suggestions = ", ".join(f"“{names[c]}”" for c in close)
+            message += " " + ngettext(
+                "Did you mean %(countries)s?", "Did you mean one of %(countries)s?", len(close)
+            ) % {"countries": suggestions}
+        raise ImportRefused([message])
     if len(matches) > 1:
         rows = ", ".join(str(n) for n, _row in matches)
-        raise ImportRefused([sheet.problem(f"“{country.strip()}” appears in several rows ({rows}); keep one.")])
+        message = gettext("“%(country)s” appears in several rows (%(rows)s); keep one.") % {
+            "country": country.strip(),
+            "rows": rows,
+        }
+        raise ImportRefused([sheet.problem(message)])
     number, row = matches[0]
     indicators = _indicators_by_key(assessment.framework_id)
     if not any(indicator_code_key(heading) in indicators for heading in table.indicator_columns.values()):
         raise ImportRefused(
             [
-                f"None of the table's indicator columns is an indicator of {assessment.framework}; "
-                "a SPAR table fits an assessment that follows SPAR."
+                gettext(
+                    "None of the table's indicator columns is an indicator of %(framework)s; "
+                    "a SPAR table fits an assessment that follows SPAR."
+                )
+                % {"framework": assessment.framework}
             ]
         )
     problems: list[Problem] = []
@@ -378,7 +415,10 @@ def scores_import_spar_table(
     for column, heading in table.indicator_columns.items():
         indicator = indicators.get(indicator_code_key(heading))
         if indicator is None:
-            message = f"the heading “{heading}” is not an indicator of {assessment.framework.code}."
+            message = gettext("the heading “%(heading)s” is not an indicator of %(framework)s.") % {
+                "heading": heading,
+                "framework": assessment.framework.code,
+            }
             problems.append(sheet.problem(message, row=table.header_row, column=column))
             continue
         value = row[column - 1] if len(row) >= column else None
@@ -391,7 +431,8 @@ def scores_import_spar_table(
     if problems:
         raise ImportRefused(problems)
     if not levels:
-        raise ImportRefused([sheet.problem(f"“{country.strip()}” reported no scores in this table.", row=number)])
+        message = gettext("“%(country)s” reported no scores in this table.") % {"country": country.strip()}
+        raise ImportRefused([sheet.problem(message, row=number)])
     changes = _write_scores(assessment=assessment, levels=levels, versions=None)
     audit_record(
         plan=assessment.plan,

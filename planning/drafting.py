@@ -63,31 +63,57 @@ class DraftResult:
         return [*self.no_score, *self.no_target]
 
     def summary(self) -> str:
-        text = f"{self.added} draft activit{'y' if self.added == 1 else 'ies'} added"
+        """What the generation did, one sentence per part, each whole for the translators."""
+        sentences = [
+            ngettext("%(count)d draft activity added.", "%(count)d draft activities added.", self.added)
+            % {"count": self.added}
+        ]
         if self.already_generated:
-            text += f"; {self.already_generated} action(s) generated before were left as people keep them"
+            sentences.append(
+                ngettext(
+                    "%(count)d action generated before was left as people keep it.",
+                    "%(count)d actions generated before were left as people keep them.",
+                    self.already_generated,
+                )
+                % {"count": self.already_generated}
+            )
         if self.no_score:
-            text += f"; skipped without a current level: {', '.join(i.code for i in self.no_score)}"
+            sentences.append(
+                gettext("Skipped without a current level: %(codes)s.")
+                % {"codes": ", ".join(i.code for i in self.no_score)}
+            )
         if self.no_target:
-            text += f"; skipped without a target: {', '.join(i.code for i in self.no_target)}"
-        return text + "."
+            sentences.append(
+                gettext("Skipped without a target: %(codes)s.") % {"codes": ", ".join(i.code for i in self.no_target)}
+            )
+        return " ".join(sentences)
 
 
 def _check(*, plan: Plan, library: BenchmarkLibrary, technical_areas: Iterable[TechnicalArea]) -> list[TechnicalArea]:
     if plan.framework_id is None:
-        raise ValidationError({"library": "Choose the plan's framework in its settings before generating a draft."})
+        raise ValidationError(
+            {"library": gettext("Choose the plan's framework in its settings before generating a draft.")}
+        )
     if library.framework_id != plan.framework_id:
         raise ValidationError(
-            {"library": f"The library “{library}” follows another framework than this plan's; choose one of its own."}
+            {
+                "library": gettext(
+                    "The library “%(library)s” follows another framework than this plan's; choose one of its own."
+                )
+                % {"library": library}
+            }
         )
     areas = list(technical_areas)
     foreign = [area.code for area in areas if area.framework_id != plan.framework_id]
     if foreign:
         raise ValidationError(
-            {"technical_areas": f"Not technical areas of this plan's framework: {', '.join(sorted(foreign))}."}
+            {
+                "technical_areas": gettext("Not technical areas of this plan's framework: %(codes)s.")
+                % {"codes": ", ".join(sorted(foreign))}
+            }
         )
     if not areas:
-        raise ValidationError({"technical_areas": "Choose at least one technical area."})
+        raise ValidationError({"technical_areas": gettext("Choose at least one technical area.")})
     return areas
 
 

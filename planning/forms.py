@@ -181,9 +181,11 @@ class ScoreSheetForm(forms.Form):
     file = UploadField(
         extensions=SPREADSHEET_TYPES,
         what=SPREADSHEET_WHAT,
-        label="Score sheet (.xlsx or .csv)",
-        help_text="Two columns: indicator code (e.g. P1.1, or C.1.1 for SPAR) and score (1 to 5). "
-        "A header row is optional; scores already entered are updated.",
+        label=_("Score sheet (.xlsx or .csv)"),
+        help_text=_(
+            "Two columns: indicator code (e.g. P1.1, or C.1.1 for SPAR) and score (1 to 5). "
+            "A header row is optional; scores already entered are updated."
+        ),
     )
 
 
@@ -191,11 +193,13 @@ class SparTableForm(forms.Form):
     file = UploadField(
         extensions=SPREADSHEET_TYPES,
         what=SPREADSHEET_WHAT,
-        label="SPAR results table (.xlsx or .csv)",
-        help_text="As WHO publishes it: one row per State Party, a column per indicator headed like C.1.1, "
-        "values 20, 40, 60, 80 or 100.",
+        label=_("SPAR results table (.xlsx or .csv)"),
+        help_text=_(
+            "As WHO publishes it: one row per State Party, a column per indicator headed like C.1.1, "
+            "values 20, 40, 60, 80 or 100."
+        ),
     )
-    country = forms.CharField(max_length=200, help_text="The country's name as the table writes it.")
+    country = forms.CharField(max_length=200, help_text=_("The country's name as the table writes it."))
 
 
 # Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------
@@ -208,7 +212,7 @@ class ContextForm(forms.Form):
     technical_area = forms.ModelChoiceField(
         queryset=TechnicalArea.objects.none(), required=False, widget=forms.HiddenInput
     )
-    narrative = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, label="Narrative")
+    narrative = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, label=_("Narrative"))
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
@@ -231,14 +235,14 @@ class PrioritiesForm(forms.Form):
         for area in areas:
             priority = priorities.get(area.pk)
             self.fields[f"rank_{area.pk}"] = forms.IntegerField(
-                label=f"Rank of {area.code}",
+                label=gettext("Rank of %(area)s") % {"area": area.code},
                 required=False,
                 min_value=1,
                 initial=priority.rank if priority else None,
                 widget=forms.NumberInput(attrs={"class": "rank"}),
             )
             self.fields[f"rationale_{area.pk}"] = forms.CharField(
-                label=f"Rationale for {area.code}",
+                label=gettext("Rationale for %(area)s") % {"area": area.code},
                 required=False,
                 initial=priority.rationale if priority else "",
                 widget=forms.Textarea(attrs={"rows": 2}),
@@ -270,9 +274,16 @@ class PrioritiesForm(forms.Form):
         by_rank: dict[int, list[str]] = {}
         for rank, area in ranked:
             by_rank.setdefault(rank, []).append(area.code)
-        clashes = [f"{', '.join(codes)} (rank {rank})" for rank, codes in sorted(by_rank.items()) if len(codes) > 1]
+        clashes = [
+            # Translators: technical areas' codes given the same rank, e.g. "P1, P2 (rank 3)".
+            gettext("%(codes)s (rank %(rank)d)") % {"codes": ", ".join(codes), "rank": rank}
+            for rank, codes in sorted(by_rank.items())
+            if len(codes) > 1
+        ]
         if clashes:
-            raise forms.ValidationError(f"Two technical areas cannot share a rank: {'; '.join(clashes)}.")
+            raise forms.ValidationError(
+                gettext("Two technical areas cannot share a rank: %(clashes)s.") % {"clashes": "; ".join(clashes)}
+            )
         order = [area for _, area in sorted(ranked, key=lambda item: item[0])]
         verb, _, area_id = (data.get("move") or "").partition("-")
         moved = next((a for a in self.areas if str(a.pk) == area_id), None)
@@ -324,7 +335,7 @@ class ActivityMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 class DependencyForm(forms.Form):
     depends_on = ActivityChoiceField(
-        queryset=Activity.objects.none(), label="Depends on", empty_label="Choose an activity of this plan"
+        queryset=Activity.objects.none(), label=_("Depends on"), empty_label=_("Choose an activity of this plan")
     )
 
     def __init__(self, *args: Any, activity: Activity, **kwargs: Any) -> None:
@@ -345,10 +356,10 @@ class TargetForm(forms.Form):
     save keeps only what the person changed."""
 
     level = forms.TypedChoiceField(
-        label="Target level", choices=CapacityLevel.choices, coerce=int, show_hidden_initial=True
+        label=_("Target level"), choices=CapacityLevel.choices, coerce=int, show_hidden_initial=True
     )
     justification = forms.CharField(
-        label="Justification",
+        label=_("Justification"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
         required=False,
@@ -367,13 +378,13 @@ class GenerateForm(forms.Form):
     the activities added (an organization of the plan's jurisdiction, above or below it)."""
 
     library: forms.ModelChoiceField[BenchmarkLibrary] = forms.ModelChoiceField(
-        queryset=None, empty_label=None, label="Benchmark library"
+        queryset=None, empty_label=None, label=_("Benchmark library")
     )
     technical_areas: forms.ModelMultipleChoiceField[TechnicalArea] = forms.ModelMultipleChoiceField(
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
-        label="Technical areas",
-        error_messages={"required": "Choose at least one technical area."},
+        label=_("Technical areas"),
+        error_messages={"required": _("Choose at least one technical area.")},
     )
     responsible_organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
         queryset=None,
@@ -413,16 +424,16 @@ def _activity_choice_fields(plan: Plan) -> tuple[Any, Any]:
 class ActivityFilterForm(forms.Form):
     """The activity table's filters and sort order, read from GET parameters so a filtered view is a link."""
 
-    technical_area = forms.ModelChoiceField(queryset=TechnicalArea.objects.none(), required=False, empty_label="All")
-    priority = forms.ChoiceField(choices=[("", "Any"), *Activity.Rating.choices], required=False)
-    status = forms.ChoiceField(choices=[("", "Any"), *Activity.Status.choices], required=False)
+    technical_area = forms.ModelChoiceField(queryset=TechnicalArea.objects.none(), required=False, empty_label=_("All"))
+    priority = forms.ChoiceField(choices=[("", _("Any")), *Activity.Rating.choices], required=False)
+    status = forms.ChoiceField(choices=[("", _("Any")), *Activity.Status.choices], required=False)
     responsible_organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="Any", label="Responsible"
+        queryset=None, required=False, empty_label=_("Any"), label=_("Responsible")
     )
     no_responsible_organization = forms.BooleanField(required=False, label=_("No responsible organization"))
-    action_type = forms.ChoiceField(choices=[("", "Any"), *ActionType.choices], required=False)
-    source = forms.ChoiceField(choices=[("", "Any"), *Activity.Source.choices], required=False)
-    q = forms.CharField(required=False, max_length=200, label="Title contains")
+    action_type = forms.ChoiceField(choices=[("", _("Any")), *ActionType.choices], required=False)
+    source = forms.ChoiceField(choices=[("", _("Any")), *Activity.Source.choices], required=False)
+    q = forms.CharField(required=False, max_length=200, label=_("Title contains"))
     sort = forms.ChoiceField(required=False, choices=[])
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
@@ -432,9 +443,9 @@ class ActivityFilterForm(forms.Form):
         areas, organizations = _activity_choice_fields(plan)
         form_field(self, "technical_area", forms.ModelChoiceField).queryset = areas
         form_field(self, "responsible_organization", forms.ModelChoiceField).queryset = organizations
-        sorts = [("", "Technical area")]
+        sorts = [("", gettext("Technical area"))]
         for key, label in ACTIVITY_SORTS.items():
-            sorts += [(key, label), (f"-{key}", f"{label}, descending")]
+            sorts += [(key, str(label)), (f"-{key}", gettext("%(column)s, descending") % {"column": label})]
         form_field(self, "sort", forms.ChoiceField).choices = sorts
 
     def filters(self) -> dict[str, Any]:
@@ -450,7 +461,7 @@ class ActivityForm(forms.ModelForm):
     country. `version` is the activity's version when the form was opened (a stale save is refused)."""
 
     sectors = forms.MultipleChoiceField(
-        choices=Sector.choices, required=False, widget=forms.CheckboxSelectMultiple, label="One Health sectors"
+        choices=Sector.choices, required=False, widget=forms.CheckboxSelectMultiple, label=_("One Health sectors")
     )
     hazards = forms.MultipleChoiceField(choices=Hazard.choices, required=False, widget=forms.CheckboxSelectMultiple)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -489,25 +500,26 @@ class ActivityForm(forms.ModelForm):
         editable = area_ids_editable_by(membership)
         area = form_field(self, "technical_area", forms.ModelChoiceField)
         area.queryset = areas if editable is None else areas.filter(pk__in=editable)
-        area.error_messages["invalid_choice"] = "Choose a technical area of this plan that you may edit."
+        area.error_messages["invalid_choice"] = gettext("Choose a technical area of this plan that you may edit.")
         indicators = form_field(self, "indicators", forms.ModelChoiceField)
         indicators.queryset = Indicator.objects.filter(framework=plan.framework_id).order_by("order", "code")
-        indicators.help_text = (
+        indicators.help_text = gettext(
             "Choose indicators of the activity's technical area; others are refused (Ctrl or ⌘ to choose several)."
         )
         country = plan.jurisdiction.name
         for name in ("responsible_organization", "supporting_organizations"):
             field = form_field(self, name, forms.ModelChoiceField)
             field.queryset = organizations
-            field.error_messages["invalid_choice"] = f"Choose an organization of {country}."
-            field.error_messages["invalid_pk_value"] = f"Choose an organization of {country}."
+            refusal = gettext("Choose an organization of %(country)s.") % {"country": country}
+            field.error_messages["invalid_choice"] = refusal
+            field.error_messages["invalid_pk_value"] = refusal
         if self.instance.pk is not None and not self.is_bound:
             self.initial["version"] = self.instance.version
 
     def clean_version(self) -> int | None:
         version = self.cleaned_data.get("version")
         if self.instance.pk is not None and version is None:
-            raise forms.ValidationError("The form lost track of the version you opened; reload the page.")
+            raise forms.ValidationError(gettext("The form lost track of the version you opened; reload the page."))
         return version
 
     def activity_fields(self) -> dict[str, Any]:
@@ -522,11 +534,11 @@ class OperationalPlanForm(forms.Form):
 
     title = forms.CharField(max_length=250)
     first_year = forms.IntegerField()
-    last_year = forms.IntegerField(help_text="The same year for a 12-month plan, the next one for 24 months.")
+    last_year = forms.IntegerField(help_text=_("The same year for a 12-month plan, the next one for 24 months."))
     activities = ActivityMultipleChoiceField(
         queryset=Activity.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose the strategic activities this operational plan carries out."},
+        error_messages={"required": _("Choose the strategic activities this operational plan carries out.")},
     )
 
     def __init__(self, *args, strategic: Plan, **kwargs) -> None:

@@ -8,6 +8,7 @@ reported with where it is, and a file with any problem changes nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
 
 from naphs.models import max_length
 from naphs.spreadsheets import ImportRefused, Problem, Sheet, find_header, limits_for, read_spreadsheet
@@ -45,13 +49,18 @@ def _type_key(text: str) -> str:
     return " ".join(text.lower().replace("&", " and ").replace("-", " ").split())
 
 
-# An action type is recognised by its code ("sop") or its label ("Standard operating procedures"), in any case.
-ACTION_TYPE_NAMES = {
-    **{_type_key(label): code for code, label in ActionType.choices},
-    **{_type_key(code): code for code in ActionType.values},
-    "sops": ActionType.SOP,
-    "m and e": ActionType.MONITORING,
-}
+@functools.cache
+def _action_type_names() -> dict[str, str]:
+    """An action type is recognised by its code ("sop") or its English label ("Standard operating procedures"), in
+    any case: a library file reads the same whatever the language of the person importing it."""
+    with translation.override(None):
+        labels = {_type_key(str(label)): code for code, label in ActionType.choices}
+    return {
+        **labels,
+        **{_type_key(code): code for code in ActionType.values},
+        "sops": ActionType.SOP,
+        "m and e": ActionType.MONITORING,
+    }
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,27 @@ class _Action:
     text: str
     action_types: list[str]
     hazard: str
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where an action is in the file, for the message that names it when a later action repeats it: a row (and
+    its sheet, when the file has several), or a JSON action's number."""
+
+    row: int | None = None
+    sheet: str = ""
+    number: int | None = None
+
+    def duplicate_message(self, *, indicator: str, level: int) -> str:
+        params = {"indicator": indicator, "level": level, "row": self.row, "sheet": self.sheet, "number": self.number}
+        if self.number is not None:
+            return gettext("the same action for %(indicator)s level %(level)d is in action %(number)d.") % params
+        if self.sheet:
+            return (
+                gettext("the same action for %(indicator)s level %(level)d is in row %(row)d of sheet “%(sheet)s”.")
+                % params
+            )
+        return gettext("the same action for %(indicator)s level %(level)d is in row %(row)d.") % params
 
 
 def _header_key(value: Any) -> str:
@@ -86,25 +116,30 @@ class _Checker:
         self.indicators = {indicator_code_key(i.code): i for i in Indicator.objects.filter(framework=framework)}
         self.problems: list[Problem] = []
         self.actions: list[_Action] = []
-        self.seen: dict[tuple[int, int, str], str] = {}
+        self.seen: dict[tuple[int, int, str], _Place] = {}
 
-    def check(self, fields: dict[str, Any], *, where: str, locate: Callable[[str, str], Problem]) -> None:
+    def check(self, fields: dict[str, Any], *, where: _Place, locate: Callable[[str, str], Problem]) -> None:
         """`locate(field, message)` makes the Problem for one field; `where` names the action for duplicates."""
         before = len(self.problems)
         indicator = self._indicator(fields.get("indicator"), locate)
         level = self._level(fields.get("level"), locate)
         text = _text(fields.get("action"))
         if not text:
-            self.problems.append(locate("action", "the action text is empty."))
+            self.problems.append(locate("action", gettext("the action text is empty.")))
         action_types = self._action_types(fields.get("action_types"), locate)
         hazard = _text(fields.get("hazard"))
         if len(hazard) > HAZARD_MAX_LENGTH:
-            self.problems.append(locate("hazard", f"a hazard tag has at most {HAZARD_MAX_LENGTH} characters."))
+            message = ngettext(
+                "a hazard tag has at most %(limit)d character.",
+                "a hazard tag has at most %(limit)d characters.",
+                HAZARD_MAX_LENGTH,
+            ) % {"limit": HAZARD_MAX_LENGTH}
+            self.problems.append(locate("hazard", message))
         if len(self.problems) > before or indicator is None or level is None:
             return
         key = (indicator.pk, level, text.lower())
         if key in self.seen:
-            duplicate = f"the same action for {indicator.code} level {level} is in {self.seen[key]}."
+            duplicate = self.seen[key].duplicate_message(indicator=indicator.code, level=level)
             self.problems.append(locate("action", duplicate))
             return
         self.seen[key] = where
@@ -113,23 +148,29 @@ class _Checker:
     def _indicator(self, value: Any, locate: Callable[[str, str], Problem]) -> Indicator | None:
         code = _text(value)
         if not code:
-            self.problems.append(locate("indicator", "the indicator code is empty."))
+            self.problems.append(locate("indicator", gettext("the indicator code is empty.")))
             return None
         indicator = self.indicators.get(indicator_code_key(code))
         if indicator is None and " " in code:  # "P1.1 Legal instruments": the code, then the indicator's name
             indicator = self.indicators.get(indicator_code_key(code.split()[0]))
         if indicator is None:
-            self.problems.append(
-                locate("indicator", f"“{code}” is not an indicator of {self.framework.code} ({self.framework.name}).")
-            )
+            message = gettext("“%(code)s” is not an indicator of %(framework)s (%(name)s).") % {
+                "code": code,
+                "framework": self.framework.code,
+                "name": self.framework.name,
+            }
+            self.problems.append(locate("indicator", message))
         return indicator
 
     def _level(self, value: Any, locate: Callable[[str, str], Problem]) -> int | None:
         text = _text(value)
         number = re.sub(r"^level\s*", "", text, flags=re.IGNORECASE)
         if isinstance(value, bool) or number not in LEVELS:
-            shown = f"“{text}”" if text else "empty"
-            self.problems.append(locate("level", f"the level is {shown}; it must be a whole number from 2 to 5."))
+            if text:
+                message = gettext("the level is “%(level)s”; it must be a whole number from 2 to 5.") % {"level": text}
+            else:
+                message = gettext("the level is empty; it must be a whole number from 2 to 5.")
+            self.problems.append(locate("level", message))
             return None
         return int(number)
 
@@ -139,18 +180,21 @@ class _Checker:
         for name in names:
             if not _text(name):
                 continue
-            code = ACTION_TYPE_NAMES.get(_type_key(_text(name)))
+            code = _action_type_names().get(_type_key(_text(name)))
             if code is None:
                 unknown.append(f"“{_text(name)}”")
             elif code not in codes:
                 codes.append(str(code))
         if unknown:
-            known = "; ".join(label for _code, label in ActionType.choices)
-            self.problems.append(
-                locate("action_types", f"unknown action type {', '.join(unknown)}; use one or more of: {known}.")
-            )
+            known = "; ".join(str(label) for _code, label in ActionType.choices)
+            message = ngettext(
+                "unknown action type %(unknown)s; use one or more of: %(known)s.",
+                "unknown action types %(unknown)s; use one or more of: %(known)s.",
+                len(unknown),
+            ) % {"unknown": ", ".join(unknown), "known": known}
+            self.problems.append(locate("action_types", message))
         elif not codes:
-            self.problems.append(locate("action_types", "no action type; give one or more, separated by “;”."))
+            self.problems.append(locate("action_types", gettext("no action type; give one or more, separated by “;”.")))
         return codes
 
 
@@ -174,8 +218,16 @@ def _check_sheets(sheets: list[Sheet], checker: _Checker) -> None:
         if missing:
             missing_by_sheet.append(
                 sheet.problem(
-                    f"missing column(s) {', '.join(missing)}; the header row needs "
-                    f"{', '.join(REQUIRED_COLUMNS)} (and optionally hazard).",
+                    ngettext(
+                        "missing column %(missing)s; the header row needs %(required)s (and optionally %(optional)s).",
+                        "missing columns %(missing)s; the header row needs %(required)s (and optionally %(optional)s).",
+                        len(missing),
+                    )
+                    % {
+                        "missing": ", ".join(missing),
+                        "required": ", ".join(REQUIRED_COLUMNS),
+                        "optional": ", ".join(OPTIONAL_COLUMNS),
+                    },
                     row=header_index + 1,
                 )
             )
@@ -191,62 +243,95 @@ def _check_sheets(sheets: list[Sheet], checker: _Checker) -> None:
                 if (position := columns.get(name)) is not None
             }
             locate = _sheet_locator(sheet, row=index + 1, columns=columns)
-            where = f"row {index + 1}" + (f" of sheet “{sheet.name}”" if len(sheets) > 1 else "")
+            where = _Place(row=index + 1, sheet=sheet.name if len(sheets) > 1 else "")
             checker.check(fields, where=where, locate=locate)
     if not read_any:
-        checker.problems.extend(missing_by_sheet or [Problem("The file has no header row and no actions.")])
+        checker.problems.extend(missing_by_sheet or [Problem(gettext("The file has no header row and no actions."))])
 
 
 def _read_json(upload: IO[bytes]) -> dict[str, Any]:
     limit = limits_for("library").max_bytes
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise ImportRefused([f"The file is larger than {limit // (1024 * 1024)} MB."])
+        raise ImportRefused([gettext("The file is larger than %(size)d MB.") % {"size": limit // (1024 * 1024)}])
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
-        raise ImportRefused(["This JSON file is not UTF-8 text."]) from error
+        raise ImportRefused([gettext("This JSON file is not UTF-8 text.")]) from error
     except RecursionError as error:  # nested far deeper than any library
-        raise ImportRefused(["This JSON file is nested too deeply to be a library."]) from error
+        raise ImportRefused([gettext("This JSON file is nested too deeply to be a library.")]) from error
     except json.JSONDecodeError as error:
-        where = f"line {error.lineno}, column {error.colno}"
-        raise ImportRefused([f"This is not valid JSON: {error.msg} ({where})."]) from error
+        message = gettext("This is not valid JSON: %(error)s (line %(line)d, column %(column)d).") % {
+            "error": error.msg,
+            "line": error.lineno,
+            "column": error.colno,
+        }
+        raise ImportRefused([message]) from error
     if not isinstance(document, dict):
-        raise ImportRefused(["The JSON file must hold one object with “framework”, “name”, “source” and “actions”."])
+        raise ImportRefused(
+            [gettext("The JSON file must hold one object with “framework”, “name”, “source” and “actions”.")]
+        )
     return document
 
 
 def _check_json(document: dict[str, Any], checker: _Checker) -> None:
     actions = document.get("actions")
     if not isinstance(actions, list):
-        checker.problems.append(Problem("Field “actions”: must be a list of actions."))
+        checker.problems.append(Problem(gettext("Field “actions”: must be a list of actions.")))
         return
     limit = limits_for("library").max_rows
     if len(actions) > limit:
-        checker.problems.append(Problem(f"Field “actions”: more than {limit:,} actions; split the file."))
+        message = ngettext(
+            "Field “actions”: more than %(limit)s action; split the file.",
+            "Field “actions”: more than %(limit)s actions; split the file.",
+            limit,
+        ) % {"limit": number_format(limit, force_grouping=True)}
+        checker.problems.append(Problem(message))
         return
     for number, action in enumerate(actions, start=1):
         if not isinstance(action, dict):
-            checker.problems.append(Problem(f"Action {number}: must be an object with indicator, level, action, ..."))
+            message = gettext("Action %(number)d: must be an object with %(fields)s, ...") % {
+                "number": number,
+                "fields": ", ".join(REQUIRED_COLUMNS[:3]),
+            }
+            checker.problems.append(Problem(message))
             continue
         fields = {str(key).lower(): value for key, value in action.items()}
 
         def locate(field: str, message: str, number: int = number) -> Problem:
-            return Problem(f"Action {number}, field {field}: {message}")
+            return Problem(
+                # Translators: %(field)s is a JSON key (indicator, level...); %(problem)s, one of the problems below.
+                gettext("Action %(number)d, field %(field)s: %(problem)s")
+                % {
+                    "number": number,
+                    "field": field,
+                    "problem": message,
+                }
+            )
 
-        checker.check(fields, where=f"action {number}", locate=locate)
+        checker.check(fields, where=_Place(number=number), locate=locate)
 
 
 def _json_framework(document: dict[str, Any], framework: Framework | None) -> Framework:
     code = _text(document.get("framework"))
     if framework is not None:
         if code and indicator_code_key(code) != indicator_code_key(framework.code):
-            raise ImportRefused([f"Field “framework”: this library is for “{code}”, not for {framework.code}."])
+            raise ImportRefused(
+                [
+                    gettext("Field “framework”: this library is for “%(code)s”, not for %(framework)s.")
+                    % {"code": code, "framework": framework.code}
+                ]
+            )
         return framework
     found = Framework.objects.filter(code__iexact=code).first() if code else None
     if found is None:
         known = ", ".join(Framework.objects.values_list("code", flat=True))
-        raise ImportRefused([f"Field “framework”: “{code}” is not a framework here; choose one of {known}."])
+        raise ImportRefused(
+            [
+                gettext("Field “framework”: “%(code)s” is not a framework here; choose one of %(known)s.")
+                % {"code": code, "known": known}
+            ]
+        )
     return found
 
 
@@ -277,19 +362,29 @@ def library_import(
         _check_json(document, checker)
     else:
         if framework is None:
-            raise ImportRefused(["Choose the framework whose indicators the library covers."])
+            raise ImportRefused([gettext("Choose the framework whose indicators the library covers.")])
         sheets = read_spreadsheet(upload, name=filename, limits="library")
         checker = _Checker(framework)
         _check_sheets(sheets, checker)
     name, source = " ".join(name.split()), " ".join(source.split())
     if not name:
-        checker.problems.insert(0, Problem("Give the library a name."))
+        checker.problems.insert(0, Problem(gettext("Give the library a name.")))
     elif len(name) > NAME_MAX_LENGTH:
-        checker.problems.insert(0, Problem(f"The library's name has more than {NAME_MAX_LENGTH} characters."))
+        message = ngettext(
+            "The library's name has more than %(limit)d character.",
+            "The library's name has more than %(limit)d characters.",
+            NAME_MAX_LENGTH,
+        ) % {"limit": NAME_MAX_LENGTH}
+        checker.problems.insert(0, Problem(message))
     if len(source) > SOURCE_MAX_LENGTH:
-        checker.problems.insert(0, Problem(f"The library's source has more than {SOURCE_MAX_LENGTH} characters."))
+        message = ngettext(
+            "The library's source has more than %(limit)d character.",
+            "The library's source has more than %(limit)d characters.",
+            SOURCE_MAX_LENGTH,
+        ) % {"limit": SOURCE_MAX_LENGTH}
+        checker.problems.insert(0, Problem(message))
     if not checker.problems and not checker.actions:
-        checker.problems.append(Problem("The file holds no actions."))
+        checker.problems.append(Problem(gettext("The file holds no actions.")))
     if checker.problems:
         raise ImportRefused(checker.problems)
     return _library_save(framework=framework, name=name, source=source, actions=checker.actions)

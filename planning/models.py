@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -24,10 +25,16 @@ MIN_YEAR = 2000
 MAX_YEAR = 2100
 
 
+def _years_in_range_message() -> str:
+    return gettext("Years must lie between %(first)d and %(last)d.") % {"first": MIN_YEAR, "last": MAX_YEAR}
+
+
 def validate_country_code(code: str) -> None:
     if code in USER_ASSIGNED_CODES or pycountry.countries.get(alpha_2=code) is not None:
         return
-    raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code.", code="invalid_country_code")
+    raise ValidationError(
+        _("“%(code)s” is not an ISO 3166-1 alpha-2 country code."), code="invalid_country_code", params={"code": code}
+    )
 
 
 class Jurisdiction(models.Model):
@@ -38,40 +45,48 @@ class Jurisdiction(models.Model):
     """
 
     class Level(models.TextChoices):
-        COUNTRY = "country", "Country"
-        PROVINCE = "province", "Province / state"
-        DISTRICT = "district", "District"
+        COUNTRY = "country", _("Country")
+        PROVINCE = "province", _("Province / state")
+        DISTRICT = "district", _("District")
 
     PARENT_LEVEL: dict[str, Level] = {Level.PROVINCE: Level.COUNTRY, Level.DISTRICT: Level.PROVINCE}
 
-    level = models.CharField(max_length=10, choices=Level.choices)
-    name = models.CharField(max_length=200)
+    # Translators: a jurisdiction's level: country, province or state, or district.
+    level = models.CharField(max_length=10, choices=Level.choices, verbose_name=_("level"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     code = models.CharField(
         max_length=10,
         blank=True,
-        help_text="ISO 3166-1 alpha-2 for a country (e.g. KE); optional below (an ISO 3166-2 or national code).",
+        help_text=_("ISO 3166-1 alpha-2 for a country (e.g. KE); optional below (an ISO 3166-2 or national code)."),
+        verbose_name=_("code"),
     )
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
-    country = models.ForeignKey("self", on_delete=models.PROTECT, null=True, editable=False, related_name="+")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+    )
+    country = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, editable=False, related_name="+", verbose_name=_("country")
+    )
 
     class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
         ordering = ["country_id", "level", "name"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(level="country", parent__isnull=True) | (~Q(level="country") & Q(parent__isnull=False)),
                 name="jurisdiction_country_has_no_parent",
-                violation_error_message="A country has no parent; a province or district has one.",
+                violation_error_message=_("A country has no parent; a province or district has one."),
             ),
             models.UniqueConstraint(
                 fields=["code"],
                 condition=Q(level="country"),
                 name="jurisdiction_unique_country_code",
-                violation_error_message="A country with this ISO code already exists.",
+                violation_error_message=_("A country with this ISO code already exists."),
             ),
             models.UniqueConstraint(
                 fields=["parent", "name"],
                 name="jurisdiction_unique_name_in_parent",
-                violation_error_message="This name is already used under the same parent.",
+                violation_error_message=_("This name is already used under the same parent."),
             ),
         ]
 
@@ -92,9 +107,9 @@ class Jurisdiction(models.Model):
         self.code = self.code.strip().upper()
         if self.level == self.Level.COUNTRY:
             if self.parent_id is not None:
-                raise ValidationError({"parent": "A country has no parent jurisdiction."})
+                raise ValidationError({"parent": gettext("A country has no parent jurisdiction.")})
             if not self.code:
-                raise ValidationError({"code": "A country needs its ISO 3166-1 alpha-2 code."})
+                raise ValidationError({"code": gettext("A country needs its ISO 3166-1 alpha-2 code.")})
             try:
                 validate_country_code(self.code)
             except ValidationError as error:
@@ -102,11 +117,13 @@ class Jurisdiction(models.Model):
         else:
             expected = self.PARENT_LEVEL.get(self.level)
             if self.parent is None:
-                raise ValidationError({"parent": f"A {self.get_level_display().lower()} needs a parent."})
+                if self.level == self.Level.DISTRICT:
+                    raise ValidationError({"parent": gettext("A district needs a parent.")})
+                raise ValidationError({"parent": gettext("A province or state needs a parent.")})
             if expected is None or self.parent.level != expected:
-                level = self.get_level_display().lower()
-                expected_level = expected.label.lower() if expected is not None else ""
-                raise ValidationError({"parent": f"The parent of a {level} must be a {expected_level}."})
+                if self.level == self.Level.DISTRICT:
+                    raise ValidationError({"parent": gettext("The parent of a district must be a province or state.")})
+                raise ValidationError({"parent": gettext("The parent of a province or state must be a country.")})
 
     def ancestors_and_self_ids(self) -> list[int]:
         """This jurisdiction and those above it, nearest first (at most three, so at most two queries)."""
@@ -180,26 +197,29 @@ class Plan(ChoiceDisplayMixin, models.Model):
     """
 
     class Kind(models.TextChoices):
-        STRATEGIC = "strategic", "Strategic"
-        OPERATIONAL = "operational", "Operational"
+        STRATEGIC = "strategic", _("Strategic")
+        OPERATIONAL = "operational", _("Operational")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        IN_REVIEW = "in_review", "In review"
-        ENDORSED = "endorsed", "Endorsed"
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        ENDORSED = "endorsed", _("Endorsed")
 
-    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="plans")
-    title = models.CharField(max_length=250)
-    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.STRATEGIC)
-    first_year = models.PositiveSmallIntegerField()
-    last_year = models.PositiveSmallIntegerField()
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="plans", verbose_name=_("jurisdiction")
+    )
+    title = models.CharField(max_length=250, verbose_name=_("title"))
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.STRATEGIC, verbose_name=_("kind"))
+    first_year = models.PositiveSmallIntegerField(verbose_name=_("first year"))
+    last_year = models.PositiveSmallIntegerField(verbose_name=_("last year"))
     parent = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="children",
-        help_text="The national plan above a provincial plan, or the strategic plan around an operational plan.",
+        help_text=_("The national plan above a provincial plan, or the strategic plan around an operational plan."),
+        verbose_name=_("parent plan"),
     )
     framework = models.ForeignKey(
         "Framework",
@@ -207,25 +227,30 @@ class Plan(ChoiceDisplayMixin, models.Model):
         null=True,
         blank=True,
         related_name="plans",
-        help_text="The framework the plan's indicators and targets follow (JEE 3 unless chosen otherwise).",
+        help_text=_("The framework the plan's indicators and targets follow (JEE 3 unless chosen otherwise)."),
+        verbose_name=_("framework"),
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False, verbose_name=_("status")
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
         ordering = ["jurisdiction__country_id", "-first_year", "title"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(last_year__gte=models.F("first_year")),
                 name="plan_last_year_not_before_first",
-                violation_error_message="The last year cannot precede the first year.",
+                violation_error_message=_("The last year cannot precede the first year."),
             ),
             models.CheckConstraint(
                 condition=Q(first_year__gte=MIN_YEAR, last_year__lte=MAX_YEAR),
                 name="plan_years_in_range",
-                violation_error_message=f"Years must lie between {MIN_YEAR} and {MAX_YEAR}.",
+                violation_error_message=lazy(_years_in_range_message, str)(),
             ),
         ]
 
@@ -242,15 +267,19 @@ class Plan(ChoiceDisplayMixin, models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
+        years = {"first": MIN_YEAR, "last": MAX_YEAR}
         if self.first_year is not None and not MIN_YEAR <= self.first_year <= MAX_YEAR:
-            errors["first_year"] = f"Enter a year between {MIN_YEAR} and {MAX_YEAR}."
+            errors["first_year"] = gettext("Enter a year between %(first)d and %(last)d.") % years
         if self.last_year is not None and not MIN_YEAR <= self.last_year <= MAX_YEAR:
-            errors["last_year"] = f"Enter a year between {MIN_YEAR} and {MAX_YEAR}."
+            errors["last_year"] = gettext("Enter a year between %(first)d and %(last)d.") % years
         if not errors and self.first_year is not None and self.last_year is not None:
             if self.last_year < self.first_year:
-                errors["last_year"] = f"The last year ({self.last_year}) precedes the first year ({self.first_year})."
+                errors["last_year"] = gettext("The last year (%(last)d) precedes the first year (%(first)d).") % {
+                    "last": self.last_year,
+                    "first": self.first_year,
+                }
             elif self.kind == self.Kind.OPERATIONAL and self.last_year - self.first_year > 1:
-                errors["last_year"] = "An operational plan covers 12 to 24 months: at most two calendar years."
+                errors["last_year"] = gettext("An operational plan covers 12 to 24 months: at most two calendar years.")
         if errors:
             raise ValidationError(errors)
         if self.parent_id is not None and self.jurisdiction_id is not None:
@@ -261,7 +290,7 @@ class Plan(ChoiceDisplayMixin, models.Model):
         if parent is None:
             return
         if self.pk is not None and parent.pk == self.pk:
-            raise ValidationError({"parent": "A plan cannot be its own parent."})
+            raise ValidationError({"parent": gettext("A plan cannot be its own parent.")})
         try:
             validate_plan_placement(jurisdiction=self.jurisdiction, parent=parent)
         except ValidationError as error:  # a plan's own check names the parent: its jurisdiction is set for good
@@ -270,11 +299,20 @@ class Plan(ChoiceDisplayMixin, models.Model):
             # Same jurisdiction: only an operational plan inside a strategic one.
             if self.kind != self.Kind.OPERATIONAL or parent.kind != self.Kind.STRATEGIC:
                 raise ValidationError(
-                    {"parent": "Within one jurisdiction, only an operational plan can sit inside a strategic plan."}
+                    {
+                        "parent": gettext(
+                            "Within one jurisdiction, only an operational plan can sit inside a strategic plan."
+                        )
+                    }
                 )
             if self.first_year < parent.first_year or self.last_year > parent.last_year:
                 raise ValidationError(
-                    {"parent": f"An operational plan must lie inside its strategic plan's period ({parent.period})."}
+                    {
+                        "parent": gettext(
+                            "An operational plan must lie inside its strategic plan's period (%(period)s)."
+                        )
+                        % {"period": parent.period}
+                    }
                 )
         elif parent.kind != self.Kind.STRATEGIC:
             raise ValidationError(
@@ -311,11 +349,11 @@ def validate_plan_placement(*, jurisdiction: Jurisdiction, parent: Plan | None) 
 class CapacityLevel(models.IntegerChoices):
     """The five levels every JEE and SPAR indicator is scored on (planning/reference/capacity_levels.csv)."""
 
-    NONE = 1, "1 · No capacity"
-    LIMITED = 2, "2 · Limited capacity"
-    DEVELOPED = 3, "3 · Developed capacity"
-    DEMONSTRATED = 4, "4 · Demonstrated capacity"
-    SUSTAINABLE = 5, "5 · Sustainable capacity"
+    NONE = 1, _("1 · No capacity")
+    LIMITED = 2, _("2 · Limited capacity")
+    DEVELOPED = 3, _("3 · Developed capacity")
+    DEMONSTRATED = 4, _("4 · Demonstrated capacity")
+    SUSTAINABLE = 5, _("5 · Sustainable capacity")
 
 
 class Pillar(models.TextChoices):
@@ -332,10 +370,14 @@ class Framework(models.Model):
     """An assessment framework: JEE 3rd edition and SPAR 2nd edition come with the product; an administrator
     may load another (a future edition, a national self-assessment tool) from a spreadsheet."""
 
-    code = models.CharField(max_length=20, unique=True, help_text="Short code, e.g. JEE3 or SPAR2.")
-    name = models.CharField(max_length=200)
+    code = models.CharField(
+        max_length=20, unique=True, help_text=_("Short code, e.g. JEE3 or SPAR2."), verbose_name=_("code")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("framework")
+        verbose_name_plural = _("frameworks")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -345,19 +387,24 @@ class Framework(models.Model):
 class TechnicalArea(models.Model):
     """A technical area (JEE) or capacity (SPAR), under one of the pillars."""
 
-    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="technical_areas")
-    code = models.CharField(max_length=20)
-    name = models.CharField(max_length=250)
-    pillar = models.CharField(max_length=60, choices=Pillar.choices)
-    order = models.PositiveSmallIntegerField(default=0)
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="technical_areas", verbose_name=_("framework")
+    )
+    code = models.CharField(max_length=20, verbose_name=_("code"))
+    name = models.CharField(max_length=250, verbose_name=_("name"))
+    pillar = models.CharField(max_length=60, choices=Pillar.choices, verbose_name=_("pillar"))
+    # Translators: a label: the position in a sorted list.
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=_("order"))
 
     class Meta:
+        verbose_name = _("technical area")
+        verbose_name_plural = _("technical areas")
         ordering = ["framework_id", "order", "code"]
         constraints = [
             models.UniqueConstraint(
                 fields=["framework", "code"],
                 name="technical_area_unique_code_in_framework",
-                violation_error_message="This framework already has a technical area with this code.",
+                violation_error_message=_("This framework already has a technical area with this code."),
             ),
         ]
 
@@ -374,19 +421,25 @@ def indicator_code_key(code: object) -> str:
 class Indicator(models.Model):
     """One scored indicator of a technical area, e.g. JEE 3 P1.1 "Legal instruments"."""
 
-    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="indicators")
-    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.CASCADE, related_name="indicators")
-    code = models.CharField(max_length=20)
-    name = models.CharField(max_length=300)
-    order = models.PositiveSmallIntegerField(default=0)
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("framework")
+    )
+    technical_area = models.ForeignKey(
+        TechnicalArea, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("technical area")
+    )
+    code = models.CharField(max_length=20, verbose_name=_("code"))
+    name = models.CharField(max_length=300, verbose_name=_("name"))
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=_("order"))
 
     class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
         ordering = ["framework_id", "order", "code"]
         constraints = [
             models.UniqueConstraint(
                 fields=["framework", "code"],
                 name="indicator_unique_code_in_framework",
-                violation_error_message="This framework already has an indicator with this code.",
+                violation_error_message=_("This framework already has an indicator with this code."),
             ),
         ]
 
@@ -398,16 +451,22 @@ class CrosswalkLink(models.Model):
     """One indicator of a framework that corresponds to one of another framework (e.g. JEE 3 P1.1 to SPAR 2
     C1.1). Several may map to one; when scores are carried over, the lowest counts."""
 
-    source = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="crosswalk_out")
-    target = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="crosswalk_in")
+    source = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="crosswalk_out", verbose_name=_("indicator")
+    )
+    target = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="crosswalk_in", verbose_name=_("corresponding indicator")
+    )
 
     class Meta:
+        verbose_name = _("crosswalk link")
+        verbose_name_plural = _("crosswalk links")
         ordering = ["source_id", "target_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "target"],
                 name="crosswalk_unique_pair",
-                violation_error_message="These indicators are already linked.",
+                violation_error_message=_("These indicators are already linked."),
             ),
         ]
 
@@ -416,45 +475,53 @@ class CrosswalkLink(models.Model):
 
 
 class ActionType(models.TextChoices):
-    ADVOCACY = "advocacy", "Advocacy"
-    ASSESSMENT = "assessment", "Assessment and data use"
-    COORDINATION = "coordination", "Coordination"
-    DESIGNATION = "designation", "Designation"
-    DISSEMINATION = "dissemination", "Dissemination"
-    FINANCING = "financing", "Financing"
-    MONITORING = "monitoring", "Monitoring and evaluation"
-    PLANNING = "planning", "Planning and strategy"
-    PROCUREMENT = "procurement", "Procurement"
-    PROGRAMME = "programme", "Programme implementation"
-    SIMULATION = "simulation", "Simulation exercises and after-action reviews"
-    SOP = "sop", "Standard operating procedures"
-    SURVEILLANCE = "surveillance", "Surveillance"
-    TOOLS = "tools", "Tool development"
-    TRAINING = "training", "Training"
+    ADVOCACY = "advocacy", _("Advocacy")
+    ASSESSMENT = "assessment", _("Assessment and data use")
+    COORDINATION = "coordination", _("Coordination")
+    DESIGNATION = "designation", _("Designation")
+    DISSEMINATION = "dissemination", _("Dissemination")
+    FINANCING = "financing", _("Financing")
+    MONITORING = "monitoring", _("Monitoring and evaluation")
+    PLANNING = "planning", _("Planning and strategy")
+    PROCUREMENT = "procurement", _("Procurement")
+    PROGRAMME = "programme", _("Programme implementation")
+    SIMULATION = "simulation", _("Simulation exercises and after-action reviews")
+    SOP = "sop", _("Standard operating procedures")
+    SURVEILLANCE = "surveillance", _("Surveillance")
+    TOOLS = "tools", _("Tool development")
+    TRAINING = "training", _("Training")
 
 
 def validate_action_types(value: object) -> None:
     if not isinstance(value, list) or not value or any(item not in ActionType.values for item in value):
-        raise ValidationError(f"Action types must be a non-empty list drawn from: {', '.join(ActionType.values)}.")
+        raise ValidationError(
+            gettext("Action types must be a non-empty list drawn from: %(values)s.")
+            % {"values": ", ".join(ActionType.values)}
+        )
 
 
 class BenchmarkLibrary(models.Model):
     """A library of benchmark actions for one framework, e.g. the WHO benchmarks for IHR capacities, loaded
     from a spreadsheet or JSON file (format in the README)."""
 
-    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="libraries")
-    name = models.CharField(max_length=200)
-    source = models.CharField(max_length=250, blank=True, help_text="Where the actions come from.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="libraries", verbose_name=_("framework")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    source = models.CharField(
+        max_length=250, blank=True, help_text=_("Where the actions come from."), verbose_name=_("source")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("benchmark library")
         ordering = ["name"]
-        verbose_name_plural = "benchmark libraries"
+        verbose_name_plural = _("benchmark libraries")
         constraints = [
             models.UniqueConstraint(
                 fields=["framework", "name"],
                 name="library_unique_name_in_framework",
-                violation_error_message="A library with this name exists for this framework.",
+                violation_error_message=_("A library with this name exists for this framework."),
             ),
         ]
 
@@ -465,21 +532,31 @@ class BenchmarkLibrary(models.Model):
 class BenchmarkAction(models.Model):
     """One action of a library: what to do on an indicator to reach a capacity level (2 to 5)."""
 
-    library = models.ForeignKey(BenchmarkLibrary, on_delete=models.CASCADE, related_name="actions")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="benchmark_actions")
-    level = models.PositiveSmallIntegerField(choices=[(n, label) for n, label in CapacityLevel.choices if n >= 2])
-    text = models.TextField()
-    action_types = models.JSONField(default=list, validators=[validate_action_types])
-    hazard = models.CharField(max_length=80, blank=True, help_text="A disease or hazard tag, e.g. cholera.")
-    order = models.PositiveIntegerField(default=0)
+    library = models.ForeignKey(
+        BenchmarkLibrary, on_delete=models.CASCADE, related_name="actions", verbose_name=_("library")
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="benchmark_actions", verbose_name=_("indicator")
+    )
+    level = models.PositiveSmallIntegerField(
+        choices=[(n, label) for n, label in CapacityLevel.choices if n >= 2], verbose_name=_("capacity level")
+    )
+    text = models.TextField(verbose_name=_("text"))
+    action_types = models.JSONField(default=list, validators=[validate_action_types], verbose_name=_("action types"))
+    hazard = models.CharField(
+        max_length=80, blank=True, help_text=_("A disease or hazard tag, e.g. cholera."), verbose_name=_("hazard")
+    )
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
 
     class Meta:
+        verbose_name = _("benchmark action")
+        verbose_name_plural = _("benchmark actions")
         ordering = ["library_id", "indicator_id", "level", "order"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(level__gte=2, level__lte=5),
                 name="benchmark_action_level_2_to_5",
-                violation_error_message="A benchmark action leads to a level from 2 to 5.",
+                violation_error_message=_("A benchmark action leads to a level from 2 to 5."),
             ),
         ]
 
@@ -491,16 +568,23 @@ class Assessment(models.Model):
     """An assessment a plan starts from (JEE, SPAR, a self-assessment), with a score per indicator."""
 
     class Kind(models.TextChoices):
-        JEE = "jee", "Joint External Evaluation (JEE)"
-        SPAR = "spar", "State Party self-assessment annual report (SPAR)"
-        SELF = "self", "Self-assessment"
-        OTHER = "other", "Other"
+        JEE = "jee", _("Joint External Evaluation (JEE)")
+        SPAR = "spar", _("State Party self-assessment annual report (SPAR)")
+        SELF = "self", _("Self-assessment")
+        OTHER = "other", _("Other")
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="assessments")
-    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="assessments")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    date = models.DateField()
-    source = models.CharField(max_length=250, blank=True, help_text="Report, mission or file the scores come from.")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("plan"))
+    framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("framework")
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    date = models.DateField(verbose_name=_("date"))
+    source = models.CharField(
+        max_length=250,
+        blank=True,
+        help_text=_("Report, mission or file the scores come from."),
+        verbose_name=_("source"),
+    )
     origin = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -509,10 +593,14 @@ class Assessment(models.Model):
         editable=False,
         related_name="operational_copies",
         help_text=_("The strategic plan's assessment this operational plan's baseline was drawn from."),
+        # Translators: a label: the row of the strategic plan this one was drawn from.
+        verbose_name=_("origin"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
         ordering = ["plan_id", "-date", "-pk"]
 
     def __str__(self) -> str:
@@ -522,23 +610,29 @@ class Assessment(models.Model):
 class IndicatorScore(models.Model):
     """An assessment's score of one indicator, 1 to 5. `version` refuses a stale edit."""
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="scores")
-    score = models.PositiveSmallIntegerField(choices=CapacityLevel.choices)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="scores", verbose_name=_("assessment")
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="scores", verbose_name=_("indicator")
+    )
+    score = models.PositiveSmallIntegerField(choices=CapacityLevel.choices, verbose_name=_("score"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("indicator score")
+        verbose_name_plural = _("indicator scores")
         ordering = ["assessment_id", "indicator__order"]
         constraints = [
             models.UniqueConstraint(
                 fields=["assessment", "indicator"],
                 name="score_one_per_indicator",
-                violation_error_message="This indicator already has a score in this assessment.",
+                violation_error_message=_("This indicator already has a score in this assessment."),
             ),
             models.CheckConstraint(
                 condition=Q(score__gte=1, score__lte=5),
                 name="score_1_to_5",
-                violation_error_message="A score is a capacity level from 1 to 5.",
+                violation_error_message=_("A score is a capacity level from 1 to 5."),
             ),
         ]
 
@@ -549,10 +643,12 @@ class IndicatorScore(models.Model):
 class IndicatorTarget(models.Model):
     """The level a plan aims for on one indicator, with why. `version` refuses a stale edit."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="targets")
-    level = models.PositiveSmallIntegerField(choices=CapacityLevel.choices)
-    justification = models.TextField(blank=True)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets", verbose_name=_("plan"))
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="targets", verbose_name=_("indicator")
+    )
+    level = models.PositiveSmallIntegerField(choices=CapacityLevel.choices, verbose_name=_("target level"))
+    justification = models.TextField(blank=True, verbose_name=_("justification"))
     origin = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -561,21 +657,24 @@ class IndicatorTarget(models.Model):
         editable=False,
         related_name="operational_copies",
         help_text=_("The strategic plan's target this operational plan's target was drawn from."),
+        verbose_name=_("origin"),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("indicator target")
+        verbose_name_plural = _("indicator targets")
         ordering = ["plan_id", "indicator__order"]
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "indicator"],
                 name="target_one_per_indicator",
-                violation_error_message="This indicator already has a target in this plan.",
+                violation_error_message=_("This indicator already has a target in this plan."),
             ),
             models.CheckConstraint(
                 condition=Q(level__gte=1, level__lte=5),
                 name="target_1_to_5",
-                violation_error_message="A target is a capacity level from 1 to 5.",
+                violation_error_message=_("A target is a capacity level from 1 to 5."),
             ),
         ]
 
@@ -584,11 +683,11 @@ class IndicatorTarget(models.Model):
 
 
 def validate_sectors(value: object) -> None:
-    validate_choice_list(value, Sector, "Sectors")
+    validate_choice_list(value, Sector, _("Sectors must be a list drawn from: %(values)s."))
 
 
 def validate_hazards(value: object) -> None:
-    validate_choice_list(value, Hazard, "Hazards")
+    validate_choice_list(value, Hazard, _("Hazards must be a list drawn from: %(values)s."))
 
 
 class Activity(ChoiceDisplayMixin, models.Model):
@@ -599,80 +698,105 @@ class Activity(ChoiceDisplayMixin, models.Model):
     """
 
     class Source(models.TextChoices):
-        BENCHMARK = "benchmark", "Benchmark action"
-        RECOMMENDATION = "recommendation", "Assessment recommendation"
-        AFTER_ACTION_REVIEW = "after_action_review", "After-action review"
-        SIMULATION = "simulation", "Simulation exercise"
-        CUSTOM = "custom", "Custom"
+        BENCHMARK = "benchmark", _("Benchmark action")
+        RECOMMENDATION = "recommendation", _("Assessment recommendation")
+        AFTER_ACTION_REVIEW = "after_action_review", _("After-action review")
+        SIMULATION = "simulation", _("Simulation exercise")
+        CUSTOM = "custom", _("Custom")
 
     class Level(models.TextChoices):
-        NATIONAL = "national", "National"
-        PROVINCIAL = "provincial", "Provincial"
-        DISTRICT = "district", "District"
+        NATIONAL = "national", _("National")
+        PROVINCIAL = "provincial", _("Provincial")
+        DISTRICT = "district", _("District")
 
     class Rating(models.TextChoices):
-        HIGH = "high", "High"
-        MEDIUM = "medium", "Medium"
-        LOW = "low", "Low"
+        HIGH = "high", _("High")
+        MEDIUM = "medium", _("Medium")
+        LOW = "low", _("Low")
 
     class Feasibility(models.TextChoices):
-        EASY = "easy", "Easy"
-        MEDIUM = "medium", "Medium"
-        DIFFICULT = "difficult", "Difficult"
+        EASY = "easy", _("Easy")
+        MEDIUM = "medium", _("Medium")
+        DIFFICULT = "difficult", _("Difficult")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PLANNED = "planned", "Planned"
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
-        DELAYED = "delayed", "Delayed"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", _("Draft")
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        DELAYED = "delayed", _("Delayed")
+        CANCELLED = "cancelled", _("Cancelled")
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="activities")
-    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.PROTECT, related_name="activities")
-    indicators = models.ManyToManyField(Indicator, blank=True, related_name="activities")
-    title = models.CharField(max_length=300)
-    description = models.TextField(blank=True)
-    source = models.CharField(max_length=24, choices=Source.choices, default=Source.CUSTOM)
-    benchmark_action = models.ForeignKey(
-        BenchmarkAction, on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="activities", verbose_name=_("plan"))
+    technical_area = models.ForeignKey(
+        TechnicalArea, on_delete=models.PROTECT, related_name="activities", verbose_name=_("technical area")
     )
-    action_type = models.CharField(max_length=20, choices=ActionType.choices, blank=True)
+    indicators = models.ManyToManyField(Indicator, blank=True, related_name="activities", verbose_name=_("indicators"))
+    title = models.CharField(max_length=300, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    source = models.CharField(max_length=24, choices=Source.choices, default=Source.CUSTOM, verbose_name=_("source"))
+    benchmark_action = models.ForeignKey(
+        BenchmarkAction,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("benchmark action"),
+    )
+    action_type = models.CharField(max_length=20, choices=ActionType.choices, blank=True, verbose_name=_("action type"))
     responsible_organization = models.ForeignKey(
-        "stakeholders.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="responsible_for"
+        "stakeholders.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responsible_for",
+        verbose_name=_("responsible organization"),
     )
     supporting_organizations = models.ManyToManyField(
-        "stakeholders.Organization", blank=True, related_name="supporting"
+        "stakeholders.Organization", blank=True, related_name="supporting", verbose_name=_("supporting organizations")
     )
-    implementation_level = models.CharField(max_length=12, choices=Level.choices, default=Level.NATIONAL)
-    start_date = models.DateField(null=True, blank=True)
-    end_date = models.DateField(null=True, blank=True)
-    impact = models.CharField(max_length=8, choices=Rating.choices, blank=True)
-    feasibility = models.CharField(max_length=10, choices=Feasibility.choices, blank=True)
-    priority = models.CharField(max_length=8, choices=Rating.choices, blank=True)
-    sectors = models.JSONField(default=list, blank=True, validators=[validate_sectors])
-    hazards = models.JSONField(default=list, blank=True, validators=[validate_hazards])
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    implementation_level = models.CharField(
+        max_length=12, choices=Level.choices, default=Level.NATIONAL, verbose_name=_("implementation level")
+    )
+    start_date = models.DateField(null=True, blank=True, verbose_name=_("start date"))
+    end_date = models.DateField(null=True, blank=True, verbose_name=_("end date"))
+    impact = models.CharField(max_length=8, choices=Rating.choices, blank=True, verbose_name=_("impact"))
+    feasibility = models.CharField(
+        max_length=10, choices=Feasibility.choices, blank=True, verbose_name=_("feasibility")
+    )
+    priority = models.CharField(max_length=8, choices=Rating.choices, blank=True, verbose_name=_("priority"))
+    sectors = models.JSONField(default=list, blank=True, validators=[validate_sectors], verbose_name=_("sectors"))
+    hazards = models.JSONField(default=list, blank=True, validators=[validate_hazards], verbose_name=_("hazards"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status"))
     related_programme = models.CharField(
-        max_length=300, blank=True, help_text="An existing plan or programme this activity belongs to or builds on."
+        max_length=300,
+        blank=True,
+        help_text=_("An existing plan or programme this activity belongs to or builds on."),
+        verbose_name=_("related programme"),
     )
     existing_budget = models.BooleanField(
-        null=True, blank=True, help_text="Whether an existing budget already covers this activity."
+        null=True,
+        blank=True,
+        help_text=_("Whether an existing budget already covers this activity."),
+        verbose_name=_("existing budget"),
     )
-    existing_budget_source = models.CharField(max_length=300, blank=True)
+    existing_budget_source = models.CharField(max_length=300, blank=True, verbose_name=_("existing budget source"))
     origin = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="operational_copies",
-        help_text="The strategic plan's activity this operational activity was drawn from.",
+        help_text=_("The strategic plan's activity this operational activity was drawn from."),
+        verbose_name=_("origin"),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
         ordering = ["plan_id", "technical_area__order", "pk"]
         indexes = [models.Index(fields=["plan", "technical_area"], name="activity_plan_area")]
         constraints = [
@@ -681,13 +805,13 @@ class Activity(ChoiceDisplayMixin, models.Model):
                 | Q(start_date__isnull=True)
                 | Q(end_date__gte=models.F("start_date")),
                 name="activity_ends_after_it_starts",
-                violation_error_message="An activity cannot end before it starts.",
+                violation_error_message=_("An activity cannot end before it starts."),
             ),
             models.UniqueConstraint(
                 fields=["plan", "origin"],
                 condition=Q(origin__isnull=False),
                 name="activity_drawn_once_per_plan",
-                violation_error_message="This strategic activity is already in this operational plan.",
+                violation_error_message=_("This strategic activity is already in this operational plan."),
             ),
         ]
 
@@ -701,11 +825,11 @@ class Activity(ChoiceDisplayMixin, models.Model):
             for name in ("start_date", "end_date"):
                 value = getattr(self, name)
                 if value is not None and not plan.first_year <= value.year <= plan.last_year:
-                    errors[name] = f"Must lie within the plan's period ({plan.period})."
+                    errors[name] = gettext("Must lie within the plan's period (%(period)s).") % {"period": plan.period}
             if self.technical_area_id and plan.framework_id and self.technical_area.framework_id != plan.framework_id:
-                errors["technical_area"] = "This technical area belongs to another framework than the plan's."
+                errors["technical_area"] = gettext("This technical area belongs to another framework than the plan's.")
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            errors["end_date"] = "An activity cannot end before it starts."
+            errors["end_date"] = gettext("An activity cannot end before it starts.")
         if errors:
             raise ValidationError(errors)
 
@@ -714,11 +838,15 @@ class GeneratedAction(models.Model):
     """A benchmark action once turned into a draft activity of a plan: regenerating never brings it back, even
     if people edited or deleted the activity."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="generated_actions")
-    benchmark_action = models.ForeignKey(BenchmarkAction, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="generated_actions", verbose_name=_("plan"))
+    benchmark_action = models.ForeignKey(
+        BenchmarkAction, on_delete=models.CASCADE, related_name="+", verbose_name=_("benchmark action")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("generated action")
+        verbose_name_plural = _("generated actions")
         constraints = [
             models.UniqueConstraint(fields=["plan", "benchmark_action"], name="generated_action_once_per_plan"),
         ]
@@ -730,20 +858,26 @@ class GeneratedAction(models.Model):
 class ActivityDependency(models.Model):
     """`activity` cannot be done before `depends_on`. The service refuses cycles."""
 
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="dependencies")
-    depends_on = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="dependents")
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="dependencies", verbose_name=_("activity")
+    )
+    depends_on = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="dependents", verbose_name=_("depends on")
+    )
 
     class Meta:
+        verbose_name = _("activity dependency")
+        verbose_name_plural = _("activity dependencies")
         constraints = [
             models.UniqueConstraint(
                 fields=["activity", "depends_on"],
                 name="dependency_once",
-                violation_error_message="This dependency exists already.",
+                violation_error_message=_("This dependency exists already."),
             ),
             models.CheckConstraint(
                 condition=~Q(activity=models.F("depends_on")),
                 name="dependency_not_on_itself",
-                violation_error_message="An activity cannot depend on itself.",
+                violation_error_message=_("An activity cannot depend on itself."),
             ),
         ]
 
@@ -754,12 +888,21 @@ class ActivityDependency(models.Model):
 class PlanContext(models.Model):
     """The country context narrative of a plan (no technical area) or of one technical area in it."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="contexts")
-    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    narrative = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="contexts", verbose_name=_("plan"))
+    technical_area = models.ForeignKey(
+        TechnicalArea,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("technical area"),
+    )
+    narrative = models.TextField(blank=True, verbose_name=_("narrative"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("plan context")
+        verbose_name_plural = _("plan contexts")
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "technical_area"],
@@ -772,29 +915,33 @@ class PlanContext(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Context of {self.technical_area or self.plan}"
+        return gettext("Context of %(subject)s") % {"subject": self.technical_area or self.plan}
 
 
 class AreaPriority(models.Model):
     """A technical area's place in the plan's ranked list of priorities, with the rationale."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="priorities")
-    technical_area = models.ForeignKey(TechnicalArea, on_delete=models.PROTECT, related_name="+")
-    rank = models.PositiveSmallIntegerField()
-    rationale = models.TextField(blank=True)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="priorities", verbose_name=_("plan"))
+    technical_area = models.ForeignKey(
+        TechnicalArea, on_delete=models.PROTECT, related_name="+", verbose_name=_("technical area")
+    )
+    rank = models.PositiveSmallIntegerField(verbose_name=_("rank"))
+    rationale = models.TextField(blank=True, verbose_name=_("rationale"))
 
     class Meta:
+        verbose_name = _("area priority")
+        verbose_name_plural = _("area priorities")
         ordering = ["plan_id", "rank"]
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "technical_area"],
                 name="priority_once_per_area",
-                violation_error_message="This technical area is already ranked.",
+                violation_error_message=_("This technical area is already ranked."),
             ),
             models.UniqueConstraint(
                 fields=["plan", "rank"],
                 name="priority_rank_unique",
-                violation_error_message="Another technical area holds this rank.",
+                violation_error_message=_("Another technical area holds this rank."),
             ),
         ]
 
@@ -805,19 +952,23 @@ class AreaPriority(models.Model):
 class FunctionalGroup(models.Model):
     """Technical areas that work together (Prevent, Detect, Respond by default, or a custom group)."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="functional_groups")
-    name = models.CharField(max_length=120)
-    technical_areas = models.ManyToManyField(TechnicalArea, blank=True, related_name="+")
-    order = models.PositiveSmallIntegerField(default=0)
-    version = models.PositiveIntegerField(default=0)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="functional_groups", verbose_name=_("plan"))
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    technical_areas = models.ManyToManyField(
+        TechnicalArea, blank=True, related_name="+", verbose_name=_("technical areas")
+    )
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=_("order"))
+    version = models.PositiveIntegerField(default=0, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("functional group")
+        verbose_name_plural = _("functional groups")
         ordering = ["plan_id", "order", "name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "name"],
                 name="functional_group_unique_name",
-                violation_error_message="This plan already has a group with this name.",
+                violation_error_message=_("This plan already has a group with this name."),
             ),
         ]
 

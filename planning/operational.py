@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from naphs.services import audit_record
 from planning import hooks
@@ -32,7 +33,10 @@ def _within(activity: Activity, first: datetime.date, last: datetime.date) -> tu
     start, end = activity.start_date, activity.end_date
     if (end is not None and end < first) or (start is not None and start > last):
         raise ValidationError(
-            {"activities": f"“{activity.title[:80]}” runs outside {first.year}–{last.year}; leave it out or move it."}
+            {
+                "activities": gettext("“%(activity)s” runs outside %(first)d–%(last)d; leave it out or move it.")
+                % {"activity": activity.title[:80], "first": first.year, "last": last.year}
+            }
         )
     return (max(start, first) if start else None, min(end, last) if end else None)
 
@@ -42,15 +46,24 @@ def operational_activities_add(*, plan: Plan, by: User, activities: Iterable[Act
     """Copy strategic activities into an operational plan, linked to their origin; one already there is refused."""
     strategic = plan.parent
     if plan.kind != Plan.Kind.OPERATIONAL or strategic is None or strategic.kind != Plan.Kind.STRATEGIC:
-        raise ValidationError({"plan": "Activities are drawn into an operational plan from its strategic plan."})
+        raise ValidationError(
+            {"plan": gettext("Activities are drawn into an operational plan from its strategic plan.")}
+        )
     activities = list(activities)
     foreign = [a.title[:60] for a in activities if a.plan_id != strategic.pk]
     if foreign:
-        raise ValidationError({"activities": f"Not activities of “{strategic}”: {'; '.join(foreign)}."})
+        raise ValidationError(
+            {
+                "activities": gettext("Not activities of “%(plan)s”: %(titles)s.")
+                % {"plan": strategic, "titles": "; ".join(foreign)}
+            }
+        )
     already = set(plan.activities.filter(origin__in=activities).values_list("origin_id", flat=True))
     if already:
         titles = "; ".join(a.title[:60] for a in activities if a.pk in already)
-        raise ValidationError({"activities": f"Already in this operational plan: {titles}."})
+        raise ValidationError(
+            {"activities": gettext("Already in this operational plan: %(titles)s.") % {"titles": titles}}
+        )
     first, last = datetime.date(plan.first_year, 1, 1), datetime.date(plan.last_year, 12, 31)
     copies = []
     for activity in activities:
@@ -122,7 +135,7 @@ def operational_plan_create(
     from stakeholders.models import PlanMembership
 
     if strategic.kind != Plan.Kind.STRATEGIC:
-        raise ValidationError({"parent": "An operational plan is drawn from a strategic plan."})
+        raise ValidationError({"parent": gettext("An operational plan is drawn from a strategic plan.")})
     plan = plan_create(
         by=by,
         jurisdiction=strategic.jurisdiction,

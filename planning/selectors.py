@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Subquery, Value, When
+from django.utils.translation import gettext_lazy
 
 from planning.models import (
     Activity,
@@ -261,12 +262,12 @@ def plan_overview_with_comparison(*, plan: Plan) -> tuple[list[AreaRow], Compari
 
 # Sort keys offered to people (GET parameter `sort`, "-" in front for descending) and what each orders by.
 ACTIVITY_SORTS = {
-    "area": "Technical area",
-    "title": "Title",
-    "priority": "Priority",
-    "status": "Status",
-    "start_date": "Start date",
-    "organization": "Responsible organization",
+    "area": gettext_lazy("Technical area"),
+    "title": gettext_lazy("Title"),
+    "priority": gettext_lazy("Priority"),
+    "status": gettext_lazy("Status"),
+    "start_date": gettext_lazy("Start date"),
+    "organization": gettext_lazy("Responsible organization"),
 }
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from naphs.errors import EditConflict
 from naphs.models import max_length
@@ -46,7 +46,12 @@ def _check_areas(plan: Plan, areas: Iterable[TechnicalArea], field: str) -> None
     foreign = [area for area in areas if area.framework_id != plan.framework_id]
     if foreign:
         codes = ", ".join(area.code for area in foreign)
-        raise ValidationError({field: f"Not a technical area of this plan's framework: {codes}."})
+        message = ngettext(
+            "Not a technical area of this plan's framework: %(codes)s.",
+            "Not technical areas of this plan's framework: %(codes)s.",
+            len(foreign),
+        )
+        raise ValidationError({field: message % {"codes": codes}})
 
 
 # Context narratives -------------------------------------------------------------------------------------------
@@ -111,7 +116,9 @@ def priorities_set(
         seen.add(area.pk)
     if duplicates:
         codes = ", ".join(dict.fromkeys(area.code for area in duplicates))
-        raise ValidationError({"ranking": f"A technical area can be ranked only once: {codes}."})
+        raise ValidationError(
+            {"ranking": gettext("A technical area can be ranked only once: %(codes)s.") % {"codes": codes}}
+        )
     _lock(plan)
     stored = list(AreaPriority.objects.filter(plan=plan).select_related("technical_area"))
     if shown is not None and shown != priorities_digest(stored):
@@ -201,11 +208,20 @@ def functional_group_save(
     areas = list(technical_areas)
     name = " ".join(name.split())
     if not name:
-        raise ValidationError({"name": "Give the group a name."})
+        raise ValidationError({"name": gettext("Give the group a name.")})
     if len(name) > NAME_MAX_LENGTH:
-        raise ValidationError({"name": f"A group's name has at most {NAME_MAX_LENGTH} characters."})
+        raise ValidationError(
+            {
+                "name": ngettext(
+                    "A group's name has at most %(count)d character.",
+                    "A group's name has at most %(count)d characters.",
+                    NAME_MAX_LENGTH,
+                )
+                % {"count": NAME_MAX_LENGTH}
+            }
+        )
     if group is not None and group.plan_id != plan.pk:
-        raise ValidationError({"group": "This group belongs to another plan."})
+        raise ValidationError({"group": gettext("This group belongs to another plan.")})
     _check_areas(plan, areas, "technical_areas")
     _lock(plan)
     if group is not None:
@@ -217,7 +233,7 @@ def functional_group_save(
     if group is not None:
         clash = clash.exclude(pk=group.pk)
     if clash.exists():
-        raise ValidationError({"name": f"This plan already has a group named “{name}”."})
+        raise ValidationError({"name": gettext("This plan already has a group named “%(name)s”.") % {"name": name}})
     new_codes = sorted(area.code for area in areas)
     if group is None:
         order = (
@@ -285,9 +301,11 @@ def dependency_add(*, activity: Activity, depends_on: Activity, by: User) -> Act
     are read in one query and the plan is locked meanwhile, so two people cannot close a cycle together.
     """
     if activity.pk == depends_on.pk:
-        raise ValidationError({"depends_on": "An activity cannot depend on itself."})
+        raise ValidationError({"depends_on": gettext("An activity cannot depend on itself.")})
     if activity.plan_id != depends_on.plan_id:
-        raise ValidationError({"depends_on": f"“{depends_on}” belongs to another plan."})
+        raise ValidationError(
+            {"depends_on": gettext("“%(activity)s” belongs to another plan.") % {"activity": depends_on}}
+        )
     _lock(activity.plan)
     edges: dict[int, list[int]] = {}
     for source, target in ActivityDependency.objects.filter(activity__plan_id=activity.plan_id).values_list(
@@ -295,13 +313,23 @@ def dependency_add(*, activity: Activity, depends_on: Activity, by: User) -> Act
     ):
         edges.setdefault(source, []).append(target)
     if depends_on.pk in edges.get(activity.pk, ()):
-        raise ValidationError({"depends_on": f"“{activity}” already depends on “{depends_on}”."})
+        raise ValidationError(
+            {
+                "depends_on": gettext("“%(activity)s” already depends on “%(depends_on)s”.")
+                % {"activity": activity, "depends_on": depends_on}
+            }
+        )
     # The new edge activity → depends_on closes a cycle when depends_on already leads back to activity.
     path = _path(edges, depends_on.pk, activity.pk)
     if path is not None:
         titles = dict(Activity.objects.filter(pk__in=path).values_list("pk", "title"))
         cycle = " → ".join(f"“{titles[pk]}”" for pk in [activity.pk, *path])
-        raise ValidationError({"depends_on": f"This would make a cycle: {cycle}. An activity cannot wait on itself."})
+        raise ValidationError(
+            {
+                "depends_on": gettext("This would make a cycle: %(cycle)s. An activity cannot wait on itself.")
+                % {"cycle": cycle}
+            }
+        )
     dependency = ActivityDependency.objects.create(activity=activity, depends_on=depends_on)
     audit_record(
         plan=activity.plan,

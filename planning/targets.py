@@ -74,10 +74,15 @@ def _target_save(
     current: int | None,
 ) -> IndicatorTarget:
     if indicator.framework_id != plan.framework_id:
-        raise ValidationError({"indicator": f"{indicator.code} is not an indicator of this plan's framework."})
+        raise ValidationError(
+            {
+                "indicator": _("%(indicator)s is not an indicator of this plan's framework.")
+                % {"indicator": indicator.code}
+            }
+        )
     justification = justification.strip()
     if not justification:
-        raise ValidationError({"justification": "Say why this target was chosen."})
+        raise ValidationError({"justification": _("Say why this target was chosen.")})
     if target_below_current(level=level, current=current):
         raise ValidationError(
             {

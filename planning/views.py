@@ -136,7 +136,10 @@ def plan_new(request: SignedInRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Plan “{plan}” opened. You are its secretariat lead: add the other members.")
+            messages.success(
+                request,
+                _("Plan “%(plan)s” opened. You are its secretariat lead: add the other members.") % {"plan": plan},
+            )
             return redirect("members", plan_id=plan.pk)
     return render(request, "planning/plan_new.html", {"form": form})
 
@@ -176,7 +179,7 @@ def plan_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Plan settings saved.")
+            messages.success(request, _("Plan settings saved."))
             return redirect("plan_detail", plan_id=plan.pk)
     return render(
         request,
@@ -189,7 +192,7 @@ def plan_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
 def _assessment(plan: Plan, assessment_id: int) -> Assessment:
     assessment = Assessment.objects.select_related("framework").filter(plan=plan, pk=assessment_id).first()
     if assessment is None:
-        raise Http404("No such assessment.")
+        raise Http404(_("No such assessment."))
     assessment.plan = plan
     return assessment
 
@@ -206,7 +209,10 @@ def assessments(request: SignedInRequest, plan_id: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Assessment “{assessment}” added: enter or import its scores.")
+            messages.success(
+                request,
+                _("Assessment “%(assessment)s” added: enter or import its scores.") % {"assessment": assessment},
+            )
             return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
     context = {
         "plan": plan,
@@ -264,7 +270,10 @@ def assessment_detail(request: SignedInRequest, plan_id: int, assessment_id: int
         except ValidationError as error:
             grid.add_error(None, error)
         else:
-            messages.success(request, f"{len(changes)} score{'s' if len(changes) != 1 else ''} saved.")
+            messages.success(
+                request,
+                ngettext("%(count)d score saved.", "%(count)d scores saved.", len(changes)) % {"count": len(changes)},
+            )
             return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
     return _detail(request, access, assessment, grid=grid, status=status)
 
@@ -380,7 +389,9 @@ def plan_context(request: SignedInRequest, plan_id: int) -> HttpResponse:
         context = {"plan": plan, "membership": membership, "rows": _context_rows(plan, editable, areas)}
         return render(request, "planning/context.html", context)
     if editable is not None and not editable:
-        raise PermissionDenied(f"As {membership.get_role_display().lower()} of this plan you cannot edit narratives.")
+        raise PermissionDenied(
+            _("As %(role)s of this plan you cannot edit narratives.") % {"role": membership.get_role_display().lower()}
+        )
     form = ContextForm(request.POST, plan=plan)
     if not form.is_valid():
         area = None
@@ -388,9 +399,9 @@ def plan_context(request: SignedInRequest, plan_id: int) -> HttpResponse:
     else:
         area = form.cleaned_data["technical_area"]
         if area is None and not membership.is_secretariat:
-            raise PermissionDenied("Only the secretariat edits the plan's own context narrative.")
+            raise PermissionDenied(_("Only the secretariat edits the plan's own context narrative."))
         if area is not None and not area_editable_by(membership=membership, area=area):
-            raise PermissionDenied("You edit the narratives of the technical areas assigned to you only.")
+            raise PermissionDenied(_("You edit the narratives of the technical areas assigned to you only."))
         try:
             saved = context_set(
                 plan=plan,
@@ -406,12 +417,15 @@ def plan_context(request: SignedInRequest, plan_id: int) -> HttpResponse:
             form.add_error(None, error)
             status = 422
         else:
-            what = f"{area.code} {area.name}" if area else "the plan"
+            if area is None:
+                saved_message = _("Saved the context of the plan.")
+            else:
+                saved_message = _("Saved the context of %(area)s.") % {"area": f"{area.code} {area.name}"}
             if request.htmx:
                 row = _context_row(plan, area, saved, may_edit=True)
-                row["saved"] = f"Saved the context of {what}."
+                row["saved"] = saved_message
                 return render(request, "planning/_context_form.html", {"plan": plan, "row": row})
-            messages.success(request, f"Saved the context of {what}.")
+            messages.success(request, saved_message)
             return redirect("plan_context", plan_id=plan.pk)
     key = area.pk if area else "plan"
     form.auto_id = f"id_%s_{key}"
@@ -454,7 +468,7 @@ def plan_priorities(request: SignedInRequest, plan_id: int) -> HttpResponse:
                 except ValidationError as error:
                     form.add_error(None, error.messages)
                 else:
-                    messages.success(request, "Priority areas saved.")
+                    messages.success(request, _("Priority areas saved."))
                     return redirect("plan_priorities", plan_id=plan.pk)
             status = status if status == 409 else 422
     context = {"plan": plan, "membership": membership, "priorities": priorities, "form": form}
@@ -481,9 +495,13 @@ def functional_groups(request: SignedInRequest, plan_id: int) -> HttpResponse:
     if request.method == "POST" and "defaults" in request.POST:
         created = functional_groups_default(plan=plan, by=request.user)
         if created:
-            messages.success(request, f"Created the groups {', '.join(group.name for group in created)}.")
+            messages.success(
+                request,
+                ngettext("Created the group %(names)s.", "Created the groups %(names)s.", len(created))
+                % {"names": ", ".join(group.name for group in created)},
+            )
         else:
-            messages.info(request, "The plan has groups already: no default groups were added.")
+            messages.info(request, _("The plan has groups already: no default groups were added."))
         return redirect("functional_groups", plan_id=plan.pk)
     form = FunctionalGroupForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST":
@@ -493,7 +511,7 @@ def functional_groups(request: SignedInRequest, plan_id: int) -> HttpResponse:
             except ValidationError as error:
                 form_errors_from(form, error)
             else:
-                messages.success(request, f"Group “{group}” added.")
+                messages.success(request, _("Group “%(group)s” added.") % {"group": group})
                 return redirect("functional_groups", plan_id=plan.pk)
         return _groups_page(request, access, form, status=422)
     return _groups_page(request, access, form)
@@ -502,7 +520,7 @@ def functional_groups(request: SignedInRequest, plan_id: int) -> HttpResponse:
 def _group(plan: Plan, group_id: int) -> FunctionalGroup:
     group = FunctionalGroup.objects.filter(plan=plan, pk=group_id).first()
     if group is None:
-        raise Http404("No such group.")
+        raise Http404(_("No such group."))
     group.plan = plan
     return group
 
@@ -525,7 +543,7 @@ def functional_group_edit(request: SignedInRequest, plan_id: int, group_id: int)
             except (ValidationError, EditConflict) as refusal:
                 status = form_refused(form, refusal)
             else:
-                messages.success(request, f"Group “{group}” saved.")
+                messages.success(request, _("Group “%(group)s” saved.") % {"group": group})
                 return redirect("functional_groups", plan_id=plan.pk)
         else:
             status = 422
@@ -539,7 +557,7 @@ def functional_group_delete(request: SignedInRequest, plan_id: int, group_id: in
     group = _group(plan, group_id)
     name = group.name
     functional_group_delete_service(group=group, by=request.user)
-    messages.success(request, f"Group “{name}” deleted.")
+    messages.success(request, _("Group “%(group)s” deleted.") % {"group": name})
     return redirect("functional_groups", plan_id=plan.pk)
 
 
@@ -560,7 +578,11 @@ def activity_dependencies(request: SignedInRequest, plan_id: int, activity_id: i
                 except ValidationError as error:
                     form_errors_from(form, error)
                 else:
-                    messages.success(request, f"“{activity}” now depends on “{form.cleaned_data['depends_on']}”.")
+                    messages.success(
+                        request,
+                        _("“%(activity)s” now depends on “%(depends_on)s”.")
+                        % {"activity": activity, "depends_on": form.cleaned_data["depends_on"]},
+                    )
                     return redirect("activity_dependencies", plan_id=plan.pk, activity_id=activity.pk)
             status = 422
     related = ActivityDependency.objects.select_related("activity__technical_area", "depends_on__technical_area")
@@ -587,10 +609,14 @@ def activity_dependency_remove(
         ActivityDependency.objects.filter(activity=activity, pk=dependency_id).select_related("depends_on").first()
     )
     if dependency is None:
-        raise Http404("No such dependency.")
+        raise Http404(_("No such dependency."))
     dependency.activity = activity
     dependency_remove(dependency=dependency, by=request.user)
-    messages.success(request, f"“{activity}” no longer depends on “{dependency.depends_on}”.")
+    messages.success(
+        request,
+        _("“%(activity)s” no longer depends on “%(depends_on)s”.")
+        % {"activity": activity, "depends_on": dependency.depends_on},
+    )
     return redirect("activity_dependencies", plan_id=plan.pk, activity_id=activity.pk)
 
 
@@ -643,12 +669,12 @@ def _target_forms(request: SignedInRequest, plan: Plan, editable: frozenset[int]
     indicator that is not of the plan's framework is not found; one outside a technical lead's areas refused."""
     numbers = [number for raw in request.POST.getlist("indicator") if (number := whole_number(raw)) is not None]
     if not numbers or len(numbers) != len(request.POST.getlist("indicator")):
-        raise Http404("No such indicator in this plan's framework.")
+        raise Http404(_("No such indicator in this plan's framework."))
     indicators = list(Indicator.objects.filter(framework=plan.framework_id, pk__in=numbers))
     if len(indicators) != len(set(numbers)):
-        raise Http404("No such indicator in this plan's framework.")
+        raise Http404(_("No such indicator in this plan's framework."))
     if editable is not None and any(indicator.technical_area_id not in editable for indicator in indicators):
-        raise PermissionDenied("A technical lead sets targets only in their own technical areas.")
+        raise PermissionDenied(_("A technical lead sets targets only in their own technical areas."))
     return {indicator: TargetForm(request.POST, prefix=f"t{indicator.pk}") for indicator in indicators}
 
 
@@ -661,7 +687,7 @@ def targets(request: SignedInRequest, plan_id: int) -> HttpResponse:
     bound, status, refused = None, 200, ""
     if request.method == "POST":
         if editable is not None and not editable:
-            raise PermissionDenied("Only the secretariat and technical leads (in their own areas) set targets.")
+            raise PermissionDenied(_("Only the secretariat and technical leads (in their own areas) set targets."))
         forms = _target_forms(request, plan, editable)
         bound = {indicator.pk: form for indicator, form in forms.items()}
         changed = {indicator: form for indicator, form in forms.items() if form.changes_target()}
@@ -750,9 +776,17 @@ def targets_fill(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
     created = targets_fill_defaults(plan=plan, by=request.user)
     if created:
-        messages.success(request, f"{len(created)} default target(s) set; targets already set were left as they are.")
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d default target set; targets already set were left as they are.",
+                "%(count)d default targets set; targets already set were left as they are.",
+                len(created),
+            )
+            % {"count": len(created)},
+        )
     else:
-        messages.info(request, "Every scored indicator already has a target (indicators without a score get none).")
+        messages.info(request, _("Every scored indicator already has a target (indicators without a score get none)."))
     return redirect("targets", plan_id=plan.pk)
 
 
@@ -773,8 +807,11 @@ def generate(request: SignedInRequest, plan_id: int) -> HttpResponse:
     library = next((lib for lib in libraries if str(lib.pk) == chosen), libraries[0] if libraries else None)
     areas = list(technical_areas_of(plan))
     preview = draft_preview(plan=plan, library=library, technical_areas=areas) if library and areas else None
+    to_add = {area.pk: preview.by_area.get(area.pk, 0) if preview else 0 for area in areas}
     labels = {
-        area.pk: f"{area.code} {area.name} · {preview.by_area.get(area.pk, 0) if preview else 0} to add"
+        # Translators: a technical area ("P1 Legal instruments") and how many draft activities a generation adds to it.
+        area.pk: ngettext("%(area)s · %(count)d to add", "%(area)s · %(count)d to add", to_add[area.pk])
+        % {"area": f"{area.code} {area.name}", "count": to_add[area.pk]}
         for area in areas
     }
     form = GenerateForm(
@@ -797,7 +834,11 @@ def generate(request: SignedInRequest, plan_id: int) -> HttpResponse:
         except ValidationError as error:
             form_errors_from(form, error)
         else:
-            messages.success(request, f"Draft generated from “{form.cleaned_data['library']}”: {result.summary()}")
+            messages.success(
+                request,
+                _("Draft generated from “%(library)s”: %(summary)s")
+                % {"library": form.cleaned_data["library"], "summary": result.summary()},
+            )
             return redirect(_after_generation(plan))
     context = {
         "plan": plan,
@@ -886,7 +927,7 @@ def activities(request: SignedInRequest, plan_id: int) -> HttpResponse:
 def activity_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_ACTIVITIES)
     if not _may_add_activities(membership):
-        raise PermissionDenied("No technical area is assigned to you in this plan; ask the secretariat for yours.")
+        raise PermissionDenied(_("No technical area is assigned to you in this plan; ask the secretariat for yours."))
     form = ActivityForm(request.POST if request.method == "POST" else None, plan=plan, membership=membership)
     status = 200
     if request.method == "POST":
@@ -897,7 +938,7 @@ def activity_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
             except ValidationError as error:
                 form_errors_from(form, error)
             else:
-                messages.success(request, f"Activity “{activity}” added.")
+                messages.success(request, _("Activity “%(activity)s” added.") % {"activity": activity})
                 return redirect("activity_detail", plan_id=plan.pk, activity_id=activity.pk)
     context = {"plan": plan, "membership": membership, "form": form}
     return render(request, "planning/activity_new.html", context, status=status)
@@ -930,7 +971,7 @@ def activity_detail(request: SignedInRequest, plan_id: int, activity_id: int) ->
                 except (EditConflict, ValidationError) as refusal:
                     status = form_refused(form, refusal)
                 else:
-                    messages.success(request, f"Activity “{activity}” saved.")
+                    messages.success(request, _("Activity “%(activity)s” saved.") % {"activity": activity})
                     return redirect("activity_detail", plan_id=plan.pk, activity_id=activity.pk)
     context = {
         "plan": plan,
@@ -955,7 +996,7 @@ def activity_delete(request: SignedInRequest, plan_id: int, activity_id: int) ->
     ).activity
     title = activity.title
     activity_delete_service(activity=activity, by=request.user)
-    messages.success(request, f"Activity “{title}” deleted.")
+    messages.success(request, _("Activity “%(activity)s” deleted.") % {"activity": title})
     return redirect("activities", plan_id=plan_id)
 
 
@@ -967,7 +1008,7 @@ def operational_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Open an operational plan inside this strategic plan, from the activities the secretariat picks."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     if plan.kind != Plan.Kind.STRATEGIC:
-        raise PermissionDenied("Operational plans are drawn from a strategic plan.")
+        raise PermissionDenied(_("Operational plans are drawn from a strategic plan."))
     form = OperationalPlanForm(request.POST if request.method == "POST" else None, strategic=plan)
     status = 200
     if request.method == "POST":
@@ -978,10 +1019,15 @@ def operational_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
             except ValidationError as error:
                 form_errors_from(form, error)
             else:
+                count = operational.activities.count()
                 messages.success(
                     request,
-                    f"Operational plan “{operational}” opened with {operational.activities.count()} activities "
-                    f"from the strategic plan.",
+                    ngettext(
+                        "Operational plan “%(plan)s” opened with %(count)d activity from the strategic plan.",
+                        "Operational plan “%(plan)s” opened with %(count)d activities from the strategic plan.",
+                        count,
+                    )
+                    % {"plan": operational, "count": count},
                 )
                 return redirect("plan_detail", plan_id=operational.pk)
     context = {"plan": plan, "membership": membership, "form": form}

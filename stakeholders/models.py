@@ -27,6 +27,8 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["first_name", "last_name", "username"]
         constraints = [
             models.UniqueConstraint(
@@ -42,7 +44,7 @@ class User(AbstractUser):
 
 
 def validate_sectors(value: object) -> None:
-    validate_choice_list(value, Sector, "Sectors")
+    validate_choice_list(value, Sector, _("Sectors must be a list drawn from: %(values)s."))
 
 
 class Organization(models.Model):
@@ -63,14 +65,18 @@ class Organization(models.Model):
         ACADEMIC = "academic", _("Academic")
         PRIVATE_SECTOR = "private_sector", _("Private sector")
 
-    name = models.CharField(max_length=250)
-    acronym = models.CharField(max_length=30, blank=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    sectors = models.JSONField(default=list, blank=True, validators=[validate_sectors])
-    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="organizations")
-    version = models.PositiveIntegerField(default=1, editable=False)
+    name = models.CharField(max_length=250, verbose_name=_("name"))
+    acronym = models.CharField(max_length=30, blank=True, verbose_name=_("acronym"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    sectors = models.JSONField(default=list, blank=True, validators=[validate_sectors], verbose_name=_("sectors"))
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="organizations", verbose_name=_("jurisdiction")
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
@@ -95,23 +101,31 @@ class PlanMembership(models.Model):
     A focal point speaks for one organization; other roles may name theirs.
     """
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="plan_memberships")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("plan"))
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="plan_memberships", verbose_name=_("person"))
+    role = models.CharField(max_length=20, choices=Role.choices, verbose_name=_("role"))
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("organization"),
     )
     technical_areas = models.ManyToManyField(
         "planning.TechnicalArea",
         blank=True,
         related_name="+",
         help_text=_("For a technical lead: the technical areas whose activities they edit."),
+        verbose_name=_("technical areas"),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["plan", "role", "user__first_name", "user__last_name"]
         constraints = [
             models.UniqueConstraint(
@@ -176,30 +190,41 @@ class Invitation(models.Model):
         DECLINED = "declined", _("Declined")
         REVOKED = "revoked", _("Revoked")
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="invitations")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("plan"))
     email = models.EmailField(_("e-mail address"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("organization"),
     )
     technical_areas = models.ManyToManyField(
         "planning.TechnicalArea",
         blank=True,
         related_name="+",
         help_text=_("For a technical lead: the technical areas whose activities they will edit."),
+        verbose_name=_("technical areas"),
     )
-    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    responded_at = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("invited by")
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("token hash"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(default=timezone.now, verbose_name=_("sent at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    responded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("responded at"))
     # The account that accepted (none for a declined invitation: declining tells no one whose address it is).
-    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    version = models.PositiveIntegerField(default=1, editable=False)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("accepted by")
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     class Meta:
+        verbose_name_plural = _("invitations")
         verbose_name = _("invitation")
         ordering = ["-sent_at", "-pk"]
         constraints = [

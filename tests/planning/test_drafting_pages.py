@@ -136,7 +136,7 @@ def test_fill_default_targets_from_the_page(client, plan, lead):
     score(plan, lead, {"P1.1": 2, "P1.2": 4})
     response = signed_in(client, lead).post(f"/plans/{plan.pk}/targets/fill/", follow=True)
     assert dict(IndicatorTarget.objects.values_list("indicator__code", "level")) == {"P1.1": 4, "P1.2": 5}
-    assert "2 default target(s) set" in response.content.decode()
+    assert "2 default targets set" in response.content.decode()
 
 
 def test_the_targets_page_runs_a_constant_number_of_queries_for_the_full_framework(

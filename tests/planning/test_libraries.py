@@ -192,7 +192,7 @@ def test_json_problems_name_the_action_and_field(jee):
 def test_a_missing_column_is_named(jee):
     problems = refused(framework=jee, upload=csv_file([["P1.1", 2, "Act."]], HEADERS[:3]), filename="l.csv")
     assert problems == [
-        "Sheet “l.csv”, row 1: missing column(s) action_types; the header row needs indicator, level, action, "
+        "Sheet “l.csv”, row 1: missing column action_types; the header row needs indicator, level, action, "
         "action_types (and optionally hazard)."
     ]
 
