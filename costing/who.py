@@ -617,9 +617,9 @@ class _Lookup:
             self.categories[value.casefold()] = value
             self.categories[label.casefold()] = value
         self.levels: dict[str, str] = {}
-        for value, label in Activity.Level.choices:
+        for value, level in Activity.Level.choices:
             self.levels[value.casefold()] = value
-            self.levels[label.casefold()] = value
+            self.levels[level.casefold()] = value
         self.levels["province / state"] = self.levels["state"] = Activity.Level.PROVINCIAL
         self.levels["subnational"] = self.levels["sub-national"] = Activity.Level.PROVINCIAL
 
@@ -1052,13 +1052,15 @@ class _LinePlanner:
         text = row.text(key)
         if not text:
             if required:
-                problems.append(row.problem(key, f"choose a cost category: {_listing(CostCategory.labels)}."))
+                problems.append(row.problem(key, f"choose a cost category: {_listing(map(str, CostCategory.labels))}."))
                 return None
             return ""
         value = self.lookup.category(text)
         if value is None:
             problems.append(
-                row.problem(key, f"“{text}” is not a cost category; use one of {_listing(CostCategory.labels)}.")
+                row.problem(
+                    key, f"“{text}” is not a cost category; use one of {_listing(map(str, CostCategory.labels))}."
+                )
             )
         return value
 
