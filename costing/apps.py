@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CostingConfig(AppConfig):
     name = "costing"
-    verbose_name = "Costing and resource mapping"
+    verbose_name = _("Costing and resource mapping")
 
     def ready(self) -> None:
         from costing import dashboard, hooks, operational, who, workbook

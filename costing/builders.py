@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from costing.models import (
     MAX_FREQUENCY,
@@ -100,15 +103,20 @@ class Problems:
 
     def count(self, name: str, value: Any, label: str, *, minimum: int = 0, maximum: int = MAX_PEOPLE) -> int:
         if value is None:
-            self.add(name, f"{label}: give a number.")
+            self.add(name, gettext("%(label)s: give a number.") % {"label": label})
             return 0
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(name, f"{label}: enter a whole number.")
+            self.add(name, gettext("%(label)s: enter a whole number.") % {"label": label})
             return 0
         if value < minimum:
-            self.add(name, f"{label} cannot be {'negative' if minimum == 0 else f'less than {minimum}'}.")
+            if minimum == 0:
+                self.add(name, gettext("%(label)s cannot be negative.") % {"label": label})
+            else:
+                self.add(
+                    name, gettext("%(label)s cannot be less than %(minimum)s.") % {"label": label, "minimum": minimum}
+                )
         elif value > maximum:
-            self.add(name, f"{label} is {value:,}: at most {maximum:,}. Check the number.")
+            self.add(name, self._too_large(label, value, maximum))
         return value
 
     def amount(
@@ -117,37 +125,57 @@ class Problems:
         if value is None or value == "":
             value = ZERO
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            self.add(name, f"{label}: enter a number.")
+            self.add(name, gettext("%(label)s: enter a number.") % {"label": label})
             return ZERO
         value = Decimal(value)
         if not value.is_finite():
-            self.add(name, f"{label}: enter a number.")
+            self.add(name, gettext("%(label)s: enter a number.") % {"label": label})
         elif value < 0:
-            self.add(name, f"{label} cannot be negative.")
+            self.add(name, gettext("%(label)s cannot be negative.") % {"label": label})
         elif positive and value == 0:
-            self.add(name, f"{label} must be more than 0.")
+            self.add(name, gettext("%(label)s must be more than 0.") % {"label": label})
         elif value > maximum:
-            self.add(name, f"{label} is {value:,}: at most {maximum:,}. Check the number.")
+            self.add(name, self._too_large(label, value, maximum))
         elif value != value.quantize(CENT):
-            self.add(name, f"{label}: at most two decimals.")
+            self.add(name, gettext("%(label)s: at most two decimals.") % {"label": label})
         else:
             return value
         return ZERO
 
+    @staticmethod
+    def _too_large(label: str, value: Decimal | int, maximum: Decimal | int) -> str:
+        return gettext("%(label)s is %(value)s: at most %(maximum)s. Check the number.") % {
+            "label": label,
+            "value": f"{value:,}",
+            "maximum": f"{maximum:,}",
+        }
+
     def schedule(self, schedule: Schedule, *, asks_times: bool = True) -> None:
         years = list(schedule.years)
         if not years:
-            self.add("years", "Choose the years in which this happens.")
+            self.add("years", gettext("Choose the years in which this happens."))
         outside = sorted({year for year in years if year not in schedule.period})
         if outside:
-            period = f"{schedule.period[0]}–{schedule.period[-1]}" if schedule.period else "its period"
-            self.add("years", f"{', '.join(map(str, outside))}: outside the plan's period ({period}).")
+            listed = ", ".join(map(str, outside))
+            if schedule.period:
+                period = f"{schedule.period[0]}–{schedule.period[-1]}"
+                message = gettext("%(years)s: outside the plan's period (%(period)s).") % {
+                    "years": listed,
+                    "period": period,
+                }
+            else:
+                message = gettext("%(years)s: outside the plan's period.") % {"years": listed}
+            self.add("years", message)
         if asks_times:
             self.amount(
-                "times_per_year", schedule.times_per_year, "Times per year", maximum=MAX_FREQUENCY, positive=True
+                "times_per_year",
+                schedule.times_per_year,
+                gettext("Times per year"),
+                maximum=MAX_FREQUENCY,
+                positive=True,
             )
         elif schedule.times_per_year != 1:
-            self.add("times_per_year", "Staff are costed by months per year; leave times per year at 1.")
+            self.add("times_per_year", gettext("Staff are costed by months per year; leave times per year at 1."))
         try:
             validate_currency_code(schedule.currency)
         except ValidationError as error:
@@ -242,7 +270,11 @@ class Lines:
         self.problems.raise_if_any()
         if not self.lines:
             raise ValidationError(
-                {NON_FIELD_ERRORS: "These answers cost nothing: give at least one price and a number to pay for."}
+                {
+                    NON_FIELD_ERRORS: gettext(
+                        "These answers cost nothing: give at least one price and a number to pay for."
+                    )
+                }
             )
         return self.lines
 
@@ -667,7 +699,7 @@ class Question:
     kind: str
     help: str = ""
     required: bool = False
-    choices: tuple[tuple[str, str], ...] = ()
+    choices: tuple[tuple[str, str | Promise], ...] = ()
     default: Any = None
     # For a rate: the catalogue items it may be taken from, as (categories, unit); the plan's item of these in
     # its currency and price year is the default.
@@ -714,7 +746,7 @@ BUILDERS: dict[str, Builder] = {
                     "Kind",
                     "choice",
                     required=True,
-                    choices=((CostCategory.MEETINGS, "Meeting or workshop"), (CostCategory.TRAINING, "Training")),
+                    choices=((CostCategory.MEETINGS, _("Meeting or workshop")), (CostCategory.TRAINING, _("Training"))),
                     default=CostCategory.MEETINGS,
                 ),
                 Question("participants", "Participants", "count", required=True),

@@ -31,6 +31,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Now
 from django.http import Http404
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from costing.models import CatalogueItem, CostLine, CostLineYear, ExchangeRate, FundingCommitment, PlanCosting
 from costing.services import CENT, RATE_PLACES, Rates, costs_changed, exchange_rate_set, plan_costing_get
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 # What a catalogue item's editor changes; the price travels apart, through the deliberate price change.
 ITEM_FIELDS = ("name", "category", "unit", "source", "notes")
 PRICE_FIELDS = ("unit_cost", "currency", "price_year")
-PRICE_CHANGE_HINT = "Change the price with “Change price”, which shows the cost lines it moves before it does."
+PRICE_CHANGE_HINT = _("Change the price with “Change price”, which shows the cost lines it moves before it does.")
 
 
 # --- Settings: the rates a plan still lacks ----------------------------------------------------------------
@@ -101,7 +103,10 @@ def exchange_rate_create(
     """Add a rate the plan does not have yet; one it has is changed on its own (with its version), not twice.
     Whether the rate was there before or was added by someone at the same moment, the answer is the same."""
     duplicate = ValidationError(
-        {"year": f"This plan already has a rate for {currency} in {year}; change that one instead."}
+        {
+            "year": gettext("This plan already has a rate for %(currency)s in %(year)s; change that one instead.")
+            % {"currency": currency, "year": year}
+        }
     )
     if ExchangeRate.objects.filter(plan=plan, currency=currency, year=year).exists():
         raise duplicate
@@ -165,16 +170,20 @@ def catalogue_item_get(
     otherwise). `membership` (its plan loaded) comes from stakeholders.access.plan_get_for_user."""
     item = catalogue_list_for_plan(plan=membership.plan).filter(pk=item_id).first()
     if item is None:
-        raise Http404("No such item in this plan's catalogue.")
+        raise Http404(gettext("No such item in this plan's catalogue."))
     if for_change and not catalogue_item_editable_by(membership=membership, user=user, item=item):
         if not membership.can_manage:
             raise PermissionDenied(
-                f"As {membership.get_role_display().lower()} of this plan you cannot change the catalogue."
+                # Translators: %(role)s is the person's role in the plan, e.g. "focal point".
+                gettext("As %(role)s of this plan you cannot change the catalogue.")
+                % {"role": membership.get_role_display().lower()}
             )
         shared_with = item.jurisdiction.name if item.jurisdiction is not None else ""
         raise PermissionDenied(
-            f"“{item.name}” is shared with {shared_with}; the secretariat of a plan of "
-            f"{shared_with} (or above it) keeps it."
+            gettext(
+                "“%(item)s” is shared with %(place)s; the secretariat of a plan of %(place)s (or above it) keeps it."
+            )
+            % {"item": item.name, "place": shared_with}
         )
     return item
 
@@ -227,8 +236,14 @@ def catalogue_item_update(
         if used:
             raise ValidationError(
                 {
-                    "unit": f"{used} cost line(s) count this item per {item.unit}; their quantities would mean "
-                    "something else per another unit. Add a new item instead."
+                    "unit": ngettext(
+                        "%(count)s cost line counts this item per %(unit)s; its quantity would mean something else "
+                        "per another unit. Add a new item instead.",
+                        "%(count)s cost lines count this item per %(unit)s; their quantities would mean something "
+                        "else per another unit. Add a new item instead.",
+                        used,
+                    )
+                    % {"count": used, "unit": item.get_unit_display()}
                 }
             )
     changes = versioned_update(item, version=version, fields=fields)
@@ -244,9 +259,17 @@ def catalogue_item_delete(*, item: CatalogueItem, by: User, via: Plan | None = N
         lines=Count("pk"), plans=Count("plan_id", distinct=True)
     )
     if usage["lines"]:
+        plans = ngettext("%(count)s plan", "%(count)s plans", usage["plans"]) % {"count": usage["plans"]}
         raise ValidationError(
-            f"“{item.name}” is used by {usage['lines']} cost line(s) in {usage['plans']} plan(s), so it cannot be "
-            "deleted. Change those lines to another item or a free line first."
+            # Translators: %(plans)s is a number of plans, e.g. "2 plans".
+            ngettext(
+                "“%(item)s” is used by %(count)s cost line in %(plans)s, so it cannot be deleted. Change that line "
+                "to another item or a free line first.",
+                "“%(item)s” is used by %(count)s cost lines in %(plans)s, so it cannot be deleted. Change those "
+                "lines to another item or a free line first.",
+                usage["lines"],
+            ),
+            params={"item": item.name, "count": usage["lines"], "plans": plans},
         )
     audit_record(
         plan=item.plan or via,
@@ -330,8 +353,11 @@ def _plan_rates(plan_ids: Iterable[int], *, unit_cost: Decimal, currency: str, p
             bases[plan_id] = (unit_cost * rates.rate(currency, price_year)).quantize(RATE_PLACES, ROUND_HALF_UP)
         else:
             missing.append(
-                f"“{costing.plan.title}” has no exchange rate from {currency} to {costing.currency} for {price_year}: "
-                "its secretariat adds it on the plan's costing settings page."
+                gettext(
+                    "“%(plan)s” has no exchange rate from %(currency)s to %(base)s for %(year)s: its secretariat "
+                    "adds it on the plan's costing settings page."
+                )
+                % {"plan": costing.plan.title, "currency": currency, "base": costing.currency, "year": price_year}
             )
     return PlanRates(costings=costings, unit_cost_base=bases, missing=missing)
 
@@ -437,7 +463,7 @@ def catalogue_item_reprice(
     per_plan = _lines_by_plan(item)
     plan_rates = _plan_rates(per_plan, unit_cost=unit_cost, currency=currency, price_year=price_year)
     if plan_rates.missing:
-        raise ValidationError([*plan_rates.missing, "Nothing was changed."])
+        raise ValidationError([*plan_rates.missing, gettext("Nothing was changed.")])
     audit_record(plan=item.plan or via, by=by, action="edited", target=item, changes=changes)
     if not per_plan:
         return RepriceResult(item=item, line_count=0, plan_count=0)

@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from costing.models import CostCategory, CostRollup, FundingCommitment, FundingRollup, PlanCosting
 from costing.services import DEFAULT_CURRENCY
@@ -36,13 +37,13 @@ Status = FundingCommitment.Status
 
 
 class Scenario(models.TextChoices):
-    REQUIRED = "required", "Without optional costs"
-    ALL = "all", "With optional costs"
+    REQUIRED = "required", _("Without optional costs")
+    ALL = "all", _("With optional costs")
 
 
 class Scope(models.TextChoices):
-    PLAN = "plan", "This plan"
-    NATIONAL = "national", "With its provincial plans"
+    PLAN = "plan", _("This plan")
+    NATIONAL = "national", _("With its provincial plans")
 
 
 def _percent(value: Decimal, scale: Decimal) -> int:
@@ -229,11 +230,11 @@ class Dashboard:
 
     @property
     def scenario_label(self) -> str:
-        return Scenario(self.scenario).label
+        return str(Scenario(self.scenario).label)
 
     @property
     def scope_label(self) -> str:
-        return Scope(self.scope).label
+        return str(Scope(self.scope).label)
 
     @property
     def year_totals(self) -> list[Amounts]:
@@ -323,7 +324,7 @@ def dashboard_get(*, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str =
     by_category = [
         Share(
             key=row["category"],
-            label=CostCategory(row["category"]).label,
+            label=str(CostCategory(row["category"]).label),
             amount=needed(row["required"], row["optional"]),
         )
         for row in costs.values("category").annotate(required=required, optional=optional)
@@ -368,7 +369,7 @@ def dashboard_get(*, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str =
     )
     _scale_bars([row.amounts for row in by_area], [row.bars for row in by_area])
     _scale_bars([row.amounts for row in by_year], [row.bars for row in by_year])
-    status_shares = [Share(key=status, label=Status(status).label, amount=by_status[status]) for status in Status]
+    status_shares = [Share(key=status, label=str(Status(status).label), amount=by_status[status]) for status in Status]
     by_source = sorted(sources.values(), key=lambda row: (-row.total, row.name))
     scale = max((row.total for row in by_source), default=ZERO)
     for row in by_source:
@@ -437,14 +438,14 @@ def costing_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
         scenario = Scenario(job.params.get("scenario", Scenario.REQUIRED))
         scope = Scope(job.params.get("scope", Scope.PLAN))
     except ValueError as error:
-        raise JobFailed(f"This export cannot be made: {error}.") from error
+        raise JobFailed(gettext("This export cannot be made: %(reason)s.") % {"reason": error}) from error
     plan = job.plan
     if plan is None:
         raise JobFailed(gettext("This export belongs to a plan, and the job has none."))
-    progress(10, "Reading the totals")
+    progress(10, gettext("Reading the totals"))
     dashboard = dashboard_get(plan=plan, scenario=scenario, scope=scope)
     state = dashboard.state
-    progress(50, "Writing the workbook")
+    progress(50, gettext("Writing the workbook"))
     currency = dashboard.currency
     workbook = new_workbook()
 
@@ -543,7 +544,7 @@ def costing_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
         widths=[24, 18],
     )
     _money_columns(sheet, [1])
-    progress(90, "Saving")
+    progress(90, gettext("Saving"))
     workbook.properties.title = f"{plan.title}: costing dashboard"
     suffix = "-with-provincial-plans" if scope == Scope.NATIONAL else ""
     return JobResult(

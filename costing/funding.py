@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet, Sum
+from django.utils.translation import gettext, ngettext
 
 from costing.models import MAX_AMOUNT, CostLineYear, FundingCommitment
 from costing.rollups import Allocation, activity_year_costs, commitment_years, funding_allocate
@@ -97,31 +98,45 @@ def commitment_prepare(
     amount = commitment.amount
     if amount is not None and not isinstance(amount, Decimal):
         try:
-            amount = commitment.amount = parse_decimal(amount, label="Amount")
+            amount = commitment.amount = parse_decimal(amount, label=gettext("Amount"))
         except ValidationError as error:
             _add(errors, "amount", error.messages)
             amount = None
     if amount is None:
         if "amount" not in errors:
-            _add(errors, "amount", "Enter the amount committed.")
+            _add(errors, "amount", gettext("Enter the amount committed."))
     elif amount <= 0:
-        _add(errors, "amount", f"The amount must be more than zero, not {amount}.")
+        _add(errors, "amount", gettext("The amount must be more than zero, not %(amount)s.") % {"amount": amount})
     elif amount > MAX_AMOUNT:
-        _add(errors, "amount", f"{amount:,} is beyond any real commitment (at most {MAX_AMOUNT:,}): check the digits.")
+        _add(
+            errors,
+            "amount",
+            gettext("%(amount)s is beyond any real commitment (at most %(maximum)s): check the digits.")
+            % {"amount": f"{amount:,}", "maximum": f"{MAX_AMOUNT:,}"},
+        )
     elif amount != amount.quantize(CENT):
-        _add(errors, "amount", f"{amount}: at most two decimals.")
+        _add(errors, "amount", gettext("%(amount)s: at most two decimals.") % {"amount": amount})
 
     years_ok = True
     first, last = commitment.first_year, commitment.last_year
     for name, year in (("first_year", first), ("last_year", last)):
         if year is None:
-            _add(errors, name, "Enter a year.")
+            _add(errors, name, gettext("Enter a year."))
             years_ok = False
         elif not plan.first_year <= year <= plan.last_year:
-            _add(errors, name, f"{year} lies outside the plan's period ({plan.period}).")
+            _add(
+                errors,
+                name,
+                gettext("%(year)s lies outside the plan's period (%(period)s).")
+                % {"year": year, "period": plan.period},
+            )
             years_ok = False
     if years_ok and last < first:
-        _add(errors, "last_year", f"The last year ({last}) precedes the first year ({first}).")
+        _add(
+            errors,
+            "last_year",
+            gettext("The last year (%(last)s) precedes the first year (%(first)s).") % {"last": last, "first": first},
+        )
         years_ok = False
 
     # The model's own checks: the currency code, the choices, lengths. Amount and years are checked above with
@@ -144,25 +159,39 @@ def commitment_prepare(
         _add(
             errors,
             "source_organization",
-            f"“{organization}” is not an organization of {plan.jurisdiction.name}: a plan is funded by "
-            "organizations of its own country.",
+            gettext(
+                "“%(organization)s” is not an organization of %(place)s: a plan is funded by organizations of its "
+                "own country."
+            )
+            % {"organization": organization, "place": plan.jurisdiction.name},
         )
 
     chosen = list({activity.pk: activity for activity in activities}.values())
     area = commitment.technical_area if commitment.technical_area_id else None
     if area is None and not chosen:
-        _add(errors, "activities", "Say what it funds: a whole technical area, or one or more activities.")
+        _add(errors, "activities", gettext("Say what it funds: a whole technical area, or one or more activities."))
     elif area is not None and chosen:
         _add(
             errors,
             "technical_area",
-            "It funds either a whole technical area or chosen activities, not both: clear one of them.",
+            gettext("It funds either a whole technical area or chosen activities, not both: clear one of them."),
         )
     if area is not None and area.framework_id != plan.framework_id:
-        _add(errors, "technical_area", f"{area} is not a technical area of this plan's framework.")
+        _add(
+            errors,
+            "technical_area",
+            gettext("%(area)s is not a technical area of this plan's framework.") % {"area": area},
+        )
     foreign = [activity.pk for activity in chosen if activity.plan_id != plan.pk]
     if foreign:
-        _add(errors, "activities", f"Activity {', '.join(map(str, foreign))} belongs to another plan.")
+        _add(
+            errors,
+            "activities",
+            ngettext(
+                "Activity %(ids)s belongs to another plan.", "Activities %(ids)s belong to another plan.", len(foreign)
+            )
+            % {"ids": ", ".join(map(str, foreign))},
+        )
 
     currency_ok = "currency" not in errors and commitment.currency
     if years_ok and currency_ok:
@@ -171,8 +200,11 @@ def commitment_prepare(
             _add(
                 errors,
                 "currency",
-                f"No exchange rate from {commitment.currency} to {rates.base} for "
-                f"{', '.join(map(str, missing))}: the secretariat adds it on the plan's exchange rates page.",
+                gettext(
+                    "No exchange rate from %(currency)s to %(base)s for %(years)s: the secretariat adds it on the "
+                    "plan's exchange rates page."
+                )
+                % {"currency": commitment.currency, "base": rates.base, "years": ", ".join(map(str, missing))},
             )
         elif "amount" not in errors:
             base = sum(commitment_years(commitment, rates).values(), ZERO)
@@ -180,7 +212,13 @@ def commitment_prepare(
                 _add(
                     errors,
                     "amount",
-                    f"{amount:,} {commitment.currency} comes to {base:,} {rates.base}: beyond any real commitment.",
+                    gettext("%(amount)s %(currency)s comes to %(base)s %(base_currency)s: beyond any real commitment.")
+                    % {
+                        "amount": f"{amount:,}",
+                        "currency": commitment.currency,
+                        "base": f"{base:,}",
+                        "base_currency": rates.base,
+                    },
                 )
     if errors:
         raise ValidationError(errors)

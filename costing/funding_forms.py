@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from costing.funding import COMMITMENT_FIELDS
 from costing.models import FundingCommitment, currency_choices
@@ -22,12 +23,14 @@ if TYPE_CHECKING:
 class FundingFilterForm(forms.Form):
     """The list's filters, read from GET parameters so a filtered view is a link."""
 
-    status = forms.ChoiceField(choices=[("", "Any"), *FundingCommitment.Status.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", _("Any")), *FundingCommitment.Status.choices], required=False, label=_("Status")
+    )
     source: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="Any", label="Source"
+        queryset=None, required=False, empty_label=_("Any"), label=_("Source")
     )
     source_kind = forms.ChoiceField(
-        choices=[("", "Any"), *FundingCommitment.SourceKind.choices], required=False, label="Kind of source"
+        choices=[("", _("Any")), *FundingCommitment.SourceKind.choices], required=False, label=_("Kind of source")
     )
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
@@ -67,44 +70,47 @@ class CommitmentForm(forms.Form):
     checks the whole (years, rates, what it funds) and its messages land next to these fields."""
 
     source_organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
-        queryset=None, label="Source", empty_label="Choose the organization"
+        queryset=None, label=_("Source"), empty_label=_("Choose the organization")
     )
     source_kind = forms.ChoiceField(
-        choices=[("", "From the organization's kind"), *FundingCommitment.SourceKind.choices],
+        choices=[("", _("From the organization's kind")), *FundingCommitment.SourceKind.choices],
         required=False,
-        label="Kind of source",
+        label=_("Kind of source"),
     )
     budget_line = forms.CharField(
-        max_length=250, required=False, label="Budget line or grant reference", help_text="Optional."
+        max_length=250, required=False, label=_("Budget line or grant reference"), help_text=_("Optional.")
     )
     amount = forms.CharField(
         max_length=40,
-        label="Amount",
-        help_text="For all its years together; it is spread evenly over them.",
+        label=_("Amount"),
+        help_text=_("For all its years together; it is spread evenly over them."),
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
-    currency = forms.ChoiceField(choices=[], help_text="Another currency than the plan's needs a rate for each year.")
-    first_year = forms.TypedChoiceField(coerce=int, choices=[], label="From")
-    last_year = forms.TypedChoiceField(coerce=int, choices=[], label="To")
+    currency = forms.ChoiceField(
+        choices=[], label=_("Currency"), help_text=_("Another currency than the plan's needs a rate for each year.")
+    )
+    first_year = forms.TypedChoiceField(coerce=int, choices=[], label=_("From"))
+    last_year = forms.TypedChoiceField(coerce=int, choices=[], label=_("To"))
     status = forms.ChoiceField(
         choices=FundingCommitment.Status.choices,
-        help_text="Committed and disbursed funds count against the gap; a pledge does not yet.",
+        label=_("Status"),
+        help_text=_("Committed and disbursed funds count against the gap; a pledge does not yet."),
     )
     technical_area: forms.ModelChoiceField[TechnicalArea] = forms.ModelChoiceField(
         queryset=None,
         required=False,
-        label="Funds a whole technical area",
-        empty_label="– (funds the activities chosen below)",
+        label=_("Funds a whole technical area"),
+        empty_label=_("– (funds the activities chosen below)"),
     )
     activities = forms.TypedMultipleChoiceField(
         coerce=int,
         choices=[],
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Or funds these activities",
-        help_text="Money for several activities is shared among them by their cost in each year.",
+        label=_("Or funds these activities"),
+        help_text=_("Money for several activities is shared among them by their cost in each year."),
     )
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Notes"))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, plan: Plan, commitment: FundingCommitment | None = None, **kwargs: Any) -> None:

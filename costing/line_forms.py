@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from costing.builders import Builder, Item, Question, Schedule
 from costing.models import CatalogueItem, CostCategory, CostLine, Unit, currency_choices
@@ -32,7 +32,7 @@ def plain(value: Any) -> str:
     return str(value)
 
 
-CURRENCY_MESSAGE = {"invalid_choice": "“%(value)s” is not an ISO 4217 currency code."}
+CURRENCY_MESSAGE = {"invalid_choice": _("“%(value)s” is not an ISO 4217 currency code.")}
 
 
 class FrequenciesWidget(forms.MultiWidget):
@@ -42,7 +42,12 @@ class FrequenciesWidget(forms.MultiWidget):
         self.years = years
         widgets = [
             forms.NumberInput(
-                attrs={"min": "0", "step": "any", "inputmode": "decimal", "aria-label": f"Times in {year}"}
+                attrs={
+                    "min": "0",
+                    "step": "any",
+                    "inputmode": "decimal",
+                    "aria-label": gettext("Times in %(year)s") % {"year": year},
+                }
             )
             for year in years
         ]
@@ -70,10 +75,14 @@ class FrequenciesField(forms.MultiValueField):
 
 class CatalogueChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, item) -> str:
-        return (
-            f"{item.get_category_display()} · {item.name} — {item.unit_cost:,.2f} {item.currency} per {item.unit} "
-            f"({item.price_year})"
-        )
+        return gettext("%(category)s · %(name)s — %(cost)s %(currency)s per %(unit)s (%(year)s)") % {
+            "category": item.get_category_display(),
+            "name": item.name,
+            "cost": f"{item.unit_cost:,.2f}",
+            "currency": item.currency,
+            "unit": item.get_unit_display(),
+            "year": item.price_year,
+        }
 
 
 class CostLineForm(forms.Form):
@@ -82,21 +91,27 @@ class CostLineForm(forms.Form):
     catalogue_item = CatalogueChoiceField(
         queryset=None,
         required=False,
-        empty_label="— a free item —",
-        label="From the catalogue",
-        help_text="A line from the catalogue takes the item's unit, unit cost, currency and price year.",
+        empty_label=_("— a free item —"),
+        label=_("From the catalogue"),
+        help_text=_("A line from the catalogue takes the item's unit, unit cost, currency and price year."),
     )
-    description = forms.CharField(max_length=300, required=False)
-    category = forms.ChoiceField(choices=[("", "— the catalogue item's —"), *CostCategory.choices], required=False)
-    unit = forms.ChoiceField(choices=[("", "—"), *Unit.choices], required=False)
-    unit_cost = forms.DecimalField(max_digits=18, decimal_places=2, required=False, label="Unit cost")
-    currency = forms.ChoiceField(choices=(), required=False, error_messages=CURRENCY_MESSAGE)
-    price_year = forms.IntegerField(required=False, label="Price year")
-    quantity = forms.DecimalField(max_digits=12, decimal_places=2)
-    frequencies = FrequenciesField(years=[], label="Times a year")
-    recurrence = forms.ChoiceField(choices=CostLine.Recurrence.choices, initial=CostLine.Recurrence.RECURRING)
-    optional = forms.BooleanField(required=False, help_text="Counted only in the total with optional costs.")
-    assumptions = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    description = forms.CharField(max_length=300, required=False, label=_("Description"))
+    category = forms.ChoiceField(
+        choices=[("", _("— the catalogue item's —")), *CostCategory.choices], required=False, label=_("Category")
+    )
+    unit = forms.ChoiceField(choices=[("", "—"), *Unit.choices], required=False, label=_("Unit"))
+    unit_cost = forms.DecimalField(max_digits=18, decimal_places=2, required=False, label=_("Unit cost"))
+    currency = forms.ChoiceField(choices=(), required=False, error_messages=CURRENCY_MESSAGE, label=_("Currency"))
+    price_year = forms.IntegerField(required=False, label=_("Price year"))
+    quantity = forms.DecimalField(max_digits=12, decimal_places=2, label=_("Quantity"))
+    frequencies = FrequenciesField(years=[], label=_("Times a year"))
+    recurrence = forms.ChoiceField(
+        choices=CostLine.Recurrence.choices, initial=CostLine.Recurrence.RECURRING, label=_("Recurrence")
+    )
+    optional = forms.BooleanField(
+        required=False, label=_("Optional"), help_text=_("Counted only in the total with optional costs.")
+    )
+    assumptions = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Assumptions"))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     SERVICE_FIELDS = (
@@ -131,7 +146,7 @@ class CostLineForm(forms.Form):
         super().__init__(*args, **kwargs)
         years = list(range(plan.first_year, plan.last_year + 1))
         self.fields["frequencies"] = FrequenciesField(
-            years, label="Times a year", help_text="How often it happens in each year of the plan."
+            years, label=gettext("Times a year"), help_text=gettext("How often it happens in each year of the plan.")
         )
         form_field(self, "catalogue_item", forms.ModelChoiceField).queryset = catalogue_items_for_plan(plan=plan)
         form_field(self, "currency", forms.ChoiceField).choices = [("", "—"), *currency_choices()]
@@ -163,12 +178,16 @@ class CostLineForm(forms.Form):
                 data["description"] = item.name
             return data
         if "description" in data and not data["description"]:
-            self.add_error("description", "Describe the cost, or pick a catalogue item.")
-        for name, what in (("category", "category"), ("unit", "unit"), ("currency", "currency")):
+            self.add_error("description", gettext("Describe the cost, or pick a catalogue item."))
+        for name, message in (
+            ("category", gettext("Choose the category, or pick a catalogue item.")),
+            ("unit", gettext("Choose the unit, or pick a catalogue item.")),
+            ("currency", gettext("Choose the currency, or pick a catalogue item.")),
+        ):
             if name in data and not data[name]:
-                self.add_error(name, f"Choose the {what}, or pick a catalogue item.")
+                self.add_error(name, message)
         if "unit_cost" in data and data["unit_cost"] is None:
-            self.add_error("unit_cost", "Give the unit cost, or pick a catalogue item.")
+            self.add_error("unit_cost", gettext("Give the unit cost, or pick a catalogue item."))
         return data
 
     def service_fields(self) -> dict[str, Any]:
@@ -207,14 +226,20 @@ class BuilderForm(forms.Form):
     """A builder's answers, then when the cost happens: the years, how often, in what currency."""
 
     years = forms.TypedMultipleChoiceField(
-        coerce=int, choices=(), widget=forms.CheckboxSelectMultiple, label="In the years"
+        coerce=int, choices=(), widget=forms.CheckboxSelectMultiple, label=_("In the years")
     )
     times_per_year = forms.DecimalField(
-        max_digits=7, decimal_places=2, initial="1", label="Times a year", help_text="How often it happens each year."
+        max_digits=7,
+        decimal_places=2,
+        initial="1",
+        label=_("Times a year"),
+        help_text=_("How often it happens each year."),
     )
-    currency = forms.ChoiceField(choices=(), error_messages=CURRENCY_MESSAGE)
-    price_year = forms.IntegerField(label="Price year", help_text="The year whose prices these are.")
-    optional = forms.BooleanField(required=False, help_text="Counted only in the total with optional costs.")
+    currency = forms.ChoiceField(choices=(), error_messages=CURRENCY_MESSAGE, label=_("Currency"))
+    price_year = forms.IntegerField(label=_("Price year"), help_text=_("The year whose prices these are."))
+    optional = forms.BooleanField(
+        required=False, label=_("Optional"), help_text=_("Counted only in the total with optional costs.")
+    )
 
     SCHEDULE_FIELDS = ("years", "times_per_year", "currency", "price_year", "optional")
 
@@ -241,8 +266,8 @@ class BuilderForm(forms.Form):
                 self.fields[catalogue_answer(question)] = CatalogueChoiceField(
                     queryset=catalogue_items_for_plan(plan=plan).filter(category__in=categories, unit=unit),
                     required=False,
-                    empty_label=_("— type the rate —"),
-                    label=_("{rate}: from the catalogue").format(rate=question.label),
+                    empty_label=gettext("— type the rate —"),
+                    label=gettext("{rate}: from the catalogue").format(rate=question.label),
                 )
         self.fields.update(schedule_fields)
         years = [(year, str(year)) for year in range(plan.first_year, plan.last_year + 1)]
@@ -270,13 +295,15 @@ class BuilderForm(forms.Form):
             if item is None:
                 continue
             if question.name in data and data[question.name] not in (None, item.unit_cost):
-                message = _("“{item}” costs {price} {currency}; choose “type the rate” to give another rate.")
+                message = gettext("“{item}” costs {price} {currency}; choose “type the rate” to give another rate.")
                 self.add_error(
                     question.name, message.format(item=item.name, price=plain(item.unit_cost), currency=item.currency)
                 )
             elif (data.get("currency"), data.get("price_year")) != (item.currency, item.price_year):
-                message = _("“{item}” is priced in {currency} of {year}; cost these lines in {currency} of {year}, "
-                            "or type the rate.")  # fmt: skip
+                message = gettext(
+                    "“{item}” is priced in {currency} of {year}; cost these lines in {currency} of {year}, "
+                    "or type the rate."
+                )
                 self.add_error(
                     catalogue_answer(question),
                     message.format(item=item.name, currency=item.currency, year=item.price_year),
@@ -331,13 +358,13 @@ class ItemForm(forms.Form):
     catalogue_item = CatalogueChoiceField(
         queryset=None,
         required=False,
-        empty_label=gettext_lazy("— a free item —"),
-        label=gettext_lazy("From the catalogue"),
+        empty_label=_("— a free item —"),
+        label=_("From the catalogue"),
     )
-    name = forms.CharField(max_length=200, required=False)
-    unit = forms.ChoiceField(choices=Unit.choices, initial=Unit.ITEM, required=False)
-    quantity = forms.DecimalField(max_digits=12, decimal_places=2, required=False)
-    unit_price = forms.DecimalField(max_digits=18, decimal_places=2, required=False, label="Unit price")
+    name = forms.CharField(max_length=200, required=False, label=_("Name"))
+    unit = forms.ChoiceField(choices=Unit.choices, initial=Unit.ITEM, required=False, label=_("Unit"))
+    quantity = forms.DecimalField(max_digits=12, decimal_places=2, required=False, label=_("Quantity"))
+    unit_price = forms.DecimalField(max_digits=18, decimal_places=2, required=False, label=_("Unit price"))
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -353,10 +380,17 @@ class ItemForm(forms.Form):
             return data
         for name, value in (("unit", item.unit), ("unit_price", item.unit_cost)):
             if data.get(name) not in (None, "", value) and name in self.changed_data:
-                message = _("“{item}” is bought per {unit} at {price} {currency}; choose “a free item” to change it.")
+                message = gettext(
+                    "“{item}” is bought per {unit} at {price} {currency}; choose “a free item” to change it."
+                )
                 self.add_error(
                     name,
-                    message.format(item=item.name, unit=item.unit, price=plain(item.unit_cost), currency=item.currency),
+                    message.format(
+                        item=item.name,
+                        unit=item.get_unit_display(),
+                        price=plain(item.unit_cost),
+                        currency=item.currency,
+                    ),
                 )
         data["unit"], data["unit_price"] = item.unit, item.unit_cost
         data["name"] = data.get("name") or item.name

@@ -30,7 +30,9 @@ MAX_RATE = Decimal("1000000000")
 
 def validate_currency_code(code: str) -> None:
     if not code or pycountry.currencies.get(alpha_3=code) is None:
-        raise ValidationError(f"{code!r} is not an ISO 4217 currency code.", code="invalid_currency")
+        raise ValidationError(
+            _("“%(code)s” is not an ISO 4217 currency code."), code="invalid_currency", params={"code": code}
+        )
 
 
 def currency_choices() -> list[tuple[str, str]]:
@@ -45,40 +47,41 @@ year_validators = [MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
 
 
 class CostCategory(models.TextChoices):
-    MEETINGS = "meetings", "Meetings and workshops"
-    PER_DIEM_TRAVEL = "per_diem_travel", "Per diem and travel"
-    CONSULTANCY = "consultancy", "Consultancy"
-    PERSONNEL = "personnel", "Personnel"
-    TRAINING = "training", "Training"
-    EQUIPMENT = "equipment", "Equipment"
-    SUPPLIES = "supplies", "Supplies and commodities"
-    INFRASTRUCTURE = "infrastructure", "Infrastructure"
-    COMMUNICATION = "communication", "Communication and printing"
-    TRANSPORT = "transport", "Transport"
-    OTHER = "other", "Other"
+    MEETINGS = "meetings", _("Meetings and workshops")
+    PER_DIEM_TRAVEL = "per_diem_travel", _("Per diem and travel")
+    CONSULTANCY = "consultancy", _("Consultancy")
+    PERSONNEL = "personnel", _("Personnel")
+    TRAINING = "training", _("Training")
+    EQUIPMENT = "equipment", _("Equipment")
+    SUPPLIES = "supplies", _("Supplies and commodities")
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure")
+    COMMUNICATION = "communication", _("Communication and printing")
+    TRANSPORT = "transport", _("Transport")
+    OTHER = "other", _("Other")
 
 
 class Unit(models.TextChoices):
     """The units a cost is counted in: one list for the catalogue, the browser and the workbook's drop-downs."""
 
-    PERSON_DAY = "person-day", "person-day"
-    PARTICIPANT = "participant", "participant"
-    DAY = "day", "day"
-    NIGHT = "night", "night"
-    SESSION = "session", "session"
-    TRIP = "trip", "trip"
-    KM = "km", "km"
-    LITRE = "litre", "litre"
-    VEHICLE_DAY = "vehicle-day", "vehicle-day"
-    MONTH = "month", "month"
-    POST_MONTH = "post-month", "post-month"
-    HOUR = "hour", "hour"
-    ITEM = "item", "item"
-    KIT = "kit", "kit"
-    COPY = "copy", "copy"
-    ROOM_DAY = "room-day", "room-day"
-    MEAL = "meal", "meal"
-    LUMP_SUM = "lump sum", "lump sum"
+    # Translators: the units a cost is counted in, shown after "per" (e.g. "120.00 USD per person-day").
+    PERSON_DAY = "person-day", _("person-day")
+    PARTICIPANT = "participant", _("participant")
+    DAY = "day", _("day")
+    NIGHT = "night", _("night")
+    SESSION = "session", _("session")
+    TRIP = "trip", _("trip")
+    KM = "km", _("km")
+    LITRE = "litre", _("litre")
+    VEHICLE_DAY = "vehicle-day", _("vehicle-day")
+    MONTH = "month", _("month")
+    POST_MONTH = "post-month", _("post-month")
+    HOUR = "hour", _("hour")
+    ITEM = "item", _("item")
+    KIT = "kit", _("kit")
+    COPY = "copy", _("copy")
+    ROOM_DAY = "room-day", _("room-day")
+    MEAL = "meal", _("meal")
+    LUMP_SUM = "lump sum", _("lump sum")
 
 
 class PlanCosting(models.Model):
@@ -93,10 +96,10 @@ class PlanCosting(models.Model):
     currency = models.CharField(
         max_length=3,
         validators=[validate_currency_code],
-        help_text="ISO 4217 code of the base currency every total is shown in.",
+        help_text=_("ISO 4217 code of the base currency every total is shown in."),
     )
     price_year = models.PositiveSmallIntegerField(
-        validators=year_validators, help_text="The year whose prices the plan is costed in."
+        validators=year_validators, help_text=_("The year whose prices the plan is costed in.")
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     changes = models.PositiveBigIntegerField(default=0, editable=False)
@@ -106,7 +109,7 @@ class PlanCosting(models.Model):
     rollup_error = models.TextField(blank=True, editable=False)
 
     class Meta:
-        verbose_name_plural = "plan costing settings"
+        verbose_name_plural = _("plan costing settings")
 
     def __str__(self) -> str:
         return f"{self.plan} ({self.currency}, {self.price_year} prices)"
@@ -126,9 +129,9 @@ class ExchangeRate(models.Model):
         max_digits=20,
         decimal_places=8,
         validators=[MinValueValidator(Decimal("0.00000001")), MaxValueValidator(MAX_RATE)],
-        help_text="Units of the base currency for one unit of this currency.",
+        help_text=_("Units of the base currency for one unit of this currency."),
     )
-    source = models.CharField(max_length=250, blank=True, help_text="Where the rate comes from.")
+    source = models.CharField(max_length=250, blank=True, help_text=_("Where the rate comes from."))
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -137,7 +140,7 @@ class ExchangeRate(models.Model):
             models.UniqueConstraint(
                 fields=["plan", "currency", "year"],
                 name="exchange_rate_once_per_year",
-                violation_error_message="This plan already has a rate for this currency and year.",
+                violation_error_message=_("This plan already has a rate for this currency and year."),
             ),
         ]
 
@@ -160,7 +163,7 @@ class CatalogueItem(models.Model):
     unit_cost = money_field(validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_UNIT_COST)])
     currency = models.CharField(max_length=3, validators=[validate_currency_code])
     price_year = models.PositiveSmallIntegerField(validators=year_validators)
-    source = models.CharField(max_length=250, blank=True, help_text="Where the price comes from.")
+    source = models.CharField(max_length=250, blank=True, help_text=_("Where the price comes from."))
     notes = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -171,7 +174,7 @@ class CatalogueItem(models.Model):
             models.CheckConstraint(
                 condition=Q(jurisdiction__isnull=True) ^ Q(plan__isnull=True),
                 name="catalogue_item_one_owner",
-                violation_error_message="A catalogue item belongs to a jurisdiction or to a plan, not both.",
+                violation_error_message=_("A catalogue item belongs to a jurisdiction or to a plan, not both."),
             ),
         ]
 
@@ -188,8 +191,8 @@ class CostLine(models.Model):
     """
 
     class Recurrence(models.TextChoices):
-        ONE_OFF = "one_off", "One-off"
-        RECURRING = "recurring", "Recurring"
+        ONE_OFF = "one_off", _("One-off")
+        RECURRING = "recurring", _("Recurring")
 
     plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="cost_lines")
     activity = models.ForeignKey("planning.Activity", on_delete=models.CASCADE, related_name="cost_lines")
@@ -199,7 +202,7 @@ class CostLine(models.Model):
     description = models.CharField(max_length=300)
     category = models.CharField(max_length=20, choices=CostCategory.choices)
     secondary_category = models.CharField(
-        max_length=20, choices=CostCategory.choices, blank=True, help_text="A second category, as the WHO tool has."
+        max_length=20, choices=CostCategory.choices, blank=True, help_text=_("A second category, as the WHO tool has.")
     )
     unit = models.CharField(max_length=20, choices=Unit.choices)
     unit_cost = money_field(validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_UNIT_COST)])
@@ -210,7 +213,7 @@ class CostLine(models.Model):
         max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_QUANTITY)]
     )
     recurrence = models.CharField(max_length=10, choices=Recurrence.choices, default=Recurrence.RECURRING)
-    optional = models.BooleanField(default=False, help_text="Counted only in the scenario with optional costs.")
+    optional = models.BooleanField(default=False, help_text=_("Counted only in the scenario with optional costs."))
     assumptions = models.TextField(blank=True)
     technical_comment = models.TextField(blank=True)
     costing_comment = models.TextField(blank=True)
@@ -283,14 +286,14 @@ class FundingCommitment(models.Model):
     """
 
     class SourceKind(models.TextChoices):
-        GOVERNMENT = "government", "Government budget line"
-        DONOR = "donor", "Donor"
-        PARTNER = "partner", "Partner"
+        GOVERNMENT = "government", _("Government budget line")
+        DONOR = "donor", _("Donor")
+        PARTNER = "partner", _("Partner")
 
     class Status(models.TextChoices):
-        PLEDGED = "pledged", "Pledged"
-        COMMITTED = "committed", "Committed"
-        DISBURSED = "disbursed", "Disbursed"
+        PLEDGED = "pledged", _("Pledged")
+        COMMITTED = "committed", _("Committed")
+        DISBURSED = "disbursed", _("Disbursed")
 
     # What counts against the gap: money that is more than a promise.
     FIRM = (Status.COMMITTED, Status.DISBURSED)
@@ -300,7 +303,7 @@ class FundingCommitment(models.Model):
         "stakeholders.Organization", on_delete=models.PROTECT, related_name="funding_commitments"
     )
     source_kind = models.CharField(max_length=12, choices=SourceKind.choices)
-    budget_line = models.CharField(max_length=250, blank=True, help_text="The budget line or grant reference.")
+    budget_line = models.CharField(max_length=250, blank=True, help_text=_("The budget line or grant reference."))
     amount = money_field(validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_AMOUNT)])
     currency = models.CharField(max_length=3, validators=[validate_currency_code])
     first_year = models.PositiveSmallIntegerField(validators=year_validators)
@@ -312,7 +315,7 @@ class FundingCommitment(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Funds a whole technical area (leave empty when it funds chosen activities).",
+        help_text=_("Funds a whole technical area (leave empty when it funds chosen activities)."),
     )
     activities = models.ManyToManyField("planning.Activity", blank=True, related_name="funding_commitments")
     notes = models.TextField(blank=True)
@@ -326,7 +329,7 @@ class FundingCommitment(models.Model):
             models.CheckConstraint(
                 condition=Q(last_year__gte=models.F("first_year")),
                 name="funding_last_year_not_before_first",
-                violation_error_message="The last year cannot precede the first year.",
+                violation_error_message=_("The last year cannot precede the first year."),
             ),
         ]
 
@@ -398,13 +401,13 @@ class CostingUpload(models.Model):
     """
 
     class Layout(models.TextChoices):
-        WORKBOOK = "workbook", "Costing workbook"
-        WHO = "who", "WHO costing tool layout"
+        WORKBOOK = "workbook", _("Costing workbook")
+        WHO = "who", _("WHO costing tool layout")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        APPLIED = "applied", "Applied"
-        REFUSED = "refused", "Refused"
+        QUEUED = "queued", _("Queued")
+        APPLIED = "applied", _("Applied")
+        REFUSED = "refused", _("Refused")
 
     plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="costing_uploads")
     layout = models.CharField(max_length=10, choices=Layout.choices, default=Layout.WORKBOOK)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery, Value
+from django.utils.translation import gettext, ngettext
 
 from costing.models import MAX_FREQUENCY, CostLine, CostLineYear, ExchangeRate, FundingCommitment, PlanCosting
 from naphs.services import audit_record, versioned_save, versioned_update
@@ -93,9 +94,12 @@ class Rates:
             return self._rates[(currency, year)]
         except KeyError:
             raise ValidationError(
-                f"No exchange rate from {currency} to {self.base} for {year}: the secretariat adds it on the "
-                "plan's exchange rates page.",
+                gettext(
+                    "No exchange rate from %(currency)s to %(base)s for %(year)s: the secretariat adds it on the "
+                    "plan's exchange rates page."
+                ),
                 code="missing_rate",
+                params={"currency": currency, "base": self.base, "year": year},
             ) from None
 
     def has(self, currency: str, year: int) -> bool:
@@ -116,8 +120,11 @@ def plan_costing_update(*, costing: PlanCosting, by: User, version: int, **field
         if parent is not None and parent.currency != currency:
             raise ValidationError(
                 {
-                    "currency": f"A plan under “{plan.parent}” is costed in its currency, {parent.currency}, so "
-                    "the national total can include it."
+                    "currency": gettext(
+                        "A plan under “%(parent)s” is costed in its currency, %(currency)s, so the national total "
+                        "can include it."
+                    )
+                    % {"parent": plan.parent, "currency": parent.currency}
                 }
             )
     if currency != costing.currency:
@@ -132,17 +139,24 @@ def plan_costing_update(*, costing: PlanCosting, by: User, version: int, **field
 def _currency_change_check(costing: PlanCosting) -> None:
     """Every rate, line and commitment is stated against the base currency: the base changes only before any."""
     plan_id = costing.plan_id
+    lines = CostLine.objects.filter(plan_id=plan_id).count()
+    commitments = FundingCommitment.objects.filter(plan_id=plan_id).count()
+    rates = ExchangeRate.objects.filter(plan_id=plan_id).count()
     held = [
-        (CostLine.objects.filter(plan_id=plan_id).count(), "cost line(s)"),
-        (FundingCommitment.objects.filter(plan_id=plan_id).count(), "funding commitment(s)"),
-        (ExchangeRate.objects.filter(plan_id=plan_id).count(), "exchange rate(s)"),
+        (lines, ngettext("%(count)s cost line", "%(count)s cost lines", lines)),
+        (commitments, ngettext("%(count)s funding commitment", "%(count)s funding commitments", commitments)),
+        (rates, ngettext("%(count)s exchange rate", "%(count)s exchange rates", rates)),
     ]
-    stated = [f"{count} {what}" for count, what in held if count]
+    stated = [text % {"count": count} for count, text in held if count]
     if stated:
         raise ValidationError(
             {
-                "currency": f"The plan already has {', '.join(stated)} stated against {costing.currency}; the base "
-                "currency can only change before costing starts."
+                # Translators: %(held)s lists what the plan has, e.g. "3 cost lines, 1 exchange rate".
+                "currency": gettext(
+                    "The plan already has %(held)s stated against %(currency)s; the base currency can only change "
+                    "before costing starts."
+                )
+                % {"held": ", ".join(stated), "currency": costing.currency}
             }
         )
 
@@ -150,7 +164,12 @@ def _currency_change_check(costing: PlanCosting) -> None:
 def _rate_validate(rate: ExchangeRate, costing: PlanCosting) -> None:
     rate.full_clean()
     if rate.currency == costing.currency:
-        raise ValidationError({"currency": f"{rate.currency} is the plan's base currency: its rate is always 1."})
+        raise ValidationError(
+            {
+                "currency": gettext("%(currency)s is the plan's base currency: its rate is always 1.")
+                % {"currency": rate.currency}
+            }
+        )
 
 
 @transaction.atomic
@@ -184,15 +203,24 @@ def exchange_rate_delete(*, rate: ExchangeRate, by: User) -> None:
     in_use = CostLine.objects.filter(plan_id=rate.plan_id, currency=rate.currency, price_year=rate.year).count()
     if in_use:
         raise ValidationError(
-            f"{in_use} cost line(s) are priced in {rate.currency} of {rate.year}; change them before removing the rate."
+            ngettext(
+                "%(count)s cost line is priced in %(currency)s of %(year)s; change it before removing the rate.",
+                "%(count)s cost lines are priced in %(currency)s of %(year)s; change them before removing the rate.",
+                in_use,
+            ),
+            params={"count": in_use, "currency": rate.currency, "year": rate.year},
         )
     funded = FundingCommitment.objects.filter(
         plan_id=rate.plan_id, currency=rate.currency, first_year__lte=rate.year, last_year__gte=rate.year
     ).count()
     if funded:
         raise ValidationError(
-            f"{funded} funding commitment(s) in {rate.currency} cover {rate.year}; "
-            "change them before removing the rate."
+            ngettext(
+                "%(count)s funding commitment in %(currency)s covers %(year)s; change it before removing the rate.",
+                "%(count)s funding commitments in %(currency)s cover %(year)s; change them before removing the rate.",
+                funded,
+            ),
+            params={"count": funded, "currency": rate.currency, "year": rate.year},
         )
     audit_record(plan=rate.plan, by=by, action="deleted", target=rate, changes={"rate": str(rate.rate)})
     rate.delete()
@@ -207,18 +235,20 @@ def parse_decimal(value: Any, *, label: str) -> Decimal:
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, bool):
-        raise ValidationError(f"{label}: enter a number.")
+        raise ValidationError(gettext("%(label)s: enter a number."), params={"label": label})
     elif isinstance(value, int | float | str):
         try:
             result = Decimal(str(value).strip().replace(",", "")) if str(value).strip() else Decimal(0)
         except InvalidOperation:
-            raise ValidationError(f"{label}: “{value}” is not a number.") from None
+            raise ValidationError(
+                gettext("%(label)s: “%(value)s” is not a number."), params={"label": label, "value": value}
+            ) from None
     elif value is None:
         result = Decimal(0)
     else:
-        raise ValidationError(f"{label}: enter a number.")
+        raise ValidationError(gettext("%(label)s: enter a number."), params={"label": label})
     if not result.is_finite():
-        raise ValidationError(f"{label}: enter a number.")
+        raise ValidationError(gettext("%(label)s: enter a number."), params={"label": label})
     return result
 
 
@@ -231,30 +261,37 @@ def frequencies_clean(plan: Plan, frequencies: Frequencies, *, recurrence: str) 
         try:
             year = int(key)
         except (TypeError, ValueError):
-            errors.append(f"“{key}” is not a year.")
+            errors.append(gettext("“%(value)s” is not a year.") % {"value": key})
             continue
         if year not in cleaned:
-            errors.append(f"{year} lies outside the plan's period ({plan.period}).")
+            errors.append(
+                gettext("%(year)s lies outside the plan's period (%(period)s).") % {"year": year, "period": plan.period}
+            )
             continue
         try:
-            frequency = parse_decimal(value, label=f"Frequency in {year}")
+            frequency = parse_decimal(value, label=gettext("Frequency in %(year)s") % {"year": year})
         except ValidationError as error:
             errors.extend(error.messages)
             continue
         if frequency < 0:
-            errors.append(f"Frequency in {year} cannot be negative.")
+            errors.append(gettext("Frequency in %(year)s cannot be negative.") % {"year": year})
         elif frequency > MAX_FREQUENCY:
-            errors.append(f"Frequency in {year} is {frequency}: at most {MAX_FREQUENCY} times a year.")
+            errors.append(
+                gettext("Frequency in %(year)s is %(frequency)s: at most %(maximum)s times a year.")
+                % {"year": year, "frequency": frequency, "maximum": MAX_FREQUENCY}
+            )
         elif frequency != frequency.quantize(CENT):
-            errors.append(f"Frequency in {year}: at most two decimals.")
+            errors.append(gettext("Frequency in %(year)s: at most two decimals.") % {"year": year})
         else:
             cleaned[year] = frequency
     if not errors and recurrence == CostLine.Recurrence.ONE_OFF:
         used = [year for year, frequency in cleaned.items() if frequency]
         if len(used) > 1:
             errors.append(
-                f"A one-off cost happens in one year only, not in {', '.join(map(str, used))}; "
-                "make it recurring or keep one year."
+                gettext(
+                    "A one-off cost happens in one year only, not in %(years)s; make it recurring or keep one year."
+                )
+                % {"years": ", ".join(map(str, used))}
             )
     if errors:
         raise ValidationError({"frequencies": errors})
@@ -304,7 +341,9 @@ def line_prepare(
         if line.category == "":
             line.category = item.category
         if not catalogue_item_usable(item, line.plan):
-            errors.setdefault("catalogue_item", []).append(f"“{item.name}” is not in this plan's catalogue.")
+            errors.setdefault("catalogue_item", []).append(
+                gettext("“%(item)s” is not in this plan's catalogue.") % {"item": item.name}
+            )
     if line.price_year is None:
         line.price_year = plan_costing_get(line.plan).price_year
     try:
@@ -313,7 +352,7 @@ def line_prepare(
         for name, messages in error.message_dict.items():
             errors.setdefault(name, []).extend(messages)
     if line.activity_id and line.activity.plan_id != line.plan_id:
-        errors.setdefault("activity", []).append("This activity belongs to another plan.")
+        errors.setdefault("activity", []).append(gettext("This activity belongs to another plan."))
     years: list[CostLineYear] = []
     try:
         if frequencies is None:
@@ -417,8 +456,14 @@ def lines_recompute(*, plan: Plan, currency: str | None = None, price_year: int 
     needed = set(lines.values_list("currency", "price_year").distinct())
     missing = sorted((cur, year) for cur, year in needed if not rates.has(cur, year))
     if missing:
-        wanted = ", ".join(f"{cur} in {year}" for cur, year in missing)
-        raise ValidationError(f"Cost lines are priced in {wanted}; add those exchange rates first.")
+        wanted = ", ".join(
+            # Translators: a currency and a year whose exchange rate is missing, e.g. "EUR in 2026".
+            gettext("%(currency)s in %(year)s") % {"currency": cur, "year": year}
+            for cur, year in missing
+        )
+        raise ValidationError(
+            gettext("Cost lines are priced in %(rates)s; add those exchange rates first."), params={"rates": wanted}
+        )
     count = 0
     for cur, year in needed:
         count += lines.filter(currency=cur, price_year=year).update(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.functional import Promise
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -22,6 +23,8 @@ HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 
 def write_row(sheet: Worksheet, row: int, values: Sequence[Any]) -> None:
     for column, value in enumerate(values, start=1):
+        if isinstance(value, Promise):
+            value = str(value)  # a lazily translated label (a choice's): its text in the active language
         if isinstance(value, str):
             # A control character (a pasted vertical tab, a stray NUL) cannot be stored in a worksheet: drop it,
             # as the streaming writer below does, rather than fail the whole export.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.urls import path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -24,12 +26,14 @@ class CostingSummaryQuerySerializer(serializers.Serializer):
     scenario = serializers.ChoiceField(
         choices=Scenario.choices,
         default=Scenario.REQUIRED,
-        help_text="required: without optional costs; all: required and optional costs.",
+        # Translators: "required" and "all" are values of the API; keep them in English.
+        help_text=_("required: without optional costs; all: required and optional costs."),
     )
     scope = serializers.ChoiceField(
         choices=Scope.choices,
         default=Scope.PLAN,
-        help_text="plan: this plan alone; national: this plan with its provincial plans.",
+        # Translators: "plan" and "national" are values of the API; keep them in English.
+        help_text=_("plan: this plan alone; national: this plan with its provincial plans."),
     )
 
     def validate(self, attrs):
@@ -37,7 +41,9 @@ class CostingSummaryQuerySerializer(serializers.Serializer):
         given = self.initial_data
         blank = [name for name, _field in self.fields.items() if name in given and given[name] == ""]
         if blank:
-            raise serializers.ValidationError({name: ["Choose one of the values or leave it out."] for name in blank})
+            raise serializers.ValidationError(
+                {name: [gettext("Choose one of the values or leave it out.")] for name in blank}
+            )
         return attrs
 
 
@@ -46,19 +52,19 @@ class CostingSummaryExportSerializer(StrictFieldsMixin, CostingSummaryQuerySeria
 
 
 class DashboardAmountsSerializer(serializers.Serializer):
-    needed = money(help_text="Cost in the scenario.")
-    firm = money(help_text="Committed and disbursed funding.")
+    needed = money(help_text=_("Cost in the scenario."))
+    firm = money(help_text=_("Committed and disbursed funding."))
     pledged = money()
-    gap = money(help_text="Needed minus committed and disbursed.")
+    gap = money(help_text=_("Needed minus committed and disbursed."))
 
 
 class DashboardPlanSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="plan.pk", read_only=True)
     title = serializers.CharField(source="plan.title", read_only=True)
     jurisdiction = serializers.CharField(source="plan.jurisdiction.name", read_only=True)
-    currency = serializers.CharField(read_only=True, help_text="Empty while the plan has no costing.")
-    included = serializers.BooleanField(read_only=True, help_text="False for a plan costed in another currency.")
-    needed = money(help_text="The plan's own cost in the scenario, in its own currency.")
+    currency = serializers.CharField(read_only=True, help_text=_("Empty while the plan has no costing."))
+    included = serializers.BooleanField(read_only=True, help_text=_("False for a plan costed in another currency."))
+    needed = money(help_text=_("The plan's own cost in the scenario, in its own currency."))
     current = serializers.BooleanField(read_only=True)
     pending_changes = serializers.IntegerField(source="pending", read_only=True)
     computed_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -66,10 +72,10 @@ class DashboardPlanSerializer(serializers.Serializer):
 
 
 class DashboardStateSerializer(serializers.Serializer):
-    current = serializers.BooleanField(read_only=True, help_text="False while a plan's totals are recomputed.")
+    current = serializers.BooleanField(read_only=True, help_text=_("False while a plan's totals are recomputed."))
     pending_changes = serializers.IntegerField(source="pending", read_only=True)
     since = serializers.DateTimeField(
-        read_only=True, allow_null=True, help_text="When the stale totals were computed (null if never)."
+        read_only=True, allow_null=True, help_text=_("When the stale totals were computed (null if never).")
     )
     computed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     errors = serializers.SerializerMethodField()  # type: ignore[assignment]  # a field named as Serializer.errors
@@ -86,7 +92,9 @@ class DashboardAreaSerializer(serializers.Serializer):
     code = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
     amounts = DashboardAmountsSerializer(read_only=True)
-    years = DashboardYearAmountsSerializer(source="cells", many=True, read_only=True, help_text="One entry per year.")
+    years = DashboardYearAmountsSerializer(
+        source="cells", many=True, read_only=True, help_text=_("One entry per year.")
+    )
 
 
 class DashboardYearSerializer(serializers.Serializer):
@@ -115,10 +123,10 @@ class CostingSummarySerializer(serializers.Serializer):
     scenario = serializers.ChoiceField(choices=Scenario.choices, read_only=True)
     scope = serializers.ChoiceField(choices=Scope.choices, read_only=True)
     state = DashboardStateSerializer(read_only=True)
-    plans = DashboardPlanSerializer(many=True, read_only=True, help_text="The plans summed: this plan first.")
-    excluded = DashboardPlanSerializer(many=True, read_only=True, help_text="Provincial plans in another currency.")
-    required = money(help_text="Required costs, whatever the scenario.")  # type: ignore[assignment]  # as Field.required
-    optional = money(help_text="Optional costs, whatever the scenario.")
+    plans = DashboardPlanSerializer(many=True, read_only=True, help_text=_("The plans summed: this plan first."))
+    excluded = DashboardPlanSerializer(many=True, read_only=True, help_text=_("Provincial plans in another currency."))
+    required = money(help_text=_("Required costs, whatever the scenario."))  # type: ignore[assignment]  # as Field.required
+    optional = money(help_text=_("Optional costs, whatever the scenario."))
     totals = DashboardAmountsSerializer(read_only=True)
     committed = money()
     disbursed = money()

@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
@@ -41,16 +43,18 @@ class FundingCommitmentSerializer(ModelSerializer):
         min_value=Decimal("0.01"),
         max_value=MAX_AMOUNT,
         error_messages={
-            "min_value": "The amount must be more than zero.",
-            "max_value": "{max_value} at most: beyond that it is beyond any real commitment; check the digits.",
+            "min_value": _("The amount must be more than zero."),
+            "max_value": _("{max_value} at most: beyond that it is beyond any real commitment; check the digits."),
         },
-        help_text="More than zero, for all its years together, in `currency`, as a string.",
+        help_text=_("More than zero, for all its years together, in `currency`, as a string."),
     )
     amount_base = serializers.SerializerMethodField(
-        help_text="The amount in the plan's base currency, each year's share at that year's rate; null while a "
-        "rate is missing."
+        help_text=_(
+            "The amount in the plan's base currency, each year's share at that year's rate; null while a "
+            "rate is missing."
+        )
     )
-    base_currency = serializers.SerializerMethodField(help_text="The plan's base currency.")
+    base_currency = serializers.SerializerMethodField(help_text=_("The plan's base currency."))
     source_kind = serializers.ChoiceField(choices=FundingCommitment.SourceKind.choices, required=False)
     activities = serializers.PrimaryKeyRelatedField(many=True, queryset=Activity.objects.none(), required=False)
     version = VersionField(required=False)
@@ -161,7 +165,7 @@ class FundingCommitmentViewSet(PlanScopedMixin, viewsets.ModelViewSet):
     def get_object(self) -> FundingCommitment:
         commitment = self.get_queryset().filter(pk=self.kwargs["commitment_id"]).first()
         if commitment is None:
-            raise Http404("No such funding commitment in this plan.")
+            raise Http404(gettext("No such funding commitment in this plan."))
         commitment.plan = self.plan
         return commitment
 
@@ -190,7 +194,7 @@ class FundingCommitmentViewSet(PlanScopedMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance: FundingCommitment) -> None:
         raw = self.request.query_params.get("version", "")
         if raw and not (raw.isascii() and raw.isdigit()):
-            raise serializers.ValidationError({"version": ["Send the version as a whole number."]})
+            raise serializers.ValidationError({"version": [gettext("Send the version as a whole number.")]})
         funding_commitment_delete(commitment=instance, by=self.request.user, version=int(raw) if raw else None)
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.http import Http404
 from django.urls import path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     PolymorphicProxySerializer,
@@ -49,7 +51,8 @@ class FrequenciesField(serializers.Field):
     """How often the line happens in each year: {"2026": "2"}; years left out are 0. Checked by the service."""
 
     # Braces doubled: DRF formats its messages.
-    default_error_messages = {"invalid": 'Send the frequencies as {{"year": "times", ...}}, e.g. {{"2026": "2"}}.'}
+    # Translators: keep the doubled braces: they show the JSON to send.
+    default_error_messages = {"invalid": _('Send the frequencies as {{"year": "times", ...}}, e.g. {{"2026": "2"}}.')}
 
     def get_attribute(self, instance: CostLine) -> CostLine:
         return instance
@@ -185,7 +188,9 @@ class CostLineViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         activity_id = None
         if self.action == "list" and (raw := self.request.query_params.get("activity", "").strip()):
             if not (raw.isascii() and raw.isdigit()):
-                raise serializers.ValidationError({"activity": [f"“{raw}” is not an activity id."]})
+                raise serializers.ValidationError(
+                    {"activity": [gettext("“%(value)s” is not an activity id.") % {"value": raw}]}
+                )
             activity_id = int(raw)
         return cost_line_list_for_plan(plan=self.plan, activity_id=activity_id)
 
@@ -198,7 +203,7 @@ class CostLineViewSet(PlanScopedMixin, viewsets.ModelViewSet):
     def get_object(self) -> CostLine:
         line = self.get_queryset().filter(pk=self.kwargs["cost_line_id"]).first()
         if line is None:
-            raise Http404("No such cost line.")
+            raise Http404(gettext("No such cost line."))
         if self.request.method in SAFE_METHODS:
             line.plan = self.plan
         else:
@@ -233,7 +238,9 @@ class CostLineViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             try:
                 version = int(raw)
             except (TypeError, ValueError):
-                raise serializers.ValidationError({"version": ["Send the version as a whole number."]}) from None
+                raise serializers.ValidationError(
+                    {"version": [gettext("Send the version as a whole number.")]}
+                ) from None
         cost_line_delete(line=instance, by=self.request.user, version=version)
 
 
@@ -282,18 +289,24 @@ class BuilderAnswersSerializer(Serializer):
     years = serializers.ListField(
         child=serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR),
         min_length=1,
-        help_text="The years in which it happens, within the plan's period.",
+        help_text=_("The years in which it happens, within the plan's period."),
     )
     times_per_year = DecimalField(
-        min_value=ZERO, max_digits=7, decimal_places=2, default=Decimal(1), help_text="How often it happens each year."
+        min_value=ZERO,
+        max_digits=7,
+        decimal_places=2,
+        default=Decimal(1),
+        help_text=_("How often it happens each year."),
     )
     currency = serializers.CharField(
-        max_length=3, required=False, help_text="ISO 4217 code; the plan's base currency when left out."
+        max_length=3, required=False, help_text=_("ISO 4217 code; the plan's base currency when left out.")
     )
-    price_year = serializers.IntegerField(required=False, help_text="The plan's price year when left out.")
-    optional = serializers.BooleanField(default=False, help_text="Counted only in the total with optional costs.")
+    price_year = serializers.IntegerField(required=False, help_text=_("The plan's price year when left out."))
+    optional = serializers.BooleanField(default=False, help_text=_("Counted only in the total with optional costs."))
     preview = serializers.BooleanField(
-        default=True, help_text="true: compute the lines and save nothing; false: add them to the activity."
+        default=True,
+        # Translators: "true" and "false" are values of the API; keep them in English.
+        help_text=_("true: compute the lines and save nothing; false: add them to the activity."),
     )
 
 
@@ -318,7 +331,7 @@ class BuiltLineSerializer(CostLineSerializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = serializers.ModelSerializer.get_fields(self)
-        fields["id"] = serializers.IntegerField(allow_null=True, read_only=True, help_text="None in a preview.")
+        fields["id"] = serializers.IntegerField(allow_null=True, read_only=True, help_text=_("None in a preview."))
         fields["activity"] = serializers.IntegerField(source="activity_id", read_only=True)
         # Read-only, a choice field would forget that the secondary category may be blank.
         fields["secondary_category"] = serializers.ChoiceField(
@@ -328,9 +341,9 @@ class BuiltLineSerializer(CostLineSerializer):
 
 
 class BuilderResultSerializer(serializers.Serializer):
-    preview = serializers.BooleanField(help_text="true when nothing was saved.")
+    preview = serializers.BooleanField(help_text=_("true when nothing was saved."))
     lines = BuiltLineSerializer(many=True)
-    total = serializers.DecimalField(max_digits=24, decimal_places=2, help_text="In the plan's base currency.")
+    total = serializers.DecimalField(max_digits=24, decimal_places=2, help_text=_("In the plan's base currency."))
 
 
 def _result(previews: list[Preview], *, preview: bool) -> dict[str, Any]:
@@ -363,7 +376,7 @@ class CostBuilderView(SignedInView):
         ).activity
         builder = BUILDERS.get(kwargs["builder_kind"])
         if builder is None:
-            raise Http404("No such cost builder.")
+            raise Http404(gettext("No such cost builder."))
         self.builder = builder
 
     @extend_schema(

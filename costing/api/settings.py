@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.urls import path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
@@ -45,7 +47,7 @@ from stakeholders.access import PlanScopedMixin, jurisdiction_manageable_by
 class PlanCostingSerializer(ModelSerializer):
     version = VersionField(required=False)
     rollup_current = serializers.BooleanField(
-        read_only=True, help_text="False while the stored totals wait for a recomputation after a change."
+        read_only=True, help_text=_("False while the stored totals wait for a recomputation after a change.")
     )
 
     class Meta:
@@ -137,7 +139,7 @@ class CatalogueItemSerializer(ModelSerializer):
     (`jurisdiction` set). Its price (unit cost, currency, price year) changes only through reprice."""
 
     version = VersionField(required=False)
-    line_count = serializers.SerializerMethodField(help_text="Cost lines, in any plan, taken from this item.")
+    line_count = serializers.SerializerMethodField(help_text=_("Cost lines, in any plan, taken from this item."))
     create_only_hints = dict.fromkeys(PRICE_FIELDS, API_PRICE_HINT)
 
     class Meta:
@@ -185,17 +187,26 @@ class CatalogueItemSerializer(ModelSerializer):
 
 class PriceChangeSerializer(Serializer):
     unit_cost = DecimalField(
-        max_digits=18, decimal_places=2, min_value=Decimal(0), max_value=MAX_UNIT_COST, help_text="The new unit cost."
+        max_digits=18,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=MAX_UNIT_COST,
+        help_text=_("The new unit cost."),
     )
     currency = serializers.CharField(
-        required=False, max_length=3, validators=[validate_currency_code], help_text="ISO 4217; the item's if left out."
+        required=False,
+        max_length=3,
+        validators=[validate_currency_code],
+        help_text=_("ISO 4217; the item's if left out."),
     )
     price_year = serializers.IntegerField(
-        required=False, min_value=MIN_YEAR, max_value=MAX_YEAR, help_text="The item's if left out."
+        required=False, min_value=MIN_YEAR, max_value=MAX_YEAR, help_text=_("The item's if left out.")
     )
     version = VersionField()
     confirm = serializers.BooleanField(
-        default=False, help_text="False: only show what would change. True: apply the change."
+        default=False,
+        # Translators: "False" and "True" are values of the API; keep them in English.
+        help_text=_("False: only show what would change. True: apply the change."),
     )
 
 
@@ -209,26 +220,26 @@ class PriceChangeLineSerializer(serializers.Serializer):
     old_unit_cost = serializers.DecimalField(max_digits=18, decimal_places=2)
     old_currency = serializers.CharField()
     new_unit_cost = serializers.DecimalField(max_digits=18, decimal_places=2)
-    old_total = serializers.DecimalField(max_digits=24, decimal_places=2, help_text="In the plan's base currency.")
+    old_total = serializers.DecimalField(max_digits=24, decimal_places=2, help_text=_("In the plan's base currency."))
     new_total = serializers.DecimalField(
-        max_digits=24, decimal_places=2, allow_null=True, help_text="Null where the plan lacks the rate."
+        max_digits=24, decimal_places=2, allow_null=True, help_text=_("Null where the plan lacks the rate.")
     )
     base_currency = serializers.CharField()
 
 
 class PriceChangeResultSerializer(serializers.Serializer):
-    applied = serializers.BooleanField(help_text="Whether the change was applied (confirm) or only previewed.")
+    applied = serializers.BooleanField(help_text=_("Whether the change was applied (confirm) or only previewed."))
     unit_cost = serializers.DecimalField(max_digits=18, decimal_places=2)
     currency = serializers.CharField()
     price_year = serializers.IntegerField()
-    line_count = serializers.IntegerField(help_text="Cost lines the change moves, in every plan.")
+    line_count = serializers.IntegerField(help_text=_("Cost lines the change moves, in every plan."))
     plan_count = serializers.IntegerField()
-    hidden_line_count = serializers.IntegerField(help_text="Of those, lines in plans you are not a member of.")
+    hidden_line_count = serializers.IntegerField(help_text=_("Of those, lines in plans you are not a member of."))
     hidden_plan_count = serializers.IntegerField()
     missing_rates = serializers.ListField(
-        child=serializers.CharField(), help_text="Plans that lack the rate for the new currency and year."
+        child=serializers.CharField(), help_text=_("Plans that lack the rate for the new currency and year.")
     )
-    lines = PriceChangeLineSerializer(many=True, help_text="The lines of plans you are a member of.")
+    lines = PriceChangeLineSerializer(many=True, help_text=_("The lines of plans you are a member of."))
     item = CatalogueItemSerializer()
 
 
@@ -254,10 +265,12 @@ class CatalogueItemViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             return CatalogueItem.objects.none()
         category = self.request.query_params.get("category", "")
         if "category" in self.request.query_params and category not in CostCategory.values:
-            raise serializers.ValidationError({"category": [f"“{category}” is not a cost category."]})
+            raise serializers.ValidationError(
+                {"category": [gettext("“%(value)s” is not a cost category.") % {"value": category}]}
+            )
         search = self.request.query_params.get("q", "").strip()
         if "\x00" in search:  # as a form field refuses it: no database stores it
-            raise serializers.ValidationError({"q": ["Null characters are not allowed."]})
+            raise serializers.ValidationError({"q": [gettext("Null characters are not allowed.")]})
         return catalogue_list_for_plan(plan=self.plan, category=category, search=search)
 
     def get_object(self) -> CatalogueItem:
@@ -276,7 +289,8 @@ class CatalogueItemViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             user=self.request.user, jurisdiction=jurisdiction
         ):
             raise PermissionDenied(
-                f"Only the secretariat of a plan of {jurisdiction.name} (or above it) shares items with it."
+                gettext("Only the secretariat of a plan of %(jurisdiction)s (or above it) shares items with it.")
+                % {"jurisdiction": jurisdiction.name}
             )
         owner = {"jurisdiction": jurisdiction} if jurisdiction is not None else {"plan": self.plan}
         item = catalogue_item_create(by=self.request.user, via=self.plan, **owner, **data)

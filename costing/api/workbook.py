@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -37,11 +38,11 @@ class CostingWorkbookView(PlanScopedMixin, APIView):
 
 
 class UploadProblemSerializer(serializers.Serializer):
-    sheet = serializers.CharField(help_text="The sheet, as Excel names it; empty for the file as a whole.")
-    row = serializers.IntegerField(allow_null=True, help_text="The row number, as Excel shows it.")
-    column = serializers.CharField(help_text="The column's heading.")
+    sheet = serializers.CharField(help_text=_("The sheet, as Excel names it; empty for the file as a whole."))
+    row = serializers.IntegerField(allow_null=True, help_text=_("The row number, as Excel shows it."))
+    column = serializers.CharField(help_text=_("The column's heading."))
     message = serializers.CharField()
-    text = serializers.SerializerMethodField(help_text="All of it in one line: sheet, row, column: message.")
+    text = serializers.SerializerMethodField(help_text=_("All of it in one line: sheet, row, column: message."))
 
     def get_text(self, problem: dict) -> str:
         return problem_text(problem)
@@ -50,10 +51,10 @@ class UploadProblemSerializer(serializers.Serializer):
 class UploadConflictSerializer(serializers.Serializer):
     sheet = serializers.CharField()
     row = serializers.IntegerField(allow_null=True)
-    line = serializers.IntegerField(allow_null=True, help_text="The cost line's id.")
-    activity = serializers.IntegerField(allow_null=True, help_text="The activity's id.")
+    line = serializers.IntegerField(allow_null=True, help_text=_("The cost line's id."))
+    activity = serializers.IntegerField(allow_null=True, help_text=_("The activity's id."))
     description = serializers.CharField()
-    message = serializers.CharField(help_text="Who changed the line and when, since the download.")
+    message = serializers.CharField(help_text=_("Who changed the line and when, since the download."))
 
 
 class UploadActivitySerializer(serializers.Serializer):
@@ -67,7 +68,7 @@ class UploadSummarySerializer(serializers.Serializer):
     changed = serializers.IntegerField(required=False)
     removed = serializers.IntegerField(required=False)
     unchanged = serializers.IntegerField(required=False)
-    activities = UploadActivitySerializer(many=True, required=False, help_text="Activities whose costs changed.")
+    activities = UploadActivitySerializer(many=True, required=False, help_text=_("Activities whose costs changed."))
     problem_count = serializers.IntegerField(required=False)
     conflict_count = serializers.IntegerField(required=False)
 
@@ -97,7 +98,7 @@ class CostingUploadSerializer(serializers.ModelSerializer):
 
 
 class CostingUploadCreateSerializer(Serializer):
-    file = serializers.FileField(help_text="The costing workbook downloaded from this plan, filled (.xlsx).")
+    file = serializers.FileField(help_text=_("The costing workbook downloaded from this plan, filled (.xlsx)."))
 
     def validate_file(self, file):
         try:

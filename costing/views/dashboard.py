@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -88,7 +89,7 @@ def costing_dashboard_export(request: SignedInRequest, plan_id: int) -> HttpResp
     )
     if request.htmx:
         return render(request, "naphs/_job.html", {"job": job})
-    messages.info(request, "The costing dashboard export is being prepared.")
+    messages.info(request, gettext("The costing dashboard export is being prepared."))
     return redirect("job_detail", job_id=job.pk)
 
 

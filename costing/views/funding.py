@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
 from costing.funding import (
@@ -43,7 +44,7 @@ def _commitment(plan: Plan, commitment_id: int) -> FundingCommitment:
         .first()
     )
     if commitment is None:
-        raise Http404("No such funding commitment in this plan.")
+        raise Http404(gettext("No such funding commitment in this plan."))
     commitment.plan = plan
     return commitment
 
@@ -100,7 +101,10 @@ def funding_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
             except ValidationError as error:
                 form_errors_from(form, error)
             else:
-                messages.success(request, f"Funding commitment of {commitment.source_organization} added.")
+                messages.success(
+                    request,
+                    gettext("Funding commitment of %(source)s added.") % {"source": commitment.source_organization},
+                )
                 return redirect("funding", plan_id=plan.pk)
     context = {"plan": plan, "membership": membership, "form": form}
     return render(request, "costing/funding/form.html", context, status=status)
@@ -120,7 +124,7 @@ def funding_edit(request: SignedInRequest, plan_id: int, commitment_id: int) -> 
         version = form.cleaned_data["version"]
         try:
             if version is None:
-                raise ValidationError("The form lost the version it was opened at; reload the page.")
+                raise ValidationError(gettext("The form lost the version it was opened at; reload the page."))
             funding_commitment_update(
                 commitment=commitment,
                 by=request.user,
@@ -131,7 +135,9 @@ def funding_edit(request: SignedInRequest, plan_id: int, commitment_id: int) -> 
         except (EditConflict, ValidationError) as refusal:
             status = form_refused(form, refusal)
         else:
-            messages.success(request, f"Funding commitment of {commitment.source_organization} saved.")
+            messages.success(
+                request, gettext("Funding commitment of %(source)s saved.") % {"source": commitment.source_organization}
+            )
             return redirect("funding", plan_id=plan.pk)
     context = {"plan": plan, "membership": membership, "form": form, "commitment": commitment}
     return render(request, "costing/funding/form.html", context, status=status)
@@ -150,7 +156,10 @@ def funding_delete(request: SignedInRequest, plan_id: int, commitment_id: int) -
         except EditConflict as conflict:
             error, status = str(conflict), 409
         else:
-            messages.success(request, f"Funding commitment of {commitment.source_organization} deleted.")
+            messages.success(
+                request,
+                gettext("Funding commitment of %(source)s deleted.") % {"source": commitment.source_organization},
+            )
             return redirect("funding", plan_id=plan.pk)
     rates = Rates.for_plan(plan)
     context = {

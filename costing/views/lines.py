@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from costing import services
@@ -41,7 +42,7 @@ def _line(activity: Activity, cost_line_id: int) -> CostLine:
         .first()
     )
     if line is None:
-        raise Http404("No such cost line.")
+        raise Http404(gettext("No such cost line."))
     line.plan, line.activity = activity.plan, activity
     return line
 
@@ -49,16 +50,26 @@ def _line(activity: Activity, cost_line_id: int) -> CostLine:
 def _refusal(membership: PlanMembership, activity: Activity) -> str:
     """Why this member reads the costs but cannot change them."""
     if not membership.allows(Permission.EDIT_COSTS):
-        return f"As {membership.get_role_display().lower()} of this plan you read these costs; you do not change them."
+        # Translators: %(role)s is the person's role in the plan, e.g. "observer".
+        return gettext("As %(role)s of this plan you read these costs; you do not change them.") % {
+            "role": membership.get_role_display().lower()
+        }
     if membership.role == Role.FOCAL_POINT:
         responsible = activity.responsible_organization
-        whose = f"{responsible}'s responsibility" if responsible else "not assigned to an organization yet"
-        return (
-            f"You cost the activities {membership.organization} is responsible for; this one is {whose}. "
-            "Its focal point or the secretariat changes its costs."
-        )
+        if responsible:
+            return gettext(
+                "You cost the activities %(organization)s is responsible for; this one is %(responsible)s's "
+                "responsibility. Its focal point or the secretariat changes its costs."
+            ) % {"organization": membership.organization, "responsible": responsible}
+        return gettext(
+            "You cost the activities %(organization)s is responsible for; this one is not assigned to an "
+            "organization yet. Its focal point or the secretariat changes its costs."
+        ) % {"organization": membership.organization}
     area = activity.technical_area
-    return f"You cost the activities of your own technical areas; this one is in {area.code} {area.name}."
+    return gettext("You cost the activities of your own technical areas; this one is in %(code)s %(area)s.") % {
+        "code": area.code,
+        "area": area.name,
+    }
 
 
 def _page(
@@ -123,7 +134,7 @@ def activity_costs(request: SignedInRequest, plan_id: int, activity_id: int) -> 
         except ValidationError as error:
             form_errors_from(form, error)
         else:
-            message = f"Cost line “{line}” added."
+            message = gettext("Cost line “%(line)s” added.") % {"line": line}
             if request.htmx:
                 return _page(request, access, saved=message)
             messages.success(request, message)
@@ -166,7 +177,7 @@ def cost_line_edit(request: SignedInRequest, plan_id: int, activity_id: int, cos
         except (EditConflict, ValidationError) as refusal:
             status = form_refused(form, refusal)
         else:
-            message = f"Cost line “{line}” saved."
+            message = gettext("Cost line “%(line)s” saved.") % {"line": line}
             if request.htmx:
                 return _page(request, access, saved=message)
             messages.success(request, message)
@@ -187,7 +198,7 @@ def cost_line_delete(request: SignedInRequest, plan_id: int, activity_id: int, c
         services.cost_line_delete(line=line, by=request.user, version=version)
     except EditConflict as conflict:
         return _page(request, access, problem=str(conflict), status=409)
-    message = f"Cost line “{description}” deleted."
+    message = gettext("Cost line “%(line)s” deleted.") % {"line": description}
     if request.htmx:
         return _page(request, access, saved=message)
     messages.success(request, message)
@@ -211,7 +222,7 @@ def cost_builder(request: SignedInRequest, plan_id: int, activity_id: int, build
     them all (or none)."""
     builder: Builder | None = BUILDERS.get(builder_kind)
     if builder is None:
-        raise Http404("No such cost builder.")
+        raise Http404(gettext("No such cost builder."))
     access = _activity(request, plan_id, activity_id, edit=True)
     activity = access.activity
     plan = activity.plan
@@ -235,7 +246,13 @@ def cost_builder(request: SignedInRequest, plan_id: int, activity_id: int, build
                 if request.POST.get("action") == "create":
                     created = cost_lines_build(activity=activity, by=request.user, lines=lines)
                     messages.success(
-                        request, f"{len(created)} cost line{'s' if len(created) != 1 else ''} added: {builder.label}."
+                        request,
+                        ngettext(
+                            "%(count)s cost line added: %(builder)s.",
+                            "%(count)s cost lines added: %(builder)s.",
+                            len(created),
+                        )
+                        % {"count": len(created), "builder": builder.label},
                     )
                     return redirect("activity_costs", plan_id=plan.pk, activity_id=activity.pk)
                 status = 200

@@ -19,6 +19,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from costing.catalogue import (
@@ -61,7 +63,7 @@ MIN_RATE = Decimal("0.00000001")
 
 
 def _currency_field(**kwargs: Any) -> forms.ChoiceField:
-    return forms.ChoiceField(choices=[("", "Choose a currency"), *currency_choices()], **kwargs)
+    return forms.ChoiceField(choices=[("", _("Choose a currency")), *currency_choices()], **kwargs)
 
 
 def _year_field(**kwargs: Any) -> forms.IntegerField:
@@ -71,8 +73,8 @@ def _year_field(**kwargs: Any) -> forms.IntegerField:
 class CostingSettingsForm(forms.Form):
     """The plan's base currency and price year; `version` is the settings' version when the form was opened."""
 
-    currency = _currency_field(label="Base currency", help_text="Every total of the plan is shown in it.")
-    price_year = _year_field(label="Price year", help_text="The year whose prices the plan is costed in.")
+    currency = _currency_field(label=_("Base currency"), help_text=_("Every total of the plan is shown in it."))
+    price_year = _year_field(label=_("Price year"), help_text=_("The year whose prices the plan is costed in."))
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, costing: PlanCosting, parent: PlanCosting | None, **kwargs: Any) -> None:
@@ -81,27 +83,29 @@ class CostingSettingsForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         if parent is not None:
-            self.fields["currency"].help_text = (
-                f"A plan under “{parent.plan.title}” is costed in its currency, {parent.currency}, so that plan's "
-                "total can include this one."
-            )
+            self.fields["currency"].help_text = gettext(
+                "A plan under “%(parent)s” is costed in its currency, %(currency)s, so that plan's total can include "
+                "this one."
+            ) % {"parent": parent.plan.title, "currency": parent.currency}
 
 
 class ExchangeRateForm(forms.ModelForm):
     """A new rate: units of the base currency for one unit of `currency` in `year`."""
 
-    currency = _currency_field()
+    currency = _currency_field(label=_("Currency"))
     rate = forms.DecimalField(
         max_digits=20,
         decimal_places=8,
         min_value=MIN_RATE,
         max_value=MAX_RATE,
-        help_text="Units of the base currency for one unit of this currency.",
+        label=_("Rate"),
+        help_text=_("Units of the base currency for one unit of this currency."),
     )
 
     class Meta:
         model = ExchangeRate
         fields = ["currency", "year", "rate", "source"]
+        labels = {"year": _("Year"), "source": _("Source")}
 
 
 class ExchangeRateEditForm(forms.Form):
@@ -110,15 +114,20 @@ class ExchangeRateEditForm(forms.Form):
         decimal_places=8,
         min_value=MIN_RATE,
         max_value=MAX_RATE,
-        help_text="Units of the base currency for one unit of this currency.",
+        label=_("Rate"),
+        help_text=_("Units of the base currency for one unit of this currency."),
     )
-    source = forms.CharField(max_length=250, required=False, help_text="Where the rate comes from.")
+    source = forms.CharField(
+        max_length=250, required=False, label=_("Source"), help_text=_("Where the rate comes from.")
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class CatalogueFilterForm(forms.Form):
-    category = forms.ChoiceField(choices=[("", "All categories"), *CostCategory.choices], required=False)
-    q = forms.CharField(label="Name", required=False, max_length=100)
+    category = forms.ChoiceField(
+        choices=[("", _("All categories")), *CostCategory.choices], required=False, label=_("Category")
+    )
+    q = forms.CharField(label=_("Name"), required=False, max_length=100)
 
     def filters(self) -> dict[str, str]:
         if not self.is_valid():
@@ -132,10 +141,13 @@ OWN_PLAN = "plan"
 class CatalogueItemForm(forms.ModelForm):
     """A new item (every field, and whose it is), or an item's description (its price changes apart)."""
 
-    currency = _currency_field()
-    unit_cost = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0, max_value=MAX_UNIT_COST)
+    currency = _currency_field(label=_("Currency"))
+    unit_cost = forms.DecimalField(
+        max_digits=18, decimal_places=2, min_value=0, max_value=MAX_UNIT_COST, label=_("Unit cost")
+    )
     owner = forms.ChoiceField(
-        label="Kept by", help_text="Shared items are offered to every plan of that jurisdiction and those under it."
+        label=_("Kept by"),
+        help_text=_("Shared items are offered to every plan of that jurisdiction and those under it."),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -143,6 +155,14 @@ class CatalogueItemForm(forms.ModelForm):
         model = CatalogueItem
         fields = ["name", "category", "unit", "unit_cost", "currency", "price_year", "source", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        labels = {
+            "name": _("Name"),
+            "category": _("Category"),
+            "unit": _("Unit"),
+            "price_year": _("Price year"),
+            "source": _("Source"),
+            "notes": _("Notes"),
+        }
 
     def __init__(self, *args: Any, plan: Plan, owners: list[Jurisdiction], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -154,8 +174,11 @@ class CatalogueItemForm(forms.ModelForm):
                 self.initial["version"] = self.instance.version
         else:
             del self.fields["version"]
-            choices = [(OWN_PLAN, "This plan only")]
-            choices += [(key, f"Shared with {jurisdiction.name}") for key, jurisdiction in self.owners.items()]
+            choices = [(OWN_PLAN, gettext("This plan only"))]
+            choices += [
+                (key, gettext("Shared with %(place)s") % {"place": jurisdiction.name})
+                for key, jurisdiction in self.owners.items()
+            ]
             form_field(self, "owner", forms.ChoiceField).choices = choices
 
     def owner_kwargs(self) -> dict[str, Any]:
@@ -169,10 +192,10 @@ class CatalogueItemForm(forms.ModelForm):
 
 class RepriceForm(forms.Form):
     unit_cost = forms.DecimalField(
-        label="New unit cost", max_digits=18, decimal_places=2, min_value=0, max_value=MAX_UNIT_COST
+        label=_("New unit cost"), max_digits=18, decimal_places=2, min_value=0, max_value=MAX_UNIT_COST
     )
-    currency = _currency_field()
-    price_year = _year_field(label="Price year")
+    currency = _currency_field(label=_("Currency"))
+    price_year = _year_field(label=_("Price year"))
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
@@ -232,7 +255,7 @@ def costing_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
             except ValidationError as error:
                 form_errors_from(rate_form, error)
             else:
-                messages.success(request, f"Rate added: {rate}.")
+                messages.success(request, gettext("Rate added: %(rate)s.") % {"rate": rate})
                 return redirect(f"{reverse('costing_settings', kwargs={'plan_id': plan.pk})}#exchange-rates")
         return _settings_page(request, access, costing, rate_form=rate_form, status=422)
     form = CostingSettingsForm(request.POST, costing=costing, parent=_parent_costing(plan))
@@ -244,7 +267,11 @@ def costing_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
         except (EditConflict, ValidationError) as refusal:
             status = form_refused(form, refusal)
         else:
-            messages.success(request, f"Costing settings saved: {costing.currency}, {costing.price_year} prices.")
+            messages.success(
+                request,
+                gettext("Costing settings saved: %(currency)s, %(year)s prices.")
+                % {"currency": costing.currency, "year": costing.price_year},
+            )
             return redirect("costing_settings", plan_id=plan.pk)
     return _settings_page(request, access, costing, settings_form=form, status=status)
 
@@ -252,7 +279,7 @@ def costing_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
 def _rate(plan: Plan, rate_id: int) -> ExchangeRate:
     rate = ExchangeRate.objects.filter(plan=plan, pk=rate_id).first()
     if rate is None:
-        raise Http404("No such exchange rate.")
+        raise Http404(gettext("No such exchange rate."))
     rate.plan = plan
     return rate
 
@@ -280,7 +307,11 @@ def exchange_rate_edit(request: SignedInRequest, plan_id: int, rate_id: int) -> 
             except (EditConflict, ValidationError) as refusal:
                 status = form_refused(form, refusal)
             else:
-                messages.success(request, f"Rate of {rate.currency} for {rate.year} saved.")
+                messages.success(
+                    request,
+                    gettext("Rate of %(currency)s for %(year)s saved.")
+                    % {"currency": rate.currency, "year": rate.year},
+                )
                 return redirect(f"{reverse('costing_settings', kwargs={'plan_id': plan.pk})}#exchange-rates")
     costing = plan_costing_get(plan)
     context = {"plan": plan, "membership": membership, "rate": rate, "costing": costing, "form": form}
@@ -295,9 +326,16 @@ def exchange_rate_delete(request: SignedInRequest, plan_id: int, rate_id: int) -
     try:
         exchange_rate_delete_service(rate=rate, by=request.user)
     except ValidationError as error:
-        messages.error(request, f"The rate of {rate.currency} for {rate.year} was kept: {' '.join(error.messages)}")
+        messages.error(
+            request,
+            gettext("The rate of %(currency)s for %(year)s was kept: %(reason)s")
+            % {"currency": rate.currency, "year": rate.year, "reason": " ".join(error.messages)},
+        )
     else:
-        messages.success(request, f"Rate of {rate.currency} for {rate.year} removed.")
+        messages.success(
+            request,
+            gettext("Rate of %(currency)s for %(year)s removed.") % {"currency": rate.currency, "year": rate.year},
+        )
     return redirect(f"{reverse('costing_settings', kwargs={'plan_id': plan.pk})}#exchange-rates")
 
 
@@ -353,7 +391,7 @@ def catalogue_item_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
             except ValidationError as error:
                 form_errors_from(form, error)
             else:
-                messages.success(request, f"“{item.name}” added to the catalogue.")
+                messages.success(request, gettext("“%(item)s” added to the catalogue.") % {"item": item.name})
                 return redirect("catalogue", plan_id=plan.pk)
     context = {"plan": plan, "membership": membership, "form": form}
     return render(request, "costing/settings/item_form.html", context, status=status)
@@ -378,7 +416,7 @@ def catalogue_item_edit(request: SignedInRequest, plan_id: int, catalogue_item_i
             except (EditConflict, ValidationError) as refusal:
                 status = form_refused(form, refusal)
             else:
-                messages.success(request, f"“{item.name}” saved.")
+                messages.success(request, gettext("“%(item)s” saved.") % {"item": item.name})
                 return redirect("catalogue", plan_id=plan.pk)
     context = {"plan": plan, "membership": membership, "form": form, "item": item}
     return render(request, "costing/settings/item_form.html", context, status=status)
@@ -433,21 +471,39 @@ def catalogue_item_price(request: SignedInRequest, plan_id: int, catalogue_item_
     try:
         result = catalogue_item_reprice(item=copy.copy(item), by=request.user, via=plan, **form.cleaned_data)
     except EditConflict as conflict:
-        form.add_error(None, f"{conflict} The preview below shows the item as it is now.")
+        form.add_error(
+            None, gettext("%(conflict)s The preview below shows the item as it is now.") % {"conflict": conflict}
+        )
         status = 409
     except ValidationError as error:
         form_errors_from(form, error)
         status = 422
     else:
         if result.line_count:
+            plans = ngettext("%(count)s plan", "%(count)s plans", result.plan_count) % {"count": result.plan_count}
             messages.success(
                 request,
-                f"New price of “{item.name}”: {result.item.unit_cost} {result.item.currency} "
-                f"({result.item.price_year} prices). {result.line_count} cost line(s) in {result.plan_count} "
-                "plan(s) follow it; their totals are being recomputed.",
+                # Translators: %(plans)s is a number of plans, e.g. "2 plans".
+                ngettext(
+                    "New price of “%(item)s”: %(cost)s %(currency)s (%(year)s prices). %(count)s cost line in "
+                    "%(plans)s follows it; its totals are being recomputed.",
+                    "New price of “%(item)s”: %(cost)s %(currency)s (%(year)s prices). %(count)s cost lines in "
+                    "%(plans)s follow it; their totals are being recomputed.",
+                    result.line_count,
+                )
+                % {
+                    "item": item.name,
+                    "cost": result.item.unit_cost,
+                    "currency": result.item.currency,
+                    "year": result.item.price_year,
+                    "count": result.line_count,
+                    "plans": plans,
+                },
             )
         else:
-            messages.success(request, f"New price of “{item.name}” saved; no cost line uses it.")
+            messages.success(
+                request, gettext("New price of “%(item)s” saved; no cost line uses it.") % {"item": item.name}
+            )
         return redirect("catalogue", plan_id=plan.pk)
     # Show the change again against the item as it is now, so the person can look and confirm once more.
     item = catalogue_item_get(membership=membership, user=request.user, item_id=catalogue_item_id, for_change=True)
@@ -471,7 +527,7 @@ def catalogue_item_delete(request: SignedInRequest, plan_id: int, catalogue_item
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"“{item.name}” removed from the catalogue.")
+        messages.success(request, gettext("“%(item)s” removed from the catalogue.") % {"item": item.name})
     return redirect("catalogue", plan_id=plan.pk)
 
 

@@ -9,6 +9,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from costing.job_kinds import CostingJob
@@ -28,20 +31,24 @@ RECENT_UPLOADS = 5
 
 class WhoUploadForm(forms.Form):
     file = forms.FileField(
-        label="Workbook in the WHO costing tool layout (.xlsx)",
-        help_text="One sheet per technical area, named with the area's code, and the header row of the layout, as "
-        "the export writes them. Amounts in the plan's base currency. Checked whole: applied entirely or not at all.",
+        label=_("Workbook in the WHO costing tool layout (.xlsx)"),
+        help_text=_(
+            "One sheet per technical area, named with the area's code, and the header row of the layout, as the "
+            "export writes them. Amounts in the plan's base currency. Checked whole: applied entirely or not at all."
+        ),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.name.lower().endswith(".xls"):
-            raise forms.ValidationError("Save the workbook as a plain Excel workbook (.xlsx) and upload that.")
-        upload_file_check(upload, extensions=[".xlsx"], what="an Excel workbook (.xlsx) in the WHO costing tool layout")
+            raise forms.ValidationError(gettext("Save the workbook as a plain Excel workbook (.xlsx) and upload that."))
+        upload_file_check(
+            upload, extensions=[".xlsx"], what=gettext("an Excel workbook (.xlsx) in the WHO costing tool layout")
+        )
         head = upload.read(len(XLSX_MAGIC))
         upload.seek(0)
         if head != XLSX_MAGIC:
-            raise forms.ValidationError("This file is not an Excel workbook (.xlsx), whatever its name says.")
+            raise forms.ValidationError(gettext("This file is not an Excel workbook (.xlsx), whatever its name says."))
         return upload
 
 
@@ -83,7 +90,7 @@ def who_costing_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
     job = job_create(kind=CostingJob.WHO_COSTING_EXPORT, by=request.user, plan=plan)
     if request.htmx:
         return render(request, "naphs/_job.html", {"job": job})
-    messages.info(request, "The workbook in the WHO costing tool layout is being prepared.")
+    messages.info(request, gettext("The workbook in the WHO costing tool layout is being prepared."))
     return redirect("who_costing", plan_id=plan.pk)
 
 
@@ -104,10 +111,14 @@ def who_costing_import(request: SignedInRequest, plan_id: int) -> HttpResponse:
     if earlier is not None:
         messages.info(
             request,
-            f"This very file was imported on {earlier.created_at:%d %b %Y}; importing it again changes nothing.",
+            gettext("This very file was imported on %(date)s; importing it again changes nothing.")
+            % {"date": date_format(earlier.created_at, "d M Y")},
         )
     else:
-        messages.info(request, f"{upload.filename} is being checked; it is applied only if every row is sound.")
+        messages.info(
+            request,
+            gettext("%(file)s is being checked; it is applied only if every row is sound.") % {"file": upload.filename},
+        )
     return redirect("who_costing", plan_id=plan.pk)
 
 
@@ -121,7 +132,7 @@ def who_costing_upload(request: SignedInRequest, plan_id: int, who_upload_id: in
         .first()
     )
     if upload is None:
-        raise Http404("No such upload.")
+        raise Http404(gettext("No such upload."))
     context = {"plan": plan, "membership": membership, "upload": upload}
     template = "costing/who/_upload.html" if request.htmx else "costing/who/upload.html"
     return render(request, template, context)

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -33,9 +35,10 @@ from stakeholders.access import PlanAccess, SignedInRequest, plan_get_for_user
 
 class CostingUploadForm(forms.Form):
     file = forms.FileField(
-        label="Filled costing workbook (.xlsx)",
-        help_text="The workbook downloaded from this page. Every row is checked; nothing is saved unless all of it is "
-        "right.",
+        label=_("Filled costing workbook (.xlsx)"),
+        help_text=_(
+            "The workbook downloaded from this page. Every row is checked; nothing is saved unless all of it is right."
+        ),
         widget=forms.ClearableFileInput(
             attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
         ),
@@ -78,11 +81,11 @@ def costing_upload(request: SignedInRequest, plan_id: int) -> HttpResponse:
 @require_POST
 def costing_workbook(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Queue the person's costing workbook; the page shows the job's progress and then the download link."""
-    plan, _ = _costing_membership(request, plan_id)
+    plan, _membership = _costing_membership(request, plan_id)
     job = costing_workbook_request(plan=plan, by=request.user)
     if request.htmx:
         return render(request, "naphs/_job.html", {"job": job})
-    messages.info(request, "Your costing workbook is being prepared.")
+    messages.info(request, gettext("Your costing workbook is being prepared."))
     return redirect("job_detail", job_id=job.pk)
 
 

@@ -278,7 +278,7 @@ def test_a_rate_cost_lines_use_cannot_be_deleted(costing, moa_activity, lead):
     )
     rate = ExchangeRate.objects.get(plan=costing.plan, currency="EUR", year=2027)
     response = browser(lead).post(reverse("exchange_rate_delete", args=[costing.plan_id, rate.pk]), follow=True)
-    assert "1 cost line(s) are priced in EUR of 2027" in response.content.decode()
+    assert "1 cost line is priced in EUR of 2027" in response.content.decode()
     assert ExchangeRate.objects.filter(pk=rate.pk).exists()
 
 
@@ -293,10 +293,10 @@ def test_a_rate_funding_commitments_need_cannot_be_deleted(costing, moh, lead):
         last_year=2027,
     )
     rate = ExchangeRate.objects.get(plan=costing.plan, currency="EUR", year=2026)
-    with pytest.raises(Exception, match="1 funding commitment\\(s\\) in EUR cover 2026"):
+    with pytest.raises(Exception, match="1 funding commitment in EUR covers 2026"):
         exchange_rate_delete(rate=rate, by=lead)
     response = browser(lead).post(reverse("exchange_rate_delete", args=[costing.plan_id, rate.pk]), follow=True)
-    assert "funding commitment(s) in EUR cover 2026" in response.content.decode()
+    assert "funding commitment in EUR covers 2026" in response.content.decode()
     assert ExchangeRate.objects.filter(pk=rate.pk).exists()
 
 
@@ -505,14 +505,14 @@ def test_an_items_unit_cannot_change_while_cost_lines_count_in_it(room_lines, ro
         {"name": room.name, "category": "meetings", "unit": "session", "source": "", "notes": "", "version": 1},
     )
     assert response.status_code == 422
-    assert "3 cost line(s) count this item per day" in str(response.context["form"].errors["unit"])
+    assert "3 cost lines count this item per day" in str(response.context["form"].errors["unit"])
     room.refresh_from_db()
     assert room.unit == "day"
 
 
 def test_an_item_cost_lines_use_cannot_be_deleted(room_lines, room, plan, lead):
     response = browser(lead).post(reverse("catalogue_item_delete", args=[plan.pk, room.pk]), follow=True)
-    assert "is used by 3 cost line(s) in 2 plan(s), so it cannot be deleted" in response.content.decode()
+    assert "is used by 3 cost lines in 2 plans, so it cannot be deleted" in response.content.decode()
     assert CatalogueItem.objects.filter(pk=room.pk).exists()
 
 
@@ -847,7 +847,7 @@ def test_api_a_provincial_secretariat_cannot_share_with_the_country(provincial_p
 def test_api_deleting_an_item_in_use_is_refused(room_lines, room, plan, catalogues, lead, api_client):
     client = api(api_client, lead)
     refused = client.delete(reverse("catalogue-item-detail", args=[plan.pk, room.pk]))
-    assert refused.status_code == 409 and "used by 3 cost line(s) in 2 plan(s)" in refused.json()["detail"]
+    assert refused.status_code == 409 and "used by 3 cost lines in 2 plans" in refused.json()["detail"]
     assert CatalogueItem.objects.filter(pk=room.pk).exists()
     own = catalogues["plan"]
     assert client.delete(reverse("catalogue-item-detail", args=[plan.pk, own.pk])).status_code == 204
