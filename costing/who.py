@@ -1048,13 +1048,15 @@ class _LinePlanner:
         text = row.text(key)
         if not text:
             if required:
-                problems.append(row.problem(key, f"choose a cost category: {_listing(CostCategory.labels)}."))
+                problems.append(row.problem(key, f"choose a cost category: {_listing(map(str, CostCategory.labels))}."))
                 return None
             return ""
         value = self.lookup.category(text)
         if value is None:
             problems.append(
-                row.problem(key, f"“{text}” is not a cost category; use one of {_listing(CostCategory.labels)}.")
+                row.problem(
+                    key, f"“{text}” is not a cost category; use one of {_listing(map(str, CostCategory.labels))}."
+                )
             )
         return value
 
