@@ -15,7 +15,7 @@ from django.utils.translation import trans_real
 from naphs.spreadsheets import vocabularies_clear
 from tests import translations
 
-FRENCH = {
+FRENCH: dict[str | tuple[str, int], str] = {
     "Instructions": "Consignes",
     "Line id": "N° de ligne",
     "Version": "Version",
@@ -43,8 +43,12 @@ FRENCH = {
     "the heading back or download a fresh workbook.": "« %(found)s » en %(cell)s n'est pas un titre du classeur de "
     "chiffrage : cette colonne est « %(expected)s » ; rétablissez le titre ou téléchargez un nouveau classeur.",
     "Saved": "Enregistré",
+    ("line added", 0): "ligne ajoutée",
+    ("line added", 1): "lignes ajoutées",
+    ("line changed", 0): "ligne modifiée",
+    ("line changed", 1): "lignes modifiées",
 }
-ARABIC = {
+ARABIC: dict[str | tuple[str, int], str] = {
     "Instructions": "تعليمات",
     "Line id": "رقم البند",
     "Version": "الإصدار",
