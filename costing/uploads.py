@@ -8,7 +8,8 @@ layout's report. Anything wrong refuses the whole file: the upload keeps every p
 by sheet, row and column) and conflict, nothing else is saved, and the file is deleted either way.
 
 A layout is a `Layout`: its name, the reader's limits, and three functions (check and apply, say why it was
-refused, write the report). The layouts live in costing/workbook.py and costing/who.py.
+refused, write the report). Each layout is described in a module of costing/layouts/ (its columns, headings and
+rows); exporting, checking and applying it is costing/workbook.py or costing/who.py.
 """
 
 from __future__ import annotations

@@ -50,11 +50,32 @@ from typing import IO, TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from costing.job_kinds import CostingJob
+from costing.layouts.who import (
+    ACTIVITY_FIELD_COLUMNS,
+    ACTIVITY_KEYS,
+    CATEGORY_SYNONYMS,
+    COLUMN_KEYS,
+    CURRENCY_IN_HEADING,
+    LINE_FIELD_COLUMNS,
+    MONEY_FORMAT,
+    REQUIRED_KEYS,
+    REQUIRED_TITLES,
+    TITLE_ROWS,
+    UID,
+    WHO_YEARS,
+    WIDTHS,
+    YEAR_IN_HEADING,
+    Row,
+    blank,
+    heading_key,
+    sheet_titles,
+    who_headers,
+)
 from costing.models import MAX_FREQUENCY, CostCategory, CostingUpload, CostLine, CostLineYear, PlanCosting, Unit
 from costing.services import CENT, Rates, cost_line_update, costs_changed, line_prepare, parse_decimal, plan_costing_get
 from costing.uploads import Applied, Layout, UploadRefused, costing_upload_create, costing_upload_run
@@ -70,6 +91,7 @@ from naphs.spreadsheets import (
     cell_text,
     find_header,
     heading_text,
+    in_every_language,
     read_spreadsheet,
     yes_no,
 )
@@ -83,114 +105,8 @@ from stakeholders.selectors import organization_list_for_plan
 if TYPE_CHECKING:
     from stakeholders.models import User
 
-WHO_YEARS = 5
-TITLE_ROWS = 3  # the title block above the header row
-SHEET_TITLE_MAX = 31  # Excel's limit
-_SHEET_TITLE_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")
 IMPORT_KEY_PREFIX = "who:"
 MAX_LISTED = 25  # names listed in a message before "and N more"
-
-
-# --- The columns -----------------------------------------------------------------------------------------------
-
-
-def who_headers(plan: Plan, currency: str) -> list[tuple[str, str]]:
-    """The header row as (key, title), in the WHO tool's order. Years are labelled with the plan's calendar
-    years; a year after the plan's last one keeps its bare label."""
-
-    def year_label(number: int, *extra: str) -> str:
-        year = plan.first_year + number - 1
-        inside = [str(year)] if year <= plan.last_year else []
-        inside += extra
-        return f" ({', '.join(inside)})" if inside else ""
-
-    columns = [
-        ("uid", "Unique ID"),
-        ("indicator", "Indicator"),
-        ("objective", "Objective"),
-        ("summary", "Summary of key activities"),
-        ("description", "Detailed activity description"),
-        ("assumptions", "Detailed cost assumptions"),
-        ("responsible", "Responsible authority (budget holder)"),
-        ("scale", "Implementation scale"),
-        ("technical_comment", "Comments (technical)"),
-        ("costing_comment", "Comments (costing)"),
-        ("programme", "Related existing plan or programme"),
-        ("existing_budget", "Existing budget (Y/N)"),
-        ("budget_source", "Existing budget source"),
-        ("estimated_cost", f"Estimated cost (local currency, {currency})"),
-    ]
-    columns += [(f"frequency_{n}", f"Frequency Y{n}{year_label(n)}") for n in range(1, WHO_YEARS + 1)]
-    columns += [(f"cost_{n}", f"Cost estimate Y{n}{year_label(n, currency)}") for n in range(1, WHO_YEARS + 1)]
-    columns += [
-        ("total", f"Total cost over 5 years ({currency})"),
-        ("category_1", "Cost category 1"),
-        ("category_2", "Cost category 2"),
-    ]
-    return columns
-
-
-# How a heading is recognised on import, whatever its case, spacing, currency or year label.
-_HEADINGS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^unique id"), "uid"),
-    (re.compile(r"^indicator"), "indicator"),
-    (re.compile(r"^objective"), "objective"),
-    (re.compile(r"^summary of key activit"), "summary"),
-    (re.compile(r"^detailed activity description"), "description"),
-    (re.compile(r"^detailed cost assumption"), "assumptions"),
-    (re.compile(r"^responsible authority"), "responsible"),
-    (re.compile(r"^implementation scale"), "scale"),
-    (re.compile(r"^comments? \(technical"), "technical_comment"),
-    (re.compile(r"^comments? \(costing"), "costing_comment"),
-    (re.compile(r"^related existing plan"), "programme"),
-    (re.compile(r"^existing budget source"), "budget_source"),
-    (re.compile(r"^existing budget"), "existing_budget"),
-    (re.compile(r"^estimated cost"), "estimated_cost"),
-    (re.compile(r"^frequency (?:y|year )?([1-5])\b"), "frequency_{}"),
-    (re.compile(r"^cost estimate (?:y|year )?([1-5])\b"), "cost_{}"),
-    (re.compile(r"^total cost"), "total"),
-    (re.compile(r"^cost category ?([12])\b"), "category_{}"),
-]
-COLUMN_KEYS = frozenset(
-    {
-        "uid",
-        "indicator",
-        "objective",
-        "summary",
-        "description",
-        "assumptions",
-        "responsible",
-        "scale",
-        "technical_comment",
-        "costing_comment",
-        "programme",
-        "existing_budget",
-        "budget_source",
-        "estimated_cost",
-        "total",
-        "category_1",
-        "category_2",
-        *(f"frequency_{n}" for n in range(1, WHO_YEARS + 1)),
-        *(f"cost_{n}" for n in range(1, WHO_YEARS + 1)),
-    }
-)
-REQUIRED_KEYS = ("uid", "summary", "estimated_cost", "frequency_1", "category_1")
-REQUIRED_TITLES = {
-    "uid": "Unique ID",
-    "summary": "Summary of key activities",
-    "estimated_cost": "Estimated cost",
-    "frequency_1": "Frequency Y1",
-    "category_1": "Cost category 1",
-}
-
-
-def heading_key(value: Any) -> str:
-    """The column a heading names (a key of `who_headers`), or the heading itself when it names none."""
-    text = heading_text(value)
-    for pattern, key in _HEADINGS:
-        if match := pattern.match(text):
-            return key.format(*match.groups())
-    return text
 
 
 def who_period_problem(plan: Plan) -> str:
@@ -198,35 +114,18 @@ def who_period_problem(plan: Plan) -> str:
     years = plan.last_year - plan.first_year + 1
     if years <= WHO_YEARS:
         return ""
-    return (
-        f"This plan runs {years} years ({plan.period}), and the WHO costing tool layout holds five. "
+    return gettext(
+        "This plan runs %(years)s years (%(period)s), and the WHO costing tool layout holds five. "
         "Export the costing workbook instead, which covers every year of the plan."
-    )
+    ) % {"years": years, "period": plan.period}
 
 
 # --- Export ----------------------------------------------------------------------------------------------------
 
 
-def sheet_titles(areas: Iterable[TechnicalArea]) -> dict[int, str]:
-    """{area id: sheet title}: the area's code and name, cut to Excel's 31 characters, unique."""
-    titles: dict[int, str] = {}
-    used: set[str] = set()
-    for area in areas:
-        base = " ".join(_SHEET_TITLE_FORBIDDEN.sub(" ", f"{area.code} {area.name}").split())
-        title = base[:SHEET_TITLE_MAX].rstrip()
-        number = 2
-        while title.casefold() in used:  # Excel compares sheet titles without case
-            suffix = f" ({number})"
-            title = base[: SHEET_TITLE_MAX - len(suffix)].rstrip() + suffix
-            number += 1
-        used.add(title.casefold())
-        titles[area.pk] = title
-    return titles
-
-
 def _level_text(level: int) -> str:
     label = CapacityLevel(level).label.split("·", 1)[-1].strip()
-    return f"level {level} ({label[0].lower()}{label[1:]})"
+    return gettext("level %(level)s (%(label)s)") % {"level": level, "label": f"{label[0].lower()}{label[1:]}"}
 
 
 def activity_objective(
@@ -235,12 +134,17 @@ def activity_objective(
     """The Objective column; see the module docstring."""
     area = activity.technical_area
     aims = [
-        f"{_level_text(targets[indicator.pk])} in {indicator.code} {indicator.name}"
+        gettext("%(level)s in %(indicator)s")
+        % {"level": _level_text(targets[indicator.pk]), "indicator": f"{indicator.code} {indicator.name}"}
         for indicator in indicators
         if indicator.pk in targets
     ]
     if aims:
-        return f"{area.name}: by {last_year}, reach {'; '.join(aims)}"
+        return gettext("%(area)s: by %(year)s, reach %(aims)s") % {
+            "area": area.name,
+            "year": last_year,
+            "aims": "; ".join(aims),
+        }
     first_line = next((line.strip() for line in activity.description.splitlines() if line.strip()), "")
     return first_line or area.name
 
@@ -328,46 +232,38 @@ def who_rows(plan: Plan, *, currency: str) -> dict[TechnicalArea, list[dict[str,
     return result
 
 
-MONEY_FORMAT = "#,##0.00"
-WIDTHS = {
-    "uid": 10,
-    "indicator": 34,
-    "objective": 40,
-    "summary": 44,
-    "description": 40,
-    "assumptions": 34,
-    "responsible": 30,
-    "scale": 14,
-    "technical_comment": 28,
-    "costing_comment": 28,
-    "programme": 26,
-    "existing_budget": 10,
-    "budget_source": 24,
-    "estimated_cost": 16,
-    "total": 16,
-    "category_1": 24,
-    "category_2": 24,
-}
-
-
 def _readme(workbook, plan: Plan, currency: str, price_year: int) -> None:
-    sheet = workbook.create_sheet("Read me")
+    # Translators: the name of the instructions sheet of the WHO costing tool layout, at most 31 characters.
+    sheet = workbook.create_sheet(gettext("Read me")[:31])
+    words = {"currency": currency, "year": price_year}
     lines = [
-        f"{plan.title}: costing in the layout of the WHO NAPHS planning and costing tool",
-        f"{plan.jurisdiction.name} · {plan.get_kind_display()} plan · {plan.period}",
-        f"Amounts in {currency}, at {price_year} prices.",
+        gettext("%(plan)s: costing in the layout of the WHO NAPHS planning and costing tool") % {"plan": plan.title},
+        gettext("%(jurisdiction)s · %(kind)s plan · %(period)s")
+        % {"jurisdiction": plan.jurisdiction.name, "kind": plan.get_kind_display(), "period": plan.period},
+        gettext("Amounts in %(currency)s, at %(year)s prices.") % words,
         "",
-        "One sheet per technical area. Each row is one cost line of an activity; an activity without costs "
-        "has one row without a cost.",
-        "Unique ID: technical area code . activity number in the area . cost line number (e.g. P1.3.2).",
-        "Objective: the levels the plan targets for the activity's indicators.",
-        f"Estimated cost: the cost of one occurrence in {currency} (unit cost × quantity). Frequency: how many "
-        "times a year. Cost estimate: estimated cost × frequency. All are numbers, never formulas.",
-        "Optional costs (counted only in the scenario with optional costs) are in italics.",
+        gettext(
+            "One sheet per technical area. Each row is one cost line of an activity; an activity without costs "
+            "has one row without a cost."
+        ),
+        gettext("Unique ID: technical area code . activity number in the area . cost line number (e.g. P1.3.2)."),
+        gettext("Objective: the levels the plan targets for the activity's indicators."),
+        gettext(
+            "Estimated cost: the cost of one occurrence in %(currency)s (unit cost × quantity). Frequency: how many "
+            "times a year. Cost estimate: estimated cost × frequency. All are numbers, never formulas."
+        )
+        % words,
+        gettext("Optional costs (counted only in the scenario with optional costs) are in italics."),
+        gettext(
+            "The column headings are those of the WHO tool, in English, whatever the language of this sheet: keep "
+            "them as they are."
+        ),
         "",
-        "To import this workbook into a plan: keep the area code at the start of each sheet's name, the header "
-        "row and the Unique IDs; type values, not formulas. Rows of one activity share the first two parts of "
-        "their Unique ID.",
+        gettext(
+            "To import this workbook into a plan: keep the area code at the start of each sheet's name, the header "
+            "row and the Unique IDs; type values, not formulas. Rows of one activity share the first two parts of "
+            "their Unique ID."
+        ),
     ]
     for number, text in enumerate(lines, start=1):
         write_row(sheet, number, [text])
@@ -382,9 +278,9 @@ def who_workbook(plan: Plan, *, progress: Progress | None = None) -> bytes:
     report = progress or (lambda percent, message: None)
     costing = plan_costing_get(plan)
     currency = costing.currency
-    report(10, "Reading activities and cost lines")
+    report(10, gettext("Reading activities and cost lines"))
     rows_by_area = who_rows(plan, currency=currency)
-    report(50, "Writing the workbook")
+    report(50, gettext("Writing the workbook"))
     columns = who_headers(plan, currency)
     keys = [key for key, _ in columns]
     money = {
@@ -397,7 +293,13 @@ def who_workbook(plan: Plan, *, progress: Progress | None = None) -> bytes:
         sheet = workbook.create_sheet(titles[area.pk])
         write_row(sheet, 1, [f"{area.code} {area.name}"])
         sheet["A1"].font = Font(bold=True, size=13)
-        write_row(sheet, 2, [f"{plan.title} · {plan.period} · amounts in {currency} at {costing.price_year} prices"])
+        subtitle = gettext("%(plan)s · %(period)s · amounts in %(currency)s at %(year)s prices") % {
+            "plan": plan.title,
+            "period": plan.period,
+            "currency": currency,
+            "year": costing.price_year,
+        }
+        write_row(sheet, 2, [subtitle])
         header_row = TITLE_ROWS + 1
         write_row(sheet, header_row, [title for _, title in columns])
         for cell in sheet[header_row]:
@@ -416,8 +318,8 @@ def who_workbook(plan: Plan, *, progress: Progress | None = None) -> bytes:
         sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(keys))}{last}"
         for index, key in enumerate(keys, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = WIDTHS.get(key, 14)
-    workbook.properties.title = f"{plan.title}: WHO costing tool layout"
-    report(90, "Saving the workbook")
+    workbook.properties.title = gettext("%(plan)s: WHO costing tool layout") % {"plan": plan.title}
+    report(90, gettext("Saving the workbook"))
     return workbook_bytes(workbook)
 
 
@@ -435,107 +337,17 @@ def who_costing_export(*, job: Job, progress: Progress) -> JobResult:
 
 # --- Import: reading and checking --------------------------------------------------------------------------------
 
-_UID = re.compile(r"^(?P<area>.+?)\.(?P<activity>\d{1,6})\.(?P<line>\d{1,6})$")
-_YEAR_IN_HEADING = re.compile(r"\((?:[^)]*\D)?(\d{4})\b")
-_CURRENCY_IN_HEADING = re.compile(r"\b([A-Z]{3})\b")
-# Activity fields the file gives once per activity (in every row of it).
-ACTIVITY_KEYS = ("summary", "indicator", "responsible", "scale", "programme", "existing_budget", "budget_source")
-LINE_KEYS = (
-    "description",
-    "assumptions",
-    "technical_comment",
-    "costing_comment",
-    "estimated_cost",
-    *(f"frequency_{n}" for n in range(1, WHO_YEARS + 1)),
-    *(f"cost_{n}" for n in range(1, WHO_YEARS + 1)),
-    "total",
-    "category_1",
-    "category_2",
-)
-# Where a service's complaint about a field shows up in the sheet.
-ACTIVITY_FIELD_COLUMNS = {
-    "title": "summary",
-    "description": "objective",
-    "indicators": "indicator",
-    "responsible_organization": "responsible",
-    "implementation_level": "scale",
-    "related_programme": "programme",
-    "existing_budget": "existing_budget",
-    "existing_budget_source": "budget_source",
-}
-LINE_FIELD_COLUMNS = {
-    "description": "description",
-    "category": "category_1",
-    "secondary_category": "category_2",
-    "unit_cost": "estimated_cost",
-    "quantity": "estimated_cost",
-    "currency": "estimated_cost",
-    "catalogue_item": "estimated_cost",
-    "assumptions": "assumptions",
-    "technical_comment": "technical_comment",
-    "costing_comment": "costing_comment",
-    "frequencies": "frequency_1",
-    "recurrence": "frequency_1",
-}
-# Category names the WHO tool and ministries commonly use, beside the product's own labels and codes.
-CATEGORY_SYNONYMS = {
-    "meeting": CostCategory.MEETINGS,
-    "meetings": CostCategory.MEETINGS,
-    "workshop": CostCategory.MEETINGS,
-    "workshops": CostCategory.MEETINGS,
-    "per diem": CostCategory.PER_DIEM_TRAVEL,
-    "travel": CostCategory.PER_DIEM_TRAVEL,
-    "consultant": CostCategory.CONSULTANCY,
-    "consultants": CostCategory.CONSULTANCY,
-    "staff": CostCategory.PERSONNEL,
-    "salaries": CostCategory.PERSONNEL,
-    "supplies": CostCategory.SUPPLIES,
-    "commodities": CostCategory.SUPPLIES,
-    "printing": CostCategory.COMMUNICATION,
-    "communication": CostCategory.COMMUNICATION,
-}
-
-
-def _blank(value: Any) -> bool:
-    return not cell_text(value)
-
 
 def _listing(names: Iterable[str]) -> str:
     names = list(names)
     shown = ", ".join(names[:MAX_LISTED])
-    return shown + (f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else "")
-
-
-@dataclass
-class Row:
-    """One data row of an area sheet."""
-
-    sheet: Sheet
-    number: int  # as in Excel
-    columns: dict[str, int]  # column key -> 0-based position
-    titles: dict[str, str]  # column key -> the heading as written
-    values: list[Any]
-    area: TechnicalArea
-    activity_number: int = 0
-    line_number: int = 0
-
-    @property
-    def uid(self) -> str:
-        return f"{self.area.code}.{self.activity_number}.{self.line_number}"
-
-    def get(self, key: str) -> Any:
-        position = self.columns.get(key)
-        return self.values[position] if position is not None and position < len(self.values) else None
-
-    def text(self, key: str) -> str:
-        return cell_text(self.get(key))
-
-    def problem(self, key: str | None, message: str) -> Problem:
-        position = self.columns.get(key) if key else None
-        return self.sheet.problem(message, row=self.number, column=position + 1 if position is not None else None)
-
-    def has_line(self) -> bool:
-        return any(not _blank(self.get(key)) for key in LINE_KEYS)
+    if len(names) <= MAX_LISTED:
+        return shown
+    more = len(names) - MAX_LISTED
+    return ngettext("%(names)s and %(count)s more", "%(names)s and %(count)s more", more) % {
+        "names": shown,
+        "count": more,
+    }
 
 
 @dataclass
@@ -566,6 +378,18 @@ class PlannedLine:
     fields: dict[str, Any] = field(default_factory=dict)
     frequencies: dict[int, Decimal] = field(default_factory=dict)
     changed: bool = True
+
+
+# What an import did to an activity and to a row's cost line, as its report says it.
+OUTCOMES = {
+    "activity created": gettext_lazy("activity created"),
+    "activity changed": gettext_lazy("activity changed"),
+    "activity unchanged": gettext_lazy("activity unchanged"),
+    "cost line created": gettext_lazy("cost line created"),
+    "cost line changed": gettext_lazy("cost line changed"),
+    "cost line unchanged": gettext_lazy("cost line unchanged"),
+    "no cost": gettext_lazy("no cost"),
+}
 
 
 @dataclass
@@ -612,14 +436,23 @@ class _Lookup:
                 names += [organization.acronym, f"{organization.name} ({organization.acronym})"]
             for name in names:
                 self.organization_names.setdefault(" ".join(name.split()).casefold(), organization)
-        self.categories: dict[str, str] = dict(CATEGORY_SYNONYMS)
-        for value, label in CostCategory.choices:
-            self.categories[value.casefold()] = value
-            self.categories[label.casefold()] = value
-        self.levels: dict[str, str] = {}
-        for value, level_label in Activity.Level.choices:
-            self.levels[value.casefold()] = value
-            self.levels[str(level_label).casefold()] = value
+        # A category or a scale is recognised by its label in any of the product's languages.
+        self.categories: dict[str, str] = dict(CATEGORY_SYNONYMS) | in_every_language(
+            "who.categories",
+            lambda: [
+                *((label, value) for value, label in CostCategory.choices),
+                *((v, v) for v in CostCategory.values),
+            ],
+        )
+        self.levels: dict[str, str] = dict(
+            in_every_language(
+                "who.levels",
+                lambda: [
+                    *((label, value) for value, label in Activity.Level.choices),
+                    *((v, v) for v in Activity.Level.values),
+                ],
+            )
+        )
         self.levels["province / state"] = self.levels["state"] = Activity.Level.PROVINCIAL
         self.levels["subnational"] = self.levels["sub-national"] = Activity.Level.PROVINCIAL
 
@@ -628,7 +461,7 @@ class _Lookup:
         return self.areas.get(indicator_code_key(token))
 
     def category(self, value: str) -> str | None:
-        return self.categories.get(" ".join(value.split()).casefold())
+        return self.categories.get(heading_text(value))
 
     def organization(self, value: str) -> Organization | None:
         return self.organization_names.get(" ".join(value.split()).casefold())
@@ -664,18 +497,20 @@ def _area_sheets(sheets: list[Sheet], lookup: _Lookup, problems: list[Problem]) 
             if header is not None and all(key in header[1] for key in REQUIRED_KEYS):
                 token = (sheet.name.split() or [""])[0]
                 plan_framework = lookup.plan.framework
-                framework = plan_framework.name if plan_framework is not None else "the plan's framework"
-                problems.append(
-                    Problem(
-                        f"“{token}” is not a technical area of {framework}; name each sheet after its area's code "
-                        f"(one of {_listing(area.code for area in lookup.areas.values())}).",
-                        sheet.name,
-                    )
-                )
+                framework = plan_framework.name if plan_framework is not None else gettext("the plan's framework")
+                message = gettext(
+                    "“%(token)s” is not a technical area of %(framework)s; name each sheet after its area's code "
+                    "(one of %(codes)s)."
+                ) % {"token": token, "framework": framework, "codes": _listing(a.code for a in lookup.areas.values())}
+                problems.append(Problem(message, sheet.name))
             continue
         if area.pk in seen:
             problems.append(
-                Problem(f"{area.code} has a sheet already (“{seen[area.pk]}”); keep one sheet per area.", sheet.name)
+                Problem(
+                    gettext("%(area)s has a sheet already (“%(sheet)s”); keep one sheet per area.")
+                    % {"area": area.code, "sheet": seen[area.pk]},
+                    sheet.name,
+                )
             )
             continue
         seen[area.pk] = sheet.name
@@ -700,8 +535,8 @@ def _sheet_rows(sheet: Sheet, area: TechnicalArea, plan: Plan, currency: str, pr
         missing = [REQUIRED_TITLES[key] for key in REQUIRED_KEYS if key not in columns]
         problems.append(
             sheet.problem(
-                f"no column {_listing(f'“{title}”' for title in missing)}: the header row needs the columns of "
-                "the WHO costing tool layout.",
+                gettext("no column %(columns)s: the header row needs the columns of the WHO costing tool layout.")
+                % {"columns": _listing(f"“{title}”" for title in missing)},
                 row=index + 1,
             )
         )
@@ -711,12 +546,15 @@ def _sheet_rows(sheet: Sheet, area: TechnicalArea, plan: Plan, currency: str, pr
         if key not in columns:
             continue
         inside = " ".join(re.findall(r"\(([^)]*)\)", titles[key]))
-        named = set(_CURRENCY_IN_HEADING.findall(inside))
+        named = set(CURRENCY_IN_HEADING.findall(inside))
         if named and currency not in named:
             problems.append(
                 sheet.problem(
-                    f"amounts in {_listing(sorted(named))}, but this plan is costed in {currency}: convert them "
-                    f"to {currency} and head the column “{currency}”.",
+                    gettext(
+                        "amounts in %(named)s, but this plan is costed in %(currency)s: convert them to "
+                        "%(currency)s and head the column “%(currency)s”."
+                    )
+                    % {"named": _listing(sorted(named)), "currency": currency},
                     row=index + 1,
                     column=columns[key] + 1,
                 )
@@ -724,13 +562,16 @@ def _sheet_rows(sheet: Sheet, area: TechnicalArea, plan: Plan, currency: str, pr
             break
     for n in range(1, WHO_YEARS + 1):
         key = f"frequency_{n}"
-        match = _YEAR_IN_HEADING.search(titles.get(key, ""))
+        match = YEAR_IN_HEADING.search(titles.get(key, ""))
         year = plan.first_year + n - 1
         if match and int(match.group(1)) != year:
             problems.append(
                 sheet.problem(
-                    f"headed {match.group(1)}, but year {n} of this plan is {year}: this workbook was made for "
-                    f"another period ({plan.period} here).",
+                    gettext(
+                        "headed %(headed)s, but year %(number)s of this plan is %(year)s: this workbook was made "
+                        "for another period (%(period)s here)."
+                    )
+                    % {"headed": match.group(1), "number": n, "year": year, "period": plan.period},
                     row=index + 1,
                     column=columns[key] + 1,
                 )
@@ -738,7 +579,7 @@ def _sheet_rows(sheet: Sheet, area: TechnicalArea, plan: Plan, currency: str, pr
             break
     rows = []
     for offset, values in enumerate(sheet.rows[index + 1 :], start=index + 2):
-        if all(_blank(value) for value in values):
+        if all(blank(value) for value in values):
             continue
         rows.append(Row(sheet=sheet, number=offset, columns=columns, titles=titles, values=values, area=area))
     return rows
@@ -750,34 +591,51 @@ def _group_rows(rows: list[Row], problems: list[Problem]) -> list[Group]:
     seen: dict[str, Row] = {}
     for row in rows:
         raw = row.text("uid")
-        match = _UID.match(raw.replace(" ", ""))
+        match = UID.match(raw.replace(" ", ""))
         if not raw:
             problems.append(
-                row.problem("uid", f"no Unique ID; give each row one, e.g. {row.area.code}.1.1 (area.activity.line).")
+                row.problem(
+                    "uid",
+                    gettext("no Unique ID; give each row one, e.g. %(example)s (area.activity.line).")
+                    % {"example": f"{row.area.code}.1.1"},
+                )
             )
             continue
         if match is None:
             problems.append(
-                row.problem("uid", f"“{raw}” is not a Unique ID like {row.area.code}.1.1 (area.activity.line).")
+                row.problem(
+                    "uid",
+                    gettext("“%(value)s” is not a Unique ID like %(example)s (area.activity.line).")
+                    % {"value": raw, "example": f"{row.area.code}.1.1"},
+                )
             )
             continue
         if indicator_code_key(match["area"]) != indicator_code_key(row.area.code):
             problems.append(
                 row.problem(
                     "uid",
-                    f"{raw} belongs to area {match['area']}, but this is the sheet of {row.area.code}; move the row "
-                    "to its area's sheet or correct its ID.",
+                    gettext(
+                        "%(value)s belongs to area %(area)s, but this is the sheet of %(sheet_area)s; move the row "
+                        "to its area's sheet or correct its ID."
+                    )
+                    % {"value": raw, "area": match["area"], "sheet_area": row.area.code},
                 )
             )
             continue
         row.activity_number, row.line_number = int(match["activity"]), int(match["line"])
         if row.activity_number < 1 or row.line_number < 1:
-            problems.append(row.problem("uid", f"{raw}: activity and line numbers start at 1."))
+            problems.append(
+                row.problem("uid", gettext("%(value)s: activity and line numbers start at 1.") % {"value": raw})
+            )
             continue
         if row.uid in seen:
             earlier = seen[row.uid]
             problems.append(
-                row.problem("uid", f"{row.uid} is also the ID of row {earlier.number} of sheet “{earlier.sheet.name}”.")
+                row.problem(
+                    "uid",
+                    gettext("%(uid)s is also the ID of row %(row)s of sheet “%(sheet)s”.")
+                    % {"uid": row.uid, "row": earlier.number, "sheet": earlier.sheet.name},
+                )
             )
             continue
         seen[row.uid] = row
@@ -802,15 +660,23 @@ def _activity_values(group: Group, problems: list[Problem]) -> dict[str, str] | 
                 problems.append(
                     row.problem(
                         key,
-                        f"differs from row {sources[key].number}, another row of activity {group.area.code}."
-                        f"{group.number}; the rows of one activity give the same "
-                        f"{row.titles.get(key, key).lower()}.",
+                        gettext(
+                            "differs from row %(row)s, another row of activity %(activity)s; the rows of one "
+                            "activity give the same “%(column)s”."
+                        )
+                        % {
+                            "row": sources[key].number,
+                            "activity": f"{group.area.code}.{group.number}",
+                            "column": row.titles.get(key, key),
+                        },
                     )
                 )
     if not values.get("summary"):
         problems.append(
             group.first.problem(
-                "summary", f"activity {group.area.code}.{group.number} has no title (Summary of key activities)."
+                "summary",
+                gettext("activity %(activity)s has no title (Summary of key activities).")
+                % {"activity": f"{group.area.code}.{group.number}"},
             )
         )
         return None
@@ -833,8 +699,16 @@ def _resolve_activity(group: Group, values: dict[str, str], lookup: _Lookup, pro
         problems.append(
             row.problem(
                 "indicator",
-                f"{_listing(f'“{part}”' for part in unknown)}: not an indicator of {group.area.code}; its indicators "
-                f"are {_listing(known) or 'none'}.",
+                (
+                    gettext("%(parts)s: not an indicator of %(area)s; its indicators are %(known)s.")
+                    if known
+                    else gettext("%(parts)s: not an indicator of %(area)s, which has none.")
+                )
+                % {
+                    "parts": _listing(f"“{part}”" for part in unknown),
+                    "area": group.area.code,
+                    "known": _listing(known),
+                },
             )
         )
     organization = None
@@ -845,20 +719,37 @@ def _resolve_activity(group: Group, values: dict[str, str], lookup: _Lookup, pro
             problems.append(
                 row.problem(
                     "responsible",
-                    f"“{responsible}” is not an organization of {lookup.plan.jurisdiction.name}; known organizations "
-                    f"are {_listing(names) or 'none yet (the secretariat adds them in the directory)'}.",
+                    (
+                        gettext(
+                            "“%(value)s” is not an organization of %(jurisdiction)s; known organizations are %(known)s."
+                        )
+                        if names
+                        else gettext(
+                            "“%(value)s” is not an organization of %(jurisdiction)s; it has none yet (the "
+                            "secretariat adds them in the directory)."
+                        )
+                    )
+                    % {"value": responsible, "jurisdiction": lookup.plan.jurisdiction.name, "known": _listing(names)},
                 )
             )
     level: str | None = None
     if scale := values.get("scale"):
-        level = lookup.levels.get(scale.casefold())
+        level = lookup.levels.get(heading_text(scale))
         if level is None:
-            scales = _listing(str(label) for label in Activity.Level.labels)
-            problems.append(row.problem("scale", f"“{scale}” is not an implementation scale; use one of {scales}."))
+            problems.append(
+                row.problem(
+                    "scale",
+                    gettext("“%(value)s” is not an implementation scale; use one of %(scales)s.")
+                    % {"value": scale, "scales": _listing(str(label) for label in Activity.Level.labels)},
+                )
+            )
     budget = _existing_budget(values.get("existing_budget", ""))
     if budget == "invalid":
         problems.append(
-            row.problem("existing_budget", f"“{values['existing_budget']}”: write Y or N (or leave it empty).")
+            row.problem(
+                "existing_budget",
+                gettext("“%(value)s”: write Y or N (or leave it empty).") % {"value": values["existing_budget"]},
+            )
         )
     group.indicators = indicators
     group.fields = {
@@ -878,11 +769,11 @@ def _row_frequencies(row: Row, plan: Plan, problems: list[Problem]) -> dict[int,
     for n in range(1, WHO_YEARS + 1):
         key = f"frequency_{n}"
         raw = row.get(key)
-        if _blank(raw):
+        if blank(raw):
             continue
         year = plan.first_year + n - 1
         try:
-            value = parse_decimal(raw, label=f"Frequency Y{n}")
+            value = parse_decimal(raw, label=gettext("Frequency Y%(number)s") % {"number": n})
         except ValidationError as error:
             ok = False
             problems.append(row.problem(key, " ".join(error.messages)))
@@ -892,8 +783,11 @@ def _row_frequencies(row: Row, plan: Plan, problems: list[Problem]) -> dict[int,
             problems.append(
                 row.problem(
                     key,
-                    f"{value}: a frequency cannot be negative, has at most two decimals and is at most "
-                    f"{MAX_FREQUENCY} times a year.",
+                    gettext(
+                        "%(value)s: a frequency cannot be negative, has at most two decimals and is at most "
+                        "%(maximum)s times a year."
+                    )
+                    % {"value": value, "maximum": MAX_FREQUENCY},
                 )
             )
             continue
@@ -901,7 +795,11 @@ def _row_frequencies(row: Row, plan: Plan, problems: list[Problem]) -> dict[int,
             if value:
                 ok = False
                 problems.append(
-                    row.problem(key, f"year {n} would be {year}, after this plan's last year ({plan.last_year}).")
+                    row.problem(
+                        key,
+                        gettext("year %(number)s would be %(year)s, after this plan's last year (%(last)s).")
+                        % {"number": n, "year": year, "last": plan.last_year},
+                    )
                 )
             continue
         frequencies[year] = value
@@ -922,10 +820,10 @@ def _check_amounts(
         expected_total += expected
         occurrences += frequency
         raw = row.get(f"cost_{n}")
-        if _blank(raw):
+        if blank(raw):
             continue
         try:
-            given = parse_decimal(raw, label=f"Cost estimate Y{n}")
+            given = parse_decimal(raw, label=gettext("Cost estimate Y%(number)s") % {"number": n})
         except ValidationError as error:
             problems.append(row.problem(f"cost_{n}", " ".join(error.messages)))
             continue
@@ -933,15 +831,18 @@ def _check_amounts(
             problems.append(
                 row.problem(
                     f"cost_{n}",
-                    f"{given:,.2f}, but estimated cost × frequency is {expected:,.2f}; costs per year are computed: "
-                    "change the estimated cost or the frequency instead.",
+                    gettext(
+                        "%(given)s, but estimated cost × frequency is %(expected)s; costs per year are computed: "
+                        "change the estimated cost or the frequency instead."
+                    )
+                    % {"given": f"{given:,.2f}", "expected": f"{expected:,.2f}"},
                 )
             )
     raw = row.get("total")
-    if _blank(raw):
+    if blank(raw):
         return
     try:
-        given = parse_decimal(raw, label="Total cost")
+        given = parse_decimal(raw, label=gettext("Total cost"))
     except ValidationError as error:
         problems.append(row.problem("total", " ".join(error.messages)))
         return
@@ -949,8 +850,11 @@ def _check_amounts(
         problems.append(
             row.problem(
                 "total",
-                f"{given:,.2f}, but the costs per year add up to {expected_total:,.2f}; the total is computed: "
-                "change the estimated cost or the frequencies instead.",
+                gettext(
+                    "%(given)s, but the costs per year add up to %(expected)s; the total is computed: "
+                    "change the estimated cost or the frequencies instead."
+                )
+                % {"given": f"{given:,.2f}", "expected": f"{expected_total:,.2f}"},
             )
         )
 
@@ -1048,14 +952,17 @@ class _LinePlanner:
         text = row.text(key)
         if not text:
             if required:
-                problems.append(row.problem(key, f"choose a cost category: {_listing(map(str, CostCategory.labels))}."))
+                message = gettext("choose a cost category: %(categories)s.")
+                problems.append(row.problem(key, message % {"categories": _listing(map(str, CostCategory.labels))}))
                 return None
             return ""
         value = self.lookup.category(text)
         if value is None:
             problems.append(
                 row.problem(
-                    key, f"“{text}” is not a cost category; use one of {_listing(map(str, CostCategory.labels))}."
+                    key,
+                    gettext("“%(value)s” is not a cost category; use one of %(categories)s.")
+                    % {"value": text, "categories": _listing(map(str, CostCategory.labels))},
                 )
             )
         return value
@@ -1064,11 +971,12 @@ class _LinePlanner:
         currency = self.costing.currency
         count = len(problems)
         estimated = None
-        if _blank(row.get("estimated_cost")):
-            problems.append(row.problem("estimated_cost", f"enter the cost of one occurrence, in {currency}."))
+        if blank(row.get("estimated_cost")):
+            message = gettext("enter the cost of one occurrence, in %(currency)s.") % {"currency": currency}
+            problems.append(row.problem("estimated_cost", message))
         else:
             try:
-                estimated = parse_decimal(row.get("estimated_cost"), label="Estimated cost")
+                estimated = parse_decimal(row.get("estimated_cost"), label=gettext("Estimated cost"))
             except ValidationError as error:
                 problems.append(row.problem("estimated_cost", " ".join(error.messages)))
         category = self.category(row, "category_1", problems, required=True)
@@ -1134,7 +1042,10 @@ def _activity_errors(group: Group, error: ValidationError | EditConflict, proble
     row = group.first
     if isinstance(error, EditConflict):
         problems.append(
-            row.problem("summary", "someone changed this activity while the file was being imported; import it again.")
+            row.problem(
+                "summary",
+                gettext("someone changed this activity while the file was being imported; import it again."),
+            )
         )
         return
     messages = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
@@ -1148,10 +1059,10 @@ def _activity_errors(group: Group, error: ValidationError | EditConflict, proble
 def _refuse_unless_importable(plan: Plan) -> None:
     if plan.framework_id is None:
         raise ImportRefused(
-            ["This plan has no assessment framework, so its technical areas are unknown; choose one first."]
+            [gettext("This plan has no assessment framework, so its technical areas are unknown; choose one first.")]
         )
     if problem := who_period_problem(plan):
-        raise ImportRefused([problem.replace("Export the costing workbook", "Use the costing workbook")])
+        raise ImportRefused([problem])
 
 
 def who_workbook_check(*, plan: Plan, by: User, sheets: list[Sheet]) -> list[Group]:
@@ -1164,10 +1075,13 @@ def who_workbook_check(*, plan: Plan, by: User, sheets: list[Sheet]) -> list[Gro
     if not area_sheets and not problems:
         raise ImportRefused(
             [
-                "No sheet is named after a technical area: the WHO costing tool layout has one sheet per area, its "
-                f"name starting with the area's code (e.g. “{next(iter(lookup.areas.values())).code} …”)."
+                gettext(
+                    "No sheet is named after a technical area: the WHO costing tool layout has one sheet per area, "
+                    "its name starting with the area's code (e.g. “%(code)s …”)."
+                )
+                % {"code": next(iter(lookup.areas.values())).code}
                 if lookup.areas
-                else "This plan's framework has no technical areas."
+                else gettext("This plan's framework has no technical areas.")
             ]
         )
     rows = [row for sheet, area in area_sheets for row in _sheet_rows(sheet, area, plan, currency, problems)]
@@ -1198,7 +1112,7 @@ def who_workbook_check(*, plan: Plan, by: User, sheets: list[Sheet]) -> list[Gro
             listed.append(problem)
         raise ImportRefused(listed)
     if not groups:
-        raise ImportRefused(["The workbook holds no rows to import under its headers."])
+        raise ImportRefused([gettext("The workbook holds no rows to import under its headers.")])
     return resolved
 
 
@@ -1254,14 +1168,19 @@ def who_workbook_apply(*, plan: Plan, by: User, groups: list[Group], filename: s
                 except ValidationError as error:
                     _line_errors(row, error, plan, problems)
                 except EditConflict:
-                    message = "someone changed this cost line while the file was being imported; import it again."
+                    message = gettext(
+                        "someone changed this cost line while the file was being imported; import it again."
+                    )
                     problems.append(row.problem("uid", message))
                 outcome, lines_changed = "cost line changed", True
             elif planned is not None:
                 outcome = "cost line unchanged"
             if outcome != "no cost":
                 report.summary["lines_" + outcome.rsplit(" ", 1)[1]] += 1
-            what = f"{activity_outcome}; {outcome}" if index == 0 else outcome
+            what = str(OUTCOMES[outcome])
+            if index == 0:
+                # Translators: what an import did to an activity, then to the cost line of its first row.
+                what = gettext("%(activity)s; %(line)s") % {"activity": OUTCOMES[activity_outcome], "line": what}
             report.outcomes.append((row.sheet.name, row.number, row.uid, group.fields["title"], what))
     if problems:
         raise ImportRefused(problems)
@@ -1298,7 +1217,7 @@ def who_workbook_import(
     """
     report_progress = progress or (lambda percent, message: None)
     _refuse_unless_importable(plan)
-    report_progress(5, "Reading the workbook")
+    report_progress(5, gettext("Reading the workbook"))
     sheets = read_spreadsheet(upload, name=filename, limits="who_costing", formulas="report")
     plan_costing_get(plan)
     with transaction.atomic():
@@ -1309,7 +1228,7 @@ def _who_apply(*, plan: Plan, by: User, sheets: list[Sheet], filename: str, prog
     """Check every row and apply the whole workbook, inside the caller's transaction; ImportRefused otherwise."""
     _refuse_unless_importable(plan)
     plan_costing_get(plan)
-    progress(30, "Checking every row, then saving activities and cost lines")
+    progress(30, gettext("Checking every row, then saving activities and cost lines"))
     # One import into a plan at a time: the same file uploaded twice and run by two workers at once is checked
     # the second time only after the first is saved, and then finds everything already there.
     PlanCosting.objects.select_for_update().filter(plan=plan).first()
@@ -1331,41 +1250,44 @@ def _layout_apply(upload: CostingUpload, sheets: list[Sheet], progress: Progress
 def _may_still_import(upload: CostingUpload) -> str:
     membership = PlanMembership.objects.filter(plan_id=upload.plan_id, user_id=upload.uploaded_by_id).first()
     if membership is None or not membership.allows(Permission.MANAGE):
-        return "Only the plan's secretariat imports workbooks, and the person who uploaded this one no longer is."
+        return gettext(
+            "Only the plan's secretariat imports workbooks, and the person who uploaded this one no longer is."
+        )
     return ""
 
 
 def refusal_message(refused: UploadRefused) -> str:
     problems = refused.problems
     if len(problems) == 1 and not problems[0].sheet:
-        return f"Nothing was imported: {problems[0]}"
-    return (
-        f"Nothing was imported: the workbook has {refused.total} problem(s), each listed with its sheet, row and "
-        "column."
-    )
+        return gettext("Nothing was imported: %(problem)s") % {"problem": problems[0]}
+    return ngettext(
+        "Nothing was imported: the workbook has %(count)s problem, listed with its sheet, row and column.",
+        "Nothing was imported: the workbook has %(count)s problems, each listed with its sheet, row and column.",
+        refused.total,
+    ) % {"count": refused.total}
 
 
 def _report_workbook(report: WhoImportReport, filename: str) -> bytes:
     workbook = new_workbook()
     labels = {
-        "activities_created": "Activities created",
-        "activities_changed": "Activities changed",
-        "activities_unchanged": "Activities unchanged",
-        "lines_created": "Cost lines created",
-        "lines_changed": "Cost lines changed",
-        "lines_unchanged": "Cost lines unchanged",
+        "activities_created": gettext("Activities created"),
+        "activities_changed": gettext("Activities changed"),
+        "activities_unchanged": gettext("Activities unchanged"),
+        "lines_created": gettext("Cost lines created"),
+        "lines_changed": gettext("Cost lines changed"),
+        "lines_unchanged": gettext("Cost lines unchanged"),
     }
     add_table_sheet(
         workbook,
-        title="Summary",
-        headers=["Imported file", filename],
+        title=gettext("Summary"),
+        headers=[gettext("Imported file"), filename],
         rows=[[labels[key], value] for key, value in report.summary.items()],
         widths=[28, 40],
     )
     add_table_sheet(
         workbook,
-        title="Rows",
-        headers=["Sheet", "Row", "Unique ID", "Activity", "What happened"],
+        title=gettext("Rows"),
+        headers=[gettext("Sheet"), gettext("Row"), gettext("Unique ID"), gettext("Activity"), gettext("What happened")],
         rows=[list(outcome) for outcome in report.outcomes],
         widths=[32, 8, 12, 50, 40],
     )

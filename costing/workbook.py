@@ -32,10 +32,34 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection
 from django.db.models import Field, Max
 from django.http import Http404
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from costing.job_kinds import CostingJob
+from costing.layouts.workbook import (
+    ACTIVITY_MARK,
+    CATALOGUE_KEYS,
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    HIDDEN_KEYS,
+    INPUT_KEYS,
+    INSTRUCTIONS_SHEET,
+    LISTS_SHEET,
+    META_SHEET,
+    REQUIRED_KEYS,
+    TITLE_ROW,
+    Column,
+    Row,
+    area_rows,
+    category_words,
+    is_reserved_sheet,
+    recurrence_words,
+    unit_words,
+    whole,
+    workbook_columns,
+    year_title,
+)
+from costing.layouts.workbook import TITLES as COLUMN_TITLES
 from costing.models import (
     MAX_FREQUENCY,
     MAX_QUANTITY,
@@ -47,7 +71,7 @@ from costing.models import (
     ExchangeRate,
     Unit,
 )
-from costing.services import CATALOGUE_FIELDS, Rates, costs_changed, line_prepare, parse_decimal, plan_costing_get
+from costing.services import Rates, costs_changed, line_prepare, parse_decimal, plan_costing_get
 from costing.uploads import (
     MAX_PROBLEMS_KEPT,
     Applied,
@@ -61,7 +85,7 @@ from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.models import AuditEvent, Job
 from naphs.permissions import Permission, Role
 from naphs.services import audit_record, job_create
-from naphs.spreadsheets import Sheet, cell_text, find_header, heading_text, yes_no
+from naphs.spreadsheets import Sheet, cell_text, heading_text, yes_no, yes_no_label
 from naphs.uploads import upload_file_check
 from naphs.xlsx import StreamingSheet, StreamingWorkbook
 from planning.models import MAX_YEAR, MIN_YEAR, Activity, TechnicalArea
@@ -72,89 +96,18 @@ if TYPE_CHECKING:
     from planning.models import Plan
     from stakeholders.models import User
 
-INSTRUCTIONS_SHEET = "Instructions"
-LISTS_SHEET = "Lists"
-META_SHEET = "Workbook"
-RESERVED_SHEETS = frozenset({INSTRUCTIONS_SHEET.lower(), LISTS_SHEET.lower(), META_SHEET.lower()})
+__all__ = [  # the layout's names, as code importing them from here knows them
+    "ACTIVITY_MARK", "FIRST_DATA_ROW", "HEADER_ROW", "INPUT_KEYS", "META_SHEET", "REQUIRED_KEYS", "TITLE_ROW",
+    "Column", "workbook_columns",
+]  # fmt: skip
+
 SIGNING_SALT = "costing.workbook"
-TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
 NEW_ROWS_PER_ACTIVITY = 3
-ACTIVITY_MARK = "activity"
-YES, NO = "yes", "no"
 MAX_ACTIVITY_LINKS = 200
 
 # Colours of the sheets: the header row, an activity's row, and cells that are computed or locked.
 HEADER_FILL, ACTIVITY_FILL, LOCKED_FILL = "1F4E79", "DDEBF7", "F2F2F2"
 MONEY = "#,##0.00"
-
-RECURRENCE_WORDS = {
-    **{label.lower(): value for value, label in CostLine.Recurrence.choices},
-    **{value: value for value in CostLine.Recurrence.values},
-    "one off": CostLine.Recurrence.ONE_OFF,
-    "oneoff": CostLine.Recurrence.ONE_OFF,
-    "once": CostLine.Recurrence.ONE_OFF,
-}
-CATEGORY_WORDS = {
-    **{label.lower(): value for value, label in CostCategory.choices},
-    **{value: value for value in CostCategory.values},
-}
-UNIT_WORDS = {value.lower(): value for value in Unit.values}
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    title: str
-    width: float
-    editable: bool = True
-
-
-def workbook_columns(plan: Plan, currency: str) -> list[Column]:
-    """The columns of every technical-area sheet, in order. Years follow the plan's period."""
-    return [
-        Column("line", "Line id", 8, editable=False),
-        Column("version", "Version", 8, editable=False),
-        Column("check", "Check", 8, editable=False),
-        Column("activity", "Activity", 9, editable=False),
-        Column("description", "Description", 42),
-        Column("category", "Category", 26),
-        Column("unit", "Unit", 13),
-        Column("unit_cost", "Unit cost", 13),
-        Column("currency", "Currency", 10),
-        Column("price_year", "Price year", 10),
-        Column("quantity", "Quantity", 10),
-        *(Column(f"year:{year}", f"Times in {year}", 10) for year in range(plan.first_year, plan.last_year + 1)),
-        Column("recurrence", "One-off or recurring", 17),
-        Column("optional", "Optional (yes/no)", 12),
-        Column("assumptions", "Assumptions", 42),
-        Column("remove", "Remove (yes)", 11),
-        Column("total", f"Total {currency} at download (recomputed on upload)", 22, editable=False),
-        Column("catalogue", "From the catalogue", 26, editable=False),
-    ]
-
-
-# The columns an uploaded sheet must have (the year columns are found by their heading).
-REQUIRED_KEYS = (
-    "line",
-    "version",
-    "check",
-    "description",
-    "category",
-    "unit",
-    "unit_cost",
-    "currency",
-    "price_year",
-    "quantity",
-    "recurrence",
-    "optional",
-    "assumptions",
-    "remove",
-)
-HIDDEN_KEYS = frozenset({"line", "version", "check"})
-# What the person types (every column but the hidden ones and "remove"); a row with all of these empty is unused.
-INPUT_KEYS = tuple(key for key in REQUIRED_KEYS if key not in HIDDEN_KEYS and key != "remove")
-# Cells a catalogue line takes from its item: locked in the workbook, refused if changed.
-CATALOGUE_KEYS = frozenset(CATALOGUE_FIELDS)
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -200,11 +153,13 @@ def membership_for_costing(*, plan: Plan, user: User) -> PlanMembership | None:
 
 def scope_description(membership: PlanMembership) -> str:
     if membership.is_secretariat:
-        return "every activity of the plan"
+        return gettext("every activity of the plan")
     if membership.role == Role.TECHNICAL_LEAD:
         codes = ", ".join(membership.technical_areas.order_by("order", "code").values_list("code", flat=True))
-        return f"the activities of your technical areas ({codes or 'none assigned yet'})"
-    return f"the activities {membership.organization} is responsible for"
+        if not codes:
+            return gettext("the activities of your technical areas (none assigned yet)")
+        return gettext("the activities of your technical areas (%(codes)s)") % {"codes": codes}
+    return gettext("the activities %(organization)s is responsible for") % {"organization": membership.organization}
 
 
 def costing_workbook_request(*, plan: Plan, by: User) -> Job:
@@ -219,7 +174,7 @@ def _sheet_title(area: TechnicalArea, used: set[str]) -> str:
     if len(text) > 31:
         text = text[:31].rsplit(" ", 1)[0].rstrip(" ,;-–(")
     title, number = text, 2
-    while title.lower() in used or title.lower() in RESERVED_SHEETS:
+    while title.lower() in used or is_reserved_sheet(title):
         suffix = f" ({number})"
         title, number = text[: 31 - len(suffix)] + suffix, number + 1
     used.add(title.lower())
@@ -251,7 +206,7 @@ def costing_workbook_build(
     position = {column.key: index for index, column in enumerate(columns)}
     years = list(range(plan.first_year, plan.last_year + 1))
 
-    report(5, "Reading activities and cost lines")
+    report(5, gettext("Reading activities and cost lines"))
     scope = activities_costable_by(membership)
     activities = list(
         Activity.objects.filter(plan=plan)
@@ -291,7 +246,7 @@ def costing_workbook_build(
     rates = list(ExchangeRate.objects.filter(plan=plan).order_by("currency", "year"))
     currencies = sorted({base, *(rate.currency for rate in rates)})
 
-    book = StreamingWorkbook(title=f"{plan.title}: costing workbook")
+    book = StreamingWorkbook(title=gettext("%(plan)s: costing workbook") % {"plan": plan.title})
     s_title = book.style(bold=True)
     s_note = book.style(italic=True, color="595959")
     s_header = book.style(bold=True, color="FFFFFF", fill=HEADER_FILL, wrap=True)
@@ -319,13 +274,14 @@ def costing_workbook_build(
         (s_locked_money if column.key == "unit_cost" else s_locked) if column.key in CATALOGUE_KEYS else style
         for column, style in zip(columns, line_styles, strict=True)
     ]
-    category_labels = dict(CostCategory.choices)
-    recurrence_labels = dict(CostLine.Recurrence.choices)
+    category_labels = {value: str(label) for value, label in CostCategory.choices}
+    recurrence_labels = {value: str(label) for value, label in CostLine.Recurrence.choices}
+    yes, no = yes_no_label(True), yes_no_label(False)
     activity_styles = [s_activity] * len(columns)
     header_styles = [s_header] * len(columns)
     empty_row: list[Any] = [None] * len(columns)
 
-    report(20, "Writing the sheets")
+    report(20, gettext("Writing the sheets"))
     by_area: dict[int, list[Activity]] = defaultdict(list)
     areas: dict[int, TechnicalArea] = {}
     for activity in activities:
@@ -343,9 +299,9 @@ def costing_workbook_build(
         )
         title_row = list(empty_row)
         title_row[position["activity"]] = f"{area.code} {area.name}"
-        title_row[position["category"]] = (
-            f"Costs in {base} at {costing.price_year} prices. Type in the white cells; grey cells are locked."
-        )
+        title_row[position["category"]] = gettext(
+            "Costs in %(currency)s at %(year)s prices. Type in the white cells; grey cells are locked."
+        ) % {"currency": base, "year": costing.price_year}
         sheet.append(title_row, [s_title if value else 0 for value in title_row])
         sheet.append([column.title for column in columns], header_styles)
         for activity in area_activities:
@@ -355,7 +311,9 @@ def costing_workbook_build(
             header[position["activity"]] = activity.pk
             header[position["description"]] = activity.title
             organization = activity.responsible_organization
-            header[position["category"]] = f"Responsible: {organization}" if organization else "Responsible: –"
+            header[position["category"]] = gettext("Responsible: %(organization)s") % {
+                "organization": organization or "–"
+            }
             sheet.append(header, activity_styles)
             for line in lines_by_activity.get(activity.pk, ()):
                 line_frequencies = frequencies.get(line["id"], {})
@@ -373,7 +331,7 @@ def costing_workbook_build(
                 for year in years:
                     values[position[f"year:{year}"]] = line_frequencies.get(year, Decimal(0))
                 values[position["recurrence"]] = recurrence_labels[line["recurrence"]]
-                values[position["optional"]] = YES if line["optional"] else NO
+                values[position["optional"]] = yes if line["optional"] else no
                 values[position["assumptions"]] = line["assumptions"]
                 values[position["total"]] = totals.get(line["id"], Decimal(0))
                 values[position["catalogue"]] = line["catalogue_item__name"] or ""
@@ -383,7 +341,7 @@ def costing_workbook_build(
                 sheet.append(empty_row, line_styles)
         _sheet_validations(sheet, columns, position, currencies, len(years))
         sheet.protect(insert_rows=True)
-        report(20 + 70 * number // max(len(by_area), 1), f"Wrote {area.code}")
+        report(20 + 70 * number // max(len(by_area), 1), gettext("Wrote %(area)s") % {"area": area.code})
 
     _lists_sheet(book, currencies)
     meta = book.add_sheet(META_SHEET, state="veryHidden")
@@ -395,7 +353,7 @@ def costing_workbook_build(
     meta.append(["downloaded", now.isoformat(timespec="seconds")])
     meta.append(["by", user.get_full_name() or user.get_username()])
     meta.protect()
-    report(95, "Packing the workbook")
+    report(95, gettext("Packing the workbook"))
     return book.to_bytes(), written
 
 
@@ -409,17 +367,29 @@ def _sheet_validations(
 
     lists = f"'{LISTS_SHEET}'!"
     sheet.add_list_validation(
-        cells("category"), f"{lists}$A$1:$A${len(CostCategory.choices)}", message="Choose a category from the list."
+        cells("category"),
+        f"{lists}$A$1:$A${len(CostCategory.choices)}",
+        message=gettext("Choose a category from the list."),
     )
-    sheet.add_list_validation(cells("unit"), f"{lists}$B$1:$B${len(Unit.choices)}", message="Choose a unit.")
+    sheet.add_list_validation(cells("unit"), f"{lists}$B$1:$B${len(Unit.choices)}", message=gettext("Choose a unit."))
     sheet.add_list_validation(
         cells("currency"),
         f"{lists}$C$1:$C${len(currencies)}",
-        message="Choose the base currency or one with an exchange rate.",
+        message=gettext("Choose the base currency or one with an exchange rate."),
     )
-    sheet.add_list_validation(cells("recurrence"), f"{lists}$D$1:$D$2", message="One-off or Recurring.")
-    sheet.add_list_validation(cells("optional"), f"{lists}$E$1:$E$2", message="yes or no.")
-    sheet.add_list_validation(cells("remove"), f"{lists}$E$1:$E$2", message="yes to remove the line.")
+    one_off, recurring = (str(label) for label in CostLine.Recurrence.labels)
+    yes, no = yes_no_label(True), yes_no_label(False)
+    sheet.add_list_validation(
+        cells("recurrence"),
+        f"{lists}$D$1:$D$2",
+        message=gettext("%(one_off)s or %(recurring)s.") % {"one_off": one_off, "recurring": recurring},
+    )
+    sheet.add_list_validation(
+        cells("optional"), f"{lists}$E$1:$E$2", message=gettext("%(yes)s or %(no)s.") % {"yes": yes, "no": no}
+    )
+    sheet.add_list_validation(
+        cells("remove"), f"{lists}$E$1:$E$2", message=gettext("%(yes)s to remove the line.") % {"yes": yes}
+    )
     sheet.add_number_validation(cells("unit_cost"), minimum=0, maximum=MAX_UNIT_COST)
     sheet.add_number_validation(cells("quantity"), minimum=0, maximum=MAX_QUANTITY)
     sheet.add_number_validation(cells("price_year"), minimum=MIN_YEAR, maximum=MAX_YEAR, whole=True)
@@ -430,10 +400,10 @@ def _sheet_validations(
 
 def _lists_sheet(book: StreamingWorkbook, currencies: list[str]) -> None:
     sheet = book.add_sheet(LISTS_SHEET, state="hidden")
-    categories = [label for _, label in CostCategory.choices]
-    units = [label for _, label in Unit.choices]
-    recurrences = [label for _, label in CostLine.Recurrence.choices]
-    yes_no = [YES, NO]
+    categories = [str(label) for label in CostCategory.labels]
+    units = [str(label) for label in Unit.labels]
+    recurrences = [str(label) for label in CostLine.Recurrence.labels]
+    yes_no = [yes_no_label(True), yes_no_label(False)]
     height = max(len(categories), len(units), len(currencies))
     for index in range(height):
         sheet.append(
@@ -457,60 +427,97 @@ def _instructions_sheet(
     s_header: int,
     s_note: int,
 ) -> None:
-    sheet = book.add_sheet(INSTRUCTIONS_SHEET, widths=[30, 22, 18, 60])
+    sheet = book.add_sheet(str(INSTRUCTIONS_SHEET), widths=[30, 22, 18, 60])
     user = membership.user
     local = timezone.localtime(now)
     years = ", ".join(str(year) for year in range(plan.first_year, plan.last_year + 1))
-    sheet.append([f"Costing workbook: {plan.title}"], s_title)
+    sheet.append([gettext("Costing workbook: %(plan)s") % {"plan": plan.title}], s_title)
     sheet.append([])
+    person = user.get_full_name() or user.get_username()
     for label, value in (
-        ("Plan", f"{plan.title} ({plan.jurisdiction.name}, {plan.period})"),
-        ("Downloaded", local.strftime("%d %b %Y %H:%M")),
-        ("Downloaded by", f"{user.get_full_name() or user.get_username()}, {membership.get_role_display()}"),
-        ("This workbook holds", scope_description(membership)),
-        ("Base currency", f"{base}: every total is in {base}"),
-        ("Price year", f"{price_year}: a price without a year is taken as of {price_year}"),
-        ("Years of the plan", years),
+        (gettext("Plan"), f"{plan.title} ({plan.jurisdiction.name}, {plan.period})"),
+        (gettext("Downloaded"), local.strftime("%Y-%m-%d %H:%M")),
+        (gettext("Downloaded by"), f"{person}, {membership.get_role_display()}"),
+        (gettext("This workbook holds"), scope_description(membership)),
+        (
+            gettext("Base currency"),
+            gettext("%(currency)s: every total is in %(currency)s") % {"currency": base},
+        ),
+        (
+            gettext("Price year"),
+            gettext("%(year)s: a price without a year is taken as of %(year)s") % {"year": price_year},
+        ),
+        (gettext("Years of the plan"), years),
     ):
         sheet.append([label, value], [s_title, 0])
     sheet.append([])
-    sheet.append(["What to do"], s_title)
+    sheet.append([gettext("What to do")], s_title)
+    words = {
+        "remove": str(COLUMN_TITLES["remove"]),
+        "yes": yes_no_label(True),
+    }
     steps = (
-        "Each technical area has its own sheet. Each activity starts with a blue row (its number, title and the "
-        "organization responsible), followed by its cost lines and a few empty rows for new lines.",
-        "Type in the white cells only: description, category, unit, unit cost, currency, price year, quantity, how "
-        "many times the cost occurs in each year, one-off or recurring, optional, and assumptions. Grey cells are "
-        "locked.",
-        "A line costs unit cost × quantity × times in each year. A one-off cost occurs in one year only.",
-        "To add a line, fill an empty row under its activity. For more rows, insert a row under one of the "
-        "activity's lines (Home › Insert › Insert Sheet Rows).",
-        "To delete a line, write yes in its Remove column.",
-        "Type values, never formulas: a cell with a formula is refused. The total column shows the total when you "
-        "downloaded; totals are recomputed when you upload.",
-        "An optional line is counted only in the scenario with optional costs.",
-        "Lines taken from the unit-cost catalogue follow the catalogue's price; their unit and price cells are locked.",
-        "Upload the workbook on the plan's Costing workbook page. Every row is checked; if anything is wrong, "
-        "nothing is saved and every problem is listed with its sheet, row and column. Fix them and upload again.",
-        "If someone else changed a line after you downloaded this workbook, your change to that line is reported as "
-        "a conflict and nothing is saved: download a fresh workbook and make your change there.",
-        "Uploading the same workbook again changes nothing.",
+        gettext(
+            "Each technical area has its own sheet. Each activity starts with a blue row (its number, title and the "
+            "organization responsible), followed by its cost lines and a few empty rows for new lines."
+        ),
+        gettext(
+            "Type in the white cells only: description, category, unit, unit cost, currency, price year, quantity, "
+            "how many times the cost occurs in each year, one-off or recurring, optional, and assumptions. Grey "
+            "cells are locked."
+        ),
+        gettext("A line costs unit cost × quantity × times in each year. A one-off cost occurs in one year only."),
+        gettext(
+            "To add a line, fill an empty row under its activity. For more rows, insert a row under one of the "
+            "activity's lines (Home › Insert › Insert Sheet Rows)."
+        ),
+        gettext("To delete a line, write %(yes)s in its %(remove)s column.") % words,
+        gettext(
+            "Type values, never formulas: a cell with a formula is refused. The total column shows the total when "
+            "you downloaded; totals are recomputed when you upload."
+        ),
+        gettext("An optional line is counted only in the scenario with optional costs."),
+        gettext(
+            "Lines taken from the unit-cost catalogue follow the catalogue's price; their unit and price cells are "
+            "locked."
+        ),
+        gettext(
+            "Upload the workbook on the plan's Costing workbook page. Every row is checked; if anything is wrong, "
+            "nothing is saved and every problem is listed with its sheet, row and column. Fix them and upload again."
+        ),
+        gettext(
+            "If someone else changed a line after you downloaded this workbook, your change to that line is "
+            "reported as a conflict and nothing is saved: download a fresh workbook and make your change there."
+        ),
+        gettext("Uploading the same workbook again changes nothing."),
+        gettext(
+            "The workbook may be uploaded by someone who reads the product in another language: its headings and "
+            "drop-down values are read in any of the product's languages."
+        ),
     )
     for number, step in enumerate(steps, start=1):
         sheet.append([f"{number}.", step])
     sheet.append([])
-    sheet.append(["Categories", "Units", "Currencies", "Exchange rates"], s_header)
-    categories = [label for _, label in CostCategory.choices]
-    units = [label for _, label in Unit.choices]
+    sheet.append([gettext("Categories"), gettext("Units"), gettext("Currencies"), gettext("Exchange rates")], s_header)
+    categories = [str(label) for label in CostCategory.labels]
+    units = [str(label) for label in Unit.labels]
     currencies = sorted({base, *(rate.currency for rate in rates)})
-    rate_lines = [f"1 {rate.currency} = {rate.rate.normalize():f} {base} in {rate.year}" for rate in rates]
+    rate_lines = [
+        gettext("1 %(currency)s = %(rate)s %(base)s in %(year)s")
+        % {"currency": rate.currency, "rate": f"{rate.rate.normalize():f}", "base": base, "year": rate.year}
+        for rate in rates
+    ]
     if not rate_lines:
-        rate_lines = [f"None yet: price lines in {base}. The secretariat adds rates on the plan's costing settings."]
+        rate_lines = [
+            gettext("None yet: price lines in %(base)s. The secretariat adds rates on the plan's costing settings.")
+            % {"base": base}
+        ]
     for index in range(max(len(categories), len(units), len(currencies), len(rate_lines))):
         sheet.append(
             [column[index] if index < len(column) else None for column in (categories, units, currencies, rate_lines)]
         )
     sheet.append([])
-    sheet.append(["A price in another currency is converted at the rate of its price year."], s_note)
+    sheet.append([gettext("A price in another currency is converted at the rate of its price year.")], s_note)
     sheet.protect()
 
 
@@ -530,7 +537,7 @@ def costing_workbook_export(*, job: Job, progress: Progress) -> JobResult:
         raise JobFailed(gettext("This export belongs to a plan, and the job has none."))
     membership = membership_for_costing(plan=plan, user=job.requested_by)
     if membership is None:
-        raise JobFailed("You do not cost this plan's activities, so no costing workbook was made.")
+        raise JobFailed(gettext("You do not cost this plan's activities, so no costing workbook was made."))
     content, _ = costing_workbook_build(plan=plan, membership=membership, progress=progress)
     return JobResult(filename=workbook_filename(plan, membership), content=content)
 
@@ -558,9 +565,9 @@ def workbook_file_check(file) -> None:
     content_type = (getattr(file, "content_type", "") or "").lower()
     if content_type in MACRO_TYPES:
         raise ValidationError(
-            "This is a macro-enabled workbook; save it as a plain Excel workbook (.xlsx) and upload that."
+            gettext("This is a macro-enabled workbook; save it as a plain Excel workbook (.xlsx) and upload that.")
         )
-    upload_file_check(file, extensions=[".xlsx"], what="the costing workbook as an Excel workbook (.xlsx)")
+    upload_file_check(file, extensions=[".xlsx"], what=gettext("the costing workbook as an Excel workbook (.xlsx)"))
 
 
 def uploads_for_user(*, plan: Plan, membership: PlanMembership):
@@ -574,43 +581,29 @@ def uploads_for_user(*, plan: Plan, membership: PlanMembership):
 def upload_get_for_user(*, plan: Plan, membership: PlanMembership, upload_id: int) -> CostingUpload:
     upload = uploads_for_user(plan=plan, membership=membership).filter(pk=upload_id).first()
     if upload is None:
-        raise Http404("No such upload.")
+        raise Http404(gettext("No such upload."))
     return upload
 
 
 def problem_text(problem: Mapping[str, Any]) -> str:
     """ "P1 Legal Instruments, row 14, Quantity: -3 is negative"."""
-    where = [part for part in (problem.get("sheet"), problem.get("row") and f"row {problem['row']}") if part]
-    if problem.get("column"):
-        where.append(problem["column"])
-    return f"{', '.join(where)}: {problem['message']}" if where else problem["message"]
-
-
-@dataclass
-class _Row:
-    """One row of an area sheet, read but not yet checked."""
-
-    sheet: str
-    number: int
-    activity_id: int | None
-    cells: dict[str, Any]
-    years: dict[int, Any]
-    line_id: int | None = None
-    version: int | None = None
-    check: str = ""
-
-    @property
-    def blank(self) -> bool:
-        return all(cell_text(self.cells.get(key)) == "" for key in INPUT_KEYS) and all(
-            cell_text(value) == "" for value in self.years.values()
-        )
+    where = [problem.get("sheet") or ""]
+    if problem.get("row"):
+        where.append(gettext("row %(row)s") % {"row": problem["row"]})
+    where.append(problem.get("column") or "")
+    place = gettext(", ").join(part for part in where if part)
+    return (
+        gettext("%(place)s: %(message)s") % {"place": place, "message": problem["message"]}
+        if place
+        else problem["message"]
+    )
 
 
 @dataclass
 class _Checked:
     """A row found sound: what to do with it."""
 
-    row: _Row
+    row: Row
     action: str  # "create", "update", "delete", "unchanged"
     line: CostLine  # the line to create, the changed copy of one to update, or the line as it is
     years: list[CostLineYear] = field(default_factory=list)
@@ -653,7 +646,7 @@ class _Upload:
         if len(self.problems) >= MAX_PROBLEMS_KEPT:
             return
         if key:
-            column = self.columns[key].title if key in self.columns else f"Times in {key[5:]}"
+            column = self.columns[key].title if key in self.columns else year_title(key[5:])
         self.problems.append({"sheet": sheet, "row": row, "column": column, "message": message})
 
     def refused(self) -> UploadRefused:
@@ -662,7 +655,7 @@ class _Upload:
         problems = sorted(self.problems, key=lambda p: (order.get(p["sheet"], -1), p["row"] or 0))
         return UploadRefused(problems, self.conflicts, total=self.problem_count)
 
-    def row_problem(self, row: _Row, key: str, message: str) -> None:
+    def row_problem(self, row: Row, key: str, message: str) -> None:
         self.problem(message, sheet=row.sheet, row=row.number, key=key)
 
     # Identity ---------------------------------------------------------------------------------------------
@@ -672,20 +665,24 @@ class _Upload:
         meta = next((sheet for sheet in self.sheets if sheet.name.lower() == META_SHEET.lower()), None)
         if meta is None:
             raise UploadRefused.because(
-                "This is not a costing workbook of this plan: download the workbook from this "
-                "page, fill it and upload that file."
+                gettext(
+                    "This is not a costing workbook of this plan: download the workbook from this "
+                    "page, fill it and upload that file."
+                )
             )
         values = {str(row[0]).strip().lower(): row[1] for row in meta.rows if len(row) >= 2 and row[0]}
         try:
             payload = signing.loads(str(values.get("token", "")), salt=SIGNING_SALT)
         except signing.BadSignature:
             raise UploadRefused.because(
-                "This workbook's identity was altered, so it cannot be trusted: download a fresh "
-                "workbook and copy your changes into it."
+                gettext(
+                    "This workbook's identity was altered, so it cannot be trusted: download a fresh "
+                    "workbook and copy your changes into it."
+                )
             ) from None
         if payload.get("plan") != self.plan.pk or str(values.get("plan")) != str(self.plan.pk):
             raise UploadRefused.because(
-                "This workbook was downloaded from another plan: download this plan's workbook from this page."
+                gettext("This workbook was downloaded from another plan: download this plan's workbook from this page.")
             )
         self.token = str(payload["token"])
         self.downloaded = str(payload.get("at", ""))
@@ -698,129 +695,82 @@ class _Upload:
 
         layout = list(self.columns)
         for sheet in self.sheets:
-            ours = sheet.name.lower() not in RESERVED_SHEETS
+            ours = not is_reserved_sheet(sheet.name)
             for problem in sheet.formulas:
                 index = column_index_from_string(problem.column) - 1
                 key = layout[index] if ours and index < len(layout) else ""
                 self.problem(problem.message, sheet=sheet.name, row=problem.row, key=key, column=problem.column)
 
-    def rows(self) -> list[_Row]:
-        required = [heading_text(self.columns[key].title) for key in REQUIRED_KEYS]
-        rows: list[_Row] = []
-        area_sheets = 0
-        for sheet in self.sheets:
-            if sheet.name.lower() in RESERVED_SHEETS:
-                continue
-            found = find_header(sheet, required=required, key=heading_text)
-            if found is None:
-                continue
-            header_index, headings = found
-            missing = [key for key in REQUIRED_KEYS if heading_text(self.columns[key].title) not in headings]
-            if missing:
-                has_activities = any(
-                    row and str(row[0]).strip().lower() == ACTIVITY_MARK for row in sheet.rows[header_index + 1 :]
-                )
-                if has_activities:
-                    names = ", ".join(f"“{self.columns[key].title}”" for key in missing)
-                    self.problem(
-                        f"the column(s) {names} are missing; download a fresh workbook.",
-                        sheet=sheet.name,
-                        row=header_index + 1,
-                    )
-                continue
-            area_sheets += 1
-            positions = {key: headings[heading_text(self.columns[key].title)] for key in REQUIRED_KEYS}
-            year_positions = {}
-            for heading, index in headings.items():
-                if heading.startswith("times in ") and heading[9:].isdigit():
-                    year_positions[int(heading[9:])] = index
-            plan_years = set(range(self.plan.first_year, self.plan.last_year + 1))
-            for year in sorted(plan_years - set(year_positions)):
-                self.problem(
-                    f"the column “Times in {year}” is missing: the plan's period changed since the download; "
-                    "download a fresh workbook.",
-                    sheet=sheet.name,
-                    row=header_index + 1,
-                )
-            activity_id: int | None = None
-            for index in range(header_index + 1, len(sheet.rows)):
-                values = sheet.rows[index]
-
-                def cell(position: int, values: list = values) -> Any:
-                    return values[position] if position < len(values) else None
-
-                number = index + 1
-                mark = cell(positions["line"])
-                if isinstance(mark, str) and mark.strip().lower() == ACTIVITY_MARK:
-                    activity_id = _whole(cell(positions["version"]))
-                    if activity_id is None:
-                        self.problem("this activity row was altered.", sheet=sheet.name, row=number, key="activity")
-                    continue
-                row = _Row(
-                    sheet=sheet.name,
-                    number=number,
-                    activity_id=activity_id,
-                    cells={key: cell(position) for key, position in positions.items()},
-                    years={year: cell(position) for year, position in year_positions.items()},
-                )
-                if mark not in (None, ""):
-                    row.line_id = _whole(mark)
-                    row.version = _whole(cell(positions["version"]))
-                    row.check = cell_text(cell(positions["check"]))
-                    if row.line_id is None or row.version is None:
-                        self.row_problem(row, "line", "this row's hidden line number was altered.")
-                        continue
-                elif row.blank:
-                    continue
-                rows.append(row)
+    def rows(self) -> list[Row]:
+        rows, area_sheets = area_rows(self.sheets, self.plan, self.problem)
         if area_sheets == 0 and not self.problems:
-            self.problem("The workbook has no sheet of cost lines: download the workbook from this page.")
+            self.problem(gettext("The workbook has no sheet of cost lines: download the workbook from this page."))
         return rows
 
     # Checking one row -----------------------------------------------------------------------------------
 
-    def clean(self, row: _Row, line: CostLine | None) -> tuple[dict[str, Any], dict[int, Decimal], bool] | None:
+    def clean(self, row: Row, line: CostLine | None) -> tuple[dict[str, Any], dict[int, Decimal], bool] | None:
         """The row's fields and frequencies, or None after noting its problems. Mirrors the browser's checks."""
         before = self.findings
         cells = row.cells
         fields: dict[str, Any] = {}
         fields["description"] = cell_text(cells["description"])
         if not fields["description"]:
-            self.row_problem(row, "description", "describe the cost line.")
-        fields["category"] = self._choice(row, "category", CATEGORY_WORDS, "a cost category")
-        fields["unit"] = self._choice(row, "unit", UNIT_WORDS, "a unit")
+            self.row_problem(row, "description", gettext("describe the cost line."))
+        fields["category"] = self._choice(
+            row,
+            "category",
+            category_words(),
+            gettext("choose a cost category from the list."),
+            gettext("“%(value)s” is not a cost category; choose one from the list."),
+        )
+        fields["unit"] = self._choice(
+            row,
+            "unit",
+            unit_words(),
+            gettext("choose a unit from the list."),
+            gettext("“%(value)s” is not a unit; choose one from the list."),
+        )
         fields["unit_cost"] = self._number(row, "unit_cost", required=True)
         currency = cell_text(cells["currency"]).upper() or self.costing.currency
         if currency != self.costing.currency and pycountry.currencies.get(alpha_3=currency) is None:
-            self.row_problem(row, "currency", f"“{cells['currency']}” is not a currency code (ISO 4217).")
+            self.row_problem(
+                row,
+                "currency",
+                gettext("“%(value)s” is not a currency code (ISO 4217).") % {"value": cells["currency"]},
+            )
         fields["currency"] = currency
         year = cells["price_year"]
         if cell_text(year) == "":
             fields["price_year"] = self.costing.price_year
         else:
-            fields["price_year"] = _whole(year)
+            fields["price_year"] = whole(year)
             if fields["price_year"] is None:
-                self.row_problem(row, "price_year", f"“{year}” is not a year.")
+                self.row_problem(row, "price_year", gettext("“%(value)s” is not a year.") % {"value": year})
         if line is not None and line.catalogue_item is not None and self.findings == before:
             item = line.catalogue_item
             for key in CATALOGUE_KEYS:
                 if fields[key] != getattr(line, key):
-                    self.row_problem(row, key, f"this line follows the catalogue item “{item.name}”: it cannot change.")
+                    message = gettext("this line follows the catalogue item “%(item)s”: it cannot change.")
+                    self.row_problem(row, key, message % {"item": item.name})
         fields["quantity"] = self._number(row, "quantity", required=True)
         frequencies: dict[int, Decimal] = {}
         for year, value in row.years.items():
             frequency = self._number(row, f"year:{year}", value=value)
             if frequency:
                 frequencies[year] = frequency
-        recurrence = cell_text(cells["recurrence"]).lower()
-        fields["recurrence"] = RECURRENCE_WORDS.get(recurrence, "") if recurrence else CostLine.Recurrence.RECURRING
+        recurrence = heading_text(cell_text(cells["recurrence"]))
+        fields["recurrence"] = recurrence_words().get(recurrence, "") if recurrence else CostLine.Recurrence.RECURRING
         if not fields["recurrence"]:
-            self.row_problem(row, "recurrence", f"“{cells['recurrence']}”: write One-off or Recurring.")
+            one_off, recurring = (str(label) for label in CostLine.Recurrence.labels)
+            message = gettext("“%(value)s”: write %(one_off)s or %(recurring)s.")
+            self.row_problem(
+                row, "recurrence", message % {"value": cells["recurrence"], "one_off": one_off, "recurring": recurring}
+            )
         if fields["recurrence"] == CostLine.Recurrence.ONE_OFF and len(frequencies) > 1:
             used = ", ".join(str(year) for year in sorted(frequencies))
-            self.row_problem(
-                row, "recurrence", f"a one-off cost happens in one year only, not in {used}; make it recurring."
-            )
+            message = gettext("a one-off cost happens in one year only, not in %(years)s; make it recurring.")
+            self.row_problem(row, "recurrence", message % {"years": used})
         fields["optional"] = self._yes_no(row, "optional")
         fields["assumptions"] = cell_text(cells["assumptions"])
         remove = self._yes_no(row, "remove")
@@ -828,23 +778,24 @@ class _Upload:
             return None
         return fields, frequencies, remove
 
-    def _choice(self, row: _Row, key: str, words: Mapping[str, str], what: str) -> str:
+    def _choice(self, row: Row, key: str, words: Mapping[str, str], empty: str, unknown: str) -> str:
+        """The value a drop-down's label names, in any language: `empty` when the cell is, else `unknown`."""
         value = cell_text(row.cells[key])
         if not value:
-            self.row_problem(row, key, f"choose {what} from the list.")
+            self.row_problem(row, key, empty)
             return ""
-        choice = words.get(value.lower())
+        choice = words.get(heading_text(value))
         if choice is None:
-            self.row_problem(row, key, f"“{value}” is not {what}; choose one from the list.")
+            self.row_problem(row, key, unknown % {"value": value})
             return ""
         return choice
 
-    def _number(self, row: _Row, key: str, *, value: Any = None, required: bool = False) -> Decimal:
+    def _number(self, row: Row, key: str, *, value: Any = None, required: bool = False) -> Decimal:
         if value is None:
             value = row.cells.get(key)
         if cell_text(value) == "":
             if required:
-                self.row_problem(row, key, "enter a number.")
+                self.row_problem(row, key, gettext("enter a number."))
             return Decimal(0)
         if isinstance(value, float):
             # Excel keeps binary fractions: 12.34 may come back as 12.339999999999998.
@@ -852,20 +803,22 @@ class _Upload:
         try:
             number = parse_decimal(value, label="")
         except ValidationError:
-            self.row_problem(row, key, f"“{value}” is not a number.")
+            self.row_problem(row, key, gettext("“%(value)s” is not a number.") % {"value": value})
             return Decimal(0)
         if number < 0:
-            self.row_problem(row, key, f"{_decimal_text(number)} is negative.")
+            self.row_problem(row, key, gettext("%(number)s is negative.") % {"number": _decimal_text(number)})
         return number
 
-    def _yes_no(self, row: _Row, key: str) -> bool:
+    def _yes_no(self, row: Row, key: str) -> bool:
         try:
             return bool(yes_no(row.cells[key]))
         except ValueError:
-            self.row_problem(row, key, f"“{row.cells[key]}”: write yes or no.")
+            message = gettext("“%(value)s”: write %(yes)s or %(no)s.")
+            words = {"value": row.cells[key], "yes": yes_no_label(True), "no": yes_no_label(False)}
+            self.row_problem(row, key, message % words)
             return False
 
-    def prepare(self, row: _Row, line: CostLine, fields: dict[str, Any], frequencies: dict[int, Decimal]) -> list:
+    def prepare(self, row: Row, line: CostLine, fields: dict[str, Any], frequencies: dict[int, Decimal]) -> list:
         """line_prepare on the line (a copy for an existing one); its problems named by column."""
         try:
             return line_prepare(line, fields=fields, frequencies=frequencies, rates=self.rates)
@@ -877,8 +830,8 @@ class _Upload:
                         key = next((f"year:{y}" for y in row.years if str(y) in message), "recurrence")
                         if "one-off" in message.lower():
                             key = "recurrence"
-                    if message == "This field cannot be blank.":
-                        message = "required."
+                    if message == gettext("This field cannot be blank."):
+                        message = gettext("required.")
                     self.row_problem(row, key if key in self.columns or key.startswith("year:") else "", message)
             return []
 
@@ -931,16 +884,20 @@ class _Upload:
         )
 
         checked: list[_Checked] = []
-        seen_lines: dict[int, _Row] = {}
+        seen_lines: dict[int, Row] = {}
         used_lines: set[int] = set()
         for index, row in enumerate(rows):
             if index % 500 == 0:
-                progress(10 + 50 * index // max(len(rows), 1), f"Checking row {index + 1:,} of {len(rows):,}")
+                progress(
+                    10 + 50 * index // max(len(rows), 1),
+                    gettext("Checking row %(row)s of %(rows)s") % {"row": f"{index + 1:,}", "rows": f"{len(rows):,}"},
+                )
             activity = activities.get(row.activity_id) if row.activity_id is not None else None
             if row.line_id is not None:
                 if row.line_id in seen_lines:
                     other = seen_lines[row.line_id]
-                    self.row_problem(row, "line", f"this line appears twice (also {other.sheet}, row {other.number}).")
+                    message = gettext("this line appears twice (also %(sheet)s, row %(row)s).")
+                    self.row_problem(row, "line", message % {"sheet": other.sheet, "row": other.number})
                     continue
                 seen_lines[row.line_id] = row
                 outcome = self._existing(row, activity, lines.get(row.line_id), frequencies, costable, years)
@@ -961,7 +918,7 @@ class _Upload:
 
     def _existing(
         self,
-        row: _Row,
+        row: Row,
         activity: Activity | None,
         line: CostLine | None,
         frequencies: dict[int, dict[int, Decimal]],
@@ -977,10 +934,13 @@ class _Upload:
         if line is None:
             if untouched or remove:
                 return None  # removed meanwhile, and nothing to apply to it
-            self.conflict(row, None, "this line was removed since your download; add it as a new line if needed.")
+            self.conflict(
+                row, None, gettext("this line was removed since your download; add it as a new line if needed.")
+            )
             return None
         if activity is None or line.activity_id != activity.pk:
-            self.row_problem(row, "line", "this line belongs to another activity; it cannot be moved in the workbook.")
+            message = gettext("this line belongs to another activity; it cannot be moved in the workbook.")
+            self.row_problem(row, "line", message)
             return None
         if untouched:
             return _Checked(row, "unchanged", line)
@@ -988,7 +948,7 @@ class _Upload:
             self._out_of_scope(row, activity)
             return None
         if row.version is None or row.version > line.version:
-            self.row_problem(row, "line", "this row's hidden version was altered.")
+            self.row_problem(row, "line", gettext("this row's hidden version was altered."))
             return None
         db_print = fingerprint(_line_values(line, frequencies[line.pk], years))
         if remove:
@@ -1005,7 +965,7 @@ class _Upload:
 
     def _new(
         self,
-        row: _Row,
+        row: Row,
         activity: Activity | None,
         key: str,
         by_key: dict[str, CostLine],
@@ -1061,7 +1021,7 @@ class _Upload:
 
     def _update(
         self,
-        row: _Row,
+        row: Row,
         line: CostLine,
         fields: dict[str, Any],
         row_frequencies: dict[int, Decimal],
@@ -1086,23 +1046,35 @@ class _Upload:
         line.updated_by = updated_by
         return _Checked(row, "update", candidate, prepared, changes)
 
-    def _out_of_scope(self, row: _Row, activity: Activity) -> None:
+    def _out_of_scope(self, row: Row, activity: Activity) -> None:
+        words = {"id": activity.pk, "title": activity.title, "area": activity.technical_area.code}
         if self.membership.role == Role.FOCAL_POINT:
-            why = "your organization is not responsible for it"
+            message = gettext(
+                "you may not cost activity %(id)s “%(title)s”: your organization is not responsible for it."
+            )
         else:
-            why = f"{activity.technical_area.code} is not one of your technical areas"
-        self.row_problem(row, "activity", f"you may not cost activity {activity.pk} “{activity.title}”: {why}.")
+            message = gettext(
+                "you may not cost activity %(id)s “%(title)s”: %(area)s is not one of your technical areas."
+            )
+        self.row_problem(row, "activity", message % words)
 
-    def conflict(self, row: _Row, line: CostLine | None, message: str = "") -> None:
+    def conflict(self, row: Row, line: CostLine | None, message: str = "") -> None:
         if line is not None and not message:
+            when = dateformat.format(timezone.localtime(line.updated_at), "d M Y H:i")
             if line.updated_by_id == self.by.pk:
-                who = "you (in the browser or another upload)"
+                message = gettext(
+                    "edited by you (in the browser or another upload) on %(when)s since your download; your change "
+                    "was not applied."
+                ) % {"when": when}
             elif line.updated_by:
                 who = line.updated_by.get_full_name() or line.updated_by.get_username()
+                message = gettext(
+                    "edited by %(person)s on %(when)s since your download; your change was not applied."
+                ) % {"person": who, "when": when}
             else:
-                who = "someone"
-            when = timezone.localtime(line.updated_at).strftime("%d %b %Y %H:%M")
-            message = f"edited by {who} on {when} since your download; your change was not applied."
+                message = gettext("edited by someone on %(when)s since your download; your change was not applied.") % {
+                    "when": when
+                }
         self.conflicts.append(
             {
                 "sheet": row.sheet,
@@ -1129,10 +1101,15 @@ class _Upload:
         current = dict(CostLine.objects.select_for_update().filter(pk__in=list(expected)).values_list("pk", "version"))
         for item in (*updates, *deletes):
             if current.get(item.line.pk) != expected[item.line.pk]:
-                self.conflict(item.row, None, "changed by someone else while your upload was checked; upload again.")
+                message = gettext("changed by someone else while your upload was checked; upload again.")
+                self.conflict(item.row, None, message)
         if self.conflicts:
             raise self.refused()
-        progress(70, f"Saving {len(creates):,} new, {len(updates):,} changed and {len(deletes):,} removed line(s)")
+        progress(
+            70,
+            gettext("Saving lines: %(new)s new, %(changed)s changed, %(removed)s removed")
+            % {"new": f"{len(creates):,}", "changed": f"{len(updates):,}", "removed": f"{len(deletes):,}"},
+        )
         CostLine.objects.bulk_create([item.line for item in creates], batch_size=2000)
         for item in updates:
             item.line.version += 1
@@ -1146,7 +1123,7 @@ class _Upload:
         CostLineYear.objects.bulk_create(years, batch_size=5000)
         if deletes:
             CostLine.objects.filter(pk__in=[item.line.pk for item in deletes]).delete()
-        progress(85, "Recording what changed")
+        progress(85, gettext("Recording what changed"))
         upload = self.upload
         events = []
         for action, items in (("created", creates), ("edited", updates), ("deleted", deletes)):
@@ -1248,18 +1225,6 @@ def summary_counts(summary: Mapping[str, Any]) -> dict[str, int]:
     return {key: summary.get(key, 0) for key in ("added", "changed", "removed", "unchanged")}
 
 
-def _whole(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def _json(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
@@ -1271,7 +1236,7 @@ def _frequencies_json(frequencies: Mapping[int, Decimal]) -> dict[str, str]:
 
 
 # Why an upload is refused when its person no longer costs the plan: their role or organization changed.
-NOT_COSTING = "You no longer cost this plan's activities."
+NOT_COSTING = gettext_lazy("You no longer cost this plan's activities.")
 
 
 def _workbook_apply(
@@ -1280,7 +1245,7 @@ def _workbook_apply(
     """The layout's step of costing.uploads: identify the workbook, check every row, apply them all."""
     membership = membership or membership_for_costing(plan=upload.plan, user=upload.uploaded_by)
     if membership is None:  # their role changed since the job checked it
-        raise UploadRefused.because(NOT_COSTING)
+        raise UploadRefused.because(str(NOT_COSTING))
     work = _Upload(upload, membership, sheets)
     work.identify()
     checked = work.check(progress)
@@ -1289,7 +1254,7 @@ def _workbook_apply(
 
 def _may_still_cost(upload: CostingUpload) -> str:
     if membership_for_costing(plan=upload.plan, user=upload.uploaded_by) is None:
-        return NOT_COSTING
+        return str(NOT_COSTING)
     return ""
 
 
@@ -1310,32 +1275,66 @@ def costing_upload_apply(*, job: Job, progress: Progress) -> JobResult:
 
 
 def refusal_message(refused: UploadRefused) -> str:
-    parts = []
-    if refused.total:
-        parts.append(f"{refused.total:,} problem{'s' if refused.total != 1 else ''}")
-    if refused.conflicts:
-        count = len(refused.conflicts)
-        parts.append(f"{count:,} line{'s' if count != 1 else ''} changed in the plan since the download")
-    return f"Nothing was saved: {' and '.join(parts)}, listed below."
+    """The job's message: how many problems and conflicts keep the file from being applied."""
+    problems, conflicts = refused.total, len(refused.conflicts)
+    words = {"problems": f"{problems:,}", "conflicts": f"{conflicts:,}"}
+    if problems and conflicts:
+        # Translators: the count of problems is said first, in its own sentence part, then that of conflicts.
+        return (
+            ngettext(
+                "Nothing was saved: %(problems)s problem and ",
+                "Nothing was saved: %(problems)s problems and ",
+                problems,
+            )
+            % words
+        ) + ngettext(
+            "%(conflicts)s line changed in the plan since the download, listed below.",
+            "%(conflicts)s lines changed in the plan since the download, listed below.",
+            conflicts,
+        ) % words
+    if conflicts:
+        return (
+            ngettext(
+                "Nothing was saved: %(conflicts)s line changed in the plan since the download, listed below.",
+                "Nothing was saved: %(conflicts)s lines changed in the plan since the download, listed below.",
+                conflicts,
+            )
+            % words
+        )
+    return (
+        ngettext(
+            "Nothing was saved: %(problems)s problem, listed below.",
+            "Nothing was saved: %(problems)s problems, listed below.",
+            problems,
+        )
+        % words
+    )
 
 
 def upload_report(upload: CostingUpload) -> bytes:
-    """A small workbook saying what the upload did, for the person's records."""
-    book = StreamingWorkbook(title=f"Costing upload {upload.pk}")
+    """A small workbook saying what the upload did, for the person's records, in their language."""
+    book = StreamingWorkbook(title=gettext("Costing upload %(number)s") % {"number": upload.pk})
     bold = book.style(bold=True)
-    sheet = book.add_sheet("Upload", widths=[24, 60])
-    sheet.append(["Costing workbook upload"], bold)
+    sheet = book.add_sheet(gettext("Upload"), widths=[24, 60])
+    sheet.append([gettext("Costing workbook upload")], bold)
+    counts = summary_counts(upload.summary)
+    count_labels = {
+        "added": gettext("Added"),
+        "changed": gettext("Changed"),
+        "removed": gettext("Removed"),
+        "unchanged": gettext("Unchanged"),
+    }
     for label, value in (
-        ("Plan", upload.plan.title),
-        ("File", upload.filename),
-        ("Uploaded by", upload.uploaded_by.get_full_name() or upload.uploaded_by.get_username()),
-        ("Uploaded", timezone.localtime(upload.created_at).strftime("%d %b %Y %H:%M")),
-        ("Status", upload.get_status_display()),
-        *((label.title(), count) for label, count in summary_counts(upload.summary).items()),
+        (gettext("Plan"), upload.plan.title),
+        (gettext("File"), upload.filename),
+        (gettext("Uploaded by"), upload.uploaded_by.get_full_name() or upload.uploaded_by.get_username()),
+        (gettext("Uploaded"), timezone.localtime(upload.created_at).strftime("%Y-%m-%d %H:%M")),
+        (gettext("Status"), str(upload.get_status_display())),
+        *((count_labels[key], count) for key, count in counts.items()),
     ):
         sheet.append([label, value], [bold, 0])
-    activities = book.add_sheet("Activities changed", widths=[12, 60, 30])
-    activities.append(["Activity", "Title", "Sheet"], bold)
+    activities = book.add_sheet(gettext("Activities changed"), widths=[12, 60, 30])
+    activities.append([gettext("Activity"), gettext("Title"), gettext("Sheet")], bold)
     for activity in upload.summary.get("activities", []):
         activities.append([activity["id"], activity["title"], activity["sheet"]])
     return book.to_bytes()

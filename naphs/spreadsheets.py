@@ -28,7 +28,10 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from defusedxml.ElementTree import iterparse
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
@@ -110,15 +113,17 @@ class Problem:
     def __str__(self) -> str:
         where = []
         if self.sheet:
-            where.append(f"sheet “{self.sheet}”")
+            where.append(_("sheet “%(sheet)s”") % {"sheet": self.sheet})
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(_("row %(row)s") % {"row": self.row})
         if self.column:
-            where.append(f"column {self.column}")
+            where.append(_("column %(column)s") % {"column": self.column})
         if not where:
             return self.message
-        place = ", ".join(where)
-        return f"{place[0].upper()}{place[1:]}: {self.message}"
+        # Translators: a list of places in a spreadsheet (sheet, row, column), e.g. "sheet “P1”, row 4".
+        place = _(", ").join(where)
+        # Translators: where a problem of an uploaded spreadsheet is, then what it is.
+        return _("%(place)s: %(message)s") % {"place": f"{place[0].upper()}{place[1:]}", "message": self.message}
 
 
 class ImportRefused(Exception):
@@ -144,9 +149,67 @@ class Sheet:
 
 # --- The words of every import: what a cell says, a yes or a no, a heading ------------------------------------
 
-# What a person types for yes and for no, in the languages the workbooks are filled in.
+# What a person types for yes and for no, whatever the language of the workbook; the words of each of the
+# product's languages (YES, NO, rendered in each) are added to these.
 YES_WORDS = frozenset({"yes", "y", "true", "1", "x", "oui", "sí", "si"})
 NO_WORDS = frozenset({"no", "n", "false", "0", "non"})
+# Translators: the word a spreadsheet's yes/no drop-down offers for yes, in lower case.
+YES = gettext_lazy("yes")
+# Translators: the word a spreadsheet's yes/no drop-down offers for no, in lower case.
+NO = gettext_lazy("no")
+
+
+# --- Words in every language -------------------------------------------------------------------------------
+#
+# A workbook is written in its reader's language, and may come back from someone reading another: what a layout
+# recognises (its headings, the labels of its drop-downs) is each label rendered in every language the product
+# offers, normalised as headings are matched. Rendering them is costly (a catalogue lookup per label and
+# language), so each vocabulary is built once per process and kept until the languages change.
+
+_VOCABULARIES: dict[str, dict[str, Any]] = {}
+
+
+def in_every_language(name: str, render: Callable[[], Iterable[tuple[Any, Any]]]) -> dict[str, Any]:
+    """{heading_text(text): value} for every (text, value) `render()` gives, rendered in each language of
+    settings.LANGUAGES and in English; the first language to give a text keeps it. Built once per `name`."""
+    vocabulary = _VOCABULARIES.get(name)
+    if vocabulary is None:
+        vocabulary = {}
+        for code in ("en", *(code for code, _name in settings.LANGUAGES)):
+            with translation.override(code):
+                for text, value in render():
+                    vocabulary.setdefault(heading_text(text), value)
+        _VOCABULARIES[name] = vocabulary
+    return vocabulary
+
+
+def vocabularies_clear() -> None:
+    """Forget every vocabulary built: the next use renders them again (the catalogues or languages changed)."""
+    _VOCABULARIES.clear()
+
+
+def _languages_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("LANGUAGES", "LOCALE_PATHS", "LANGUAGE_CODE"):
+        vocabularies_clear()
+
+
+setting_changed.connect(_languages_changed)
+
+
+def yes_no_words() -> dict[str, bool]:
+    """Every word read as yes (True) or no (False), in every language."""
+    return in_every_language(
+        "yes_no",
+        lambda: [
+            *((word, True) for word in (YES, *YES_WORDS)),
+            *((word, False) for word in (NO, *NO_WORDS)),
+        ],
+    )
+
+
+def yes_no_label(value: bool) -> str:
+    """The word a workbook writes for yes or no, in the reader's language."""
+    return str(YES if value else NO)
 
 
 def cell_text(value: Any) -> str:
@@ -163,19 +226,18 @@ def cell_text(value: Any) -> str:
 
 def yes_no(value: Any) -> bool | None:
     """True for a yes word, False for a no word, None for an empty cell; ValueError for anything else."""
-    text = cell_text(value).casefold()
+    text = heading_text(cell_text(value))
     if not text:
         return None
-    if text in YES_WORDS:
-        return True
-    if text in NO_WORDS:
-        return False
-    raise ValueError(text)
+    answer = yes_no_words().get(text)
+    if answer is None:
+        raise ValueError(text)
+    return answer
 
 
 def heading_text(value: Any) -> str:
-    """A heading as it is matched: spaces folded, lower case ("Unit  cost\n" is "unit cost")."""
-    return " ".join(str(value or "").split()).lower()
+    """A heading as it is matched: spaces folded, case folded ("Unit  cost\n" is "unit cost")."""
+    return " ".join(str(value or "").split()).casefold()
 
 
 HEADER_SEARCH_ROWS = 5
@@ -511,7 +573,7 @@ def _read_worksheet(workbook: Any, worksheet: Any, limits: Limits) -> Sheet:
         for cell in cells:
             column = cell["column"]
             if cell.get("data_type") == "f":
-                sheet.formulas.append(sheet.problem("a formula; type the value instead.", row=number, column=column))
+                sheet.formulas.append(sheet.problem(_("a formula; type the value instead."), row=number, column=column))
             values[column - 1] = cell["value"]
         while values and values[-1] in (None, ""):
             values.pop()

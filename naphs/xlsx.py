@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -185,7 +186,8 @@ class StreamingSheet:
 
     def add_list_validation(self, ref: str, source: str, *, message: str = "") -> None:
         """A drop-down on the cells `ref` (e.g. "F3:F90") from the range `source` (e.g. "'Lists'!$A$1:$A$11")."""
-        error = f' errorTitle="Choose from the list" error="{_xml_text(message)}"' if message else ""
+        title = _xml_text(_("Choose from the list"))
+        error = f' errorTitle="{title}" error="{_xml_text(message)}"' if message else ""
         self._validations.append(
             f'<dataValidation type="list" allowBlank="1" showInputMessage="1" showErrorMessage="1"{error} '
             f'sqref="{ref}"><formula1>{_xml_text(source)}</formula1></dataValidation>'
@@ -193,9 +195,13 @@ class StreamingSheet:
 
     def add_number_validation(self, ref: str, *, minimum: Any, maximum: Any, whole: bool = False) -> None:
         kind = "whole" if whole else "decimal"
+        title = _xml_text(_("Out of range"))
+        error = _xml_text(
+            _("Enter a number from %(minimum)s to %(maximum)s.") % {"minimum": minimum, "maximum": maximum}
+        )
         self._validations.append(
             f'<dataValidation type="{kind}" operator="between" allowBlank="1" showErrorMessage="1" '
-            f'errorTitle="Out of range" error="Enter a number from {minimum} to {maximum}." sqref="{ref}">'
+            f'errorTitle="{title}" error="{error}" sqref="{ref}">'
             f"<formula1>{minimum}</formula1><formula2>{maximum}</formula2></dataValidation>"
         )
 

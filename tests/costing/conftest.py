@@ -56,3 +56,12 @@ def line_fields(**overrides) -> dict:
 @pytest.fixture
 def moa_line(costing, moa_activity, lead):
     return cost_line_create(activity=moa_activity, by=lead, fields=line_fields(), frequencies={2026: 2, 2027: 1})
+
+
+@pytest.fixture
+def workbook_catalogues():
+    """The workbook's messages in French and Arabic (tests/workbook_catalogues.py)."""
+    from tests.workbook_catalogues import workbook_catalogues
+
+    with workbook_catalogues():
+        yield
