@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
@@ -224,7 +225,8 @@ def _settings_page(
         rate_form = rate_form or ExchangeRateForm(prefix="rate", initial={"year": costing.price_year})
     rates = list(ExchangeRate.objects.filter(plan=plan).order_by("currency", "year"))
     for rate in rates:
-        rate.display = format(rate.rate.normalize(), "f")  # type: ignore[attr-defined]  # 1.1, not 1.10000000
+        # 1.1, not 1.10000000, with the decimal separator of the person's language.
+        rate.display = number_format(rate.rate.normalize())  # type: ignore[attr-defined]
     context = {
         "plan": plan,
         "membership": membership,

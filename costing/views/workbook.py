@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -126,6 +127,8 @@ def costing_upload_detail(request: SignedInRequest, plan_id: int, upload_id: int
     if request.htmx:
         return render(request, "costing/workbook/_upload_status.html", context)
     context["applied_before"] = upload_applied_before(upload)
+    # The workbook's own record of when it was downloaded (ISO text), as a date to write in the person's locale.
+    context["downloaded_at"] = parse_datetime(str((upload.summary or {}).get("downloaded", "")))
     return render(request, "costing/workbook/upload_detail.html", context)
 
 
