@@ -185,7 +185,9 @@ LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 # Numbers and dates on pages are written in the person's locale (Django always localizes templates' {{ value }}
-# and forms). The API and exports write locale-free values: they never go through localize().
+# and forms). The API and exports write locale-free values: they never go through localize(). Templates name a
+# format (`|date:"DATETIME_FORMAT"`) so each language writes dates its own way; naphs/formats holds English's.
+FORMAT_MODULE_PATH = ["naphs.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -268,7 +268,7 @@ def _report(upload: Upload) -> bytes:
         (_("Size (bytes)"), upload.size),
         (_("SHA-256"), upload.digest),
         (_("Uploaded by"), upload.uploaded_by.get_full_name() or upload.uploaded_by.get_username()),
-        (_("Uploaded"), timezone.localtime(upload.created_at).strftime("%d %b %Y %H:%M")),
+        (_("Uploaded"), timezone.localtime(upload.created_at).strftime("%Y-%m-%d %H:%M")),
         (_("Outcome"), upload.message),
     ):
         sheet.append([label, value], [bold, 0])

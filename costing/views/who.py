@@ -112,7 +112,7 @@ def who_costing_import(request: SignedInRequest, plan_id: int) -> HttpResponse:
         messages.info(
             request,
             gettext("This very file was imported on %(date)s; importing it again changes nothing.")
-            % {"date": date_format(earlier.created_at, "d M Y")},
+            % {"date": date_format(earlier.created_at, "DATE_FORMAT")},
         )
     else:
         messages.info(

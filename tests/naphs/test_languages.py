@@ -3,7 +3,11 @@ their account and applied on every device, to pages, API error messages and the 
 
 from __future__ import annotations
 
+import datetime
+import re
+
 import pytest
+from django.template import Context, Template
 from django.test import Client
 from django.utils import translation
 from rest_framework.authtoken.models import Token
@@ -132,3 +136,38 @@ def test_a_job_runs_in_the_language_of_the_person_who_asked(plan, lead, monkeypa
     job.refresh_from_db()
     assert seen == ["es"]
     assert job.message == "Iniciar sesión"
+
+
+DATE_FILTER = re.compile(r"""\|date:(?P<q>["'])(?P<format>[^"']*)(?P=q)""")
+NAMED_FORMATS = {"DATE_FORMAT", "DATETIME_FORMAT", "YEAR_MONTH_FORMAT", "SHORT_DATE_FORMAT", "c"}
+
+
+@pytest.mark.parametrize(
+    ("code", "date", "moment"),
+    [
+        ("en", "20 Nov 2025", "20 Nov 2025 14:05"),
+        ("fr", "20 novembre 2025", "20 novembre 2025 14:05"),
+        ("es", "20 de noviembre de 2025", "20 de noviembre de 2025 a las 14:05"),
+        ("ar", "20 نوفمبر، 2025", "20 نوفمبر، 2025، 14:05"),
+        ("ru", "20 ноября 2025 г.", "20 ноября 2025 г. 14:05"),
+        ("zh-hans", "2025年11月20日", "2025年11月20日 14:05"),
+    ],
+)
+def test_dates_on_pages_are_written_the_way_the_persons_language_writes_them(code, date, moment):
+    page = Template('{{ day|date:"DATE_FORMAT" }}|{{ moment|date:"DATETIME_FORMAT" }}')
+    with translation.override(code):
+        written = page.render(
+            Context({"day": datetime.date(2025, 11, 20), "moment": datetime.datetime(2025, 11, 20, 14, 5)})
+        )
+    assert written == f"{date}|{moment}"
+
+
+def test_templates_name_a_date_format_instead_of_writing_a_pattern_of_their_own():
+    """A pattern such as "j M Y" would put the day, month and year in English's order in every language."""
+    patterns = [
+        f"{path.relative_to(translations.ROOT)}: {match['format']}"
+        for path in sorted((translations.ROOT / "templates").rglob("*.*"))
+        for match in DATE_FILTER.finditer(path.read_text(encoding="utf-8"))
+        if match["format"] not in NAMED_FORMATS
+    ]
+    assert not patterns, "Dates written with a pattern instead of a named format:\n" + "\n".join(patterns)
