@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Sector, validate_choice_list
@@ -141,7 +142,11 @@ class PlanMembership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} — {self.get_role_display()} in {self.plan}"
+        return gettext("%(person)s — %(role)s in %(plan)s") % {
+            "person": self.user,
+            "role": self.get_role_display(),
+            "plan": self.plan,
+        }
 
     def allows(self, need: Permission) -> bool:
         return need in ROLE_PERMISSIONS[self.role]

@@ -5,7 +5,11 @@ from __future__ import annotations
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from naphs.models import AuditEvent
 from naphs.permissions import SECRETARIAT_ROLES, Role
 from planning.models import Jurisdiction, Plan
 from stakeholders.models import Invitation, Organization, PlanMembership, User, invitation_token_hash
@@ -86,3 +90,42 @@ def invitation_get_by_token(*, token: str) -> Invitation | None:
         .filter(token_hash=invitation_token_hash(token))
         .first()
     )
+
+
+# What each change to a plan's members reads as, one whole sentence per kind of change so that each language can
+# put the person who made it and the one it concerns where its grammar wants them. The audit trail stores the kind
+# (`AuditEvent.action`) as data, in English.
+MEMBERSHIP_EVENT_SENTENCES: dict[str, Promise] = {
+    "added": _("%(actor)s added %(target)s."),
+    "invited": _("%(actor)s invited %(target)s."),
+    "invited again": _("%(actor)s invited %(target)s again."),
+    "sent again the invitation to": _("%(actor)s sent the invitation to %(target)s again."),
+    "revoked the invitation to": _("%(actor)s revoked the invitation to %(target)s."),
+    "joined": _("%(actor)s joined: %(target)s."),
+    "accepted the invitation to": _("%(actor)s accepted the invitation to %(target)s."),
+    "declined the invitation to": _("%(actor)s declined the invitation to %(target)s."),
+    "changed the role of": _("%(actor)s changed the role of %(target)s."),
+    "removed": _("%(actor)s removed %(target)s."),
+}
+
+
+def membership_events_for_plan(*, plan: Plan, limit: int = 15) -> list[tuple[AuditEvent, str]]:
+    """The latest changes to the plan's members and invitations, each with the sentence it reads as."""
+    events = AuditEvent.objects.filter(plan=plan, target_type__in=["planmembership", "invitation"]).select_related(
+        "actor"
+    )[:limit]
+    written = []
+    for event in events:
+        if event.actor is not None:
+            actor = str(event.actor)
+        elif event.target_type == "invitation":
+            actor = gettext("The invitee")
+        else:
+            actor = gettext("Someone")
+        sentence = MEMBERSHIP_EVENT_SENTENCES.get(event.action)
+        if sentence is None:  # a kind of change recorded before this list knew it
+            text = gettext("%(actor)s: %(action)s %(target)s.")
+            written.append((event, text % {"actor": actor, "action": event.action, "target": event.target_repr}))
+        else:
+            written.append((event, str(sentence) % {"actor": actor, "target": event.target_repr}))
+    return written

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from naphs.errors import EditConflict
 from naphs.forms import form_errors_from, form_field, form_refused, whole_number
-from naphs.models import AuditEvent, Job
+from naphs.models import Job
 from naphs.permissions import SECRETARIAT_RECOMMENDED_SIZE, Permission
 from naphs.services import job_create
 from naphs.views import require_form_methods
@@ -33,6 +33,7 @@ from stakeholders.selectors import (
     invitation_list_for_plan,
     invitations_addressed_to,
     jurisdiction_ids_within,
+    membership_events_for_plan,
     membership_list_for_plan,
     organization_list_for_plan,
     secretariat_size,
@@ -81,9 +82,7 @@ def members(request: SignedInRequest, plan_id: int) -> HttpResponse:
         "form": form,
         "secretariat_size": size,
         "recommended": SECRETARIAT_RECOMMENDED_SIZE,
-        "events": AuditEvent.objects.filter(plan=plan, target_type__in=["planmembership", "invitation"]).select_related(
-            "actor"
-        )[:15],
+        "events": membership_events_for_plan(plan=plan),
     }
     return render(request, "stakeholders/members.html", context)
 

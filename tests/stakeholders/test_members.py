@@ -9,13 +9,15 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from naphs.models import AuditEvent
 from naphs.permissions import Role
 from planning.models import Plan
 from stakeholders.models import Invitation, Organization, PlanMembership, User
 from stakeholders.services import invitation_create
+from tests import translations
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -478,7 +480,7 @@ def test_declining_ends_the_invitation_and_tells_the_secretariat_no_name(
     assert sorted(declines.values_list("target_id", "actor")) == [(mine.pk, None), (unknown.pk, None)]
     client.force_login(lead)
     page = html.unescape(client.get(members_url(plan)).content.decode())
-    assert "the invitee declined the invitation to outsider@example.org" in page
+    assert "The invitee declined the invitation to outsider@example.org." in page
     assert "Outsider" not in page
     assert 'id="invitations"' not in page  # nothing pending any more
 
@@ -1303,3 +1305,16 @@ def test_the_home_page_lists_invitations_in_a_constant_number_of_queries(
         response = client.get("/")
 
     assert response.content.decode().count('<article id="my-invitation-') == count
+
+
+def test_the_members_recent_changes_read_as_whole_sentences_in_the_persons_language(client, plan, lead):
+    invitation_create(plan=plan, by=lead, email="someone@example.org", role=Role.VIEWER)
+    lead.language = "fr"
+    lead.save(update_fields=["language"])
+    client.force_login(lead)
+    translations.catalogues_compile()
+    page = html.unescape(client.get(members_url(plan)).content.decode())
+    with translation.override("fr"):
+        expected = gettext("%(actor)s invited %(target)s.") % {"actor": lead, "target": "someone@example.org"}
+    assert expected in page
+    assert expected != f"{lead} invited someone@example.org."
