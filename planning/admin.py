@@ -146,7 +146,9 @@ class FrameworkAdmin(FileImportAdminMixin, admin.ModelAdmin):
     import_help = (
         "One row per indicator with the columns pillar (Prevent, Detect, Respond, IHR-related hazards and points "
         "of entry, Other), area_code, area_name, indicator_code and indicator_name, as in "
-        "planning/reference/frameworks.csv. Areas and indicators are added or renamed, never deleted."
+        "planning/reference/frameworks.csv. Optional columns give the names in other languages, named after the "
+        "name and the language: area_name_fr, indicator_name_fr, and the same with es, ar, ru or zh; pages show the "
+        "reader's language, else the English. Areas and indicators are added or renamed, never deleted."
     )
 
     import_kind = PlanningJob.FRAMEWORK_IMPORT
