@@ -178,18 +178,23 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
         raise ImportRefused(problems)
 
     framework, _created = Framework.objects.update_or_create(code=code, defaults={"name": name})
-    area_names = dict(TechnicalArea.objects.filter(framework=framework).values_list("code", "names"))
-    indicator_names = dict(Indicator.objects.filter(framework=framework).values_list("code", "names"))
+    saved_area_names: dict[str, dict[str, str]] = {
+        area.code: area.names for area in TechnicalArea.objects.filter(framework=framework).only("code", "names")
+    }
+    saved_indicator_names: dict[str, dict[str, str]] = {
+        indicator.code: indicator.names
+        for indicator in Indicator.objects.filter(framework=framework).only("code", "names")
+    }
     saved_areas = {}
     for order, (area_code, area) in enumerate(areas.items(), start=1):
         given = {language: area["names"].get(language, "") for language in area["languages"]}
-        names = _names_merged(area_names.get(area_code) or {}, given)
+        names = _names_merged(saved_area_names.get(area_code) or {}, given)
         saved_areas[area_code], _created = TechnicalArea.objects.update_or_create(
             framework=framework, code=area_code,
             defaults={"name": area["name"], "pillar": area["pillar"], "order": order, "names": names},
         )  # fmt: skip
     for order, indicator in enumerate(indicators.values(), start=1):
-        names = _names_merged(indicator_names.get(indicator["code"]) or {}, indicator["names"])
+        names = _names_merged(saved_indicator_names.get(indicator["code"]) or {}, indicator["names"])
         Indicator.objects.update_or_create(
             framework=framework, code=indicator["code"],
             defaults={"name": indicator["name"], "technical_area": saved_areas[indicator["area"]], "order": order,

@@ -70,7 +70,7 @@ def reference_load(*, Framework: Any, TechnicalArea: Any, Indicator: Any, Crossw
     for order, row in enumerate(_rows("frameworks.csv"), start=1):
         code = row["framework"]
         if code not in frameworks:
-            defaults = {"name": FRAMEWORK_NAMES.get(code, code)}
+            defaults: dict[str, Any] = {"name": FRAMEWORK_NAMES.get(code, code)}
             if with_names:
                 defaults["names"] = FRAMEWORK_NAMES_IN_LANGUAGES.get(code, {})
             frameworks[code], _ = Framework.objects.update_or_create(code=code, defaults=defaults)
