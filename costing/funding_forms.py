@@ -58,7 +58,7 @@ def _activity_choices(plan: Plan) -> tuple[dict[int, Activity], list[tuple[str, 
     groups: dict[int, tuple[str, list[tuple[int, str]]]] = {}
     for activity in activities:
         area = activity.technical_area
-        groups.setdefault(area.pk, (f"{area.code} {area.name}", []))[1].append((activity.pk, activity.title))
+        groups.setdefault(area.pk, (f"{area.code} {area.local_name}", []))[1].append((activity.pk, activity.title))
     return {activity.pk: activity for activity in activities}, list(groups.values())
 
 

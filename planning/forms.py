@@ -148,7 +148,7 @@ class ScoreGridForm(forms.Form):
             score = scores.get(indicator.pk)
             blank = [] if score else [("", "–")]
             self.fields[f"i{indicator.pk}"] = forms.TypedChoiceField(
-                label=f"{indicator.code} {indicator.name}",
+                label=f"{indicator.code} {indicator.local_name}",
                 choices=blank + list(CapacityLevel.choices),
                 coerce=int,
                 required=False,

@@ -120,7 +120,9 @@ class _Checker:
             indicator = self.indicators.get(indicator_code_key(code.split()[0]))
         if indicator is None:
             self.problems.append(
-                locate("indicator", f"“{code}” is not an indicator of {self.framework.code} ({self.framework.name}).")
+                locate(
+                    "indicator", f"“{code}” is not an indicator of {self.framework.code} ({self.framework.local_name})."
+                )
             )
         return indicator
 

@@ -406,7 +406,7 @@ def plan_context(request: SignedInRequest, plan_id: int) -> HttpResponse:
             form.add_error(None, error)
             status = 422
         else:
-            what = f"{area.code} {area.name}" if area else "the plan"
+            what = f"{area.code} {area.local_name}" if area else "the plan"
             if request.htmx:
                 row = _context_row(plan, area, saved, may_edit=True)
                 row["saved"] = f"Saved the context of {what}."
@@ -774,7 +774,7 @@ def generate(request: SignedInRequest, plan_id: int) -> HttpResponse:
     areas = list(technical_areas_of(plan))
     preview = draft_preview(plan=plan, library=library, technical_areas=areas) if library and areas else None
     labels = {
-        area.pk: f"{area.code} {area.name} · {preview.by_area.get(area.pk, 0) if preview else 0} to add"
+        area.pk: f"{area.code} {area.local_name} · {preview.by_area.get(area.pk, 0) if preview else 0} to add"
         for area in areas
     }
     form = GenerateForm(

@@ -58,7 +58,7 @@ def _refusal(membership: PlanMembership, activity: Activity) -> str:
             "Its focal point or the secretariat changes its costs."
         )
     area = activity.technical_area
-    return f"You cost the activities of your own technical areas; this one is in {area.code} {area.name}."
+    return f"You cost the activities of your own technical areas; this one is in {area.code} {area.local_name}."
 
 
 def _page(
