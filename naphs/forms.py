@@ -1,5 +1,5 @@
-"""What every form shares: how a field renders (label, widget, then its errors and help beside it), and how a
-service's ValidationError or EditConflict lands on a form."""
+"""What every form shares: how a field renders (label, widget, then its errors and help beside it; what a person
+types in its own direction), and how a service's ValidationError or EditConflict lands on a form."""
 
 import html
 from collections.abc import Callable
@@ -122,11 +122,25 @@ WIDGET_WRITERS: dict[str, Callable[[dict[str, Any]], str | None]] = {
 }
 
 
+# The widgets a person types words into: they write what is typed in its own direction (`dir="auto"`), so an Arabic
+# name typed into a French page, or a Latin one into an Arabic page, reads as it is written.
+TYPED_TEXT = frozenset(f"django/forms/widgets/{kind}.html" for kind in ("text", "search", "email", "url", "textarea"))
+
+
+def _typed_text_direction(template_name: str, context: dict[str, Any]) -> dict[str, Any]:
+    widget = context.get("widget")
+    if template_name not in TYPED_TEXT or not isinstance(widget, dict) or "dir" in widget.get("attrs", {}):
+        return context
+    return {**context, "widget": {**widget, "attrs": {**widget["attrs"], "dir": "auto"}}}
+
+
 class FormRenderer(TemplatesSetting):
     field_template_name = "forms/field.html"
+    writers = WIDGET_WRITERS
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
-        writer = WIDGET_WRITERS.get(template_name)
+        context = _typed_text_direction(template_name, context)
+        writer = self.writers.get(template_name)
         if writer is not None and request is None and set(context) == {"widget"}:
             written = writer(context["widget"])
             if written is not None:
