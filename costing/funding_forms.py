@@ -9,7 +9,7 @@ from django import forms
 from costing.funding import COMMITMENT_FIELDS
 from costing.models import FundingCommitment, currency_choices
 from costing.services import plan_costing_get
-from naphs.forms import form_field
+from naphs.forms import TextWithoutDirectionControls, form_field
 from planning.models import Activity
 from planning.selectors import technical_areas_of
 from stakeholders.selectors import organization_list_for_plan
@@ -62,7 +62,7 @@ def _activity_choices(plan: Plan) -> tuple[dict[int, Activity], list[tuple[str, 
     return {activity.pk: activity for activity in activities}, list(groups.values())
 
 
-class CommitmentForm(forms.Form):
+class CommitmentForm(TextWithoutDirectionControls, forms.Form):
     """A funding commitment. It funds a whole technical area or chosen activities of the plan; the service
     checks the whole (years, rates, what it funds) and its messages land next to these fields."""
 

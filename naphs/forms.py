@@ -1,18 +1,22 @@
 """What every form shares: how a field renders (label, widget, then its errors and help beside it; what a person
-types in its own direction), and how a service's ValidationError or EditConflict lands on a form."""
+types in its own direction), text that cannot disguise itself, and how a service's ValidationError or EditConflict
+lands on a form."""
 
 import html
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
+from django.forms.utils import pretty_name
 from django.utils.formats import localize
 from django.utils.safestring import SafeData
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # in Django, not in its stubs
 
 from naphs.errors import EditConflict
+from naphs.languages import bidi_controls_refuse
 
 
 def _escape(text: str) -> str:
@@ -146,6 +150,18 @@ class FormRenderer(TemplatesSetting):
             if written is not None:
                 return written
         return super().render(template_name, context, request=request)
+
+
+class TextWithoutDirectionControls(forms.BaseForm):
+    """A form whose text fields refuse the invisible characters that force a direction (naphs.languages), with a
+    message naming the field. The forms that write names and titles (plans, activities, organizations, groups,
+    catalogue items) derive from it; the API refuses them for every text field (naphs.api)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput):
+                field.validators.append(partial(bidi_controls_refuse, field=field.label or pretty_name(name)))
 
 
 def whole_number(raw: object) -> int | None:

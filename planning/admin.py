@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy
 
+from naphs.forms import TextWithoutDirectionControls
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField, upload_create
 from planning.job_kinds import PlanningJob
 from planning.models import (
@@ -122,7 +123,7 @@ class FileImportAdminMixin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/file_import.html", context)
 
 
-class FrameworkImportForm(forms.Form):
+class FrameworkImportForm(TextWithoutDirectionControls, forms.Form):
     code = forms.CharField(max_length=20, help_text="Short code, e.g. JEE4. An existing framework is added to.")
     name = forms.CharField(max_length=200)
     file = UploadField(
