@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from costing.models import CostCategory, CostRollup, FundingCommitment, FundingRollup, PlanCosting
 from costing.services import DEFAULT_CURRENCY
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
+from naphs.languages import name_in_language
 from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
 from planning.models import Plan
 
@@ -293,14 +294,19 @@ def dashboard_get(*, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str =
     costs = CostRollup.objects.filter(plan_id__in=plan_ids).order_by()
     required, optional = Sum("required", default=ZERO), Sum("optional", default=ZERO)
     funding = FundingRollup.objects.filter(plan_id__in=plan_ids).order_by()
-    area_fields = ("technical_area_id", "technical_area__code", "technical_area__name", "technical_area__order")
+    area_fields = (
+        "technical_area_id", "technical_area__code", "technical_area__name", "technical_area__names",
+        "technical_area__order",
+    )  # fmt: skip
 
     areas: dict[int, AreaRow] = {}
     years: dict[int, YearRow] = {year: YearRow(year) for year in range(plan.first_year, plan.last_year + 1)}
 
     def cell(area: tuple, year: int) -> tuple[Amounts, Amounts, Amounts]:
-        area_id, code, name, order = area
-        row = areas.setdefault(area_id, AreaRow(area_id=area_id, code=code, name=name, order=order))
+        area_id, code, name, names, order = area
+        row = areas.get(area_id)
+        if row is None:
+            row = areas[area_id] = AreaRow(area_id=area_id, code=code, name=name_in_language(name, names), order=order)
         year_row = years.setdefault(year, YearRow(year))
         return row.amounts, row.years.setdefault(year, YearAmounts(year=year)), year_row.amounts
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from costing.funding import COMMITMENT_FIELDS
 from costing.models import FundingCommitment, currency_choices
 from costing.services import plan_costing_get
-from naphs.forms import form_field
+from naphs.forms import TextWithoutDirectionControls, form_field
 from planning.models import Activity
 from planning.selectors import technical_areas_of
 from stakeholders.selectors import organization_list_for_plan
@@ -61,11 +61,11 @@ def _activity_choices(plan: Plan) -> tuple[dict[int, Activity], list[tuple[str, 
     groups: dict[int, tuple[str, list[tuple[int, str]]]] = {}
     for activity in activities:
         area = activity.technical_area
-        groups.setdefault(area.pk, (f"{area.code} {area.name}", []))[1].append((activity.pk, activity.title))
+        groups.setdefault(area.pk, (f"{area.code} {area.local_name}", []))[1].append((activity.pk, activity.title))
     return {activity.pk: activity for activity in activities}, list(groups.values())
 
 
-class CommitmentForm(forms.Form):
+class CommitmentForm(TextWithoutDirectionControls, forms.Form):
     """A funding commitment. It funds a whole technical area or chosen activities of the plan; the service
     checks the whole (years, rates, what it funds) and its messages land next to these fields."""
 

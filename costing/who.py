@@ -135,18 +135,18 @@ def activity_objective(
     area = activity.technical_area
     aims = [
         gettext("%(level)s in %(indicator)s")
-        % {"level": _level_text(targets[indicator.pk]), "indicator": f"{indicator.code} {indicator.name}"}
+        % {"level": _level_text(targets[indicator.pk]), "indicator": f"{indicator.code} {indicator.local_name}"}
         for indicator in indicators
         if indicator.pk in targets
     ]
     if aims:
         return gettext("%(area)s: by %(year)s, reach %(aims)s") % {
-            "area": area.name,
+            "area": area.local_name,
             "year": last_year,
             "aims": "; ".join(aims),
         }
     first_line = next((line.strip() for line in activity.description.splitlines() if line.strip()), "")
-    return first_line or area.name
+    return first_line or area.local_name
 
 
 def _number(value: Decimal) -> int | Decimal:
@@ -196,7 +196,7 @@ def who_rows(plan: Plan, *, currency: str) -> dict[TechnicalArea, list[dict[str,
         for number, activity in enumerate(by_area[area.pk], start=1):
             indicators = list(activity.indicators.all())
             shared = {
-                "indicator": "; ".join(f"{indicator.code} {indicator.name}" for indicator in indicators),
+                "indicator": "; ".join(f"{indicator.code} {indicator.local_name}" for indicator in indicators),
                 "objective": activity_objective(activity, indicators, targets, last_year=plan.last_year),
                 "summary": activity.title,
                 "responsible": activity.responsible_organization.name if activity.responsible_organization else "",
@@ -291,7 +291,7 @@ def who_workbook(plan: Plan, *, progress: Progress | None = None) -> bytes:
     titles = sheet_titles(rows_by_area)
     for area, rows in rows_by_area.items():
         sheet = workbook.create_sheet(titles[area.pk])
-        write_row(sheet, 1, [f"{area.code} {area.name}"])
+        write_row(sheet, 1, [f"{area.code} {area.local_name}"])
         sheet["A1"].font = Font(bold=True, size=13)
         subtitle = gettext("%(plan)s · %(period)s · amounts in %(currency)s at %(year)s prices") % {
             "plan": plan.title,
@@ -470,7 +470,10 @@ class _Lookup:
         """The indicators a cell names (by code, or code and name, or name), and the parts it could not match."""
         own = self.indicators.get(area.pk, [])
         by_code = {indicator_code_key(indicator.code): indicator for indicator in own}
-        by_name = {indicator.name.casefold(): indicator for indicator in own}
+        # An indicator's name in any language names it: the file may have been exported in another one.
+        by_name = {
+            name.casefold(): indicator for indicator in own for name in (*indicator.names.values(), indicator.name)
+        }
         found: list[Indicator] = []
         unknown: list[str] = []
         for part in re.split(r"[;\n]", text):
@@ -497,7 +500,7 @@ def _area_sheets(sheets: list[Sheet], lookup: _Lookup, problems: list[Problem]) 
             if header is not None and all(key in header[1] for key in REQUIRED_KEYS):
                 token = (sheet.name.split() or [""])[0]
                 plan_framework = lookup.plan.framework
-                framework = plan_framework.name if plan_framework is not None else gettext("the plan's framework")
+                framework = plan_framework.local_name if plan_framework is not None else gettext("the plan's framework")
                 message = gettext(
                     "“%(token)s” is not a technical area of %(framework)s; name each sheet after its area's code "
                     "(one of %(codes)s)."
@@ -695,7 +698,7 @@ def _resolve_activity(group: Group, values: dict[str, str], lookup: _Lookup, pro
     row = group.first
     indicators, unknown = lookup.indicators_of(group.area, values.get("indicator", ""))
     if unknown:
-        known = [f"{indicator.code} {indicator.name}" for indicator in lookup.indicators.get(group.area.pk, [])]
+        known = [f"{indicator.code} {indicator.local_name}" for indicator in lookup.indicators.get(group.area.pk, [])]
         problems.append(
             row.problem(
                 "indicator",

@@ -168,8 +168,9 @@ def costing_workbook_request(*, plan: Plan, by: User) -> Job:
 
 
 def _sheet_title(area: TechnicalArea, used: set[str]) -> str:
-    """ "P1 Legal Instruments": the area's code and name, cut at a word to Excel's 31 characters, made unique."""
-    text = "".join(" " if c in "[]:*?/\\" else c for c in f"{area.code} {area.name}")
+    """ "P1 Legal Instruments": the area's code and name (in the reader's language), cut at a word to Excel's 31
+    characters, made unique."""
+    text = "".join(" " if c in "[]:*?/\\" else c for c in f"{area.code} {area.local_name}")
     text = " ".join(text.split()).strip("'")
     if len(text) > 31:
         text = text[:31].rsplit(" ", 1)[0].rstrip(" ,;-–(")
@@ -298,7 +299,7 @@ def costing_workbook_build(
             freeze_rows=HEADER_ROW,
         )
         title_row = list(empty_row)
-        title_row[position["activity"]] = f"{area.code} {area.name}"
+        title_row[position["activity"]] = f"{area.code} {area.local_name}"
         title_row[position["category"]] = gettext(
             "Costs in %(currency)s at %(year)s prices. Type in the white cells; grey cells are locked."
         ) % {"currency": base, "year": costing.price_year}

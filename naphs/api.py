@@ -25,6 +25,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from naphs.errors import EditConflict, JobLimitReached
+from naphs.languages import bidi_controls_refuse
 from naphs.models import Job
 
 NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
@@ -154,6 +155,11 @@ class StrictFieldsMixin:
                     refused[name] = [self.create_only_hints.get(name, self.create_only_field_message)]
                 elif fields[name].read_only:
                     refused[name] = [self.read_only_field_message]
+                elif isinstance(fields[name], serializers.CharField):
+                    try:  # on every text field: a name, a title, a description cannot disguise itself
+                        bidi_controls_refuse(data[name], field=fields[name].label or name)
+                    except DjangoValidationError as error:
+                        refused[name] = error.messages
             if refused:
                 raise ValidationError(refused)
         return super().to_internal_value(data)  # type: ignore[misc]  # a mixin of DRF's serializers

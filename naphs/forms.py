@@ -1,18 +1,22 @@
-"""What every form shares: how a field renders (label, widget, then its errors and help beside it), and how a
-service's ValidationError or EditConflict lands on a form."""
+"""What every form shares: how a field renders (label, widget, then its errors and help beside it; what a person
+types in its own direction), text that cannot disguise itself, and how a service's ValidationError or EditConflict
+lands on a form."""
 
 import html
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
+from django.forms.utils import pretty_name
 from django.utils.formats import localize
 from django.utils.safestring import SafeData
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # in Django, not in its stubs
 
 from naphs.errors import EditConflict
+from naphs.languages import bidi_controls_refuse
 
 
 def _escape(text: str) -> str:
@@ -122,16 +126,42 @@ WIDGET_WRITERS: dict[str, Callable[[dict[str, Any]], str | None]] = {
 }
 
 
+# The widgets a person types words into: they write what is typed in its own direction (`dir="auto"`), so an Arabic
+# name typed into a French page, or a Latin one into an Arabic page, reads as it is written.
+TYPED_TEXT = frozenset(f"django/forms/widgets/{kind}.html" for kind in ("text", "search", "email", "url", "textarea"))
+
+
+def _typed_text_direction(template_name: str, context: dict[str, Any]) -> dict[str, Any]:
+    widget = context.get("widget")
+    if template_name not in TYPED_TEXT or not isinstance(widget, dict) or "dir" in widget.get("attrs", {}):
+        return context
+    return {**context, "widget": {**widget, "attrs": {**widget["attrs"], "dir": "auto"}}}
+
+
 class FormRenderer(TemplatesSetting):
     field_template_name = "forms/field.html"
+    writers = WIDGET_WRITERS
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
-        writer = WIDGET_WRITERS.get(template_name)
+        context = _typed_text_direction(template_name, context)
+        writer = self.writers.get(template_name)
         if writer is not None and request is None and set(context) == {"widget"}:
             written = writer(context["widget"])
             if written is not None:
                 return written
         return super().render(template_name, context, request=request)
+
+
+class TextWithoutDirectionControls(forms.BaseForm):
+    """A form whose text fields refuse the invisible characters that force a direction (naphs.languages), with a
+    message naming the field. The forms that write names and titles (plans, activities, organizations, groups,
+    catalogue items) derive from it; the API refuses them for every text field (naphs.api)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput):
+                field.validators.append(partial(bidi_controls_refuse, field=field.label or pretty_name(name)))
 
 
 def whole_number(raw: object) -> int | None:

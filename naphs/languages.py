@@ -4,18 +4,27 @@ device; before they choose, the browser's (Accept-Language, through Django's Loc
 The chooser in the header posts to `language_set`. Signed in, the choice is saved on the account and applied on
 every request by PersonLanguageMiddleware (and for API calls with a token, by naphs.api's authentication); signed
 out, it lives in a cookie, which the account's choice then outranks.
+
+Reference names (a framework's, its areas' and indicators') are written in English and, where a name is known in
+another language, in that one too: `name_in_language` picks the one to show. Text typed in one script into a page
+of another reads in its own direction (`dir="auto"` on inputs, naphs.forms); the invisible characters that force
+a direction, and so can make a name read as something it is not, are refused (`bidi_controls_refuse`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework import authentication
@@ -23,6 +32,62 @@ from rest_framework import authentication
 
 def language_codes() -> set[str]:
     return {code for code, _name in settings.LANGUAGES}
+
+
+def name_languages() -> tuple[str, ...]:
+    """The languages a reference name may be given in besides English, which is its `name`."""
+    return tuple(code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE)
+
+
+def name_language_of(suffix: str) -> str | None:
+    """The language a name column's suffix stands for, in any case: a code offered (`fr`, `zh-hans`, `zh_hans`), or
+    its first part when only one offered language has it (`zh`); None for any other."""
+    key = suffix.strip().lower().replace("_", "-")
+    offered = name_languages()
+    if key in offered:
+        return key
+    matching = [code for code in offered if code.split("-")[0] == key]
+    return matching[0] if len(matching) == 1 else None
+
+
+def name_in_language(name: str, names: Mapping[str, str] | None, language: str | None = None) -> str:
+    """The name to show in `language` (by default the request's): its own in `names` ({"fr": ...}) when there is
+    one, else `name`, the English."""
+    code = (language or translation.get_language() or "").lower()
+    if names and code and code != settings.LANGUAGE_CODE:
+        for key in (code, code.split("-")[0]):
+            text = names.get(key)
+            if isinstance(text, str) and text.strip():
+                return text
+    return name
+
+
+# The characters that set a direction over a stretch of text (embeddings, overrides and isolates: U+202A-U+202E,
+# U+2066-U+2069) rather than marking one point as the marks U+200E and U+200F do. Inside a name they can make it
+# read as another ("Trojan Source"); a browser and `dir="auto"` write a name in its own direction without them.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def bidi_controls_in(text: str) -> list[str]:
+    """The direction-setting characters `text` holds, as U+XXXX, each once, in order."""
+    return list(dict.fromkeys(f"U+{ord(character):04X}" for character in BIDI_CONTROLS.findall(text)))
+
+
+def bidi_controls_refuse(value: Any, *, field: Any = "") -> None:
+    """Refuse text holding a character that forces its direction, naming the field (its label) and the characters."""
+    if not isinstance(value, str):
+        return
+    found = bidi_controls_in(value)
+    if found:
+        raise ValidationError(
+            _(
+                "%(field)s holds invisible characters that change the direction text is written in (%(characters)s), "
+                "which can make it read as something else. Remove them: the page writes Arabic and Latin text each "
+                "in its own direction without them."
+            )
+            % {"field": capfirst(str(field)) if field else _("This text"), "characters": ", ".join(found)},
+            code="bidi_control",
+        )
 
 
 def person_language(user: Any) -> str | None:

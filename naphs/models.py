@@ -1,4 +1,4 @@
-"""What every app shares: background jobs and the audit trail of plan changes."""
+"""What every app shares: background jobs, the audit trail of plan changes, and names given in several languages."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
 
 from naphs.job_kinds import job_kind_label, job_kind_validate
+from naphs.languages import name_in_language
 
 
 class Job(models.Model):
@@ -192,6 +193,26 @@ class ChoiceDisplayMixin:
 
 
 _DISPLAY_CHOICES: dict[models.Field, dict] = {}
+
+
+class NamedInLanguages(models.Model):
+    """A name written in English (`name`) and in the other languages where it is known (`names`, on the same row, so
+    showing it costs no query). Pages show `local_name`: the name in the reader's language, else the English."""
+
+    name: str  # each model declares its own, with its length
+    names = models.JSONField(
+        _("names in other languages"),
+        default=dict,
+        blank=True,
+        help_text=_('The name in each other language where it is known, by language code: {"fr": "…", "ar": "…"}.'),
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def local_name(self) -> str:
+        return name_in_language(self.name, self.names)
 
 
 def max_length(model: type[models.Model], field: str) -> int:

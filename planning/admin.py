@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy
 
+from naphs.forms import TextWithoutDirectionControls
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField, upload_create
 from planning.job_kinds import PlanningJob
 from planning.models import (
@@ -127,7 +128,7 @@ class FileImportAdminMixin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/file_import.html", context)
 
 
-class FrameworkImportForm(forms.Form):
+class FrameworkImportForm(TextWithoutDirectionControls, forms.Form):
     code = forms.CharField(
         max_length=20, help_text=gettext_lazy("Short code, e.g. JEE4. An existing framework is added to.")
     )
@@ -153,7 +154,9 @@ class FrameworkAdmin(FileImportAdminMixin, admin.ModelAdmin):
     import_help = gettext_lazy(
         "One row per indicator with the columns pillar (Prevent, Detect, Respond, IHR-related hazards and points "
         "of entry, Other), area_code, area_name, indicator_code and indicator_name, as in "
-        "planning/reference/frameworks.csv. Areas and indicators are added or renamed, never deleted."
+        "planning/reference/frameworks.csv. Optional columns give the names in other languages, named after the "
+        "name and the language: area_name_fr, indicator_name_fr, and the same with es, ar, ru or zh; pages show the "
+        "reader's language, else the English. Areas and indicators are added or renamed, never deleted."
     )
 
     import_kind = PlanningJob.FRAMEWORK_IMPORT

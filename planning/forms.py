@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Hazard, Sector
-from naphs.forms import form_field
+from naphs.forms import TextWithoutDirectionControls, form_field
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField
 from planning.models import (
     ActionType,
@@ -58,7 +58,7 @@ def _plan_fields(form: forms.ModelForm, *, user: User, jurisdiction: Jurisdictio
             form.add_error(None, error)
 
 
-class PlanCreateForm(forms.ModelForm):
+class PlanCreateForm(TextWithoutDirectionControls, forms.ModelForm):
     """A plan opened under a plan whose secretariat the person is in, for that plan's jurisdiction or one inside
     it; or, with an administrator's grant for a country, a national plan of that country."""
 
@@ -95,7 +95,7 @@ class PlanCreateForm(forms.ModelForm):
         return data
 
 
-class PlanSettingsForm(forms.ModelForm):
+class PlanSettingsForm(TextWithoutDirectionControls, forms.ModelForm):
     """The plan's settings; `version` is the plan's version when the form was opened."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -148,7 +148,7 @@ class ScoreGridForm(forms.Form):
             score = scores.get(indicator.pk)
             blank = [] if score else [("", "–")]
             self.fields[f"i{indicator.pk}"] = forms.TypedChoiceField(
-                label=f"{indicator.code} {indicator.name}",
+                label=f"{indicator.code} {indicator.local_name}",
                 choices=blank + list(CapacityLevel.choices),
                 coerce=int,
                 required=False,
@@ -205,7 +205,7 @@ class SparTableForm(forms.Form):
 # Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------
 
 
-class ContextForm(forms.Form):
+class ContextForm(TextWithoutDirectionControls, forms.Form):
     """One narrative: the plan's (no technical area) or one technical area's, with its version as shown (0 when
     there was none yet), so a stale save is refused."""
 
@@ -220,7 +220,7 @@ class ContextForm(forms.Form):
         form_field(self, "technical_area", forms.ModelChoiceField).queryset = technical_areas_of(plan)
 
 
-class PrioritiesForm(forms.Form):
+class PrioritiesForm(TextWithoutDirectionControls, forms.Form):
     """A rank and a rationale per technical area of the plan's framework; a blank rank leaves the area out.
 
     `move` (a button's value: up-, down-, add- or remove- and an area id) adjusts the submitted order, so the
@@ -301,7 +301,7 @@ class PrioritiesForm(forms.Form):
         return data
 
 
-class FunctionalGroupForm(forms.Form):
+class FunctionalGroupForm(TextWithoutDirectionControls, forms.Form):
     """A group's name and areas; when editing, `version` is the group's version as shown (to refuse a stale
     save)."""
 
@@ -456,7 +456,7 @@ class ActivityFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "", False)}
 
 
-class ActivityForm(forms.ModelForm):
+class ActivityForm(TextWithoutDirectionControls, forms.ModelForm):
     """An activity's fields; technical areas are those the person edits, organizations those of the plan's
     country. `version` is the activity's version when the form was opened (a stale save is refused)."""
 

@@ -1,12 +1,21 @@
 """Loading another assessment framework (a future JEE or SPAR edition, a national self-assessment tool) from a
-spreadsheet of its technical areas and indicators, in the layout of planning/reference/frameworks.csv."""
+spreadsheet of its technical areas and indicators, in the layout of planning/reference/frameworks.csv.
+
+Besides the English names, a file may give an area's or an indicator's name in the product's other languages, in
+columns named after the name and the language: `area_name_fr`, `indicator_name_ar`, `area_name_zh` (or
+`area_name_zh-hans`). Pages show the name in the reader's language, the English where it has none.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from naphs.languages import bidi_controls_refuse, name_language_of, name_languages
 from naphs.models import max_length
 from naphs.spreadsheets import ImportRefused, Problem, find_header, read_spreadsheet
 from planning.models import Framework, Indicator, Pillar, TechnicalArea, indicator_code_key
@@ -15,6 +24,10 @@ REQUIRED_COLUMNS = ("area_code", "area_name", "indicator_code", "indicator_name"
 PILLARS = {value.lower(): value for value in Pillar.values}  # a file names pillars as the reference does
 CODE_MAX_LENGTH = max_length(Indicator, "code")
 NAME_MAX_LENGTH = max_length(Indicator, "name")
+AREA_NAME_MAX_LENGTH = max_length(TechnicalArea, "name")
+# A heading of a name in another language: area_name_fr, indicator_name_zh_hans; or a bare name_fr, which does not
+# say whose name it is.
+NAME_COLUMN = re.compile(r"^(?:(area|indicator)_)?name_(.+)$")
 
 
 def _key(value: Any) -> str:
@@ -25,13 +38,54 @@ def _text(value: Any) -> str:
     return " ".join(str(value if value is not None else "").split())
 
 
+def _name_columns(columns: dict[str, int], headings: list[Any]) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The columns of names in other languages ({"area": {"fr": column}, "indicator": {...}}), and a message for
+    each such heading that names no language the product offers, or a language given twice."""
+    found: dict[str, dict[str, str]] = {"area": {}, "indicator": {}}
+    refused = []
+    offered = ", ".join(code.split("-")[0] for code in name_languages())
+    for column, position in columns.items():
+        match = NAME_COLUMN.match(column)
+        if match is None or column in REQUIRED_COLUMNS:
+            continue
+        heading = _text(headings[position]) if position < len(headings) else column
+        whose, suffix = match.groups()
+        language = name_language_of(suffix)
+        if whose is None:
+            refused.append(
+                _("Column “%(heading)s”: say whose name it is, as area_name_%(suffix)s or indicator_name_%(suffix)s.")
+                % {"heading": heading, "suffix": suffix}
+            )
+        elif language is None:
+            refused.append(
+                _("Column “%(heading)s”: “%(suffix)s” is not a language of this site; name columns end in one of: "
+                  "%(offered)s.") % {"heading": heading, "suffix": suffix, "offered": offered}
+            )  # fmt: skip
+        elif language in found[whose]:
+            refused.append(
+                _("Column “%(heading)s”: the %(whose)s name in this language is in column “%(other)s” already.")
+                % {"heading": heading, "whose": whose, "other": found[whose][language]}
+            )
+        else:
+            found[whose][language] = column
+    return found, refused
+
+
+def _names_merged(names: dict[str, str], given: dict[str, str]) -> dict[str, str]:
+    """A row's names once a file's columns are applied: a language the file has a column for takes the file's name
+    (none if its cell is empty); the others keep theirs."""
+    merged = {**names, **{language: name for language, name in given.items() if name}}
+    return {language: name for language, name in merged.items() if given.get(language, name)}
+
+
 @transaction.atomic
 def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) -> Framework:
     """Create the framework `code`, or add to it: its areas and indicators are created or renamed, never deleted
     (plans may score them). Every problem is named by sheet, row and column; nothing is saved unless all is well.
 
     Columns: pillar (Prevent, Detect, Respond, IHR-related hazards and points of entry, Other; optional),
-    area_code, area_name, indicator_code, indicator_name. A `framework` column, if present, is ignored.
+    area_code, area_name, indicator_code, indicator_name, and optionally the names in other languages
+    (area_name_fr, indicator_name_fr, ... in any order). A `framework` column, if present, is ignored.
     """
     code, name = code.strip().upper(), name.strip()
     problems: list[Problem] = []
@@ -39,6 +93,10 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
         problems.append(Problem("The framework needs a short code (at most 20 characters), e.g. JEE4."))
     if not name:
         problems.append(Problem("The framework needs a name."))
+    try:
+        bidi_controls_refuse(name, field=_("The framework's name"))
+    except ValidationError as error:
+        problems.extend(Problem(message) for message in error.messages)
     sheets = read_spreadsheet(upload, name=filename, limits="framework")
     areas: dict[str, dict[str, Any]] = {}
     indicators: dict[str, dict[str, Any]] = {}
@@ -51,6 +109,8 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
         if missing:
             problems.append(sheet.problem(f"missing column(s) {', '.join(missing)}.", row=start + 1))
             continue
+        name_columns, refused = _name_columns(columns, sheet.rows[start])
+        problems.extend(sheet.problem(message, row=start + 1) for message in refused)
         for offset, row in enumerate(sheet.rows[start + 1 :], start=start + 2):
             values = {c: _text(row[i]) if i < len(row) else "" for c, i in columns.items()}
             if not any(values.values()):
@@ -71,13 +131,39 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
                     problem(column, f"a code is at most {CODE_MAX_LENGTH} characters.")
             if len(values["indicator_name"]) > NAME_MAX_LENGTH:
                 problem("indicator_name", f"a name is at most {NAME_MAX_LENGTH} characters.")
+            area_names = {language: values[c] for language, c in name_columns["area"].items()}
+            indicator_names = {language: values[c] for language, c in name_columns["indicator"].items()}
+            named = [("area_name", values["area_name"]), ("indicator_name", values["indicator_name"])]
+            named += [(name_columns["area"][language], text) for language, text in area_names.items()]
+            named += [(name_columns["indicator"][language], text) for language, text in indicator_names.items()]
+            for column, text in named:
+                longest = AREA_NAME_MAX_LENGTH if column.startswith("area") else NAME_MAX_LENGTH
+                if len(text) > longest and column != "indicator_name":  # checked above
+                    problem(column, _("a name is at most %(count)s characters.") % {"count": longest})
+                try:
+                    bidi_controls_refuse(text, field=f"“{column}”")
+                except ValidationError as error:
+                    problem(column, error.messages[0])
             if not area_code or not indicator_code:
                 continue
             area = areas.setdefault(
-                area_code, {"name": values["area_name"], "pillar": PILLARS.get(pillar.lower()), "row": offset}
-            )
+                area_code,
+                {"name": values["area_name"], "pillar": PILLARS.get(pillar.lower()), "row": offset, "names": {},
+                 "name_rows": {}, "languages": set()},
+            )  # fmt: skip
             if area["name"] != values["area_name"]:
                 problem("area_name", f"area {area_code} is named “{area['name']}” on row {area['row']}.")
+            area["languages"].update(area_names)
+            for language, text in area_names.items():
+                earlier = area["names"].get(language, "")
+                if text and earlier and text != earlier:
+                    problem(
+                        name_columns["area"][language],
+                        _("area %(code)s is named “%(name)s” on row %(row)s.")
+                        % {"code": area_code, "name": earlier, "row": area["name_rows"][language]},
+                    )
+                elif text and not earlier:
+                    area["names"][language], area["name_rows"][language] = text, offset
             key = indicator_code_key(indicator_code)
             if key in indicators:
                 problem(
@@ -85,22 +171,33 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
                 )
                 continue
             indicators[key] = {"code": indicator_code, "name": values["indicator_name"], "area": area_code,
-                               "row": offset}  # fmt: skip
+                               "row": offset, "names": indicator_names}  # fmt: skip
     if not indicators and not problems:
         problems.append(Problem(f"No indicators found: the header row needs {', '.join(REQUIRED_COLUMNS)}."))
     if problems:
         raise ImportRefused(problems)
 
-    framework, _ = Framework.objects.update_or_create(code=code, defaults={"name": name})
+    framework, _created = Framework.objects.update_or_create(code=code, defaults={"name": name})
+    saved_area_names: dict[str, dict[str, str]] = {
+        area.code: area.names for area in TechnicalArea.objects.filter(framework=framework).only("code", "names")
+    }
+    saved_indicator_names: dict[str, dict[str, str]] = {
+        indicator.code: indicator.names
+        for indicator in Indicator.objects.filter(framework=framework).only("code", "names")
+    }
     saved_areas = {}
     for order, (area_code, area) in enumerate(areas.items(), start=1):
-        saved_areas[area_code], _ = TechnicalArea.objects.update_or_create(
+        given = {language: area["names"].get(language, "") for language in area["languages"]}
+        names = _names_merged(saved_area_names.get(area_code) or {}, given)
+        saved_areas[area_code], _created = TechnicalArea.objects.update_or_create(
             framework=framework, code=area_code,
-            defaults={"name": area["name"], "pillar": area["pillar"], "order": order},
+            defaults={"name": area["name"], "pillar": area["pillar"], "order": order, "names": names},
         )  # fmt: skip
     for order, indicator in enumerate(indicators.values(), start=1):
+        names = _names_merged(saved_indicator_names.get(indicator["code"]) or {}, indicator["names"])
         Indicator.objects.update_or_create(
             framework=framework, code=indicator["code"],
-            defaults={"name": indicator["name"], "technical_area": saved_areas[indicator["area"]], "order": order},
+            defaults={"name": indicator["name"], "technical_area": saved_areas[indicator["area"]], "order": order,
+                      "names": names},
         )  # fmt: skip
     return framework

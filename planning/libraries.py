@@ -157,7 +157,7 @@ class _Checker:
             message = gettext("“%(code)s” is not an indicator of %(framework)s (%(name)s).") % {
                 "code": code,
                 "framework": self.framework.code,
-                "name": self.framework.name,
+                "name": self.framework.local_name,
             }
             self.problems.append(locate("indicator", message))
         return indicator

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Hazard, Sector, validate_choice_list
-from naphs.models import ChoiceDisplayMixin
+from naphs.models import ChoiceDisplayMixin, NamedInLanguages
 
 # ISO 3166-1 reserves these alpha-2 codes for user assignment; a demo or training country may use one.
 USER_ASSIGNED_CODES = frozenset(
@@ -366,7 +366,7 @@ class Pillar(models.TextChoices):
     OTHER = "Other", _("Other")
 
 
-class Framework(models.Model):
+class Framework(NamedInLanguages):
     """An assessment framework: JEE 3rd edition and SPAR 2nd edition come with the product; an administrator
     may load another (a future edition, a national self-assessment tool) from a spreadsheet."""
 
@@ -381,10 +381,10 @@ class Framework(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
 
 
-class TechnicalArea(models.Model):
+class TechnicalArea(NamedInLanguages):
     """A technical area (JEE) or capacity (SPAR), under one of the pillars."""
 
     framework = models.ForeignKey(
@@ -409,7 +409,7 @@ class TechnicalArea(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.local_name}"
 
 
 def indicator_code_key(code: object) -> str:
@@ -418,7 +418,7 @@ def indicator_code_key(code: object) -> str:
     return re.sub(r"^([A-Z]+)\.(?=\d)", r"\1", text)
 
 
-class Indicator(models.Model):
+class Indicator(NamedInLanguages):
     """One scored indicator of a technical area, e.g. JEE 3 P1.1 "Legal instruments"."""
 
     framework = models.ForeignKey(
@@ -444,7 +444,7 @@ class Indicator(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.local_name}"
 
 
 class CrosswalkLink(models.Model):

@@ -2,6 +2,10 @@
 
 `reference_load` takes the model classes to use, so the data migration can pass its historical models and
 a later migration can load a corrected copy with the same code. Loading twice changes nothing.
+
+frameworks.csv is in the layout of the admin's framework import: besides each area's and indicator's English
+name, its name in another language where WHO's is known, in columns such as `area_name_fr` and
+`indicator_name_zh`. `reference_names_load` gives the names to frameworks loaded before there were any.
 """
 
 from __future__ import annotations
@@ -10,10 +14,29 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from naphs.languages import name_language_of
+
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 FRAMEWORK_NAMES = {
     "JEE3": "Joint External Evaluation, 3rd edition (2022)",
     "SPAR2": "State Party Self-Assessment Annual Reporting, 2nd edition (2021)",
+}
+# The frameworks' names as WHO writes them in its other official languages.
+FRAMEWORK_NAMES_IN_LANGUAGES = {
+    "JEE3": {
+        "fr": "Évaluation externe conjointe, 3e édition (2022)",
+        "es": "Evaluación externa conjunta, tercera edición (2022)",
+        "ar": "التقييم الخارجي المشترك، الطبعة الثالثة (2022)",
+        "ru": "Совместная внешняя оценка, третье издание (2022)",
+        "zh-hans": "联合外部评估，第三版（2022年）",
+    },
+    "SPAR2": {
+        "fr": "Autoévaluation pour l’établissement de rapports annuels par les États Parties, 2e édition (2021)",
+        "es": "Autoevaluación para la presentación anual de informes de los Estados Partes, segunda edición (2021)",
+        "ar": "التقييم الذاتي لتقديم التقارير السنوية للدول الأطراف، الطبعة الثانية (2021)",
+        "ru": "Ежегодная отчетность государств-участников по самооценке, второе издание (2021)",
+        "zh-hans": "缔约国年度自评报告，第二版（2021年）",
+    },
 }
 
 
@@ -22,30 +45,77 @@ def _rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def _names(row: dict[str, str], column: str) -> dict[str, str]:
+    """The names in other languages a row gives beside `column` (area_name_fr, area_name_zh, ...)."""
+    names = {}
+    for heading, value in row.items():
+        if heading.startswith(f"{column}_") and (value or "").strip():
+            language = name_language_of(heading.removeprefix(f"{column}_"))
+            if language is None:
+                raise ValueError(f"{heading}: not a language the product offers.")
+            names[language] = value.strip()
+    return names
+
+
+def _has_names(model: Any) -> bool:
+    """Whether the (historical) model has its names in other languages yet."""
+    return any(field.name == "names" for field in model._meta.get_fields())
+
+
 def reference_load(*, Framework: Any, TechnicalArea: Any, Indicator: Any, CrosswalkLink: Any) -> None:
+    with_names = _has_names(TechnicalArea)
     frameworks: dict[str, Any] = {}
     areas: dict[tuple[str, str], Any] = {}
     indicators: dict[str, Any] = {}
     for order, row in enumerate(_rows("frameworks.csv"), start=1):
         code = row["framework"]
         if code not in frameworks:
-            frameworks[code], _ = Framework.objects.update_or_create(
-                code=code, defaults={"name": FRAMEWORK_NAMES.get(code, code)}
-            )
+            defaults: dict[str, Any] = {"name": FRAMEWORK_NAMES.get(code, code)}
+            if with_names:
+                defaults["names"] = FRAMEWORK_NAMES_IN_LANGUAGES.get(code, {})
+            frameworks[code], _ = Framework.objects.update_or_create(code=code, defaults=defaults)
         framework = frameworks[code]
         key = (code, row["area_code"])
         if key not in areas:
+            defaults = {"name": row["area_name"], "pillar": row["pillar"], "order": len(areas) + 1}
+            if with_names:
+                defaults["names"] = _names(row, "area_name")
             areas[key], _ = TechnicalArea.objects.update_or_create(
-                framework=framework,
-                code=row["area_code"],
-                defaults={"name": row["area_name"], "pillar": row["pillar"], "order": len(areas) + 1},
+                framework=framework, code=row["area_code"], defaults=defaults
             )
+        defaults = {"technical_area": areas[key], "name": row["indicator_name"], "order": order}
+        if with_names:
+            defaults["names"] = _names(row, "indicator_name")
         indicators[f"{code}:{row['indicator_code']}"], _ = Indicator.objects.update_or_create(
-            framework=framework,
-            code=row["indicator_code"],
-            defaults={"technical_area": areas[key], "name": row["indicator_name"], "order": order},
+            framework=framework, code=row["indicator_code"], defaults=defaults
         )
     for row in _rows("crosswalk_jee3_spar2.csv"):
         CrosswalkLink.objects.get_or_create(
             source=indicators[f"JEE3:{row['jee3_indicator']}"], target=indicators[f"SPAR2:{row['spar2_indicator']}"]
         )
+
+
+def _names_add(queryset: Any, names: dict[str, str]) -> None:
+    """Add `names` to the rows, keeping a name of another language one of them has."""
+    if not names:
+        return
+    for row in queryset:
+        if {**row.names, **names} != row.names:
+            row.names = {**row.names, **names}
+            row.save(update_fields=["names"])
+
+
+def reference_names_load(*, Framework: Any, TechnicalArea: Any, Indicator: Any) -> None:
+    """Give the reference frameworks of an installation their names in other languages, leaving the rest (English
+    names an administrator corrected, areas or indicators added) as it is."""
+    for code, names in FRAMEWORK_NAMES_IN_LANGUAGES.items():
+        _names_add(Framework.objects.filter(code=code), names)
+    seen = set()
+    for row in _rows("frameworks.csv"):
+        code = row["framework"]
+        if (code, row["area_code"]) not in seen:
+            seen.add((code, row["area_code"]))
+            areas = TechnicalArea.objects.filter(framework__code=code, code=row["area_code"])
+            _names_add(areas, _names(row, "area_name"))
+        indicators = Indicator.objects.filter(framework__code=code, code=row["indicator_code"])
+        _names_add(indicators, _names(row, "indicator_name"))

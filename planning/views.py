@@ -420,7 +420,7 @@ def plan_context(request: SignedInRequest, plan_id: int) -> HttpResponse:
             if area is None:
                 saved_message = _("Saved the context of the plan.")
             else:
-                saved_message = _("Saved the context of %(area)s.") % {"area": f"{area.code} {area.name}"}
+                saved_message = _("Saved the context of %(area)s.") % {"area": f"{area.code} {area.local_name}"}
             if request.htmx:
                 row = _context_row(plan, area, saved, may_edit=True)
                 row["saved"] = saved_message
@@ -811,7 +811,7 @@ def generate(request: SignedInRequest, plan_id: int) -> HttpResponse:
     labels = {
         # Translators: a technical area ("P1 Legal instruments") and how many draft activities a generation adds to it.
         area.pk: ngettext("%(area)s · %(count)d to add", "%(area)s · %(count)d to add", to_add[area.pk])
-        % {"area": f"{area.code} {area.name}", "count": to_add[area.pk]}
+        % {"area": f"{area.code} {area.local_name}", "count": to_add[area.pk]}
         for area in areas
     }
     form = GenerateForm(

@@ -304,7 +304,7 @@ def activity_get_for_user(
         area = activity.technical_area
         raise PermissionDenied(
             _("You edit the activities of your own technical areas only; %(area)s is not one of them.")
-            % {"area": f"{area.code} {area.name}"}
+            % {"area": f"{area.code} {area.local_name}"}
         )
     if need == Permission.EDIT_COSTS and not activity_costs_editable_by(membership=membership, activity=activity):
         if membership.role == Role.FOCAL_POINT:
@@ -314,7 +314,7 @@ def activity_get_for_user(
         area = activity.technical_area
         raise PermissionDenied(
             _("You edit the costs of your own technical areas only; %(area)s is not one of them.")
-            % {"area": f"{area.code} {area.name}"}
+            % {"area": f"{area.code} {area.local_name}"}
         )
     return ActivityAccess(activity, membership)
 

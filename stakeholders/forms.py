@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from naphs.forms import form_field
+from naphs.forms import TextWithoutDirectionControls, form_field
 from naphs.languages import person_language
 from naphs.limits import client_address, rate_allows
 from naphs.permissions import Role
@@ -115,7 +115,7 @@ class MemberUpdateForm(FocalPointOrganizationMixin, forms.Form):
         self.auto_id = f"id_member_{membership.pk}_%s"
 
 
-class OrganizationForm(forms.ModelForm):
+class OrganizationForm(TextWithoutDirectionControls, forms.ModelForm):
     sectors = forms.MultipleChoiceField(choices=Sector.choices, required=False, widget=forms.CheckboxSelectMultiple)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

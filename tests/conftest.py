@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from naphs.celery import app as celery_app
 from naphs.permissions import Role
@@ -76,6 +77,14 @@ def cache_empty() -> None:
             client.delete(*keys)
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    """A page served in a person's language leaves that language active in the thread (the middleware activates
+    it, nothing deactivates it), where the next test would read area names in it: each test ends in English."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

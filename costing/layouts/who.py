@@ -132,7 +132,7 @@ def sheet_titles(areas: Iterable[TechnicalArea]) -> dict[int, str]:
     titles: dict[int, str] = {}
     used: set[str] = set()
     for area in areas:
-        base = " ".join(_SHEET_TITLE_FORBIDDEN.sub(" ", f"{area.code} {area.name}").split())
+        base = " ".join(_SHEET_TITLE_FORBIDDEN.sub(" ", f"{area.code} {area.local_name}").split())
         title = base[:SHEET_TITLE_MAX].rstrip()
         number = 2
         while title.casefold() in used:  # Excel compares sheet titles without case

@@ -68,7 +68,7 @@ def _refusal(membership: PlanMembership, activity: Activity) -> str:
     area = activity.technical_area
     return gettext("You cost the activities of your own technical areas; this one is in %(code)s %(area)s.") % {
         "code": area.code,
-        "area": area.name,
+        "area": area.local_name,
     }
 
 

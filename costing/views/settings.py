@@ -50,7 +50,7 @@ from costing.models import (
 from costing.services import exchange_rate_delete as exchange_rate_delete_service
 from costing.services import exchange_rate_set, plan_costing_get, plan_costing_update
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from, form_field, form_refused
+from naphs.forms import TextWithoutDirectionControls, form_errors_from, form_field, form_refused
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from planning.models import MAX_YEAR, MIN_YEAR, Jurisdiction, Plan
@@ -139,7 +139,7 @@ class CatalogueFilterForm(forms.Form):
 OWN_PLAN = "plan"
 
 
-class CatalogueItemForm(forms.ModelForm):
+class CatalogueItemForm(TextWithoutDirectionControls, forms.ModelForm):
     """A new item (every field, and whose it is), or an item's description (its price changes apart)."""
 
     currency = _currency_field(label=_("Currency"))

@@ -77,3 +77,27 @@ def test_the_chosen_language_sets_direction_and_follows_the_person(
     expect(page.get_by_role("banner").get_by_role("combobox")).to_have_value(code)
     page.get_by_role("link", name=plan.title).click()
     assert sidebar_side(page) == side
+
+
+def test_a_name_in_arabic_reads_right_to_left_in_an_english_page_and_latin_left_to_right_in_an_arabic_one(
+    page, plan, people
+):
+    plan.title = "خطة العمل الوطنية 2026–2030"
+    plan.save()
+    log_in(page, people[Role.SECRETARIAT_LEAD].username)
+    open_plan(page, plan)
+    heading = page.get_by_role("heading", level=1)
+    assert heading.evaluate("element => getComputedStyle(element).unicodeBidi") == "plaintext"
+
+    page.goto(f"/plans/{plan.pk}/settings/")
+    title = page.locator("input[name=title]")
+    assert title.evaluate("element => element.matches(':dir(rtl)')")  # in an English page
+    title.fill("Demoland national plan")
+    assert title.evaluate("element => element.matches(':dir(ltr)')")
+
+    choose_language(page, "العربية", "Change language")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    title = page.locator("input[name=title]")
+    assert title.evaluate("element => element.matches(':dir(rtl)')")
+    title.fill("Demoland national plan")
+    assert title.evaluate("element => element.matches(':dir(ltr)')")  # Latin text in an Arabic page

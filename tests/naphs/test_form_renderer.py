@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 from django import forms
-from django.forms.renderers import TemplatesSetting
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
@@ -34,6 +33,12 @@ WIDGETS = [
 VALUES = [None, "", 'a < b & "c"', mark_safe("<i>safe</i>"), 0, 1, 2026, Decimal("12.50"), True, ["1", "3"]]
 
 
+class TemplatesOnly(FormRenderer):
+    """The same renderer writing every widget through its template."""
+
+    writers = {}
+
+
 def test_every_written_widget_is_covered():
     written = {widget.template_name for widget in WIDGETS}
     assert written == set(WIDGET_WRITERS)
@@ -43,6 +48,27 @@ def test_every_written_widget_is_covered():
 @pytest.mark.parametrize("value", VALUES, ids=repr)
 @pytest.mark.parametrize("attrs", [{"id": "id_field"}, {}], ids=["with id", "without id"])
 def test_a_widget_written_in_python_matches_its_template(widget, value, attrs):
-    templates = TemplatesSetting()
-    expected = widget.render("field-1", value, attrs=attrs, renderer=templates)
+    expected = widget.render("field-1", value, attrs=attrs, renderer=TemplatesOnly())
     assert widget.render("field-1", value, attrs=attrs, renderer=FormRenderer()) == expected
+
+
+@pytest.mark.parametrize("renderer", [FormRenderer(), TemplatesOnly()], ids=["written", "templates"])
+def test_what_a_person_types_is_written_in_its_own_direction(renderer):
+    for widget in (forms.TextInput(), forms.Textarea(), forms.EmailInput(), forms.SearchInput(), forms.URLInput()):
+        assert 'dir="auto"' in widget.render("name", "الصكوك القانونية", renderer=renderer)
+    for widget in (forms.NumberInput(), forms.PasswordInput(), forms.HiddenInput(), forms.DateInput()):
+        assert "dir=" not in widget.render("n", 1, renderer=renderer)
+    assert widget_dir(forms.TextInput(attrs={"dir": "ltr"}).render("code", "P1", renderer=renderer)) == "ltr"
+
+
+def widget_dir(html: str) -> str:
+    return html.split('dir="', 1)[1].split('"', 1)[0]
+
+
+def test_a_form_field_writes_dir_auto_on_a_page():
+    class NameForm(forms.Form):
+        title = forms.CharField()
+        notes = forms.CharField(widget=forms.Textarea)
+
+    html = str(NameForm(initial={"title": "خطة Demoland"}))
+    assert html.count('dir="auto"') == 2
