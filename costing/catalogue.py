@@ -31,6 +31,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Now
 from django.http import Http404
+from django.utils.translation import gettext
 
 from costing.models import CatalogueItem, CostLine, CostLineYear, ExchangeRate, FundingCommitment, PlanCosting
 from costing.services import CENT, RATE_PLACES, Rates, costs_changed, exchange_rate_set, plan_costing_get
@@ -169,7 +170,9 @@ def catalogue_item_get(
     if for_change and not catalogue_item_editable_by(membership=membership, user=user, item=item):
         if not membership.can_manage:
             raise PermissionDenied(
-                f"As {membership.get_role_display().lower()} of this plan you cannot change the catalogue."
+                # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+                gettext("Your role in this plan (%(role)s) does not allow changing the catalogue.")
+                % {"role": membership.get_role_display()}
             )
         shared_with = item.jurisdiction.name if item.jurisdiction is not None else ""
         raise PermissionDenied(

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from costing import services
@@ -49,7 +50,10 @@ def _line(activity: Activity, cost_line_id: int) -> CostLine:
 def _refusal(membership: PlanMembership, activity: Activity) -> str:
     """Why this member reads the costs but cannot change them."""
     if not membership.allows(Permission.EDIT_COSTS):
-        return f"As {membership.get_role_display().lower()} of this plan you read these costs; you do not change them."
+        # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+        return gettext("Your role in this plan (%(role)s) lets you read these costs, not change them.") % {
+            "role": membership.get_role_display()
+        }
     if membership.role == Role.FOCAL_POINT:
         responsible = activity.responsible_organization
         whose = f"{responsible}'s responsibility" if responsible else "not assigned to an organization yet"
