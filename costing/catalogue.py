@@ -174,9 +174,9 @@ def catalogue_item_get(
     if for_change and not catalogue_item_editable_by(membership=membership, user=user, item=item):
         if not membership.can_manage:
             raise PermissionDenied(
-                # Translators: %(role)s is the person's role in the plan, e.g. "focal point".
-                gettext("As %(role)s of this plan you cannot change the catalogue.")
-                % {"role": membership.get_role_display().lower()}
+                # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+                gettext("Your role in this plan (%(role)s) does not allow changing the catalogue.")
+                % {"role": membership.get_role_display()}
             )
         shared_with = item.jurisdiction.name if item.jurisdiction is not None else ""
         raise PermissionDenied(

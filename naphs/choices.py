@@ -1,8 +1,15 @@
 """Lists of choices that several apps share."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Sector(models.TextChoices):
@@ -27,7 +34,7 @@ class Hazard(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-def validate_choice_list(value: object, choices: type[models.TextChoices], message: str) -> None:
+def validate_choice_list(value: object, choices: type[models.TextChoices], message: StrOrPromise) -> None:
     """A JSON list field holding values of `choices`, each at most once; else a ValidationError with `message`, a
     whole sentence naming the field in which `%(values)s` lists the values allowed."""
     if not isinstance(value, list) or any(item not in choices.values for item in value) or len(set(value)) < len(value):

@@ -390,7 +390,9 @@ def plan_context(request: SignedInRequest, plan_id: int) -> HttpResponse:
         return render(request, "planning/context.html", context)
     if editable is not None and not editable:
         raise PermissionDenied(
-            _("As %(role)s of this plan you cannot edit narratives.") % {"role": membership.get_role_display().lower()}
+            # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+            _("Your role in this plan (%(role)s) does not allow editing narratives.")
+            % {"role": membership.get_role_display()}
         )
     form = ContextForm(request.POST, plan=plan)
     if not form.is_valid():

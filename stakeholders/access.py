@@ -105,7 +105,8 @@ def membership_get_for_user(
         raise Http404(_("No such plan."))
     if not membership.allows(need):
         raise PermissionDenied(
-            _("As %(role)s of this plan you cannot do this.") % {"role": membership.get_role_display().lower()}
+            # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+            _("Your role in this plan (%(role)s) does not allow this.") % {"role": membership.get_role_display()}
         )
     return membership
 

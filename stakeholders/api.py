@@ -406,11 +406,13 @@ class MyInvitationViewSet(SignedInView, mixins.ListModelMixin, mixins.RetrieveMo
             joined = invitation_accept(invitation=invitation, user=request.user, version=body.validated_data["version"])
         except InvitationClosed as closed:
             return _closed(closed)
-        values = {"plan": invitation.plan.title, "role": joined.membership.get_role_display().lower()}
+        values = {"plan": invitation.plan.title, "role": joined.membership.get_role_display()}
         if joined.already_member:
-            detail = _("You were already a member of “%(plan)s”, as %(role)s; your role is unchanged.") % values
+            # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+            detail = _("You were already a member of “%(plan)s”; your role is unchanged: %(role)s.") % values
         else:
-            detail = _("Welcome to “%(plan)s”: you joined as %(role)s.") % values
+            # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+            detail = _("Welcome to “%(plan)s”. Your role in this plan: %(role)s.") % values
         return self._answered(invitation, detail)
 
     @extend_schema(

@@ -125,8 +125,8 @@ class PlanMembership(models.Model):
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name = _("membership")
-        verbose_name_plural = _("memberships")
+        verbose_name = _("plan membership")
+        verbose_name_plural = _("plan memberships")
         ordering = ["plan", "role", "user__first_name", "user__last_name"]
         constraints = [
             models.UniqueConstraint(

@@ -65,8 +65,9 @@ def membership_add(
             return None
         return ValidationError(
             {
-                "email": _("%(person)s is already a member of this plan, as %(role)s.")
-                % {"person": user, "role": existing.get_role_display().lower()}
+                # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+                "email": _("%(person)s is already a member of this plan (role: %(role)s).")
+                % {"person": user, "role": existing.get_role_display()}
             }
         )
 

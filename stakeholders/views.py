@@ -182,7 +182,11 @@ def member_update(request: SignedInRequest, plan_id: int, membership_id: int) ->
         except (EditConflict, ValidationError) as refusal:
             status = form_refused(form, refusal)
         else:
-            message = f"{membership.user} is now {membership.get_role_display().lower()}."
+            # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+            message = _("New role of %(person)s: %(role)s.") % {
+                "person": membership.user,
+                "role": membership.get_role_display(),
+            }
             if request.htmx:
                 return _member_row(request, membership, saved=message, own=own)
             messages.success(request, message)
@@ -328,10 +332,12 @@ def _version(request: SignedInRequest) -> int:
 
 def _joined_message(joined: Joined) -> str:
     membership = joined.membership
-    values = {"plan": membership.plan.title, "role": membership.get_role_display().lower()}
+    values = {"plan": membership.plan.title, "role": membership.get_role_display()}
     if joined.already_member:
-        return _("You were already a member of “%(plan)s”, as %(role)s; your role is unchanged.") % values
-    return _("Welcome to “%(plan)s”: you joined as %(role)s.") % values
+        # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+        return _("You were already a member of “%(plan)s”; your role is unchanged: %(role)s.") % values
+    # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+    return _("Welcome to “%(plan)s”. Your role in this plan: %(role)s.") % values
 
 
 @login_not_required

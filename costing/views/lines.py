@@ -50,9 +50,9 @@ def _line(activity: Activity, cost_line_id: int) -> CostLine:
 def _refusal(membership: PlanMembership, activity: Activity) -> str:
     """Why this member reads the costs but cannot change them."""
     if not membership.allows(Permission.EDIT_COSTS):
-        # Translators: %(role)s is the person's role in the plan, e.g. "observer".
-        return gettext("As %(role)s of this plan you read these costs; you do not change them.") % {
-            "role": membership.get_role_display().lower()
+        # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
+        return gettext("Your role in this plan (%(role)s) lets you read these costs, not change them.") % {
+            "role": membership.get_role_display()
         }
     if membership.role == Role.FOCAL_POINT:
         responsible = activity.responsible_organization

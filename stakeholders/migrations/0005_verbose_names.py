@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterModelOptions(
             name='planmembership',
-            options={'ordering': ['plan', 'role', 'user__first_name', 'user__last_name'], 'verbose_name': 'membership', 'verbose_name_plural': 'memberships'},
+            options={'ordering': ['plan', 'role', 'user__first_name', 'user__last_name'], 'verbose_name': 'plan membership', 'verbose_name_plural': 'plan memberships'},
         ),
         migrations.AlterModelOptions(
             name='user',

@@ -95,7 +95,7 @@ def test_a_secretariat_member_invites_people_who_join_only_once_they_accept(
     expect(page.get_by_role("status").filter(has_text="Your account is ready")).to_be_visible()
     page.get_by_role("button", name="Accept and join").click()
 
-    expect(page.get_by_role("status")).to_have_text(f"Welcome to “{plan.title}”: you joined as focal point.")
+    expect(page.get_by_role("status")).to_have_text(f"Welcome to “{plan.title}”. Your role in this plan: Focal point.")
     expect(plan_nav(page)).to_be_visible()
     joined = PlanMembership.objects.select_related("user", "organization").get(plan=plan, user__email=newcomer)
     assert (joined.role, joined.organization.acronym, joined.user.first_name) == (Role.FOCAL_POINT, "MOA", "Nadia")
@@ -144,7 +144,7 @@ def test_changing_a_role_inline_updates_the_row_without_reloading_the_page(page,
     assert response.value.status == 200
     assert response.value.request.headers.get("hx-request") == "true"
 
-    expect(row.get_by_role("status")).to_have_text(f"{viewer} is now technical lead.")
+    expect(row.get_by_role("status")).to_have_text(f"New role of {viewer}: Technical lead.")
     expect(row.get_by_role("cell").nth(1)).to_contain_text("Technical lead")
     assert page.evaluate("window.__sameDocument") is True
     membership.refresh_from_db()
@@ -154,7 +154,7 @@ def test_changing_a_role_inline_updates_the_row_without_reloading_the_page(page,
     row.get_by_role("button", name=f"Change the role of {viewer}").click()
     row.get_by_label(f"Role of {viewer}", exact=True).select_option(label="Reviewer")
     row.get_by_role("button", name="Save").click()
-    expect(row.get_by_role("status")).to_have_text(f"{viewer} is now reviewer.")
+    expect(row.get_by_role("status")).to_have_text(f"New role of {viewer}: Reviewer.")
     assert page.evaluate("window.__sameDocument") is True
     membership.refresh_from_db()
     assert membership.role == Role.REVIEWER
@@ -210,7 +210,7 @@ def test_a_reviewer_sees_no_secretariat_links_and_is_refused_the_members_page(pa
     response = page.goto(f"/plans/{plan.pk}/members/")
     assert response.status == 403
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
-    expect(page.get_by_text("As reviewer of this plan you cannot do this.")).to_be_visible()
+    expect(page.get_by_text("Your role in this plan (Reviewer) does not allow this.")).to_be_visible()
     expect(page.get_by_role("heading", name="Members")).to_have_count(0)
 
 

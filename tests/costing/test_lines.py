@@ -205,7 +205,7 @@ def test_reviewers_and_viewers_read_the_costs_without_edit_controls(client, peop
     assert "Workshop venue" in content
     assert "Add a cost line" not in content
     assert edit_url(moa_line) not in content
-    assert "you read these costs; you do not change them" in content
+    assert "lets you read these costs, not change them" in content
     assert client.post(costs_url(moa_activity), form()).status_code == 403
     assert client.post(edit_url(moa_line), form(version=moa_line.version)).status_code == 403
     assert CostLine.objects.count() == 1

@@ -219,7 +219,9 @@ def test_an_account_joins_only_by_accepting_and_the_link_then_stops_working(
     assert (membership.role, membership.organization) == (Role.TECHNICAL_LEAD, moh)
     invitation = Invitation.objects.get(plan=plan)
     assert (invitation.status, invitation.accepted_by) == (Invitation.Status.ACCEPTED, invitee)
-    assert "Welcome to “Testland NAPHS 2026–2030”: you joined as technical lead." in page_messages(client.get("/"))
+    assert "Welcome to “Testland NAPHS 2026–2030”. Your role in this plan: Technical lead." in page_messages(
+        client.get("/")
+    )
     assert [(e.action, e.actor, e.target_type) for e in AuditEvent.objects.filter(plan=plan).order_by("pk")] == [
         ("invited", lead, "invitation"),
         ("joined", invitee, "planmembership"),
@@ -447,7 +449,7 @@ def test_a_member_who_accepts_an_invitation_keeps_their_membership_as_it_is(
 
     answered = client.post(f"/invitations/{invitation.pk}/answer/", {"action": "accept", "version": 1}, follow=True)
 
-    assert "You were already a member of “Testland NAPHS 2026–2030”, as viewer; your role is unchanged." in (
+    assert "You were already a member of “Testland NAPHS 2026–2030”; your role is unchanged: Viewer." in (
         page_messages(answered)
     )
     assert memberships_of(plan) == before
@@ -644,7 +646,7 @@ def test_changing_a_role_with_a_plain_post_saves_it_and_returns_to_the_page(
     assert event.actor == lead
     assert event.changes == {"role": ["viewer", "focal_point"], "organization": ["Ministry of Health (MOH)", str(moa)]}
     page = secretariat_client.get(members_url(plan))
-    assert "Viewer is now focal point." in page_messages(page)
+    assert "New role of Viewer: Focal point." in page_messages(page)
 
 
 def test_changing_a_role_with_htmx_returns_only_the_updated_row(secretariat_client, plan, people, moh):
@@ -660,7 +662,7 @@ def test_changing_a_role_with_htmx_returns_only_the_updated_row(secretariat_clie
     body = response.content.decode()
     assert body.lstrip().startswith(f'<tr id="member-{membership.pk}"')
     assert "<html" not in body
-    assert "Reviewer is now technical lead." in body
+    assert "New role of Reviewer: Technical lead." in body
     assert "<select" not in body  # back to the row as text; its Change button fetches a fresh editor
     editor = secretariat_client.get(member_url(membership), HTTP_HX_REQUEST="true").content.decode()
     assert 'name="version" value="2"' in editor  # the next save from this row is not stale
@@ -1187,7 +1189,7 @@ def test_the_invitee_accepts_through_the_api_with_the_version_they_read(
 
     assert accepted.status_code == 200
     assert accepted.json()["status"] == "accepted"
-    assert accepted.json()["detail"] == "Welcome to “Testland NAPHS 2026–2030”: you joined as focal point."
+    assert accepted.json()["detail"] == "Welcome to “Testland NAPHS 2026–2030”. Your role in this plan: Focal point."
     membership = membership_of(plan, invitee)
     assert (membership.role, membership.organization) == (Role.FOCAL_POINT, moa)
     replayed = api_client.post(f"/api/invitations/{invitation.pk}/accept/", {"version": 3}, format="json")

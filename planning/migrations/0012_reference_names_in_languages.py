@@ -21,7 +21,7 @@ def names_field():
 
 
 class Migration(migrations.Migration):
-    dependencies = [("planning", "0010_operational_origin_of_baseline_and_targets")]
+    dependencies = [("planning", "0011_verbose_names")]
 
     operations = [
         migrations.AddField(model_name="framework", name="names", field=names_field()),
