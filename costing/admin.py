@@ -19,6 +19,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from costing.catalogue import (
     ITEM_FIELDS,
@@ -79,7 +81,7 @@ class ServiceAdminMixin(admin.ModelAdmin):
 
 def _message(error: Exception) -> str:
     if isinstance(error, ValidationError):
-        return "Nothing was saved: " + " ".join(error.messages)
+        return gettext("Nothing was saved: %(reasons)s") % {"reasons": " ".join(error.messages)}
     return str(error)
 
 
@@ -102,7 +104,7 @@ class PlanCostingAdmin(ServiceAdminMixin, admin.ModelAdmin):
     search_fields = ["plan__title"]
     readonly_fields = ["plan", "version", "changes", "rollup_of", "rollup_queued", "rollup_at", "rollup_error"]
 
-    @admin.display(boolean=True, description="totals current")
+    @admin.display(boolean=True, description=_("totals current"))
     def rollup_current(self, costing: PlanCosting) -> bool:
         return costing.rollup_current
 
@@ -188,11 +190,11 @@ class CatalogueItemAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[CatalogueItem]:
         return super().get_queryset(request).annotate(line_count=Count("cost_lines"))
 
-    @admin.display(description="kept by")
+    @admin.display(description=_("kept by"))
     def owner(self, item: CatalogueItem) -> str:
         return f"Plan: {item.plan}" if item.plan_id else f"Shared: {item.jurisdiction}"
 
-    @admin.display(description="cost lines", ordering="line_count")
+    @admin.display(description=_("cost lines"), ordering="line_count")
     def line_count(self, item: CatalogueItem) -> int:
         return item.line_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
@@ -201,10 +203,15 @@ class CatalogueItemAdmin(ServiceAdminMixin, admin.ModelAdmin):
             return []
         return ["jurisdiction", "plan", *PRICE_FIELDS, "price_change"]
 
-    @admin.display(description="price change")
+    @admin.display(description=_("price change"))
     def price_change(self, item: CatalogueItem) -> str:
         url = reverse("admin:costing_catalogueitem_price", args=[item.pk])
-        return format_html('<a href="{}">Change the price…</a> (shows the cost lines that follow it first)', url)
+        return format_html(
+            '<a href="{}">{}</a> {}',
+            url,
+            gettext("Change the price…"),
+            gettext("(shows the cost lines that follow it first)"),
+        )
 
     def save_model(self, request: HttpRequest, obj: CatalogueItem, form: CatalogueItemForm, change: bool) -> None:
         data = form.cleaned_data
@@ -241,8 +248,19 @@ class CatalogueItemAdmin(ServiceAdminMixin, admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    f"New price of “{item.name}”: {result.line_count} cost line(s) in {result.plan_count} plan(s) "
-                    "follow it.",
+                    gettext("New price of “%(item)s”: %(lines)s follow it.")
+                    % {
+                        "item": item.name,
+                        # Translators: e.g. "3 cost lines in 2 plans".
+                        "lines": ngettext(
+                            "%(count)d cost line in %(plans)s", "%(count)d cost lines in %(plans)s", result.line_count
+                        )
+                        % {
+                            "count": result.line_count,
+                            "plans": ngettext("%(count)d plan", "%(count)d plans", result.plan_count)
+                            % {"count": result.plan_count},
+                        },
+                    },
                     messages.SUCCESS,
                 )
                 return redirect("admin:costing_catalogueitem_change", item.pk)
@@ -255,7 +273,7 @@ class CatalogueItemAdmin(ServiceAdminMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"Change the price of {item.name}",
+            "title": gettext("Change the price of %(item)s") % {"item": item.name},
             "item": item,
             "form": form,
             "preview": preview,

@@ -33,6 +33,7 @@ from django.db import connection
 from django.db.models import Field, Max
 from django.http import Http404
 from django.utils import dateformat, timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from costing.job_kinds import CostingJob
@@ -1278,38 +1279,25 @@ def costing_upload_apply(*, job: Job, progress: Progress) -> JobResult:
 def refusal_message(refused: UploadRefused) -> str:
     """The job's message: how many problems and conflicts keep the file from being applied."""
     problems, conflicts = refused.total, len(refused.conflicts)
-    words = {"problems": f"{problems:,}", "conflicts": f"{conflicts:,}"}
+    problems_text = ngettext("%(count)s problem", "%(count)s problems", problems) % {
+        "count": number_format(problems, force_grouping=True)
+    }
+    conflicts_text = ngettext(
+        "%(count)s line changed in the plan since the download",
+        "%(count)s lines changed in the plan since the download",
+        conflicts,
+    ) % {"count": number_format(conflicts, force_grouping=True)}
     if problems and conflicts:
-        # Translators: the count of problems is said first, in its own sentence part, then that of conflicts.
-        return (
-            ngettext(
-                "Nothing was saved: %(problems)s problem and ",
-                "Nothing was saved: %(problems)s problems and ",
-                problems,
-            )
-            % words
-        ) + ngettext(
-            "%(conflicts)s line changed in the plan since the download, listed below.",
-            "%(conflicts)s lines changed in the plan since the download, listed below.",
-            conflicts,
-        ) % words
-    if conflicts:
-        return (
-            ngettext(
-                "Nothing was saved: %(conflicts)s line changed in the plan since the download, listed below.",
-                "Nothing was saved: %(conflicts)s lines changed in the plan since the download, listed below.",
-                conflicts,
-            )
-            % words
-        )
-    return (
-        ngettext(
-            "Nothing was saved: %(problems)s problem, listed below.",
-            "Nothing was saved: %(problems)s problems, listed below.",
-            problems,
-        )
-        % words
-    )
+        # Translators: each count is a whole phrase of its own, e.g. "3 problems" and "2 lines changed in the plan
+        # since the download".
+        return gettext("Nothing was saved: %(problems)s and %(conflicts)s, listed below.") % {
+            "problems": problems_text,
+            "conflicts": conflicts_text,
+        }
+    # Translators: the count is a whole phrase of its own, e.g. "3 problems".
+    return gettext("Nothing was saved: %(count)s, listed below.") % {
+        "count": conflicts_text if conflicts else problems_text
+    }
 
 
 def upload_report(upload: CostingUpload) -> bytes:

@@ -108,7 +108,7 @@ class PlanSerializer(ModelSerializer):
             granted = Jurisdiction.objects.filter(country_id__in=countries_granted_to(user).values("pk"))
             related_queryset(fields, "jurisdiction", jurisdictions_for_user(user) | granted)
             fields["jurisdiction"].error_messages["does_not_exist"] = _(
-                "Jurisdiction {pk_value} is not in a country of your plans or a country granted to you."
+                gettext("Jurisdiction {pk_value} is not in a country of your plans or a country granted to you.")
             )
         return fields
 
@@ -211,15 +211,15 @@ class ActivitySerializer(ModelSerializer):
             related_queryset(fields, "indicators", Indicator.objects.filter(framework=plan.framework_id))
             organizations = organization_list_for_plan(plan=plan)
             related_queryset(fields, "responsible_organization", organizations)
-            fields["responsible_organization"].error_messages["does_not_exist"] = (
-                f"Organization {{pk_value}} is not an organization of {country}."
-            )
+            fields["responsible_organization"].error_messages["does_not_exist"] = gettext(
+                "Organization {pk_value} is not an organization of %(country)s."
+            ) % {"country": country}
             related_queryset(fields, "supporting_organizations", organizations)
             supporting = fields["supporting_organizations"]
             if isinstance(supporting, serializers.ManyRelatedField):
-                supporting.child_relation.error_messages["does_not_exist"] = (
-                    f"Organization {{pk_value}} is not an organization of {country}."
-                )
+                supporting.child_relation.error_messages["does_not_exist"] = gettext(
+                    "Organization {pk_value} is not an organization of %(country)s."
+                ) % {"country": country}
         return fields
 
 

@@ -283,15 +283,28 @@ def draft_advice(*, plan: Plan) -> list[str]:
     )
     if short and crowded:
         listed = ", ".join(f"{names[a]} ({n})" for a, n in sorted(crowded.items(), key=lambda item: names[item[0]]))
-        span = "a one-year" if years == 1 else "a two-year"
-        advice.append(
-            f"More than {MAX_ACTIVITIES_PER_AREA_SHORT_PLAN} activities in a technical area is a lot for {span} "
-            f"plan: {listed}. Consider keeping the most important ones and moving the rest to a later plan."
-        )
+        words = {"most": MAX_ACTIVITIES_PER_AREA_SHORT_PLAN, "areas": listed}
+        if years == 1:
+            message = gettext(
+                "More than %(most)d activities in a technical area is a lot for a one-year plan: %(areas)s. Consider "
+                "keeping the most important ones and moving the rest to a later plan."
+            )
+        else:
+            message = gettext(
+                "More than %(most)d activities in a technical area is a lot for a two-year plan: %(areas)s. Consider "
+                "keeping the most important ones and moving the rest to a later plan."
+            )
+        advice.append(message % words)
     if unowned_high:
         advice.append(
-            f"{unowned_high} high-priority activit{'y has' if unowned_high == 1 else 'ies have'} no responsible "
-            "organization: name who leads each, or it is unlikely to happen."
+            ngettext(
+                "%(count)d high-priority activity has no responsible organization: name who leads it, or it is "
+                "unlikely to happen.",
+                "%(count)d high-priority activities have no responsible organization: name who leads each, or they "
+                "are unlikely to happen.",
+                unowned_high,
+            )
+            % {"count": unowned_high}
         )
     elif unowned:
         advice.append(
@@ -307,7 +320,10 @@ def draft_advice(*, plan: Plan) -> list[str]:
     if empty:
         listed = ", ".join(sorted(names[a] for a in empty))
         advice.append(
-            f"Technical areas with targets above their current level but no activities: {listed}. "
-            "Generate a draft for them or add activities."
+            gettext(
+                "Technical areas with targets above their current level but no activities: %(areas)s. Generate a "
+                "draft for them or add activities."
+            )
+            % {"areas": listed}
         )
     return advice

@@ -182,7 +182,7 @@ class LoginForm(PausedSignInMessageMixin, AuthenticationForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("User name or e-mail")
-        self.error_messages["invalid_login"] = (
+        self.error_messages["invalid_login"] = _(
             "That user name or e-mail and password do not match an active account. Passwords are case-sensitive."
         )
 

@@ -37,7 +37,7 @@ def _set_technical_areas(membership: PlanMembership, areas: Iterable[TechnicalAr
     areas = list(areas) if membership.role == Role.TECHNICAL_LEAD else []
     foreign = [area.code for area in areas if area.framework_id != membership.plan.framework_id]
     if foreign:
-        message = f"Not technical areas of this plan's framework: {', '.join(foreign)}."
+        message = _("Not technical areas of this plan's framework: %(codes)s.") % {"codes": ", ".join(foreign)}
         raise ValidationError({"technical_areas": message})
     before = sorted(area.code for area in membership.technical_areas.all())
     after = sorted(area.code for area in areas)

@@ -90,11 +90,11 @@ class FundingCommitmentSerializer(ModelSerializer):
         if plan is not None:
             # Only what belongs to the plan can be named; anything else "does not exist".
             related_queryset(fields, "source_organization", organization_list_for_plan(plan=plan))
-            fields["source_organization"].error_messages["does_not_exist"] = (
-                f"Organization {{pk_value}} is not an organization of {plan.jurisdiction.name}."
-            )
+            fields["source_organization"].error_messages["does_not_exist"] = gettext(
+                "Organization {pk_value} is not an organization of %(country)s."
+            ) % {"country": plan.jurisdiction.name}
             related_queryset(fields, "technical_area", technical_areas_of(plan))
-            fields["technical_area"].error_messages["does_not_exist"] = (
+            fields["technical_area"].error_messages["does_not_exist"] = gettext(
                 "Technical area {pk_value} is not an area of this plan's framework."
             )
             related_queryset(fields, "activities", Activity.objects.filter(plan=plan))

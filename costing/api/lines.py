@@ -157,7 +157,7 @@ class CostLineSerializer(ModelSerializer):
             related_queryset(fields, "activity", Activity.objects.filter(plan=plan))
             fields["activity"].error_messages["does_not_exist"] = "Activity {pk_value} is not an activity of this plan."
             related_queryset(fields, "catalogue_item", catalogue_items_for_plan(plan=plan))
-            fields["catalogue_item"].error_messages["does_not_exist"] = (
+            fields["catalogue_item"].error_messages["does_not_exist"] = gettext(
                 "Catalogue item {pk_value} is not in this plan's catalogue."
             )
         return fields

@@ -179,9 +179,9 @@ class CatalogueItemSerializer(ModelSerializer):
         if plan is not None:
             above = plan.jurisdiction.ancestors_and_self_ids()
             related_queryset(fields, "jurisdiction", Jurisdiction.objects.filter(pk__in=above))
-            fields["jurisdiction"].error_messages["does_not_exist"] = (
-                f"Jurisdiction {{pk_value}} is not {plan.jurisdiction.name} or a jurisdiction above it."
-            )
+            fields["jurisdiction"].error_messages["does_not_exist"] = gettext(
+                "Jurisdiction {pk_value} is not %(jurisdiction)s or a jurisdiction above it."
+            ) % {"jurisdiction": plan.jurisdiction.name}
         return fields
 
 
@@ -197,10 +197,13 @@ class PriceChangeSerializer(Serializer):
         required=False,
         max_length=3,
         validators=[validate_currency_code],
-        help_text=_("ISO 4217; the item's if left out."),
+        help_text=_("ISO 4217; the catalogue item's currency when left out."),
     )
     price_year = serializers.IntegerField(
-        required=False, min_value=MIN_YEAR, max_value=MAX_YEAR, help_text=_("The item's if left out.")
+        required=False,
+        min_value=MIN_YEAR,
+        max_value=MAX_YEAR,
+        help_text=_("The catalogue item's price year when left out."),
     )
     version = VersionField()
     confirm = serializers.BooleanField(
