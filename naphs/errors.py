@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 
 
@@ -17,9 +18,10 @@ class EditConflict(Exception):
         self.instance = instance
         self.names = list(names)
         if message is None:
+            # Translators: %(name)s is what was changed, e.g. "Cost line"; it starts the sentence.
             message = gettext(
-                "Someone else changed this %(name)s after you opened it. Reload to see their changes, then try again."
-            ) % {"name": instance._meta.verbose_name}
+                "%(name)s: someone else changed it after you opened it. Reload to see their changes, then try again."
+            ) % {"name": capfirst(instance._meta.verbose_name)}
         super().__init__(message)
 
 

@@ -161,7 +161,7 @@ def test_a_stale_plan_patch_gets_409_and_keeps_the_first_save(as_lead, plan):
     response = as_lead.patch(f"/api/plans/{plan.pk}/", {"title": "Second", "version": 1}, format="json")
 
     assert response.status_code == 409
-    assert response.json()["detail"].startswith("Someone else changed this plan after you opened it.")
+    assert response.json()["detail"].startswith("Plan: someone else changed it after you opened it.")
     assert plan_state(plan) == ("First", 2026, 2030, None, 2)
 
 
@@ -379,7 +379,7 @@ def test_changing_a_role_needs_the_version_and_refuses_a_stale_one(as_lead, plan
     )
     stale = as_lead.patch(url, {"role": "reviewer", "version": 1}, format="json")
     assert stale.status_code == 409
-    assert "Someone else changed this plan membership" in stale.json()["detail"]
+    assert "Plan membership: someone else changed it" in stale.json()["detail"]
 
     membership.refresh_from_db()
     assert (membership.role, membership.version) == (Role.TECHNICAL_LEAD, 2)
@@ -582,7 +582,7 @@ def test_updating_an_organization_needs_the_version_and_refuses_a_stale_one(as_l
     assert (saved.json()["acronym"], saved.json()["version"]) == ("MoH", 2)
     stale = as_lead.patch(url, {"acronym": "M.O.H.", "version": 1}, format="json")
     assert stale.status_code == 409
-    assert "Someone else changed this organization" in stale.json()["detail"]
+    assert "Organization: someone else changed it" in stale.json()["detail"]
 
     moh.refresh_from_db()
     assert (moh.acronym, moh.version) == ("MoH", 2)

@@ -357,7 +357,7 @@ def test_a_stale_edit_is_refused_with_a_conflict_page_and_api(client, api_client
     client.force_login(lead)
     response = client.post(edit_url(moa_line), form(quantity="9", version=1))
     assert response.status_code == 409
-    assert "Someone else changed this cost line" in response.content.decode()
+    assert "Cost line: someone else changed it" in response.content.decode()
     htmx = client.post(edit_url(moa_line), form(quantity="9", version=1), headers={"HX-Request": "true"})
     assert htmx.status_code == 409
     delete = reverse("cost_line_delete", args=[moa_line.plan_id, moa_line.activity_id, moa_line.pk])

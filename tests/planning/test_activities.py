@@ -329,7 +329,7 @@ def test_a_stale_save_in_the_browser_is_refused_with_409_keeping_the_input(clien
         reverse("activity_detail", args=[plan.pk, legislation.pk]), form_data(plan, title="Second save", version=1)
     )
     assert response.status_code == 409
-    assert "Someone else changed this activity" in response.content.decode()
+    assert "Activity: someone else changed it" in response.content.decode()
     assert 'value="Second save"' in response.content.decode()  # the person's input is still there
     legislation.refresh_from_db()
     assert legislation.title == "First save" and legislation.version == 2

@@ -128,7 +128,7 @@ def test_a_stale_context_post_answers_409_and_keeps_the_first_save(client, plan,
     for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
         response = client.post(url, {"technical_area": area("P1").pk, "narrative": "Late", "version": 0}, **headers)
         assert response.status_code == 409
-        assert "Someone else changed this" in response.content.decode()
+        assert "someone else changed it after you opened it" in response.content.decode()
     assert PlanContext.objects.get(plan=plan, technical_area=area("P1")).narrative == "First"
 
 

@@ -687,7 +687,7 @@ def test_a_stale_role_change_gets_409_and_keeps_the_first_save(secretariat_clien
     )
 
     assert second.status_code == 409
-    assert "Someone else changed this plan membership after you opened it" in html.unescape(second.content.decode())
+    assert "Plan membership: someone else changed it after you opened it" in html.unescape(second.content.decode())
     membership.refresh_from_db()
     assert (membership.role, membership.version) == (Role.REVIEWER, opened_version + 1)
     assert AuditEvent.objects.filter(action="changed the role of").count() == 1
@@ -702,7 +702,7 @@ def test_a_stale_role_change_without_htmx_is_refused_with_a_message(secretariat_
     )
 
     assert response.status_code == 409
-    assert "Someone else changed this plan membership" in html.unescape(response.content.decode())
+    assert "Plan membership: someone else changed it" in html.unescape(response.content.decode())
     membership.refresh_from_db()
     assert (membership.role, membership.version) == (Role.REVIEWER, 2)
     assert not AuditEvent.objects.exists()

@@ -260,7 +260,7 @@ def test_a_stale_edit_is_refused_with_409_and_keeps_the_first_save(secretariat_c
     )
 
     assert second.status_code == 409
-    assert "Someone else changed this organization after you opened it" in non_field_errors(second)
+    assert "Organization: someone else changed it after you opened it" in non_field_errors(second)
     assert second.context["form"]["name"].value() == "Ministry of Health (second)"  # their input is not lost
     moh.refresh_from_db()
     assert (moh.name, moh.version) == ("Ministry of Health (first)", 2)
