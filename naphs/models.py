@@ -137,7 +137,7 @@ class Upload(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.filename} ({self.get_status_display().lower()})"
+        return f"{self.filename} ({self.get_status_display()})"
 
     def get_kind_display(self) -> str:
         return job_kind_label(self.kind)
