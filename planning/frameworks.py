@@ -14,6 +14,7 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from naphs.languages import bidi_controls_refuse, name_language_of, name_languages
 from naphs.models import max_length
@@ -62,10 +63,13 @@ def _name_columns(columns: dict[str, int], headings: list[Any]) -> tuple[dict[st
                   "%(offered)s.") % {"heading": heading, "suffix": suffix, "offered": offered}
             )  # fmt: skip
         elif language in found[whose]:
-            refused.append(
-                _("Column “%(heading)s”: the %(whose)s name in this language is in column “%(other)s” already.")
-                % {"heading": heading, "whose": whose, "other": found[whose][language]}
-            )
+            if whose == "area":
+                message = _("Column “%(heading)s”: the area's name in this language is in column “%(other)s” already.")
+            else:
+                message = _(
+                    "Column “%(heading)s”: the indicator's name in this language is in column “%(other)s” already."
+                )
+            refused.append(message % {"heading": heading, "other": found[whose][language]})
         else:
             found[whose][language] = column
     return found, refused
@@ -90,9 +94,14 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
     code, name = code.strip().upper(), name.strip()
     problems: list[Problem] = []
     if not code or len(code) > max_length(Framework, "code"):
-        problems.append(Problem("The framework needs a short code (at most 20 characters), e.g. JEE4."))
+        problems.append(
+            Problem(
+                _("The framework needs a short code (at most %(count)s characters), e.g. JEE4.")
+                % {"count": max_length(Framework, "code")}
+            )
+        )
     if not name:
-        problems.append(Problem("The framework needs a name."))
+        problems.append(Problem(_("The framework needs a name.")))
     try:
         bidi_controls_refuse(name, field=_("The framework's name"))
     except ValidationError as error:
@@ -107,7 +116,13 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
         start, columns = header
         missing = [column for column in REQUIRED_COLUMNS if column not in columns]
         if missing:
-            problems.append(sheet.problem(f"missing column(s) {', '.join(missing)}.", row=start + 1))
+            problems.append(
+                sheet.problem(
+                    ngettext("missing column %(columns)s.", "missing columns %(columns)s.", len(missing))
+                    % {"columns": ", ".join(missing)},
+                    row=start + 1,
+                )
+            )
             continue
         name_columns, refused = _name_columns(columns, sheet.rows[start])
         problems.extend(sheet.problem(message, row=start + 1) for message in refused)
@@ -121,16 +136,21 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
 
             for column in REQUIRED_COLUMNS:
                 if not values[column]:
-                    problem(column, f"the {column.replace('_', ' ')} is empty.")
+                    # Translators: %(column)s is the column's heading as the file has it, e.g. "area_code".
+                    problem(column, _("the %(column)s is empty.") % {"column": column})
             pillar = values.get("pillar", "") or Pillar.OTHER.value
             if pillar.lower() not in PILLARS:
-                problem("pillar", f"“{pillar}” is not a pillar; use one of: {', '.join(Pillar.values)}.")
+                problem(
+                    "pillar",
+                    _("“%(pillar)s” is not a pillar; use one of: %(pillars)s.")
+                    % {"pillar": pillar, "pillars": ", ".join(Pillar.values)},
+                )
             area_code, indicator_code = values["area_code"], values["indicator_code"]
             for column, value in (("area_code", area_code), ("indicator_code", indicator_code)):
                 if len(value) > CODE_MAX_LENGTH:
-                    problem(column, f"a code is at most {CODE_MAX_LENGTH} characters.")
+                    problem(column, _("a code is at most %(count)s characters.") % {"count": CODE_MAX_LENGTH})
             if len(values["indicator_name"]) > NAME_MAX_LENGTH:
-                problem("indicator_name", f"a name is at most {NAME_MAX_LENGTH} characters.")
+                problem("indicator_name", _("a name is at most %(count)s characters.") % {"count": NAME_MAX_LENGTH})
             area_names = {language: values[c] for language, c in name_columns["area"].items()}
             indicator_names = {language: values[c] for language, c in name_columns["indicator"].items()}
             named = [("area_name", values["area_name"]), ("indicator_name", values["indicator_name"])]
@@ -152,7 +172,11 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
                  "name_rows": {}, "languages": set()},
             )  # fmt: skip
             if area["name"] != values["area_name"]:
-                problem("area_name", f"area {area_code} is named “{area['name']}” on row {area['row']}.")
+                problem(
+                    "area_name",
+                    _("area %(code)s is named “%(name)s” on row %(row)s.")
+                    % {"code": area_code, "name": area["name"], "row": area["row"]},
+                )
             area["languages"].update(area_names)
             for language, text in area_names.items():
                 earlier = area["names"].get(language, "")
@@ -167,13 +191,19 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
             key = indicator_code_key(indicator_code)
             if key in indicators:
                 problem(
-                    "indicator_code", f"indicator {indicator_code} is listed already on row {indicators[key]['row']}."
+                    "indicator_code",
+                    _("indicator %(code)s is listed already on row %(row)s.")
+                    % {"code": indicator_code, "row": indicators[key]["row"]},
                 )
                 continue
             indicators[key] = {"code": indicator_code, "name": values["indicator_name"], "area": area_code,
                                "row": offset, "names": indicator_names}  # fmt: skip
     if not indicators and not problems:
-        problems.append(Problem(f"No indicators found: the header row needs {', '.join(REQUIRED_COLUMNS)}."))
+        problems.append(
+            Problem(
+                _("No indicators found: the header row needs %(columns)s.") % {"columns": ", ".join(REQUIRED_COLUMNS)}
+            )
+        )
     if problems:
         raise ImportRefused(problems)
 

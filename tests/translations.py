@@ -200,6 +200,9 @@ MESSAGE_CALLS = {
     "add_error": 1,  # form.add_error(field, message)
     "progress": 1,  # a job's progress(percent, message), shown on its page
 }
+# Calls any of whose arguments may be the message: a spreadsheet's problem (after a sheet, a column key...) and the
+# admin's message to its user.
+ANY_ARGUMENT_CALLS = {"Problem", "problem", "locate", "message_user"}
 MESSAGE_OWNERS = {"success": "messages", "error": "messages", "warning": "messages", "info": "messages"}
 MESSAGE_KEYWORDS = {
     "verbose_name",
@@ -246,7 +249,7 @@ class _PythonVisitor(ast.NodeVisitor):
                 self.found.append(Unmarked(self.path, node.lineno, node.value))
         elif isinstance(node, ast.JoinedStr):
             text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
-            if is_words(text):
+            if is_words(text) and not CODE.match(text):
                 self.found.append(Unmarked(self.path, node.lineno, "f" + repr(text)))
         elif isinstance(node, ast.Call):
             _owner, name = _call_name(node)
@@ -288,6 +291,13 @@ class _PythonVisitor(ast.NodeVisitor):
             position = MESSAGE_CALLS[name]
             if len(node.args) > position:
                 self.strings_in(node.args[position])
+        if name in ANY_ARGUMENT_CALLS:
+            for arg in node.args:
+                self.strings_in(arg)
+        if name == "display" and owner == "admin":  # @admin.display(description=...): a column's heading
+            for keyword in node.keywords:
+                if keyword.arg == "description":
+                    self.strings_in(keyword.value)
         if name in {"Response", "JsonResponse"} and node.args and isinstance(node.args[0], ast.Dict):
             for key, value in zip(node.args[0].keys, node.args[0].values, strict=True):
                 if isinstance(key, ast.Constant) and key.value == "detail":
@@ -312,8 +322,14 @@ class _PythonVisitor(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            if (isinstance(target, ast.Name) and (target.id in META_ASSIGNMENTS or target.id.endswith("_message"))) or (
-                isinstance(target, ast.Attribute) and target.attr in MESSAGE_KEYWORDS | META_ASSIGNMENTS
+            if (
+                (isinstance(target, ast.Name) and (target.id in META_ASSIGNMENTS or target.id.endswith("_message")))
+                or (isinstance(target, ast.Attribute) and target.attr in MESSAGE_KEYWORDS | META_ASSIGNMENTS)
+                or (  # field.error_messages["invalid"] = "..."
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, (ast.Attribute, ast.Name))
+                    and getattr(target.value, "attr", getattr(target.value, "id", "")) == "error_messages"
+                )
             ):
                 self.strings_in(node.value)
         self.generic_visit(node)

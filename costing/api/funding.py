@@ -101,7 +101,9 @@ class FundingCommitmentSerializer(ModelSerializer):
             activities = fields["activities"]
             if isinstance(activities, serializers.ManyRelatedField):
                 activities = activities.child_relation
-            activities.error_messages["does_not_exist"] = "Activity {pk_value} is not an activity of this plan."
+            activities.error_messages["does_not_exist"] = gettext(
+                "Activity {pk_value} is not an activity of this plan."
+            )
         return fields
 
     def _rates(self) -> Rates | None:

@@ -155,7 +155,9 @@ class CostLineSerializer(ModelSerializer):
         if plan is not None:
             # Only what belongs to the plan can be named; anything else "does not exist".
             related_queryset(fields, "activity", Activity.objects.filter(plan=plan))
-            fields["activity"].error_messages["does_not_exist"] = "Activity {pk_value} is not an activity of this plan."
+            fields["activity"].error_messages["does_not_exist"] = gettext(
+                "Activity {pk_value} is not an activity of this plan."
+            )
             related_queryset(fields, "catalogue_item", catalogue_items_for_plan(plan=plan))
             fields["catalogue_item"].error_messages["does_not_exist"] = gettext(
                 "Catalogue item {pk_value} is not in this plan's catalogue."

@@ -108,5 +108,5 @@ def test_the_admin_page_loads_a_framework_for_administrators_only(client, django
             {"code": "BAD", "name": "Bad", "file": SimpleUploadedFile("f.csv", b"area_code,area_name\nA,B\n")},
         )
     page = client.get(response["Location"]).content.decode()
-    assert "Nothing was saved" in page and "missing column(s) indicator_code, indicator_name" in page
+    assert "Nothing was saved" in page and "missing columns indicator_code, indicator_name" in page
     assert not Framework.objects.filter(code="BAD").exists()
