@@ -96,7 +96,11 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
     if not code or len(code) > max_length(Framework, "code"):
         problems.append(
             Problem(
-                _("The framework needs a short code (at most %(count)s characters), e.g. JEE4.")
+                ngettext(
+                    "The framework needs a short code (at most %(count)s character), e.g. JEE4.",
+                    "The framework needs a short code (at most %(count)s characters), e.g. JEE4.",
+                    max_length(Framework, "code"),
+                )
                 % {"count": max_length(Framework, "code")}
             )
         )
@@ -148,9 +152,25 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
             area_code, indicator_code = values["area_code"], values["indicator_code"]
             for column, value in (("area_code", area_code), ("indicator_code", indicator_code)):
                 if len(value) > CODE_MAX_LENGTH:
-                    problem(column, _("a code is at most %(count)s characters.") % {"count": CODE_MAX_LENGTH})
+                    problem(
+                        column,
+                        ngettext(
+                            "a code is at most %(count)s character.",
+                            "a code is at most %(count)s characters.",
+                            CODE_MAX_LENGTH,
+                        )
+                        % {"count": CODE_MAX_LENGTH},
+                    )
             if len(values["indicator_name"]) > NAME_MAX_LENGTH:
-                problem("indicator_name", _("a name is at most %(count)s characters.") % {"count": NAME_MAX_LENGTH})
+                problem(
+                    "indicator_name",
+                    ngettext(
+                        "a name is at most %(count)s character.",
+                        "a name is at most %(count)s characters.",
+                        NAME_MAX_LENGTH,
+                    )
+                    % {"count": NAME_MAX_LENGTH},
+                )
             area_names = {language: values[c] for language, c in name_columns["area"].items()}
             indicator_names = {language: values[c] for language, c in name_columns["indicator"].items()}
             named = [("area_name", values["area_name"]), ("indicator_name", values["indicator_name"])]
@@ -159,7 +179,13 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
             for column, text in named:
                 longest = AREA_NAME_MAX_LENGTH if column.startswith("area") else NAME_MAX_LENGTH
                 if len(text) > longest and column != "indicator_name":  # checked above
-                    problem(column, _("a name is at most %(count)s characters.") % {"count": longest})
+                    problem(
+                        column,
+                        ngettext(
+                            "a name is at most %(count)s character.", "a name is at most %(count)s characters.", longest
+                        )
+                        % {"count": longest},
+                    )
                 try:
                     bidi_controls_refuse(text, field=f"“{column}”")
                 except ValidationError as error:
