@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from planning.models import MAX_YEAR, MIN_YEAR
@@ -118,7 +119,12 @@ class PlanCosting(models.Model):
         verbose_name_plural = _("plan costing settings")
 
     def __str__(self) -> str:
-        return f"{self.plan} ({self.currency}, {self.price_year} prices)"
+        # Translators: a plan's costing settings, e.g. "National plan (USD, 2026 prices)".
+        return gettext("%(plan)s (%(currency)s, %(year)s prices)") % {
+            "plan": self.plan,
+            "currency": self.currency,
+            "year": self.price_year,
+        }
 
     @property
     def rollup_current(self) -> bool:
@@ -208,7 +214,13 @@ class CatalogueItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.unit_cost} {self.currency} per {self.unit})"
+        # Translators: a catalogue item, e.g. "Per diem, capital (120.00 USD per person-day)".
+        return gettext("%(name)s (%(price)s %(currency)s per %(unit)s)") % {
+            "name": self.name,
+            "price": self.unit_cost,
+            "currency": self.currency,
+            "unit": self.get_unit_display(),
+        }
 
 
 class CostLine(models.Model):
@@ -414,7 +426,7 @@ class FundingCommitment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source_organization}: {self.amount} {self.currency} ({self.get_status_display().lower()})"
+        return f"{self.source_organization}: {self.amount} {self.currency} ({self.get_status_display()})"
 
 
 class CostRollup(models.Model):
@@ -461,7 +473,13 @@ class CostRollup(models.Model):
         indexes = [models.Index(fields=["plan", "year"], name="cost_rollup_plan_year")]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.category}: {self.required} (+{self.optional} optional)"
+        # Translators: a row of stored totals: year, cost category, required costs and optional costs.
+        return gettext("%(year)s %(category)s: %(required)s (+%(optional)s optional)") % {
+            "year": self.year,
+            "category": self.get_category_display(),
+            "required": self.required,
+            "optional": self.optional,
+        }
 
 
 class FundingRollup(models.Model):
@@ -498,7 +516,7 @@ class FundingRollup(models.Model):
         indexes = [models.Index(fields=["plan", "year"], name="funding_rollup_plan_year")]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.status}: {self.amount}"
+        return f"{self.year} {self.get_status_display()}: {self.amount}"
 
 
 class CostingUpload(models.Model):
@@ -547,7 +565,7 @@ class CostingUpload(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.filename} ({self.get_status_display().lower()})"
+        return f"{self.filename} ({self.get_status_display()})"
 
     @property
     def problem_total(self) -> int:
