@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext, ngettext_lazy, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from costing.models import (
@@ -81,15 +81,21 @@ class Schedule:
 
     def years_text(self) -> str:
         years = sorted(set(self.years))
-        return ", ".join(map(str, years[:-1])) + f" and {years[-1]}" if len(years) > 1 else str(years[0])
+        if len(years) == 1:
+            return str(years[0])
+        # Translators: a list of years, e.g. "2026, 2027 and 2028": %(years)s are all but the last, comma-separated.
+        return gettext("%(years)s and %(last)s") % {"years": ", ".join(map(str, years[:-1])), "last": years[-1]}
 
     def when(self) -> str:
-        """In words: "Once in 2026.", "Twice a year in 2026, 2027 and 2028."."""
-        times = self.times_per_year
-        if len(set(self.years)) == 1 and times == 1:
-            return f"Once in {self.years_text()}."
-        often = {Decimal(1): "Once", Decimal(2): "Twice"}.get(times, f"{_number(times)} times")
-        return f"{often} a year in {self.years_text()}."
+        """In words: "Once in 2026.", "2 times a year in 2026, 2027 and 2028."."""
+        times, years = self.times_per_year, self.years_text()
+        if times == 1:
+            if len(set(self.years)) == 1:
+                return gettext("Once in %(years)s.") % {"years": years}
+            return gettext("Once a year in %(years)s.") % {"years": years}
+        return ngettext(
+            "%(count)s time a year in %(years)s.", "%(count)s times a year in %(years)s.", _plural_number(times)
+        ) % {"count": _number(times), "years": years}
 
 
 class Problems:
@@ -102,6 +108,7 @@ class Problems:
         self.errors.setdefault(name, []).append(message)
 
     def count(self, name: str, value: Any, label: str, *, minimum: int = 0, maximum: int = MAX_PEOPLE) -> int:
+        """`label` names the answer in the messages, translated ("Participants: give a number.")."""
         if value is None:
             self.add(name, gettext("%(label)s: give a number.") % {"label": label})
             return 0
@@ -196,22 +203,64 @@ def _money(value: Decimal, currency: str) -> str:
     return f"{value:,.2f} {currency}"
 
 
-def _plural_word(word: str) -> str:
-    """person-day → person-days, copy → copies, lump sum → lump sums."""
-    if word.endswith("y") and word[-2:-1] not in ("a", "e", "o", "u", ""):
-        return word[:-1] + "ies"
-    return word + "s"
+def _plural_number(value: Decimal | int) -> int:
+    """The number that picks a message's plural form. Gettext's plural rules take whole numbers; a fraction
+    (12.5 litres) takes the form of a round hundred, the general plural in the product's languages."""
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else 100
 
 
-def _plural(count: Decimal | int, word: str, plural: str = "") -> str:
-    return f"{_number(count)} {word if count == 1 else plural or _plural_word(word)}"
+# The things the assumptions count, by the unit of a line (Unit's values) or the people and things counted:
+# "%(count)s" is the number as written ("1,200", "12.5"), "n" picks the plural form.
+COUNTED: dict[str, Promise] = {
+    Unit.PERSON_DAY: ngettext_lazy("%(count)s person-day", "%(count)s person-days", "n"),
+    Unit.PARTICIPANT: ngettext_lazy("%(count)s participant", "%(count)s participants", "n"),
+    Unit.DAY: ngettext_lazy("%(count)s day", "%(count)s days", "n"),
+    Unit.NIGHT: ngettext_lazy("%(count)s night", "%(count)s nights", "n"),
+    Unit.SESSION: ngettext_lazy("%(count)s session", "%(count)s sessions", "n"),
+    Unit.TRIP: ngettext_lazy("%(count)s trip", "%(count)s trips", "n"),
+    Unit.KM: ngettext_lazy("%(count)s km", "%(count)s km", "n"),
+    Unit.LITRE: ngettext_lazy("%(count)s litre", "%(count)s litres", "n"),
+    Unit.VEHICLE_DAY: ngettext_lazy("%(count)s vehicle-day", "%(count)s vehicle-days", "n"),
+    Unit.MONTH: ngettext_lazy("%(count)s month", "%(count)s months", "n"),
+    Unit.POST_MONTH: ngettext_lazy("%(count)s post-month", "%(count)s post-months", "n"),
+    Unit.HOUR: ngettext_lazy("%(count)s hour", "%(count)s hours", "n"),
+    Unit.ITEM: ngettext_lazy("%(count)s item", "%(count)s items", "n"),
+    Unit.KIT: ngettext_lazy("%(count)s kit", "%(count)s kits", "n"),
+    Unit.COPY: ngettext_lazy("%(count)s copy", "%(count)s copies", "n"),
+    Unit.ROOM_DAY: ngettext_lazy("%(count)s room-day", "%(count)s room-days", "n"),
+    Unit.MEAL: ngettext_lazy("%(count)s meal", "%(count)s meals", "n"),
+    Unit.LUMP_SUM: ngettext_lazy("%(count)s lump sum", "%(count)s lump sums", "n"),
+    "facilitator": ngettext_lazy("%(count)s facilitator", "%(count)s facilitators", "n"),
+    "travelling participant": ngettext_lazy(
+        "%(count)s travelling participant", "%(count)s travelling participants", "n"
+    ),
+    "travelling facilitator": ngettext_lazy(
+        "%(count)s travelling facilitator", "%(count)s travelling facilitators", "n"
+    ),
+    "staff member": ngettext_lazy("%(count)s staff member", "%(count)s staff members", "n"),
+    "vehicle": ngettext_lazy("%(count)s vehicle", "%(count)s vehicles", "n"),
+    "driver": ngettext_lazy("%(count)s driver", "%(count)s drivers", "n"),
+    "post": ngettext_lazy("%(count)s post", "%(count)s posts", "n"),
+    "national consultant": ngettext_lazy("%(count)s national consultant", "%(count)s national consultants", "n"),
+    "international consultant": ngettext_lazy(
+        "%(count)s international consultant", "%(count)s international consultants", "n"
+    ),
+}
+
+
+def _counted(count: Decimal | int, what: str) -> str:
+    """ "3 days", "1 participant", "12.5 litres": `what` is a key of COUNTED."""
+    return COUNTED[what] % {"n": _plural_number(count), "count": _number(count)}
 
 
 class Lines:
     """The lines a builder makes: each priced in the schedule's currency and happening on its schedule.
 
     A line of no cost (nothing to pay, or nobody to pay for) is left out; a quantity beyond what a cost line
-    holds is reported against the answer that made it.
+    holds is reported against the answer that made it. `prefix` (the activity's name for the cost, e.g.
+    "Training of trainers") and `what` (the part of it a line is, e.g. "venue") are translated: the descriptions
+    and assumptions are written in the language of the person building.
     """
 
     def __init__(self, schedule: Schedule, problems: Problems, prefix: str) -> None:
@@ -239,19 +288,27 @@ class Lines:
         if quantity > MAX_QUANTITY:
             self.problems.add(
                 blame,
-                f"{what}: {_plural(quantity, unit)} is more than a cost line holds ({MAX_QUANTITY:,}). "
-                "Check the numbers.",
+                gettext("%(part)s: %(quantity)s is more than a cost line holds (%(maximum)s). Check the numbers.")
+                % {"part": what, "quantity": _counted(quantity, unit), "maximum": f"{MAX_QUANTITY:,}"},
             )
             return
         if not quantity or not unit_cost:
             return
         schedule = self.schedule
         item = item or schedule.catalogue.get(rate)
+        # Translators: a cost line's description: the name of the cost, then the part of it the line is, e.g.
+        # "Training of trainers: venue".
+        description = gettext("%(name)s: %(part)s") % {"name": self.prefix, "part": what}
+        # Translators: a cost line's assumptions: what it counts, then when it happens (two sentences).
+        written = gettext("%(assumptions)s %(when)s") % {
+            "assumptions": assumptions,
+            "when": schedule.when() if when is None else when,
+        }
         self.lines.append(
             LineInput(
                 fields={
                     **({"catalogue_item": item} if item is not None else {}),
-                    "description": f"{self.prefix}: {what}"[:300],
+                    "description": description[:300],
                     "category": category,
                     "unit": unit,
                     "unit_cost": unit_cost,
@@ -260,7 +317,7 @@ class Lines:
                     "quantity": quantity,
                     "recurrence": schedule.recurrence,
                     "optional": schedule.optional,
-                    "assumptions": f"{assumptions} {schedule.when() if when is None else when}",
+                    "assumptions": written,
                 },
                 frequencies={year: times for year, times in schedule.frequencies(frequency).items()},
             )
@@ -277,6 +334,10 @@ class Lines:
                 }
             )
         return self.lines
+
+
+# The part of a cost each line is, after the cost's name in its description ("Training of trainers: venue").
+PART = "part of a cost"
 
 
 # --- The builders ---------------------------------------------------------------------------------------------
@@ -303,121 +364,176 @@ def meeting_lines(
     facilitators' fees (and their per diem when they travel). Meals are for everyone present."""
     check = Problems()
     check.schedule(schedule)
-    participants = check.count("participants", participants, "Participants", minimum=1)
-    travelling = check.count("travelling", travelling, "Travelling participants")
-    days = check.count("days", days, "Days", minimum=1, maximum=MAX_DAYS)
-    facilitators = check.count("facilitators", facilitators, "Facilitators")
-    per_diem = check.amount("per_diem", per_diem, "Per diem")
-    travel = check.amount("travel_per_person", travel_per_person, "Travel per person")
-    venue = check.amount("venue_per_day", venue_per_day, "Venue per day")
-    meals = check.amount("meals_per_person_day", meals_per_person_day, "Meals per person and day")
-    materials = check.amount("materials_per_participant", materials_per_participant, "Materials per participant")
-    fee = check.amount("facilitator_fee", facilitator_fee, "Facilitator fee per day")
+    participants = check.count("participants", participants, gettext("Participants"), minimum=1)
+    travelling = check.count("travelling", travelling, gettext("Travelling participants"))
+    days = check.count("days", days, gettext("Days"), minimum=1, maximum=MAX_DAYS)
+    facilitators = check.count("facilitators", facilitators, gettext("Facilitators"))
+    per_diem = check.amount("per_diem", per_diem, gettext("Per diem"))
+    travel = check.amount("travel_per_person", travel_per_person, gettext("Travel per person"))
+    venue = check.amount("venue_per_day", venue_per_day, gettext("Venue per day"))
+    meals = check.amount("meals_per_person_day", meals_per_person_day, gettext("Meals per person and day"))
+    materials = check.amount(
+        "materials_per_participant", materials_per_participant, gettext("Materials per participant")
+    )
+    fee = check.amount("facilitator_fee", facilitator_fee, gettext("Facilitator fee per day"))
     if category not in MEETING_CATEGORIES:
-        check.add("category", "Choose a meeting or a training.")
+        check.add("category", gettext("Choose a meeting or a training."))
     if not check.errors and travelling > participants:
-        check.add("travelling", f"{travelling} travelling is more than the {participants} participants.")
+        check.add(
+            "travelling",
+            ngettext(
+                "%(travelling)s travelling is more than the %(participants)s participant.",
+                "%(travelling)s travelling is more than the %(participants)s participants.",
+                participants,
+            )
+            % {"travelling": travelling, "participants": participants},
+        )
     if not check.errors and fee and not facilitators:
-        check.add("facilitators", "A facilitator fee is given but no facilitators.")
+        check.add("facilitators", gettext("A facilitator fee is given but no facilitators."))
     if not check.errors and facilitators_travelling and not facilitators:
-        check.add("facilitators_travelling", "No facilitators to travel.")
+        check.add("facilitators_travelling", gettext("No facilitators to travel."))
     check.raise_if_any()
 
     currency = schedule.currency
-    label = "Training" if category == CostCategory.TRAINING else "Meeting"
+    label = gettext("Training") if category == CostCategory.TRAINING else gettext("Meeting")
     lines = Lines(schedule, check, name.strip() or label)
-    event = f"{_plural(days, 'day')}"
+    event = _counted(days, Unit.DAY)
     travelling_facilitators = facilitators if facilitators_travelling else 0
     present = participants + facilitators
     lines.add(
-        "venue",
+        pgettext(PART, "venue"),
         category=category,
         unit=Unit.DAY,
         unit_cost=venue,
         rate="venue_per_day",
         quantity=days,
-        assumptions=f"Venue for {event} at {_money(venue, currency)} a day.",
+        assumptions=gettext("Venue for %(days)s at %(price)s a day.")
+        % {"days": event, "price": _money(venue, currency)},
         blame="venue_per_day",
     )
+    meals_of = {
+        "participants": _counted(participants, Unit.PARTICIPANT),
+        "facilitators": _counted(facilitators, "facilitator"),
+        "days": event,
+        "person_days": _counted(present * days, Unit.PERSON_DAY),
+        "price": _money(meals, currency),
+    }
     lines.add(
-        "meals",
+        pgettext(PART, "meals"),
         category=category,
         unit=Unit.PERSON_DAY,
         unit_cost=meals,
         rate="meals_per_person_day",
         quantity=present * days,
         assumptions=(
-            f"Meals for {_plural(participants, 'participant')}"
-            + (f" and {_plural(facilitators, 'facilitator')}" if facilitators else "")
-            + f" over {event}: {_plural(present * days, 'person-day')} at {_money(meals, currency)}."
-        ),
+            gettext("Meals for %(participants)s and %(facilitators)s over %(days)s: %(person_days)s at %(price)s.")
+            if facilitators
+            else gettext("Meals for %(participants)s over %(days)s: %(person_days)s at %(price)s.")
+        )
+        % meals_of,
         blame="participants",
     )
     lines.add(
-        "materials",
+        pgettext(PART, "materials"),
         category=CostCategory.COMMUNICATION,
         unit=Unit.PARTICIPANT,
         unit_cost=materials,
         rate="materials_per_participant",
         quantity=participants,
-        assumptions=f"Materials for {_plural(participants, 'participant')} at {_money(materials, currency)} each.",
+        assumptions=gettext("Materials for %(participants)s at %(price)s each.")
+        % {"participants": _counted(participants, Unit.PARTICIPANT), "price": _money(materials, currency)},
         blame="participants",
     )
     lines.add(
-        "per diem of travelling participants",
+        pgettext(PART, "per diem of travelling participants"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
         rate="per_diem",
         quantity=travelling * days,
-        assumptions=(
-            f"Per diem for the {travelling} of {_plural(participants, 'participant')} who travel, over {event}: "
-            f"{_plural(travelling * days, 'person-day')} at {_money(per_diem, currency)}."
-        ),
+        assumptions=gettext(
+            "Per diem for the %(travelling)s of %(participants)s who travel, over %(days)s: "
+            "%(person_days)s at %(price)s."
+        )
+        % {
+            "travelling": _number(travelling),
+            "participants": _counted(participants, Unit.PARTICIPANT),
+            "days": event,
+            "person_days": _counted(travelling * days, Unit.PERSON_DAY),
+            "price": _money(per_diem, currency),
+        },
         blame="travelling",
     )
     travellers = travelling + travelling_facilitators
+    trips_of = {
+        "people": _counted(travelling, "travelling participant"),
+        "facilitators": _counted(travelling_facilitators, "facilitator"),
+        "price": _money(travel, currency),
+    }
     lines.add(
-        "travel",
+        pgettext(PART, "travel"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.TRIP,
         unit_cost=travel,
         rate="travel_per_person",
         quantity=travellers,
         assumptions=(
-            f"A return trip for each of {_plural(travelling, 'travelling participant')}"
-            + (f" and {_plural(travelling_facilitators, 'facilitator')}" if travelling_facilitators else "")
-            + f" at {_money(travel, currency)}."
-        ),
+            gettext("A return trip for each of %(people)s and %(facilitators)s at %(price)s.")
+            if travelling_facilitators
+            else gettext("A return trip for each of %(people)s at %(price)s.")
+        )
+        % trips_of,
         blame="travelling",
     )
     lines.add(
-        "facilitator fees",
+        pgettext(PART, "facilitator fees"),
         category=CostCategory.CONSULTANCY,
         unit=Unit.PERSON_DAY,
         unit_cost=fee,
         rate="facilitator_fee",
         quantity=facilitators * days,
-        assumptions=(
-            f"{_plural(facilitators, 'facilitator')} for {event}: "
-            f"{_plural(facilitators * days, 'person-day')} at {_money(fee, currency)} a day."
+        assumptions=_paid_by_day(
+            _counted(facilitators, "facilitator"), event, _counted(facilitators * days, Unit.PERSON_DAY), fee, currency
         ),
         blame="facilitators",
     )
     lines.add(
-        "per diem of facilitators",
+        pgettext(PART, "per diem of facilitators"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
         rate="per_diem",
         quantity=travelling_facilitators * days,
-        assumptions=(
-            f"Per diem for {_plural(travelling_facilitators, 'travelling facilitator')} over {event}: "
-            f"{_plural(travelling_facilitators * days, 'person-day')} at {_money(per_diem, currency)}."
+        assumptions=_per_diem(
+            _counted(travelling_facilitators, "travelling facilitator"),
+            event,
+            _counted(travelling_facilitators * days, Unit.PERSON_DAY),
+            per_diem,
+            currency,
         ),
         blame="facilitators",
     )
     return lines.done()
+
+
+def _paid_by_day(people: str, days: str, person_days: str, rate: Decimal, currency: str) -> str:
+    """ "2 facilitators for 3 days: 6 person-days at 300.00 USD a day.": `people`, `days` and `person_days` are
+    counted already."""
+    return gettext("%(people)s for %(days)s: %(person_days)s at %(price)s a day.") % {
+        "people": people,
+        "days": days,
+        "person_days": person_days,
+        "price": _money(rate, currency),
+    }
+
+
+def _per_diem(people: str, days: str, person_days: str, rate: Decimal, currency: str) -> str:
+    return gettext("Per diem for %(people)s over %(days)s: %(person_days)s at %(price)s.") % {
+        "people": people,
+        "days": days,
+        "person_days": person_days,
+        "price": _money(rate, currency),
+    }
 
 
 def field_visit_lines(
@@ -437,83 +553,88 @@ def field_visit_lines(
     """A field visit: the staff's per diem, the vehicles (hire and fuel) and their drivers."""
     check = Problems()
     check.schedule(schedule)
-    staff = check.count("staff", staff, "Staff", minimum=1)
-    days = check.count("days", days, "Days", minimum=1, maximum=MAX_DAYS)
-    per_diem = check.amount("per_diem", per_diem, "Per diem")
-    vehicles = check.count("vehicles", vehicles, "Vehicles", maximum=MAX_VEHICLES)
-    hire = check.amount("vehicle_hire_per_day", vehicle_hire_per_day, "Vehicle hire per day")
+    staff = check.count("staff", staff, gettext("Staff"), minimum=1)
+    days = check.count("days", days, gettext("Days"), minimum=1, maximum=MAX_DAYS)
+    per_diem = check.amount("per_diem", per_diem, gettext("Per diem"))
+    vehicles = check.count("vehicles", vehicles, gettext("Vehicles"), maximum=MAX_VEHICLES)
+    hire = check.amount("vehicle_hire_per_day", vehicle_hire_per_day, gettext("Vehicle hire per day"))
     litres = check.amount(
-        "litres_per_vehicle_day", litres_per_vehicle_day, "Litres per vehicle and day", maximum=MAX_LITRES
+        "litres_per_vehicle_day", litres_per_vehicle_day, gettext("Litres per vehicle and day"), maximum=MAX_LITRES
     )
-    fuel_price = check.amount("fuel_price", fuel_price, "Fuel price per litre")
-    drivers = check.count("drivers", drivers, "Drivers", maximum=MAX_VEHICLES)
-    driver_rate = check.amount("driver_daily_rate", driver_daily_rate, "Driver's daily rate")
+    fuel_price = check.amount("fuel_price", fuel_price, gettext("Fuel price per litre"))
+    drivers = check.count("drivers", drivers, gettext("Drivers"), maximum=MAX_VEHICLES)
+    driver_rate = check.amount("driver_daily_rate", driver_daily_rate, gettext("Driver's daily rate"))
     if not check.errors and not vehicles:
-        for answer, value, what in (
-            ("litres_per_vehicle_day", litres, "Fuel"),
-            ("vehicle_hire_per_day", hire, "Vehicle hire"),
-            ("drivers", drivers, "Drivers"),
+        for answer, value, message in (
+            ("litres_per_vehicle_day", litres, gettext("Fuel given but no vehicles.")),
+            ("vehicle_hire_per_day", hire, gettext("Vehicle hire given but no vehicles.")),
+            ("drivers", drivers, gettext("Drivers given but no vehicles.")),
         ):
             if value:
-                check.add(answer, f"{what} given but no vehicles.")
+                check.add(answer, message)
     if not check.errors and litres and not fuel_price:
-        check.add("fuel_price", "Give the price of a litre of fuel.")
+        check.add("fuel_price", gettext("Give the price of a litre of fuel."))
     if not check.errors and drivers and not driver_rate:
-        check.add("driver_daily_rate", "Give the drivers' daily rate.")
+        check.add("driver_daily_rate", gettext("Give the drivers' daily rate."))
     check.raise_if_any()
 
     currency = schedule.currency
-    lines = Lines(schedule, check, name.strip() or "Field visit")
-    event = _plural(days, "day")
+    lines = Lines(schedule, check, name.strip() or gettext("Field visit"))
+    event = _counted(days, Unit.DAY)
     lines.add(
-        "per diem of staff",
+        pgettext(PART, "per diem of staff"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
         rate="per_diem",
         quantity=staff * days,
-        assumptions=(
-            f"Per diem for {_plural(staff, 'staff member')} over {event}: "
-            f"{_plural(staff * days, 'person-day')} at {_money(per_diem, currency)}."
+        assumptions=_per_diem(
+            _counted(staff, "staff member"), event, _counted(staff * days, Unit.PERSON_DAY), per_diem, currency
         ),
         blame="staff",
     )
     lines.add(
-        "vehicle hire",
+        pgettext(PART, "vehicle hire"),
         category=CostCategory.TRANSPORT,
         unit=Unit.VEHICLE_DAY,
         unit_cost=hire,
         rate="vehicle_hire_per_day",
         quantity=vehicles * days,
-        assumptions=(
-            f"{_plural(vehicles, 'vehicle')} for {event}: {_plural(vehicles * days, 'vehicle-day')} "
-            f"at {_money(hire, currency)}."
-        ),
+        assumptions=gettext("%(vehicles)s for %(days)s: %(vehicle_days)s at %(price)s.")
+        % {
+            "vehicles": _counted(vehicles, "vehicle"),
+            "days": event,
+            "vehicle_days": _counted(vehicles * days, Unit.VEHICLE_DAY),
+            "price": _money(hire, currency),
+        },
         blame="vehicles",
     )
     lines.add(
-        "fuel",
+        pgettext(PART, "fuel"),
         category=CostCategory.TRANSPORT,
         unit=Unit.LITRE,
         unit_cost=fuel_price,
         rate="fuel_price",
         quantity=vehicles * days * litres,
-        assumptions=(
-            f"{_plural(litres, 'litre')} a day for each of {_plural(vehicles, 'vehicle')} over {event}: "
-            f"{_plural(vehicles * days * litres, 'litre')} at {_money(fuel_price, currency)} a litre."
-        ),
+        assumptions=gettext("%(litres)s a day for each of %(vehicles)s over %(days)s: %(total)s at %(price)s a litre.")
+        % {
+            "litres": _counted(litres, Unit.LITRE),
+            "vehicles": _counted(vehicles, "vehicle"),
+            "days": event,
+            "total": _counted(vehicles * days * litres, Unit.LITRE),
+            "price": _money(fuel_price, currency),
+        },
         blame="litres_per_vehicle_day",
     )
     lines.add(
-        "drivers",
+        pgettext(PART, "drivers"),
         category=CostCategory.TRANSPORT,
         unit=Unit.PERSON_DAY,
         unit_cost=driver_rate,
         rate="driver_daily_rate",
         quantity=drivers * days,
-        assumptions=(
-            f"{_plural(drivers, 'driver')} for {event}: {_plural(drivers * days, 'person-day')} "
-            f"at {_money(driver_rate, currency)} a day."
+        assumptions=_paid_by_day(
+            _counted(drivers, "driver"), event, _counted(drivers * days, Unit.PERSON_DAY), driver_rate, currency
         ),
         blame="drivers",
     )
@@ -523,7 +644,7 @@ def field_visit_lines(
 class ConsultantKind:
     NATIONAL = "national"
     INTERNATIONAL = "international"
-    CHOICES = ((NATIONAL, "National"), (INTERNATIONAL, "International"))
+    CHOICES = ((NATIONAL, _("National")), (INTERNATIONAL, _("International")))
 
 
 def consultancy_lines(
@@ -542,58 +663,66 @@ def consultancy_lines(
     check = Problems()
     check.schedule(schedule)
     if consultant not in (ConsultantKind.NATIONAL, ConsultantKind.INTERNATIONAL):
-        check.add("consultant", "Choose a national or an international consultant.")
-    consultants = check.count("consultants", consultants, "Consultants", minimum=1, maximum=1000)
-    days = check.count("days", days, "Days", minimum=1, maximum=MAX_DAYS)
-    rate = check.amount("daily_rate", daily_rate, "Daily rate", positive=True)
-    travel = check.amount("travel_per_trip", travel_per_trip, "Travel per trip")
-    per_diem = check.amount("per_diem", per_diem, "Per diem")
+        check.add("consultant", gettext("Choose a national or an international consultant."))
+    consultants = check.count("consultants", consultants, gettext("Consultants"), minimum=1, maximum=1000)
+    days = check.count("days", days, gettext("Days"), minimum=1, maximum=MAX_DAYS)
+    rate = check.amount("daily_rate", daily_rate, gettext("Daily rate"), positive=True)
+    travel = check.amount("travel_per_trip", travel_per_trip, gettext("Travel per trip"))
+    per_diem = check.amount("per_diem", per_diem, gettext("Per diem"))
     if consultant == ConsultantKind.NATIONAL:
-        for answer, value, what in (("travel_per_trip", travel, "Travel"), ("per_diem", per_diem, "Per diem")):
+        for answer, value, message in (
+            (
+                "travel_per_trip",
+                travel,
+                gettext("Travel is costed for an international consultant; leave it empty for a national one."),
+            ),
+            (
+                "per_diem",
+                per_diem,
+                gettext("Per diem is costed for an international consultant; leave it empty for a national one."),
+            ),
+        ):
             if value:
-                check.add(
-                    answer, f"{what} is costed for an international consultant; leave it empty for a national one."
-                )
+                check.add(answer, message)
     check.raise_if_any()
 
     currency = schedule.currency
-    who = "international" if consultant == ConsultantKind.INTERNATIONAL else "national"
-    lines = Lines(schedule, check, name.strip() or f"{who.capitalize()} consultancy")
-    people = _plural(consultants, f"{who} consultant")
+    international = consultant == ConsultantKind.INTERNATIONAL
+    title = gettext("International consultancy") if international else gettext("National consultancy")
+    lines = Lines(schedule, check, name.strip() or title)
+    people = _counted(consultants, "international consultant" if international else "national consultant")
+    event = _counted(days, Unit.DAY)
+    person_days = _counted(consultants * days, Unit.PERSON_DAY)
     lines.add(
-        "fees",
+        pgettext(PART, "fees"),
         category=CostCategory.CONSULTANCY,
         unit=Unit.PERSON_DAY,
         unit_cost=rate,
         rate="daily_rate",
         quantity=consultants * days,
-        assumptions=(
-            f"{people} for {_plural(days, 'day')}: {_plural(consultants * days, 'person-day')} "
-            f"at {_money(rate, currency)} a day."
-        ),
+        assumptions=_paid_by_day(people, event, person_days, rate, currency),
         blame="days",
     )
     lines.add(
-        "travel",
+        pgettext(PART, "travel"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.TRIP,
         unit_cost=travel,
         rate="travel_per_trip",
         quantity=consultants,
-        assumptions=f"A return trip for each of {people} at {_money(travel, currency)}.",
+        assumptions=gettext("A return trip for each of %(people)s at %(price)s.")
+        % {"people": people, "price": _money(travel, currency)},
         blame="consultants",
     )
     lines.add(
-        "per diem",
+        pgettext(PART, "per diem"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
         rate="per_diem",
         quantity=consultants * days,
-        assumptions=(
-            f"Per diem for {people} over {_plural(days, 'day')} in the country: "
-            f"{_plural(consultants * days, 'person-day')} at {_money(per_diem, currency)}."
-        ),
+        assumptions=gettext("Per diem for %(people)s over %(days)s in the country: %(person_days)s at %(price)s.")
+        % {"people": people, "days": event, "person_days": person_days, "price": _money(per_diem, currency)},
         blame="days",
     )
     return lines.done()
@@ -605,26 +734,28 @@ def staff_lines(
     """Staff: posts × monthly salary, paid the given months of each year (the line's frequency)."""
     check = Problems()
     check.schedule(schedule, asks_times=False)
-    posts = check.count("posts", posts, "Posts", minimum=1)
-    salary = check.amount("monthly_salary", monthly_salary, "Monthly salary", positive=True)
-    months = check.count("months_per_year", months_per_year, "Months per year", minimum=1, maximum=12)
+    posts = check.count("posts", posts, gettext("Posts"), minimum=1)
+    salary = check.amount("monthly_salary", monthly_salary, gettext("Monthly salary"), positive=True)
+    months = check.count("months_per_year", months_per_year, gettext("Months per year"), minimum=1, maximum=12)
     check.raise_if_any()
 
     currency = schedule.currency
-    title = name.strip() or "Staff"
-    lines = Lines(schedule, check, title)
+    lines = Lines(schedule, check, name.strip() or gettext("Staff"))
     lines.add(
-        "salaries",
+        pgettext(PART, "salaries"),
         category=CostCategory.PERSONNEL,
         unit=Unit.POST_MONTH,
         unit_cost=salary,
         rate="monthly_salary",
         quantity=posts,
         frequency=Decimal(months),
-        assumptions=(
-            f"{_plural(posts, 'post')} at {_money(salary, currency)} a month, paid {_plural(months, 'month')} a year."
-        ),
-        when=f"In {schedule.years_text()}.",
+        assumptions=gettext("%(posts)s at %(price)s a month, paid %(months)s a year.")
+        % {
+            "posts": _counted(posts, "post"),
+            "price": _money(salary, currency),
+            "months": _counted(months, Unit.MONTH),
+        },
+        when=gettext("In %(years)s.") % {"years": schedule.years_text()},
         blame="posts",
     )
     return lines.done()
@@ -648,30 +779,54 @@ def procurement_lines(
     check = Problems()
     check.schedule(schedule)
     if category not in PROCUREMENT_CATEGORIES:
-        check.add("category", "Choose equipment, supplies, infrastructure, communication and printing, or other.")
+        check.add(
+            "category", gettext("Choose equipment, supplies, infrastructure, communication and printing, or other.")
+        )
     items = list(items or [])
     if not items:
-        check.add("items", "List at least one item to buy.")
+        check.add("items", gettext("List at least one item to buy."))
     if len(items) > MAX_ITEMS:
-        check.add("items", f"{len(items)} items: at most {MAX_ITEMS} at a time.")
+        check.add(
+            "items",
+            ngettext(
+                "%(count)s item: at most %(maximum)s at a time.",
+                "%(count)s items: at most %(maximum)s at a time.",
+                len(items),
+            )
+            % {"count": len(items), "maximum": MAX_ITEMS},
+        )
     cleaned: list[Item] = []
     for number, item in enumerate(items, start=1):
-        where = f"Item {number}" + (f" ({item.name.strip()})" if item.name.strip() else "")
+        if item.name.strip():
+            # Translators: an item of a procurement's list, by its number and name, e.g. "Item 1 (Microscope)".
+            where = gettext("Item %(number)s (%(name)s)") % {"number": number, "name": item.name.strip()}
+        else:
+            where = gettext("Item %(number)s") % {"number": number}
         item_check = Problems()
         if not item.name.strip():
-            item_check.add("items", f"{where}: name the item.")
+            item_check.add("items", gettext("%(item)s: name the item.") % {"item": where})
         if item.unit not in Unit.values:
-            item_check.add("items", f"{where}: “{item.unit}” is not a unit of the list.")
-        quantity = item_check.amount("items", item.quantity, f"{where}: quantity", maximum=MAX_QUANTITY, positive=True)
-        price = item_check.amount("items", item.unit_price, f"{where}: unit price", positive=True)
+            item_check.add(
+                "items", gettext("%(item)s: “%(unit)s” is not a unit of the list.") % {"item": where, "unit": item.unit}
+            )
+        quantity = item_check.amount(
+            "items",
+            item.quantity,
+            # Translators: names the answer in a message, e.g. "Item 1 (Microscope): quantity cannot be negative."
+            gettext("%(item)s: quantity") % {"item": where},
+            maximum=MAX_QUANTITY,
+            positive=True,
+        )
+        price = item_check.amount(
+            "items", item.unit_price, gettext("%(item)s: unit price") % {"item": where}, positive=True
+        )
         for message in item_check.errors.get("items", []):
             check.add("items", message)
         cleaned.append(Item(item.name.strip(), item.unit, quantity, price, item.catalogue_item))
     check.raise_if_any()
 
     currency = schedule.currency
-    title = name.strip() or "Procurement"
-    lines = Lines(schedule, check, title)
+    lines = Lines(schedule, check, name.strip() or gettext("Procurement"))
     for item in cleaned:
         lines.add(
             item.name,
@@ -679,7 +834,8 @@ def procurement_lines(
             unit=item.unit,
             unit_cost=item.unit_price,
             quantity=item.quantity,
-            assumptions=f"{_plural(item.quantity, item.unit)} at {_money(item.unit_price, currency)} each.",
+            assumptions=gettext("%(quantity)s at %(price)s each.")
+            % {"quantity": _counted(item.quantity, item.unit), "price": _money(item.unit_price, currency)},
             blame="items",
             item=item.catalogue_item,
         )
@@ -692,12 +848,12 @@ def procurement_lines(
 @dataclass(frozen=True)
 class Question:
     """One answer a builder needs. `kind`: count (a whole number), money, number (decimal), flag, choice, text,
-    or items (procurement's list of things to buy)."""
+    or items (procurement's list of things to buy). `label` and `help` are translated lazily."""
 
     name: str
-    label: str
+    label: str | Promise
     kind: str
-    help: str = ""
+    help: str | Promise = ""
     required: bool = False
     choices: tuple[tuple[str, str | Promise], ...] = ()
     default: Any = None
@@ -709,8 +865,8 @@ class Question:
 @dataclass(frozen=True)
 class Builder:
     kind: str
-    label: str
-    summary: str
+    label: str | Promise
+    summary: str | Promise
     build: Callable[..., list[LineInput]]
     questions: tuple[Question, ...] = field(default_factory=tuple)
     asks_times: bool = True  # staff are paid by months per year instead
@@ -729,85 +885,96 @@ class Builder:
 PER_DIEM = ((CostCategory.PER_DIEM_TRAVEL,), Unit.PERSON_DAY)
 TRIP = ((CostCategory.PER_DIEM_TRAVEL,), Unit.TRIP)
 FEE = ((CostCategory.CONSULTANCY,), Unit.PERSON_DAY)
-NAME = Question("name", "Name", "text", "Starts each line's description, e.g. “Training of rapid response teams”.")
+NAME = Question(
+    "name", _("Name"), "text", _("Starts each line's description, e.g. “Training of rapid response teams”.")
+)
 
 BUILDERS: dict[str, Builder] = {
     builder.kind: builder
     for builder in (
         Builder(
             "meeting",
-            "Meeting or training",
-            "Venue, meals, materials, per diem and travel of participants, facilitators and their fees.",
+            _("Meeting or training"),
+            _("Venue, meals, materials, per diem and travel of participants, facilitators and their fees."),
             meeting_lines,
             (
                 NAME,
                 Question(
                     "category",
-                    "Kind",
+                    _("Kind"),
                     "choice",
                     required=True,
                     choices=((CostCategory.MEETINGS, _("Meeting or workshop")), (CostCategory.TRAINING, _("Training"))),
                     default=CostCategory.MEETINGS,
                 ),
-                Question("participants", "Participants", "count", required=True),
-                Question("travelling", "Of whom travelling", "count", "They get per diem and a trip.", default=0),
-                Question("days", "Days", "count", required=True),
-                Question("per_diem", "Per diem a day", "money", "For travellers.", default=ZERO, catalogue=PER_DIEM),
-                Question("travel_per_person", "Travel per traveller (return)", "money", default=ZERO, catalogue=TRIP),
+                Question("participants", _("Participants"), "count", required=True),
+                Question("travelling", _("Of whom travelling"), "count", _("They get per diem and a trip."), default=0),
+                Question("days", _("Days"), "count", required=True),
                 Question(
-                    "venue_per_day", "Venue a day", "money", default=ZERO, catalogue=(MEETING_CATEGORIES, Unit.DAY)
+                    "per_diem", _("Per diem a day"), "money", _("For travellers."), default=ZERO, catalogue=PER_DIEM
+                ),
+                Question(
+                    "travel_per_person", _("Travel per traveller (return)"), "money", default=ZERO, catalogue=TRIP
+                ),
+                Question(
+                    "venue_per_day", _("Venue a day"), "money", default=ZERO, catalogue=(MEETING_CATEGORIES, Unit.DAY)
                 ),
                 Question(
                     "meals_per_person_day",
-                    "Meals per person and day",
+                    _("Meals per person and day"),
                     "money",
-                    "Everyone present.",
+                    _("Everyone present."),
                     default=ZERO,
                     catalogue=(MEETING_CATEGORIES, Unit.PERSON_DAY),
                 ),
                 Question(
                     "materials_per_participant",
-                    "Materials per participant",
+                    _("Materials per participant"),
                     "money",
                     default=ZERO,
                     catalogue=((CostCategory.COMMUNICATION,), Unit.PARTICIPANT),
                 ),
-                Question("facilitators", "Facilitators", "count", default=0),
-                Question("facilitator_fee", "Facilitator fee a day", "money", default=ZERO, catalogue=FEE),
-                Question("facilitators_travelling", "Facilitators travel", "flag", "Per diem and a trip for them too."),
+                Question("facilitators", _("Facilitators"), "count", default=0),
+                Question("facilitator_fee", _("Facilitator fee a day"), "money", default=ZERO, catalogue=FEE),
+                Question(
+                    "facilitators_travelling",
+                    _("Facilitators travel"),
+                    "flag",
+                    _("Per diem and a trip for them too."),
+                ),
             ),
         ),
         Builder(
             "field-visit",
-            "Field visit",
-            "Per diem of the staff, vehicles, fuel and drivers.",
+            _("Field visit"),
+            _("Per diem of the staff, vehicles, fuel and drivers."),
             field_visit_lines,
             (
                 NAME,
-                Question("staff", "Staff", "count", required=True),
-                Question("days", "Days", "count", required=True),
-                Question("per_diem", "Per diem a day", "money", default=ZERO, catalogue=PER_DIEM),
-                Question("vehicles", "Vehicles", "count", default=0),
+                Question("staff", _("Staff"), "count", required=True),
+                Question("days", _("Days"), "count", required=True),
+                Question("per_diem", _("Per diem a day"), "money", default=ZERO, catalogue=PER_DIEM),
+                Question("vehicles", _("Vehicles"), "count", default=0),
                 Question(
                     "vehicle_hire_per_day",
-                    "Vehicle hire a day",
+                    _("Vehicle hire a day"),
                     "money",
-                    "Leave empty for own vehicles.",
+                    _("Leave empty for own vehicles."),
                     default=ZERO,
                     catalogue=((CostCategory.TRANSPORT,), Unit.VEHICLE_DAY),
                 ),
-                Question("litres_per_vehicle_day", "Fuel: litres per vehicle and day", "number", default=ZERO),
+                Question("litres_per_vehicle_day", _("Fuel: litres per vehicle and day"), "number", default=ZERO),
                 Question(
                     "fuel_price",
-                    "Fuel: price of a litre",
+                    _("Fuel: price of a litre"),
                     "money",
                     default=ZERO,
                     catalogue=((CostCategory.TRANSPORT,), Unit.LITRE),
                 ),
-                Question("drivers", "Drivers", "count", default=0),
+                Question("drivers", _("Drivers"), "count", default=0),
                 Question(
                     "driver_daily_rate",
-                    "Driver's daily rate",
+                    _("Driver's daily rate"),
                     "money",
                     default=ZERO,
                     catalogue=((CostCategory.TRANSPORT,), Unit.PERSON_DAY),
@@ -816,35 +983,35 @@ BUILDERS: dict[str, Builder] = {
         ),
         Builder(
             "consultancy",
-            "Consultancy",
-            "Fees of national or international consultants, with travel and per diem for international ones.",
+            _("Consultancy"),
+            _("Fees of national or international consultants, with travel and per diem for international ones."),
             consultancy_lines,
             (
                 NAME,
                 Question(
                     "consultant",
-                    "Consultant",
+                    _("Consultant"),
                     "choice",
                     required=True,
                     choices=ConsultantKind.CHOICES,
                     default=ConsultantKind.NATIONAL,
                 ),
-                Question("consultants", "Consultants", "count", default=1),
-                Question("days", "Days", "count", required=True),
-                Question("daily_rate", "Daily rate", "money", required=True, catalogue=FEE),
+                Question("consultants", _("Consultants"), "count", default=1),
+                Question("days", _("Days"), "count", required=True),
+                Question("daily_rate", _("Daily rate"), "money", required=True, catalogue=FEE),
                 Question(
                     "travel_per_trip",
-                    "Travel per trip (return)",
+                    _("Travel per trip (return)"),
                     "money",
-                    "International only.",
+                    _("International only."),
                     default=ZERO,
                     catalogue=TRIP,
                 ),
                 Question(
                     "per_diem",
-                    "Per diem a day",
+                    _("Per diem a day"),
                     "money",
-                    "International only, for the days in the country.",
+                    _("International only, for the days in the country."),
                     default=ZERO,
                     catalogue=PER_DIEM,
                 ),
@@ -852,40 +1019,41 @@ BUILDERS: dict[str, Builder] = {
         ),
         Builder(
             "staff",
-            "Staff",
-            "Posts paid a monthly salary for some months of each year.",
+            _("Staff"),
+            _("Posts paid a monthly salary for some months of each year."),
             staff_lines,
             (
-                Question("name", "Post", "text", "e.g. “Data manager”."),
-                Question("posts", "Posts", "count", required=True),
+                # Translators: the post (job) the staff are hired for.
+                Question("name", pgettext_lazy("staff", "Post"), "text", _("e.g. “Data manager”.")),
+                Question("posts", _("Posts"), "count", required=True),
                 Question(
                     "monthly_salary",
-                    "Monthly salary",
+                    _("Monthly salary"),
                     "money",
-                    "Including benefits.",
+                    _("Including benefits."),
                     required=True,
                     catalogue=((CostCategory.PERSONNEL,), Unit.POST_MONTH),
                 ),
-                Question("months_per_year", "Months a year", "count", default=12),
+                Question("months_per_year", _("Months a year"), "count", default=12),
             ),
             asks_times=False,
         ),
         Builder(
             "procurement",
-            "Procurement",
-            "Equipment, supplies or works: one line per item bought.",
+            _("Procurement"),
+            _("Equipment, supplies or works: one line per item bought."),
             procurement_lines,
             (
                 NAME,
                 Question(
                     "category",
-                    "Category",
+                    _("Category"),
                     "choice",
                     required=True,
                     choices=tuple((value, CostCategory(value).label) for value in PROCUREMENT_CATEGORIES),
                     default=CostCategory.EQUIPMENT,
                 ),
-                Question("items", "Items", "items", required=True),
+                Question("items", _("Items"), "items", required=True),
             ),
         ),
     )
@@ -927,10 +1095,15 @@ def cost_lines_preview(*, activity: Activity, lines: Iterable[LineInput]) -> lis
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 answer = _LINE_FIELD_TO_ANSWER.get(name, NON_FIELD_ERRORS)
-                prefix = "" if answer != NON_FIELD_ERRORS else f"{line_input.fields.get('description', 'A line')}: "
                 for message in messages:
-                    if prefix + message not in problems.errors.get(answer, []):
-                        problems.add(answer, prefix + message)
+                    if answer == NON_FIELD_ERRORS:
+                        # Translators: a problem of one of the lines a builder would make, after its description.
+                        message = gettext("%(line)s: %(problem)s") % {
+                            "line": line_input.fields.get("description") or gettext("A line"),
+                            "problem": message,
+                        }
+                    if message not in problems.errors.get(answer, []):
+                        problems.add(answer, message)
             continue
         previews.append(Preview(line, years))
     problems.raise_if_any()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from costing.models import CostCategory, CostRollup, FundingCommitment, FundingRollup, PlanCosting
@@ -405,7 +405,7 @@ def dashboard_get(*, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str =
 
 def _organization_name(name: str | None, acronym: str | None) -> str:
     if not name:
-        return "No responsible organization"
+        return gettext("No responsible organization")
     return f"{name} ({acronym})" if acronym else name
 
 
@@ -455,36 +455,83 @@ def costing_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
     currency = dashboard.currency
     workbook = new_workbook()
 
-    pending = f"Being recomputed: {state.pending} change(s) made since are not included"
-    status = "Current" if state.current else pending
+    # The sheets' names, the headings and the words of the cells are in the language of the person who asked
+    # (the job runs in it); the figures, dates and codes stay as they are, for a spreadsheet to compute with.
+    if state.current:
+        status = gettext("Current")
+    else:
+        status = ngettext(
+            "Being recomputed: %(count)s change made since is not included",
+            "Being recomputed: %(count)s changes made since are not included",
+            state.pending,
+        ) % {"count": state.pending}
+    in_currency = {"currency": currency}
     summary: list[list[Any]] = [
-        ["Plan", plan.title],
-        ["Scope", dashboard.scope_label],
-        ["Scenario", dashboard.scenario_label],
-        ["Currency", currency],
-        ["Totals computed", _local(state.computed_at)],
-        ["State of the totals", status],
-        *[["Not fully computed", f"{s.plan.title}: {s.error}"] for s in state.errors],
-        [f"Needed ({currency})", dashboard.totals.needed],
-        [f"Required costs ({currency})", dashboard.required],
-        [f"Optional costs ({currency})", dashboard.optional],
-        [f"Committed and disbursed ({currency})", dashboard.totals.firm],
-        [f"Pledged ({currency})", dashboard.totals.pledged],
-        [f"Gap: needed minus committed and disbursed ({currency})", dashboard.totals.gap],
+        [gettext("Plan"), plan.title],
+        [gettext("Scope"), dashboard.scope_label],
+        [gettext("Scenario"), dashboard.scenario_label],
+        [gettext("Currency"), currency],
+        [gettext("Totals computed"), _local(state.computed_at)],
+        [gettext("State of the totals"), status],
+        *[
+            [gettext("Not fully computed"), gettext("%(plan)s: %(error)s") % {"plan": s.plan.title, "error": s.error}]
+            for s in state.errors
+        ],
+        [gettext("Needed (%(currency)s)") % in_currency, dashboard.totals.needed],
+        [gettext("Required costs (%(currency)s)") % in_currency, dashboard.required],
+        [gettext("Optional costs (%(currency)s)") % in_currency, dashboard.optional],
+        [gettext("Committed and disbursed (%(currency)s)") % in_currency, dashboard.totals.firm],
+        [gettext("Pledged (%(currency)s)") % in_currency, dashboard.totals.pledged],
+        [gettext("Gap: needed minus committed and disbursed (%(currency)s)") % in_currency, dashboard.totals.gap],
     ]
-    add_table_sheet(workbook, title="Summary", headers=["Figure", "Value"], rows=summary, widths=[48, 48])
+    add_table_sheet(
+        workbook,
+        # Translators: the names of the export's sheets are Excel sheet names: 31 characters at most.
+        title=gettext("Summary"),
+        headers=[gettext("Figure"), gettext("Value")],
+        rows=summary,
+        widths=[48, 48],
+    )
+
+    def included(s: PlanState) -> str:
+        if any(s is p for p in dashboard.plans):
+            return gettext("yes")
+        return gettext("no: another currency") if not s.included else gettext("no")
+
+    def current(s: PlanState) -> str:
+        if s.current:
+            return gettext("yes")
+        return ngettext("no: %(count)s change pending", "no: %(count)s changes pending", s.pending) % {
+            "count": s.pending
+        }
+
+    needed, firm, pledged, gap = (
+        gettext("Needed"),
+        gettext("Committed and disbursed"),
+        gettext("Pledged"),
+        gettext("Gap"),
+    )
+    code, area = gettext("Code"), gettext("Technical area")
     sheet = add_table_sheet(
         workbook,
-        title="Plans",
-        headers=["Plan", "Jurisdiction", "Currency", "Needed", "Included", "Totals current", "Computed"],
+        title=gettext("Plans"),
+        headers=[
+            gettext("Plan"),
+            gettext("Jurisdiction"),
+            gettext("Currency"),
+            needed,
+            gettext("Included"),
+            gettext("Totals current"),
+            gettext("Computed"),
+        ],
         rows=(
             [
                 s.plan.title,
                 s.plan.jurisdiction.name,
                 s.currency or currency,
                 s.needed,
-                "yes" if any(s is p for p in dashboard.plans) else "no: another currency" if not s.included else "no",
-                "yes" if s.current else f"no: {s.pending} change(s) pending",
+                included(s),
+                current(s),
                 _local(s.computed_at),
             ]
             for s in [dashboard.plans[0], *dashboard.provincial]
@@ -494,8 +541,8 @@ def costing_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
     _money_columns(sheet, [3])
     sheet = add_table_sheet(
         workbook,
-        title="By area",
-        headers=["Code", "Technical area", "Needed", "Committed and disbursed", "Pledged", "Gap"],
+        title=gettext("By area"),
+        headers=[code, area, needed, firm, pledged, gap],
         rows=(
             [row.code, row.name, row.amounts.needed, row.amounts.firm, row.amounts.pledged, row.amounts.gap]
             for row in dashboard.by_area
@@ -505,8 +552,8 @@ def costing_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
     _money_columns(sheet, range(2, 6))
     sheet = add_table_sheet(
         workbook,
-        title="By year",
-        headers=["Year", "Needed", "Committed and disbursed", "Pledged", "Gap"],
+        title=gettext("By year"),
+        headers=[gettext("Year"), needed, firm, pledged, gap],
         rows=(
             [row.year, row.amounts.needed, row.amounts.firm, row.amounts.pledged, row.amounts.gap]
             for row in dashboard.by_year
@@ -516,42 +563,43 @@ def costing_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
     _money_columns(sheet, range(1, 5))
     sheet = add_table_sheet(
         workbook,
-        title="Area × year gap",
-        headers=["Code", "Technical area", *map(str, dashboard.years), "Total"],
+        # Translators: an Excel sheet's name: the gap of each technical area in each year.
+        title=gettext("Area × year gap"),
+        headers=[code, area, *map(str, dashboard.years), gettext("Total")],
         rows=([row.code, row.name, *(cell.gap for cell in row.cells), row.amounts.gap] for row in dashboard.by_area),
         widths=[8, 48, *([16] * (len(dashboard.years) + 1))],
     )
     _money_columns(sheet, range(2, 3 + len(dashboard.years)))
     for title, header, shares in (
-        ("By category", "Cost category", dashboard.by_category),
-        ("By organization", "Responsible organization", dashboard.by_organization),
+        (gettext("By category"), gettext("Cost category"), dashboard.by_category),
+        (gettext("By organization"), gettext("Responsible organization"), dashboard.by_organization),
     ):
         sheet = add_table_sheet(
             workbook,
             title=title,
-            headers=[header, "Needed"],
+            headers=[header, needed],
             rows=([share.label, share.amount] for share in shares),
             widths=[48, 18],
         )
         _money_columns(sheet, [1])
     sheet = add_table_sheet(
         workbook,
-        title="By source",
-        headers=["Funding source", "Pledged", "Committed", "Disbursed", "Total"],
+        title=gettext("By source"),
+        headers=[gettext("Funding source"), pledged, gettext("Committed"), gettext("Disbursed"), gettext("Total")],
         rows=([row.name, row.pledged, row.committed, row.disbursed, row.total] for row in dashboard.by_source),
         widths=[48, 18, 18, 18, 18],
     )
     _money_columns(sheet, range(1, 5))
     sheet = add_table_sheet(
         workbook,
-        title="By status",
-        headers=["Status", "Amount"],
+        title=gettext("By status"),
+        headers=[gettext("Status"), gettext("Amount")],
         rows=([share.label, share.amount] for share in dashboard.by_status),
         widths=[24, 18],
     )
     _money_columns(sheet, [1])
     progress(90, gettext("Saving"))
-    workbook.properties.title = f"{plan.title}: costing dashboard"
+    workbook.properties.title = gettext("%(plan)s: costing dashboard") % {"plan": plan.title}
     suffix = "-with-provincial-plans" if scope == Scope.NATIONAL else ""
     return JobResult(
         filename=f"{file_slug(plan.title)}-costing{suffix}-{scenario}.xlsx", content=workbook_bytes(workbook)
@@ -559,4 +607,5 @@ def costing_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
 
 
 def _local(moment: datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "not yet"
+    """The moment as a date and time any spreadsheet reads (ISO order), or in words when there is none."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else gettext("not yet")

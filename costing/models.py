@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from planning.models import MAX_YEAR, MIN_YEAR
@@ -92,27 +93,38 @@ class PlanCosting(models.Model):
     stale totals as current. `rollup_queued` lets a burst of edits enqueue one recomputation.
     """
 
-    plan = models.OneToOneField("planning.Plan", on_delete=models.CASCADE, related_name="costing")
+    plan = models.OneToOneField(
+        "planning.Plan", on_delete=models.CASCADE, related_name="costing", verbose_name=_("plan")
+    )
     currency = models.CharField(
         max_length=3,
         validators=[validate_currency_code],
         help_text=_("ISO 4217 code of the base currency every total is shown in."),
+        verbose_name=_("base currency"),
     )
     price_year = models.PositiveSmallIntegerField(
-        validators=year_validators, help_text=_("The year whose prices the plan is costed in.")
+        validators=year_validators,
+        help_text=_("The year whose prices the plan is costed in."),
+        verbose_name=_("price year"),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    changes = models.PositiveBigIntegerField(default=0, editable=False)
-    rollup_of = models.PositiveBigIntegerField(default=0, editable=False)
-    rollup_queued = models.BooleanField(default=False, editable=False)
-    rollup_at = models.DateTimeField(null=True, blank=True, editable=False)
-    rollup_error = models.TextField(blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    changes = models.PositiveBigIntegerField(default=0, editable=False, verbose_name=_("changes"))
+    rollup_of = models.PositiveBigIntegerField(default=0, editable=False, verbose_name=_("changes the totals include"))
+    rollup_queued = models.BooleanField(default=False, editable=False, verbose_name=_("recomputation queued"))
+    rollup_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("totals computed at"))
+    rollup_error = models.TextField(blank=True, editable=False, verbose_name=_("recomputation error"))
 
     class Meta:
+        verbose_name = _("plan costing settings")
         verbose_name_plural = _("plan costing settings")
 
     def __str__(self) -> str:
-        return f"{self.plan} ({self.currency}, {self.price_year} prices)"
+        # Translators: a plan's costing settings, e.g. "National plan (USD, 2026 prices)".
+        return gettext("%(plan)s (%(currency)s, %(year)s prices)") % {
+            "plan": self.plan,
+            "currency": self.currency,
+            "year": self.price_year,
+        }
 
     @property
     def rollup_current(self) -> bool:
@@ -122,19 +134,26 @@ class PlanCosting(models.Model):
 class ExchangeRate(models.Model):
     """How many units of the plan's base currency one unit of `currency` was worth in `year`."""
 
-    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="exchange_rates")
-    currency = models.CharField(max_length=3, validators=[validate_currency_code])
-    year = models.PositiveSmallIntegerField(validators=year_validators)
+    plan = models.ForeignKey(
+        "planning.Plan", on_delete=models.CASCADE, related_name="exchange_rates", verbose_name=_("plan")
+    )
+    currency = models.CharField(max_length=3, validators=[validate_currency_code], verbose_name=_("currency"))
+    year = models.PositiveSmallIntegerField(validators=year_validators, verbose_name=_("year"))
     rate = models.DecimalField(
         max_digits=20,
         decimal_places=8,
         validators=[MinValueValidator(Decimal("0.00000001")), MaxValueValidator(MAX_RATE)],
         help_text=_("Units of the base currency for one unit of this currency."),
+        verbose_name=_("rate"),
     )
-    source = models.CharField(max_length=250, blank=True, help_text=_("Where the rate comes from."))
-    version = models.PositiveIntegerField(default=1, editable=False)
+    source = models.CharField(
+        max_length=250, blank=True, help_text=_("Where the rate comes from."), verbose_name=_("source")
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
         ordering = ["currency", "year"]
         constraints = [
             models.UniqueConstraint(
@@ -152,23 +171,39 @@ class CatalogueItem(models.Model):
     """A unit cost shared by the plans of a jurisdiction (and those below it), or kept by one plan."""
 
     jurisdiction = models.ForeignKey(
-        "planning.Jurisdiction", on_delete=models.CASCADE, null=True, blank=True, related_name="catalogue_items"
+        "planning.Jurisdiction",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="catalogue_items",
+        verbose_name=_("jurisdiction"),
     )
     plan = models.ForeignKey(
-        "planning.Plan", on_delete=models.CASCADE, null=True, blank=True, related_name="catalogue_items"
+        "planning.Plan",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="catalogue_items",
+        verbose_name=_("plan"),
     )
-    name = models.CharField(max_length=250)
-    category = models.CharField(max_length=20, choices=CostCategory.choices)
-    unit = models.CharField(max_length=20, choices=Unit.choices)
-    unit_cost = money_field(validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_UNIT_COST)])
-    currency = models.CharField(max_length=3, validators=[validate_currency_code])
-    price_year = models.PositiveSmallIntegerField(validators=year_validators)
-    source = models.CharField(max_length=250, blank=True, help_text=_("Where the price comes from."))
-    notes = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    name = models.CharField(max_length=250, verbose_name=_("name"))
+    category = models.CharField(max_length=20, choices=CostCategory.choices, verbose_name=_("category"))
+    unit = models.CharField(max_length=20, choices=Unit.choices, verbose_name=_("unit"))
+    unit_cost = money_field(
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_UNIT_COST)], verbose_name=_("unit cost")
+    )
+    currency = models.CharField(max_length=3, validators=[validate_currency_code], verbose_name=_("currency"))
+    price_year = models.PositiveSmallIntegerField(validators=year_validators, verbose_name=_("price year"))
+    source = models.CharField(
+        max_length=250, blank=True, help_text=_("Where the price comes from."), verbose_name=_("source")
+    )
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("catalogue item")
+        verbose_name_plural = _("catalogue items")
         ordering = ["category", "name"]
         constraints = [
             models.CheckConstraint(
@@ -179,7 +214,13 @@ class CatalogueItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.unit_cost} {self.currency} per {self.unit})"
+        # Translators: a catalogue item, e.g. "Per diem, capital (120.00 USD per person-day)".
+        return gettext("%(name)s (%(price)s %(currency)s per %(unit)s)") % {
+            "name": self.name,
+            "price": self.unit_cost,
+            "currency": self.currency,
+            "unit": self.get_unit_display(),
+        }
 
 
 class CostLine(models.Model):
@@ -194,31 +235,55 @@ class CostLine(models.Model):
         ONE_OFF = "one_off", _("One-off")
         RECURRING = "recurring", _("Recurring")
 
-    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="cost_lines")
-    activity = models.ForeignKey("planning.Activity", on_delete=models.CASCADE, related_name="cost_lines")
+    plan = models.ForeignKey(
+        "planning.Plan", on_delete=models.CASCADE, related_name="cost_lines", verbose_name=_("plan")
+    )
+    activity = models.ForeignKey(
+        "planning.Activity", on_delete=models.CASCADE, related_name="cost_lines", verbose_name=_("activity")
+    )
     catalogue_item = models.ForeignKey(
-        CatalogueItem, on_delete=models.PROTECT, null=True, blank=True, related_name="cost_lines"
+        CatalogueItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cost_lines",
+        verbose_name=_("catalogue item"),
     )
-    description = models.CharField(max_length=300)
-    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    description = models.CharField(max_length=300, verbose_name=_("description"))
+    category = models.CharField(max_length=20, choices=CostCategory.choices, verbose_name=_("category"))
     secondary_category = models.CharField(
-        max_length=20, choices=CostCategory.choices, blank=True, help_text=_("A second category, as the WHO tool has.")
+        max_length=20,
+        choices=CostCategory.choices,
+        blank=True,
+        help_text=_("A second category, as the WHO tool has."),
+        verbose_name=_("secondary category"),
     )
-    unit = models.CharField(max_length=20, choices=Unit.choices)
-    unit_cost = money_field(validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_UNIT_COST)])
-    currency = models.CharField(max_length=3, validators=[validate_currency_code])
-    price_year = models.PositiveSmallIntegerField(validators=year_validators)
-    unit_cost_base = models.DecimalField(max_digits=24, decimal_places=6, editable=False)
+    unit = models.CharField(max_length=20, choices=Unit.choices, verbose_name=_("unit"))
+    unit_cost = money_field(
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_UNIT_COST)], verbose_name=_("unit cost")
+    )
+    currency = models.CharField(max_length=3, validators=[validate_currency_code], verbose_name=_("currency"))
+    price_year = models.PositiveSmallIntegerField(validators=year_validators, verbose_name=_("price year"))
+    unit_cost_base = models.DecimalField(
+        max_digits=24, decimal_places=6, editable=False, verbose_name=_("unit cost in the base currency")
+    )
     quantity = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_QUANTITY)]
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_QUANTITY)],
+        verbose_name=_("quantity"),
     )
-    recurrence = models.CharField(max_length=10, choices=Recurrence.choices, default=Recurrence.RECURRING)
-    optional = models.BooleanField(default=False, help_text=_("Counted only in the scenario with optional costs."))
-    assumptions = models.TextField(blank=True)
-    technical_comment = models.TextField(blank=True)
-    costing_comment = models.TextField(blank=True)
-    import_key = models.CharField(max_length=80, blank=True, editable=False)
-    order = models.PositiveIntegerField(default=0)
+    recurrence = models.CharField(
+        max_length=10, choices=Recurrence.choices, default=Recurrence.RECURRING, verbose_name=_("recurrence")
+    )
+    optional = models.BooleanField(
+        default=False, help_text=_("Counted only in the scenario with optional costs."), verbose_name=_("optional")
+    )
+    assumptions = models.TextField(blank=True, verbose_name=_("assumptions"))
+    technical_comment = models.TextField(blank=True, verbose_name=_("technical comment"))
+    costing_comment = models.TextField(blank=True, verbose_name=_("costing comment"))
+    import_key = models.CharField(max_length=80, blank=True, editable=False, verbose_name=_("import key"))
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     origin = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -227,15 +292,23 @@ class CostLine(models.Model):
         editable=False,
         related_name="operational_copies",
         help_text=_("The strategic plan's cost line this operational plan's line was drawn from."),
+        verbose_name=_("origin"),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
     )
 
     class Meta:
+        verbose_name = _("cost line")
+        verbose_name_plural = _("cost lines")
         ordering = ["activity_id", "order", "pk"]
         indexes = [
             models.Index(fields=["plan", "activity"], name="cost_line_plan_activity"),
@@ -262,14 +335,19 @@ class CostLine(models.Model):
 class CostLineYear(models.Model):
     """A cost line in one year of the plan: how often, and what it comes to in the base currency."""
 
-    cost_line = models.ForeignKey(CostLine, on_delete=models.CASCADE, related_name="years")
-    year = models.PositiveSmallIntegerField(validators=year_validators)
+    cost_line = models.ForeignKey(CostLine, on_delete=models.CASCADE, related_name="years", verbose_name=_("cost line"))
+    year = models.PositiveSmallIntegerField(validators=year_validators, verbose_name=_("year"))
     frequency = models.DecimalField(
-        max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_FREQUENCY)]
+        max_digits=7,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_FREQUENCY)],
+        verbose_name=_("frequency"),
     )
-    amount = models.DecimalField(max_digits=24, decimal_places=2, editable=False)
+    amount = models.DecimalField(max_digits=24, decimal_places=2, editable=False, verbose_name=_("amount"))
 
     class Meta:
+        verbose_name = _("cost line year")
+        verbose_name_plural = _("cost line years")
         ordering = ["cost_line_id", "year"]
         constraints = [
             models.UniqueConstraint(fields=["cost_line", "year"], name="cost_line_year_once"),
@@ -298,17 +376,26 @@ class FundingCommitment(models.Model):
     # What counts against the gap: money that is more than a promise.
     FIRM = (Status.COMMITTED, Status.DISBURSED)
 
-    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="funding_commitments")
-    source_organization = models.ForeignKey(
-        "stakeholders.Organization", on_delete=models.PROTECT, related_name="funding_commitments"
+    plan = models.ForeignKey(
+        "planning.Plan", on_delete=models.CASCADE, related_name="funding_commitments", verbose_name=_("plan")
     )
-    source_kind = models.CharField(max_length=12, choices=SourceKind.choices)
-    budget_line = models.CharField(max_length=250, blank=True, help_text=_("The budget line or grant reference."))
-    amount = money_field(validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_AMOUNT)])
-    currency = models.CharField(max_length=3, validators=[validate_currency_code])
-    first_year = models.PositiveSmallIntegerField(validators=year_validators)
-    last_year = models.PositiveSmallIntegerField(validators=year_validators)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLEDGED)
+    source_organization = models.ForeignKey(
+        "stakeholders.Organization",
+        on_delete=models.PROTECT,
+        related_name="funding_commitments",
+        verbose_name=_("source organization"),
+    )
+    source_kind = models.CharField(max_length=12, choices=SourceKind.choices, verbose_name=_("source kind"))
+    budget_line = models.CharField(
+        max_length=250, blank=True, help_text=_("The budget line or grant reference."), verbose_name=_("budget line")
+    )
+    amount = money_field(
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_AMOUNT)], verbose_name=_("amount")
+    )
+    currency = models.CharField(max_length=3, validators=[validate_currency_code], verbose_name=_("currency"))
+    first_year = models.PositiveSmallIntegerField(validators=year_validators, verbose_name=_("first year"))
+    last_year = models.PositiveSmallIntegerField(validators=year_validators, verbose_name=_("last year"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLEDGED, verbose_name=_("status"))
     technical_area = models.ForeignKey(
         "planning.TechnicalArea",
         on_delete=models.PROTECT,
@@ -316,14 +403,19 @@ class FundingCommitment(models.Model):
         blank=True,
         related_name="+",
         help_text=_("Funds a whole technical area (leave empty when it funds chosen activities)."),
+        verbose_name=_("technical area"),
     )
-    activities = models.ManyToManyField("planning.Activity", blank=True, related_name="funding_commitments")
-    notes = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    activities = models.ManyToManyField(
+        "planning.Activity", blank=True, related_name="funding_commitments", verbose_name=_("activities")
+    )
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("funding commitment")
+        verbose_name_plural = _("funding commitments")
         ordering = ["plan_id", "first_year", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -334,7 +426,7 @@ class FundingCommitment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source_organization}: {self.amount} {self.currency} ({self.get_status_display().lower()})"
+        return f"{self.source_organization}: {self.amount} {self.currency} ({self.get_status_display()})"
 
 
 class CostRollup(models.Model):
@@ -345,12 +437,22 @@ class CostRollup(models.Model):
     # constraint, whose triggers checked every stored row at commit and took longer than computing the totals.
     # Django still deletes the rows with their plan, area or organization (on_delete).
     plan = models.ForeignKey(
-        "planning.Plan", on_delete=models.CASCADE, related_name="cost_rollups", db_index=False, db_constraint=False
+        "planning.Plan",
+        on_delete=models.CASCADE,
+        related_name="cost_rollups",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("plan"),
     )
     technical_area = models.ForeignKey(
-        "planning.TechnicalArea", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+        "planning.TechnicalArea",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("technical area"),
     )
-    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    category = models.CharField(max_length=20, choices=CostCategory.choices, verbose_name=_("category"))
     organization = models.ForeignKey(
         "stakeholders.Organization",
         on_delete=models.CASCADE,
@@ -359,37 +461,62 @@ class CostRollup(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("organization"),
     )
-    year = models.PositiveSmallIntegerField()
-    required = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"))
-    optional = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"))
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    required = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"), verbose_name=_("required"))
+    optional = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"), verbose_name=_("optional"))
 
     class Meta:
+        verbose_name = _("cost rollup")
+        verbose_name_plural = _("cost rollups")
         indexes = [models.Index(fields=["plan", "year"], name="cost_rollup_plan_year")]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.category}: {self.required} (+{self.optional} optional)"
+        # Translators: a row of stored totals: year, cost category, required costs and optional costs.
+        return gettext("%(year)s %(category)s: %(required)s (+%(optional)s optional)") % {
+            "year": self.year,
+            "category": self.get_category_display(),
+            "required": self.required,
+            "optional": self.optional,
+        }
 
 
 class FundingRollup(models.Model):
     """Stored funding of a plan by area, source, status and year, in the base currency."""
 
-    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="funding_rollups", db_index=False)
+    plan = models.ForeignKey(
+        "planning.Plan",
+        on_delete=models.CASCADE,
+        related_name="funding_rollups",
+        db_index=False,
+        verbose_name=_("plan"),
+    )
     technical_area = models.ForeignKey(
-        "planning.TechnicalArea", on_delete=models.CASCADE, related_name="+", db_index=False
+        "planning.TechnicalArea",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("technical area"),
     )
     source_organization = models.ForeignKey(
-        "stakeholders.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+        "stakeholders.Organization",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("source organization"),
     )
-    status = models.CharField(max_length=10, choices=FundingCommitment.Status.choices)
-    year = models.PositiveSmallIntegerField()
-    amount = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"))
+    status = models.CharField(max_length=10, choices=FundingCommitment.Status.choices, verbose_name=_("status"))
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    amount = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"), verbose_name=_("amount"))
 
     class Meta:
+        verbose_name = _("funding rollup")
+        verbose_name_plural = _("funding rollups")
         indexes = [models.Index(fields=["plan", "year"], name="funding_rollup_plan_year")]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.status}: {self.amount}"
+        return f"{self.year} {self.get_status_display()}: {self.amount}"
 
 
 class CostingUpload(models.Model):
@@ -409,26 +536,36 @@ class CostingUpload(models.Model):
         APPLIED = "applied", _("Applied")
         REFUSED = "refused", _("Refused")
 
-    plan = models.ForeignKey("planning.Plan", on_delete=models.CASCADE, related_name="costing_uploads")
-    layout = models.CharField(max_length=10, choices=Layout.choices, default=Layout.WORKBOOK)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    file = models.FileField(upload_to="uploads/costing/%Y/%m/", blank=True)  # emptied once applied or refused
-    filename = models.CharField(max_length=250)
-    size = models.PositiveBigIntegerField(default=0)
-    digest = models.CharField(max_length=64)
-    job = models.OneToOneField("naphs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="upload")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    problems = models.JSONField(default=list, blank=True)
-    conflicts = models.JSONField(default=list, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    plan = models.ForeignKey(
+        "planning.Plan", on_delete=models.CASCADE, related_name="costing_uploads", verbose_name=_("plan")
+    )
+    layout = models.CharField(max_length=10, choices=Layout.choices, default=Layout.WORKBOOK, verbose_name=_("layout"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("uploaded by")
+    )
+    file = models.FileField(
+        upload_to="uploads/costing/%Y/%m/", blank=True, verbose_name=_("file")
+    )  # emptied once applied or refused
+    filename = models.CharField(max_length=250, verbose_name=_("file name"))
+    size = models.PositiveBigIntegerField(default=0, verbose_name=_("size"))
+    digest = models.CharField(max_length=64, verbose_name=_("digest"))
+    job = models.OneToOneField(
+        "naphs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="upload", verbose_name=_("job")
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status"))
+    problems = models.JSONField(default=list, blank=True, verbose_name=_("problems"))
+    conflicts = models.JSONField(default=list, blank=True, verbose_name=_("conflicts"))
+    summary = models.JSONField(default=dict, blank=True, verbose_name=_("summary"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("costing upload")
+        verbose_name_plural = _("costing uploads")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.filename} ({self.get_status_display().lower()})"
+        return f"{self.filename} ({self.get_status_display()})"
 
     @property
     def problem_total(self) -> int:

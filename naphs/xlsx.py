@@ -35,6 +35,16 @@ def write_row(sheet: Worksheet, row: int, values: Sequence[Any]) -> None:
             cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
 
 
+# Characters Excel refuses in a sheet's name.
+SHEET_NAME_FORBIDDEN = re.compile(r"[:\\/?*\[\]]")
+
+
+def sheet_title(title: str) -> str:
+    """A sheet's name as Excel takes it: at most 31 characters, none of : \\ / ? * [ ]. A translated name
+    may hold one (a colon, a slash) or be longer than its English."""
+    return SHEET_NAME_FORBIDDEN.sub("-", str(title))[:31]
+
+
 def add_table_sheet(
     workbook: Workbook,
     *,
@@ -44,7 +54,7 @@ def add_table_sheet(
     widths: Sequence[int] | None = None,
 ) -> Worksheet:
     """A sheet with a bold, frozen header row, a filter, and one row per item."""
-    sheet = workbook.create_sheet(title=title[:31])
+    sheet = workbook.create_sheet(title=sheet_title(title))
     write_row(sheet, 1, headers)
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL

@@ -314,8 +314,9 @@ class BuilderAnswersSerializer(Serializer):
 
 def _answers_serializer(builder: Builder) -> type[BuilderAnswersSerializer]:
     name = "".join(part.capitalize() for part in builder.kind.split("-"))
+    # No docstring of the builder's own: its label and summary are translated, so the schema hook writes them
+    # into the schema in the language it is asked in.
     attributes: dict[str, Any] = {question.name: _answer_field(question) for question in builder.questions}
-    attributes["__doc__"] = f"{builder.label}: {builder.summary}"
     return type(f"{name}BuilderAnswersSerializer", (BuilderAnswersSerializer,), attributes)
 
 
@@ -415,6 +416,11 @@ class CostBuilderView(SignedInView):
         return Response(_result(saved, preview=False), status=status.HTTP_201_CREATED)
 
 
+def _builder_description(builder: Builder) -> str:
+    # Translators: a cost builder in the API's documentation: its name, then what it costs.
+    return gettext("%(builder)s: %(summary)s") % {"builder": builder.label, "summary": builder.summary}
+
+
 def split_cost_builders(result, generator, request, public):
     """A schema hook: the builders share one route, but each takes its own answers. Documented as one operation
     with a oneOf body, a client could not tell which answers go to which kind; so each kind gets its own path,
@@ -423,12 +429,15 @@ def split_cost_builders(result, generator, request, public):
     for template in [name for name in paths if name.endswith("/cost-builders/{builder_kind}/")]:
         shared = paths.pop(template)
         for kind, answers in ANSWERS.items():
+            component = f"{answers.__name__.removesuffix('Serializer')}Request"
+            if component in result["components"]["schemas"]:
+                result["components"]["schemas"][component]["description"] = _builder_description(BUILDERS[kind])
             operations = copy.deepcopy(shared)
             for operation in operations.values():
                 operation["operationId"] = f"{operation['operationId']}_{kind.replace('-', '_')}"
                 operation["parameters"] = [p for p in operation["parameters"] if p["name"] != "builder_kind"]
-                operation["description"] = f"{BUILDERS[kind].label}: {BUILDERS[kind].summary}"
-                reference = {"$ref": f"#/components/schemas/{answers.__name__.removesuffix('Serializer')}Request"}
+                operation["description"] = _builder_description(BUILDERS[kind])
+                reference = {"$ref": f"#/components/schemas/{component}"}
                 for content in operation["requestBody"]["content"].values():
                     content["schema"] = reference
             paths[template.replace("{builder_kind}", kind)] = operations

@@ -22,7 +22,7 @@ from costing.builders import (
     procurement_lines,
     staff_lines,
 )
-from costing.models import CostLine, CostLineYear
+from costing.models import CostLine, CostLineYear, Unit
 from costing.services import LineInput
 from naphs.permissions import Role
 from tests.costing.conftest import line_fields
@@ -93,7 +93,7 @@ def test_a_training_costs_venue_meals_materials_per_diem_and_facilitators():
         assert line.frequencies == {2026: 2, 2027: 2}
         assert line.fields["recurrence"] == "recurring"
         assert line.fields["currency"] == "USD"
-        assert line.fields["assumptions"].endswith("Twice a year in 2026 and 2027.")
+        assert line.fields["assumptions"].endswith("2 times a year in 2026 and 2027.")
     assert (
         lines[1]
         .fields["assumptions"]
@@ -113,6 +113,34 @@ def test_a_meeting_once_in_one_year_is_one_off_and_leaves_out_what_costs_nothing
     assert per_occurrence(lines) == Decimal("170")  # 80 + 12 × 7.50
     assert all(line.fields["recurrence"] == "one_off" and line.fields["optional"] for line in lines)
     assert lines[0].fields["assumptions"] == "Venue for 1 day at 80.00 USD a day. Once in 2026."
+
+
+def test_assumptions_count_in_whole_messages_one_and_many_and_fractions():
+    lines = field_visit_lines(
+        schedule(years=(2026, 2027)),
+        staff=1,
+        days=1,
+        per_diem=Decimal("30"),
+        vehicles=1,
+        litres_per_vehicle_day=Decimal("12.5"),
+        fuel_price=Decimal("2"),
+    )
+    assumptions = [line.fields["assumptions"] for line in lines]
+    assert assumptions == [
+        "Per diem for 1 staff member over 1 day: 1 person-day at 30.00 USD. Once a year in 2026 and 2027.",
+        "12.5 litres a day for each of 1 vehicle over 1 day: 12.5 litres at 2.00 USD a litre. "
+        "Once a year in 2026 and 2027.",
+    ]
+
+
+def test_every_unit_is_counted_in_the_assumptions_of_what_is_bought():
+    items = [Item(f"Thing {number}", unit, Decimal(2), Decimal(1)) for number, unit in enumerate(Unit.values)]
+    lines = procurement_lines(schedule(), items=items)
+    assert len(lines) == len(Unit.values)
+    by_unit = {line.fields["unit"]: line.fields["assumptions"] for line in lines}
+    assert by_unit["copy"] == "2 copies at 1.00 USD each. Once in 2026."
+    assert by_unit["lump sum"] == "2 lump sums at 1.00 USD each. Once in 2026."
+    assert by_unit["km"] == "2 km at 1.00 USD each. Once in 2026."
 
 
 def test_a_field_visit_costs_per_diem_fuel_and_drivers():

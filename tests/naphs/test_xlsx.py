@@ -41,3 +41,13 @@ def test_a_table_sheet_drops_control_characters_rather_than_failing_the_export()
         ("Ministry of Health", "s"),
         ("=1+1", "s"),
     ]
+
+
+def test_a_table_sheet_takes_a_translated_name_excel_would_refuse():
+    from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
+
+    workbook = new_workbook()
+    name = "Écart : domaine/année [total] des plans"  # a colon, a slash, brackets and over 31 characters
+    add_table_sheet(workbook, title=name, headers=["Code"], rows=[["P1"]])
+
+    assert load_workbook(io.BytesIO(workbook_bytes(workbook))).sheetnames == ["Écart - domaine-année -total- d"]
