@@ -32,6 +32,7 @@ from costing.models import (
     validate_currency_code,
 )
 from costing.services import CENT, LineInput, Rates, cost_line_create, line_prepare
+from naphs.languages import number_text
 
 if TYPE_CHECKING:
     from planning.models import Activity
@@ -153,8 +154,8 @@ class Problems:
     def _too_large(label: str, value: Decimal | int, maximum: Decimal | int) -> str:
         return gettext("%(label)s is %(value)s: at most %(maximum)s. Check the number.") % {
             "label": label,
-            "value": f"{value:,}",
-            "maximum": f"{maximum:,}",
+            "value": number_text(value),
+            "maximum": number_text(maximum),
         }
 
     def schedule(self, schedule: Schedule, *, asks_times: bool = True) -> None:
@@ -196,7 +197,7 @@ class Problems:
 def _number(value: Decimal | int) -> str:
     """1,234 or 12.5: no trailing zeros."""
     value = Decimal(value)
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value.normalize():,f}"
+    return number_text(value, 0) if value == value.to_integral_value() else f"{value.normalize():,f}"
 
 
 def _money(value: Decimal, currency: str) -> str:
@@ -289,7 +290,7 @@ class Lines:
             self.problems.add(
                 blame,
                 gettext("%(part)s: %(quantity)s is more than a cost line holds (%(maximum)s). Check the numbers.")
-                % {"part": what, "quantity": _counted(quantity, unit), "maximum": f"{MAX_QUANTITY:,}"},
+                % {"part": what, "quantity": _counted(quantity, unit), "maximum": number_text(MAX_QUANTITY)},
             )
             return
         if not quantity or not unit_cost:

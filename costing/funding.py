@@ -27,6 +27,7 @@ from costing.models import MAX_AMOUNT, CostLineYear, FundingCommitment
 from costing.rollups import Allocation, activity_year_costs, commitment_years, funding_allocate
 from costing.services import CENT, Rates, costs_changed, parse_decimal
 from naphs.errors import EditConflict
+from naphs.languages import number_text
 from naphs.services import audit_record, versioned_update
 from planning.models import Activity, TechnicalArea
 from planning.selectors import technical_areas_of
@@ -112,7 +113,7 @@ def commitment_prepare(
             errors,
             "amount",
             gettext("%(amount)s is beyond any real commitment (at most %(maximum)s): check the digits.")
-            % {"amount": f"{amount:,}", "maximum": f"{MAX_AMOUNT:,}"},
+            % {"amount": number_text(amount), "maximum": number_text(MAX_AMOUNT)},
         )
     elif amount != amount.quantize(CENT):
         _add(errors, "amount", gettext("%(amount)s: at most two decimals.") % {"amount": amount})
@@ -214,9 +215,9 @@ def commitment_prepare(
                     "amount",
                     gettext("%(amount)s %(currency)s comes to %(base)s %(base_currency)s: beyond any real commitment.")
                     % {
-                        "amount": f"{amount:,}",
+                        "amount": number_text(amount),
                         "currency": commitment.currency,
-                        "base": f"{base:,}",
+                        "base": number_text(base),
                         "base_currency": rates.base,
                     },
                 )

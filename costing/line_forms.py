@@ -17,6 +17,7 @@ from costing.builders import Builder, Item, Question, Schedule
 from costing.models import CatalogueItem, CostCategory, CostLine, Unit, currency_choices
 from costing.selectors import catalogue_items_for_plan
 from naphs.forms import form_field
+from naphs.languages import number_text
 
 if TYPE_CHECKING:
     from costing.models import PlanCosting
@@ -78,7 +79,7 @@ class CatalogueChoiceField(forms.ModelChoiceField):
         return gettext("%(category)s · %(name)s — %(cost)s %(currency)s per %(unit)s (%(year)s)") % {
             "category": item.get_category_display(),
             "name": item.name,
-            "cost": f"{item.unit_cost:,.2f}",
+            "cost": number_text(item.unit_cost, 2),
             "currency": item.currency,
             "unit": item.get_unit_display(),
             "year": item.price_year,

@@ -81,6 +81,7 @@ from costing.services import CENT, Rates, cost_line_update, costs_changed, line_
 from costing.uploads import Applied, Layout, UploadRefused, costing_upload_create, costing_upload_run
 from naphs.errors import EditConflict
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
+from naphs.languages import number_text
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import audit_record
@@ -838,7 +839,7 @@ def _check_amounts(
                         "%(given)s, but estimated cost × frequency is %(expected)s; costs per year are computed: "
                         "change the estimated cost or the frequency instead."
                     )
-                    % {"given": f"{given:,.2f}", "expected": f"{expected:,.2f}"},
+                    % {"given": number_text(given, 2), "expected": number_text(expected, 2)},
                 )
             )
     raw = row.get("total")
@@ -857,7 +858,7 @@ def _check_amounts(
                     "%(given)s, but the costs per year add up to %(expected)s; the total is computed: "
                     "change the estimated cost or the frequencies instead."
                 )
-                % {"given": f"{given:,.2f}", "expected": f"{expected_total:,.2f}"},
+                % {"given": number_text(given, 2), "expected": number_text(expected_total, 2)},
             )
         )
 

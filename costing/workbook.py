@@ -83,6 +83,7 @@ from costing.uploads import (
 )
 from costing.uploads import costing_upload_create as upload_create
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
+from naphs.languages import number_text
 from naphs.models import AuditEvent, Job
 from naphs.permissions import Permission, Role
 from naphs.services import audit_record, job_create
@@ -892,7 +893,8 @@ class _Upload:
             if index % 500 == 0:
                 progress(
                     10 + 50 * index // max(len(rows), 1),
-                    gettext("Checking row %(row)s of %(rows)s") % {"row": f"{index + 1:,}", "rows": f"{len(rows):,}"},
+                    gettext("Checking row %(row)s of %(rows)s")
+                    % {"row": number_text(index + 1), "rows": number_text(len(rows))},
                 )
             activity = activities.get(row.activity_id) if row.activity_id is not None else None
             if row.line_id is not None:
@@ -1110,7 +1112,11 @@ class _Upload:
         progress(
             70,
             gettext("Saving lines: %(new)s new, %(changed)s changed, %(removed)s removed")
-            % {"new": f"{len(creates):,}", "changed": f"{len(updates):,}", "removed": f"{len(deletes):,}"},
+            % {
+                "new": number_text(len(creates)),
+                "changed": number_text(len(updates)),
+                "removed": number_text(len(deletes)),
+            },
         )
         CostLine.objects.bulk_create([item.line for item in creates], batch_size=2000)
         for item in updates:

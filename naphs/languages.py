@@ -22,12 +22,18 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework import authentication
+
+
+def number_text(value: Any, places: int | None = None) -> str:
+    """A number as the reader's language writes it in a sentence, grouped ("12,500" in English, "12 500" in French),
+    with `places` decimals if given; for messages and pages, never for the API or a cell's value."""
+    return formats.number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
 
 
 def language_codes() -> set[str]:

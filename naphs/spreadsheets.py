@@ -37,6 +37,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser
 
+from naphs.languages import number_text
+
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
@@ -262,7 +264,7 @@ def find_header(
 
 
 def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):,.0f}"
+    return number_text(size / (1024 * 1024), 0)
 
 
 def _check_xlsx(data: bytes, limits: Limits) -> zipfile.ZipFile:
@@ -291,14 +293,14 @@ def _check_xlsx(data: bytes, limits: Limits) -> zipfile.ZipFile:
         )
     if len(members) > limits.max_entries:
         raise ImportRefused(
-            [_("This workbook has {count:,} parts, more than the {limit:,} a workbook here may have.").format(
-                count=len(members), limit=limits.max_entries)]
+            [_("This workbook has {count} parts, more than the {limit} a workbook here may have.").format(
+                count=number_text(len(members)), limit=number_text(limits.max_entries))]
         )  # fmt: skip
     sheets = [name for name in names if _is_worksheet(name)]
     if len(sheets) > limits.max_sheets:
         raise ImportRefused(
-            [_("This workbook has {count:,} sheets; this import reads at most {limit:,}.").format(
-                count=len(sheets), limit=limits.max_sheets)]
+            [_("This workbook has {count} sheets; this import reads at most {limit}.").format(
+                count=number_text(len(sheets)), limit=number_text(limits.max_sheets))]
         )  # fmt: skip
     unpacked = sum(member.file_size for member in members)
     if unpacked > limits.max_unpacked_bytes or unpacked > limits.max_compression_ratio * max(len(data), 1):
@@ -396,8 +398,8 @@ def _shared_strings_check(archive: zipfile.ZipFile, limits: Limits) -> None:
     strings = scan.counts[b"si"]
     if strings > limits.max_cells:
         raise ImportRefused(
-            [_("This workbook holds more than {limit:,} different texts, more than this import reads.").format(
-                limit=limits.max_cells)]
+            [_("This workbook holds more than {limit} different texts, more than this import reads.").format(
+                limit=number_text(limits.max_cells))]
         )  # fmt: skip
     if scan.markup > 64 * strings + 10_000:
         raise ImportRefused([_("This workbook's texts hold far more markup than text; it was not read.")])
@@ -427,11 +429,13 @@ def _worksheet_check(archive: zipfile.ZipFile, part: str, title: str, limits: Li
     scan = _scan(archive, part, [b"c", b"row"], stop=over)
     rows, cells = scan.counts[b"row"], scan.counts[b"c"]
     if rows > limits.max_rows:
-        raise ImportRefused([problem(_("more than {limit:,} rows; split the file.").format(limit=limits.max_rows))])
+        raise ImportRefused(
+            [problem(_("more than {limit} rows; split the file.").format(limit=number_text(limits.max_rows)))]
+        )
     if cells > budget:
         raise ImportRefused(
-            [problem(_("the workbook has more than {limit:,} cells, more than this import reads; split the file or "
-                       "remove what it does not need.").format(limit=limits.max_cells))]
+            [problem(_("the workbook has more than {limit} cells, more than this import reads; split the file or "
+                       "remove what it does not need.").format(limit=number_text(limits.max_cells)))]
         )  # fmt: skip
     if scan.markup > 16 * cells + 4 * rows + 50_000:
         raise ImportRefused([problem(_("it holds far more markup than its cells need; it was not read."))])
@@ -559,15 +563,15 @@ def _read_worksheet(workbook: Any, worksheet: Any, limits: Limits) -> Sheet:
     for number, cells in _sheet_cells(workbook, worksheet._worksheet_path, worksheet.title):
         if number > limits.max_rows:
             raise ImportRefused(
-                [sheet.problem(_("more than {limit:,} rows; split the file.").format(limit=limits.max_rows))]
+                [sheet.problem(_("more than {limit} rows; split the file.").format(limit=number_text(limits.max_rows)))]
             )
         while len(sheet.rows) < number - 1:
             sheet.rows.append([])
         last = max((cell["column"] for cell in cells), default=0)
         if last > limits.max_columns:
             raise ImportRefused(
-                [sheet.problem(_("a cell beyond the {limit:,}th column; this import reads no further.").format(
-                    limit=limits.max_columns), row=number, column=last)]
+                [sheet.problem(_("a cell beyond column {limit}; this import reads no further.").format(
+                    limit=number_text(limits.max_columns)), row=number, column=last)]
             )  # fmt: skip
         values: list[Any] = [None] * last
         for cell in cells:
@@ -608,7 +612,11 @@ def _read_csv(data: bytes, *, name: str, limits: Limits) -> list[Sheet]:
         for row_number, row in enumerate(rows, start=1):
             if row_number > limits.max_rows:
                 raise ImportRefused(
-                    [sheet.problem(_("more than {limit:,} rows; split the file.").format(limit=limits.max_rows))]
+                    [
+                        sheet.problem(
+                            _("more than {limit} rows; split the file.").format(limit=number_text(limits.max_rows))
+                        )
+                    ]
                 )
             if len(row) > limits.max_columns:
                 message = _("more than {limit:,} columns; this import reads no further.")

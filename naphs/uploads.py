@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from naphs.errors import JobLimitReached
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
+from naphs.languages import number_text
 from naphs.models import Job, Upload
 from naphs.services import audit_record, job_create
 from naphs.spreadsheets import ImportRefused, Problem
@@ -224,8 +225,8 @@ def _finish(upload: Upload, *, status: str, message: str, problems: Sequence[Pro
 def refusal_message(problems: Sequence[Problem]) -> str:
     if len(problems) == 1:
         return _("Nothing was saved: {problem}").format(problem=problems[0])
-    return _("Nothing was saved: the file has {count:,} problems, each listed with where it is.").format(
-        count=len(problems)
+    return _("Nothing was saved: the file has {count} problems, each listed with where it is.").format(
+        count=number_text(len(problems))
     )
 
 

@@ -1,7 +1,8 @@
 """The costing workbook of a French-speaking focal point, in a real browser: the workbook they download is headed
 in French, they fill a cost in it offline (openpyxl, as Excel would save it), upload it and read the outcome in
-French. The French messages come from tests/workbook_catalogues.py until the catalogues hold them; jobs run
-eagerly in the live server's thread, the same process, so the job writes with them too.
+French. The French words are those of the product's catalogues (locale/), and the sheet's the area's own name,
+written out here as a French reader reads them; jobs run eagerly in the live server's thread, the same process,
+so the job writes with the catalogues the test compiled.
 """
 
 from __future__ import annotations
@@ -20,20 +21,16 @@ from naphs.permissions import Role
 from stakeholders.models import User
 from tests.browser.pages import log_in
 from tests.browser.test_costing import SHEET, headings, moa_activity, row_of, venue_line
-from tests.workbook_catalogues import workbook_catalogues
+from tests.costing.conftest import catalogues_compiled
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
-__all__ = ["moa_activity", "venue_line"]  # fixtures, used by name
+__all__ = ["catalogues_compiled", "moa_activity", "venue_line"]  # fixtures, used by name
 
-
-@pytest.fixture
-def french_catalogues():
-    with workbook_catalogues():
-        yield
+FRENCH_SHEET = "P1 Instruments juridiques"  # the area's French name (TechnicalArea.names)
 
 
 def test_a_french_speaking_focal_point_costs_in_a_french_workbook(
-    page: Page, french_catalogues, plan, people, moa_activity, venue_line
+    page: Page, catalogues_compiled, plan, people, moa_activity, venue_line
 ):
     focal_point = people[Role.FOCAL_POINT]
     User.objects.filter(pk=focal_point.pk).update(language="fr")
@@ -51,10 +48,19 @@ def test_a_french_speaking_focal_point_costs_in_a_french_workbook(
         link.click()
     workbook = openpyxl.load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
 
-    assert workbook.sheetnames[:2] == ["Consignes", SHEET]
-    sheet = workbook[SHEET]
+    assert workbook.sheetnames[:2] == ["Instructions", FRENCH_SHEET]  # "Instructions": the same word in French
+    assert SHEET not in workbook.sheetnames
+    sheet = workbook[FRENCH_SHEET]
     columns = headings(sheet)
-    for french in ("Description", "Catégorie", "Unité", "Coût unitaire", "Monnaie", "Quantité", "Fois en 2026"):
+    for french in (
+        "Description",
+        "Catégorie",
+        "Unité",
+        "Coût unitaire",
+        "Devise",
+        "Quantité",
+        "Nombre de fois en 2026",
+    ):
         assert french in columns, (french, list(columns))
     assert "Quantity" not in columns and "Unit cost" not in columns
     assert sheet.cell(row=row_of(sheet, venue_line.pk), column=columns["Facultatif (oui/non)"]).value == "non"
@@ -65,9 +71,9 @@ def test_a_french_speaking_focal_point_costs_in_a_french_workbook(
         "Catégorie": "Consultancy",
         "Unité": "day",
         "Coût unitaire": 300,
-        "Monnaie": "EUR",
+        "Devise": "EUR",
         "Quantité": 2,
-        "Fois en 2026": 1,
+        "Nombre de fois en 2026": 1,
         "Facultatif (oui/non)": "non",
     }.items():
         sheet.cell(row=new_row, column=columns[heading], value=value)

@@ -10,7 +10,9 @@ import pytest
 
 from costing.models import PlanCosting
 from costing.services import cost_line_create, exchange_rate_set, plan_costing_get
+from naphs.spreadsheets import vocabularies_clear
 from planning.models import Activity, TechnicalArea
+from tests import translations
 
 
 def area(code: str) -> TechnicalArea:
@@ -59,9 +61,11 @@ def moa_line(costing, moa_activity, lead):
 
 
 @pytest.fixture
-def workbook_catalogues():
-    """The workbook's messages in French and Arabic (tests/workbook_catalogues.py)."""
-    from tests.workbook_catalogues import workbook_catalogues
-
-    with workbook_catalogues():
-        yield
+def catalogues_compiled():
+    """The product's catalogues compiled and read afresh, as `make test` leaves them, for a run of these tests on
+    their own; the spreadsheet vocabularies are forgotten before and after, so none is built from other
+    catalogues than these."""
+    translations.catalogues_compile()
+    vocabularies_clear()
+    yield
+    vocabularies_clear()

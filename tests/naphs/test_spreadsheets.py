@@ -212,7 +212,7 @@ def test_a_declared_range_is_never_filled_with_empty_cells():
     [
         ("dimension lie", "Sheet “Data”: it declares the range A1:XFD1048576: 1,048,576 rows, more than 200,000 rows"),
         ("a million rows", "Sheet “Data”: more than 200,000 rows; split the file."),
-        ("the last column", "Sheet “Data”, row 1, column XFD: a cell beyond the 1,000th column"),
+        ("the last column", "Sheet “Data”, row 1, column XFD: a cell beyond column 1,000"),
         ("billion laughs", "a document type declaration"),
         ("deeply nested", "nested far deeper than a worksheet's"),
         ("external link", "links to other workbooks"),

@@ -442,7 +442,7 @@ def test_a_grid_saved_over_someone_elses_change_is_refused_with_409(client, asse
     client.force_login(lead)
     response = client.post(f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/", shown)
     assert response.status_code == 409
-    assert "Someone else changed" in response.content.decode()
+    assert "someone else changed" in response.content.decode().lower()
     assert IndicatorScore.objects.get().score == 4
 
 
