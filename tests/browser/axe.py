@@ -28,8 +28,14 @@ def axe_run(page: Page, *, tags: list[str] = WCAG_21_AA) -> dict[str, Any]:
     """axe's results for the page as it is now, checked against the rules of the given tags."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(_axe_source())
+    # Colours are measured as they end up: a transition still running (a menu's links fading in) would be
+    # measured halfway. Only transitions are awaited: an endless animation (a progress bar's) never finishes.
     return page.evaluate(
-        "async (tags) => await window.axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        """async (tags) => {
+            const transitions = document.getAnimations().filter((animation) => animation instanceof CSSTransition);
+            await Promise.all(transitions.map((animation) => animation.finished.catch(() => null)));
+            return await window.axe.run(document, {runOnly: {type: 'tag', values: tags}});
+        }""",
         tags,
     )
 
