@@ -227,6 +227,11 @@ def _country_name(plan: Plan) -> str:
     return (plan.jurisdiction.country or plan.jurisdiction).name
 
 
+# The SPAR table's form sits on the score sheet's page beside the sheet's: ids of its own, so that each label and
+# help text belongs to its own field (both forms have a `file`).
+SPAR_IDS = "spar_%s"
+
+
 def _detail(request: SignedInRequest, access: PlanAccess, assessment: Assessment, **forms: Any) -> HttpResponse:
     plan, membership = access
     indicators, scores = assessment_grid(assessment=assessment)
@@ -236,7 +241,8 @@ def _detail(request: SignedInRequest, access: PlanAccess, assessment: Assessment
         "assessment": assessment,
         "grid": forms.get("grid") or ScoreGridForm(indicators=indicators, scores=scores),
         "sheet_form": forms.get("sheet_form") or ScoreSheetForm(),
-        "spar_form": forms.get("spar_form") or SparTableForm(initial={"country": _country_name(plan)}),
+        "spar_form": forms.get("spar_form")
+        or SparTableForm(initial={"country": _country_name(plan)}, auto_id=SPAR_IDS),
         "scored": len(scores),
         "import_jobs": Job.objects.filter(
             plan=plan,
@@ -325,7 +331,7 @@ def assessment_import_spar(request: SignedInRequest, plan_id: int, assessment_id
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
     plan = access.plan
     assessment = _assessment(plan, assessment_id)
-    form = SparTableForm(request.POST, request.FILES)
+    form = SparTableForm(request.POST, request.FILES, auto_id=SPAR_IDS)
     if form.is_valid():
         try:
             upload = upload_create(

@@ -42,3 +42,20 @@ def open_plan(page: Page, plan) -> None:
     expect(page.get_by_role("heading", name="My plans", level=1)).to_be_visible()
     page.get_by_role("link", name=plan.title).click()
     expect(plan_nav(page)).to_be_visible()
+
+
+def choose_language(page: Page, name: str, button: str) -> None:
+    """With the keyboard: the chooser's list, then its button."""
+    chooser = page.get_by_role("banner").get_by_role("combobox")
+    chooser.focus()
+    chooser.select_option(label=name)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("banner").get_by_role("button", name=button)).to_be_focused()
+    page.keyboard.press("Enter")
+
+
+def sidebar_side(page: Page) -> str:
+    sidebar = plan_nav(page).bounding_box()
+    main = page.locator("main").bounding_box()
+    assert sidebar and main
+    return "left" if sidebar["x"] + sidebar["width"] <= main["x"] else "right"

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from naphs.permissions import Role
 from stakeholders.models import User
 from tests import translations
-from tests.browser.pages import log_in, open_plan, plan_nav
+from tests.browser.pages import choose_language, log_in, open_plan, plan_nav, sidebar_side
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -18,23 +18,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 @pytest.fixture(autouse=True)
 def _catalogues_compiled():
     translations.catalogues_compile()
-
-
-def choose_language(page: Page, name: str, button: str) -> None:
-    """With the keyboard: the chooser's list, then its button."""
-    chooser = page.get_by_role("banner").get_by_role("combobox")
-    chooser.focus()
-    chooser.select_option(label=name)
-    page.keyboard.press("Tab")
-    expect(page.get_by_role("banner").get_by_role("button", name=button)).to_be_focused()
-    page.keyboard.press("Enter")
-
-
-def sidebar_side(page: Page) -> str:
-    sidebar = plan_nav(page).bounding_box()
-    main = page.locator("main").bounding_box()
-    assert sidebar and main
-    return "left" if sidebar["x"] + sidebar["width"] <= main["x"] else "right"
 
 
 def sign_out_and_in_elsewhere(page: Page, person: User, log_out: str) -> None:

@@ -583,7 +583,7 @@ def test_a_reviewer_reads_the_grid_without_forms(client, assessment, lead, peopl
     scores_set(assessment=assessment, by=lead, scores={"P1.1": 3})
     client.force_login(people["reviewer"])
     page = client.get(f"/plans/{assessment.plan_id}/assessments/{assessment.pk}/").content.decode()
-    content = page[page.index("<main>") : page.index("</main>")]  # the header's language chooser is a select
+    content = page[page.index("<main ") : page.index("</main>")]  # the header's language chooser is a select
     assert "P1.1 Legal instruments" in content
     assert "<select" not in content and "Import scores" not in content
 

@@ -1,0 +1,173 @@
+"""WCAG 2.1 AA on the main pages, in English and in Arabic (right to left): axe-core finds no serious or critical
+violation on any of them, with their editors and menus open as well; and every page has a title of its own.
+
+The pages are those of the demo's populated national plan, seen by its secretariat lead, and the login page.
+Keyboard use is tested in test_keyboard.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+from naphs.models import Job
+from naphs.services import job_create
+from planning.models import Activity, Assessment, Plan
+from stakeholders.job_kinds import StakeholdersJob
+from stakeholders.models import User
+from tests import translations
+from tests.browser.axe import axe_violations, violations_report
+from tests.browser.pages import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
+DEMO_PASSWORD = "naphs-demo-2026"
+
+
+@pytest.fixture(autouse=True)
+def _catalogues_compiled():
+    translations.catalogues_compile()
+
+
+@pytest.fixture
+def national(jee3, monkeypatch) -> Plan:
+    """The demo's national plan: assessed, drafted, costed and funded, with a member per role."""
+    monkeypatch.setenv("DEMO_ALLOW_PRODUCTION", "1")  # the tests run with DEBUG off
+    call_command("demo_load", password=DEMO_PASSWORD, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return Plan.objects.get(jurisdiction__level="country")
+
+
+def main_pages(plan: Plan) -> list[str]:
+    """The addresses of the main pages of a plan, for its secretariat lead (a job of theirs included)."""
+    lead = User.objects.get(username="lead")
+    assessment = Assessment.objects.filter(plan=plan).order_by("pk").first()
+    costed = Activity.objects.filter(plan=plan, cost_lines__isnull=False).order_by("pk").first()
+    assert assessment and costed
+    job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan)  # runs at once (eager)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    base = f"/plans/{plan.pk}"
+    return [
+        "/",
+        f"{base}/",
+        f"{base}/assessments/",
+        f"{base}/assessments/{assessment.pk}/",
+        f"{base}/targets/",
+        f"{base}/generate/",
+        f"{base}/activities/",
+        f"{base}/activities/{costed.pk}/",
+        f"{base}/context/",
+        f"{base}/priorities/",
+        f"{base}/activities/{costed.pk}/costs/",
+        f"{base}/costing/settings/",
+        f"{base}/costing/catalogue/",
+        f"{base}/funding/",
+        f"{base}/costing/",
+        f"{base}/costing/upload/",
+        f"{base}/members/",
+        f"/jobs/{job.pk}/",
+    ]
+
+
+def pages_violations(page: Page, paths: list[str]) -> dict[str, str]:
+    """Every page's serious and critical violations, reported together so that one run lists them all."""
+    found = {}
+    for path in paths:
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        if violations := axe_violations(page):
+            found[path] = violations_report(violations)
+    return found
+
+
+def report(found: dict[str, str]) -> str:
+    return "\n\n".join(f"{path}\n{text}" for path, text in found.items())
+
+
+@pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("ar", "rtl")])
+def test_the_main_pages_have_no_serious_accessibility_violation(page, live_server, national, language, direction):
+    page.context.add_cookies([{"name": "naphs_language", "value": language, "url": live_server.url}])
+    page.goto("/accounts/login/")
+    expect(page.locator("html")).to_have_attribute("dir", direction)
+    found = pages_violations(page, ["/accounts/login/"])
+
+    User.objects.filter(username="lead").update(language=language)
+    log_in(page, "lead", DEMO_PASSWORD) if language == "en" else _log_in_in(page, "lead")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    paths = main_pages(national)
+    found |= pages_violations(page, paths)
+
+    # What opens in place: the account menu, a cost line's editor, a member's editor.
+    page.get_by_role("banner").locator("details.dropdown summary").click()
+    if violations := axe_violations(page):
+        found["the account menu"] = violations_report(violations)
+    costs = next(path for path in paths if path.endswith("/costs/"))
+    for path, opener, editor in (
+        (costs, "tr[id^=line-] a[hx-get]", "tr.row-form"),
+        (f"/plans/{national.pk}/members/", "tr[id^=member-] a[hx-get]", "tr.row-form"),
+    ):
+        page.goto(path)
+        page.locator(opener).first.click()
+        expect(page.locator(editor)).to_be_visible()
+        if violations := axe_violations(page):
+            found[f"{path}, a row's editor open"] = violations_report(violations)
+    assert not found, "Serious or critical accessibility violations:\n\n" + report(found)
+
+
+def _log_in_in(page: Page, login: str) -> None:
+    """The login form, whatever its language: the fields and the one button, by their place."""
+    page.goto("/accounts/login/")
+    form = page.get_by_role("main").locator("form")
+    form.get_by_role("textbox").first.fill(login)
+    form.locator("input[type=password]").fill(DEMO_PASSWORD)
+    form.get_by_role("button").click()
+    expect(page.get_by_role("banner").locator("summary")).to_be_visible()
+
+
+def page_titles(page: Page, paths: list[str]) -> dict[str, list[str]]:
+    """The pages by their <title>."""
+    titles: dict[str, list[str]] = {}
+    for path in paths:
+        page.goto(path)
+        titles.setdefault(page.title(), []).append(path)
+    return titles
+
+
+def shared_titles(titles: dict[str, list[str]]) -> str:
+    return "\n".join(f"{title!r}: {', '.join(paths)}" for title, paths in titles.items() if len(paths) > 1)
+
+
+ANONYMOUS_PAGES = ["/accounts/login/", "/accounts/password/reset/", "/accounts/password/reset/sent/"]
+
+
+def test_the_pages_of_accounts_people_and_jobs_have_titles_of_their_own(page, national):
+    """The pages outside planning and costing: accounts, members, directory, a job, errors."""
+    titles = page_titles(page, ANONYMOUS_PAGES)
+    log_in(page, "lead", DEMO_PASSWORD)
+    job = next(path for path in main_pages(national) if path.startswith("/jobs/"))
+    base = f"/plans/{national.pk}"
+    membership = national.memberships.exclude(user__username="lead").order_by("pk").first()
+    titles |= page_titles(
+        page,
+        [
+            "/",
+            f"{base}/members/",
+            f"{base}/members/{membership.pk}/",
+            f"{base}/directory/",
+            f"{base}/organizations/new/",
+            job,
+            "/accounts/password/",
+            "/plans/999999/",
+        ],
+    )
+    assert len(titles) == len(ANONYMOUS_PAGES) + 8, "Pages sharing a title:\n" + shared_titles(titles)
+    assert all(title.endswith("NAPHS Planner") for title in titles)
+
+
+@pytest.mark.pending_translations
+def test_every_main_page_has_a_title_of_its_own(page, national):
+    """Planning's and costing's pages too: they get their titles with the marking of their messages."""
+    log_in(page, "lead", DEMO_PASSWORD)
+    paths = main_pages(national)
+    titles = page_titles(page, paths)
+    assert len(titles) == len(paths), "Pages sharing a title:\n" + shared_titles(titles)
