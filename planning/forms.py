@@ -355,8 +355,15 @@ class TargetForm(forms.Form):
     indicator in a plain `indicator` field. The level and justification as shown go along too (hidden), so that a
     save keeps only what the person changed."""
 
+    # An indicator without a target (and without a current level to default it from) shows no level: its row is
+    # not a change until the person chooses one.
     level = forms.TypedChoiceField(
-        label=_("Target level"), choices=CapacityLevel.choices, coerce=int, show_hidden_initial=True
+        label=_("Target level"),
+        choices=[("", "—"), *CapacityLevel.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        show_hidden_initial=True,
     )
     justification = forms.CharField(
         label=_("Justification"),
@@ -366,6 +373,12 @@ class TargetForm(forms.Form):
         show_hidden_initial=True,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def clean_level(self) -> int | None:
+        level = self.cleaned_data.get("level")
+        if level is None:
+            raise forms.ValidationError(_("Choose a target level."), code="required")
+        return level
 
     def changes_target(self) -> bool:
         """Whether the person changed this indicator's level or justification from what the page showed (a

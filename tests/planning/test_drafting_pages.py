@@ -219,6 +219,28 @@ def test_a_save_that_changes_nothing_saves_nothing(client, plan, lead):
     assert not IndicatorTarget.objects.exists()
 
 
+def test_indicators_without_a_level_leave_a_save_alone_until_a_level_is_chosen_for_them(client, plan, lead):
+    """An indicator with no current level and no target shows no level; sent back as shown, it is no change (the
+    browser used to send the first level, so every save was refused for the justification it then asked for)."""
+    score(plan, lead, {"P1.1": 2})
+    page = signed_in(client, lead).get(f"/plans/{plan.pk}/targets/").content.decode()
+    p12_select = page[page.index(f'name="t{p12().pk}-level"') :]
+    assert p12_select[: p12_select.index("</select>")].count("selected") == 1
+    assert '<option value="" selected>' in p12_select[: p12_select.index("</select>")]
+
+    saved = signed_in(client, lead).post(
+        f"/plans/{plan.pk}/targets/",
+        page_post((p11(), 3, "Funded.", 0, 3, ""), (p12(), "", "", 0, "", "")),
+        follow=True,
+    )
+    assert "Target of P1.1 saved." in saved.content.decode()
+    assert list(IndicatorTarget.objects.values_list("indicator__code", "level")) == [("P1.1", 3)]
+
+    refused = signed_in(client, lead).post(f"/plans/{plan.pk}/targets/", page_post((p12(), "", "Because.", 0, "", "")))
+    assert "Choose a target level." in refused.content.decode()
+    assert not IndicatorTarget.objects.filter(indicator=p12()).exists()
+
+
 def test_a_target_changed_by_someone_else_refuses_the_whole_save_and_is_named(client, plan, lead, people):
     score(plan, lead, {"P1.1": 2, "P1.2": 2})
     target(plan, lead, "P1.1", 4)  # version 1, as the page showed it
