@@ -494,17 +494,17 @@ def plan_directory_export(*, job: Job, progress: Progress) -> JobResult:
     workbook = new_workbook()
     add_table_sheet(
         workbook,
-        title="Members",
-        headers=["Name", "E-mail", "Role", "Organization", "Member since"],
+        title=_("Members"),
+        headers=[_("Name"), _("E-mail"), _("Role"), _("Organization"), _("Member since")],
         rows=members,
         widths=[28, 34, 20, 40, 14],
     )
     add_table_sheet(
         workbook,
-        title="Organizations",
-        headers=["Name", "Acronym", "Kind", "Sectors", "Jurisdiction", "Members in this plan"],
+        title=_("Organizations"),
+        headers=[_("Name"), _("Acronym"), _("Kind"), _("Sectors"), _("Jurisdiction"), _("Members in this plan")],
         rows=organizations,
         widths=[44, 12, 20, 40, 24, 12],
     )
-    workbook.properties.title = f"{plan.title}: directory"
+    workbook.properties.title = _("%(plan)s: directory") % {"plan": plan.title}
     return JobResult(filename=f"{file_slug(plan.title)}-directory.xlsx", content=workbook_bytes(workbook))

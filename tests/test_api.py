@@ -837,3 +837,20 @@ def test_every_operation_documents_its_errors_in_the_schema(as_lead):
                 for content in body.values():
                     ref = content["schema"]["$ref"].rsplit("/", 1)[-1]
                     assert schema["components"]["schemas"][ref].get("additionalProperties") is False, ref
+
+
+def test_the_directory_export_is_written_in_the_language_of_who_asked(
+    plan, people, moh, django_capture_on_commit_callbacks
+):
+    from tests import translations
+
+    translations.catalogues_compile()
+    viewer = people["viewer"]
+    User.objects.filter(pk=viewer.pk).update(language="fr")
+    client = _token_client(viewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = client.post(f"/api/plans/{plan.pk}/directory-export/").json()["id"]
+    download = client.get(client.get(f"/api/jobs/{job_id}/").json()["download_url"])
+    workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    assert workbook.sheetnames == ["Membres", "Organisations"]
+    assert [cell.value for cell in workbook["Membres"][1]][:3] == ["Nom", "Courriel", "Rôle"]
