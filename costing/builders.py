@@ -337,10 +337,6 @@ class Lines:
         return self.lines
 
 
-# The part of a cost each line is, after the cost's name in its description ("Training of trainers: venue").
-PART = "part of a cost"
-
-
 # --- The builders ---------------------------------------------------------------------------------------------
 
 
@@ -402,7 +398,7 @@ def meeting_lines(
     travelling_facilitators = facilitators if facilitators_travelling else 0
     present = participants + facilitators
     lines.add(
-        pgettext(PART, "venue"),
+        pgettext("part of a cost", "venue"),
         category=category,
         unit=Unit.DAY,
         unit_cost=venue,
@@ -420,7 +416,7 @@ def meeting_lines(
         "price": _money(meals, currency),
     }
     lines.add(
-        pgettext(PART, "meals"),
+        pgettext("part of a cost", "meals"),
         category=category,
         unit=Unit.PERSON_DAY,
         unit_cost=meals,
@@ -435,7 +431,7 @@ def meeting_lines(
         blame="participants",
     )
     lines.add(
-        pgettext(PART, "materials"),
+        pgettext("part of a cost", "materials"),
         category=CostCategory.COMMUNICATION,
         unit=Unit.PARTICIPANT,
         unit_cost=materials,
@@ -446,7 +442,7 @@ def meeting_lines(
         blame="participants",
     )
     lines.add(
-        pgettext(PART, "per diem of travelling participants"),
+        pgettext("part of a cost", "per diem of travelling participants"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
@@ -472,7 +468,7 @@ def meeting_lines(
         "price": _money(travel, currency),
     }
     lines.add(
-        pgettext(PART, "travel"),
+        pgettext("part of a cost", "travel"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.TRIP,
         unit_cost=travel,
@@ -487,7 +483,7 @@ def meeting_lines(
         blame="travelling",
     )
     lines.add(
-        pgettext(PART, "facilitator fees"),
+        pgettext("part of a cost", "facilitator fees"),
         category=CostCategory.CONSULTANCY,
         unit=Unit.PERSON_DAY,
         unit_cost=fee,
@@ -499,7 +495,7 @@ def meeting_lines(
         blame="facilitators",
     )
     lines.add(
-        pgettext(PART, "per diem of facilitators"),
+        pgettext("part of a cost", "per diem of facilitators"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
@@ -583,7 +579,7 @@ def field_visit_lines(
     lines = Lines(schedule, check, name.strip() or gettext("Field visit"))
     event = _counted(days, Unit.DAY)
     lines.add(
-        pgettext(PART, "per diem of staff"),
+        pgettext("part of a cost", "per diem of staff"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
@@ -595,7 +591,7 @@ def field_visit_lines(
         blame="staff",
     )
     lines.add(
-        pgettext(PART, "vehicle hire"),
+        pgettext("part of a cost", "vehicle hire"),
         category=CostCategory.TRANSPORT,
         unit=Unit.VEHICLE_DAY,
         unit_cost=hire,
@@ -611,7 +607,7 @@ def field_visit_lines(
         blame="vehicles",
     )
     lines.add(
-        pgettext(PART, "fuel"),
+        pgettext("part of a cost", "fuel"),
         category=CostCategory.TRANSPORT,
         unit=Unit.LITRE,
         unit_cost=fuel_price,
@@ -628,7 +624,7 @@ def field_visit_lines(
         blame="litres_per_vehicle_day",
     )
     lines.add(
-        pgettext(PART, "drivers"),
+        pgettext("part of a cost", "drivers"),
         category=CostCategory.TRANSPORT,
         unit=Unit.PERSON_DAY,
         unit_cost=driver_rate,
@@ -695,7 +691,7 @@ def consultancy_lines(
     event = _counted(days, Unit.DAY)
     person_days = _counted(consultants * days, Unit.PERSON_DAY)
     lines.add(
-        pgettext(PART, "fees"),
+        pgettext("part of a cost", "fees"),
         category=CostCategory.CONSULTANCY,
         unit=Unit.PERSON_DAY,
         unit_cost=rate,
@@ -705,7 +701,7 @@ def consultancy_lines(
         blame="days",
     )
     lines.add(
-        pgettext(PART, "travel"),
+        pgettext("part of a cost", "travel"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.TRIP,
         unit_cost=travel,
@@ -716,7 +712,7 @@ def consultancy_lines(
         blame="consultants",
     )
     lines.add(
-        pgettext(PART, "per diem"),
+        pgettext("part of a cost", "per diem"),
         category=CostCategory.PER_DIEM_TRAVEL,
         unit=Unit.PERSON_DAY,
         unit_cost=per_diem,
@@ -743,7 +739,7 @@ def staff_lines(
     currency = schedule.currency
     lines = Lines(schedule, check, name.strip() or gettext("Staff"))
     lines.add(
-        pgettext(PART, "salaries"),
+        pgettext("part of a cost", "salaries"),
         category=CostCategory.PERSONNEL,
         unit=Unit.POST_MONTH,
         unit_cost=salary,

@@ -202,6 +202,7 @@ MESSAGE_CALLS = {
 }
 # Calls any of whose arguments may be the message: a spreadsheet's problem (after a sheet, a column key...) and the
 # admin's message to its user.
+CONTEXT_FUNCTIONS = {"pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy"}
 ANY_ARGUMENT_CALLS = {"Problem", "problem", "locate", "message_user"}
 MESSAGE_OWNERS = {"success": "messages", "error": "messages", "warning": "messages", "info": "messages"}
 MESSAGE_KEYWORDS = {
@@ -291,6 +292,9 @@ class _PythonVisitor(ast.NodeVisitor):
             position = MESSAGE_CALLS[name]
             if len(node.args) > position:
                 self.strings_in(node.args[position])
+        if name in CONTEXT_FUNCTIONS and not (node.args and isinstance(node.args[0], ast.Constant)):
+            # makemessages reads only a literal context: a message given one through a name is never extracted.
+            self.found.append(Unmarked(self.path, node.lineno, f"{name}() with a context that is not a literal"))
         if name in ANY_ARGUMENT_CALLS:
             for arg in node.args:
                 self.strings_in(arg)
