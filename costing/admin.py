@@ -86,7 +86,7 @@ def _message(error: Exception) -> str:
 
 
 class PlanCostingForm(VersionedForm):
-    currency = forms.ChoiceField(choices=currency_choices)
+    currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices)
 
     class Meta:
         model = PlanCosting
@@ -121,7 +121,7 @@ class PlanCostingAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 class ExchangeRateForm(VersionedForm):
-    currency = forms.ChoiceField(choices=currency_choices)
+    currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices)
 
     class Meta:
         model = ExchangeRate
@@ -168,7 +168,7 @@ class ExchangeRateAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 class CatalogueItemForm(VersionedForm):
-    currency = forms.ChoiceField(choices=currency_choices)
+    currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices)
 
     class Meta:
         model = CatalogueItem
@@ -282,7 +282,9 @@ class CatalogueItemAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 class PriceForm(forms.Form):
-    unit_cost = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0, max_value=MAX_UNIT_COST)
-    currency = forms.ChoiceField(choices=currency_choices)
-    price_year = forms.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR)
+    unit_cost = forms.DecimalField(
+        label=_("Unit cost"), max_digits=18, decimal_places=2, min_value=0, max_value=MAX_UNIT_COST
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices)
+    price_year = forms.IntegerField(label=_("Price year"), min_value=MIN_YEAR, max_value=MAX_YEAR)
     version = forms.IntegerField(widget=forms.HiddenInput)

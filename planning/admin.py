@@ -130,10 +130,13 @@ class FileImportAdminMixin(admin.ModelAdmin):
 
 class FrameworkImportForm(TextWithoutDirectionControls, forms.Form):
     code = forms.CharField(
-        max_length=20, help_text=gettext_lazy("Short code, e.g. JEE4. An existing framework is added to.")
+        label=gettext_lazy("Code"),
+        max_length=20,
+        help_text=gettext_lazy("Short code, e.g. JEE4. An existing framework is added to."),
     )
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     file = UploadField(
+        label=gettext_lazy("File"),
         extensions=SPREADSHEET_TYPES,
         what=SPREADSHEET_WHAT,
         help_text=gettext_lazy("An .xlsx or .csv file of technical areas and indicators."),
@@ -179,12 +182,20 @@ class CrosswalkLinkAdmin(admin.ModelAdmin):
 
 
 class LibraryImportForm(forms.Form):
-    framework = forms.ModelChoiceField(queryset=Framework.objects.all())
+    framework = forms.ModelChoiceField(label=gettext_lazy("Framework"), queryset=Framework.objects.all())
     name = forms.CharField(
-        max_length=200, help_text=gettext_lazy("An existing library of this name has its actions replaced.")
+        label=gettext_lazy("Name"),
+        max_length=200,
+        help_text=gettext_lazy("An existing library of this name has its actions replaced."),
     )
-    source = forms.CharField(max_length=250, required=False, help_text=gettext_lazy("Where the actions come from."))
+    source = forms.CharField(
+        label=gettext_lazy("Source"),
+        max_length=250,
+        required=False,
+        help_text=gettext_lazy("Where the actions come from."),
+    )
     file = UploadField(
+        label=gettext_lazy("File"),
         extensions=(*SPREADSHEET_TYPES, ".json"),
         what=gettext_lazy("an Excel workbook (.xlsx), a CSV file (.csv) or a JSON file (.json)"),
         help_text=gettext_lazy("An .xlsx, .csv or .json file in the layout described in the README."),

@@ -199,7 +199,9 @@ class SparTableForm(forms.Form):
             "values 20, 40, 60, 80 or 100."
         ),
     )
-    country = forms.CharField(max_length=200, help_text=_("The country's name as the table writes it."))
+    country = forms.CharField(
+        label=_("Country"), max_length=200, help_text=_("The country's name as the table writes it.")
+    )
 
 
 # Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------
@@ -305,9 +307,12 @@ class FunctionalGroupForm(TextWithoutDirectionControls, forms.Form):
     """A group's name and areas; when editing, `version` is the group's version as shown (to refuse a stale
     save)."""
 
-    name = forms.CharField(max_length=120)
+    name = forms.CharField(label=_("Name"), max_length=120)
     technical_areas = forms.ModelMultipleChoiceField(
-        queryset=TechnicalArea.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Technical areas"),
+        queryset=TechnicalArea.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
 
@@ -437,17 +442,23 @@ def _activity_choice_fields(plan: Plan) -> tuple[Any, Any]:
 class ActivityFilterForm(forms.Form):
     """The activity table's filters and sort order, read from GET parameters so a filtered view is a link."""
 
-    technical_area = forms.ModelChoiceField(queryset=TechnicalArea.objects.none(), required=False, empty_label=_("All"))
-    priority = forms.ChoiceField(choices=[("", _("Any")), *Activity.Rating.choices], required=False)
-    status = forms.ChoiceField(choices=[("", _("Any")), *Activity.Status.choices], required=False)
+    technical_area = forms.ModelChoiceField(
+        label=_("Technical area"), queryset=TechnicalArea.objects.none(), required=False, empty_label=_("All")
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=[("", _("Any")), *Activity.Rating.choices], required=False
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any")), *Activity.Status.choices], required=False)
     responsible_organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
         queryset=None, required=False, empty_label=_("Any"), label=_("Responsible")
     )
     no_responsible_organization = forms.BooleanField(required=False, label=_("No responsible organization"))
-    action_type = forms.ChoiceField(choices=[("", _("Any")), *ActionType.choices], required=False)
-    source = forms.ChoiceField(choices=[("", _("Any")), *Activity.Source.choices], required=False)
+    action_type = forms.ChoiceField(
+        label=_("Action type"), choices=[("", _("Any")), *ActionType.choices], required=False
+    )
+    source = forms.ChoiceField(label=_("Source"), choices=[("", _("Any")), *Activity.Source.choices], required=False)
     q = forms.CharField(required=False, max_length=200, label=_("Title contains"))
-    sort = forms.ChoiceField(required=False, choices=[])
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[])
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         from planning.selectors import ACTIVITY_SORTS
@@ -476,7 +487,9 @@ class ActivityForm(TextWithoutDirectionControls, forms.ModelForm):
     sectors = forms.MultipleChoiceField(
         choices=Sector.choices, required=False, widget=forms.CheckboxSelectMultiple, label=_("One Health sectors")
     )
-    hazards = forms.MultipleChoiceField(choices=Hazard.choices, required=False, widget=forms.CheckboxSelectMultiple)
+    hazards = forms.MultipleChoiceField(
+        label=_("Hazards"), choices=Hazard.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -545,10 +558,13 @@ class ActivityForm(TextWithoutDirectionControls, forms.ModelForm):
 class OperationalPlanForm(forms.Form):
     """An operational plan (12 to 24 months) inside a strategic plan, with the activities drawn into it."""
 
-    title = forms.CharField(max_length=250)
-    first_year = forms.IntegerField()
-    last_year = forms.IntegerField(help_text=_("The same year for a 12-month plan, the next one for 24 months."))
+    title = forms.CharField(label=_("Title"), max_length=250)
+    first_year = forms.IntegerField(label=_("First year"))
+    last_year = forms.IntegerField(
+        label=_("Last year"), help_text=_("The same year for a 12-month plan, the next one for 24 months.")
+    )
     activities = ActivityMultipleChoiceField(
+        label=_("Activities"),
         queryset=Activity.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose the strategic activities this operational plan carries out.")},

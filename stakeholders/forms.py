@@ -88,12 +88,18 @@ class InvitationAccountForm(SetPasswordMixin, forms.Form):
 
 
 class MemberUpdateForm(FocalPointOrganizationMixin, forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     organization = forms.ModelChoiceField(
-        queryset=Organization.objects.none(), required=False, empty_label=_("— no organization —")
+        label=_("Organization"),
+        queryset=Organization.objects.none(),
+        required=False,
+        empty_label=_("— no organization —"),
     )
     technical_areas = forms.ModelMultipleChoiceField(
-        queryset=TechnicalArea.objects.none(), required=False, help_text=_("For a technical lead.")
+        label=_("Technical areas"),
+        queryset=TechnicalArea.objects.none(),
+        required=False,
+        help_text=_("For a technical lead."),
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -116,7 +122,9 @@ class MemberUpdateForm(FocalPointOrganizationMixin, forms.Form):
 
 
 class OrganizationForm(TextWithoutDirectionControls, forms.ModelForm):
-    sectors = forms.MultipleChoiceField(choices=Sector.choices, required=False, widget=forms.CheckboxSelectMultiple)
+    sectors = forms.MultipleChoiceField(
+        label=_("One Health sectors"), choices=Sector.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:

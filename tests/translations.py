@@ -317,12 +317,34 @@ class _PythonVisitor(ast.NodeVisitor):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         bases = {base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "") for base in node.bases}
+        if any(base.endswith("Form") for base in bases):
+            self.form_fields_labelled(node)
         if bases & {"TextChoices", "IntegerChoices", "Choices"}:
             for statement in node.body:
                 value = statement.value if isinstance(statement, ast.Assign) else None
                 if isinstance(value, ast.Tuple) and len(value.elts) >= 2:
                     self.strings_in(value.elts[-1])
         self.generic_visit(node)
+
+    def form_fields_labelled(self, node: ast.ClassDef) -> None:
+        """A form's field declared without `label` is labelled by Django from its name, in English: each needs
+        one (a hidden field, shown to nobody, does not)."""
+        for statement in node.body:
+            target, value = None, None
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target, value = statement.targets[0], statement.value
+            elif isinstance(statement, ast.AnnAssign):
+                target, value = statement.target, statement.value
+            if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
+                continue
+            _owner, name = _call_name(value)
+            if not name.endswith("Field"):
+                continue
+            keywords = {keyword.arg: keyword.value for keyword in value.keywords}
+            widget = keywords.get("widget")
+            hidden = widget is not None and "Hidden" in ast.unparse(widget)
+            if "label" not in keywords and not hidden:
+                self.found.append(Unmarked(self.path, statement.lineno, f"form field {target.id!r} without a label"))
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
