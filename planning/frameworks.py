@@ -140,8 +140,8 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
 
             for column in REQUIRED_COLUMNS:
                 if not values[column]:
-                    # Translators: %(column)s is the column's heading as the file has it, e.g. "area_code".
-                    problem(column, _("the %(column)s is empty.") % {"column": column})
+                    # Translators: %(column)s is the column's heading with spaces for underscores, e.g. "area code".
+                    problem(column, _("the %(column)s is empty.") % {"column": column.replace("_", " ")})
             pillar = values.get("pillar", "") or Pillar.OTHER.value
             if pillar.lower() not in PILLARS:
                 problem(

@@ -164,7 +164,6 @@ def test_the_pages_of_accounts_people_and_jobs_have_titles_of_their_own(page, na
     assert all(title.endswith("NAPHS Planner") for title in titles)
 
 
-@pytest.mark.pending_translations
 def test_every_main_page_has_a_title_of_its_own(page, national):
     """Planning's and costing's pages too: they get their titles with the marking of their messages."""
     log_in(page, "lead", DEMO_PASSWORD)

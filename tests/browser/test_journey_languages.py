@@ -6,9 +6,8 @@ the right in Arabic), and no English message of the product is left.
 The walk finds its way by the page's structure (addresses, names of fields, forms' ids), never by English text,
 so that it reads the same in every language.
 
-`test_no_english_message_is_left_on_the_journey` is marked `pending_translations`: it fails while the product's
-messages are still being marked for translation and translated, and is expected to pass once they are (it prints
-every English message it found, page by page).
+`test_no_english_message_is_left_on_the_journey` fails on any message of the catalogue left in English on these
+pages, and prints each, page by page.
 """
 
 from __future__ import annotations
@@ -191,7 +190,6 @@ def test_the_journey_reads_in_the_chosen_language_and_direction(
     print(f"English messages left in {language}:\n{journey.report() or '    none'}")
 
 
-@pytest.mark.pending_translations
 @pytest.mark.parametrize(("language", "name", "direction", "side"), LANGUAGES)
 def test_no_english_message_is_left_on_the_journey(page, costed_plan, people, moa, language, name, direction, side):
     log_in(page, people[Role.SECRETARIAT_MEMBER].username)

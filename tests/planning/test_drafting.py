@@ -280,7 +280,7 @@ def test_advice_counts_activities_without_a_responsible_organization_the_high_pr
     assert draft_advice(plan=plan)[0].startswith("2 activities have no responsible organization: name who leads each")
     Activity.objects.filter(title="b").update(priority="high")
     assert draft_advice(plan=plan) == [  # the general advice gives way to the more pressing one
-        "1 high-priority activity has no responsible organization: name who leads each, or it is unlikely to happen."
+        "1 high-priority activity has no responsible organization: name who leads it, or it is unlikely to happen."
     ]
 
 
@@ -293,7 +293,8 @@ def test_advice_counts_high_priority_activities_without_a_responsible_organizati
     Activity.objects.create(plan=plan, technical_area=area("P1"), title="d", priority="low")
 
     assert draft_advice(plan=plan) == [
-        "2 high-priority activities have no responsible organization: name who leads each, or it is unlikely to happen."
+        "2 high-priority activities have no responsible organization: name who leads each, or they are unlikely to "
+        "happen."
     ]
 
 
