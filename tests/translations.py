@@ -405,9 +405,31 @@ def catalogue(code: str) -> Path:
     return ROOT / "locale" / locale_name(code) / "LC_MESSAGES" / "django.po"
 
 
-def po_entries(path: Path) -> dict[str, tuple[bool, bool]]:
-    """msgid (with its context and plural) -> (translated, fuzzy), read from a .po file; the header left out."""
-    entries: dict[str, tuple[bool, bool]] = {}
+PO_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+
+
+@dataclass(frozen=True)
+class PoEntry:
+    """One message of a .po file: its context, its msgid (and plural), its translations, whether it is fuzzy."""
+
+    context: str
+    msgids: tuple[str, ...]
+    translations: tuple[str, ...]
+    fuzzy: bool
+
+    @property
+    def key(self) -> str:
+        """The message as gettext looks it up: its context and msgid, joined by EOT."""
+        return f"{self.context}\x04{self.msgids[0]}"
+
+
+def _po_unquote(text: str) -> str:
+    return re.sub(r"\\(.)", lambda match: PO_ESCAPES.get(match[1], match[1]), text)
+
+
+def po_read(path: Path) -> list[PoEntry]:
+    """The messages of a .po file, its header and obsolete entries left out."""
+    entries = []
     for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")):
         lines = [line for line in block.strip().splitlines() if not line.startswith("#~")]
         fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in lines)
@@ -419,17 +441,21 @@ def po_entries(path: Path) -> dict[str, tuple[bool, bool]]:
             match = re.match(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+"(.*)"$', line)
             if match:
                 current = match[1]
-                fields[current] = [match[2]]
+                fields[current] = [_po_unquote(match[2])]
             elif line.startswith('"') and current:
-                fields[current].append(line[1:-1])
-        if "msgid" not in fields:
-            continue
-        key = "\x04".join(["".join(fields.get("msgctxt", [])), "".join(fields["msgid"])])
-        if key == "\x04":
-            continue  # the header
-        translations = ["".join(value) for name, value in fields.items() if name.startswith("msgstr")]
-        entries[key] = (bool(translations) and all(translations), fuzzy)
+                fields[current].append(_po_unquote(line[1:-1]))
+        msgid = "".join(fields.get("msgid", []))
+        if not msgid:
+            continue  # the header, or no message
+        plural = ("".join(fields["msgid_plural"]),) if "msgid_plural" in fields else ()
+        translations = tuple("".join(value) for name, value in fields.items() if name.startswith("msgstr"))
+        entries.append(PoEntry("".join(fields.get("msgctxt", [])), (msgid, *plural), translations, fuzzy))
     return entries
+
+
+def po_entries(path: Path) -> dict[str, tuple[bool, bool]]:
+    """msgid (with its context) -> (translated, fuzzy), read from a .po file; the header left out."""
+    return {entry.key: (bool(entry.translations) and all(entry.translations), entry.fuzzy) for entry in po_read(path)}
 
 
 def source_messages() -> set[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from playwright.sync_api import Page
 
@@ -21,42 +20,12 @@ from tests import translations
 # Placeholders as the catalogues write them: %(name)s, %s, %d, %(count)d ..., and str.format's {name}.
 PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifgeEr]|\{[^{}]*\}")
 TAG = re.compile(r"<[^>]+>")
-ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
 
 @dataclass(frozen=True)
 class Message:
     msgid: str
     pattern: re.Pattern[str]
-
-
-def _unquote(text: str) -> str:
-    return re.sub(r"\\(.)", lambda match: ESCAPES.get(match[1], match[1]), text)
-
-
-def _entries(path: Path) -> list[tuple[list[str], list[str], bool]]:
-    """(msgids: the singular and any plural, translations, fuzzy) of each entry of a .po file but its header."""
-    entries = []
-    for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")):
-        lines = [line for line in block.strip().splitlines() if not line.startswith("#~")]
-        fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in lines)
-        fields: dict[str, list[str]] = {}
-        current = None
-        for line in lines:
-            if line.startswith("#"):
-                continue
-            if match := re.match(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+"(.*)"$', line):
-                current = match[1]
-                fields[current] = [_unquote(match[2])]
-            elif line.startswith('"') and current:
-                fields[current].append(_unquote(line[1:-1]))
-        msgid = "".join(fields.get("msgid", []))
-        if not msgid:
-            continue  # the header
-        msgids = [msgid] + (["".join(fields["msgid_plural"])] if "msgid_plural" in fields else [])
-        translated = ["".join(value) for name, value in fields.items() if name.startswith("msgstr")]
-        entries.append((msgids, translated, fuzzy))
-    return entries
 
 
 def _pattern(msgid: str) -> re.Pattern[str] | None:
@@ -74,10 +43,11 @@ def _pattern(msgid: str) -> re.Pattern[str] | None:
 def catalogue_messages(language: str) -> tuple[Message, ...]:
     """The messages of the language's catalogue a page must not show in English."""
     messages = []
-    for msgids, translated, fuzzy in _entries(translations.catalogue(language)):
-        if fuzzy or not translated or not all(translated) or set(translated) <= set(msgids):
+    for entry in translations.po_read(translations.catalogue(language)):
+        translated = entry.translations
+        if entry.fuzzy or not translated or not all(translated) or set(translated) <= set(entry.msgids):
             continue
-        for msgid in msgids:
+        for msgid in entry.msgids:
             if (pattern := _pattern(msgid)) is not None:
                 messages.append(Message(msgid, pattern))
     return tuple(messages)
