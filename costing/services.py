@@ -386,7 +386,14 @@ def cost_line_create(*, activity: Activity, by: User, fields: Mapping[str, Any],
     years = line_prepare(line, fields=fields, frequencies=frequencies, rates=Rates.for_plan(plan))
     line.save()
     CostLineYear.objects.bulk_create(years)
-    audit_record(plan=plan, by=by, action="created", target=line, changes={"activity": str(activity)})
+    audit_record(
+        plan=plan,
+        by=by,
+        action="created",
+        target=line,
+        changes={"activity": str(activity)},
+        area_id=activity.technical_area_id,
+    )
     costs_changed(plan.pk)
     return line
 
@@ -414,7 +421,14 @@ def cost_line_update(
     CostLineYear.objects.filter(cost_line=line).delete()
     CostLineYear.objects.bulk_create(years)
     if changes:
-        audit_record(plan=line.plan, by=by, action="edited", target=line, changes=changes)
+        audit_record(
+            plan=line.plan,
+            by=by,
+            action="edited",
+            target=line,
+            changes=changes,
+            area_id=line.activity.technical_area_id,
+        )
     costs_changed(line.plan_id)
     return line
 
@@ -436,6 +450,7 @@ def cost_line_delete(*, line: CostLine, by: User, version: int | None = None) ->
         action="deleted",
         target=line,
         changes={"activity": str(line.activity), "description": line.description, "unit_cost": str(line.unit_cost)},
+        area_id=line.activity.technical_area_id,
     )
     line.delete()
     costs_changed(line.plan_id)

@@ -1198,6 +1198,7 @@ def who_workbook_apply(*, plan: Plan, by: User, groups: list[Group], filename: s
                 action="created",
                 target=planned.line,
                 changes={"activity": str(planned.line.activity), "imported from": filename},
+                area_id=planned.line.activity.technical_area_id,
             )
     if new_lines or lines_changed:
         costs_changed(plan.pk)

@@ -11,6 +11,8 @@ from costing.api import PARTS as COSTING_PARTS
 from naphs.api_docs import redoc_view, schema_view, swagger_view
 from planning.api import ActivityViewSet, JurisdictionViewSet, PlanViewSet
 from stakeholders.api import (
+    AuditEventViewSet,
+    AuditExportView,
     DirectoryExportView,
     MembershipViewSet,
     MyInvitationViewSet,
@@ -38,6 +40,7 @@ router.register(r"plans/(?P<plan_id>\d+)/invitations", PlanInvitationViewSet, ba
 router.register("invitations", MyInvitationViewSet, basename="my-invitation")
 router.register("jobs", JobViewSet, basename="job")
 router.register(r"plans/(?P<plan_id>\d+)/activities", ActivityViewSet, basename="activity")
+router.register(r"plans/(?P<plan_id>\d+)/audit-events", AuditEventViewSet, basename="audit-event")
 for part in COSTING_PARTS:
     for prefix, viewset, basename in part.routes:
         router.register(prefix, viewset, basename=basename)
@@ -45,6 +48,7 @@ for part in COSTING_PARTS:
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("plans/<int:plan_id>/directory-export/", DirectoryExportView.as_view(), name="api-directory-export"),
+    path("plans/<int:plan_id>/audit-export/", AuditExportView.as_view(), name="api-audit-export"),
     path("schema/", schema_view, name="api-schema"),
     path("docs/", swagger_view, name="api-docs"),
     path("redoc/", redoc_view, name="api-redoc"),

@@ -168,12 +168,23 @@ class AuditEvent(models.Model):
     # Translators: a label: the object that was changed.
     target_repr = models.CharField(max_length=250, verbose_name=_("target"))
     changes = models.JSONField(default=dict, blank=True, verbose_name=_("changes"))
+    # The technical area the changed object belongs to, where it belongs to one (an activity, its cost lines, a
+    # target, a score): the audit trail is filtered by it. Kept when the area goes, as the event is history.
+    technical_area = models.ForeignKey(
+        "planning.TechnicalArea",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("technical area"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["plan", "-created_at", "-id"], name="auditevent_plan_newest")]
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} {self.target_repr}"

@@ -165,8 +165,19 @@ def versioned_save[M: models.Model](
 
 
 def audit_record(
-    *, plan: Plan | None, by: User | None, action: str, target: models.Model, changes: dict[str, Any] | None = None
+    *,
+    plan: Plan | None,
+    by: User | None,
+    action: str,
+    target: models.Model,
+    changes: dict[str, Any] | None = None,
+    area_id: int | None = None,
 ) -> AuditEvent:
+    """Record one change. `action` is a key of naphs.audit.AUDIT_SENTENCES (English, stored as data); `changes`
+    maps each field to [before, after], or to a value (a count, a file name) that describes the change.
+    `area_id` is the technical area of the changed object; without it, the target's own `technical_area_id`."""
+    if area_id is None:
+        area_id = getattr(target, "technical_area_id", None)
     return AuditEvent.objects.create(
         plan_id=plan.pk if plan is not None else None,
         actor_id=by.pk if by is not None else None,
@@ -175,6 +186,7 @@ def audit_record(
         target_id=target.pk,
         target_repr=str(target)[:250],
         changes=changes or {},
+        technical_area_id=area_id,
     )
 
 

@@ -218,6 +218,7 @@ def score_update(*, score: IndicatorScore, by: User, version: int, value: int | 
             action="changed score of",
             target=score.assessment,
             changes={score.indicator.code: changes["score"]},
+            area_id=score.indicator.technical_area_id,
         )
     return score
 
@@ -292,9 +293,9 @@ def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filena
     audit_record(
         plan=assessment.plan,
         by=by,
-        action=f"imported scores from {filename} into",
+        action="imported scores into",
         target=assessment,
-        changes=changes,
+        changes={"file": filename, **changes},
     )
     return ScoresImported(changes=changes, skipped=skipped)
 
@@ -437,8 +438,8 @@ def scores_import_spar_table(
     audit_record(
         plan=assessment.plan,
         by=by,
-        action=f"imported SPAR scores of {country.strip()} from {filename} into",
+        action="imported SPAR scores into",
         target=assessment,
-        changes=changes,
+        changes={"file": filename, "country": country.strip(), **changes},
     )
     return changes

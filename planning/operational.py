@@ -152,6 +152,8 @@ def operational_plan_create(
             plan=plan, user_id=membership.user_id, role=membership.role, organization_id=membership.organization_id
         )
         copy.technical_areas.set(membership.technical_areas.all())
+    if team:
+        audit_record(plan=plan, by=by, action="copied the team into", target=plan, changes={"members": len(team)})
     _levels_draw(strategic=strategic, plan=plan, by=by)
     operational_activities_add(plan=plan, by=by, activities=activities)
     return plan

@@ -100,7 +100,14 @@ def _target_save(
         fields={"level": level, "justification": justification},
     )
     if changes:
-        audit_record(plan=plan, by=by, action="set the target of", target=target, changes=changes)
+        audit_record(
+            plan=plan,
+            by=by,
+            action="set the target of",
+            target=target,
+            changes=changes,
+            area_id=indicator.technical_area_id,
+        )
     return target
 
 

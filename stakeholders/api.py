@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import QueryDict
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -22,6 +24,7 @@ from naphs.api import (
     related_queryset,
     require_version,
 )
+from naphs.models import AuditEvent
 from naphs.permissions import Permission, Role
 from naphs.services import job_create
 from planning.selectors import technical_areas_of
@@ -33,9 +36,11 @@ from stakeholders.access import (
     organization_get_for_user,
     organizations_for_user,
 )
+from stakeholders.forms import AuditFilterForm
 from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Invitation, Organization, PlanMembership, Sector
 from stakeholders.selectors import (
+    audit_events_for_plan,
     invitation_list_for_invitee,
     invitation_list_for_plan,
     invitations_addressed_to,
@@ -440,4 +445,91 @@ class DirectoryExportView(PlanScopedMixin, APIView):
     @extend_schema(request=None, responses={202: JobSerializer})
     def post(self, request, plan_id: int) -> Response:
         job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=request.user, plan=self.plan)
+        return job_accepted(job, request)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    """One recorded change, locale-free: `action` is its key (English, as stored), `changes` maps each field to
+    [before, after] or to a value that describes the change (a count, a file name)."""
+
+    actor_name = serializers.SerializerMethodField()
+    technical_area_code = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "actor_name",
+            "action",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "technical_area",
+            "technical_area_code",
+            "changes",
+        ]
+        read_only_fields = fields
+
+    def get_actor_name(self, event: AuditEvent) -> str:
+        return event.actor.get_full_name() or event.actor.get_username() if event.actor is not None else ""
+
+    def get_technical_area_code(self, event: AuditEvent) -> str:
+        return event.technical_area.code if event.technical_area is not None else ""
+
+
+AUDIT_FILTERS = [
+    OpenApiParameter("person", int, description="Only the changes of this person (a user id)."),
+    OpenApiParameter("kind", str, description="Only changes to this kind of object (`target_type`)."),
+    OpenApiParameter("area", int, description="Only changes within this technical area (an id)."),
+    OpenApiParameter("since", OpenApiTypes.DATE, description="From this day (inclusive)."),
+    OpenApiParameter("until", OpenApiTypes.DATE, description="To this day (inclusive)."),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=AUDIT_FILTERS, responses={200: AuditEventSerializer, 400: OpenApiResponse(description=BAD_INPUT)}
+    )
+)
+class AuditEventViewSet(PlanScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The plan's audit trail, newest first, read-only: the secretariat's, like its members and invitations.
+    Filters that are not of this plan (a person, an area), unknown kinds or dates the wrong way round: 400."""
+
+    serializer_class = AuditEventSerializer
+    read_need = Permission.MANAGE
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuditEvent.objects.none()
+        return audit_events_for_plan(plan=self.plan)
+
+    def list(self, request, *args, **kwargs):
+        form = AuditFilterForm(request.query_params, plan=self.plan)
+        if not form.is_valid():
+            raise serializers.ValidationError(form.errors.get_json_data())
+        page = self.paginate_queryset(audit_events_for_plan(plan=self.plan, **form.filters()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class AuditExportView(PlanScopedMixin, APIView):
+    """Start an Excel export of the plan's audit trail (the same filters as the list, in the body or the query),
+    in your language; poll the job it returns."""
+
+    read_need = write_need = Permission.MANAGE
+
+    @extend_schema(
+        parameters=AUDIT_FILTERS,
+        request=None,
+        responses={202: JobSerializer, 400: OpenApiResponse(description=BAD_INPUT)},
+    )
+    def post(self, request, plan_id: int) -> Response:
+        body = request.data.dict() if isinstance(request.data, QueryDict) else request.data
+        if not isinstance(body, dict):
+            raise serializers.ValidationError({"detail": [_("Send the filters as an object.")]})
+        form = AuditFilterForm({**request.query_params.dict(), **body}, plan=self.plan)
+        if not form.is_valid():
+            raise serializers.ValidationError(form.errors.get_json_data())
+        job = job_create(kind=StakeholdersJob.AUDIT_EXPORT, by=request.user, plan=self.plan, params=form.job_params())
         return job_accepted(job, request)

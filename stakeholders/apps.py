@@ -11,4 +11,10 @@ class StakeholdersConfig(AppConfig):
         from stakeholders import services
         from stakeholders.job_kinds import StakeholdersJob
 
-        job_kinds_register(StakeholdersJob, {StakeholdersJob.DIRECTORY_EXPORT: services.plan_directory_export})
+        job_kinds_register(
+            StakeholdersJob,
+            {
+                StakeholdersJob.DIRECTORY_EXPORT: services.plan_directory_export,
+                StakeholdersJob.AUDIT_EXPORT: services.plan_audit_export,
+            },
+        )

@@ -197,3 +197,70 @@ class LoginForm(PausedSignInMessageMixin, AuthenticationForm):
 
 class AdminLoginForm(PausedSignInMessageMixin, AdminAuthenticationForm):
     """The admin's login, saying so while sign-in is paused for the account or the address."""
+
+
+class AuditFilterForm(forms.Form):
+    """The audit trail's filters, read from GET parameters (a filtered view is a link): a person, a kind of object,
+    a technical area, and a first and last day. A person or an area that is not of this plan, a kind nothing of
+    the plan was recorded as, or dates the wrong way round are refused with a message beside the filter."""
+
+    person: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label=_("Anyone"), label=_("Person")
+    )
+    kind = forms.ChoiceField(choices=[], required=False, label=_("Kind of object"))
+    area: forms.ModelChoiceField[TechnicalArea] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label=_("Any"), label=_("Technical area")
+    )
+    since = forms.DateField(
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        from naphs.audit import audit_kind_choices
+        from stakeholders.selectors import audit_kinds_of, audit_people_of
+
+        super().__init__(*args, **kwargs)
+        form_field(self, "person", forms.ModelChoiceField).queryset = audit_people_of(plan=plan)
+        form_field(self, "area", forms.ModelChoiceField).queryset = technical_areas_of(plan)
+        kinds = form_field(self, "kind", forms.ChoiceField)
+        kinds.choices = [("", _("Any")), *audit_kind_choices(audit_kinds_of(plan=plan))]
+        kinds.error_messages["invalid_choice"] = _("Nothing of this plan was recorded as “%(value)s”.")
+        self.fields["person"].error_messages["invalid_choice"] = _(
+            "This person is not a member of this plan and changed nothing in it."
+        )
+        self.fields["area"].error_messages["invalid_choice"] = _(
+            "This is not a technical area of this plan's framework."
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", _("The last day is before the first: %(since)s to %(until)s.") % data)
+        return data
+
+    def filters(self) -> dict[str, Any]:
+        """The keyword arguments of audit_events_for_plan for a valid form (call is_valid first)."""
+        data = self.cleaned_data
+        return {
+            "actor": data.get("person"),
+            "target_type": data.get("kind") or None,
+            "area": data.get("area"),
+            "since": data.get("since"),
+            "until": data.get("until"),
+        }
+
+    def job_params(self) -> dict[str, str]:
+        """The valid filters as an export job keeps them: ids and ISO dates, as this form reads them back."""
+        data = self.cleaned_data
+        params = {
+            "person": data["person"].pk if data.get("person") else "",
+            "kind": data.get("kind") or "",
+            "area": data["area"].pk if data.get("area") else "",
+            "since": data["since"].isoformat() if data.get("since") else "",
+            "until": data["until"].isoformat() if data.get("until") else "",
+        }
+        return {name: str(value) for name, value in params.items() if value != ""}

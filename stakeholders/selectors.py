@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.functional import Promise
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
+from naphs.audit import audit_sentence
 from naphs.models import AuditEvent
 from naphs.permissions import SECRETARIAT_ROLES, Role
-from planning.models import Jurisdiction, Plan
+from planning.models import Jurisdiction, Plan, TechnicalArea
 from stakeholders.models import Invitation, Organization, PlanMembership, User, invitation_token_hash
 
 ROLE_ORDER = Case(*(When(role=role, then=Value(rank)) for rank, role in enumerate(Role.values)))
@@ -92,40 +92,53 @@ def invitation_get_by_token(*, token: str) -> Invitation | None:
     )
 
 
-# What each change to a plan's members reads as, one whole sentence per kind of change so that each language can
-# put the person who made it and the one it concerns where its grammar wants them. The audit trail stores the kind
-# (`AuditEvent.action`) as data, in English.
-MEMBERSHIP_EVENT_SENTENCES: dict[str, Promise] = {
-    "added": _("%(actor)s added %(target)s."),
-    "invited": _("%(actor)s invited %(target)s."),
-    "invited again": _("%(actor)s invited %(target)s again."),
-    "sent again the invitation to": _("%(actor)s sent the invitation to %(target)s again."),
-    "revoked the invitation to": _("%(actor)s revoked the invitation to %(target)s."),
-    "joined": _("%(actor)s joined: %(target)s."),
-    "accepted the invitation to": _("%(actor)s accepted the invitation to %(target)s."),
-    "declined the invitation to": _("%(actor)s declined the invitation to %(target)s."),
-    "changed the role of": _("%(actor)s changed the role of %(target)s."),
-    "removed": _("%(actor)s removed %(target)s."),
-}
-
-
 def membership_events_for_plan(*, plan: Plan, limit: int = 15) -> list[tuple[AuditEvent, str]]:
     """The latest changes to the plan's members and invitations, each with the sentence it reads as."""
     events = AuditEvent.objects.filter(plan=plan, target_type__in=["planmembership", "invitation"]).select_related(
         "actor"
     )[:limit]
-    written = []
-    for event in events:
-        if event.actor is not None:
-            actor = str(event.actor)
-        elif event.target_type == "invitation":
-            actor = gettext("The invitee")
-        else:
-            actor = gettext("Someone")
-        sentence = MEMBERSHIP_EVENT_SENTENCES.get(event.action)
-        if sentence is None:  # a kind of change recorded before this list knew it
-            text = gettext("%(actor)s: %(action)s %(target)s.")
-            written.append((event, text % {"actor": actor, "action": event.action, "target": event.target_repr}))
-        else:
-            written.append((event, str(sentence) % {"actor": actor, "target": event.target_repr}))
-    return written
+    return [(event, audit_sentence(event)) for event in events]
+
+
+def audit_people_of(*, plan: Plan) -> QuerySet[User]:
+    """Whom the plan's audit trail may be filtered by: its members, and anyone who changed something in it."""
+    actors = AuditEvent.objects.filter(plan=plan, actor__isnull=False).values("actor_id")
+    return (
+        User.objects.filter(Q(plan_memberships__plan=plan) | Q(pk__in=actors))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def audit_kinds_of(*, plan: Plan) -> list[str]:
+    """The kinds of object (AuditEvent.target_type) the plan's audit trail holds."""
+    return list(AuditEvent.objects.filter(plan=plan).order_by().values_list("target_type", flat=True).distinct())
+
+
+def audit_events_for_plan(
+    *,
+    plan: Plan,
+    actor: User | None = None,
+    target_type: str | None = None,
+    area: TechnicalArea | None = None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> QuerySet[AuditEvent]:
+    """The plan's recorded changes, newest first, with who made them and their area (no query per event).
+    Days are the reader's (the active time zone's): `until` includes the whole of its day."""
+    events = AuditEvent.objects.filter(plan=plan).select_related("actor", "technical_area")
+    if actor is not None:
+        events = events.filter(actor=actor)
+    if target_type:
+        events = events.filter(target_type=target_type)
+    if area is not None:
+        events = events.filter(technical_area=area)
+    if since is not None:
+        events = events.filter(created_at__gte=_day_start(since))
+    if until is not None:
+        events = events.filter(created_at__lt=_day_start(until + datetime.timedelta(days=1)))
+    return events.order_by("-created_at", "-pk")
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))

@@ -508,3 +508,71 @@ def plan_directory_export(*, job: Job, progress: Progress) -> JobResult:
     )
     workbook.properties.title = _("%(plan)s: directory") % {"plan": plan.title}
     return JobResult(filename=f"{file_slug(plan.title)}-directory.xlsx", content=workbook_bytes(workbook))
+
+
+def audit_filters_from_params(*, plan: Plan, params: dict[str, Any]) -> dict[str, Any]:
+    """The filters a job was asked with, checked again against the plan as it is now (JobFailed if no longer
+    valid: a person or an area that has gone)."""
+    from stakeholders.forms import AuditFilterForm
+
+    form = AuditFilterForm(params, plan=plan)
+    if not form.is_valid():
+        problems = "; ".join(str(message) for messages in form.errors.values() for message in messages)
+        raise JobFailed(_("The filters of this export are no longer valid: %(problems)s") % {"problems": problems})
+    return form.filters()
+
+
+def plan_audit_export(*, job: Job, progress: Progress) -> JobResult:
+    """The plan's audit trail (filtered as asked) as an Excel workbook: one row per changed field, in the
+    language of the person who asked; only for someone who may still read the trail."""
+    from naphs.audit import audit_actor_name, audit_change_rows, audit_kind_label, audit_sentence
+    from naphs.permissions import Permission
+    from stakeholders.selectors import audit_events_for_plan
+
+    plan = job.plan
+    if plan is None:
+        raise JobFailed(_("This export belongs to a plan, and the job has none."))
+    membership = PlanMembership.objects.filter(plan=plan, user_id=job.requested_by_id).first()
+    if membership is None or not membership.allows(Permission.MANAGE):
+        raise JobFailed(_("Only the plan's secretariat may export its audit trail."))
+    filters = audit_filters_from_params(plan=plan, params=job.params)
+    progress(10, _("Reading the audit trail"))
+    rows = []
+    for event in audit_events_for_plan(plan=plan, **filters).iterator(chunk_size=2000):
+        when = timezone.localtime(event.created_at).replace(tzinfo=None)
+        head = [
+            when,
+            audit_actor_name(event),
+            audit_sentence(event),
+            audit_kind_label(event.target_type),
+            event.target_repr,
+            event.technical_area.code if event.technical_area is not None else "",
+        ]
+        changes = audit_change_rows(event)
+        if not changes:
+            rows.append([*head, "", "", ""])
+        for change in changes:
+            rows.append([*head, change.field, change.before, change.after])
+    progress(70, _("Writing the workbook"))
+    workbook = new_workbook()
+    sheet = add_table_sheet(
+        workbook,
+        title=_("Audit trail"),
+        headers=[
+            _("Date and time"),
+            _("Who"),
+            _("Change"),
+            _("Kind of object"),
+            _("Object"),
+            _("Technical area"),
+            _("Field"),
+            _("Before"),
+            _("After"),
+        ],
+        rows=rows,
+        widths=[18, 26, 60, 20, 40, 10, 24, 30, 30],
+    )
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=1, max_col=1):
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    workbook.properties.title = _("%(plan)s: audit trail") % {"plan": plan.title}
+    return JobResult(filename=f"{file_slug(plan.title)}-audit-trail.xlsx", content=workbook_bytes(workbook))

@@ -20,6 +20,8 @@ urlpatterns = [
     path("invitations/<slug:key>/", views.invitation, name="invitation"),
     path("plans/<int:plan_id>/directory/", views.directory, name="directory"),
     path("plans/<int:plan_id>/directory/export/", views.directory_export, name="directory_export"),
+    path("plans/<int:plan_id>/audit/", views.audit_trail, name="audit_trail"),
+    path("plans/<int:plan_id>/audit/export/", views.audit_trail_export, name="audit_trail_export"),
     path("plans/<int:plan_id>/organizations/new/", views.organization_new, name="organization_new"),
     path(
         "plans/<int:plan_id>/organizations/<int:organization_id>/edit/",

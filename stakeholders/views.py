@@ -13,11 +13,13 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from naphs.audit import audit_actor_name, audit_change_rows, audit_kind_label, audit_sentence
 from naphs.errors import EditConflict
 from naphs.forms import form_errors_from, form_field, form_refused, whole_number
 from naphs.models import Job
@@ -25,10 +27,17 @@ from naphs.permissions import SECRETARIAT_RECOMMENDED_SIZE, Permission
 from naphs.services import job_create
 from naphs.views import require_form_methods
 from stakeholders.access import SignedInRequest, organization_get_for_user, plan_get_for_user
-from stakeholders.forms import InvitationAccountForm, InvitationForm, MemberUpdateForm, OrganizationForm
+from stakeholders.forms import (
+    AuditFilterForm,
+    InvitationAccountForm,
+    InvitationForm,
+    MemberUpdateForm,
+    OrganizationForm,
+)
 from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Invitation, PlanMembership, User
 from stakeholders.selectors import (
+    audit_events_for_plan,
     invitation_get_by_token,
     invitation_list_for_plan,
     invitations_addressed_to,
@@ -407,3 +416,66 @@ def invitation_answer(request: SignedInRequest, invitation_id: int) -> HttpRespo
     except (InvitationClosed, EditConflict, ValidationError) as refusal:
         messages.error(request, " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal))
     return redirect("home")
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@require_safe
+def audit_trail(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    """Every recorded change to the plan, newest first: who, when, which object, each field before and after;
+    filtered by GET parameters (a view is a link). The secretariat's: the trail names invitees' addresses and
+    every member's doings, which the members page already keeps to the secretariat."""
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    form = AuditFilterForm(request.GET or None, plan=plan)
+    return _audit_page(request, membership, form, status=400)
+
+
+def _audit_page(
+    request: SignedInRequest, membership: PlanMembership, form: AuditFilterForm, *, status: int
+) -> HttpResponse:
+    """The page for `form`; a refused filter answers `status` and shows no list rather than one it did not ask for."""
+    plan = membership.plan
+    page, events = None, []
+    if form.is_bound and not form.is_valid():
+        answer = status
+    else:
+        answer = 200
+        filters = form.filters() if form.is_bound else {}
+        page = Paginator(audit_events_for_plan(plan=plan, **filters), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+        events = [
+            {
+                "event": event,
+                "actor": audit_actor_name(event),
+                "sentence": audit_sentence(event),
+                "kind": audit_kind_label(event.target_type),
+                "changes": audit_change_rows(event),
+            }
+            for event in page.object_list
+        ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "plan": plan,
+        "membership": membership,
+        "filter_form": form,
+        "page": page,
+        "events": events,
+        "query": query.urlencode(),
+        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=StakeholdersJob.AUDIT_EXPORT)[:1],
+    }
+    return render(request, "stakeholders/audit_trail.html", context, status=answer)
+
+
+@require_POST
+def audit_trail_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    """Export the trail, with the filters of the page it was asked from (the form's hidden fields)."""
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    form = AuditFilterForm(request.POST, plan=plan)
+    if not form.is_valid():
+        return _audit_page(request, membership, form, status=422)
+    job = job_create(kind=StakeholdersJob.AUDIT_EXPORT, by=request.user, plan=plan, params=form.job_params())
+    if request.htmx:
+        return render(request, "naphs/_job.html", {"job": job})
+    messages.info(request, _("The audit trail export is being prepared."))
+    return redirect("job_detail", job_id=job.pk)

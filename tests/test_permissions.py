@@ -256,6 +256,9 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
     "invitation_revoke": {"POST":       (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
     "directory": {"GET HEAD":                (200,  200,  200,  200,  200,  200,  404,  LOGIN)},
     "directory_export": {"POST":        (S302, S302, S302, S302, S302, S302, 404,  LOGIN)},
+    # The audit trail is the secretariat's: it names invitees' addresses and what every member did.
+    "audit_trail": {"GET HEAD":         (200,  200,  403,  403,  403,  403,  404,  LOGIN)},
+    "audit_trail_export": {"POST":      (S302, S302, 403,  403,  403,  403,  404,  LOGIN)},
     "organization_new": {
         "GET HEAD":                     (200,  200,  403,  403,  403,  403,  404,  LOGIN),
         "POST":                         (S302, S302, 403,  403,  403,  403,  404,  LOGIN),
@@ -363,6 +366,11 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
     "api-directory-export": {
         "POST":                         (S202, S202, S202, S202, S202, S202, 404,  401),
         "OPTIONS":                      (200,  200,  200,  200,  200,  200,  404,  401),
+    },
+    "audit-event-list": {READ:          (200,  200,  403,  403,  403,  403,  404,  401)},
+    "api-audit-export": {
+        "POST":                         (S202, S202, 403,  403,  403,  403,  404,  401),
+        "OPTIONS":                      (200,  200,  403,  403,  403,  403,  404,  401),
     },
 }
 # fmt: on
@@ -1305,6 +1313,7 @@ class Elsewhere:
                 ("an item kept by another country's plan", item(plan=scene.elsewhere_plan)),
                 ("an item shared with another country", item(jurisdiction=scene.other_country)),
             ],
+            User: [("a member of another country's plan only", scene.elsewhere_membership.user)],
             TechnicalArea: [("a technical area of another framework", spar.technical_areas.order_by("order").first())],
             Indicator: [("an indicator of another framework", spar.indicators.order_by("order").first())],
             BenchmarkLibrary: [

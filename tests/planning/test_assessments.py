@@ -208,7 +208,7 @@ def test_a_two_column_xlsx_with_a_header_imports(assessment, lead):
     assert scores_of(assessment) == {"P1.1": 2, "P1.2": 3, "D1.1": 4, "R1.1": 5}
     assert imported.changes["R1.1"] == [None, 5]
     assert imported.skipped == []  # an empty row is no score row
-    assert AuditEvent.objects.filter(action="imported scores from scores.xlsx into").count() == 1
+    assert AuditEvent.objects.filter(action="imported scores into", changes__file="scores.xlsx").count() == 1
 
 
 def test_a_csv_without_header_with_spar_codes_in_either_form_imports(spar_assessment, lead):
