@@ -1133,6 +1133,8 @@ class _Upload:
             CostLine.objects.filter(pk__in=[item.line.pk for item in deletes]).delete()
         progress(85, gettext("Recording what changed"))
         upload = self.upload
+        touched = {item.line.activity_id for item in (*creates, *updates, *deletes)}
+        areas = dict(Activity.objects.filter(pk__in=touched).values_list("pk", "technical_area_id")) if touched else {}
         events = []
         for action, items in (("created", creates), ("edited", updates), ("deleted", deletes)):
             for item in items:
@@ -1149,6 +1151,7 @@ class _Upload:
                         target_id=item.line.pk,
                         target_repr=str(item.line)[:250],
                         changes=changes,
+                        technical_area_id=areas.get(item.line.activity_id),
                     )
                 )
         AuditEvent.objects.bulk_create(events, batch_size=2000)

@@ -17,7 +17,7 @@ import os
 import pytest
 from django.core.management import call_command
 
-from naphs.models import Job
+from naphs.models import AuditEvent, Job
 from naphs.permissions import Role
 from planning.models import Plan
 from stakeholders.job_kinds import StakeholdersJob
@@ -58,8 +58,8 @@ def _ids(queryset) -> list[int]:
 # password, and rules between fields or between a request and the plan's data. A request the schema allows is
 # then refused with 400 naming the rule (the last year before the first, a date outside the plan's period,
 # an indicator of another area, a name already taken, a rate already there, a base currency that costing has
-# started in, answers that cost nothing). For these writes only, such a 400 is not counted as valid data
-# refused; every other operation, and every other check, must pass whole.
+# started in, answers that cost nothing; the audit trail's last day before its first). For these operations only,
+# such a 400 is not counted as valid data refused; every other operation, and every other check, must pass whole.
 RULES_BEYOND_THE_SCHEMA = {
     "POST /api/auth/token/": "a wrong user name or password",
     "POST /api/plans/{plan_id}/invitations/": "a focal point's organization; a technical lead's areas of the plan",
@@ -87,6 +87,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/plans/{plan_id}/funding/": "years within the plan's period; an area or activities, not both",
     "PUT /api/plans/{plan_id}/funding/{commitment_id}/": "years within the plan's period; an area or activities",
     "PATCH /api/plans/{plan_id}/funding/{commitment_id}/": "years within the plan's period; an area or activities",
+    "GET /api/plans/{plan_id}/audit-events/": "the last day of the filter not before the first",
+    "POST /api/plans/{plan_id}/audit-export/": "the last day of the filter not before the first",
     "POST /api/plans/{plan_id}/memberships/": "a focal point speaks for an organization; one membership a person",
     "PUT /api/plans/{plan_id}/memberships/{membership_id}/": "a focal point speaks for an organization",
     "PATCH /api/plans/{plan_id}/memberships/{membership_id}/": "a focal point speaks for an organization",
@@ -112,6 +114,8 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "memberships": _ids(PlanMembership.objects.filter(plan=plan).exclude(role=Role.SECRETARIAT_LEAD)),
         "organizations": _ids(Organization.objects.filter(jurisdiction=plan.jurisdiction)),
         "jobs": [job.pk],
+        "people": list(PlanMembership.objects.filter(plan=plan).order_by("user_id").values_list("user_id", flat=True)),
+        "kinds": sorted(set(AuditEvent.objects.filter(plan=plan).values_list("target_type", flat=True))),
         "areas": _ids(TechnicalArea.objects.filter(framework_id=plan.framework_id)),
         "indicators": _ids(Indicator.objects.filter(framework_id=plan.framework_id)),
         "jurisdictions": [plan.jurisdiction_id],
@@ -156,6 +160,9 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "query.source": "organizations",
         "query.activity": "activities",
         "query.jurisdiction": "jurisdictions",
+        "query.person": "people",
+        "query.area": "areas",
+        "query.kind": "kinds",
     }
     parameters = "\n".join(
         [f'"{key}" = {{ dictionary = "{name}", probability = 0.8 }}' for key, name in in_paths.items()]

@@ -329,6 +329,8 @@ def test_a_focal_points_workbook_comes_back_with_their_changes_applied(
         ("imported", "costingupload"),
     ]
     assert events.get(action="edited").changes["quantity"] == ["3.00", "5"]
+    # Each line's change is filed under its activity's technical area, for the audit trail's filter.
+    assert set(events.filter(target_type="costline").values_list("technical_area__code", flat=True)) == {"P1"}
 
 
 def test_the_same_file_uploaded_twice_changes_nothing_the_second_time(
