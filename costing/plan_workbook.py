@@ -4,8 +4,8 @@ A background job (`plan_workbook_export`) writes, with the streaming writer: a s
 their fields and their cost per year, the cost lines with their frequencies and amounts per year, the cost of each
 technical area per year, the funding commitments, the assessments' scores, and each indicator's current level and
 target. Sheet names and headings are in the language of the person who asked; the cells hold the plan's values as
-the API gives them (choice values, ISO dates, numbers, names as entered), so a spreadsheet computes with them
-whatever its language.
+the API gives them (choice values, ISO dates, numbers, true or false, names as entered), so a spreadsheet computes
+with them whatever its language.
 
 The workbook is written from a `PlanContent`: rows of plain values keyed by the API's field names. The current
 draft's content is read from the database in a fixed number of queries, whatever the plan's size
@@ -41,6 +41,7 @@ HEADER_FILL = "1F4E79"
 LIST_SEPARATOR = "; "  # between the items of a list held in one cell (indicator codes, sectors, ids)
 
 Row = dict[str, Any]
+_BOOLEAN_TEXT = {True: "true", False: "false"}
 
 
 @dataclass
@@ -180,14 +181,11 @@ def plan_content_read(plan: Plan) -> PlanContent:
         .values_list("fundingcommitment_id", "activity_id")
     ):
         funded[commitment_id].append(activity_id)
-    for row in (
-        FundingCommitment.objects.filter(plan=plan)
-        .order_by("first_year", "pk")
-        .values(
-            "id", "source_organization__name", "source_kind", "budget_line", "amount", "currency", "first_year",
-            "last_year", "status", "technical_area__code", "notes", "version",
-        )  # fmt: skip
-    ):
+    funding_fields = (
+        "id", "source_organization__name", "source_kind", "budget_line", "amount", "currency", "first_year",
+        "last_year", "status", "technical_area__code", "notes", "version",
+    )  # fmt: skip
+    for row in FundingCommitment.objects.filter(plan=plan).order_by("first_year", "pk").values(*funding_fields):
         content.funding.append(
             {
                 "id": row["id"],
@@ -206,13 +204,14 @@ def plan_content_read(plan: Plan) -> PlanContent:
             }
         )
 
+    score_fields = (
+        "assessment_id", "assessment__kind", "assessment__framework__code", "assessment__date", "assessment__source",
+        "indicator__code", "indicator__name", "indicator__technical_area__code", "score",
+    )  # fmt: skip
     for row in (
         IndicatorScore.objects.filter(assessment__plan=plan)
         .order_by("-assessment__date", "-assessment_id", "indicator__order", "indicator__code")
-        .values(
-            "assessment_id", "assessment__kind", "assessment__framework__code", "assessment__date",
-            "assessment__source", "indicator__code", "indicator__name", "indicator__technical_area__code", "score",
-        )  # fmt: skip
+        .values(*score_fields)
     ):
         content.scores.append(
             {
@@ -284,7 +283,8 @@ def _table(
     sheet.append([column.title for column in columns], header_style)
     styles = [money_style if column.money else 0 for column in columns]
     for values in rows:
-        sheet.append(values, styles)
+        # A yes-or-no as the API writes it: a spreadsheet program would store a logical cell as a formula.
+        sheet.append([_BOOLEAN_TEXT.get(value, value) if type(value) is bool else value for value in values], styles)
     return sheet.rows - 1
 
 
@@ -345,7 +345,8 @@ def plan_workbook_build(
         [
             gettext(
                 "Headings are in your language; cells hold the plan's values as the API gives them: codes of "
-                "choices, dates as year-month-day, amounts in %(currency)s, lists separated by semicolons."
+                "choices, dates as year-month-day, true or false, amounts in %(currency)s, lists separated by "
+                "semicolons."
             )
             % {"currency": costing.currency}
         ]
