@@ -235,7 +235,7 @@ def plan_content_read(plan: Plan) -> PlanContent:
         )
     }
     for pk, code, name, area in (
-        Indicator.objects.filter(framework_id=plan.framework_id)
+        Indicator.objects.filter(framework=plan.framework_id)
         .order_by("technical_area__order", "order", "code")
         .values_list("pk", "code", "name", "technical_area__code")
     ):
@@ -259,6 +259,7 @@ class Column:
     title: str
     width: float = 14
     money: bool = False
+    boolean: bool = False  # true or false, written as the API writes it (see _table)
 
 
 @dataclass
@@ -273,7 +274,7 @@ def _table(
     book: StreamingWorkbook,
     title: str,
     columns: Sequence[Column],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[list[Any]],
     *,
     header_style: int,
     money_style: int,
@@ -282,9 +283,15 @@ def _table(
     sheet = book.add_sheet(sheet_title(title), widths=[column.width for column in columns], freeze_rows=1)
     sheet.append([column.title for column in columns], header_style)
     styles = [money_style if column.money else 0 for column in columns]
+    # A yes-or-no as text, as the API writes it: a spreadsheet program re-saves a logical cell as a formula.
+    booleans = [index for index, column in enumerate(columns) if column.boolean]
+    append = sheet.append
     for values in rows:
-        # A yes-or-no as the API writes it: a spreadsheet program would store a logical cell as a formula.
-        sheet.append([_BOOLEAN_TEXT.get(value, value) if type(value) is bool else value for value in values], styles)
+        for index in booleans:
+            value = values[index]
+            if value is not None:
+                values[index] = _BOOLEAN_TEXT[bool(value)]
+        append(values, styles)
     return sheet.rows - 1
 
 
@@ -327,7 +334,7 @@ def plan_workbook_build(
         (gettext("Period"), f"{plan.first_year}-{plan.last_year}"),
         (gettext("Status"), plan.status),
         (gettext("Version"), version.label if version is not None else gettext("Current draft")),
-        (gettext("Framework"), plan.framework.code if plan.framework_id else ""),
+        (gettext("Framework"), plan.framework.code if plan.framework is not None else ""),
         (gettext("Base currency"), costing.currency),
         (gettext("Price year"), costing.price_year),
         (gettext("Written"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
@@ -375,7 +382,7 @@ def plan_workbook_build(
         Column("hazards", gettext("Hazards"), 20),
         Column("status", gettext("Status"), 12),
         Column("related_programme", gettext("Related programme"), 24),
-        Column("existing_budget", gettext("Existing budget"), 10),
+        Column("existing_budget", gettext("Existing budget"), 10, boolean=True),
         Column("existing_budget_source", gettext("Existing budget source"), 24),
         Column("depends_on", gettext("Depends on (activity ids)"), 16),
         Column("origin", gettext("Drawn from (activity id)"), 12),
@@ -423,7 +430,7 @@ def plan_workbook_build(
         Column("unit_cost_base", gettext("Unit cost (%(currency)s)") % in_currency, 14, money=True),
         Column("quantity", gettext("Quantity"), 10),
         Column("recurrence", gettext("Recurrence"), 12),
-        Column("optional", gettext("Optional"), 10),
+        Column("optional", gettext("Optional"), 10, boolean=True),
         Column("catalogue_item", gettext("Catalogue item"), 24),
         Column("assumptions", gettext("Assumptions"), 30),
         Column("technical_comment", gettext("Technical comment"), 24),
@@ -441,12 +448,14 @@ def plan_workbook_build(
     def line_rows() -> Iterable[list[Any]]:
         for line in content.cost_lines:
             frequencies, amounts = line["frequencies"], line["amounts"]
-            yield [
-                *(line.get(key) for key in keys),
-                *(frequencies.get(year, ZERO) for year in years),
-                *(amounts.get(year, ZERO) for year in years),
-                sum(amounts.values(), ZERO),
-            ]
+            get = line.get
+            row = [get(key) for key in keys]
+            get = frequencies.get
+            row += [get(year, ZERO) for year in years]
+            get = amounts.get
+            row += [get(year, ZERO) for year in years]
+            row.append(sum(amounts.values(), ZERO))
+            yield row
 
     written += _table(
         book,
