@@ -1154,6 +1154,7 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "api-costing-summary-export",
         "api-costing-workbook",
         "api-directory-export",
+        "api-plan-workbook-export",
         "api-who-export",
         "assessment_import",
         "assessment_import_spar",
@@ -1161,6 +1162,7 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "costing_upload",
         "costing_workbook",
         "directory_export",
+        "plan_workbook_export",
         "who_costing_export",
         "who_costing_import",
         # Values of the plan's own objects only: a price, a rate, settings, a builder's answers (the API's, which

@@ -49,6 +49,7 @@ def workbooks(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str,
     from costing.dashboard import costing_dashboard_export
     from costing.job_kinds import CostingJob
     from costing.models import CostingUpload
+    from costing.plan_workbook import plan_workbook_export
     from costing.rollups import plan_rollup
     from costing.who import _report_workbook, who_workbook, who_workbook_import
     from costing.workbook import costing_workbook_build, membership_for_costing, upload_report
@@ -88,6 +89,7 @@ def workbooks(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str,
         made["who-import-report.xlsx"] = _report_workbook(report, "who-layout.xlsx")
         for kind, handler, name in (
             (CostingJob.COSTING_DASHBOARD_EXPORT, costing_dashboard_export, "costing-dashboard.xlsx"),
+            (CostingJob.PLAN_WORKBOOK, plan_workbook_export, "plan-workbook.xlsx"),
             (StakeholdersJob.DIRECTORY_EXPORT, plan_directory_export, "directory.xlsx"),
         ):
             job = Job.objects.create(kind=kind, plan=national, requested_by=lead, params={})
@@ -238,6 +240,7 @@ NAMES = [
     "who-layout.xlsx",
     "who-import-report.xlsx",
     "costing-dashboard.xlsx",
+    "plan-workbook.xlsx",
     "directory.xlsx",
     "costing-upload-report.xlsx",
     "score-import-report.xlsx",

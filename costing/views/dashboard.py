@@ -52,8 +52,11 @@ def costing_dashboard(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan = access.plan
     scenario, scope = _choices(request.GET)
     context = _figures_context(request, access, scenario, scope)
+    # The latest of the exports asked for here: the dashboard's tables or the whole plan.
     context["jobs"] = Job.objects.filter(
-        plan=plan, requested_by=request.user, kind=CostingJob.COSTING_DASHBOARD_EXPORT
+        plan=plan,
+        requested_by=request.user,
+        kind__in=[CostingJob.COSTING_DASHBOARD_EXPORT, CostingJob.PLAN_WORKBOOK],
     ).order_by("-created_at")[:1]
     return render(request, "costing/dashboard/page.html", context)
 
