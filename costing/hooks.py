@@ -36,6 +36,11 @@ def _comment_target(plan: Plan, subject: str, object_id: int) -> hooks.CommentTa
     return hooks.CommentTarget(line, line.activity)
 
 
+def _comment_choices(activity: Activity) -> list[tuple[str, str]]:
+    lines = CostLine.objects.filter(activity=activity).order_by("pk").values_list("pk", "description")
+    return [(f"cost_line:{pk}", _("Cost line: %(line)s") % {"line": description}) for pk, description in lines]
+
+
 def connect() -> None:
     """From CostingConfig.ready."""
     hooks.activity_moved.connect(costs_changed)
@@ -43,3 +48,4 @@ def connect() -> None:
     hooks.activity_rows.connect(activities_with_cost)
     hooks.activity_page.connect(_activity_page)
     hooks.comment_target.connect(_comment_target)
+    hooks.comment_choices.connect(_comment_choices)

@@ -4,6 +4,7 @@ with a redirect back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -29,7 +30,7 @@ from planning.comments import (
     thread_state_set,
     thread_subject_resolve,
 )
-from planning.forms import CommentForm, ThreadFilterForm, ThreadForm, ThreadStateForm
+from planning.forms import ActivityCommentForm, CommentForm, ThreadFilterForm, ThreadForm, ThreadStateForm
 from planning.models import Activity, CommentThread, Plan
 from planning.selectors import thread_get, thread_list_for_plan
 from stakeholders.access import SignedInRequest, activity_get_for_user, plan_get_for_user
@@ -74,17 +75,19 @@ def _thread_fragment(
 
 
 def _start(
-    request: SignedInRequest, plan: Plan, membership: PlanMembership, form: CommentForm, about: ThreadSubject | None
+    request: SignedInRequest,
+    plan: Plan,
+    membership: PlanMembership,
+    form: CommentForm,
+    about: Callable[[dict[str, Any]], ThreadSubject],
 ) -> tuple[CommentThread | None, int]:
-    """Start the thread the valid form asks for: (the thread, 200), or (None, 422) with the refusal on the form."""
+    """Start the thread the valid form asks for, about what `about` makes of its data: (the thread, 200), or
+    (None, 422) with the refusal on the form."""
     if not form.is_valid():
         return None, 422
     try:
-        if about is None:
-            about = thread_subject_resolve(
-                plan=plan, subject=form.cleaned_data["subject"], technical_area=form.cleaned_data["technical_area"]
-            )
-        thread = thread_start(plan=plan, membership=membership, about=about, text=form.cleaned_data["body"])
+        subject = about(form.cleaned_data)
+        thread = thread_start(plan=plan, membership=membership, about=subject, text=form.cleaned_data["body"])
     except ValidationError as error:
         form_errors_from(form, error)
         return None, 422
@@ -104,7 +107,11 @@ def _new_thread_answer(
     new_thread = None
     if thread is not None:
         new_thread = thread_rows(threads=[thread_get(plan=plan, thread_id=thread.pk)], membership=membership)[0]
-        form = type(form)(plan=plan)
+        form = (
+            ActivityCommentForm(plan=plan, activity=form.activity)
+            if isinstance(form, ActivityCommentForm)
+            else ThreadForm(plan=plan)
+        )
     context = _thread_context(request, plan, membership, form=form, new_thread=new_thread, action=action)
     return render(request, "planning/_thread_new.html", context, status=status)
 
@@ -116,7 +123,7 @@ def activity_comments_context(request: SignedInRequest, *, activity: Activity, m
     threads = thread_rows(threads=list(thread_list_for_plan(plan=plan, activity=activity)), membership=membership)
     return {
         "threads": threads,
-        "comment_form": CommentForm(plan=plan),
+        "comment_form": ActivityCommentForm(plan=plan, activity=activity),
         "may_comment": membership.allows(Permission.COMMENT),
         "next": request.get_full_path(),
     }
@@ -130,7 +137,15 @@ def comments(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     if request.method == "POST":
         form = ThreadForm(request.POST, plan=plan)
-        thread, status = _start(request, plan, membership, form, None)
+        thread, status = _start(
+            request,
+            plan,
+            membership,
+            form,
+            lambda data: thread_subject_resolve(
+                plan=plan, subject=data["subject"], technical_area=data["technical_area"]
+            ),
+        )
         if request.htmx:
             return _new_thread_answer(request, plan, membership, form, thread, status, request.path)
         if thread is not None:
@@ -161,10 +176,15 @@ def activity_comments(request: SignedInRequest, plan_id: int, activity_id: int) 
         user=request.user, plan_id=plan_id, activity_id=activity_id, need=Permission.COMMENT
     )
     plan = activity.plan
-    form = CommentForm(request.POST, plan=plan)
-    thread, status = _start(
-        request, plan, membership, form, ThreadSubject(CommentThread.Subject.ACTIVITY, activity=activity)
-    )
+    form = ActivityCommentForm(request.POST, plan=plan, activity=activity)
+
+    def about(data: dict[str, Any]) -> ThreadSubject:
+        if not data.get("about"):
+            return ThreadSubject(CommentThread.Subject.ACTIVITY, activity=activity)
+        subject, _sep, target = data["about"].partition(":")
+        return thread_subject_resolve(plan=plan, subject=subject, target=int(target))
+
+    thread, status = _start(request, plan, membership, form, about)
     if request.htmx:
         return _new_thread_answer(request, plan, membership, form, thread, status, request.path)
     if thread is None:

@@ -607,6 +607,24 @@ class CommentForm(forms.Form):
         return text
 
 
+class ActivityCommentForm(CommentForm):
+    """A new thread from an activity's page: about the activity, or one of what the apps above planning offer on
+    it (its cost lines)."""
+
+    about = forms.ChoiceField(label=_("About"), required=False, choices=[])
+    field_order = ["about", "body"]
+
+    def __init__(self, *args: Any, plan: Plan, activity: Activity, **kwargs: Any) -> None:
+        from planning import hooks
+
+        super().__init__(*args, plan=plan, **kwargs)
+        choices = [("", gettext("This activity"))]
+        for offered in hooks.comment_choices.send(activity):
+            choices += offered
+        form_field(self, "about", forms.ChoiceField).choices = choices
+        self.activity = activity
+
+
 class ThreadForm(CommentForm):
     """A new thread from the plan's comments page: about the plan, its context (or an area's), its priorities or
     a technical area. Activities and cost lines are commented on from their own pages."""

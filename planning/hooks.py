@@ -46,3 +46,7 @@ class CommentTarget(NamedTuple):
 # does not resolve itself, such as "cost_line") in the plan: the receiver that knows the kind answers with the
 # object and its activity, raising Http404 when the plan has no such object; the others answer None.
 comment_target: Hook[[Plan, str, int], CommentTarget | None] = Hook("comment_target")
+
+# What a comment from an activity's page may be about beside the activity itself: (choice, label) pairs, the
+# choice "<subject>:<id>" as comment_target resolves it (costing offers the activity's cost lines).
+comment_choices: Hook[[Activity], list[tuple[str, str]]] = Hook("comment_choices")
