@@ -413,7 +413,7 @@ def thread_list_for_plan(
         threads = threads.filter(activity=activity)
     if review_round_id is not None:
         threads = threads.filter(review_round_id=review_round_id)
-    comments = Comment.objects.select_related("author").order_by("created_at", "pk")
+    comments = Comment.objects.select_related("author").prefetch_related("mentions").order_by("created_at", "pk")
     return (
         threads.select_related("author", "resolved_by", "technical_area", "activity__technical_area")
         .prefetch_related(Prefetch("comments", queryset=comments), "target")

@@ -333,3 +333,18 @@ def test_a_thread_of_another_plan_is_not_found(api, plan, provincial_plan, peopl
     url = reverse("thread-detail", kwargs={"plan_id": plan.pk, "thread_id": theirs.pk})
     assert api(RV).get(url).status_code == 404
     assert api(RV).post(f"{url}comments/", {"body": "x"}, format="json").status_code == 404
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_the_thread_list_runs_a_constant_number_of_queries(
+    signed_in, api, plan, activity, people, size, django_assert_max_num_queries
+):
+    for n in range(size):
+        thread = CommentThread.objects.create(plan=plan, subject="activity", activity=activity, author=people[RV])
+        for author in (RV, SL):
+            Comment.objects.create(thread=thread, author=people[author], body=f"{n}", html=f"<p>{n}</p>")
+    lead = signed_in(SL)
+    with django_assert_max_num_queries(14):
+        assert lead.get(reverse("comments", args=[plan.pk])).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert api(SL).get(threads_url(plan)).status_code == 200
