@@ -90,6 +90,7 @@ class ThreadCreateSerializer(Serializer):
         required=False,
         allow_null=True,
         min_value=1,
+        max_value=2**63 - 1,
         help_text=_(
             "The id of the technical area (area; optional for context), activity or cost line the comment is "
             "about; none for the plan and the priorities. An object of another plan is not found (404)."
@@ -112,7 +113,7 @@ class ThreadFilterSerializer(serializers.Serializer):
     technical_area = serializers.PrimaryKeyRelatedField(queryset=TechnicalArea.objects.none(), required=False)
     author = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False)
     activity = serializers.PrimaryKeyRelatedField(queryset=Activity.objects.none(), required=False)
-    round = serializers.IntegerField(required=False, min_value=1, source="review_round_id")
+    round = serializers.IntegerField(required=False, source="review_round_id")  # none such: no threads
 
 
 THREAD_FILTERS = [
