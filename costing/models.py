@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pycountry
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
@@ -295,6 +296,11 @@ class CostLine(models.Model):
         verbose_name=_("origin"),
     )
     version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    # The comment threads about the line (planning's, which names the line through a generic reference): they
+    # go when the line goes.
+    comment_threads = GenericRelation(
+        "planning.CommentThread", content_type_field="target_type", object_id_field="target_id"
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     updated_by = models.ForeignKey(

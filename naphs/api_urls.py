@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from costing.api import PARTS as COSTING_PARTS
 from naphs.api_docs import redoc_view, schema_view, swagger_view
 from planning.api import ActivityViewSet, JurisdictionViewSet, PlanViewSet
+from planning.comment_api import ThreadViewSet
 from stakeholders.api import (
     AuditEventViewSet,
     AuditExportView,
@@ -41,6 +42,7 @@ router.register("invitations", MyInvitationViewSet, basename="my-invitation")
 router.register("jobs", JobViewSet, basename="job")
 router.register(r"plans/(?P<plan_id>\d+)/activities", ActivityViewSet, basename="activity")
 router.register(r"plans/(?P<plan_id>\d+)/audit-events", AuditEventViewSet, basename="audit-event")
+router.register(r"plans/(?P<plan_id>\d+)/threads", ThreadViewSet, basename="thread")
 for part in COSTING_PARTS:
     for prefix, viewset, basename in part.routes:
         router.register(prefix, viewset, basename=basename)

@@ -579,3 +579,130 @@ class OperationalPlanForm(forms.Form):
         )
         if not self.is_bound:
             self.initial.update({"first_year": strategic.first_year, "last_year": strategic.first_year})
+
+
+# Comments ----------------------------------------------------------------------------------------------------
+
+
+class CommentForm(forms.Form):
+    """One comment: plain text with light formatting, checked (and its mentions found) by planning.comments."""
+
+    body = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+        help_text=_("Plain text: a blank line starts a paragraph; **bold**, *italic*, [text](https://…); @username."),
+    )
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+
+    def clean_body(self) -> str:
+        from planning.comments import comment_check, comment_mentions
+
+        text = comment_check(self.cleaned_data.get("body") or "")
+        comment_mentions(plan=self.plan, text=text)
+        return text
+
+
+class ActivityCommentForm(CommentForm):
+    """A new thread from an activity's page: about the activity, or one of what the apps above planning offer on
+    it (its cost lines)."""
+
+    about = forms.ChoiceField(label=_("About"), required=False, choices=[])
+    field_order = ["about", "body"]
+
+    def __init__(self, *args: Any, plan: Plan, activity: Activity, **kwargs: Any) -> None:
+        from planning import hooks
+
+        super().__init__(*args, plan=plan, **kwargs)
+        choices = [("", gettext("This activity"))]
+        for offered in hooks.comment_choices.send(activity):
+            choices += offered
+        form_field(self, "about", forms.ChoiceField).choices = choices
+        self.activity = activity
+
+
+class ThreadForm(CommentForm):
+    """A new thread from the plan's comments page: about the plan, its context (or an area's), its priorities or
+    a technical area. Activities and cost lines are commented on from their own pages."""
+
+    SUBJECTS = ("plan", "context", "priorities", "area")
+
+    subject = forms.ChoiceField(label=_("About"), choices=[])
+    technical_area = forms.ModelChoiceField(
+        label=_("Technical area"),
+        queryset=TechnicalArea.objects.none(),
+        required=False,
+        empty_label=_("None (the whole plan)"),
+    )
+    field_order = ["subject", "technical_area", "body"]
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        from planning.models import CommentThread
+
+        super().__init__(*args, plan=plan, **kwargs)
+        labels = dict(CommentThread.Subject.choices)
+        form_field(self, "subject", forms.ChoiceField).choices = [(key, labels[key]) for key in self.SUBJECTS]
+        form_field(self, "technical_area", forms.ModelChoiceField).queryset = technical_areas_of(plan)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        subject, area = cleaned.get("subject"), cleaned.get("technical_area")
+        if subject == "area" and area is None:
+            self.add_error("technical_area", gettext("Choose the technical area the comment is about."))
+        if subject in ("plan", "priorities") and area is not None:
+            self.add_error("technical_area", gettext("A comment on the plan or its priorities names no area."))
+        return cleaned
+
+
+class ThreadStateForm(forms.Form):
+    """Resolving or reopening a thread, from the version the page showed."""
+
+    version = forms.IntegerField(label=_("Version"), min_value=1, widget=forms.HiddenInput)
+
+
+class ThreadFilterForm(forms.Form):
+    """The plan's comment threads filtered by state, subject, technical area, author and review round (GET)."""
+
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[])
+    subject = forms.ChoiceField(label=_("About"), required=False, choices=[])
+    technical_area = forms.ModelChoiceField(
+        label=_("Technical area"), queryset=TechnicalArea.objects.none(), required=False, empty_label=_("All")
+    )
+    author: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        label=_("Started by"), queryset=None, required=False, empty_label=_("Anyone")
+    )
+    round = forms.TypedChoiceField(label=_("Review round"), required=False, choices=[], coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, plan: Plan, rounds: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+        """`rounds` are the plan's review rounds as (id, label), which the review rounds pass; without them the
+        round filter is left out."""
+        from planning.models import CommentThread
+        from stakeholders.models import User
+
+        super().__init__(*args, **kwargs)
+        form_field(self, "state", forms.ChoiceField).choices = [("", _("Any")), *CommentThread.State.choices]
+        form_field(self, "subject", forms.ChoiceField).choices = [("", _("Anything")), *CommentThread.Subject.choices]
+        form_field(self, "technical_area", forms.ModelChoiceField).queryset = technical_areas_of(plan)
+        form_field(self, "author", forms.ModelChoiceField).queryset = User.objects.filter(
+            plan_memberships__plan=plan
+        ).order_by("first_name", "last_name", "username")
+        if rounds:
+            form_field(self, "round", forms.TypedChoiceField).choices = [("", _("Any")), *rounds]
+        else:
+            del self.fields["round"]
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters for thread_list_for_plan (a wrong value in one leaves the others working)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        names = {"round": "review_round_id"}
+        return {
+            names.get(name, name): value
+            for name, value in self.cleaned_data.items()
+            if value not in (None, "") and name not in self.errors
+        }

@@ -5,12 +5,12 @@ Each is called by planning; the apps above connect to them from their AppConfig.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from naphs.hooks import Hook
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
+    from django.db.models import Model, QuerySet
 
     from planning.models import Activity, Plan
     from stakeholders.models import User
@@ -32,3 +32,21 @@ activity_page: Hook[[Activity], dict[str, Any]] = Hook("activity_page")
 # its `origin`. Called inside planning.operational's transaction once the copies are saved, so a receiver's error
 # undoes the whole drawing (costing copies the origins' cost lines).
 operational_activities_drawn: Hook[[Plan, User, list[Activity]], None] = Hook("operational_activities_drawn")
+
+
+class CommentTarget(NamedTuple):
+    """An object of an app above planning that a comment thread is about (a cost line), as its app resolved it:
+    the object, the activity it belongs to, and how a page names it."""
+
+    object: Model
+    activity: Activity
+
+
+# A comment is to start a thread on the object `object_id` of the kind `subject` (a CommentThread.Subject planning
+# does not resolve itself, such as "cost_line") in the plan: the receiver that knows the kind answers with the
+# object and its activity, raising Http404 when the plan has no such object; the others answer None.
+comment_target: Hook[[Plan, str, int], CommentTarget | None] = Hook("comment_target")
+
+# What a comment from an activity's page may be about beside the activity itself: (choice, label) pairs, the
+# choice "<subject>:<id>" as comment_target resolves it (costing offers the activity's cost lines).
+comment_choices: Hook[[Activity], list[tuple[str, str]]] = Hook("comment_choices")

@@ -6,6 +6,7 @@ import re
 
 import pycountry
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -974,3 +975,142 @@ class FunctionalGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Comments ----------------------------------------------------------------------------------------------------
+
+COMMENT_MAX_CHARS = 10_000  # a long review note fits; a pasted document does not
+
+
+class CommentThread(models.Model):
+    """A conversation about one part of a plan: the plan as a whole, a technical area, an activity, a cost line,
+    the context or the priorities. Its first comment opens it, replies follow; the secretariat or the person who
+    started it resolves and reopens it.
+
+    A cost line belongs to costing, above planning: the thread names it through a generic reference
+    (`target_type`, `target_id`) that costing resolves (planning.hooks.comment_target), and keeps the line's
+    activity in `activity`, so that counts per activity and area need no costing table. `review_round_id` is the
+    round the thread was raised in, set by the review rounds (None outside a round).
+    """
+
+    class Subject(models.TextChoices):
+        PLAN = "plan", _("The plan")
+        AREA = "area", _("A technical area")
+        ACTIVITY = "activity", _("An activity")
+        COST_LINE = "cost_line", _("A cost line")
+        CONTEXT = "context", _("The context")
+        PRIORITIES = "priorities", _("The priorities")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="comment_threads", verbose_name=_("plan"))
+    subject = models.CharField(max_length=12, choices=Subject.choices, verbose_name=_("subject"))
+    technical_area = models.ForeignKey(
+        TechnicalArea,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("technical area"),
+    )
+    activity = models.ForeignKey(
+        Activity,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comment_threads",
+        verbose_name=_("activity"),
+    )
+    target_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kind of object"),
+    )
+    target_id = models.PositiveBigIntegerField(null=True, blank=True, verbose_name=_("object ID"))
+    target = GenericForeignKey("target_type", "target_id")
+    review_round_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True, verbose_name=_("round"))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN, verbose_name=_("state"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    class Meta:
+        verbose_name = _("comment thread")
+        verbose_name_plural = _("comment threads")
+        ordering = ["plan_id", "-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["plan", "state"], name="thread_plan_state"),
+            models.Index(fields=["activity", "state"], name="thread_activity_state"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subject="area", technical_area__isnull=False) | ~Q(subject="area"),
+                name="thread_area_names_its_area",
+                violation_error_message=_("Choose the technical area the comment is about."),
+            ),
+            models.CheckConstraint(
+                condition=Q(subject__in=["activity", "cost_line"], activity__isnull=False)
+                | (~Q(subject__in=["activity", "cost_line"]) & Q(activity__isnull=True)),
+                name="thread_activity_only_for_activities",
+                violation_error_message=_("Only a comment on an activity or a cost line names an activity."),
+            ),
+            models.CheckConstraint(
+                condition=Q(subject="cost_line", target_type__isnull=False, target_id__isnull=False)
+                | (~Q(subject="cost_line") & Q(target_type__isnull=True, target_id__isnull=True)),
+                name="thread_target_only_for_cost_lines",
+                violation_error_message=_("Only a comment on a cost line names a cost line."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Thread %(number)s on %(subject)s") % {"number": self.pk, "subject": self.get_subject_display()}
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+
+class Comment(models.Model):
+    """One comment of a thread: the text as its author wrote it (plain text with light formatting), the HTML it
+    renders to, sanitised when it was saved, and the members it mentions (each e-mailed once)."""
+
+    thread = models.ForeignKey(
+        CommentThread, on_delete=models.CASCADE, related_name="comments", verbose_name=_("thread")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("author")
+    )
+    body = models.TextField(max_length=COMMENT_MAX_CHARS, verbose_name=_("comment"))
+    html = models.TextField(editable=False, verbose_name=_("comment as shown"))
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("mentioned members")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["thread_id", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.body[:80]

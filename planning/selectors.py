@@ -7,12 +7,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Subquery, Value, When
-from django.utils.translation import gettext_lazy
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy
 
 from planning.models import (
     Activity,
     Assessment,
+    Comment,
+    CommentThread,
     CrosswalkLink,
     Indicator,
     IndicatorScore,
@@ -22,7 +26,7 @@ from planning.models import (
 )
 
 if TYPE_CHECKING:
-    from stakeholders.models import Organization
+    from stakeholders.models import Organization, User
 
 
 def technical_areas_of(plan: Plan) -> QuerySet[TechnicalArea]:
@@ -140,6 +144,7 @@ class AreaRow:
     area: TechnicalArea
     indicators: list[tuple[Indicator, int | None, int | None]]
     figures: AreaFigures
+    open_threads: int = 0  # comment threads still open on the area, its context and its activities
 
 
 def _mean(values: list[int]) -> float | None:
@@ -199,12 +204,16 @@ def _overview_rows(
         rows[area.pk].indicators.append(
             (indicator, current[plan.pk].get(indicator.pk), targets[plan.pk].get(indicator.pk))
         )
+    open_threads = open_threads_by_area(plan=plan)
+    for row in rows.values():
+        row.open_threads = open_threads.get(row.area.pk, 0)
     return list(rows.values())
 
 
 def plan_overview(*, plan: Plan) -> list[AreaRow]:
     """Per technical area of the plan's framework: indicators with current and target level, the area's mean
-    levels and its activity counts by priority and status. A constant number of queries, whatever the size."""
+    levels, its activity counts by priority and status, and its open comment threads. A constant number of
+    queries, whatever the size."""
     indicators = _framework_indicators(plan.framework_id)
     current, targets, figures = _area_figures(plans=[plan], indicators=indicators)
     return _overview_rows(plan, indicators, current, targets, figures)
@@ -345,3 +354,77 @@ def activity_indicator_codes(*, activities: Iterable[Activity]) -> dict[int, lis
     for activity_id, code in rows:
         codes.setdefault(activity_id, []).append(code)
     return codes
+
+
+# Comments ----------------------------------------------------------------------------------------------------
+
+
+def activities_with_open_threads(activities: QuerySet[Activity]) -> QuerySet[Activity]:
+    """`open_threads` on each activity: its open comment threads, those on its cost lines included, counted in the
+    rows' own query."""
+    counts = (
+        CommentThread.objects.filter(activity=OuterRef("pk"), state=CommentThread.State.OPEN)
+        .order_by()
+        .values("activity")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return activities.annotate(open_threads=Coalesce(Subquery(counts, output_field=IntegerField()), 0))
+
+
+def open_threads_by_area(*, plan: Plan) -> dict[int, int]:
+    """{technical area id: open threads} of the plan, in one query: those on the area, its context and its
+    activities (and their cost lines)."""
+    rows = (
+        CommentThread.objects.filter(plan=plan, state=CommentThread.State.OPEN)
+        .annotate(area=Coalesce("technical_area_id", "activity__technical_area_id"))
+        .filter(area__isnull=False)
+        .order_by()
+        .values("area")
+        .annotate(n=Count("pk"))
+        .values_list("area", "n")
+    )
+    return dict(rows)
+
+
+def thread_list_for_plan(
+    *,
+    plan: Plan,
+    state: str = "",
+    subject: str = "",
+    technical_area: TechnicalArea | None = None,
+    author: User | None = None,
+    activity: Activity | None = None,
+    review_round_id: int | None = None,
+) -> QuerySet[CommentThread]:
+    """The plan's comment threads, newest first, filtered; with their comments, authors and objects loaded in a
+    constant number of queries. `technical_area` takes the threads on the area, its context and its activities;
+    `review_round_id` the threads raised in that round (the review rounds set it)."""
+    threads = CommentThread.objects.filter(plan=plan)
+    if state:
+        threads = threads.filter(state=state)
+    if subject:
+        threads = threads.filter(subject=subject)
+    if technical_area is not None:
+        threads = threads.filter(Q(technical_area=technical_area) | Q(activity__technical_area=technical_area))
+    if author is not None:
+        threads = threads.filter(author=author)
+    if activity is not None:
+        threads = threads.filter(activity=activity)
+    if review_round_id is not None:
+        threads = threads.filter(review_round_id=review_round_id)
+    comments = Comment.objects.select_related("author").prefetch_related("mentions").order_by("created_at", "pk")
+    return (
+        threads.select_related("author", "resolved_by", "technical_area", "activity__technical_area")
+        .prefetch_related(Prefetch("comments", queryset=comments), "target")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def thread_get(*, plan: Plan, thread_id: int) -> CommentThread:
+    """A thread of the plan, loaded as the list loads it; Http404 for a thread of another plan."""
+    thread = thread_list_for_plan(plan=plan).filter(pk=thread_id).first()
+    if thread is None:
+        raise Http404(gettext("No such comment thread."))
+    thread.plan = plan
+    return thread

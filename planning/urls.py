@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planning import views
+from planning import comment_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -57,4 +57,22 @@ urlpatterns = [
         name="activity_delete",
     ),
     path("plans/<int:plan_id>/operational/new/", views.operational_new, name="operational_new"),
+    # Comments
+    path("plans/<int:plan_id>/comments/", comment_views.comments, name="comments"),
+    path("plans/<int:plan_id>/comments/<int:thread_id>/", comment_views.comment_thread, name="comment_thread"),
+    path(
+        "plans/<int:plan_id>/comments/<int:thread_id>/resolve/",
+        comment_views.comment_thread_resolve,
+        name="comment_thread_resolve",
+    ),
+    path(
+        "plans/<int:plan_id>/comments/<int:thread_id>/reopen/",
+        comment_views.comment_thread_reopen,
+        name="comment_thread_reopen",
+    ),
+    path(
+        "plans/<int:plan_id>/activities/<int:activity_id>/comments/",
+        comment_views.activity_comments,
+        name="activity_comments",
+    ),
 ]

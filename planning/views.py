@@ -30,6 +30,7 @@ from planning import hooks
 from planning.activities import activity_create, activity_update
 from planning.activities import activity_delete as activity_delete_service
 from planning.assessments import assessment_create, scores_set
+from planning.comment_views import activity_comments_context
 from planning.drafting import draft_advice, draft_generate, draft_preview
 from planning.forms import (
     ActivityFilterForm,
@@ -64,6 +65,7 @@ from planning.models import (
 from planning.operational import activity_placements, operational_plan_create
 from planning.selectors import (
     ACTIVITY_SORTS,
+    activities_with_open_threads,
     activity_indicator_codes,
     activity_list_for_plan,
     assessment_grid,
@@ -900,6 +902,7 @@ def activities(request: SignedInRequest, plan_id: int) -> HttpResponse:
     filter_form = ActivityFilterForm(request.GET or None, plan=plan)
     filters = filter_form.filters()
     rows = pipe(hooks.activity_rows, activity_list_for_plan(plan=plan, **filters))  # costing's column: no extra query
+    rows = activities_with_open_threads(rows)  # the open comment threads' column, in the same query
     # The table shows indicator codes only: read as values below instead of prefetched as objects.
     page = Paginator(rows.prefetch_related(None), ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
     codes = activity_indicator_codes(activities=page.object_list)
@@ -991,6 +994,7 @@ def activity_detail(request: SignedInRequest, plan_id: int, activity_id: int) ->
         "hazards": [Hazard(value).label for value in activity.hazards if value in Hazard.values],
         "form": form,
         "may_edit": may_edit,
+        **activity_comments_context(request, activity=activity, membership=membership),
     }
     for part in hooks.activity_page.send(activity):  # costing's summary of the activity's costs
         context.update(part)

@@ -92,6 +92,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/plans/{plan_id}/memberships/": "a focal point speaks for an organization; one membership a person",
     "PUT /api/plans/{plan_id}/memberships/{membership_id}/": "a focal point speaks for an organization",
     "PATCH /api/plans/{plan_id}/memberships/{membership_id}/": "a focal point speaks for an organization",
+    "POST /api/plans/{plan_id}/threads/": "a target that fits the subject; text with no HTML, mentioning members only",
+    "POST /api/plans/{plan_id}/threads/{thread_id}/comments/": "text with no HTML, mentioning members only",
     **{
         f"POST /api/plans/{{plan_id}}/activities/{{activity_id}}/cost-builders/{kind}/": "answers that cost nothing"
         for kind in ("meeting", "field-visit", "consultancy", "staff", "procurement")
@@ -112,6 +114,7 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "rates": _ids(ExchangeRate.objects.filter(plan=plan)),
         "funding": _ids(FundingCommitment.objects.filter(plan=plan)),
         "memberships": _ids(PlanMembership.objects.filter(plan=plan).exclude(role=Role.SECRETARIAT_LEAD)),
+        "members": sorted(PlanMembership.objects.filter(plan=plan).values_list("user_id", flat=True))[:20],
         "organizations": _ids(Organization.objects.filter(jurisdiction=plan.jurisdiction)),
         "jobs": [job.pk],
         "people": list(PlanMembership.objects.filter(plan=plan).order_by("user_id").values_list("user_id", flat=True)),
@@ -159,6 +162,7 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "query.responsible_organization": "organizations",
         "query.source": "organizations",
         "query.activity": "activities",
+        "query.author": "members",
         "query.jurisdiction": "jurisdictions",
         "query.person": "people",
         "query.area": "areas",

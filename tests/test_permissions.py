@@ -63,6 +63,8 @@ from planning.models import (
     AreaPriority,
     Assessment,
     BenchmarkLibrary,
+    Comment,
+    CommentThread,
     Framework,
     FunctionalGroup,
     Indicator,
@@ -338,6 +340,36 @@ TABLE: dict[str, dict[str, tuple[int, ...]]] = {
         "PUT PATCH":                    (S200, S200, S200, 403,  403,  403,  404,  401),
         "DELETE":                       (S204, S204, S204, 403,  403,  403,  404,  401),
     },
+    # Comments: members read; every member but viewers comments; the secretariat or the thread's author (the
+    # walk's threads are the reviewer's) resolves and reopens.
+    "comments": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  LOGIN),
+        "POST":                         (S302, S302, S302, S302, S302, 403,  404,  LOGIN),
+    },
+    "comment_thread": {
+        "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  LOGIN),
+        "POST":                         (S302, S302, S302, S302, S302, 403,  404,  LOGIN),   # a reply
+    },
+    "comment_thread_resolve": {"POST":  (S302, S302, 403,  403,  S302, 403,  404,  LOGIN)},
+    "comment_thread_reopen": {"POST":   (S302, S302, 403,  403,  S302, 403,  404,  LOGIN)},
+    "activity_comments": {"POST":       (S302, S302, S302, S302, S302, 403,  404,  LOGIN)},
+    "thread-list": {
+        READ:                           (200,  200,  200,  200,  200,  200,  404,  401),
+        "POST":                         (S201, S201, S201, S201, S201, 403,  404,  401),
+    },
+    "thread-detail": {READ:             (200,  200,  200,  200,  200,  200,  404,  401)},
+    "thread-comments": {
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  404,  401),
+        "POST":                         (S201, S201, S201, S201, S201, 403,  404,  401),
+    },
+    "thread-resolve": {
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  404,  401),
+        "POST":                         (S200, S200, 403,  403,  S200, 403,  404,  401),
+    },
+    "thread-reopen": {
+        "OPTIONS":                      (200,  200,  200,  200,  200,  200,  404,  401),
+        "POST":                         (S200, S200, 403,  403,  S200, 403,  404,  401),
+    },
     "plan-detail": {
         "GET HEAD":                     (200,  200,  200,  200,  200,  200,  404,  401),
         "OPTIONS":                      (200,  200,  200,  200,  200,  200,  200,  401),   # the same for any id
@@ -568,6 +600,15 @@ class Scene:
     def fresh_dependency(self, activity: Activity) -> ActivityDependency:
         return ActivityDependency.objects.create(activity=activity, depends_on=self.fresh_activity(activity.plan))
 
+    def fresh_thread(self, plan: Plan, *, resolved: bool = False) -> CommentThread:
+        """A thread on the plan started by its reviewer (who may then resolve and reopen it), with one comment."""
+        author = self.people[RV] if plan == self.plan else self.elsewhere_lead
+        thread = CommentThread.objects.create(
+            plan=plan, subject="plan", author=author, state="resolved" if resolved else "open"
+        )
+        Comment.objects.create(thread=thread, author=author, body="Fine", html="<p>Fine</p>")
+        return thread
+
     def fresh_invitee(self) -> User:
         number = self.number()
         user = User(username=f"invitee{number}", email=f"invitee{number}@example.org")
@@ -616,6 +657,10 @@ class Scene:
             elif name == "group_id":
                 objects["group"] = self.fresh_group(self.elsewhere_plan if foreign else self.plan)
                 kwargs[name] = objects["group"].pk
+            elif name == "thread_id":
+                reopen = route.name in ("comment_thread_reopen", "thread-reopen")
+                objects["thread"] = self.fresh_thread(self.elsewhere_plan if foreign else self.plan, resolved=reopen)
+                kwargs[name] = objects["thread"].pk
             elif name == "dependency_id":
                 objects["dependency"] = self.fresh_dependency(objects["activity"])
                 kwargs[name] = objects["dependency"].pk
@@ -863,6 +908,19 @@ PAYLOADS: dict[tuple[str, str], Callable[[Scene, str, dict], dict]] = {
     ("activity-list", "POST"): lambda s, p, o: _activity_body(s, o),
     ("activity-detail", "PUT"): lambda s, p, o: _activity_body(s, o),
     ("activity-detail", "PATCH"): lambda s, p, o: {"priority": "low", "version": _version(o["activity"])},
+    ("comments", "POST"): lambda s, p, o: {"subject": "plan", "technical_area": "", "body": "Reads well."},
+    ("comment_thread", "POST"): lambda s, p, o: {"body": "Agreed."},
+    ("comment_thread_resolve", "POST"): lambda s, p, o: {"version": _version(o["thread"])},
+    ("comment_thread_reopen", "POST"): lambda s, p, o: {"version": _version(o["thread"])},
+    ("activity_comments", "POST"): lambda s, p, o: {"body": "Who leads this?"},
+    ("thread-list", "POST"): lambda s, p, o: {
+        "subject": "activity",
+        "target": s.fresh_activity(s.plan).pk,
+        "body": "Who leads this?",
+    },
+    ("thread-comments", "POST"): lambda s, p, o: {"body": "Agreed."},
+    ("thread-resolve", "POST"): lambda s, p, o: {"version": _version(o["thread"])},
+    ("thread-reopen", "POST"): lambda s, p, o: {"version": _version(o["thread"])},
     **{key: payload for part in PARTS for key, payload in part.PAYLOADS.items()},
     ("jurisdiction-list", "POST"): lambda s, p, o: {
         "level": "province",
@@ -1048,7 +1106,7 @@ def test_every_route_answers_every_persona_as_the_table_says(scene):
     # Objects one may not see are 404 through every route that names them: another country's plan, its
     # members and organizations and jurisdiction, and someone else's job; also paired with one's own plan.
     object_kwargs = {"plan_id", "membership_id", "organization_id", "job_id", "pk", "activity_id", "group_id"}
-    object_kwargs |= {"invitation_id"}
+    object_kwargs |= {"invitation_id", "thread_id"}
     object_kwargs |= FILLERS.keys()
     for route in routes:
         if not object_kwargs & set(route.kwargs) or "format" in route.kwargs:
@@ -1122,6 +1180,8 @@ EXTRA_REFERENCES: dict[tuple[str, str], list[Reference]] = {
     ("funding_new", "POST"): [Reference("activities", Activity, many=True)],
     ("funding_edit", "POST"): [Reference("activities", Activity, many=True)],
     ("catalogue_item_new", "POST"): [Reference("owner", Jurisdiction)],
+    # The object a new thread is about, by id: here an activity (tests/costing/test_comments.py: a cost line).
+    ("thread-list", "POST"): [Reference("target", Activity)],
 }
 # Writes that take no reference beyond what their URL names. A new write the probe finds no reference in fails
 # until it is listed here.
@@ -1140,6 +1200,14 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "password_reset_confirm",
         # The language chooser: a language code and a return address on this site, no object.
         "language_set",
+        # Comments: text about the object the URL names (a thread, an activity); a thread's version.
+        "activity_comments",
+        "comment_thread",
+        "comment_thread_reopen",
+        "comment_thread_resolve",
+        "thread-comments",
+        "thread-reopen",
+        "thread-resolve",
         # Deletions and removals: the object is the URL's.
         "activity_delete",
         "activity_dependency_remove",

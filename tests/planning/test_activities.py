@@ -493,9 +493,9 @@ def _many(plan, moh, count: int) -> Activity:
     return activities[0]
 
 
-# Measured for the secretariat: the table 9, the detail page 11, the API list 5, for 5 and for 200 activities.
+# Measured for the secretariat: the table 9, the detail page 12, the API list 5, for 5 and for 200 activities.
 QUERY_LIMIT_TABLE = 9  # with the operational plans each listed strategic activity is in, and each one's cost
-QUERY_LIMIT_DETAIL = 11  # with the activity's total cost
+QUERY_LIMIT_DETAIL = 12  # with the activity's total cost, its comment threads and its cost lines to comment on
 QUERY_LIMIT_API = 5
 
 
