@@ -139,7 +139,16 @@ def test_a_job_runs_in_the_language_of_the_person_who_asked(plan, lead, monkeypa
 
 
 DATE_FILTER = re.compile(r"""\|date:(?P<q>["'])(?P<format>[^"']*)(?P=q)""")
-NAMED_FORMATS = {"DATE_FORMAT", "DATETIME_FORMAT", "YEAR_MONTH_FORMAT", "SHORT_DATE_FORMAT", "c"}
+NAMED_FORMATS = {
+    "DATE_FORMAT",
+    "DATETIME_FORMAT",
+    "YEAR_MONTH_FORMAT",
+    "MONTH_DAY_FORMAT",
+    "SHORT_DATE_FORMAT",
+    "SHORT_DATETIME_FORMAT",
+    "TIME_FORMAT",
+    "c",
+}
 
 
 @pytest.mark.parametrize(
