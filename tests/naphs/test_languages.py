@@ -180,3 +180,9 @@ def test_templates_name_a_date_format_instead_of_writing_a_pattern_of_their_own(
         if match["format"] not in NAMED_FORMATS
     ]
     assert not patterns, "Dates written with a pattern instead of a named format:\n" + "\n".join(patterns)
+
+
+@pytest.mark.parametrize(("code", "arrow"), [("en", "→"), ("fr", "→"), ("ar", "←")])
+def test_the_arrow_from_a_value_to_the_next_points_the_way_the_page_reads(code, arrow):
+    with translation.override(code):
+        assert Template("{% load naphs %}2 {% onward %} 4").render(Context()) == f"2 {arrow} 4"
