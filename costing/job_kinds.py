@@ -10,3 +10,4 @@ class CostingJob(models.TextChoices):
     WHO_COSTING_EXPORT = "who_costing_export", _("WHO costing tool layout (Excel)")
     WHO_COSTING_IMPORT = "who_costing_import", _("WHO costing tool layout import")
     COSTING_DASHBOARD_EXPORT = "costing_dashboard_export", _("Costing dashboard (Excel)")
+    PLAN_DOCUMENT = "plan_document", _("Plan document (PDF)")

@@ -1,4 +1,4 @@
-from costing.views import dashboard, funding, lines, settings, who, workbook
+from costing.views import dashboard, document, funding, lines, settings, who, workbook
 
 urlpatterns = [
     *settings.urlpatterns,
@@ -7,4 +7,5 @@ urlpatterns = [
     *who.urlpatterns,
     *funding.urlpatterns,
     *dashboard.urlpatterns,
+    *document.urlpatterns,
 ]
