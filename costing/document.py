@@ -69,12 +69,6 @@ ZERO = Decimal("0")
 # --- What the renderer may fetch -------------------------------------------------------------------------------
 
 
-def _url_fetcher_class() -> type:
-    from weasyprint.urls import URLFetcher
-
-    return URLFetcher
-
-
 class FetchRefused(ValueError):
     """The document asked for something that is not one of the product's static files."""
 
@@ -96,10 +90,14 @@ def static_file_for(url: str) -> Path:
 
 
 def static_files_only() -> Any:
-    """A WeasyPrint URL fetcher that answers the product's static files and refuses every other URL."""
-    from weasyprint.urls import URLFetcherResponse
+    """A WeasyPrint URL fetcher that answers the product's static files and refuses every other URL.
 
-    class StaticFilesOnly(_url_fetcher_class()):  # type: ignore[misc]
+    WeasyPrint is imported when a document is made, not with the app: it loads Pango, which only the processes
+    that render need (the worker's).
+    """
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticFilesOnly(URLFetcher):
         """Reads nothing but the product's static files: no file:, http(s):, data: or other URL."""
 
         def __init__(self) -> None:
@@ -204,7 +202,9 @@ def _storage_name(*, plan: Plan, language: str, key: str) -> str:
 
 def document_stored(*, plan: Plan, language: str, endorsement: Endorsement | None = None) -> str | None:
     """The stored render of the plan as it is now, in `language`: its storage name, or None if there is none."""
-    name = _storage_name(plan=plan, language=language, key=document_key(plan=plan, language=language, endorsement=endorsement))
+    name = _storage_name(
+        plan=plan, language=language, key=document_key(plan=plan, language=language, endorsement=endorsement)
+    )
     return name if default_storage.exists(name) else None
 
 
@@ -212,7 +212,7 @@ def document_filename(*, plan: Plan, language: str) -> str:
     return f"{file_slug(plan.title)}-{language}.pdf"
 
 
-def _store(*, plan: Plan, language: str, key: str, content: bytes) -> None:
+def document_store(*, plan: Plan, language: str, key: str, content: bytes) -> None:
     """Keep the render under its key, and drop the older renders of the plan in that language."""
     name = _storage_name(plan=plan, language=language, key=key)
     folder = name.rsplit("/", 1)[0]
@@ -326,9 +326,7 @@ def document_data(*, plan: Plan, endorsement: Endorsement | None = None) -> Docu
     costing = PlanCosting.objects.filter(plan=plan).first()
     years = list(range(plan.first_year, plan.last_year + 1))
     levels = {row.area.pk: row for row in plan_overview(plan=plan)}
-    narratives = {
-        context.technical_area_id: context.narrative for context in PlanContext.objects.filter(plan=plan)
-    }
+    narratives = {context.technical_area_id: context.narrative for context in PlanContext.objects.filter(plan=plan)}
     by_area = _activity_rows(plan, years)
     dashboard = dashboard_get(plan=plan)
     costs = {row.area_id: row for row in dashboard.by_area}
@@ -393,7 +391,7 @@ def _bars_svg(rows: Iterable[tuple[str, Decimal, Decimal]], *, title: str) -> Sa
     """Horizontal bars, one pair per row: what is needed (outline) and what firm funding covers (filled)."""
     rows = list(rows)
     if not rows:
-        return mark_safe("")  # noqa: S308  # nothing of the user's: an empty string
+        return mark_safe("")
     scale = max((max(needed, funded) for _label, needed, funded in rows), default=ZERO) or Decimal(1)
     label_width, bar_width, row_height = 70, 330, 18
     height = row_height * len(rows) + 24
@@ -419,7 +417,8 @@ def _bars_svg(rows: Iterable[tuple[str, Decimal, Decimal]], *, title: str) -> Sa
         'stroke-width="0.6"/>'
         f'<text x="{label_width + 14}" y="{legend_y}" font-size="8">{escape(gettext("Needed"))}</text>'
         f'<rect x="{label_width + 120}" y="{legend_y - 8}" width="10" height="8" fill="#3b5b8c"/>'
-        f'<text x="{label_width + 134}" y="{legend_y}" font-size="8">{escape(gettext("Committed and disbursed"))}</text>'
+        f'<text x="{label_width + 134}" y="{legend_y}" font-size="8">'
+        f"{escape(gettext('Committed and disbursed'))}</text>"
         "</svg>"
     )
     return mark_safe("".join(parts))  # noqa: S308  # every piece of text in it is escaped above
@@ -451,7 +450,10 @@ def css_string(text: str) -> str:
 def _page_footer_css() -> str:
     """ "Page 3 of 40" as CSS content, from one translated message whose placeholders become page counters."""
     marker = "\x00"
-    message = gettext("Page %(page)s of %(pages)s") % {"page": f"{marker}page{marker}", "pages": f"{marker}pages{marker}"}
+    message = gettext("Page %(page)s of %(pages)s") % {
+        "page": f"{marker}page{marker}",
+        "pages": f"{marker}pages{marker}",
+    }
     pieces = []
     for index, piece in enumerate(message.split(marker)):
         if index % 2:
@@ -465,19 +467,18 @@ def _page_footer_css() -> str:
 class Rendered:
     content: bytes
     pages: int
-    refused: list[str]
+    fetched: list[str]  # what the renderer read: the product's static files
+    refused: list[str]  # what it asked for and was refused
 
 
-def document_render(*, data: DocumentData, progress: Progress | None = None) -> Rendered:
-    """The document as PDF bytes, in the active language."""
-    from weasyprint import HTML
-
-    def report(percent: int, message: str) -> None:
-        if progress is not None:
-            progress(percent, message)
-
+def document_html(*, data: DocumentData) -> str:
+    """The document's HTML, in the active language (right to left for Arabic)."""
     language = translation.get_language() or settings.LANGUAGE_CODE
     draft = data.endorsement is None
+    page_css = f"@page {{ @bottom-center {{ content: {_page_footer_css()}; }} "
+    if draft:
+        page_css += f"@top-center {{ content: {css_string(_draft_mark())}; }} "
+    page_css += "} @page :first { @bottom-center { content: none; } }"
     context = {
         "data": data,
         "plan": data.plan,
@@ -485,22 +486,24 @@ def document_render(*, data: DocumentData, progress: Progress | None = None) -> 
         "language": language,
         "direction": "rtl" if translation.get_language_bidi() else "ltr",
         "stylesheet": f"/{settings.STATIC_URL.lstrip('/')}{STYLESHEET}",
-        "page_css": mark_safe(  # noqa: S308  # built from css_string, which escapes every character that matters
-            f"@page {{ @bottom-center {{ content: {_page_footer_css()}; }} "
-            + (f"@top-center {{ content: {css_string(_draft_mark())}; }} " if draft else "")
-            + "} "
-            + f"@page :first {{ @bottom-center {{ content: none; }} }}"
-        ),
+        "page_css": mark_safe(page_css),  # noqa: S308  # its text comes through css_string, which escapes it
     }
-    report(30, gettext("Laying out the document"))
-    html = render_to_string(TEMPLATE, context)
+    return render_to_string(TEMPLATE, context)
+
+
+def document_render(*, data: DocumentData, progress: Progress | None = None) -> Rendered:
+    """The document as PDF bytes, in the active language, with its number of pages and the URLs refused."""
+    from weasyprint import HTML
+
+    if progress is not None:
+        progress(30, gettext("Laying out the document"))
     fetcher = static_files_only()
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
-    report(80, ngettext("Writing %(count)d page", "Writing %(count)d pages", len(document.pages)) % {
-        "count": len(document.pages)
-    })
+    document = HTML(string=document_html(data=data), base_url=BASE_URL, url_fetcher=fetcher).render()
+    pages = len(document.pages)
+    if progress is not None:
+        progress(80, ngettext("Writing %(count)d page", "Writing %(count)d pages", pages) % {"count": pages})
     content = document.write_pdf()
-    return Rendered(content=content, pages=len(document.pages), refused=list(fetcher.refused))
+    return Rendered(content=content, pages=pages, fetched=list(fetcher.fetched), refused=list(fetcher.refused))
 
 
 def _draft_mark() -> str:
@@ -529,5 +532,5 @@ def plan_document_build(*, job: Any, progress: Progress) -> JobResult:
         data = document_data(plan=plan)
         rendered = document_render(data=data, progress=progress)
         progress(95, gettext("Saving"))
-        _store(plan=plan, language=language, key=key, content=rendered.content)
+        document_store(plan=plan, language=language, key=key, content=rendered.content)
         return JobResult(filename=filename, content=rendered.content)

@@ -20,6 +20,7 @@ from costing.document import (
     FetchRefused,
     css_string,
     document_data,
+    document_html,
     document_key,
     document_render,
     document_stored,
@@ -32,6 +33,7 @@ from costing.rollups import plan_rollup
 from costing.services import cost_line_create
 from naphs.models import Job
 from planning.models import Activity, AreaPriority, PlanContext
+from tests.conftest import need_service
 from tests.costing.conftest import area, line_fields
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +78,9 @@ def test_the_document_has_a_cover_contents_figures_areas_costs_and_annexes(coste
     assert "Workshop venue" in text and "Reagents" in text  # the annex's cost lines
     assert "Annex: the secretariat and the organizations" in text
     # The contents give each part's page: the costing summary's own page number follows its title there.
-    costing_page = next(i for i, page in enumerate(pages) if page.lstrip().startswith("Costing summary and funding gap"))
+    costing_page = next(
+        i for i, page in enumerate(pages) if page.lstrip().startswith("Costing summary and funding gap")
+    )
     contents_line = next(line for line in pages[1].splitlines() if line.startswith("Costing summary and funding gap"))
     assert contents_line.rstrip(" .").endswith(str(costing_page + 1))
     assert rendered.refused == []
@@ -92,22 +96,36 @@ def test_every_page_of_a_draft_is_marked_draft_and_an_endorsed_version_is_not(co
     assert "Version 2, endorsed" in pages[0] and "Cabinet" in pages[0]
 
 
+def _installed_fonts() -> str:
+    import shutil
+    import subprocess
+
+    if not shutil.which("fc-list"):
+        return ""
+    return subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, check=False).stdout
+
+
 def test_the_document_is_in_the_requesters_language_arabic_right_to_left_and_chinese_with_its_fonts(
     costed, catalogues_compiled
 ):
-    with translation.override("fr"):
-        french = pages_text(document_render(data=document_data(plan=costed)).content)
-    assert "Sommaire" in french[1] or "Table des matières" in french[1] or "Contenu" in french[1]
+    fonts = _installed_fonts()
+    need_service("Noto Naskh Arabic" in fonts and "Noto Sans CJK SC" in fonts, "fonts-noto-core and fonts-noto-cjk")
+    french = pages_text(render(costed, "fr").content)
+    assert "Contexte national" in french[1] and "Domaines techniques" in french[2]
 
+    with translation.override("ar"):
+        html = document_html(data=document_data(plan=costed))
+    assert '<html lang="ar" dir="rtl">' in html
     arabic = render(costed, "ar")
     assert arabic.refused == []
-    reader = PdfReader(io.BytesIO(arabic.content))
-    fonts = _fonts(reader)
+    fonts = _fonts(PdfReader(io.BytesIO(arabic.content)))
     assert any("Arabic" in name for name in fonts), fonts
+    assert "السياق القطري" in pages_text(arabic.content)[3]
 
     chinese = render(costed, "zh-hans")
     fonts = _fonts(PdfReader(io.BytesIO(chinese.content)))
     assert any("CJK" in name for name in fonts), fonts
+    assert "国家背景" in pages_text(chinese.content)[1]
 
 
 def _fonts(reader: PdfReader) -> set[str]:
@@ -118,46 +136,38 @@ def _fonts(reader: PdfReader) -> set[str]:
     return names
 
 
-def test_arabic_pages_run_right_to_left(costed, catalogues_compiled):
-    with translation.override("ar"):
-        data = document_data(plan=costed)
-        from django.template.loader import render_to_string
-
-        html = render_to_string("costing/document/plan.html", {"data": data, "plan": data.plan, "language": "ar",
-                                                                 "direction": "rtl", "stylesheet": "", "page_css": ""})
-    assert '<html lang="ar" dir="rtl">' in html
-
-
 def test_user_text_cannot_make_the_renderer_read_a_file_or_a_url(costed, moa_activity):
     Activity.objects.filter(pk=moa_activity.pk).update(title=HOSTILE_TITLE)
     PlanContext.objects.filter(plan=costed).update(narrative='<style>@import url("file:///etc/hostname");</style>')
 
-    fetcher_calls: list[str] = []
-    import costing.document as module
-
-    real = module.static_files_only
-
-    def spying():
-        fetcher = real()
-        original = fetcher.fetch
-
-        def fetch(url, headers=None):
-            fetcher_calls.append(url)
-            return original(url, headers)
-
-        fetcher.fetch = fetch
-        return fetcher
-
-    module.static_files_only = spying
-    try:
-        rendered = render(costed)
-    finally:
-        module.static_files_only = real
+    rendered = render(costed)
     text = "\n".join(pages_text(rendered.content))
     # The title is printed as the text it is, and the only thing fetched was the product's stylesheet.
     assert '<img src="file:///etc/passwd">' in text.replace("\n", " ")
     assert "root:" not in text
-    assert fetcher_calls == [f"{BASE_URL}static/css/document.css"]
+    assert rendered.fetched == [f"{BASE_URL}static/css/document.css"]
+    assert rendered.refused == []  # escaped, the plan's text asked for nothing
+
+
+def test_html_that_reached_the_renderer_unescaped_still_reads_no_file_and_no_url():
+    from weasyprint import HTML
+
+    fetcher = static_files_only()
+    hostile = (
+        '<link rel="stylesheet" href="http://127.0.0.1:9/x.css"><img src="file:///etc/passwd">'
+        '<img src="/static/../../../../etc/passwd"><style>@import url("file:///etc/hostname");</style>'
+        '<p style="background: url(https://example.org/a.png)">text</p><iframe src="file:///etc/passwd"></iframe>'
+        '<object data="file:///etc/passwd"></object><embed src="file:///etc/passwd"><svg><image href="file:///etc/passwd"/></svg>'
+    )
+    content = HTML(string=hostile, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
+    assert fetcher.fetched == []
+    assert set(fetcher.refused) >= {
+        "http://127.0.0.1:9/x.css",
+        "file:///etc/passwd",
+        "file:///etc/hostname",
+        "https://example.org/a.png",
+    }
+    assert "root:" not in "".join(pages_text(content))
 
 
 @pytest.mark.parametrize(
@@ -201,7 +211,7 @@ def test_the_key_moves_with_each_change_to_what_the_document_shows(costed, moa_a
     assert document_key(plan=costed, language="en") == keys[-1]  # nothing changed: the same key
     assert document_key(plan=costed, language="fr") != keys[-1]
 
-    activity_update(activity=moa_activity, by=lead, version=moa_activity.version, fields={"title": "Train vets"})
+    activity_update(activity=moa_activity, by=lead, version=moa_activity.version, title="Train vets")
     keys.append(document_key(plan=costed, language="en"))
     cost_line_update(line=moa_line, by=lead, version=moa_line.version, fields={"quantity": Decimal("4")})
     keys.append(document_key(plan=costed, language="en"))
@@ -213,7 +223,7 @@ def test_the_key_moves_with_each_change_to_what_the_document_shows(costed, moa_a
 
 
 def test_an_unchanged_plan_is_served_from_its_last_render_and_a_change_renders_again(
-    client, costed, people, lead, moa_activity, monkeypatch
+    client, costed, people, lead, moa_activity, monkeypatch, django_capture_on_commit_callbacks
 ):
     renders = []
     import costing.document as module
@@ -222,10 +232,11 @@ def test_an_unchanged_plan_is_served_from_its_last_render_and_a_change_renders_a
     monkeypatch.setattr(module, "document_render", lambda **kw: renders.append(1) or real(**kw))
     client.force_login(people["reviewer"])  # any member may have the document
 
-    response = client.post(f"/plans/{costed.pk}/document/request/")
+    with django_capture_on_commit_callbacks(execute=True):  # the job runs in-process (a worker in test_worker.py)
+        response = client.post(f"/plans/{costed.pk}/document/request/")
     job = Job.objects.get(plan=costed, kind=CostingJob.PLAN_DOCUMENT)
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
-    assert job.status == Job.Status.SUCCEEDED, job.error  # eager in tests
+    assert job.status == Job.Status.SUCCEEDED, job.error
     assert len(renders) == 1
     assert document_stored(plan=costed, language="en") is not None
 
@@ -240,14 +251,16 @@ def test_an_unchanged_plan_is_served_from_its_last_render_and_a_change_renders_a
 
     # Another member in another language: another render, kept beside the English one.
     client.force_login(people["viewer"])
-    client.post(f"/plans/{costed.pk}/document/request/", HTTP_ACCEPT_LANGUAGE="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/plans/{costed.pk}/document/request/", HTTP_ACCEPT_LANGUAGE="fr")
     assert len(renders) == 2
 
     Activity.objects.create(plan=costed, technical_area=area("R1"), title="Simulation exercise")
     assert document_stored(plan=costed, language="en") is None
     assert client.get(f"/plans/{costed.pk}/document/download/").status_code == 404
     client.force_login(people["reviewer"])
-    client.post(f"/plans/{costed.pk}/document/request/")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/plans/{costed.pk}/document/request/")
     assert len(renders) == 3
     # The English render of the older plan was replaced; the French one stays until the next French render.
     names = sorted(default_storage.listdir(f"documents/plan-{costed.pk}")[1])
