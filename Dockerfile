@@ -3,9 +3,11 @@ FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Pango and fonts for WeasyPrint's PDF documents; gettext compiles the translations.
+# Pango and the fonts of every language of the product for the plan document (WeasyPrint): Noto for Latin, Cyrillic
+# and Arabic, Noto CJK for Chinese, DejaVu as the fallback. gettext compiles the translations.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+       fonts-noto-core fonts-noto-cjk fonts-dejavu-core gettext \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

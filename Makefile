@@ -45,13 +45,19 @@ run: demo
 worker: $(BIN)/.installed
 	$(BIN)/celery -A naphs worker --beat --loglevel=INFO
 
+# What the plan document (costing/document.py) is drawn with: Pango and HarfBuzz for WeasyPrint, and fonts for every
+# language of the product (Noto for Latin, Cyrillic and Arabic, Noto CJK for Chinese, DejaVu as the fallback).
+DOCUMENT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk fonts-dejavu-core
+
 # The layers contract of pyproject.toml first (the core imports no app, an app only those below it), then the type
 # checker (mypy, configured in pyproject.toml), then the suite. LibreOffice Calc (Debian's package) opens every
-# workbook the product writes; installed here if missing. Where it cannot be installed its tests are skipped,
-# except under CI, where they fail.
+# workbook the product writes, and the plan document needs DOCUMENT_PACKAGES; both are installed here if missing.
+# Where they cannot be installed their tests are skipped, except under CI, where they fail.
 test: $(BIN)/.installed messages-compile
 	@command -v soffice >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y libreoffice-calc; \
 		else sudo -n apt-get update -qq && sudo -n apt-get install -y libreoffice-calc; fi; } || echo "LibreOffice Calc could not be installed." >&2
+	@dpkg -s $(DOCUMENT_PACKAGES) >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y --no-install-recommends $(DOCUMENT_PACKAGES); \
+		else sudo -n apt-get update -qq && sudo -n apt-get install -y --no-install-recommends $(DOCUMENT_PACKAGES); fi; } || echo "The plan document's fonts could not be installed." >&2
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -7,7 +7,7 @@ class CostingConfig(AppConfig):
     verbose_name = _("Costing and resource mapping")
 
     def ready(self) -> None:
-        from costing import dashboard, hooks, operational, plan_workbook, who, workbook
+        from costing import dashboard, document, hooks, operational, plan_workbook, who, workbook
         from costing.job_kinds import CostingJob
         from naphs.job_kinds import job_kinds_register
 
@@ -20,6 +20,7 @@ class CostingConfig(AppConfig):
                 CostingJob.WHO_COSTING_IMPORT: who.who_costing_import,
                 CostingJob.COSTING_DASHBOARD_EXPORT: dashboard.costing_dashboard_export,
                 CostingJob.PLAN_WORKBOOK: plan_workbook.plan_workbook_export,
+                CostingJob.PLAN_DOCUMENT: document.plan_document_build,
             },
         )
         hooks.connect()

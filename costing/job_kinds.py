@@ -11,3 +11,4 @@ class CostingJob(models.TextChoices):
     WHO_COSTING_IMPORT = "who_costing_import", _("WHO costing tool layout import")
     COSTING_DASHBOARD_EXPORT = "costing_dashboard_export", _("Costing dashboard (Excel)")
     PLAN_WORKBOOK = "plan_workbook", _("Whole-plan workbook (Excel)")
+    PLAN_DOCUMENT = "plan_document", _("Plan document (PDF)")

@@ -1,4 +1,4 @@
-from costing.views import dashboard, funding, lines, plan_workbook, settings, who, workbook
+from costing.views import dashboard, document, funding, lines, plan_workbook, settings, who, workbook
 
 urlpatterns = [
     *settings.urlpatterns,
@@ -8,4 +8,5 @@ urlpatterns = [
     *funding.urlpatterns,
     *dashboard.urlpatterns,
     *plan_workbook.urlpatterns,
+    *document.urlpatterns,
 ]

@@ -261,3 +261,123 @@ def test_bench_costing(client, capsys):
         width = max(len(name) for name, _ in figures)
         for name, value in figures:
             print(f"  {name:<{width}}  {value}")
+
+
+DOCUMENT_ACTIVITIES = 2_000
+DOCUMENT_LINES_PER_ACTIVITY = 3
+
+
+def _document_render_in_child(plan_id: int, results) -> None:
+    """Run in a forked process of its own, as a worker's pool process would: its peak memory is the render's."""
+    from django.db import connections
+    from django.utils import translation
+
+    from costing.document import document_data, document_key, document_render, document_store
+
+    connections.close_all()  # the parent's connections were closed before the fork; open this process's own
+    plan = Plan.objects.get(pk=plan_id)
+    started = time.perf_counter()
+    with translation.override("en"):
+        key = document_key(plan=plan, language="en")
+        rendered = document_render(data=document_data(plan=plan))
+    seconds = time.perf_counter() - started
+    document_store(plan=plan, language="en", key=key, content=rendered.content)  # as the job's handler does
+    results.put((rendered.pages, seconds, len(rendered.content)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_plan_document(client, capsys):
+    """The plan document of a plan with 2,000 activities (6,000 cost lines): pages, seconds, pages per second and
+    the rendering process's peak memory; then the same request again for the unchanged plan, served from the stored
+    render."""
+    import logging
+    import multiprocessing
+    import resource
+
+    from django.db import connections
+
+    from costing.rollups import plan_rollup
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the document bench forks a rendering process, which needs a database server: set DATABASE_URL")
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    jee3 = Framework.objects.get(code="JEE3")
+    areas = list(TechnicalArea.objects.filter(framework=jee3))
+    country = Jurisdiction.objects.create(level="country", name="Docland", code="XL")
+    lead = User.objects.create_user(username="bench-document-lead", email="document@example.org", password="x")
+    organizations = Organization.objects.bulk_create(
+        Organization(name=f"Ministry {n}", kind="ministry", jurisdiction=country) for n in range(10)
+    )
+    plan = Plan.objects.create(
+        jurisdiction=country, title="Docland NAPHS", first_year=2026, last_year=2030, framework=jee3
+    )
+    PlanMembership.objects.create(plan=plan, user=lead, role=Role.SECRETARIAT_LEAD, organization=organizations[0])
+    costing = plan_costing_get(plan)
+    rates = Rates(costing)
+    activities = Activity.objects.bulk_create(
+        Activity(
+            plan=plan,
+            technical_area=areas[n % len(areas)],
+            title=f"Activity {n}: strengthen the capacity described by the benchmark, with its partners",
+            responsible_organization=organizations[n % len(organizations)],
+            priority=["high", "medium", "low"][n % 3],
+        )
+        for n in range(DOCUMENT_ACTIVITIES)
+    )
+    lines, years = [], []
+    for n in range(DOCUMENT_ACTIVITIES * DOCUMENT_LINES_PER_ACTIVITY):
+        line = CostLine(
+            plan=plan, activity=activities[n // DOCUMENT_LINES_PER_ACTIVITY], description=f"Line {n}",
+            category=CATEGORIES[n % len(CATEGORIES)], unit=UNITS[n % len(UNITS)], unit_cost=Decimal(25 + n % 400),
+            currency=costing.currency, price_year=costing.price_year, quantity=Decimal(1 + n % 30),
+            order=n % DOCUMENT_LINES_PER_ACTIVITY,
+        )  # fmt: skip
+        years.append(line_compute(line, {year: Decimal((n + year) % 3) for year in range(2026, 2031)}, rates))
+        lines.append(line)
+    CostLine.objects.bulk_create(lines, batch_size=5000)
+    CostLineYear.objects.bulk_create((year for line_years in years for year in line_years), batch_size=10000)
+    PlanCosting.objects.filter(plan=plan).update(changes=1)
+    plan_rollup(plan_id=plan.pk)
+
+    connections.close_all()  # the forked process must not share this process's database connection
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    child = context.Process(target=_document_render_in_child, args=(plan.pk, results))
+    child.start()
+    pages, rendered, size = results.get(timeout=1800)
+    child.join()
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kilobytes on Linux: the largest child's
+    figures = [
+        (f"plan document, {DOCUMENT_ACTIVITIES:,} activities, {len(lines):,} cost lines", f"{pages:,} pages"),
+        ("  rendered in", f"{rendered:.1f} s ({size / 1_000_000:.1f} MB)"),
+        ("  pages per second [≥ 8]", f"{pages / rendered:.1f}"),
+        (
+            "  peak memory of the rendering process [≤ 400 MB]",
+            f"{peak / 1024:.0f} MB" + ("" if peak > before else " (an earlier child's peak was higher)"),
+        ),
+    ]
+
+    # The same plan asked for again, unchanged: the stored render is served, with no job and no render.
+    from costing.document import document_key
+
+    client.force_login(lead)
+    url = reverse("plan_document_request", kwargs={"plan_id": plan.pk})
+    started = time.perf_counter()
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"].endswith("/document/download/"), response
+    body = b"".join(client.get(response["Location"]).streaming_content)
+    again = time.perf_counter() - started
+    key_seconds = seconds(lambda: document_key(plan=plan, language="en"))
+    figures.append(
+        (
+            "  the same plan asked for again, unchanged [< 1 s]",
+            f"{again * 1000:.0f} ms, from the stored render ({len(body) / 1_000_000:.1f} MB; "
+            f"its key in {key_seconds * 1000:.0f} ms)",
+        )
+    )
+    with capsys.disabled():
+        print("\n\nPlan document bench")
+        width = max(len(name) for name, _ in figures)
+        for name, value in figures:
+            print(f"  {name:<{width}}  {value}")

@@ -1231,6 +1231,7 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "costing_workbook",
         "directory_export",
         "plan_workbook_export",
+        "plan_document_request",
         "who_costing_export",
         "who_costing_import",
         # Values of the plan's own objects only: a price, a rate, settings, a builder's answers (the API's, which

@@ -1,0 +1,77 @@
+"""The plan document's page: ask for the PDF of the plan in one's language, follow its render, download it.
+
+Every member may have the document: it shows what they can already read. An unchanged plan's document is served
+from its last render (costing.document.document_stored) without asking the worker again.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import get_language, gettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from costing.document import document_filename, document_stored
+from costing.job_kinds import CostingJob
+from naphs.models import Job
+from naphs.services import job_create
+from stakeholders.access import SignedInRequest, plan_get_for_user
+
+
+@never_cache
+@require_safe
+def plan_document(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
+    language = get_language()
+    context = {
+        "plan": plan,
+        "membership": membership,
+        "ready": document_stored(plan=plan, language=language) is not None,
+        "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=CostingJob.PLAN_DOCUMENT)[:1],
+    }
+    return render(request, "costing/document/page.html", context)
+
+
+@require_POST
+def plan_document_request(request: SignedInRequest, plan_id: int) -> HttpResponse:
+    """The document of the plan as it is now: at once when it was rendered since the last change, else queued."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
+    language = get_language()
+    if document_stored(plan=plan, language=language) is not None:
+        download = reverse("plan_document_download", kwargs={"plan_id": plan.pk})
+        if request.htmx:
+            return render(request, "costing/document/_ready.html", {"plan": plan})
+        messages.info(request, gettext("The plan has not changed since its document was made: here it is."))
+        return redirect(download)
+    job = job_create(kind=CostingJob.PLAN_DOCUMENT, by=request.user, plan=plan, params={"language": language})
+    if request.htmx:
+        return render(request, "naphs/_job.html", {"job": job})
+    messages.info(request, gettext("The plan document is being prepared."))
+    return redirect("job_detail", job_id=job.pk)
+
+
+@require_safe
+def plan_document_download(request: SignedInRequest, plan_id: int) -> FileResponse:
+    """The last render of the plan as it is now, in the person's language; 404 when the plan changed since."""
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
+    language = get_language()
+    name = document_stored(plan=plan, language=language)
+    if name is None:
+        raise Http404(gettext("The plan has changed since its last document; please ask for a new one."))
+    return FileResponse(
+        default_storage.open(name, "rb"),
+        as_attachment=True,
+        filename=document_filename(plan=plan, language=language),
+        content_type="application/pdf",
+    )
+
+
+urlpatterns = [
+    path("plans/<int:plan_id>/document/", plan_document, name="plan_document"),
+    path("plans/<int:plan_id>/document/request/", plan_document_request, name="plan_document_request"),
+    path("plans/<int:plan_id>/document/download/", plan_document_download, name="plan_document_download"),
+]
