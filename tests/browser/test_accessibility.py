@@ -65,6 +65,9 @@ def main_pages(plan: Plan) -> list[str]:
         f"{base}/costing/",
         f"{base}/costing/upload/",
         f"{base}/members/",
+        f"{base}/comments/",
+        f"{base}/audit/",
+        f"{base}/document/",
         f"/jobs/{job.pk}/",
     ]
 

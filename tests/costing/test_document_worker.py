@@ -41,7 +41,7 @@ def test_a_worker_renders_the_plan_document_and_the_same_plan_is_then_served_wit
     pages = [p.extract_text() or "" for p in PdfReader(io.BytesIO(content)).pages]
     assert len(pages) >= 8
     assert "Testland NAPHS 2026–2030" in pages[0]
-    assert all("DRAFT" in text for text in pages)
+    assert all("PROJET" in text for text in pages)  # "PROJET : non approuvé", the draft mark in French
     text = "\n".join(pages)
     assert "Train border veterinarians" in text and "Equip the reference laboratory" in text
     assert "Contexte national" in text  # in the language it was asked in
