@@ -16,7 +16,7 @@ as `version`, any object with a `label` (how the summary names it) and a `conten
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -270,6 +270,12 @@ class Written:
     rows: int
 
 
+def _by_key(columns: Sequence[Column], rows: Iterable[Mapping[str, Any]]) -> Iterator[list[Any]]:
+    """Each row's values in the order of the columns, read by their keys (a key a row lacks is left empty)."""
+    for row in rows:
+        yield [row.get(column.key) for column in columns]
+
+
 def _table(
     book: StreamingWorkbook,
     title: str,
@@ -511,7 +517,7 @@ def plan_workbook_build(
         book,
         gettext("Funding"),
         columns,
-        ([row.get(column.key) for column in columns] for row in content.funding),
+        _by_key(columns, content.funding),
         header_style=header,
         money_style=money,
     )
@@ -531,7 +537,7 @@ def plan_workbook_build(
         book,
         gettext("Scores"),
         columns,
-        ([row.get(column.key) for column in columns] for row in content.scores),
+        _by_key(columns, content.scores),
         header_style=header,
         money_style=money,
     )
@@ -548,7 +554,7 @@ def plan_workbook_build(
         book,
         gettext("Targets"),
         columns,
-        ([row.get(column.key) for column in columns] for row in content.targets),
+        _by_key(columns, content.targets),
         header_style=header,
         money_style=money,
     )
