@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -19,6 +20,17 @@ from rest_framework.renderers import JSONRenderer
 from naphs.api import JobSerializer
 from naphs.models import Job
 from stakeholders.access import SignedInRequest, SignedInView, job_get_for_user, jobs_for_user
+
+
+def job_started(request: SignedInRequest, job: Job, message: str, *, then: str | None = None) -> HttpResponse:
+    """What a page answers once it has queued a job: the job's progress in place of the button for htmx, else
+    `message` on the job's page (or on `then`, the page the person came from)."""
+    if request.htmx:
+        return render(request, "naphs/_job.html", {"job": job})
+    messages.info(request, message)
+    if then is not None:
+        return redirect(then)
+    return redirect("job_detail", job_id=job.pk)
 
 
 @never_cache

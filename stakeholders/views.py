@@ -35,6 +35,7 @@ from stakeholders.forms import (
     OrganizationForm,
 )
 from stakeholders.job_kinds import StakeholdersJob
+from stakeholders.jobs import job_started
 from stakeholders.models import Invitation, PlanMembership, User
 from stakeholders.selectors import (
     audit_events_for_plan,
@@ -235,10 +236,7 @@ def directory(request: SignedInRequest, plan_id: int) -> HttpResponse:
 def directory_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
     job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=request.user, plan=plan)
-    if request.htmx:
-        return render(request, "naphs/_job.html", {"job": job})
-    messages.info(request, _("The directory export is being prepared."))
-    return redirect("job_detail", job_id=job.pk)
+    return job_started(request, job, _("The directory export is being prepared."))
 
 
 @require_form_methods
@@ -475,7 +473,4 @@ def audit_trail_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
     if not form.is_valid():
         return _audit_page(request, membership, form, status=422)
     job = job_create(kind=StakeholdersJob.AUDIT_EXPORT, by=request.user, plan=plan, params=form.job_params())
-    if request.htmx:
-        return render(request, "naphs/_job.html", {"job": job})
-    messages.info(request, _("The audit trail export is being prepared."))
-    return redirect("job_detail", job_id=job.pk)
+    return job_started(request, job, _("The audit trail export is being prepared."))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
@@ -17,6 +16,7 @@ from costing.job_kinds import CostingJob
 from naphs.models import Job
 from naphs.services import job_create
 from stakeholders.access import PlanAccess, SignedInRequest, plan_get_for_user, plans_for_user
+from stakeholders.jobs import job_started
 
 
 def _choices(data: Mapping[str, str]) -> tuple[Scenario, Scope]:
@@ -90,10 +90,7 @@ def costing_dashboard_export(request: SignedInRequest, plan_id: int) -> HttpResp
         plan=plan,
         params={"scenario": str(scenario), "scope": str(scope)},
     )
-    if request.htmx:
-        return render(request, "naphs/_job.html", {"job": job})
-    messages.info(request, gettext("The costing dashboard export is being prepared."))
-    return redirect("job_detail", job_id=job.pk)
+    return job_started(request, job, gettext("The costing dashboard export is being prepared."))
 
 
 urlpatterns = [

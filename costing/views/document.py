@@ -20,6 +20,7 @@ from costing.job_kinds import CostingJob
 from naphs.models import Job
 from naphs.services import job_create
 from stakeholders.access import SignedInRequest, plan_get_for_user
+from stakeholders.jobs import job_started
 
 
 @never_cache
@@ -48,10 +49,7 @@ def plan_document_request(request: SignedInRequest, plan_id: int) -> HttpRespons
         messages.info(request, gettext("The plan has not changed since its document was made: here it is."))
         return redirect(download)
     job = job_create(kind=CostingJob.PLAN_DOCUMENT, by=request.user, plan=plan, params={"language": language})
-    if request.htmx:
-        return render(request, "naphs/_job.html", {"job": job})
-    messages.info(request, gettext("The plan document is being prepared."))
-    return redirect("job_detail", job_id=job.pk)
+    return job_started(request, job, gettext("The plan document is being prepared."))
 
 
 @require_safe

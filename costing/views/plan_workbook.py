@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
@@ -12,6 +10,7 @@ from django.views.decorators.http import require_POST
 from costing.job_kinds import CostingJob
 from naphs.services import job_create
 from stakeholders.access import SignedInRequest, plan_get_for_user
+from stakeholders.jobs import job_started
 
 
 @require_POST
@@ -19,10 +18,7 @@ def plan_workbook_export(request: SignedInRequest, plan_id: int) -> HttpResponse
     """Any member may export the whole plan, as every member reads all of it."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
     job = job_create(kind=CostingJob.PLAN_WORKBOOK, by=request.user, plan=plan)
-    if request.htmx:
-        return render(request, "naphs/_job.html", {"job": job})
-    messages.info(request, gettext("The whole-plan workbook is being prepared."))
-    return redirect("job_detail", job_id=job.pk)
+    return job_started(request, job, gettext("The whole-plan workbook is being prepared."))
 
 
 urlpatterns = [

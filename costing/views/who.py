@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +25,7 @@ from naphs.services import job_create
 from naphs.spreadsheets import XLSX_MAGIC
 from naphs.uploads import upload_file_check
 from stakeholders.access import PlanAccess, SignedInRequest, plan_get_for_user
+from stakeholders.jobs import job_started
 
 RECENT_UPLOADS = 5
 
@@ -88,10 +89,12 @@ def who_costing(request: SignedInRequest, plan_id: int) -> HttpResponse:
 def who_costing_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
     job = job_create(kind=CostingJob.WHO_COSTING_EXPORT, by=request.user, plan=plan)
-    if request.htmx:
-        return render(request, "naphs/_job.html", {"job": job})
-    messages.info(request, gettext("The workbook in the WHO costing tool layout is being prepared."))
-    return redirect("who_costing", plan_id=plan.pk)
+    return job_started(
+        request,
+        job,
+        gettext("The workbook in the WHO costing tool layout is being prepared."),
+        then=reverse("who_costing", kwargs={"plan_id": plan.pk}),
+    )
 
 
 @require_POST

@@ -4,7 +4,6 @@ offline and uploads it; the page follows the check in the background and lists e
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -32,6 +31,7 @@ from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from stakeholders.access import PlanAccess, SignedInRequest, plan_get_for_user
+from stakeholders.jobs import job_started
 
 
 class CostingUploadForm(forms.Form):
@@ -84,10 +84,7 @@ def costing_workbook(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Queue the person's costing workbook; the page shows the job's progress and then the download link."""
     plan, _membership = _costing_membership(request, plan_id)
     job = costing_workbook_request(plan=plan, by=request.user)
-    if request.htmx:
-        return render(request, "naphs/_job.html", {"job": job})
-    messages.info(request, gettext("Your costing workbook is being prepared."))
-    return redirect("job_detail", job_id=job.pk)
+    return job_started(request, job, gettext("Your costing workbook is being prepared."))
 
 
 def _activity_link(plan_id: int, activity_id: int) -> str:
