@@ -39,6 +39,9 @@ document.addEventListener("keydown", (event) => {
   const cancel = event.target.closest("tr.row-form")?.querySelector("form [hx-get]");
   if (cancel) {
     event.preventDefault();
+    // An editor htmx has just swapped in may not be processed yet: its cancel link would then be followed as a
+    // plain link (the whole page reloaded, the focus lost). Processing it again is harmless.
+    window.htmx?.process(cancel);
     cancel.click();
     return;
   }
