@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from costing.models import CostLine
 from costing.selectors import activities_with_cost, activity_cost_summary
 from costing.services import costs_changed
+from costing.versions import plan_content_part
 from planning import hooks
 
 if TYPE_CHECKING:
@@ -49,3 +50,4 @@ def connect() -> None:
     hooks.activity_page.connect(_activity_page)
     hooks.comment_target.connect(_comment_target)
     hooks.comment_choices.connect(_comment_choices)
+    hooks.plan_content.connect(plan_content_part)

@@ -58,6 +58,8 @@ class PlanContent:
     funding: list[Row] = field(default_factory=list)
     scores: list[Row] = field(default_factory=list)
     targets: list[Row] = field(default_factory=list)
+    priorities: list[Row] = field(default_factory=list)  # filled for a stored version (costing.versions)
+    contexts: list[Row] = field(default_factory=list)  # the plan's narrative ("" area) and each area's
 
 
 class PlanVersionSource(Protocol):

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from costing.models import CostingUpload
-from naphs.errors import JobLimitReached
+from naphs.errors import JobLimitReached, PlanFrozen
 from naphs.jobs import JobFailed, JobResult, Progress
 from naphs.models import Job
 from naphs.services import job_create
@@ -143,6 +143,8 @@ def upload_check_and_apply(*, upload: CostingUpload, layout: Layout, progress: P
         raise UploadRefused.because(
             _("Another upload of this workbook was applied at the same time; upload it again.")
         ) from None
+    except PlanFrozen as frozen:  # endorsed after the file was uploaded: nothing of it is applied
+        raise UploadRefused.because(str(frozen)) from None
     upload.file_discard()
     return applied
 
@@ -172,6 +174,8 @@ def costing_upload_run(
         raise JobFailed(layout.refusal(UploadRefused(upload.problems, upload.conflicts)))
     if upload.status != CostingUpload.Status.APPLIED:
         try:
+            if upload.plan.is_frozen:
+                raise UploadRefused.because(str(PlanFrozen(upload.plan, upload.plan.endorsed_number)))
             if why := allowed(upload):
                 raise UploadRefused.because(why)
             details = upload_check_and_apply(upload=upload, layout=layout, progress=progress).details

@@ -1254,7 +1254,7 @@ def _layout_apply(upload: CostingUpload, sheets: list[Sheet], progress: Progress
 
 def _may_still_import(upload: CostingUpload) -> str:
     membership = PlanMembership.objects.filter(plan_id=upload.plan_id, user_id=upload.uploaded_by_id).first()
-    if membership is None or not membership.allows(Permission.MANAGE):
+    if membership is None or not membership.role_allows(Permission.EDIT_PLAN):
         return gettext(
             "Only the plan's secretariat imports workbooks, and the person who uploaded this one no longer is."
         )

@@ -148,7 +148,7 @@ def _line_values(line: Any, frequencies: Mapping[int, Decimal], years: Iterable[
 def membership_for_costing(*, plan: Plan, user: User) -> PlanMembership | None:
     """The person's membership when it lets them cost activities of the plan, else None."""
     membership = PlanMembership.objects.select_related("organization").filter(plan=plan, user=user).first()
-    if membership is None or not membership.allows(Permission.EDIT_COSTS):
+    if membership is None or not membership.role_allows(Permission.EDIT_COSTS):
         return None
     return membership
 

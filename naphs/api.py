@@ -24,7 +24,7 @@ from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from naphs.errors import EditConflict, JobLimitReached
+from naphs.errors import EditConflict, JobLimitReached, PlanFrozen
 from naphs.languages import bidi_controls_refuse
 from naphs.models import Job
 
@@ -33,7 +33,8 @@ NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
 
 def exception_handler(exc, context):
     """Services raise Django's ValidationError and EditConflict; the API answers 400 (409 for a deletion) and 409.
-    Too many requests (throttled, sign-in paused, too many jobs) answer 429 with a detail and a code."""
+    A write to an endorsed plan answers 423 with the code `plan_endorsed`. Too many requests (throttled, sign-in
+    paused, too many jobs) answer 429 with a detail and a code."""
     request = context.get("request")
     if isinstance(exc, DjangoValidationError) and request is not None and request.method == "DELETE":
         # A service refuses a deletion because of what else refers to the object: a conflict with the state of
@@ -54,6 +55,8 @@ def exception_handler(exc, context):
             {"detail": _("Other records still refer to this one; it cannot be deleted."), "code": "protected"},
             status=status.HTTP_409_CONFLICT,
         )
+    elif isinstance(exc, PlanFrozen):
+        return Response({"detail": str(exc), "code": "plan_endorsed"}, status=status.HTTP_423_LOCKED)
     elif isinstance(exc, JobLimitReached):
         return Response({"detail": str(exc), "code": "job_limit"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
     response = drf_exception_handler(exc, context)

@@ -78,6 +78,9 @@ AUDIT_SENTENCES: dict[str, Promise] = {
     # Uploads the core checks
     "applied upload": _("%(actor)s uploaded %(target)s, which was applied."),
     "refused upload": _("%(actor)s uploaded %(target)s, which was refused."),
+    # Versions, review and endorsement
+    # Translators: %(target)s is the name the secretariat gave the stored version.
+    "saved the version": _("%(actor)s saved the version “%(target)s”."),
 }
 
 

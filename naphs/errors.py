@@ -38,3 +38,25 @@ class JobLimitReached(Exception):
             )
             % {"count": waiting}
         )
+
+
+class PlanFrozen(Exception):
+    """The plan is endorsed: its content is read-only for everyone until the secretariat lead reopens it.
+
+    Pages answer 423 with the reason (naphs.middleware.RefusalMiddleware), the API 423 with the code
+    `plan_endorsed`, and a job refuses to apply what it was asked before the endorsement.
+    """
+
+    def __init__(self, plan: models.Model, number: int | None = None) -> None:
+        self.plan = plan
+        if number:
+            message = gettext(
+                "“%(plan)s” is endorsed (version %(number)d) and read-only; nothing in it can change until the "
+                "secretariat lead reopens it as a new draft."
+            ) % {"plan": plan, "number": number}
+        else:
+            message = gettext(
+                "“%(plan)s” is endorsed and read-only; nothing in it can change until the secretariat lead reopens "
+                "it as a new draft."
+            ) % {"plan": plan}
+        super().__init__(message)

@@ -33,6 +33,7 @@ from django.db.models.functions import Now
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
+from naphs.errors import PlanFrozen
 from naphs.job_kinds import job_kind_get
 from naphs.languages import person_language
 from naphs.models import Job
@@ -207,7 +208,7 @@ def job_run(*, job_id: int) -> Outcome:
             result: JobResult = handler(job=job, progress=attempt.progress)
     except JobLost:
         return Outcome.LEFT_ALONE
-    except JobFailed as failure:
+    except (JobFailed, PlanFrozen) as failure:  # PlanFrozen: the plan was endorsed after the job was asked
         attempt.stop()
         message = str(failure)
         attempt.finish(status=Job.Status.FAILED, message=message[:250], error=message, finished_at=timezone.now())

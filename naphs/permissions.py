@@ -20,18 +20,22 @@ class Role(models.TextChoices):
 
 class Permission(StrEnum):
     VIEW = "view"  # see the plan
-    MANAGE = "manage"  # plan settings, members, status
+    MANAGE = "manage"  # members, status, review rounds, exports of the whole plan
+    EDIT_PLAN = (
+        "edit_plan"  # the plan's content the secretariat keeps: settings, scores, targets, draft, costing, funding
+    )
     EDIT_ACTIVITIES = "edit_activities"  # technical leads: their own areas only
     EDIT_COSTS = "edit_costs"  # technical leads: own areas; focal points: own organization's activities
     COMMENT = "comment"
     REPORT_PROGRESS = "report_progress"  # scoped like EDIT_COSTS
+    ENDORSE = "endorse"  # endorse a version of the plan and reopen it: the secretariat lead only
 
 
 SECRETARIAT_ROLES = frozenset({Role.SECRETARIAT_LEAD, Role.SECRETARIAT_MEMBER})
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.SECRETARIAT_LEAD: frozenset(Permission),
-    Role.SECRETARIAT_MEMBER: frozenset(Permission),
+    Role.SECRETARIAT_MEMBER: frozenset(Permission) - {Permission.ENDORSE},
     Role.TECHNICAL_LEAD: frozenset(
         {
             Permission.VIEW,
@@ -47,6 +51,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.REVIEWER: frozenset({Permission.VIEW, Permission.COMMENT}),
     Role.VIEWER: frozenset({Permission.VIEW}),
 }
+
+# What an endorsed plan refuses to everyone until the secretariat lead reopens it: every write to its content.
+# Progress reporting goes on against an endorsed plan, and so do members, review rounds and exports.
+FROZEN_WHEN_ENDORSED = frozenset(
+    {Permission.EDIT_PLAN, Permission.EDIT_ACTIVITIES, Permission.EDIT_COSTS, Permission.COMMENT}
+)
 
 # The guidance recommends a secretariat of four to six people; outside that the product warns, never blocks.
 SECRETARIAT_RECOMMENDED_SIZE = (4, 6)

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
-from naphs.errors import EditConflict, JobLimitReached
+from naphs.errors import EditConflict, JobLimitReached, PlanFrozen
 from naphs.job_kinds import job_kind_get
 from naphs.models import AuditEvent, Job
 
@@ -164,6 +164,37 @@ def versioned_save[M: models.Model](
     return existing, changes
 
 
+# Changes recorded for a plan are changes to its content, refused once the plan is endorsed (audit_record), except
+# those to what goes on against an endorsed plan: its members, its review and endorsement, its jobs. Each app
+# names such models (as "app_label.modelname") from its AppConfig.ready.
+_WRITABLE_WHEN_ENDORSED: set[str] = set()
+_ACTIONS_WHEN_ENDORSED = frozenset({"refused upload"})  # recording that nothing was applied
+
+
+def writable_when_endorsed_register(*labels: str) -> None:
+    """Name models whose changes go on while their plan is endorsed (e.g. "stakeholders.planmembership")."""
+    _WRITABLE_WHEN_ENDORSED.update(label.lower() for label in labels)
+
+
+def plan_content_lock(plan: Plan) -> None:
+    """Inside a write's transaction: hold the plan's row (FOR SHARE on PostgreSQL) until the write commits, and
+    raise PlanFrozen, undoing the write, if the plan is endorsed. An endorsement locks the row for update, so it
+    waits for the writes under way, and every write after it sees the plan endorsed: no write slips past an
+    endorsement, and its stored version holds every write made before it."""
+    model = type(plan)
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(str(model._meta.pk.column))
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status, edition FROM {table} WHERE {column} = %s{lock}", [plan.pk])  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
+        return
+    plan.status, plan.edition = row  # type: ignore[attr-defined]
+    if plan.is_frozen:  # type: ignore[attr-defined]
+        raise PlanFrozen(plan, plan.endorsed_number)  # type: ignore[attr-defined]
+
+
 def audit_record(
     *,
     plan: Plan | None,
@@ -175,7 +206,16 @@ def audit_record(
 ) -> AuditEvent:
     """Record one change. `action` is a key of naphs.audit.AUDIT_SENTENCES (English, stored as data); `changes`
     maps each field to [before, after], or to a value (a count, a file name) that describes the change.
-    `area_id` is the technical area of the changed object; without it, the target's own `technical_area_id`."""
+    `area_id` is the technical area of the changed object; without it, the target's own `technical_area_id`.
+
+    A change to a plan's content (any target but those writable_when_endorsed_register names) takes
+    plan_content_lock: refused with PlanFrozen, the whole write undone, when the plan is endorsed."""
+    if (
+        plan is not None
+        and target._meta.label_lower not in _WRITABLE_WHEN_ENDORSED
+        and action not in _ACTIONS_WHEN_ENDORSED
+    ):
+        plan_content_lock(plan)
     if area_id is None:
         area_id = getattr(target, "technical_area_id", None)
     return AuditEvent.objects.create(

@@ -29,7 +29,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from naphs.errors import JobLimitReached
+from naphs.errors import JobLimitReached, PlanFrozen
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.languages import number_text
 from naphs.models import Job, Upload
@@ -246,9 +246,12 @@ def upload_job_run(*, job: Job, progress: Progress, apply: Apply) -> JobResult:
                 handle = upload.file.open("rb")
             except (FileNotFoundError, ValueError) as missing:  # ValueError: the row has no file any more
                 raise ImportRefused([_("The uploaded file is no longer there; please upload it again.")]) from missing
-            with transaction.atomic(), handle:
-                message = apply(upload, handle, progress)
-                _finish(upload, status=Upload.Status.APPLIED, message=message)
+            try:
+                with transaction.atomic(), handle:
+                    message = apply(upload, handle, progress)
+                    _finish(upload, status=Upload.Status.APPLIED, message=message)
+            except PlanFrozen as frozen:  # endorsed after the file was uploaded: nothing of it is applied
+                raise ImportRefused([str(frozen)]) from None
         except ImportRefused as refused:
             with transaction.atomic():
                 _finish(upload, status=Upload.Status.REFUSED, message=refusal_message(refused.problems),

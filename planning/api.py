@@ -143,7 +143,7 @@ class PlanViewSet(
         )
 
     def get_object(self) -> Plan:
-        need = Permission.VIEW if self.request.method in ("GET", "HEAD", "OPTIONS") else Permission.MANAGE
+        need = Permission.VIEW if self.request.method in ("GET", "HEAD", "OPTIONS") else Permission.EDIT_PLAN
         plan, membership = plan_get_for_user(user=self.request.user, plan_id=self.kwargs["plan_id"], need=need)
         plan.my_role = membership.role  # type: ignore[attr-defined]  # as the list's annotation, for the serializer
         return plan

@@ -8,6 +8,7 @@ class PlanningConfig(AppConfig):
 
     def ready(self) -> None:
         from naphs.job_kinds import job_kinds_register
+        from naphs.services import writable_when_endorsed_register
         from planning import imports
         from planning.job_kinds import PlanningJob
 
@@ -19,4 +20,12 @@ class PlanningConfig(AppConfig):
                 PlanningJob.FRAMEWORK_IMPORT: imports.framework_import_job,
                 PlanningJob.LIBRARY_IMPORT: imports.library_import_job,
             },
+        )
+        # An endorsed plan is reviewed, endorsed, reopened and saved as versions: none of it is a change to its content.
+        writable_when_endorsed_register(
+            "planning.reviewround",
+            "planning.reviewinvitation",
+            "planning.endorsement",
+            "planning.planversion",
+            "planning.countrygrant",
         )

@@ -30,6 +30,7 @@ from naphs.services import audit_record, versioned_update
 from planning import hooks
 from planning.models import COMMENT_MAX_CHARS, Activity, Comment, CommentThread, Plan, TechnicalArea
 from planning.selectors import technical_areas_of
+from stakeholders.access import plan_writable_check
 
 if TYPE_CHECKING:
     from django.contrib.contenttypes.models import ContentType
@@ -231,10 +232,11 @@ def _comment_add(*, thread: CommentThread, by: User, text: str) -> Comment:
 def _check_may_comment(membership: PlanMembership) -> None:
     from naphs.permissions import Permission
 
-    if not membership.allows(Permission.COMMENT):
+    if not membership.role_allows(Permission.COMMENT):
         raise PermissionDenied(
             _("Your role in this plan (%(role)s) does not allow this.") % {"role": membership.get_role_display()}
         )
+    plan_writable_check(membership.plan)
 
 
 @transaction.atomic

@@ -50,3 +50,8 @@ comment_target: Hook[[Plan, str, int], CommentTarget | None] = Hook("comment_tar
 # What a comment from an activity's page may be about beside the activity itself: (choice, label) pairs, the
 # choice "<subject>:<id>" as comment_target resolves it (costing offers the activity's cost lines).
 comment_choices: Hook[[Activity], list[tuple[str, str]]] = Hook("comment_choices")
+
+# The plan's whole content as plain values for a stored version (planning.versions): a receiver answers with the
+# parts it knows as a JSON-able mapping (costing answers with everything, through costing.versions); the answers
+# are merged into the version's `content`.
+plan_content: Hook[[Plan], dict[str, Any]] = Hook("plan_content")

@@ -31,7 +31,7 @@ def _assessment(job: Job, upload: Upload) -> Assessment:
     try:
         if job.plan_id is None:
             raise Http404
-        membership_get_for_user(user=upload.uploaded_by, plan_id=job.plan_id, need=Permission.MANAGE)
+        membership_get_for_user(user=upload.uploaded_by, plan_id=job.plan_id, need=Permission.EDIT_PLAN)
     except (Http404, PermissionDenied):
         raise ImportRefused([_("You no longer manage this plan's assessments, so nothing was imported.")]) from None
     assessment = Assessment.objects.select_related("framework", "plan").filter(

@@ -8,6 +8,7 @@ import pycountry
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import lazy
@@ -204,6 +205,7 @@ class Plan(ChoiceDisplayMixin, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         IN_REVIEW = "in_review", _("In review")
+        AWAITING_ENDORSEMENT = "awaiting", _("Awaiting endorsement")
         ENDORSED = "endorsed", _("Endorsed")
 
     jurisdiction = models.ForeignKey(
@@ -235,6 +237,12 @@ class Plan(ChoiceDisplayMixin, models.Model):
         max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False, verbose_name=_("status")
     )
     version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    edition = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text=_("The draft being written: endorsing draft N makes version N; reopening it starts draft N+1."),
+        verbose_name=_("draft number"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
@@ -261,6 +269,16 @@ class Plan(ChoiceDisplayMixin, models.Model):
     @property
     def period(self) -> str:
         return f"{self.first_year}" if self.first_year == self.last_year else f"{self.first_year}–{self.last_year}"
+
+    @property
+    def is_frozen(self) -> bool:
+        """Endorsed: its content is read-only for everyone until the secretariat lead reopens it."""
+        return self.status == self.Status.ENDORSED
+
+    @property
+    def endorsed_number(self) -> int | None:
+        """The number of the endorsed version the plan stands at, None while it is a draft or in review."""
+        return self.edition if self.is_frozen else None
 
     @property
     def is_provincial(self) -> bool:
@@ -989,8 +1007,8 @@ class CommentThread(models.Model):
 
     A cost line belongs to costing, above planning: the thread names it through a generic reference
     (`target_type`, `target_id`) that costing resolves (planning.hooks.comment_target), and keeps the line's
-    activity in `activity`, so that counts per activity and area need no costing table. `review_round_id` is the
-    round the thread was raised in, set by the review rounds (None outside a round).
+    activity in `activity`, so that counts per activity and area need no costing table. `review_round` is the
+    round open when the thread was started (None outside a round).
     """
 
     class Subject(models.TextChoices):
@@ -1033,7 +1051,14 @@ class CommentThread(models.Model):
     )
     target_id = models.PositiveBigIntegerField(null=True, blank=True, verbose_name=_("object ID"))
     target = GenericForeignKey("target_type", "target_id")
-    review_round_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True, verbose_name=_("round"))
+    review_round = models.ForeignKey(
+        "ReviewRound",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="threads",
+        verbose_name=_("review round"),
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN, verbose_name=_("state"))
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1114,3 +1139,208 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return self.body[:80]
+
+
+# Versions, review rounds and endorsement ---------------------------------------------------------------------
+
+
+class PlanVersion(models.Model):
+    """A complete, immutable copy of a plan's content at one moment: scores, targets, activities with all their
+    fields, cost lines, funding, priorities and context, as plain values (`content`, written by
+    costing.versions). Each endorsement stores one (version N); each review round one of what it reviews; the
+    secretariat saves named ones ("before the validation workshop"). A stored version is never changed."""
+
+    class Kind(models.TextChoices):
+        ENDORSED = "endorsed", _("Endorsed")
+        REVIEW = "review", _("Reviewed")
+        NAMED = "named", _("Saved by the secretariat")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="versions", verbose_name=_("plan"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    edition = models.PositiveIntegerField(
+        help_text=_("The draft the version was taken from; an endorsed version carries its number."),
+        verbose_name=_("draft number"),
+    )
+    label = models.CharField(max_length=200, verbose_name=_("name"))
+    content = models.JSONField(encoder=DjangoJSONEncoder, editable=False, verbose_name=_("content"))
+    digest = models.CharField(max_length=64, editable=False, verbose_name=_("digest of the content"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("saved by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("saved at"))
+
+    class Meta:
+        verbose_name = _("plan version")
+        verbose_name_plural = _("plan versions")
+        ordering = ["plan_id", "-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "edition"],
+                condition=Q(kind="endorsed"),
+                name="version_one_endorsement_per_draft",
+                violation_error_message=_("This draft has already been endorsed."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("A stored version of a plan is never changed.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class ReviewRound(models.Model):
+    """A round of review by WHO and partners: what is reviewed (a stored version, taken of the draft when the round
+    opens), who reviews it, by when, and how it ended. One round is open at a time; while it is, the plan is
+    in review."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    class Outcome(models.TextChoices):
+        DRAFT = "draft", _("Back to draft")
+        ENDORSEMENT = "endorsement", _("On to endorsement")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="review_rounds", verbose_name=_("plan"))
+    number = models.PositiveSmallIntegerField(verbose_name=_("number"))
+    snapshot = models.ForeignKey(
+        PlanVersion, on_delete=models.PROTECT, related_name="review_rounds", verbose_name=_("version reviewed")
+    )
+    due_on = models.DateField(verbose_name=_("due date"))
+    message = models.TextField(blank=True, max_length=COMMENT_MAX_CHARS, verbose_name=_("message to reviewers"))
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN, verbose_name=_("state"))
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True, verbose_name=_("outcome"))
+    closing_note = models.TextField(blank=True, max_length=COMMENT_MAX_CHARS, verbose_name=_("closing note"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("opened by")
+    )
+    opened_at = models.DateTimeField(auto_now_add=True, verbose_name=_("opened at"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    class Meta:
+        verbose_name = _("review round")
+        verbose_name_plural = _("review rounds")
+        ordering = ["plan_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="review_round_number_unique"),
+            models.UniqueConstraint(
+                fields=["plan"],
+                condition=Q(state="open"),
+                name="review_round_one_open",
+                violation_error_message=_("A review round is already open for this plan."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Review round %(number)d") % {"number": self.number}
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+
+class ReviewInvitation(models.Model):
+    """A member invited to review in a round, and their verdict: no objection, or changes requested, with a
+    summary. `reminded_at` is when the beat last reminded them of an overdue verdict."""
+
+    class Verdict(models.TextChoices):
+        NO_OBJECTION = "no_objection", _("No objection")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+
+    review_round = models.ForeignKey(
+        ReviewRound, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("review round")
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="review_invitations",
+        verbose_name=_("reviewer"),
+    )
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True, verbose_name=_("verdict"))
+    summary = models.TextField(blank=True, max_length=COMMENT_MAX_CHARS, verbose_name=_("summary"))
+    verdict_at = models.DateTimeField(null=True, blank=True, verbose_name=_("verdict given at"))
+    reminded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last reminded at"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    class Meta:
+        verbose_name = _("review invitation")
+        verbose_name_plural = _("review invitations")
+        ordering = ["review_round_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review_round", "reviewer"],
+                name="review_invitation_once_per_reviewer",
+                violation_error_message=_("This person is already invited to review in this round."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("%(reviewer)s in %(round)s") % {"reviewer": self.reviewer, "round": self.review_round}
+
+
+def endorsement_path(endorsement: Endorsement, filename: str) -> str:
+    return f"endorsements/{endorsement.plan_id}/{filename}"
+
+
+class Endorsement(models.Model):
+    """The government's endorsement of draft N, which became version N: when, by which authority, the signed
+    document if any, who recorded it; and, once the secretariat lead reopened the plan, when, by whom and why."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="endorsements", verbose_name=_("plan"))
+    plan_version = models.OneToOneField(
+        PlanVersion, on_delete=models.PROTECT, related_name="endorsement", verbose_name=_("version")
+    )
+    number = models.PositiveIntegerField(verbose_name=_("version number"))
+    endorsed_on = models.DateField(verbose_name=_("date of endorsement"))
+    authority = models.CharField(
+        max_length=300,
+        help_text=_("Who endorsed the plan, e.g. the Minister of Health or the Council of Ministers."),
+        verbose_name=_("endorsing authority"),
+    )
+    signed_document = models.FileField(
+        upload_to=endorsement_path, blank=True, max_length=300, verbose_name=_("signed document")
+    )
+    endorsed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reopened by"),
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reopened at"))
+    reopen_reason = models.TextField(blank=True, max_length=COMMENT_MAX_CHARS, verbose_name=_("reason for reopening"))
+
+    class Meta:
+        verbose_name = _("endorsement")
+        verbose_name_plural = _("endorsements")
+        ordering = ["plan_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="endorsement_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Version %(number)d, endorsed by %(authority)s") % {
+            "number": self.number,
+            "authority": self.authority,
+        }

@@ -166,7 +166,8 @@ def plan_detail(request: SignedInRequest, plan_id: int) -> HttpResponse:
 
 @require_form_methods
 def plan_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
-    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    need = Permission.EDIT_PLAN if request.method == "POST" else Permission.MANAGE
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     form = PlanSettingsForm(
         request.POST if request.method == "POST" else None, instance=copy.copy(plan), user=request.user
     )
@@ -202,7 +203,7 @@ def _assessment(plan: Plan, assessment_id: int) -> Assessment:
 @require_form_methods
 def assessments(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's assessments; the secretariat adds one here."""
-    need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
+    need = Permission.EDIT_PLAN if request.method == "POST" else Permission.VIEW
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     form = AssessmentForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST" and form.is_valid():
@@ -259,7 +260,7 @@ def _detail(request: SignedInRequest, access: PlanAccess, assessment: Assessment
 @require_form_methods
 def assessment_detail(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """The score grid: every indicator by technical area, a level from 1 to 5 each, one Save."""
-    need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
+    need = Permission.EDIT_PLAN if request.method == "POST" else Permission.VIEW
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     plan = access.plan
     assessment = _assessment(plan, assessment_id)
@@ -306,7 +307,7 @@ def _focus_first_error(form: Form) -> None:
 @require_POST
 def assessment_import(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """Import scores from a two-column sheet (indicator code, score): kept, then checked and saved by a job."""
-    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     plan = access.plan
     assessment = _assessment(plan, assessment_id)
     form = ScoreSheetForm(request.POST, request.FILES)
@@ -330,7 +331,7 @@ def assessment_import(request: SignedInRequest, plan_id: int, assessment_id: int
 @require_POST
 def assessment_import_spar(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """Import one country's scores from the table in which WHO publishes SPAR results, in a job."""
-    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     plan = access.plan
     assessment = _assessment(plan, assessment_id)
     form = SparTableForm(request.POST, request.FILES, auto_id=SPAR_IDS)
@@ -453,7 +454,7 @@ def plan_context(request: SignedInRequest, plan_id: int) -> HttpResponse:
 @require_form_methods
 def plan_priorities(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The ranked list of priority technical areas with their rationale; the secretariat reorders it."""
-    need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
+    need = Permission.EDIT_PLAN if request.method == "POST" else Permission.VIEW
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     priorities = list(AreaPriority.objects.filter(plan=plan).select_related("technical_area"))
     status = 200
@@ -497,7 +498,7 @@ def _groups_page(
 @require_form_methods
 def functional_groups(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """The plan's functional groups of technical areas; the secretariat adds one, or the default ones."""
-    need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
+    need = Permission.EDIT_PLAN if request.method == "POST" else Permission.VIEW
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     plan, membership = access
     if not membership.can_manage:
@@ -537,7 +538,7 @@ def _group(plan: Plan, group_id: int) -> FunctionalGroup:
 
 @require_form_methods
 def functional_group_edit(request: SignedInRequest, plan_id: int, group_id: int) -> HttpResponse:
-    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     group = _group(plan, group_id)
     initial = {
         "name": group.name,
@@ -563,7 +564,7 @@ def functional_group_edit(request: SignedInRequest, plan_id: int, group_id: int)
 
 @require_POST
 def functional_group_delete(request: SignedInRequest, plan_id: int, group_id: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN).plan
     group = _group(plan, group_id)
     name = group.name
     functional_group_delete_service(group=group, by=request.user)
@@ -574,7 +575,7 @@ def functional_group_delete(request: SignedInRequest, plan_id: int, group_id: in
 @require_form_methods
 def activity_dependencies(request: SignedInRequest, plan_id: int, activity_id: int) -> HttpResponse:
     """What the activity waits on and what waits on it; the secretariat adds and removes dependencies."""
-    need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
+    need = Permission.EDIT_PLAN if request.method == "POST" else Permission.VIEW
     activity, membership = activity_get_for_user(user=request.user, plan_id=plan_id, activity_id=activity_id, need=need)
     plan = activity.plan
     form = None
@@ -612,7 +613,7 @@ def activity_dependency_remove(
     request: SignedInRequest, plan_id: int, activity_id: int, dependency_id: int
 ) -> HttpResponse:
     activity = activity_get_for_user(
-        user=request.user, plan_id=plan_id, activity_id=activity_id, need=Permission.MANAGE
+        user=request.user, plan_id=plan_id, activity_id=activity_id, need=Permission.EDIT_PLAN
     ).activity
     plan = activity.plan
     dependency = (
@@ -783,7 +784,7 @@ def _targets_refused_summary(forms: dict[Indicator, TargetForm], *, conflict: bo
 @require_POST
 def targets_fill(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Give every scored indicator without a target its default target."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN).plan
     created = targets_fill_defaults(plan=plan, by=request.user)
     if created:
         messages.success(
@@ -810,7 +811,7 @@ def _after_generation(plan: Plan) -> str:
 @require_form_methods
 def generate(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Choose a library and technical areas, see what would be added per area, and generate the draft."""
-    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     library_set = BenchmarkLibrary.objects.filter(framework=plan.framework_id)
     libraries = list(library_set)
     chosen = request.POST.get("library") if request.method == "POST" else request.GET.get("library")

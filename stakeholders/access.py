@@ -16,8 +16,9 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from naphs.errors import PlanFrozen
 from naphs.models import Job
-from naphs.permissions import SECRETARIAT_ROLES, Permission, Role
+from naphs.permissions import FROZEN_WHEN_ENDORSED, SECRETARIAT_ROLES, Permission, Role
 from planning.models import Activity, Jurisdiction, Plan
 from stakeholders.models import Organization, PlanMembership
 
@@ -103,12 +104,22 @@ def membership_get_for_user(
         )
     if membership is None:
         raise Http404(_("No such plan."))
-    if not membership.allows(need):
+    if not membership.role_allows(need):
         raise PermissionDenied(
             # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
             _("Your role in this plan (%(role)s) does not allow this.") % {"role": membership.get_role_display()}
         )
+    if need in FROZEN_WHEN_ENDORSED:
+        plan_writable_check(membership.plan)
     return membership
+
+
+def plan_writable_check(plan: Plan) -> None:
+    """PlanFrozen when the plan is endorsed: the one check every write to a plan's content passes, in a page, the
+    API or a job about to apply what it was asked before the endorsement (see planning.services.plan_lock_for_write
+    for the locked form, inside a write's transaction)."""
+    if plan.is_frozen:
+        raise PlanFrozen(plan, plan.endorsed_number)
 
 
 def plan_get_for_user(*, user: User | AnonymousUser, plan_id: int, need: Permission = Permission.VIEW) -> PlanAccess:
@@ -321,14 +332,15 @@ def activity_get_for_user(
 
 
 class PlanScopedMixin(SignedInView):
-    """For API endpoints under /api/plans/{plan_id}/: reading needs `read_need`, writing `write_need`.
+    """For API endpoints under /api/plans/{plan_id}/: reading needs `read_need`, writing `write_need` (by default
+    the secretariat's right to the plan's content, refused with 423 once the plan is endorsed).
 
     The plan is resolved through the access helper before anything else: 404 for non-members, 403 for
     members whose role lacks the right. `plan` and `membership` are the person's, as plan_get_for_user gives.
     """
 
     read_need = Permission.VIEW
-    write_need = Permission.MANAGE
+    write_need = Permission.EDIT_PLAN
     plan: Plan
     membership: PlanMembership
 

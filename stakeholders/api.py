@@ -172,6 +172,7 @@ class MembershipViewSet(PlanScopedMixin, viewsets.ModelViewSet):
     People join only by accepting an invitation: see /api/plans/{plan_id}/invitations/."""
 
     serializer_class = MembershipSerializer
+    write_need = Permission.MANAGE  # a plan's team changes while it is endorsed
     lookup_url_kwarg = "membership_id"
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "put", "patch", "delete", "head", "options"]
@@ -276,7 +277,7 @@ class PlanInvitationViewSet(
     it (new offer, link and expiry) instead of adding a second one. DELETE revokes."""
 
     serializer_class = InvitationSerializer
-    read_need = Permission.MANAGE
+    read_need = write_need = Permission.MANAGE
     lookup_url_kwarg = "invitation_id"
     lookup_value_regex = r"\d+"
 

@@ -8,6 +8,7 @@ class StakeholdersConfig(AppConfig):
 
     def ready(self) -> None:
         from naphs.job_kinds import job_kinds_register
+        from naphs.services import writable_when_endorsed_register
         from stakeholders import services
         from stakeholders.job_kinds import StakeholdersJob
 
@@ -17,4 +18,8 @@ class StakeholdersConfig(AppConfig):
                 StakeholdersJob.DIRECTORY_EXPORT: services.plan_directory_export,
                 StakeholdersJob.AUDIT_EXPORT: services.plan_audit_export,
             },
+        )
+        # An endorsed plan keeps its team: members, invitations and the country's organizations change as people do.
+        writable_when_endorsed_register(
+            "stakeholders.planmembership", "stakeholders.invitation", "stakeholders.organization"
         )

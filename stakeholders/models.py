@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Sector, validate_choice_list
-from naphs.permissions import ROLE_PERMISSIONS, SECRETARIAT_ROLES, Permission, Role
+from naphs.permissions import FROZEN_WHEN_ENDORSED, ROLE_PERMISSIONS, SECRETARIAT_ROLES, Permission, Role
 from planning.models import Jurisdiction, Plan
 
 
@@ -148,8 +148,14 @@ class PlanMembership(models.Model):
             "plan": self.plan,
         }
 
-    def allows(self, need: Permission) -> bool:
+    def role_allows(self, need: Permission) -> bool:
+        """Whether the member's role holds `need`, whatever the plan's state."""
         return need in ROLE_PERMISSIONS[self.role]
+
+    def allows(self, need: Permission) -> bool:
+        """Whether the member may do `need` now: their role holds it, and the plan is not endorsed when `need`
+        writes its content (FROZEN_WHEN_ENDORSED). Pages show a control only when this is true."""
+        return self.role_allows(need) and not (need in FROZEN_WHEN_ENDORSED and self.plan.is_frozen)
 
     @property
     def is_secretariat(self) -> bool:
@@ -158,6 +164,11 @@ class PlanMembership(models.Model):
     @property
     def can_manage(self) -> bool:
         return self.allows(Permission.MANAGE)
+
+    @property
+    def can_edit_plan(self) -> bool:
+        """The secretariat's right to the plan's content, while the plan is not endorsed."""
+        return self.allows(Permission.EDIT_PLAN)
 
     @property
     def can_edit_costs(self) -> bool:

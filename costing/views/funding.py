@@ -88,7 +88,7 @@ def funding(request: SignedInRequest, plan_id: int) -> HttpResponse:
 
 @require_form_methods
 def funding_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
-    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     form = CommitmentForm(request.POST if request.method == "POST" else None, plan=plan)
     status = 200
     if request.method == "POST":
@@ -112,7 +112,7 @@ def funding_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
 
 @require_form_methods
 def funding_edit(request: SignedInRequest, plan_id: int, commitment_id: int) -> HttpResponse:
-    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     commitment = _commitment(plan, commitment_id)
     if request.method != "POST":
         form = CommitmentForm(plan=plan, commitment=commitment)
@@ -146,7 +146,7 @@ def funding_edit(request: SignedInRequest, plan_id: int, commitment_id: int) -> 
 @require_form_methods
 def funding_delete(request: SignedInRequest, plan_id: int, commitment_id: int) -> HttpResponse:
     """Asks first (GET), deletes on POST; a commitment changed since the question was asked is kept."""
-    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     commitment = _commitment(plan, commitment_id)
     error, status = "", 200
     if request.method == "POST":

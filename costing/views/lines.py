@@ -20,7 +20,7 @@ from costing.line_forms import BuilderForm, CostLineForm, ItemFormSet
 from costing.models import CostLine
 from costing.selectors import activity_costs as activity_costs_get
 from costing.services import cost_line_create, cost_line_update, plan_costing_get
-from naphs.errors import EditConflict
+from naphs.errors import EditConflict, PlanFrozen
 from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.permissions import Permission, Role
 from naphs.views import require_form_methods
@@ -49,7 +49,9 @@ def _line(activity: Activity, cost_line_id: int) -> CostLine:
 
 def _refusal(membership: PlanMembership, activity: Activity) -> str:
     """Why this member reads the costs but cannot change them."""
-    if not membership.allows(Permission.EDIT_COSTS):
+    if membership.plan.is_frozen:
+        return str(PlanFrozen(membership.plan, membership.plan.endorsed_number))
+    if not membership.role_allows(Permission.EDIT_COSTS):
         # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
         return gettext("Your role in this plan (%(role)s) lets you read these costs, not change them.") % {
             "role": membership.get_role_display()

@@ -243,7 +243,7 @@ def _settings_page(
 @require_form_methods
 def costing_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Base currency, price year and exchange rates: every member reads them, the secretariat changes them."""
-    need = Permission.MANAGE if request.method == "POST" else Permission.VIEW
+    need = Permission.EDIT_PLAN if request.method == "POST" else Permission.VIEW
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     plan = access.plan
     costing = plan_costing_get(plan)
@@ -288,7 +288,7 @@ def _rate(plan: Plan, rate_id: int) -> ExchangeRate:
 
 @require_form_methods
 def exchange_rate_edit(request: SignedInRequest, plan_id: int, rate_id: int) -> HttpResponse:
-    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     rate = _rate(plan, rate_id)
     initial = {"rate": rate.rate, "source": rate.source, "version": rate.version}
     form = ExchangeRateEditForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -323,7 +323,7 @@ def exchange_rate_edit(request: SignedInRequest, plan_id: int, rate_id: int) -> 
 @require_POST
 def exchange_rate_delete(request: SignedInRequest, plan_id: int, rate_id: int) -> HttpResponse:
     """Remove a rate; one that cost lines or funding still need is refused, saying which."""
-    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE).plan
+    plan = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN).plan
     rate = _rate(plan, rate_id)
     try:
         exchange_rate_delete_service(rate=rate, by=request.user)
@@ -376,7 +376,7 @@ def catalogue(request: SignedInRequest, plan_id: int) -> HttpResponse:
 
 @require_form_methods
 def catalogue_item_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
-    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     costing = plan_costing_get(plan)
     form = CatalogueItemForm(
         request.POST if request.method == "POST" else None,
@@ -402,7 +402,7 @@ def catalogue_item_new(request: SignedInRequest, plan_id: int) -> HttpResponse:
 @require_form_methods
 def catalogue_item_edit(request: SignedInRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
     """An item's name, category, unit, source and notes; its price is changed on its own page."""
-    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     item = catalogue_item_get(membership=membership, user=request.user, item_id=catalogue_item_id, for_change=True)
     form = CatalogueItemForm(
         request.POST if request.method == "POST" else None, instance=copy.copy(item), plan=plan, owners=[]
@@ -455,7 +455,7 @@ def catalogue_item_price(request: SignedInRequest, plan_id: int, catalogue_item_
     A preview of an item someone changed since is refused on confirming (409), and so is a change that a plan
     lacking the rate for the new currency and year could not follow (422); either way nothing changes.
     """
-    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     plan, membership = access
     item = catalogue_item_get(membership=membership, user=request.user, item_id=catalogue_item_id, for_change=True)
     if request.method != "POST":
@@ -522,7 +522,7 @@ def catalogue_item_price(request: SignedInRequest, plan_id: int, catalogue_item_
 
 @require_POST
 def catalogue_item_delete(request: SignedInRequest, plan_id: int, catalogue_item_id: int) -> HttpResponse:
-    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     item = catalogue_item_get(membership=membership, user=request.user, item_id=catalogue_item_id, for_change=True)
     try:
         catalogue_item_delete_service(item=item, by=request.user, via=plan)

@@ -58,7 +58,7 @@ def _page(
 ) -> HttpResponse:
     plan, membership = access
     costing = plan_costing_get(plan)
-    can_import = membership.allows(Permission.MANAGE)
+    can_import = membership.allows(Permission.EDIT_PLAN)
     uploads = []
     if can_import:
         uploads = list(
@@ -99,7 +99,7 @@ def who_costing_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
 
 @require_POST
 def who_costing_import(request: SignedInRequest, plan_id: int) -> HttpResponse:
-    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.MANAGE)
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     plan = access.plan
     form = WhoUploadForm(request.POST, request.FILES)
     if not form.is_valid():
