@@ -671,7 +671,7 @@ def test_a_price_change_updates_lines_in_a_constant_number_of_statements(
             fields=line_fields(catalogue_item=room, description=f"Room {number}"),
             frequencies={2026: 1},
         )
-    with django_assert_max_num_queries(19):  # the update runs in a savepoint, to refuse a duplicate name; the plan row is held
+    with django_assert_max_num_queries(19):  # the update runs in a savepoint (a duplicate name); the plan row is held
         result = catalogue_item_reprice(
             item=room, by=lead, version=room.version, unit_cost=Decimal("205"), currency="USD", price_year=2026
         )
