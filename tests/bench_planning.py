@@ -1,5 +1,6 @@
 """`make bench`, planning part: a plan of 19 areas, 56 indicators and 2,000 activities (and one of 200 to
-compare), and the response time and query count of the plan overview, the activity table and the activities API.
+compare), a comment thread on every fourth activity, and the response time and query count of the plan overview,
+the activity table (with its open-thread counts), the activities API and the comment threads' page and API.
 Figures, not assertions."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from naphs.permissions import Role
 from planning.assessments import assessment_create, scores_set
-from planning.models import Activity, Framework, Indicator, Jurisdiction, Plan
+from planning.models import Activity, Comment, CommentThread, Framework, Indicator, Jurisdiction, Plan
 from planning.targets import targets_fill_defaults
 from stakeholders.models import Organization, PlanMembership, User
 
@@ -49,6 +50,19 @@ def build(size: int) -> tuple[Plan, User]:
         Activity.indicators.through(activity_id=a.pk, indicator_id=indicators[n % 56].pk)
         for n, a in enumerate(activities)
     )
+    # A thread on every fourth activity, each with a reply, a third of them resolved: the comment counts of the
+    # activity table and the comments page read them.
+    threads = CommentThread.objects.bulk_create(
+        CommentThread(
+            plan=plan, subject="activity", activity=a, author=lead, state=("open", "open", "resolved")[n % 3]
+        )
+        for n, a in enumerate(activities[::4])
+    )
+    Comment.objects.bulk_create(
+        Comment(thread=thread, author=lead, body=text, html=f"<p>{text}</p>")
+        for thread in threads
+        for text in ("Please check the unit cost.", "Checked against the 2025 prices.")
+    )
     return plan, lead
 
 
@@ -74,6 +88,8 @@ def test_bench_planning(client, capsys):
             "activity table, page of 100": f"/plans/{plan.pk}/activities/",
             "activity table, filtered + sorted": f"/plans/{plan.pk}/activities/?priority=high&sort=organization",
             "activities API, page of 100": f"/api/plans/{plan.pk}/activities/",
+            "comment threads, page (open)": f"/plans/{plan.pk}/comments/",
+            "comment threads API, page": f"/api/plans/{plan.pk}/threads/",
         }.items():
             rows.setdefault(name, {})[size] = measure(lambda url=url: client.get(url))
     with capsys.disabled():
