@@ -12,7 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Hazard, Sector, validate_choice_list
@@ -1151,7 +1151,7 @@ class PlanVersion(models.Model):
     secretariat saves named ones ("before the validation workshop"). A stored version is never changed."""
 
     class Kind(models.TextChoices):
-        ENDORSED = "endorsed", _("Endorsed")
+        ENDORSED = "endorsed", pgettext_lazy("kind of stored version", "Endorsed")
         REVIEW = "review", _("Reviewed")
         NAMED = "named", _("Saved by the secretariat")
 
@@ -1201,8 +1201,8 @@ class ReviewRound(models.Model):
     in review."""
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("state of a review round", "Open")
+        CLOSED = "closed", pgettext_lazy("state of a review round", "Closed")
 
     class Outcome(models.TextChoices):
         DRAFT = "draft", _("Back to draft")
