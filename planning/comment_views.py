@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from naphs.errors import EditConflict
-from naphs.forms import form_errors_from, form_refused
+from naphs.forms import form_errors_from, form_field, form_refused
 from naphs.permissions import Permission
 from naphs.views import require_form_methods
 from planning.comments import (
@@ -121,9 +122,13 @@ def activity_comments_context(request: SignedInRequest, *, activity: Activity, m
     start one."""
     plan = activity.plan
     threads = thread_rows(threads=list(thread_list_for_plan(plan=plan, activity=activity)), membership=membership)
+    form = ActivityCommentForm(plan=plan, activity=activity)
+    about = request.GET.get("about", "")
+    if about and form_field(form, "about", forms.ChoiceField).valid_value(about):  # "Comment" beside a cost line
+        form.initial["about"] = about
     return {
         "threads": threads,
-        "comment_form": ActivityCommentForm(plan=plan, activity=activity),
+        "comment_form": form,
         "may_comment": membership.allows(Permission.COMMENT),
         "next": request.get_full_path(),
     }

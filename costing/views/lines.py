@@ -103,6 +103,7 @@ def _page(
         "costs": costs,
         "columns": 4 + len(costs.years) + (1 if may_edit else 0),
         "may_edit": may_edit,
+        "may_comment": membership.allows(Permission.COMMENT),
         "refusal": "" if may_edit else _refusal(membership, activity),
         "add_form": add_form if may_edit else None,
         "editing": editing.pk if editing else None,

@@ -71,3 +71,19 @@ def test_the_activity_page_offers_its_cost_lines_to_comment_on(client, people, p
     assert (thread.subject, thread.target, thread.activity) == ("cost_line", moa_line, moa_activity)
     listed = client.get(reverse("comments", kwargs={"plan_id": plan.pk})).content.decode()
     assert "Cost line “Workshop venue” of Train border veterinarians" in listed
+
+
+def test_a_cost_line_is_commented_on_from_the_costs_page(client, people, plan, moa_line, moa_activity, costing):
+    """Each line of the costs page leads to the activity's comment form with the line chosen; a viewer, who does
+    not comment, sees no such link, and an unknown or foreign line chooses nothing."""
+    costs = reverse("activity_costs", kwargs={"plan_id": plan.pk, "activity_id": moa_activity.pk})
+    activity_page = reverse("activity_detail", kwargs={"plan_id": plan.pk, "activity_id": moa_activity.pk})
+    link = f"{activity_page}?about=cost_line:{moa_line.pk}#activity-comments-title"
+    client.force_login(people[Role.REVIEWER])
+    assert link in client.get(costs).content.decode()
+    chosen = client.get(f"{activity_page}?about=cost_line:{moa_line.pk}").content.decode()
+    assert f'<option value="cost_line:{moa_line.pk}" selected>Cost line: Workshop venue</option>' in chosen
+    unknown = client.get(f"{activity_page}?about=cost_line:999999").content.decode()
+    assert "selected>Cost line" not in unknown
+    client.force_login(people[Role.VIEWER])
+    assert link not in client.get(costs).content.decode()
