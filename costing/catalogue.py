@@ -36,9 +36,9 @@ from django.utils.translation import gettext_lazy as _
 
 from costing.models import CatalogueItem, CostLine, CostLineYear, ExchangeRate, FundingCommitment, PlanCosting
 from costing.services import CENT, RATE_PLACES, Rates, costs_changed, exchange_rate_set, plan_costing_get
-from naphs.errors import EditConflict
+from naphs.errors import EditConflict, PlanFrozen
 from naphs.permissions import SECRETARIAT_ROLES
-from naphs.services import audit_record, versioned_update
+from naphs.services import audit_record, plan_content_lock, versioned_update
 from planning.models import Jurisdiction, Plan
 from stakeholders.access import jurisdiction_manageable_by, plans_for_user
 from stakeholders.models import PlanMembership
@@ -315,6 +315,7 @@ class RepricePreview:
     plan_count: int = 0
     hidden_line_count: int = 0
     hidden_plan_count: int = 0
+    kept_line_count: int = 0  # lines of endorsed plans, which keep their price
     missing_rates: list[str] = field(default_factory=list)
 
     @property
@@ -372,8 +373,11 @@ def _price_clean(item: CatalogueItem, *, unit_cost: Any, currency: Any, price_ye
 
 
 def _lines_by_plan(item: CatalogueItem) -> dict[int, int]:
+    """How many of the item's cost lines each plan holds that would follow a new price: an endorsed plan's lines
+    keep the price they were endorsed with."""
     return dict(
         CostLine.objects.filter(catalogue_item=item)
+        .exclude(plan__status=Plan.Status.ENDORSED)
         .values("plan_id")
         .annotate(count=Count("pk"))
         .order_by()
@@ -391,6 +395,7 @@ def catalogue_reprice_preview(
     """
     _price_clean(item, unit_cost=unit_cost, currency=currency, price_year=price_year)
     preview = RepricePreview(item=item, unit_cost=unit_cost, currency=currency, price_year=price_year)
+    preview.kept_line_count = CostLine.objects.filter(catalogue_item=item, plan__status=Plan.Status.ENDORSED).count()
     per_plan = _lines_by_plan(item)
     if not per_plan:
         return preview
@@ -461,6 +466,13 @@ def catalogue_item_reprice(
     if not changes:
         return RepriceResult(item=item, line_count=0, plan_count=0)
     per_plan = _lines_by_plan(item)
+    # Each plan's row held (FOR SHARE) before its lines change, so none is endorsed halfway; one endorsed since the
+    # lines were counted keeps its price like the others.
+    for plan in Plan.objects.filter(pk__in=per_plan).order_by("pk"):
+        try:
+            plan_content_lock(plan)
+        except PlanFrozen:
+            del per_plan[plan.pk]
     plan_rates = _plan_rates(per_plan, unit_cost=unit_cost, currency=currency, price_year=price_year)
     if plan_rates.missing:
         raise ValidationError([*plan_rates.missing, gettext("Nothing was changed.")])
