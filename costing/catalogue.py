@@ -36,9 +36,9 @@ from django.utils.translation import gettext_lazy as _
 
 from costing.models import CatalogueItem, CostLine, CostLineYear, ExchangeRate, FundingCommitment, PlanCosting
 from costing.services import CENT, RATE_PLACES, Rates, costs_changed, exchange_rate_set, plan_costing_get
-from naphs.errors import EditConflict, PlanFrozen
+from naphs.errors import EditConflict
 from naphs.permissions import SECRETARIAT_ROLES
-from naphs.services import audit_record, plan_content_lock, versioned_update
+from naphs.services import audit_record, versioned_update
 from planning.models import Jurisdiction, Plan
 from stakeholders.access import jurisdiction_manageable_by, plans_for_user
 from stakeholders.models import PlanMembership
@@ -465,14 +465,9 @@ def catalogue_item_reprice(
     changes = versioned_update(item, version=version, fields=fields)
     if not changes:
         return RepriceResult(item=item, line_count=0, plan_count=0)
+    # Endorsed plans' lines keep their price; a plan endorsed after they were counted refuses the whole change
+    # when its audit event below takes its row (PlanFrozen), and nothing changes.
     per_plan = _lines_by_plan(item)
-    # Each plan's row held (FOR SHARE) before its lines change, so none is endorsed halfway; one endorsed since the
-    # lines were counted keeps its price like the others.
-    for plan in Plan.objects.filter(pk__in=per_plan).order_by("pk"):
-        try:
-            plan_content_lock(plan)
-        except PlanFrozen:
-            del per_plan[plan.pk]
     plan_rates = _plan_rates(per_plan, unit_cost=unit_cost, currency=currency, price_year=price_year)
     if plan_rates.missing:
         raise ValidationError([*plan_rates.missing, gettext("Nothing was changed.")])

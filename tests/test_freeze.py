@@ -16,16 +16,7 @@ from django.urls import get_resolver
 
 from naphs.models import AuditEvent
 from planning.models import Plan
-from tests.test_permissions import (  # noqa: F401  (scene: the walk's fixture)
-    SL,
-    WRITES,
-    Route,
-    expectations,
-    judge,
-    request,
-    scene,
-    walk,
-)
+from tests.test_permissions import SL, WRITES, Route, Scene, expectations, judge, request, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -174,24 +165,33 @@ def classification_problems(names: Iterable[str]) -> list[str]:
     return problems
 
 
-def _endorse(plan: Plan) -> None:
+@pytest.fixture
+def endorsed(plan, provincial_plan, people, moh, moa, country, province, other_country) -> Scene:
+    """The permission walk's scene, its plan endorsed. The scene makes each request's objects (a cost line, a rate)
+    through the services, which an endorsed plan refuses: it makes them while the plan is a draft, and the request
+    then meets the plan endorsed."""
+    scene = Scene(
+        plan=plan,
+        provincial_plan=provincial_plan,
+        people=people,
+        moh=moh,
+        moa=moa,
+        country=country,
+        province=province,
+        other_country=other_country,
+    )
     Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.ENDORSED)
-    plan.refresh_from_db()
-
-
-def _filled_as_a_draft(scene) -> None:
-    """The scene makes each request's objects (a cost line, a rate) through the services, which an endorsed plan
-    refuses: it makes them while the plan is a draft, and the request then meets it endorsed."""
     fill = scene.fill
 
     def filled(route, persona, *, foreign=""):
-        Plan.objects.filter(pk=scene.plan.pk).update(status=Plan.Status.DRAFT)
+        Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.DRAFT)
         try:
             return fill(route, persona, foreign=foreign)
         finally:
-            Plan.objects.filter(pk=scene.plan.pk).update(status=Plan.Status.ENDORSED)
+            Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.ENDORSED)
 
-    scene.fill = filled
+    scene.fill = filled  # type: ignore[method-assign]
+    return scene
 
 
 def test_every_writing_route_is_classified():
@@ -208,9 +208,8 @@ def test_a_writing_route_added_without_being_classified_fails_the_walk():
 
 
 @pytest.mark.timeout(900)
-def test_every_write_to_an_endorsed_plans_content_is_refused_and_the_rest_goes_on(scene):
-    _endorse(scene.plan)
-    _filled_as_a_draft(scene)
+def test_every_write_to_an_endorsed_plans_content_is_refused_and_the_rest_goes_on(endorsed):
+    scene = endorsed
     table = expectations()
     problems: list[str] = []
     routes = [route for route in walk(get_resolver().url_patterns) if "format" not in route.kwargs]
@@ -232,8 +231,8 @@ def test_every_write_to_an_endorsed_plans_content_is_refused_and_the_rest_goes_o
                     problems.append(f"{what}: refused (423) but it goes on while the plan is endorsed")
                 else:
                     problems += judge(result, expected, what)
-            if route.is_api and route.name in CONTENT and result.status == 423:
-                if b'"code":"plan_endorsed"' not in result.body.replace(b" ", b""):
-                    problems.append(f"{what}: 423 without the code plan_endorsed: {result.body[:300]!r}")
+            api_refusal = route.is_api and route.name in CONTENT and result.status == 423
+            if api_refusal and b'"code":"plan_endorsed"' not in result.body.replace(b" ", b""):
+                problems.append(f"{what}: 423 without the code plan_endorsed: {result.body[:300]!r}")
             assert AuditEvent.objects.count() == events  # each request is rolled back
     assert not problems, f"{len(problems)} writes do not keep the freeze:\n" + "\n".join(problems)
