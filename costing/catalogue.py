@@ -315,6 +315,7 @@ class RepricePreview:
     plan_count: int = 0
     hidden_line_count: int = 0
     hidden_plan_count: int = 0
+    kept_line_count: int = 0  # lines of endorsed plans, which keep their price
     missing_rates: list[str] = field(default_factory=list)
 
     @property
@@ -372,8 +373,11 @@ def _price_clean(item: CatalogueItem, *, unit_cost: Any, currency: Any, price_ye
 
 
 def _lines_by_plan(item: CatalogueItem) -> dict[int, int]:
+    """How many of the item's cost lines each plan holds that would follow a new price: an endorsed plan's lines
+    keep the price they were endorsed with."""
     return dict(
         CostLine.objects.filter(catalogue_item=item)
+        .exclude(plan__status=Plan.Status.ENDORSED)
         .values("plan_id")
         .annotate(count=Count("pk"))
         .order_by()
@@ -391,6 +395,7 @@ def catalogue_reprice_preview(
     """
     _price_clean(item, unit_cost=unit_cost, currency=currency, price_year=price_year)
     preview = RepricePreview(item=item, unit_cost=unit_cost, currency=currency, price_year=price_year)
+    preview.kept_line_count = CostLine.objects.filter(catalogue_item=item, plan__status=Plan.Status.ENDORSED).count()
     per_plan = _lines_by_plan(item)
     if not per_plan:
         return preview
@@ -460,6 +465,8 @@ def catalogue_item_reprice(
     changes = versioned_update(item, version=version, fields=fields)
     if not changes:
         return RepriceResult(item=item, line_count=0, plan_count=0)
+    # Endorsed plans' lines keep their price; a plan endorsed after they were counted refuses the whole change
+    # when its audit event below takes its row (PlanFrozen), and nothing changes.
     per_plan = _lines_by_plan(item)
     plan_rates = _plan_rates(per_plan, unit_cost=unit_cost, currency=currency, price_year=price_year)
     if plan_rates.missing:

@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 from naphs.errors import EditConflict
 from naphs.languages import bidi_controls_refuse, number_text, person_language
 from naphs.mail import mail_send_on_commit
-from naphs.services import audit_record, versioned_update
+from naphs.services import audit_record, plan_content_lock, versioned_update
 from planning import hooks
 from planning.models import COMMENT_MAX_CHARS, Activity, Comment, CommentThread, Plan, TechnicalArea
 from planning.selectors import technical_areas_of
@@ -282,15 +282,16 @@ def thread_may_resolve(*, thread: CommentThread, membership: PlanMembership) -> 
     """The secretariat resolves and reopens any thread; any other commenter the threads they started."""
     from naphs.permissions import Permission
 
-    if membership.is_secretariat:
-        return True
-    return membership.allows(Permission.COMMENT) and thread.author_id == membership.user_id
+    if not membership.allows(Permission.COMMENT):  # a viewer, or anyone once the plan is endorsed
+        return False
+    return membership.is_secretariat or thread.author_id == membership.user_id
 
 
 @transaction.atomic
 def thread_state_set(*, thread: CommentThread, membership: PlanMembership, state: str, version: int) -> CommentThread:
     """Resolve or reopen a thread, from the version the person read (EditConflict when someone else changed its
-    state since)."""
+    state since). Refused with PlanFrozen, before anything else, once the plan is endorsed."""
+    plan_content_lock(membership.plan)
     if not thread_may_resolve(thread=thread, membership=membership):
         raise PermissionDenied(_("Only the secretariat or the person who started this thread resolves or reopens it."))
     if state not in CommentThread.State.values:

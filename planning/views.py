@@ -23,7 +23,7 @@ from naphs.errors import EditConflict
 from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.hooks import pipe
 from naphs.models import Job, Upload
-from naphs.permissions import Permission
+from naphs.permissions import Permission, Role
 from naphs.uploads import upload_create
 from naphs.views import require_form_methods
 from planning import hooks
@@ -102,9 +102,11 @@ from stakeholders.access import (
     countries_granted_to,
     plan_get_for_user,
     plan_parent_choices,
+    plan_writable_check,
     plans_for_user,
     plans_managed_by,
 )
+from stakeholders.models import PlanMembership
 from stakeholders.selectors import organization_list_for_plan, secretariat_size
 
 
@@ -355,6 +357,11 @@ def assessment_import_spar(request: SignedInRequest, plan_id: int, assessment_id
 # Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------
 
 
+def _areas_editable(membership: PlanMembership) -> frozenset[int] | None:
+    """The areas whose narratives and targets the member edits (None: all of them), none once the plan is endorsed."""
+    return frozenset() if membership.plan.is_frozen else area_ids_editable_by(membership)
+
+
 def _context_rows(plan: Plan, editable: frozenset[int] | None, areas: list[TechnicalArea]) -> list[dict]:
     """One row per narrative (the plan's first, then each area's), with a form where the member may edit it."""
     contexts = {context.technical_area_id: context for context in PlanContext.objects.filter(plan=plan)}
@@ -392,7 +399,9 @@ def plan_context(request: SignedInRequest, plan_id: int) -> HttpResponse:
     The secretariat edits every narrative; a technical lead those of their own areas; other members read.
     """
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
-    editable = area_ids_editable_by(membership)
+    if request.method == "POST":
+        plan_writable_check(plan)
+    editable = _areas_editable(membership)
     if request.method != "POST":
         areas = list(technical_areas_of(plan))
         context = {"plan": plan, "membership": membership, "rows": _context_rows(plan, editable, areas)}
@@ -459,7 +468,7 @@ def plan_priorities(request: SignedInRequest, plan_id: int) -> HttpResponse:
     priorities = list(AreaPriority.objects.filter(plan=plan).select_related("technical_area"))
     status = 200
     form = None
-    if membership.can_manage:
+    if membership.can_edit_plan:
         areas = list(technical_areas_of(plan))
         by_area = {priority.technical_area_id: priority for priority in priorities}
         data = request.POST if request.method == "POST" else None
@@ -501,7 +510,7 @@ def functional_groups(request: SignedInRequest, plan_id: int) -> HttpResponse:
     need = Permission.EDIT_PLAN if request.method == "POST" else Permission.VIEW
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     plan, membership = access
-    if not membership.can_manage:
+    if not membership.can_edit_plan:
         return _groups_page(request, access, None)
     if request.method == "POST" and "defaults" in request.POST:
         created = functional_groups_default(plan=plan, by=request.user)
@@ -580,7 +589,7 @@ def activity_dependencies(request: SignedInRequest, plan_id: int, activity_id: i
     plan = activity.plan
     form = None
     status = 200
-    if membership.can_manage:
+    if membership.can_edit_plan:
         form = DependencyForm(request.POST if request.method == "POST" else None, activity=activity)
         if request.method == "POST":
             if form.is_valid():
@@ -694,7 +703,9 @@ def targets(request: SignedInRequest, plan_id: int) -> HttpResponse:
     """Current level and target of every indicator; the secretariat (a technical lead in their own areas) sets
     targets with their justifications, as many as they changed in one save."""
     plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
-    editable = area_ids_editable_by(membership)
+    if request.method == "POST":
+        plan_writable_check(plan)
+    editable = _areas_editable(membership)
     bound, status, refused = None, 200, ""
     if request.method == "POST":
         if editable is not None and not editable:
@@ -737,6 +748,8 @@ def targets(request: SignedInRequest, plan_id: int) -> HttpResponse:
         "membership": membership,
         "areas": areas,
         "may_set_targets": any(row["form"] for _area, rows in areas for row in rows),
+        # The column of editors, for those who set targets, while the plan is not endorsed.
+        "target_column": not plan.is_frozen and (membership.is_secretariat or membership.role == Role.TECHNICAL_LEAD),
         "advice": draft_advice(plan=plan),
         "refused": refused,
     }

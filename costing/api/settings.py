@@ -239,6 +239,7 @@ class PriceChangeResultSerializer(serializers.Serializer):
     plan_count = serializers.IntegerField()
     hidden_line_count = serializers.IntegerField(help_text=_("Of those, lines in plans you are not a member of."))
     hidden_plan_count = serializers.IntegerField()
+    kept_line_count = serializers.IntegerField(help_text=_("Lines of endorsed plans, which keep their price."))
     missing_rates = serializers.ListField(
         child=serializers.CharField(), help_text=_("Plans that lack the rate for the new currency and year.")
     )
@@ -336,6 +337,7 @@ class CatalogueItemViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             "plan_count": preview.plan_count,
             "hidden_line_count": preview.hidden_line_count,
             "hidden_plan_count": preview.hidden_plan_count,
+            "kept_line_count": preview.kept_line_count,
             "missing_rates": preview.missing_rates,
             "lines": preview.lines,
             "item": item,

@@ -69,7 +69,7 @@ def funding(request: SignedInRequest, plan_id: int) -> HttpResponse:
     context = {
         "plan": plan,
         "membership": membership,
-        "may_manage": membership.can_manage,
+        "may_manage": membership.can_edit_plan,
         "filter_form": filter_form,
         "commitments": commitments,
         "base_currency": rates.base,

@@ -220,7 +220,7 @@ def _settings_page(
 ) -> HttpResponse:
     plan, membership = access
     parent = _parent_costing(plan)
-    if membership.can_manage:
+    if membership.can_edit_plan:
         settings_form = settings_form or CostingSettingsForm(costing=costing, parent=parent)
         rate_form = rate_form or ExchangeRateForm(prefix="rate", initial={"year": costing.price_year})
     rates = list(ExchangeRate.objects.filter(plan=plan).order_by("currency", "year"))
@@ -352,10 +352,10 @@ def catalogue(request: SignedInRequest, plan_id: int) -> HttpResponse:
     items = catalogue_list_for_plan(plan=plan, **filter_form.filters())
     page = Paginator(items, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
     editable_jurisdictions: set[int] = set()
-    if membership.can_manage:
+    if membership.can_edit_plan:
         editable_jurisdictions = {j.pk for j in catalogue_owners_for(user=request.user, plan=plan)}
     for item in page.object_list:
-        item.may_edit = membership.can_manage and (  # type: ignore[attr-defined]  # for the table
+        item.may_edit = membership.can_edit_plan and (  # type: ignore[attr-defined]  # for the table
             item.plan_id == plan.pk or item.jurisdiction_id in editable_jurisdictions
         )
     query = request.GET.copy()

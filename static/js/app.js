@@ -74,6 +74,23 @@ function focusable(container) {
   );
 }
 
+// A write refused because the plan is endorsed (423) shows its reason where the person acted: just before the form
+// (or the table) they used, in place of an earlier refusal there, leaving what they typed and the rest of the page
+// as it was. (htmx-config swaps 423; 409, 422 and 429 replace their target as usual.)
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status !== 423) {
+    return;
+  }
+  const asked = event.detail.requestConfig?.elt ?? event.detail.elt;
+  const place = asked?.closest("table") ?? asked?.closest("form") ?? event.detail.target;
+  const previous = place?.previousElementSibling;
+  if (previous?.matches("[data-refused='plan_endorsed']")) {
+    previous.remove();
+  }
+  event.detail.target = place;
+  event.detail.swapOverride = "beforebegin";
+});
+
 document.addEventListener("htmx:beforeSwap", (event) => {
   const focused = document.activeElement;
   const target = event.detail.target;
