@@ -192,5 +192,9 @@ def review_round_close_view(request: SignedInRequest, plan_id: int, round_id: in
                     % {"names": ", ".join(silent)},
                 )
             return redirect("review_round", plan_id=plan.pk, round_id=review_round.pk)
-    context = _round_context(request, plan, membership, review_round, close_form=form)
+    review_round = review_round_get(plan=plan, round_id=round_id)  # as it is now: closed meanwhile, say
+    refused = ""
+    if not review_round.is_open:  # the form is gone from the page: say why above it
+        refused = " ".join(str(error) for errors in form.errors.values() for error in errors)
+    context = _round_context(request, plan, membership, review_round, close_form=form, refused=refused)
     return render(request, "planning/reviews/round.html", context, status=status)

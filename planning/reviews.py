@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -352,7 +352,12 @@ def review_round_close(*, review_round: ReviewRound, by: User, outcome: str, not
         "closed_by": by,
         "closed_at": timezone.now(),
     }
-    versioned_update(stored, version=stored.version, fields=fields)
+    # Checked whole above, and the plan's row is held: no full_clean, which would refuse a round whose opener's
+    # account is gone (opened_by set to null).
+    ReviewRound.objects.filter(pk=stored.pk).update(version=F("version") + 1, **fields)
+    for name, value in fields.items():
+        setattr(stored, name, value)
+    stored.version += 1
     status_before = plan.status
     if not plan.is_frozen:  # an endorsement recorded while the round was open stands
         Plan.objects.filter(pk=plan.pk).update(status=status)
