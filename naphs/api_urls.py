@@ -11,6 +11,7 @@ from costing.api import PARTS as COSTING_PARTS
 from naphs.api_docs import redoc_view, schema_view, swagger_view
 from planning.api import ActivityViewSet, JurisdictionViewSet, PlanViewSet
 from planning.comment_api import ThreadViewSet
+from planning.review_api import ReviewRoundViewSet
 from stakeholders.api import (
     AuditEventViewSet,
     AuditExportView,
@@ -43,6 +44,7 @@ router.register("jobs", JobViewSet, basename="job")
 router.register(r"plans/(?P<plan_id>\d+)/activities", ActivityViewSet, basename="activity")
 router.register(r"plans/(?P<plan_id>\d+)/audit-events", AuditEventViewSet, basename="audit-event")
 router.register(r"plans/(?P<plan_id>\d+)/threads", ThreadViewSet, basename="thread")
+router.register(r"plans/(?P<plan_id>\d+)/review-rounds", ReviewRoundViewSet, basename="review-round")
 for part in COSTING_PARTS:
     for prefix, viewset, basename in part.routes:
         router.register(prefix, viewset, basename=basename)

@@ -81,6 +81,14 @@ AUDIT_SENTENCES: dict[str, Promise] = {
     # Versions, review and endorsement
     # Translators: %(target)s is the name the secretariat gave the stored version.
     "saved the version": _("%(actor)s saved the version “%(target)s”."),
+    # Translators: %(target)s is the round, e.g. “Review round 2”.
+    "opened the review round": _("%(actor)s opened %(target)s."),
+    # Translators: %(target)s is the reviewer and the round, e.g. “Marie Dubois in Review round 2”.
+    "gave a verdict": _("%(actor)s gave a verdict: %(target)s."),
+    # Translators: %(target)s is the round, e.g. “Review round 2”.
+    "closed the review round": _("%(actor)s closed %(target)s."),
+    # Translators: sent by the product itself; %(target)s is the reviewer and the round.
+    "reminded the reviewer": _("A reminder of an overdue verdict was e-mailed: %(target)s."),
 }
 
 

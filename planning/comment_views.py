@@ -32,7 +32,7 @@ from planning.comments import (
     thread_subject_resolve,
 )
 from planning.forms import ActivityCommentForm, CommentForm, ThreadFilterForm, ThreadForm, ThreadStateForm
-from planning.models import Activity, CommentThread, Plan
+from planning.models import Activity, CommentThread, Plan, ReviewRound
 from planning.selectors import thread_get, thread_list_for_plan
 from stakeholders.access import SignedInRequest, activity_get_for_user, plan_get_for_user
 from stakeholders.models import PlanMembership
@@ -158,7 +158,11 @@ def comments(request: SignedInRequest, plan_id: int) -> HttpResponse:
             return redirect("comment_thread", plan_id=plan.pk, thread_id=thread.pk)
     else:
         form, status = ThreadForm(plan=plan), 200
-    filter_form = ThreadFilterForm(request.GET or None, plan=plan)
+    rounds = [
+        (review_round.pk, str(review_round))
+        for review_round in ReviewRound.objects.filter(plan=plan).order_by("number")
+    ]
+    filter_form = ThreadFilterForm(request.GET or None, plan=plan, rounds=rounds)
     threads = thread_list_for_plan(plan=plan, **filter_form.filters())
     page = Paginator(threads, THREAD_PAGE_SIZE).get_page(request.GET.get("page"))
     thread_rows(threads=list(page.object_list), membership=membership)

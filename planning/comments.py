@@ -28,7 +28,15 @@ from naphs.languages import bidi_controls_refuse, number_text, person_language
 from naphs.mail import mail_send_on_commit
 from naphs.services import audit_record, plan_content_lock, versioned_update
 from planning import hooks
-from planning.models import COMMENT_MAX_CHARS, Activity, Comment, CommentThread, Plan, TechnicalArea
+from planning.models import (
+    COMMENT_MAX_CHARS,
+    Activity,
+    Comment,
+    CommentThread,
+    Plan,
+    ReviewRound,
+    TechnicalArea,
+)
 from planning.selectors import technical_areas_of
 from stakeholders.access import plan_writable_check
 
@@ -246,13 +254,15 @@ def thread_start(
     membership: PlanMembership,
     about: ThreadSubject,
     text: str,
-    review_round_id: int | None = None,
 ) -> CommentThread:
-    """Open a thread on a part of the plan with its first comment. `review_round_id` is the round the comment is
-    raised in, which the review rounds pass (None outside a round). All or nothing: a refused comment (empty,
-    too long, HTML, a link that is not http(s) or mailto, a mention of a non-member) leaves no thread."""
+    """Open a thread on a part of the plan with its first comment. A thread started while a review round is open
+    belongs to that round. All or nothing: a refused comment (empty, too long, HTML, a link that is not http(s)
+    or mailto, a mention of a non-member) leaves no thread."""
     _check_may_comment(membership)
     by = membership.user
+    open_round = (
+        ReviewRound.objects.filter(plan=plan, state=ReviewRound.State.OPEN).values_list("pk", flat=True).first()
+    )
     thread = CommentThread(
         plan=plan,
         subject=about.subject,
@@ -260,7 +270,7 @@ def thread_start(
         activity=about.activity,
         target_type=about.target_type,
         target_id=about.target_id,
-        review_round_id=review_round_id,
+        review_round_id=open_round,
         author=by,
     )
     thread.full_clean(exclude=["author", "resolved_by"])

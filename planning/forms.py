@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Hazard, Sector
 from naphs.forms import TextWithoutDirectionControls, form_field
+from naphs.permissions import Role
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField
 from planning.models import (
+    COMMENT_MAX_CHARS,
     ActionType,
     Activity,
     AreaPriority,
@@ -706,3 +708,86 @@ class ThreadFilterForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if value not in (None, "") and name not in self.errors
         }
+
+
+# Review rounds ------------------------------------------------------------------------------------------------
+
+
+class ReviewRoundOpenForm(forms.Form):
+    """Opening a review round: the reviewers (members with the reviewer role offered first, then the other members
+    but viewers), the due date and a message to them. Any member of the plan is accepted here so that the service
+    refuses a viewer by name; anyone else is no choice at all."""
+
+    reviewers: forms.ModelMultipleChoiceField[User] = forms.ModelMultipleChoiceField(
+        label=_("Reviewers"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose at least one reviewer."),
+            "invalid_choice": _("%(value)s is not a member of this plan: invite members only."),
+            "invalid_pk_value": _("“%(pk)s” names no member of this plan."),
+        },
+    )
+    due_on = forms.DateField(
+        label=_("Due date"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The day by which reviewers give their verdict: today or later."),
+    )
+    message = forms.CharField(
+        label=_("Message to the reviewers"),
+        required=False,
+        max_length=COMMENT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        from planning.reviews import reviewers_offered
+        from stakeholders.models import User
+
+        super().__init__(*args, **kwargs)
+        field = form_field(self, "reviewers", forms.ModelMultipleChoiceField)
+        field.queryset = User.objects.filter(plan_memberships__plan=plan)
+        offered = reviewers_offered(plan=plan)
+        field.widget.choices = [
+            (member.user.pk, gettext("%(name)s (%(role)s)") % {"name": member.user, "role": member.get_role_display()})
+            for member in offered
+        ]
+        self.initial.setdefault("reviewers", [m.user.pk for m in offered if m.role == Role.REVIEWER])
+
+
+class ReviewVerdictForm(forms.Form):
+    """A reviewer's verdict in a round, from the version of their invitation they read."""
+
+    verdict = forms.ChoiceField(label=_("Verdict"), choices=[], widget=forms.RadioSelect)
+    summary = forms.CharField(
+        label=_("Summary"),
+        required=False,
+        max_length=COMMENT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Required when you request changes: say which."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from planning.models import ReviewInvitation
+
+        super().__init__(*args, **kwargs)
+        form_field(self, "verdict", forms.ChoiceField).choices = ReviewInvitation.Verdict.choices
+
+
+class ReviewRoundCloseForm(forms.Form):
+    """Closing a round: where the plan goes next, and a note."""
+
+    outcome = forms.ChoiceField(label=_("The plan goes"), choices=[], widget=forms.RadioSelect)
+    note = forms.CharField(
+        label=_("Closing note"),
+        required=False,
+        max_length=COMMENT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from planning.models import ReviewRound
+
+        super().__init__(*args, **kwargs)
+        form_field(self, "outcome", forms.ChoiceField).choices = ReviewRound.Outcome.choices

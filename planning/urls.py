@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planning import comment_views, views
+from planning import comment_views, review_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -74,5 +74,18 @@ urlpatterns = [
         "plans/<int:plan_id>/activities/<int:activity_id>/comments/",
         comment_views.activity_comments,
         name="activity_comments",
+    ),
+    # Review rounds
+    path("plans/<int:plan_id>/reviews/", review_views.review_rounds, name="review_rounds"),
+    path("plans/<int:plan_id>/reviews/<int:round_id>/", review_views.review_round, name="review_round"),
+    path(
+        "plans/<int:plan_id>/reviews/<int:round_id>/verdict/",
+        review_views.review_verdict,
+        name="review_verdict",
+    ),
+    path(
+        "plans/<int:plan_id>/reviews/<int:round_id>/close/",
+        review_views.review_round_close_view,
+        name="review_round_close",
     ),
 ]

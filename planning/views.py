@@ -63,6 +63,7 @@ from planning.models import (
     TechnicalArea,
 )
 from planning.operational import activity_placements, operational_plan_create
+from planning.reviews import review_invitations_pending, review_overview
 from planning.selectors import (
     ACTIVITY_SORTS,
     activities_with_open_threads,
@@ -117,7 +118,12 @@ def home(request: SignedInRequest) -> HttpResponse:
         "plan__jurisdiction__country__name", "plan__parent_id", "-plan__first_year", "plan__title"
     )
     may_open = countries_granted_to(request.user).exists() or plans_managed_by(request.user).exists()
-    return render(request, "planning/home.html", {"memberships": memberships, "may_open_plan": may_open})
+    context = {
+        "memberships": memberships,
+        "may_open_plan": may_open,
+        "pending_reviews": list(review_invitations_pending(user=request.user)),
+    }
+    return render(request, "planning/home.html", context)
 
 
 @require_form_methods
@@ -162,6 +168,7 @@ def plan_detail(request: SignedInRequest, plan_id: int) -> HttpResponse:
         "overview": overview,
         "no_responsible_organization": sum(row.figures.no_responsible_organization for row in overview),
         "comparison": comparison,
+        **review_overview(plan=plan, user=request.user),
     }
     return render(request, "planning/plan_detail.html", context)
 
