@@ -25,6 +25,9 @@ CONTENT: frozenset[str] = frozenset(
     {
         # Settings, scores, targets, the draft, context, priorities, groups and dependencies: the secretariat's.
         "plan_settings",
+        # A review round is opened on a draft (what an endorsed plan is, is settled).
+        "review_rounds",
+        "review-round-list",
         "plan-detail",
         "assessments",
         "assessment_detail",
@@ -96,6 +99,11 @@ CONTENT: frozenset[str] = frozenset(
 # drawn from it, and everything that belongs to no plan (accounts, invitations one answers, new plans).
 GOES_ON: frozenset[str] = frozenset(
     {
+        # A round open when the plan was endorsed still closes, and its reviewers' verdicts are recorded.
+        "review_round_close",
+        "review-round-close",
+        "review_verdict",
+        "review-round-verdict",
         "members",
         "member_update",
         "member_remove",
