@@ -10,7 +10,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,6 +52,7 @@ class PlanVersionSaveSerializer(StrictFieldsMixin, serializers.Serializer):
     label = serializers.CharField(max_length=VERSION_LABEL_MAX, help_text=_("The version's name."))  # type: ignore[assignment]  # a field named as Field.label
 
 
+@extend_schema_field(OpenApiTypes.ANY)
 class ValueField(serializers.Field):
     """A value of the content as it is, with amounts as strings (never as floats) and years as keys of text."""
 
