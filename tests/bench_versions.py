@@ -15,7 +15,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.test.utils import CaptureQueriesContext
 
 from costing.comparison import DRAFT, plan_versions_compare
@@ -51,7 +52,8 @@ def test_bench_versions_compare(capsys):
     activities = list(Activity.objects.filter(plan=plan).order_by("pk").values_list("pk", flat=True))
     step = max(1, len(activities) // 20)
     renamed = activities[::step][:20]
-    Activity.objects.filter(pk__in=renamed).update(title=F("title") + " (revised)", version=F("version") + 1)
+    revised = Concat(F("title"), Value(" (revised)"))
+    Activity.objects.filter(pk__in=renamed).update(title=revised, version=F("version") + 1)
     removed = activities[-10:]
     Activity.objects.filter(pk__in=removed).delete()
     template = Activity.objects.filter(plan=plan).first()
