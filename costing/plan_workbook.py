@@ -60,6 +60,10 @@ class PlanContent:
     targets: list[Row] = field(default_factory=list)
     priorities: list[Row] = field(default_factory=list)  # filled for a stored version (costing.versions)
     contexts: list[Row] = field(default_factory=list)  # the plan's narrative ("" area) and each area's
+    # Filled for a stored version (costing.versions): the plan's base currency, and what the funding gap is made of,
+    # {technical_area, year, required, optional, funded} in it, as the funding page computes it (funding_gap).
+    currency: str = ""
+    by_area_year: list[Row] = field(default_factory=list)
 
 
 class PlanVersionSource(Protocol):
@@ -565,9 +569,22 @@ def plan_workbook_build(
 
 
 def plan_workbook_export(*, job: Job, progress: Progress) -> JobResult:
-    """The job: the whole plan as it is now (the current draft)."""
+    """The job: the whole plan as it is now (the current draft), or as a stored version of it holds it (`version`
+    in the params, the id of a version of the job's plan)."""
+    from costing.versions import StoredVersion  # costing.versions reads the draft's content from here
+    from planning.models import PlanVersion
+
     plan = job.plan
     if plan is None:
         raise JobFailed(gettext("This export belongs to a plan, and the job has none."))
-    written = plan_workbook_build(plan=plan, progress=progress)
-    return JobResult(filename=f"{file_slug(plan.title)}-whole-plan.xlsx", content=written.content)
+    version_id = job.params.get("version")
+    if version_id is None:
+        written = plan_workbook_build(plan=plan, progress=progress)
+        return JobResult(filename=f"{file_slug(plan.title)}-whole-plan.xlsx", content=written.content)
+    version = PlanVersion.objects.filter(plan=plan, pk=version_id).first()
+    if version is None:
+        raise JobFailed(gettext("The version of the plan this export was asked for is not one of its versions."))
+    written = plan_workbook_build(plan=plan, version=StoredVersion(version), progress=progress)
+    return JobResult(
+        filename=f"{file_slug(plan.title)}-whole-plan-{file_slug(version.label)}.xlsx", content=written.content
+    )

@@ -1,4 +1,4 @@
-from costing.views import dashboard, document, funding, lines, plan_workbook, settings, who, workbook
+from costing.views import dashboard, document, funding, lines, plan_workbook, settings, versions, who, workbook
 
 urlpatterns = [
     *settings.urlpatterns,
@@ -9,4 +9,5 @@ urlpatterns = [
     *dashboard.urlpatterns,
     *plan_workbook.urlpatterns,
     *document.urlpatterns,
+    *versions.urlpatterns,
 ]

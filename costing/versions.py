@@ -12,11 +12,14 @@ from dataclasses import asdict, fields
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from costing.plan_workbook import PlanContent, plan_content_read
-from planning.models import AreaPriority, PlanContext
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from costing.funding import funding_gap
+from costing.plan_workbook import ZERO, PlanContent, Row, plan_content_read
+from planning.models import AreaPriority, PlanContext, PlanVersion
 
 if TYPE_CHECKING:
-    from planning.models import Plan, PlanVersion
+    from planning.models import Plan
 
 CONTENT_FORMAT = 1  # the shape of `content`; a reader of a later shape says so instead of misreading it
 
@@ -24,6 +27,7 @@ CONTENT_FORMAT = 1  # the shape of `content`; a reader of a later shape says so 
 _DECIMALS = {
     "cost_lines": ("unit_cost", "unit_cost_base", "quantity"),
     "funding": ("amount",),
+    "by_area_year": ("required", "optional", "funded"),
 }
 _BY_YEAR = ("frequencies", "amounts")  # a cost line's {year: Decimal}
 
@@ -48,7 +52,44 @@ def plan_content_full(plan: Plan) -> PlanContent:
         .order_by("technical_area__order", "technical_area__code")
         .values("technical_area__code", "narrative")
     ]
+    content.currency, content.by_area_year = plan_gap_rows(plan, content)
     return content
+
+
+def plan_gap_rows(plan: Plan, content: PlanContent) -> tuple[str, list[Row]]:
+    """The plan's base currency, and its cost and firm funding per technical area and year in it, as the funding
+    page computes them (costing.funding.funding_gap: required lines, committed and disbursed money shared by the
+    rollups' rule), with the optional lines' cost beside them, read from the content's lines. Areas in the
+    framework's order, then years."""
+    gap = funding_gap(plan=plan)
+    cells: dict[tuple[str, int], Row] = {}
+
+    def cell(code: str, year: int) -> Row:
+        row = cells.get((code, year))
+        if row is None:
+            row = cells[(code, year)] = {
+                "technical_area": code,
+                "year": year,
+                "required": ZERO,
+                "optional": ZERO,
+                "funded": ZERO,
+            }
+        return row
+
+    codes = {area_id: area.code for area_id, area in gap.areas.items()}
+    for (area_id, year), figures in gap.cells.items():
+        row = cell(codes.get(area_id, ""), year)
+        row["required"] += figures.cost
+        row["funded"] += figures.funded
+    area_of = {activity["id"]: activity["technical_area"] for activity in content.activities}
+    for line in content.cost_lines:
+        if line["optional"]:
+            for year, amount in line["amounts"].items():
+                if amount:
+                    cell(area_of.get(line["activity"], ""), year)["optional"] += amount
+    order = {area.code: (area.order, area.code) for area in gap.areas.values()}
+    rows = sorted(cells.values(), key=lambda row: (order.get(row["technical_area"], (10**6, "")), row["year"]))
+    return gap.currency, rows
 
 
 def content_to_json(content: PlanContent) -> dict[str, Any]:
@@ -100,3 +141,18 @@ class StoredVersion:
         if self._content is None:
             self._content = content_from_json(self.version.content)
         return self._content
+
+
+def plan_version_list(plan: Plan) -> QuerySet[PlanVersion]:
+    """The plan's stored versions without their content (a page lists them in a query): the endorsed ones first,
+    then the newest first."""
+    endorsed_first = Case(
+        When(kind=PlanVersion.Kind.ENDORSED, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return (
+        PlanVersion.objects.filter(plan=plan)
+        .defer("content")
+        .select_related("created_by")
+        .annotate(endorsed_first=endorsed_first)
+        .order_by("endorsed_first", "-edition", "-created_at", "-pk")
+    )

@@ -319,6 +319,7 @@ SPECTACULAR_SETTINGS = {
         "ActivityStatusEnum": "planning.models.Activity.Status",
         "FundingCommitmentStatusEnum": "costing.models.FundingCommitment.Status",
         "OrganizationKindEnum": "stakeholders.models.Organization.Kind",
+        "PlanVersionKindEnum": "planning.models.PlanVersion.Kind",
     },
 }
 

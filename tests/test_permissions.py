@@ -1256,6 +1256,9 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "exchange_rate_edit",
         "plan-costing",
         "plan_priorities",
+        # A named version of the plan: its name only.
+        "api-plan-versions",
+        "plan_versions",
     }
 )
 # A plan's costing settings are created with their defaults the first time anything reads them, a refused write

@@ -1,5 +1,5 @@
 """Costing API, one module per part of the work, wired by naphs.api_urls."""
 
-from costing.api import dashboard, funding, lines, plan_workbook, settings, who, workbook
+from costing.api import dashboard, funding, lines, plan_workbook, settings, versions, who, workbook
 
-PARTS = (settings, lines, workbook, who, funding, dashboard, plan_workbook)
+PARTS = (settings, lines, workbook, who, funding, dashboard, plan_workbook, versions)

@@ -3,25 +3,48 @@
 from __future__ import annotations
 
 from django.urls import path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from costing.job_kinds import CostingJob
-from naphs.api import job_accepted, job_accepted_schema
+from naphs.api import JobSerializer, StrictFieldsMixin, job_accepted
 from naphs.permissions import Permission
 from naphs.services import job_create
+from planning.models import PlanVersion
 from stakeholders.access import PlanScopedMixin
+
+
+class PlanWorkbookExportSerializer(StrictFieldsMixin, serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text=_("The id of a stored version of the plan to export; leave it out for the current draft."),
+    )
 
 
 class PlanWorkbookExportView(PlanScopedMixin, APIView):
     """Start an export of the whole plan to Excel (any member): a summary, the activities with all their fields
     and costs per year, the cost lines, the costs by area and year, the funding commitments, the scores and the
-    targets, one sheet each. Poll the job it returns; its download_url gives the file."""
+    targets, one sheet each; of the current draft, or of a stored version (`version`). Poll the job it returns;
+    its download_url gives the file."""
 
     write_need = Permission.VIEW
 
-    @job_accepted_schema
-    def post(self, request, plan_id: int):
-        job = job_create(kind=CostingJob.PLAN_WORKBOOK, by=request.user, plan=self.plan)
+    @extend_schema(request=PlanWorkbookExportSerializer, responses={202: JobSerializer})
+    def post(self, request, plan_id: int) -> Response:
+        body = PlanWorkbookExportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        params = {}
+        version_id = body.validated_data.get("version")
+        if version_id is not None:
+            if not PlanVersion.objects.filter(plan=self.plan, pk=version_id).exists():
+                raise serializers.ValidationError({"version": [gettext("No such version of this plan.")]})
+            params["version"] = version_id
+        job = job_create(kind=CostingJob.PLAN_WORKBOOK, by=request.user, plan=self.plan, params=params)
         return job_accepted(job, request)
 
 

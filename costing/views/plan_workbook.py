@@ -1,23 +1,32 @@
-"""Costing pages: the whole-plan workbook, asked for from the plan's overview or its costing dashboard."""
+"""Costing pages: the whole-plan workbook, asked for from the plan's overview, its costing dashboard, or its list of
+versions (the workbook of a stored version)."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from costing.job_kinds import CostingJob
 from naphs.services import job_create
+from planning.versions import plan_version_get
 from stakeholders.access import SignedInRequest, plan_get_for_user
 from stakeholders.jobs import job_started
 
 
 @require_POST
 def plan_workbook_export(request: SignedInRequest, plan_id: int) -> HttpResponse:
-    """Any member may export the whole plan, as every member reads all of it."""
+    """Any member may export the whole plan, as every member reads all of it: the current draft, or the stored
+    version the form names (`version`: 404 for one of another plan)."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
-    job = job_create(kind=CostingJob.PLAN_WORKBOOK, by=request.user, plan=plan)
+    params = {}
+    raw = request.POST.get("version", "").strip()
+    if raw:
+        if not raw.isdigit() or len(raw) > 18:
+            raise Http404(gettext("No such version of this plan."))
+        params["version"] = plan_version_get(plan=plan, version_id=int(raw)).pk
+    job = job_create(kind=CostingJob.PLAN_WORKBOOK, by=request.user, plan=plan, params=params)
     return job_started(request, job, gettext("The whole-plan workbook is being prepared."))
 
 
