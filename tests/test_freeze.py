@@ -28,6 +28,9 @@ CONTENT: frozenset[str] = frozenset(
         # A review round is opened on a draft (what an endorsed plan is, is settled).
         "review_rounds",
         "review-round-list",
+        # A named version is of a draft: an endorsed plan's version is its endorsement's.
+        "plan_versions",
+        "api-plan-versions",
         "plan-detail",
         "assessments",
         "assessment_detail",
