@@ -81,6 +81,10 @@ AUDIT_SENTENCES: dict[str, Promise] = {
     # Versions, review and endorsement
     # Translators: %(target)s is the name the secretariat gave the stored version.
     "saved the version": _("%(actor)s saved the version “%(target)s”."),
+    # Translators: %(target)s is the endorsement, e.g. “Version 1, endorsed by the Minister of Health”.
+    "endorsed": _("%(actor)s recorded the endorsement of the plan: %(target)s."),
+    # Translators: %(target)s is the endorsement the plan stood at, e.g. “Version 1, endorsed by the Minister”.
+    "reopened": _("%(actor)s reopened the plan as a new draft after %(target)s."),
 }
 
 
