@@ -98,6 +98,7 @@ class EndorsementViewSet(PlanScopedMixin, mixins.ListModelMixin, mixins.Retrieve
     """The plan's endorsements, the latest first. Every member reads them and downloads their signed documents."""
 
     serializer_class = EndorsementSerializer
+    write_need = Permission.VIEW  # it writes nothing: any other method is refused (405), endorsed plan or not
     lookup_url_kwarg = "endorsement_id"
     lookup_value_regex = r"\d+"
     pagination_class = None

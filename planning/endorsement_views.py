@@ -96,6 +96,9 @@ def _page(
         context["endorse_form"], context["warnings"] = form, warnings
     if may_endorse and plan.is_frozen:
         context["reopen_form"] = reopen_form or ReopenForm()
+    elif reopen_form is not None:  # refused because the plan is no longer endorsed: the page has no such form
+        for error in reopen_form.non_field_errors():
+            messages.error(request, error)
     return render(request, "planning/endorsement/page.html", context, status=status)
 
 
