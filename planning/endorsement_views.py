@@ -98,7 +98,7 @@ def _page(
         context["reopen_form"] = reopen_form or ReopenForm()
     elif reopen_form is not None:  # refused because the plan is no longer endorsed: the page has no such form
         for error in reopen_form.non_field_errors():
-            messages.error(request, error)
+            messages.error(request, str(error))
     return render(request, "planning/endorsement/page.html", context, status=status)
 
 
