@@ -301,14 +301,16 @@ def _plan_refresh(plan: Plan, locked: Plan) -> None:
 @transaction.atomic
 def plan_reopen(*, plan: Plan, by: User, reason: str | None) -> Endorsement:
     """Reopen the endorsed plan as draft N+1, with the reason, which the endorsement keeps beside who reopened it
-    and when. Version N (its stored version and its endorsement) stays as it was. Only the secretariat lead."""
+    and when. Version N (its stored version and its endorsement) stays as it was. Only the secretariat lead.
+    Refused with ValidationError without a reason, with EditConflict when the plan is not endorsed (any more)."""
     membership_get_for_user(user=by, plan_id=plan.pk, need=Permission.ENDORSE)
     reason = reason_check(reason)
     locked = Plan.objects.select_for_update().get(pk=plan.pk)
-    if not locked.is_frozen:
-        raise ValidationError(
+    if not locked.is_frozen:  # a draft, or reopened meanwhile by someone else: a conflict with its state
+        raise EditConflict(
+            locked,
             _("Only an endorsed plan can be reopened; this one is “%(status)s”.")
-            % {"status": locked.get_status_display()}
+            % {"status": locked.get_status_display()},
         )
     endorsement = Endorsement.objects.select_for_update().get(plan=locked, number=locked.edition)
     endorsement.reopened_by = by

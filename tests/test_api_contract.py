@@ -94,6 +94,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "PATCH /api/plans/{plan_id}/memberships/{membership_id}/": "a focal point speaks for an organization",
     "POST /api/plans/{plan_id}/threads/": "a target that fits the subject; text with no HTML, mentioning members only",
     "POST /api/plans/{plan_id}/threads/{thread_id}/comments/": "text with no HTML, mentioning members only",
+    "POST /api/plans/{plan_id}/endorse/": "a date neither in the future nor before the plan was opened; a PDF",
     **{
         f"POST /api/plans/{{plan_id}}/activities/{{activity_id}}/cost-builders/{kind}/": "answers that cost nothing"
         for kind in ("meeting", "field-visit", "consultancy", "staff", "procurement")

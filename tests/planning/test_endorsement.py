@@ -279,7 +279,7 @@ def test_the_api_refuses_bad_input_and_unknown_fields(plan, lead):
 def test_reopening_needs_a_reason_and_an_endorsed_plan(client, plan, lead):
     client.force_login(lead)
     response = client.post(reopen_url(plan), {"reason": "Why not"})
-    assert response.status_code == 422 and "Only an endorsed plan can be reopened" in response.content.decode()
+    assert response.status_code == 409 and "Only an endorsed plan can be reopened" in response.content.decode()
     endorse(plan, lead)
     response = client.post(reopen_url(plan), {"reason": "   "})
     assert response.status_code == 422
