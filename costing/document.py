@@ -243,6 +243,15 @@ class Endorsement:
         return [str(self.version), self.endorsed_on.isoformat(), self.authority]
 
 
+def document_endorsement(plan: Plan) -> Endorsement | None:
+    """What the cover shows of the endorsement the plan stands at: None for a draft (marked draft on every page),
+    and again once the plan is reopened."""
+    current = plan.current_endorsement
+    if current is None:
+        return None
+    return Endorsement(version=current.number, endorsed_on=current.endorsed_on, authority=current.authority)
+
+
 @dataclass
 class LineRow:
     line: CostLine
@@ -521,7 +530,8 @@ def plan_document_build(*, job: Any, progress: Progress) -> JobResult:
     if language not in dict(settings.LANGUAGES):
         raise JobFailed(gettext("This document cannot be made in the language asked for."))
     with translation.override(language):
-        key = document_key(plan=plan, language=language)
+        endorsement = document_endorsement(plan)
+        key = document_key(plan=plan, language=language, endorsement=endorsement)
         name = _storage_name(plan=plan, language=language, key=key)
         filename = document_filename(plan=plan, language=language)
         if default_storage.exists(name):
@@ -529,7 +539,7 @@ def plan_document_build(*, job: Any, progress: Progress) -> JobResult:
             with default_storage.open(name, "rb") as stored:
                 return JobResult(filename=filename, content=stored.read())
         progress(5, gettext("Reading the plan"))
-        data = document_data(plan=plan)
+        data = document_data(plan=plan, endorsement=endorsement)
         rendered = document_render(data=data, progress=progress)
         progress(95, gettext("Saving"))
         document_store(plan=plan, language=language, key=key, content=rendered.content)

@@ -11,6 +11,7 @@ from costing.api import PARTS as COSTING_PARTS
 from naphs.api_docs import redoc_view, schema_view, swagger_view
 from planning.api import ActivityViewSet, JurisdictionViewSet, PlanViewSet
 from planning.comment_api import ThreadViewSet
+from planning.endorsement_api import EndorsementViewSet, PlanEndorseView, PlanReopenView
 from planning.review_api import ReviewRoundViewSet
 from stakeholders.api import (
     AuditEventViewSet,
@@ -45,6 +46,7 @@ router.register(r"plans/(?P<plan_id>\d+)/activities", ActivityViewSet, basename=
 router.register(r"plans/(?P<plan_id>\d+)/audit-events", AuditEventViewSet, basename="audit-event")
 router.register(r"plans/(?P<plan_id>\d+)/threads", ThreadViewSet, basename="thread")
 router.register(r"plans/(?P<plan_id>\d+)/review-rounds", ReviewRoundViewSet, basename="review-round")
+router.register(r"plans/(?P<plan_id>\d+)/endorsements", EndorsementViewSet, basename="endorsement")
 for part in COSTING_PARTS:
     for prefix, viewset, basename in part.routes:
         router.register(prefix, viewset, basename=basename)
@@ -53,6 +55,8 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("plans/<int:plan_id>/directory-export/", DirectoryExportView.as_view(), name="api-directory-export"),
     path("plans/<int:plan_id>/audit-export/", AuditExportView.as_view(), name="api-audit-export"),
+    path("plans/<int:plan_id>/endorse/", PlanEndorseView.as_view(), name="api-plan-endorse"),
+    path("plans/<int:plan_id>/reopen/", PlanReopenView.as_view(), name="api-plan-reopen"),
     path("schema/", schema_view, name="api-schema"),
     path("docs/", swagger_view, name="api-docs"),
     path("redoc/", redoc_view, name="api-redoc"),

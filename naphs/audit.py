@@ -89,6 +89,10 @@ AUDIT_SENTENCES: dict[str, Promise] = {
     "closed the review round": _("%(actor)s closed %(target)s."),
     # Translators: sent by the product itself; %(target)s is the reviewer and the round.
     "reminded the reviewer": _("A reminder of an overdue verdict was e-mailed: %(target)s."),
+    # Translators: %(target)s is the endorsement, e.g. “Version 1, endorsed by the Minister of Health”.
+    "endorsed": _("%(actor)s recorded the endorsement of the plan: %(target)s."),
+    # Translators: %(target)s is the endorsement the plan stood at, e.g. “Version 1, endorsed by the Minister”.
+    "reopened": _("%(actor)s reopened the plan as a new draft after %(target)s."),
 }
 
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
-from django.utils.functional import lazy
+from django.utils.functional import cached_property, lazy
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -279,6 +279,14 @@ class Plan(ChoiceDisplayMixin, models.Model):
     def endorsed_number(self) -> int | None:
         """The number of the endorsed version the plan stands at, None while it is a draft or in review."""
         return self.edition if self.is_frozen else None
+
+    @cached_property
+    def current_endorsement(self) -> Endorsement | None:
+        """The endorsement of the version the plan stands at while endorsed (one query), None for a draft: what
+        the banner of every page of an endorsed plan and the plan document's cover show."""
+        if not self.is_frozen:
+            return None
+        return Endorsement.objects.filter(plan_id=self.pk, number=self.edition).first()
 
     @property
     def is_provincial(self) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planning import comment_views, review_views, views
+from planning import comment_views, endorsement_views, review_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -69,6 +69,14 @@ urlpatterns = [
         "plans/<int:plan_id>/comments/<int:thread_id>/reopen/",
         comment_views.comment_thread_reopen,
         name="comment_thread_reopen",
+    ),
+    # Endorsement
+    path("plans/<int:plan_id>/endorsement/", endorsement_views.plan_endorsement, name="plan_endorsement"),
+    path("plans/<int:plan_id>/endorsement/reopen/", endorsement_views.plan_reopen_view, name="plan_reopen"),
+    path(
+        "plans/<int:plan_id>/endorsement/<int:endorsement_id>/document/",
+        endorsement_views.endorsement_document,
+        name="endorsement_document",
     ),
     path(
         "plans/<int:plan_id>/activities/<int:activity_id>/comments/",

@@ -53,9 +53,7 @@ def build(size: int) -> tuple[Plan, User]:
     # A thread on every fourth activity, each with a reply, a third of them resolved: the comment counts of the
     # activity table and the comments page read them.
     threads = CommentThread.objects.bulk_create(
-        CommentThread(
-            plan=plan, subject="activity", activity=a, author=lead, state=("open", "open", "resolved")[n % 3]
-        )
+        CommentThread(plan=plan, subject="activity", activity=a, author=lead, state=("open", "open", "resolved")[n % 3])
         for n, a in enumerate(activities[::4])
     )
     Comment.objects.bulk_create(

@@ -97,6 +97,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/plans/{plan_id}/review-rounds/": "a due date today or later; reviewers members but viewers; one open",
     "POST /api/plans/{plan_id}/review-rounds/{round_id}/close/": "the round still open",
     "POST /api/plans/{plan_id}/review-rounds/{round_id}/verdict/": "the caller invited; a summary with changes; open",
+    "POST /api/plans/{plan_id}/endorse/": "a date neither in the future nor before the plan was opened; a PDF",
     **{
         f"POST /api/plans/{{plan_id}}/activities/{{activity_id}}/cost-builders/{kind}/": "answers that cost nothing"
         for kind in ("meeting", "field-visit", "consultancy", "staff", "procurement")

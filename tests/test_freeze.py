@@ -102,6 +102,11 @@ CONTENT: frozenset[str] = frozenset(
 # drawn from it, and everything that belongs to no plan (accounts, invitations one answers, new plans).
 GOES_ON: frozenset[str] = frozenset(
     {
+        # Endorsing an endorsed plan is refused as already done (409); reopening it is what unfreezes it.
+        "plan_endorsement",
+        "plan_reopen",
+        "api-plan-endorse",
+        "api-plan-reopen",
         # A round open when the plan was endorsed still closes, and its reviewers' verdicts are recorded.
         "review_round_close",
         "review-round-close",

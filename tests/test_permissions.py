@@ -416,10 +416,10 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
     "job-file": {"GET HEAD": 200},  # their own job's file, as job_download above
 }
 
-# Costing keeps its rows beside its tests, one module per part (tests/costing/permissions_*.py; planning's newer
-# parts too, tests/planning/permissions_*.py), each with a TABLE and PAYLOADS like those here, FILLERS (URL kwarg
-# -> a function(scene, route name, persona, foreign, objects) returning the object it names), and P1_ROUTES
-# (routes where the technical lead owns area P1).
+# Costing (and planning, for its newer parts) keeps its rows beside its tests, one module per part
+# (tests/costing/permissions_*.py, tests/planning/permissions_*.py), each with a TABLE and PAYLOADS like those
+# here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign, objects) returning the object it
+# names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
     importlib.import_module(f"tests.{app}.{module.name}")
     for app in ("costing", "planning")
@@ -1215,6 +1215,11 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "review-round-verdict",
         "review_round_close",
         "review_verdict",
+        # Endorsing and reopening: a date, an authority, a reason, about the plan the URL names.
+        "api-plan-endorse",
+        "api-plan-reopen",
+        "plan_endorsement",
+        "plan_reopen",
         # Deletions and removals: the object is the URL's.
         "activity_delete",
         "activity_dependency_remove",

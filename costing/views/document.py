@@ -15,7 +15,7 @@ from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from costing.document import document_filename, document_stored
+from costing.document import document_endorsement, document_filename, document_stored
 from costing.job_kinds import CostingJob
 from naphs.models import Job
 from naphs.services import job_create
@@ -31,7 +31,7 @@ def plan_document(request: SignedInRequest, plan_id: int) -> HttpResponse:
     context = {
         "plan": plan,
         "membership": membership,
-        "ready": document_stored(plan=plan, language=language) is not None,
+        "ready": document_stored(plan=plan, language=language, endorsement=document_endorsement(plan)) is not None,
         "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=CostingJob.PLAN_DOCUMENT)[:1],
     }
     return render(request, "costing/document/page.html", context)
@@ -42,7 +42,7 @@ def plan_document_request(request: SignedInRequest, plan_id: int) -> HttpRespons
     """The document of the plan as it is now: at once when it was rendered since the last change, else queued."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
     language = get_language()
-    if document_stored(plan=plan, language=language) is not None:
+    if document_stored(plan=plan, language=language, endorsement=document_endorsement(plan)) is not None:
         download = reverse("plan_document_download", kwargs={"plan_id": plan.pk})
         if request.htmx:
             return render(request, "costing/document/_ready.html", {"plan": plan})
@@ -57,7 +57,7 @@ def plan_document_download(request: SignedInRequest, plan_id: int) -> FileRespon
     """The last render of the plan as it is now, in the person's language; 404 when the plan changed since."""
     plan = plan_get_for_user(user=request.user, plan_id=plan_id).plan
     language = get_language()
-    name = document_stored(plan=plan, language=language)
+    name = document_stored(plan=plan, language=language, endorsement=document_endorsement(plan))
     if name is None:
         raise Http404(gettext("The plan has changed since its last document; please ask for a new one."))
     return FileResponse(
