@@ -94,6 +94,9 @@ def _page(
         if not warnings:  # nothing to confirm
             form.fields["confirm"].widget = forms.HiddenInput()
         context["endorse_form"], context["warnings"] = form, warnings
+    elif endorse_form is not None:  # refused because the plan is endorsed already: the page has no such form
+        for error in endorse_form.non_field_errors():
+            messages.error(request, str(error))
     if may_endorse and plan.is_frozen:
         context["reopen_form"] = reopen_form or ReopenForm()
     elif reopen_form is not None:  # refused because the plan is no longer endorsed: the page has no such form
@@ -130,6 +133,7 @@ def plan_endorsement(request: SignedInRequest, plan_id: int) -> HttpResponse:
             form.add_error("confirm", message)
         except (EditConflict, ValidationError) as refusal:
             status = form_refused(form, refusal)
+            plan.refresh_from_db(fields=["status", "edition", "version"])  # endorsed meanwhile: the page says so
         else:
             messages.success(request, _("The plan is endorsed and read-only until the secretariat lead reopens it."))
             return redirect("plan_endorsement", plan_id=plan.pk)

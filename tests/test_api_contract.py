@@ -97,6 +97,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/plans/{plan_id}/review-rounds/": "a due date today or later; reviewers members but viewers; one open",
     "POST /api/plans/{plan_id}/review-rounds/{round_id}/close/": "the round still open",
     "POST /api/plans/{plan_id}/review-rounds/{round_id}/verdict/": "the caller invited; a summary with changes; open",
+    "POST /api/plans/{plan_id}/versions/": "a name with no null character",
     "POST /api/plans/{plan_id}/endorse/": "a date neither in the future nor before the plan was opened; a PDF",
     **{
         f"POST /api/plans/{{plan_id}}/activities/{{activity_id}}/cost-builders/{kind}/": "answers that cost nothing"
@@ -109,7 +110,7 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
     """Requests as the lead, against the plan; ids in paths mostly, and references in bodies and filters always,
     of its real objects (a reference to nothing is refused whatever the schema says)."""
     from costing.models import CatalogueItem, CostLine, ExchangeRate, FundingCommitment
-    from planning.models import Indicator, TechnicalArea
+    from planning.models import Indicator, PlanVersion, TechnicalArea
 
     known = {
         "activities": _ids(plan.activities.all()),
@@ -128,6 +129,7 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "jurisdictions": [plan.jurisdiction_id],
         "frameworks": [plan.framework_id],
         "plans": [plan.pk],
+        "versions": _ids(PlanVersion.objects.filter(plan=plan)),
         "years": list(range(plan.first_year, plan.last_year + 1)),
         "currencies": sorted({"USD", *ExchangeRate.objects.filter(plan=plan).values_list("currency", flat=True)}),
     }
@@ -155,6 +157,7 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "body.indicators[*]": "indicators",
         "body.jurisdiction": "jurisdictions",
         "body.parent": "plans",
+        "body.plan_version": "versions",
         "body.framework": "frameworks",
         "body.years[*]": "years",
         "body.first_year": "years",
@@ -212,6 +215,7 @@ def test_the_api_keeps_its_schema_for_a_signed_in_lead(demo, live_server, capsys
     from rest_framework.authtoken.models import Token
 
     from naphs.services import job_create
+    from planning.versions import plan_version_save
 
     plan = demo
     lead = PlanMembership.objects.get(plan=plan, role=Role.SECRETARIAT_LEAD).user
@@ -219,6 +223,7 @@ def test_the_api_keeps_its_schema_for_a_signed_in_lead(demo, live_server, capsys
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
     token = Token.objects.create(user=lead).key
+    plan_version_save(plan=plan, by=lead, label="Before the validation workshop")  # a version to export
 
     config = _config(base_url=live_server.url, token=token, plan=plan, job=job)
     schema = schemathesis.openapi.from_url(

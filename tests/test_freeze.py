@@ -98,6 +98,9 @@ CONTENT: frozenset[str] = frozenset(
     }
 )
 
+# Writes whose own answer on an endorsed plan is that they are done already (409): endorsing it again.
+ALREADY_DONE = frozenset({"plan_endorsement", "api-plan-endorse"})
+
 # Writes that go on while a plan is endorsed: its team and organizations, exports of it, a new operational plan
 # drawn from it, and everything that belongs to no plan (accounts, invitations one answers, new plans).
 GOES_ON: frozenset[str] = frozenset(
@@ -242,6 +245,9 @@ def test_every_write_to_an_endorsed_plans_content_is_refused_and_the_rest_goes_o
                     problems.append(f"{what}: refused but wrote to {', '.join(result.wrote)}")
                 elif b"endorsed" not in result.body:
                     problems.append(f"{what}: refused without saying the plan is endorsed: {result.body[:300]!r}")
+            elif route.name in ALREADY_DONE:
+                if result.status != 409 or result.wrote or b"already" not in result.body:
+                    problems.append(f"{what}: expected 409 saying it is done already, got {result.status}")
             elif route.name in GOES_ON:
                 if result.status == 423:
                     problems.append(f"{what}: refused (423) but it goes on while the plan is endorsed")

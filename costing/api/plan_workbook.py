@@ -19,7 +19,7 @@ from stakeholders.access import PlanScopedMixin
 
 
 class PlanWorkbookExportSerializer(StrictFieldsMixin, serializers.Serializer):
-    version = serializers.IntegerField(
+    plan_version = serializers.IntegerField(
         required=False,
         allow_null=True,
         help_text=_("The id of a stored version of the plan to export; leave it out for the current draft."),
@@ -29,7 +29,7 @@ class PlanWorkbookExportSerializer(StrictFieldsMixin, serializers.Serializer):
 class PlanWorkbookExportView(PlanScopedMixin, APIView):
     """Start an export of the whole plan to Excel (any member): a summary, the activities with all their fields
     and costs per year, the cost lines, the costs by area and year, the funding commitments, the scores and the
-    targets, one sheet each; of the current draft, or of a stored version (`version`). Poll the job it returns;
+    targets, one sheet each; of the current draft, or of a stored version (`plan_version`). Poll the job it returns;
     its download_url gives the file."""
 
     write_need = Permission.VIEW
@@ -39,10 +39,10 @@ class PlanWorkbookExportView(PlanScopedMixin, APIView):
         body = PlanWorkbookExportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         params = {}
-        version_id = body.validated_data.get("version")
+        version_id = body.validated_data.get("plan_version")
         if version_id is not None:
             if not PlanVersion.objects.filter(plan=self.plan, pk=version_id).exists():
-                raise serializers.ValidationError({"version": [gettext("No such version of this plan.")]})
+                raise serializers.ValidationError({"plan_version": [gettext("No such version of this plan.")]})
             params["version"] = version_id
         job = job_create(kind=CostingJob.PLAN_WORKBOOK, by=request.user, plan=self.plan, params=params)
         return job_accepted(job, request)

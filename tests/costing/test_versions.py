@@ -216,8 +216,10 @@ def test_a_version_of_another_plan_is_404_in_pages_and_the_api(stored, foreign_v
         assert api_client.get(f"/api/plans/{plan.pk}/versions/compare/?{query}").status_code == 404
     assert api_client.get(f"/api/plans/{plan.pk}/versions/{foreign_version.pk}/").status_code == 404
     assert client.post(f"/plans/{plan.pk}/workbook/export/", {"version": foreign_version.pk}).status_code == 404
-    response = api_client.post(f"/api/plans/{plan.pk}/workbook/export/", {"version": foreign_version.pk}, format="json")
-    assert response.status_code == 400 and "version" in response.json()
+    response = api_client.post(
+        f"/api/plans/{plan.pk}/workbook/export/", {"plan_version": foreign_version.pk}, format="json"
+    )
+    assert response.status_code == 400 and "plan_version" in response.json()
     assert not Job.objects.exists()
 
 
