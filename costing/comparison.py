@@ -322,14 +322,15 @@ def _activities_diff(before: PlanContent, after: PlanContent) -> list[RowChange]
         if previous is None:
             changes.append(RowChange("activities", "added", pk, None, row, cost_after=new_costs.get(pk, ZERO)))
             continue
-        fields = _fields("activities", previous, row, ACTIVITY_FIELDS)
+        # Most rows are unchanged: a whole-row comparison (in C) passes them by before any field is looked at.
+        fields = [] if previous == row else _fields("activities", previous, row, ACTIVITY_FIELDS)
         lines_before, lines_after = old_lines.get(pk, {}), new_lines.get(pk, {})
         lines = []
         for line_id, line in lines_after.items():
             was = lines_before.get(line_id)
             if was is None:
                 lines.append(RowChange("cost_lines", "added", line_id, None, line))
-            elif line_fields := _line_fields(was, line):
+            elif was != line and (line_fields := _line_fields(was, line)):
                 lines.append(RowChange("cost_lines", "changed", line_id, was, line, line_fields))
         gone = [(line_id, line) for line_id, line in lines_before.items() if line_id not in lines_after]
         lines += [RowChange("cost_lines", "removed", line_id, line, None) for line_id, line in gone]

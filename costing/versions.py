@@ -113,14 +113,31 @@ def content_from_json(data: dict[str, Any]) -> PlanContent:
     known = {field.name for field in fields(PlanContent)}
     parts = {name: value for name, value in data.items() if name in known}
     content = PlanContent(**parts)
+    # The same few texts come back thousands of times (years, "0.00", a unit cost): each is read once. A Decimal
+    # and an int are immutable, so the rows may share them.
+    decimals: dict[str, Decimal] = {}
+    years: dict[str, int] = {}
+
+    def decimal(text: str) -> Decimal:
+        value = decimals.get(text)
+        if value is None:
+            value = decimals[text] = Decimal(text)
+        return value
+
+    def year(text: str) -> int:
+        value = years.get(text)
+        if value is None:
+            value = years[text] = int(text)
+        return value
+
     for line in content.cost_lines:
         for name in _BY_YEAR:
-            line[name] = {int(year): Decimal(value) for year, value in line[name].items()}
+            line[name] = {year(key): decimal(value) for key, value in line[name].items()}
     for part, names in _DECIMALS.items():
         for row in getattr(content, part):
             for name in names:
                 if row.get(name) is not None:
-                    row[name] = Decimal(row[name])
+                    row[name] = decimal(row[name])
     return content
 
 
