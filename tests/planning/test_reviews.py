@@ -19,7 +19,7 @@ from naphs.errors import EditConflict, PlanFrozen
 from naphs.models import AuditEvent
 from naphs.permissions import Role
 from planning.comments import ThreadSubject, thread_start
-from planning.models import CommentThread, Plan, PlanVersion, ReviewInvitation, ReviewRound
+from planning.models import Activity, CommentThread, Plan, PlanVersion, ReviewInvitation, ReviewRound
 from planning.reviews import review_reminders_send, review_round_close, review_round_open, review_verdict_give
 from planning.tasks import review_reminders_task
 from stakeholders.models import PlanMembership
@@ -180,12 +180,25 @@ def test_a_second_round_numbers_on_and_closing_on_to_endorsement_awaits_it(plan,
     assert plan.status == Plan.Status.AWAITING_ENDORSEMENT
 
 
-def test_the_round_page_leaves_the_previous_rounds_snapshot_for_the_comparison(signed_in, plan, people):
+def test_reviewers_see_what_changed_since_the_previous_round(signed_in, plan, people):
+    """The round page leads to the comparison of the previous round's version with this one's, and of this one's
+    with the current draft; the comparison shows the activity added between the rounds."""
     first = open_round(plan, people)
     review_round_close(review_round=first, by=people[SL], outcome="draft")
+    Activity.objects.create(
+        plan=plan, technical_area=plan.framework.technical_areas.first(), title="Added between rounds"
+    )
     second = open_round(plan, people)
-    assert signed_in(RV).get(round_url(first)).context["previous_snapshot"] is None
-    assert signed_in(RV).get(round_url(second)).context["previous_snapshot"] == first.snapshot
+    compare = f"/plans/{plan.pk}/versions/compare/"
+    page = signed_in(RV).get(round_url(first))
+    assert page.context["previous_snapshot"] is None
+    assert f"{compare}?before={first.snapshot_id}&amp;after=draft" in page.content.decode()
+    page = signed_in(RV).get(round_url(second))
+    assert page.context["previous_snapshot"] == first.snapshot
+    since = f"{compare}?before={first.snapshot_id}&amp;after={second.snapshot_id}"
+    assert since in page.content.decode()
+    changes = signed_in(RV).get(since.replace("&amp;", "&"))
+    assert changes.status_code == 200 and "Added between rounds" in changes.content.decode()
 
 
 def test_threads_started_while_a_round_is_open_belong_to_it_and_the_filter_offers_the_rounds(signed_in, plan, people):
