@@ -25,6 +25,7 @@ from planning.models import (
     IndicatorScore,
     Jurisdiction,
     Plan,
+    PlanVersion,
     TechnicalArea,
     validate_plan_placement,
 )
@@ -739,12 +740,21 @@ class ReviewRoundOpenForm(forms.Form):
         max_length=COMMENT_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    plan_version: forms.ModelChoiceField[PlanVersion] = forms.ModelChoiceField(
+        label=_("What is reviewed"),
+        queryset=None,
+        required=False,
+        empty_label=_("The draft as it is now"),
+        error_messages={"invalid_choice": _("No such version of this plan.")},
+    )
 
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         from planning.reviews import reviewers_offered
         from stakeholders.models import User
 
         super().__init__(*args, **kwargs)
+        versions = PlanVersion.objects.filter(plan=plan).exclude(kind=PlanVersion.Kind.REVIEW).order_by("-created_at")
+        form_field(self, "plan_version", forms.ModelChoiceField).queryset = versions.only("pk", "label", "plan_id")
         field = form_field(self, "reviewers", forms.ModelMultipleChoiceField)
         field.queryset = User.objects.filter(plan_memberships__plan=plan)
         offered = reviewers_offered(plan=plan)

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from naphs.api import Serializer, VersionField, related_queryset
 from naphs.permissions import Permission
-from planning.models import COMMENT_MAX_CHARS, ReviewInvitation, ReviewRound
+from planning.models import COMMENT_MAX_CHARS, PlanVersion, ReviewInvitation, ReviewRound
 from planning.reviews import (
     review_invitation_of,
     review_round_close,
@@ -77,9 +77,22 @@ class ReviewRoundOpenSerializer(Serializer):
     )
     due_on = serializers.DateField(help_text=_("The day by which reviewers give their verdict: today or later."))
     message = serializers.CharField(required=False, allow_blank=True, max_length=COMMENT_MAX_CHARS, default="")
+    plan_version = serializers.PrimaryKeyRelatedField(
+        queryset=PlanVersion.objects.none(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "The id of a stored version of the plan (named or endorsed) to review; leave it out to review the draft "
+            "as it is now."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["plan_version"].error_messages["does_not_exist"] = _(
+            "Version {pk_value} is not a stored version of this plan."
+        )
         child = self.fields["reviewers"].child_relation  # type: ignore[attr-defined]
         child.error_messages["does_not_exist"] = _("User {pk_value} is not a member of this plan: invite members only.")
         self.fields["reviewers"].error_messages["empty"] = _("Choose at least one reviewer.")
@@ -138,6 +151,8 @@ class ReviewRoundViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = ReviewRoundOpenSerializer(data=request.data)
         related_queryset(body.fields, "reviewers", User.objects.filter(plan_memberships__plan=self.plan))
+        versions = PlanVersion.objects.filter(plan=self.plan).exclude(kind=PlanVersion.Kind.REVIEW)
+        related_queryset(body.fields, "plan_version", versions)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         review_round = review_round_open(
@@ -146,6 +161,7 @@ class ReviewRoundViewSet(
             reviewers=data["reviewers"],
             due_on=data["due_on"],
             message=data["message"],
+            plan_version=data["plan_version"],
         )
         return self._answer(review_round.pk, status.HTTP_201_CREATED)
 

@@ -54,6 +54,7 @@ def review_rounds(request: SignedInRequest, plan_id: int) -> HttpResponse:
                     reviewers=data["reviewers"],
                     due_on=data["due_on"],
                     message=data["message"],
+                    plan_version=data.get("plan_version"),
                 )
             except ValidationError as error:
                 form_errors_from(form, error)

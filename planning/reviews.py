@@ -208,10 +208,17 @@ def _mail_reviewer(*, invitation: ReviewInvitation, review_round: ReviewRound, t
 
 @transaction.atomic
 def review_round_open(
-    *, plan: Plan, by: User, reviewers: Iterable[User], due_on: datetime.date, message: str = ""
+    *,
+    plan: Plan,
+    by: User,
+    reviewers: Iterable[User],
+    due_on: datetime.date,
+    message: str = "",
+    plan_version: PlanVersion | None = None,
 ) -> ReviewRound:
-    """Open the plan's next round: store the draft as it is now for the round to review, invite the reviewers
-    (members of the plan, viewers aside), set the plan in review and e-mail each reviewer once committed.
+    """Open the plan's next round on a stored version of the plan (`plan_version`), or on the draft as it is now
+    (stored for the round), invite the reviewers (members of the plan, viewers aside), set the plan in review and
+    e-mail each reviewer once committed.
 
     Refused while another round is open (ValidationError) and once the plan is endorsed (PlanFrozen)."""
     errors: dict[str, list[str]] = {}
@@ -228,6 +235,8 @@ def review_round_open(
         message = _text_check(message, field="message", label=_("message"))
     except ValidationError as error:
         errors.update(error.message_dict)
+    if plan_version is not None and plan_version.plan_id != plan.pk:
+        errors["plan_version"] = [_("No such version of this plan.")]
     if errors:
         raise ValidationError(errors)
     _plan_locked(plan)
@@ -240,7 +249,7 @@ def review_round_open(
         )
     last = ReviewRound.objects.filter(plan=plan).order_by("-number").values_list("number", flat=True).first()
     number = (last or 0) + 1
-    snapshot = plan_version_store(
+    snapshot = plan_version or plan_version_store(
         plan=plan,
         by=by,
         kind=PlanVersion.Kind.REVIEW,

@@ -511,3 +511,26 @@ def test_the_service_refuses_a_viewer_by_role_before_anything_else(plan, people)
             summary="",
             version=1,
         )
+
+
+def test_a_round_reviews_a_stored_version_when_one_is_chosen(signed_in, api_client, plan, people, provincial_plan):
+    """The secretariat chooses what is reviewed: a version it saved (not copied again), or the draft as it is now;
+    another plan's version is refused in the page and the API."""
+    from planning.versions import plan_version_save
+
+    saved = plan_version_save(plan=plan, by=people[SL], label="Before the validation workshop")
+    foreign = plan_version_save(plan=provincial_plan, by=people[SL], label="Not this plan's")
+    due = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
+    url = f"/plans/{plan.pk}/reviews/"
+    body = {"reviewers": [people[RV].pk], "due_on": due, "message": "", "plan_version": foreign.pk}
+    refused = signed_in(SL).post(url, body)
+    assert refused.status_code == 422 and "No such version of this plan." in refused.content.decode()
+    api_client.force_authenticate(people[SL])
+    answer = api_client.post(f"/api/plans/{plan.pk}/review-rounds/", body, format="json")
+    assert answer.status_code == 400 and "plan_version" in answer.json()
+    assert not ReviewRound.objects.exists()
+    answer = api_client.post(f"/api/plans/{plan.pk}/review-rounds/", {**body, "plan_version": saved.pk}, format="json")
+    assert answer.status_code == 201, answer.json()
+    review_round = ReviewRound.objects.get()
+    assert review_round.snapshot == saved
+    assert PlanVersion.objects.filter(plan=plan).count() == 1  # the chosen version, not a new copy
