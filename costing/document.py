@@ -769,7 +769,7 @@ def _print_over(writer: Any, sheets: Any) -> None:
                 NameObject("/Type"): NameObject("/XObject"),
                 NameObject("/Subtype"): NameObject("/Form"),
                 NameObject("/BBox"): sheet.mediabox,
-                NameObject("/Resources"): sheet["/Resources"].clone(writer),
+                NameObject("/Resources"): sheet.raw_get("/Resources").clone(writer),
             }
         )
         resources = page["/Resources"].get_object()
@@ -777,7 +777,7 @@ def _print_over(writer: Any, sheets: Any) -> None:
         if xobjects is None:
             xobjects = resources[NameObject("/XObject")] = DictionaryObject()
         xobjects.get_object()[NameObject(name)] = form.indirect_reference
-        contents = page["/Contents"]
+        contents = page.raw_get("/Contents")  # the reference to the page's stream (a stream is never inline)
         own = list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject) else [contents]
         closing = stream(f"\nQ\nq {name} Do Q\n".encode())
         page[NameObject("/Contents")] = ArrayObject([opening, *own, closing])
