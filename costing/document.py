@@ -4,6 +4,10 @@ It reads planning's content (context, priorities, groups, levels, activities) an
 activity's costs, the totals and the funding gap of the costing dashboard), so it lives in costing, which may
 read planning; planning knows nothing of it.
 
+It is rendered in parts (document_parts), each laid out and written before the next, and the parts' PDFs joined:
+WeasyPrint keeps a document's whole layout until it is written, which for a plan of thousands of activities was
+gigabytes. A national plan's document may add a chapter on its provincial plans (provincial_summaries).
+
 A render is kept in storage under a key of the plan's content (document_key): asking again for the document of
 an unchanged plan serves that file without rendering again. The renderer fetches nothing but the product's own
 static files (StaticFilesOnly): user text is escaped by the template, and a URL that reached the renderer
@@ -718,23 +722,25 @@ def _write(html: str, *, fetcher: Any, fonts: Any) -> _Written:
 
     collecting = gc.isenabled()
     gc.disable()  # the part's boxes all live until it is written: collecting while it is laid out finds nothing
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(font_config=fonts)
-    anchors: dict[str, int] = {}
-    links = []
-    for number, page in enumerate(document.pages):
-        for name in page.anchors:
-            anchors.setdefault(name, number)
-        for link_type, target, (left, upper, right, lower), _box in page.links:  # its corners, in CSS pixels
-            if link_type == "internal":  # to another part: linked once the parts are joined
-                top = page.height * POINTS  # PDF's y runs upwards from the foot of the page
-                link = (number, target, (left * POINTS, top - lower * POINTS, right * POINTS, top - upper * POINTS))
-                if link not in links:  # a link's text and its leader each carry it
-                    links.append(link)
-        page.links[:] = [link for link in page.links if link[0] != "internal"]
-    written = _Written(pdf=document.write_pdf(), pages=len(document.pages), anchors=anchors, links=links)
-    del document
-    if collecting:
-        gc.enable()
+    try:
+        document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(font_config=fonts)
+        anchors: dict[str, int] = {}
+        links = []
+        for number, page in enumerate(document.pages):
+            for name in page.anchors:
+                anchors.setdefault(name, number)
+            for link_type, target, (left, upper, right, lower), _box in page.links:  # its corners, in CSS pixels
+                if link_type == "internal":  # to another part: linked once the parts are joined
+                    top = page.height * POINTS  # PDF's y runs upwards from the foot of the page
+                    corners = (left * POINTS, top - lower * POINTS, right * POINTS, top - upper * POINTS)
+                    if (number, target, corners) not in links:  # a link's text and its leader each carry it
+                        links.append((number, target, corners))
+            page.links[:] = [link for link in page.links if link[0] != "internal"]
+        written = _Written(pdf=document.write_pdf(), pages=len(document.pages), anchors=anchors, links=links)
+        del document
+    finally:
+        if collecting:
+            gc.enable()
     gc.collect()  # the layout's boxes refer to each other: free them now, before the next part is laid out
     return written
 
