@@ -84,6 +84,34 @@ def test_the_document_has_a_cover_contents_figures_areas_costs_and_annexes(coste
     contents_line = next(line for line in pages[1].splitlines() if line.startswith("Costing summary and funding gap"))
     assert contents_line.rstrip(" .").endswith(str(costing_page + 1))
     assert rendered.refused == []
+    # The contents' entries link to their pages, and the outline lists the chapters.
+    reader = PdfReader(io.BytesIO(rendered.content))
+    numbers = {page.indirect_reference.idnum: number for number, page in enumerate(reader.pages)}
+    targets = {numbers[link.get_object()["/Dest"][0].idnum] for link in reader.pages[1]["/Annots"]}
+    assert {2, costing_page} <= targets
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert titles[:2] == ["Contents", "Summary of the figures"] and "Costing summary and funding gap" in titles
+
+
+def test_a_document_rendered_in_several_parts_numbers_its_pages_across_them(costed, moa_activity, monkeypatch):
+    import costing.document as module
+
+    monkeypatch.setattr(module, "PART_ROWS", 12)  # a part for about each chapter, as a plan of thousands has
+    data = document_data(plan=costed)
+    assert len(module.document_parts(data)) >= 6
+    with translation.override("en"):
+        rendered = document_render(data=data)
+    pages = pages_text(rendered.content)
+    assert rendered.pages == len(pages)
+    assert all("DRAFT: not endorsed" in page for page in pages)
+    assert "Page 1 of" not in pages[0]  # the cover has no number
+    for number, page in enumerate(pages[1:], start=2):
+        assert f"Page {number} of {len(pages)}" in page
+    for title in ("Costing summary and funding gap", "Annex: the secretariat and the organizations", "D1 National"):
+        page = next(i for i, text in enumerate(pages) if text.lstrip().startswith(title))
+        line = next(line for line in pages[1].splitlines() if line.lstrip().startswith(title))
+        assert line.rstrip(" .").endswith(str(page + 1)), (title, line, page)
+    assert rendered.fetched == [f"{BASE_URL}static/css/document.css"] and rendered.refused == []
 
 
 def test_every_page_of_a_draft_is_marked_draft_and_an_endorsed_version_is_not(costed):
