@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from naphs.models import Job
+from naphs.permissions import Role
 from naphs.services import job_create
-from planning.models import Activity, Assessment, Plan
+from planning.models import Activity, Assessment, Plan, ReviewRound
+from planning.reviews import review_round_open
+from planning.versions import plan_version_save
 from stakeholders.job_kinds import StakeholdersJob
-from stakeholders.models import User
+from stakeholders.models import PlanMembership, User
 from tests import translations
 from tests.browser.axe import axe_violations, violations_report
 from tests.browser.pages import log_in
@@ -46,6 +50,13 @@ def main_pages(plan: Plan) -> list[str]:
     job = job_create(kind=StakeholdersJob.DIRECTORY_EXPORT, by=lead, plan=plan)  # runs at once (eager)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
+    # A saved version, and a round open on the draft with the demo's reviewer invited.
+    version = plan_version_save(plan=plan, by=lead, label="Before the validation workshop")
+    reviewer = PlanMembership.objects.filter(plan=plan, role=Role.REVIEWER).first()
+    assert reviewer is not None
+    review_round = ReviewRound.objects.filter(plan=plan, state=ReviewRound.State.OPEN).first() or review_round_open(
+        plan=plan, by=lead, reviewers=[reviewer.user], due_on=timezone.localdate(), message="Please review."
+    )
     base = f"/plans/{plan.pk}"
     return [
         "/",
@@ -68,6 +79,11 @@ def main_pages(plan: Plan) -> list[str]:
         f"{base}/comments/",
         f"{base}/audit/",
         f"{base}/document/",
+        f"{base}/reviews/",
+        f"{base}/reviews/{review_round.pk}/",
+        f"{base}/endorsement/",
+        f"{base}/versions/",
+        f"{base}/versions/compare/?before={version.pk}&after=draft",
         f"/jobs/{job.pk}/",
     ]
 
