@@ -70,9 +70,11 @@ from planning.models import (
     Indicator,
     Jurisdiction,
     Plan,
+    PlanVersion,
     TechnicalArea,
 )
 from planning.shaping import priorities_digest
+from planning.versions import plan_version_save
 from stakeholders.job_kinds import StakeholdersJob
 from stakeholders.models import Invitation, Organization, PlanMembership, User
 from tests.conftest import PASSWORD, PERSONAS, give_grant, make_user
@@ -1184,6 +1186,9 @@ EXTRA_REFERENCES: dict[tuple[str, str], list[Reference]] = {
     ("catalogue_item_new", "POST"): [Reference("owner", Jurisdiction)],
     # The object a new thread is about, by id: here an activity (tests/costing/test_comments.py: a cost line).
     ("thread-list", "POST"): [Reference("target", Activity)],
+    # The stored version a whole-plan workbook is written of, by id.
+    ("api-plan-workbook-export", "POST"): [Reference("plan_version", PlanVersion)],
+    ("plan_workbook_export", "POST"): [Reference("version", PlanVersion)],
 }
 # Writes that take no reference beyond what their URL names. A new write the probe finds no reference in fails
 # until it is listed here.
@@ -1234,7 +1239,6 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "api-costing-summary-export",
         "api-costing-workbook",
         "api-directory-export",
-        "api-plan-workbook-export",
         "api-who-export",
         "assessment_import",
         "assessment_import_spar",
@@ -1242,7 +1246,6 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "costing_upload",
         "costing_workbook",
         "directory_export",
-        "plan_workbook_export",
         "plan_document_request",
         "who_costing_export",
         "who_costing_import",
@@ -1404,6 +1407,13 @@ class Elsewhere:
             Indicator: [("an indicator of another framework", spar.indicators.order_by("order").first())],
             BenchmarkLibrary: [
                 ("a library of another framework", BenchmarkLibrary.objects.create(framework=spar, name="SPAR actions"))
+            ],
+            PlanVersion: [
+                ("a version of another plan they run", plan_version_save(plan=sibling, by=lead, label="Sibling's")),
+                (
+                    "a version of another country's plan",
+                    plan_version_save(plan=scene.elsewhere_plan, by=lead, label="Elsewhere's"),
+                ),
             ],
         }
 

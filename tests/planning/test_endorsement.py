@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from costing.document import document_data, document_endorsement, document_html
+from costing.document import document_data, document_endorsement, document_html, margins_html
 from costing.models import CostLine
 from costing.services import cost_line_create
 from costing.versions import content_from_json
@@ -377,14 +377,16 @@ def test_the_endorsement_page_runs_a_constant_number_of_queries(client, plan, le
 
 def test_the_document_of_an_endorsed_plan_names_the_endorsement_and_drops_the_draft_mark(plan, lead):
     assert document_endorsement(plan) is None
-    html = document_html(data=document_data(plan=plan, endorsement=document_endorsement(plan)))
-    assert "DRAFT: not endorsed" in html
+    data = document_data(plan=plan, endorsement=document_endorsement(plan))
+    assert "DRAFT: not endorsed" in margins_html(data=data, pages=3)  # the mark printed over every page
     endorse(plan, lead, authority="Council of Ministers")
     plan = Plan.objects.get(pk=plan.pk)
     endorsement = document_endorsement(plan)
     assert endorsement is not None and (endorsement.version, endorsement.authority) == (1, "Council of Ministers")
-    html = document_html(data=document_data(plan=plan, endorsement=endorsement))
-    assert "Version 1, endorsed" in html and "by Council of Ministers" in html and "DRAFT: not endorsed" not in html
+    data = document_data(plan=plan, endorsement=endorsement)
+    html = document_html(data=data)
+    assert "Version 1, endorsed" in html and "by Council of Ministers" in html
+    assert "DRAFT: not endorsed" not in margins_html(data=data, pages=3) + html
     plan_reopen(plan=plan, by=lead, reason="Again")
     assert document_endorsement(Plan.objects.get(pk=plan.pk)) is None
 

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from naphs.errors import EditConflict, PlanFrozen
 from naphs.models import AuditEvent
@@ -141,7 +142,9 @@ def test_a_whole_round_opened_in_the_browser_reviewed_and_closed_back_to_draft(
     )
     assert answer.status_code == 200
     body = answer.content.decode()
-    assert "Your verdict is saved." in body and 'hx-swap-oob="outerHTML"' in body and "Cost P1 again" in body
+    with translation.override("fr"):  # the reviewer reads the product in French
+        saved = gettext("Your verdict is saved.")
+    assert saved in body and 'hx-swap-oob="outerHTML"' in body and "Cost P1 again" in body
     invitation.refresh_from_db()
     assert invitation.verdict == "changes_requested" and invitation.verdict_at is not None
     answer = reviewer.post(
