@@ -504,7 +504,9 @@ def document_data(*, plan: Plan, endorsement: Endorsement | None = None, provinc
 
 
 def _has_levels(row: AreaRow | None) -> bool:
-    return row is not None and any(current is not None or target is not None for _i, current, target in row.indicators)
+    return row is not None and any(
+        current is not None or target is not None for _i, current, target, _source in row.indicators
+    )
 
 
 # --- Charts, drawn here as SVG ---------------------------------------------------------------------------------

@@ -62,6 +62,15 @@ class DraftResult:
     def skipped(self) -> list[Indicator]:
         return [*self.no_score, *self.no_target]
 
+    @property
+    def no_baseline_by_area(self) -> list[tuple[TechnicalArea, str]]:
+        """The indicators without a current level (no assessment scores them), per technical area in order: each
+        area with its indicators' codes."""
+        areas: dict[int, tuple[TechnicalArea, list[str]]] = {}
+        for indicator in self.no_score:
+            areas.setdefault(indicator.technical_area_id, (indicator.technical_area, []))[1].append(indicator.code)
+        return [(area, ", ".join(codes)) for area, codes in areas.values()]
+
     def summary(self) -> str:
         """What the generation did, one sentence per part, each whole for the translators."""
         sentences = [
@@ -77,10 +86,10 @@ class DraftResult:
                 )
                 % {"count": self.already_generated}
             )
-        if self.no_score:
+        for area, codes in self.no_baseline_by_area:
             sentences.append(
-                gettext("Skipped without a current level: %(codes)s.")
-                % {"codes": ", ".join(i.code for i in self.no_score)}
+                gettext("No baseline in %(area)s (no assessment scores them), so nothing was drafted for: %(codes)s.")
+                % {"area": area.code, "codes": codes}
             )
         if self.no_target:
             sentences.append(
@@ -125,9 +134,9 @@ def _plan_draft(
     current = plan_current_levels(plan=plan)
     targets = dict(IndicatorTarget.objects.filter(plan=plan).values_list("indicator_id", "level"))
     indicators = list(
-        Indicator.objects.filter(framework=plan.framework_id, technical_area_id__in=area_ids).order_by(
-            "technical_area__order", "order", "code"
-        )
+        Indicator.objects.filter(framework=plan.framework_id, technical_area_id__in=area_ids)
+        .select_related("technical_area")
+        .order_by("technical_area__order", "order", "code")
     )
     result = DraftResult()
     ranges: dict[int, tuple[int, int]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,28 +35,35 @@ def technical_areas_of(plan: Plan) -> QuerySet[TechnicalArea]:
     return TechnicalArea.objects.filter(framework=plan.framework_id).order_by("order", "code")
 
 
+@dataclass(frozen=True)
+class BaselineLevel:
+    """An indicator's current level and the assessment it comes from; `carried` when it came through the
+    crosswalk from an assessment of another framework."""
+
+    level: int
+    assessment_id: int
+    kind: str
+    date: datetime.date
+    carried: bool = False
+
+    def get_kind_display(self) -> str:
+        return str(Assessment.Kind(self.kind).label)
+
+
+def plan_baseline(*, plan: Plan) -> dict[int, BaselineLevel]:
+    """The baseline of each indicator of the plan's framework: {indicator id: BaselineLevel}, the most recent score
+    of that indicator across all the plan's assessments (by assessment date, then the order they were added), so
+    an assessment that scores only some indicators completes the baseline rather than replacing it. Scores of an
+    assessment in another framework are carried over through the crosswalk, in either direction; where several
+    indicators of one assessment map to one, the lowest counts. An indicator no assessment scored is absent. Two
+    queries at most, however many indicators and assessments."""
+    return baselines_for_plans(plans=[plan])[plan.pk]
+
+
 def plan_current_levels(*, plan: Plan) -> dict[int, int]:
-    """The current level of each indicator of the plan's framework: {indicator id: level}, from the plan's most
-    recent assessment. Scores of an assessment in another framework are carried over through the crosswalk, in
-    either direction; where several indicators map to one, the lowest counts. An indicator without a score is
-    absent. Two queries at most, however many indicators."""
-    latest = Assessment.objects.filter(plan=plan).order_by("-date", "-pk").values("pk")[:1]
-    rows = list(
-        IndicatorScore.objects.filter(assessment=Subquery(latest)).values_list(
-            "indicator_id", "score", "assessment__framework_id"
-        )
-    )
-    if not rows:
-        return {}
-    scores = {indicator_id: score for indicator_id, score, _framework in rows}
-    source_framework = rows[0][2]
-    if plan.framework_id is None or plan.framework_id == source_framework:
-        return scores
-    links = CrosswalkLink.objects.filter(
-        Q(source_id__in=scores, target__framework_id=plan.framework_id)
-        | Q(target_id__in=scores, source__framework_id=plan.framework_id)
-    ).values_list("source_id", "target_id")
-    return _carry(scores, links)
+    """The current level of each indicator of the plan's framework: {indicator id: level}, as plan_baseline finds
+    it. Two queries at most."""
+    return {indicator_id: baseline.level for indicator_id, baseline in plan_baseline(plan=plan).items()}
 
 
 def _carry(scores: dict[int, int], links: Iterable[tuple[int, int]]) -> dict[int, int]:
@@ -73,41 +81,72 @@ def _carry(scores: dict[int, int], links: Iterable[tuple[int, int]]) -> dict[int
     return levels
 
 
-def current_levels_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, int]]:
-    """plan_current_levels for several plans at once, in three queries whatever their number."""
+@dataclass
+class _Scored:
+    """One assessment's scores, as read for the baseline."""
+
+    kind: str
+    date: datetime.date
+    framework_id: int
+    scores: dict[int, int] = field(default_factory=dict)
+
+
+def baselines_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, BaselineLevel]]:
+    """plan_baseline for several plans at once, in two queries whatever their number."""
     plans = list(plans)
-    latest: dict[int, tuple[int, int]] = {}
-    for pk, plan_id, framework_id in (
-        Assessment.objects.filter(plan__in=plans)
-        .order_by("plan_id", "-date", "-pk")
-        .values_list("pk", "plan_id", "framework_id")
+    assessments: dict[int, dict[int, _Scored]] = {plan.pk: {} for plan in plans}
+    for plan_id, assessment_id, kind, date, framework_id, indicator_id, score in IndicatorScore.objects.filter(
+        assessment__plan__in=plans
+    ).values_list(
+        "assessment__plan_id",
+        "assessment_id",
+        "assessment__kind",
+        "assessment__date",
+        "assessment__framework_id",
+        "indicator_id",
+        "score",
     ):
-        latest.setdefault(plan_id, (pk, framework_id))
-    scores: dict[int, dict[int, int]] = defaultdict(dict)
-    for assessment_id, indicator_id, score in IndicatorScore.objects.filter(
-        assessment_id__in=[pk for pk, _ in latest.values()]
-    ).values_list("assessment_id", "indicator_id", "score"):
-        scores[assessment_id][indicator_id] = score
-    crossing = [p for p in plans if p.pk in latest and p.framework_id and p.framework_id != latest[p.pk][1]]
+        of_plan = assessments[plan_id]
+        if assessment_id not in of_plan:
+            of_plan[assessment_id] = _Scored(kind=kind, date=date, framework_id=framework_id)
+        of_plan[assessment_id].scores[indicator_id] = score
+
+    def crosses(plan: Plan, scored: _Scored) -> bool:
+        return plan.framework_id is not None and scored.framework_id != plan.framework_id
+
+    crossing = {i for p in plans for s in assessments[p.pk].values() if crosses(p, s) for i in s.scores}
     links: list[tuple[int, int, int, int]] = []
     if crossing:
-        scored = {i for p in crossing for i in scores[latest[p.pk][0]]}
         links = list(
-            CrosswalkLink.objects.filter(Q(source_id__in=scored) | Q(target_id__in=scored)).values_list(
+            CrosswalkLink.objects.filter(Q(source_id__in=crossing) | Q(target_id__in=crossing)).values_list(
                 "source_id", "target_id", "source__framework_id", "target__framework_id"
             )
         )
-    levels: dict[int, dict[int, int]] = {}
+    baselines: dict[int, dict[int, BaselineLevel]] = {}
     for plan in plans:
-        if plan.pk not in latest:
-            levels[plan.pk] = {}
-            continue
-        own = dict(scores[latest[plan.pk][0]])
-        if plan in crossing:
-            # Only links that arrive in this plan's framework carry its scores.
-            own = _carry(own, [(a, b) for a, b, fa, fb in links if plan.framework_id in (fa, fb)])
-        levels[plan.pk] = own
-    return levels
+        baseline: dict[int, BaselineLevel] = {}
+        # Oldest first, so that each more recent score takes the place of an older one.
+        for assessment_id, scored in sorted(assessments[plan.pk].items(), key=lambda item: (item[1].date, item[0])):
+            carried = crosses(plan, scored)
+            levels = scored.scores
+            if carried:
+                # Only links between the assessment's framework and this plan's carry its scores.
+                frameworks = {plan.framework_id, scored.framework_id}
+                levels = _carry(levels, [(a, b) for a, b, fa, fb in links if {fa, fb} == frameworks])
+            for indicator_id, level in levels.items():
+                baseline[indicator_id] = BaselineLevel(
+                    level=level, assessment_id=assessment_id, kind=scored.kind, date=scored.date, carried=carried
+                )
+        baselines[plan.pk] = baseline
+    return baselines
+
+
+def current_levels_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, int]]:
+    """plan_current_levels for several plans at once, in two queries whatever their number."""
+    return {
+        plan_id: {indicator_id: baseline.level for indicator_id, baseline in baseline_of.items()}
+        for plan_id, baseline_of in baselines_for_plans(plans=plans).items()
+    }
 
 
 def assessment_list_for_plan(*, plan: Plan) -> QuerySet[Assessment]:
@@ -142,9 +181,19 @@ class AreaFigures:
 @dataclass
 class AreaRow:
     area: TechnicalArea
-    indicators: list[tuple[Indicator, int | None, int | None]]
+    # Each indicator with its current level, its target and the baseline the current level comes from.
+    indicators: list[tuple[Indicator, int | None, int | None, BaselineLevel | None]]
     figures: AreaFigures
     open_threads: int = 0  # comment threads still open on the area, its context and its activities
+
+    @property
+    def no_baseline(self) -> list[Indicator]:
+        """The area's indicators that no assessment of the plan scores."""
+        return [indicator for indicator, current, _target, _source in self.indicators if current is None]
+
+    @property
+    def no_baseline_codes(self) -> str:
+        return ", ".join(indicator.code for indicator in self.no_baseline)
 
 
 def _mean(values: list[int]) -> float | None:
@@ -153,9 +202,13 @@ def _mean(values: list[int]) -> float | None:
 
 def _area_figures(
     *, plans: list[Plan], indicators: list[Indicator]
-) -> tuple[dict[int, dict[int, int]], dict[int, dict[int, int]], dict[tuple[int, int], AreaFigures]]:
-    """Current levels, targets and per-area figures of several plans of one framework: five queries."""
-    current = current_levels_for_plans(plans=plans)
+) -> tuple[dict[int, dict[int, BaselineLevel]], dict[int, dict[int, int]], dict[tuple[int, int], AreaFigures]]:
+    """Baselines, targets and per-area figures of several plans of one framework: four queries."""
+    baselines = baselines_for_plans(plans=plans)
+    current = {
+        plan_id: {indicator_id: baseline.level for indicator_id, baseline in of_plan.items()}
+        for plan_id, of_plan in baselines.items()
+    }
     targets: dict[int, dict[int, int]] = defaultdict(dict)
     for plan_id, indicator_id, level in IndicatorTarget.objects.filter(plan__in=plans).values_list(
         "plan_id", "indicator_id", "level"
@@ -182,7 +235,7 @@ def _area_figures(
             row = figures[plan.pk, area_id]
             row.current = _mean([current[plan.pk][i] for i in indicator_ids if i in current[plan.pk]])
             row.target = _mean([targets[plan.pk][i] for i in indicator_ids if i in targets[plan.pk]])
-    return current, targets, figures
+    return baselines, targets, figures
 
 
 def _framework_indicators(framework_id: int | None) -> list[Indicator]:
@@ -194,15 +247,16 @@ def _framework_indicators(framework_id: int | None) -> list[Indicator]:
 
 
 def _overview_rows(
-    plan: Plan, indicators: list[Indicator], current: dict, targets: dict, figures: dict
+    plan: Plan, indicators: list[Indicator], baselines: dict, targets: dict, figures: dict
 ) -> list[AreaRow]:
     rows: dict[int, AreaRow] = {}
     for indicator in indicators:
         area = indicator.technical_area
         if area.pk not in rows:
             rows[area.pk] = AreaRow(area=area, indicators=[], figures=figures[plan.pk, area.pk])
+        source = baselines[plan.pk].get(indicator.pk)
         rows[area.pk].indicators.append(
-            (indicator, current[plan.pk].get(indicator.pk), targets[plan.pk].get(indicator.pk))
+            (indicator, source.level if source else None, targets[plan.pk].get(indicator.pk), source)
         )
     open_threads = open_threads_by_area(plan=plan)
     for row in rows.values():
@@ -215,8 +269,8 @@ def plan_overview(*, plan: Plan) -> list[AreaRow]:
     levels, its activity counts by priority and status, and its open comment threads. A constant number of
     queries, whatever the size."""
     indicators = _framework_indicators(plan.framework_id)
-    current, targets, figures = _area_figures(plans=[plan], indicators=indicators)
-    return _overview_rows(plan, indicators, current, targets, figures)
+    baselines, targets, figures = _area_figures(plans=[plan], indicators=indicators)
+    return _overview_rows(plan, indicators, baselines, targets, figures)
 
 
 @dataclass
@@ -251,7 +305,7 @@ def provincial_comparison(*, plan: Plan) -> Comparison:
     the jurisdictions under it. A constant number of queries, however many provincial plans."""
     same, other = _provincial_plans(plan)
     indicators = _framework_indicators(plan.framework_id)
-    _current, _targets, figures = _area_figures(plans=[plan, *same], indicators=indicators)
+    _baselines, _targets, figures = _area_figures(plans=[plan, *same], indicators=indicators)
     return _comparison(plan, same, other, indicators, figures)
 
 
@@ -262,8 +316,8 @@ def plan_overview_with_comparison(*, plan: Plan) -> tuple[list[AreaRow], Compari
         return plan_overview(plan=plan), None
     same, other = _provincial_plans(plan)
     indicators = _framework_indicators(plan.framework_id)
-    current, targets, figures = _area_figures(plans=[plan, *same], indicators=indicators)
-    overview = _overview_rows(plan, indicators, current, targets, figures)
+    baselines, targets, figures = _area_figures(plans=[plan, *same], indicators=indicators)
+    overview = _overview_rows(plan, indicators, baselines, targets, figures)
     return overview, _comparison(plan, same, other, indicators, figures)
 
 

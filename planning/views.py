@@ -71,7 +71,7 @@ from planning.selectors import (
     activity_list_for_plan,
     assessment_grid,
     assessment_list_for_plan,
-    plan_current_levels,
+    plan_baseline,
     plan_overview_with_comparison,
     technical_areas_of,
 )
@@ -167,6 +167,7 @@ def plan_detail(request: SignedInRequest, plan_id: int) -> HttpResponse:
         "secretariat_size": secretariat_size(plan=plan),
         "overview": overview,
         "no_responsible_organization": sum(row.figures.no_responsible_organization for row in overview),
+        "no_baseline": sum(len(row.no_baseline) for row in overview),
         "comparison": comparison,
         **review_overview(plan=plan, user=request.user),
     }
@@ -661,12 +662,13 @@ def _target_rows(
         .select_related("technical_area")
         .order_by("technical_area__order", "order", "code")
     )
-    current = plan_current_levels(plan=plan)
+    baseline = plan_baseline(plan=plan)
     targets = {target.indicator_id: target for target in IndicatorTarget.objects.filter(plan=plan)}
     years = plan_years(plan)
     areas: dict[int, tuple[TechnicalArea, list[dict]]] = {}
     for indicator in indicators:
-        level = current.get(indicator.pk)
+        source = baseline.get(indicator.pk)
+        level = source.level if source else None
         target = targets.get(indicator.pk)
         default = target_default(current=level, years=years) if level is not None else None
         form = None
@@ -682,6 +684,7 @@ def _target_rows(
         row = {
             "indicator": indicator,
             "current": level,
+            "source": source,
             "target": target,
             "default": default,
             "form": form,

@@ -367,14 +367,18 @@ def test_indicator_codes_match_whatever_their_case_and_dots(code, key):
 # The crosswalk
 
 
-def test_current_levels_come_from_the_most_recent_assessment(plan, lead, jee):
+def test_current_levels_come_from_the_most_recent_score_of_each_indicator(plan, lead, jee):
     older = assessment_create(plan=plan, by=lead, framework=jee, kind="jee", date=datetime.date(2020, 1, 1))
     scores_set(assessment=older, by=lead, scores={"P1.1": 1, "P1.2": 1})
     newer = assessment_create(plan=plan, by=lead, framework=jee, kind="self", date=datetime.date(2024, 1, 1))
     scores_set(assessment=newer, by=lead, scores={"P1.1": 4})
     plan.framework = jee
     levels = plan_current_levels(plan=plan)
-    assert levels == {Indicator.objects.get(framework=jee, code="P1.1").pk: 4}  # P1.2 not scored: absent
+    # P1.1 from the newer; P1.2, which the newer does not score, from the older.
+    assert levels == {
+        Indicator.objects.get(framework=jee, code="P1.1").pk: 4,
+        Indicator.objects.get(framework=jee, code="P1.2").pk: 1,
+    }
 
 
 def test_jee_scores_carry_over_to_a_spar_plan_and_the_lowest_counts(plan, lead, jee, spar, django_assert_num_queries):
