@@ -57,9 +57,9 @@ def targets_fill_defaults(*, plan: Plan, by: User) -> list[IndicatorTarget]:
 
 def target_below_current(*, level: int, current: int | None) -> bool:
     """A target below the indicator's current level. The target is the capacity the plan means to reach by its
-    end, from the level the latest assessment found; its activities are the steps between the two. A lower
+    end, from the level its baseline gives; its activities are the steps between the two. A lower
     target would plan a loss of capacity that no benchmark action leads to, so it is refused when set; a target
-    the latest assessment has overtaken is shown with a warning until it is raised."""
+    a newer score has overtaken is shown with a warning until it is raised."""
     return current is not None and level < current
 
 
