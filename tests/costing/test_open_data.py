@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from decimal import Decimal
 
@@ -29,6 +30,23 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 FILES = ["activities.csv", "costs.csv", "funding.csv", "gaps.csv", "plan.json", "datapackage.json"]
 FRICTIONLESS_TYPES = {"string", "number", "integer", "boolean", "date", "year", "datetime", "object", "array"}
+
+
+def _valid(field: dict, value: str) -> bool:
+    """Whether a cell holds a value of its field's Frictionless type (and of its codes, if it lists them)."""
+    constraints = field.get("constraints", {})
+    if value == "":
+        return not constraints.get("required", False)
+    checks = {
+        "integer": r"-?[0-9]+",
+        "year": r"[0-9]{4}",
+        "number": r"-?[0-9]+(\.[0-9]+)?",
+        "boolean": r"true|false",
+        "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+    }
+    if field["type"] in checks and not re.fullmatch(checks[field["type"]], value):
+        return False
+    return value in constraints["enum"] if "enum" in constraints else True
 
 
 def _open(content: bytes) -> zipfile.ZipFile:
@@ -88,10 +106,14 @@ def test_the_api_export_writes_the_files_their_package_describes(
         fields = resource["schema"]["fields"]
         for field in fields:
             assert field["type"] in FRICTIONLESS_TYPES and field["description"], (resource["path"], field)
-        header, _rows = _table(archive, resource["path"])
+        header, rows = _table(archive, resource["path"])
         assert header == [field["name"] for field in fields], resource["path"]  # the CSV is what the schema says
-        for key in resource["schema"].get("primaryKey", []):
-            assert key in header
+        assert rows, resource["path"]
+        for row in rows:
+            for field in fields:
+                assert _valid(field, row[field["name"]]), (resource["path"], field["name"], row[field["name"]])
+        key = resource["schema"]["primaryKey"]
+        assert len({tuple(row[name] for name in key) for row in rows}) == len(rows), resource["path"]  # unique
         for foreign in resource["schema"].get("foreignKeys", []):
             assert set(foreign["fields"]) <= set(header)
     plan = json.loads(archive.read("plan.json"))
