@@ -7,7 +7,7 @@ class CostingConfig(AppConfig):
     verbose_name = _("Costing and resource mapping")
 
     def ready(self) -> None:
-        from costing import dashboard, document, hooks, operational, plan_workbook, who, workbook
+        from costing import dashboard, document, hooks, open_data, operational, plan_workbook, who, workbook
         from costing.job_kinds import CostingJob
         from naphs.job_kinds import job_kinds_register
 
@@ -21,6 +21,7 @@ class CostingConfig(AppConfig):
                 CostingJob.COSTING_DASHBOARD_EXPORT: dashboard.costing_dashboard_export,
                 CostingJob.PLAN_WORKBOOK: plan_workbook.plan_workbook_export,
                 CostingJob.PLAN_DOCUMENT: document.plan_document_build,
+                CostingJob.PLAN_OPEN_DATA: open_data.plan_open_data_export,
             },
         )
         hooks.connect()

@@ -12,3 +12,4 @@ class CostingJob(models.TextChoices):
     COSTING_DASHBOARD_EXPORT = "costing_dashboard_export", _("Costing dashboard (Excel)")
     PLAN_WORKBOOK = "plan_workbook", _("Whole-plan workbook (Excel)")
     PLAN_DOCUMENT = "plan_document", _("Plan document (PDF)")
+    PLAN_OPEN_DATA = "plan_open_data", _("Plan as open data (CSV and JSON, zip)")

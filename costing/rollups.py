@@ -24,16 +24,22 @@ from planning.models import Activity
 ZERO = Decimal("0")
 
 
-def commitment_years(commitment: FundingCommitment, rates: Rates) -> dict[int, Decimal]:
-    """The commitment's amount spread evenly over its years (the last year takes the rounding remainder),
-    each share converted to the base currency at the rate of its year."""
+def commitment_shares(commitment: FundingCommitment) -> dict[int, Decimal]:
+    """The commitment's amount spread evenly over its years, in its own currency (the last year takes the rounding
+    remainder)."""
     years = list(range(commitment.first_year, commitment.last_year + 1))
     share = (commitment.amount / len(years)).quantize(CENT, rounding=ROUND_HALF_UP)
     shares = {year: share for year in years}
     shares[years[-1]] = commitment.amount - share * (len(years) - 1)
+    return shares
+
+
+def commitment_years(commitment: FundingCommitment, rates: Rates) -> dict[int, Decimal]:
+    """The commitment's yearly shares (commitment_shares), each converted to the base currency at the rate of its
+    year."""
     return {
         year: (amount * rates.rate(commitment.currency, year)).quantize(CENT, rounding=ROUND_HALF_UP)
-        for year, amount in shares.items()
+        for year, amount in commitment_shares(commitment).items()
     }
 
 

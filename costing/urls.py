@@ -1,4 +1,15 @@
-from costing.views import dashboard, document, funding, lines, plan_workbook, settings, versions, who, workbook
+from costing.views import (
+    dashboard,
+    document,
+    funding,
+    lines,
+    open_data,
+    plan_workbook,
+    settings,
+    versions,
+    who,
+    workbook,
+)
 
 urlpatterns = [
     *settings.urlpatterns,
@@ -8,6 +19,7 @@ urlpatterns = [
     *funding.urlpatterns,
     *dashboard.urlpatterns,
     *plan_workbook.urlpatterns,
+    *open_data.urlpatterns,
     *document.urlpatterns,
     *versions.urlpatterns,
 ]

@@ -139,6 +139,8 @@ GOES_ON: frozenset[str] = frozenset(
         "api-costing-summary-export",
         "plan_workbook_export",
         "api-plan-workbook-export",
+        "plan_open_data_export",
+        "api-plan-open-data-export",
         "plan_document_request",
         # No plan, or a plan of one's own making.
         "login",

@@ -1239,6 +1239,7 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "api-costing-summary-export",
         "api-costing-workbook",
         "api-directory-export",
+        "api-plan-open-data-export",
         "api-who-export",
         "assessment_import",
         "assessment_import_spar",
@@ -1247,6 +1248,7 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "costing_workbook",
         "directory_export",
         "plan_document_request",
+        "plan_open_data_export",
         "who_costing_export",
         "who_costing_import",
         # Values of the plan's own objects only: a price, a rate, settings, a builder's answers (the API's, which

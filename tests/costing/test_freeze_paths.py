@@ -100,7 +100,13 @@ def test_the_pages_of_an_endorsed_plan_offer_no_edit(client, plan, costing, moa_
     # Exports and the team go on: their forms stay.
     allowed = {
         reverse(name, kwargs=ids)
-        for name in ("plan_workbook_export", "who_costing_export", "plan_document_request", "directory_export")
+        for name in (
+            "plan_workbook_export",
+            "plan_open_data_export",
+            "who_costing_export",
+            "plan_document_request",
+            "directory_export",
+        )
     }
     editors = [
         reverse("activity_new", kwargs=ids),
