@@ -357,6 +357,9 @@ def first_target_on_the_page(w: World) -> Tally:
 
     def setup(number):
         IndicatorTarget.objects.filter(plan=plan).delete()
+        # No baseline left by the scores' rounds above (the most recent score of any assessment counts), so that
+        # neither target is refused as below the current level.
+        IndicatorScore.objects.filter(assessment__plan=plan, indicator=indicator).delete()
 
     def writes(state, number):
         return [
