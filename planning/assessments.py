@@ -490,7 +490,7 @@ def scores_import_spar_table(
     if not matches:
         names = {table.country_of(row).casefold(): table.country_of(row) for _n, row in table.data_rows()}
         close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.75)
-        message = gettext("The table has no row for “%(country)s”; check the country's name.") % {
+        message = gettext("the table has no row for “%(country)s”; check the country's name.") % {
             "country": country.strip()
         }
         if close:
@@ -498,14 +498,14 @@ def scores_import_spar_table(
             message += " " + ngettext(
                 "Did you mean %(countries)s?", "Did you mean one of %(countries)s?", len(close)
             ) % {"countries": suggestions}
-        raise ImportRefused([message])
+        raise ImportRefused([sheet.problem(message, column=table.country_column)])
     if len(matches) > 1:
         rows = ", ".join(str(n) for n, _row in matches)
         message = gettext("“%(country)s” appears in several rows (%(rows)s); keep one.") % {
             "country": country.strip(),
             "rows": rows,
         }
-        raise ImportRefused([sheet.problem(message)])
+        raise ImportRefused([sheet.problem(message, column=table.country_column)])
     number, row = matches[0]
     indicators = {
         indicator_code_key(i.code): i
@@ -515,14 +515,20 @@ def scores_import_spar_table(
     problems: list[Problem] = []
     levels: dict[Indicator, int] = {}
     unreported: list[str] = []
+    cells: dict[int, Any] = {c: row[c - 1] if len(row) >= c else None for c in table.indicator_columns}
+    # A workbook whose cells are formatted as percentages holds 0.2 for 20%: a row of such fractions is read so.
+    reported = [value for value in cells.values() if not _spar_unreported(value)]
+    fractions = bool(reported) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 1 for v in reported
+    )
     for column, heading in table.indicator_columns.items():
         indicator = indicators[indicator_code_key(heading)]
-        value = row[column - 1] if len(row) >= column else None
+        value = cells[column]
         if _spar_unreported(value):
             unreported.append(indicator.code)
             continue
         try:
-            levels[indicator] = spar_percent_parse(value)
+            levels[indicator] = spar_percent_parse(round(value * 100, 6) if fractions else value)
         except ValueError as error:
             problems.append(sheet.problem(f"{heading}: {error}", row=number, column=column))
     if problems:

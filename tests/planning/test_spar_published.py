@@ -230,3 +230,41 @@ def test_a_heading_of_another_edition_among_spar_2s_is_named_by_its_column(spar_
     [problem] = refused.value.problems
     assert (problem.row, problem.column) == (12, get_column_letter(rows[11].index("C.16.1") + 1))
     assert "“C.16.1” is not an indicator of SPAR2" in problem.message
+
+
+def test_a_row_of_percentage_formatted_cells_reads_as_percentages(spar_assessment, lead):
+    codes = list(Indicator.objects.filter(framework__code="SPAR2").values_list("code", flat=True))
+    fractions = {code: pakistan_percent(p, code) for p, code in enumerate(codes)}
+    fractions = {code: value / 100 if isinstance(value, int) else value for code, value in fractions.items()}
+    scores_import_spar_table(
+        assessment=spar_assessment,
+        by=lead,
+        upload=xlsx(spar_published(pakistan=fractions)),
+        filename="spar.xlsx",
+        country="Pakistan",
+    )
+    expected = {code: position % 5 + 1 for position, code in enumerate(codes) if code not in UNREPORTED}
+    assert scores_of(spar_assessment) == expected
+
+
+def test_a_fraction_among_percentages_is_not_a_spar_score(spar_assessment, lead):
+    codes = list(Indicator.objects.filter(framework__code="SPAR2").values_list("code", flat=True))
+    with pytest.raises(ImportRefused, match="expected 20, 40, 60, 80 or 100"):
+        scores_import_spar_table(
+            assessment=spar_assessment,
+            by=lead,
+            upload=xlsx(spar_published(pakistan={**{code: 60 for code in codes}, "C2.1": 1})),
+            filename="spar.xlsx",
+            country="Pakistan",
+        )
+    assert not IndicatorScore.objects.exists()
+
+
+def test_a_country_not_in_the_published_table_is_refused_naming_the_sheet_and_column(spar_assessment, lead):
+    with pytest.raises(ImportRefused) as refused:
+        scores_import_spar_table(
+            assessment=spar_assessment, by=lead, upload=tsv(spar_published()), filename="SPAR.tsv", country="Pakistn"
+        )
+    [problem] = refused.value.problems
+    assert (problem.sheet, problem.column) == ("SPAR.tsv", "B")
+    assert "no row for “Pakistn”" in problem.message and "Did you mean “Pakistan”?" in problem.message
