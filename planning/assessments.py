@@ -33,6 +33,7 @@ _COUNTRY_HEADINGS = ("country", "state part", "states part", "member state", "pa
 SPAR_PERCENT_LEVELS = {20: 1, 40: 2, 60: 3, 80: 4, 100: 5}
 SPAR_HEADER_SEARCH_ROWS = 200  # WHO's regional block, a title and notes sit above the countries' header
 MAX_CODES_NAMED = 12
+MAX_COUNTRIES_LISTED = 60  # a refusal naming no close match lists the table's countries to pick from
 
 
 def _is_blank(value: object) -> bool:
@@ -488,8 +489,11 @@ def scores_import_spar_table(
         raise ImportRefused([gettext("Choose the country whose scores to import.")])
     matches = [(n, row) for n, row in table.data_rows() if table.country_of(row).casefold() == wanted]
     if not matches:
-        names = {table.country_of(row).casefold(): table.country_of(row) for _n, row in table.data_rows()}
-        close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.75)
+        names = {name.casefold(): name for _n, row in table.data_rows() if (name := table.country_of(row))}
+        # WHO writes some names longer than people do: "Iran (Islamic Republic of)" for Iran.
+        starting = [key for key in names if re.match(rf"{re.escape(wanted)}\b", key)]
+        close = [*starting, *difflib.get_close_matches(wanted, names, n=3, cutoff=0.75)]
+        close = list(dict.fromkeys(close))[:3]
         message = gettext("the table has no row for “%(country)s”; check the country's name.") % {
             "country": country.strip()
         }
@@ -498,6 +502,14 @@ def scores_import_spar_table(
             message += " " + ngettext(
                 "Did you mean %(countries)s?", "Did you mean one of %(countries)s?", len(close)
             ) % {"countries": suggestions}
+        elif names:
+            listed = ", ".join(list(names.values())[:MAX_COUNTRIES_LISTED])
+            if len(names) > MAX_COUNTRIES_LISTED:
+                listed = gettext("%(countries)s and %(count)d more") % {
+                    "countries": listed,
+                    "count": len(names) - MAX_COUNTRIES_LISTED,
+                }
+            message += " " + gettext("The table's countries: %(countries)s.") % {"countries": listed}
         raise ImportRefused([sheet.problem(message, column=table.country_column)])
     if len(matches) > 1:
         rows = ", ".join(str(n) for n, _row in matches)

@@ -268,3 +268,22 @@ def test_a_country_not_in_the_published_table_is_refused_naming_the_sheet_and_co
     [problem] = refused.value.problems
     assert (problem.sheet, problem.column) == ("SPAR.tsv", "B")
     assert "no row for “Pakistn”" in problem.message and "Did you mean “Pakistan”?" in problem.message
+
+
+def test_a_short_name_is_offered_the_name_as_who_writes_it(spar_assessment, lead):
+    with pytest.raises(ImportRefused, match=r"Did you mean “Iran \(Islamic Republic of\)”\?"):
+        scores_import_spar_table(
+            assessment=spar_assessment, by=lead, upload=xlsx(spar_published()), filename="spar.xlsx", country="Iran"
+        )
+
+
+def test_a_name_like_none_of_the_table_is_answered_with_the_tables_countries(spar_assessment, lead):
+    with pytest.raises(ImportRefused) as refused:
+        scores_import_spar_table(
+            assessment=spar_assessment, by=lead, upload=xlsx(spar_published()), filename="spar.xlsx", country="Atlantis"
+        )
+    [problem] = refused.value.problems
+    assert problem.message.endswith(
+        "The table's countries: Afghanistan, Iran (Islamic Republic of), Pakistan, "
+        "Korea, Democratic People's Republic of."
+    )
