@@ -404,7 +404,11 @@ def _spar_unreported(value: object) -> bool:
 def _codes_text(codes: list[str]) -> str:
     shown = ", ".join(codes[:MAX_CODES_NAMED])
     if len(codes) > MAX_CODES_NAMED:
-        shown = gettext("%(codes)s and %(count)d more") % {"codes": shown, "count": len(codes) - MAX_CODES_NAMED}
+        more = len(codes) - MAX_CODES_NAMED
+        shown = ngettext("%(codes)s and %(count)d more", "%(codes)s and %(count)d more", more) % {
+            "codes": shown,
+            "count": more,
+        }
     return shown
 
 
@@ -505,9 +509,10 @@ def scores_import_spar_table(
         elif names:
             listed = ", ".join(list(names.values())[:MAX_COUNTRIES_LISTED])
             if len(names) > MAX_COUNTRIES_LISTED:
-                listed = gettext("%(countries)s and %(count)d more") % {
+                more = len(names) - MAX_COUNTRIES_LISTED
+                listed = ngettext("%(countries)s and %(count)d more", "%(countries)s and %(count)d more", more) % {
                     "countries": listed,
-                    "count": len(names) - MAX_COUNTRIES_LISTED,
+                    "count": more,
                 }
             message += " " + gettext("The table's countries: %(countries)s.") % {"countries": listed}
         raise ImportRefused([sheet.problem(message, column=table.country_column)])

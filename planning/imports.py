@@ -79,9 +79,8 @@ def _spar_done(imported: SparImported, filename: str, country: str) -> str:
         return _("{done} {scored}").format(done=done, scored=scored)
     codes = ", ".join(imported.unreported[:MAX_UNREPORTED_LISTED])
     if len(imported.unreported) > MAX_UNREPORTED_LISTED:
-        codes = _("{codes} and {count} more").format(
-            codes=codes, count=len(imported.unreported) - MAX_UNREPORTED_LISTED
-        )
+        more = len(imported.unreported) - MAX_UNREPORTED_LISTED
+        codes = ngettext("{codes} and {count} more", "{codes} and {count} more", more).format(codes=codes, count=more)
     unreported = _("Not reported (empty or 0), so not scored: {codes}.").format(codes=codes)
     return _("{done} {scored} {unreported}").format(done=done, scored=scored, unreported=unreported)
 
