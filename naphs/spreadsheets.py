@@ -589,7 +589,9 @@ def _read_worksheet(workbook: Any, worksheet: Any, limits: Limits) -> Sheet:
     return sheet
 
 
-def _read_csv(data: bytes, *, name: str, limits: Limits) -> list[Sheet]:
+def _read_csv(data: bytes, *, name: str, limits: Limits, tabs: bool = False) -> list[Sheet]:
+    """The one "sheet" of a CSV file, its separator guessed (comma, semicolon or tab); of a .tsv with `tabs`,
+    always the tab."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportRefused([_("This CSV file is saved as UTF-16 text; save it as “CSV UTF-8” and upload that.")])
     try:
@@ -603,9 +605,10 @@ def _read_csv(data: bytes, *, name: str, limits: Limits) -> list[Sheet]:
         if len(line) > limits.max_line_chars:
             message = _("a line of more than {limit:,} characters; this is not a table this import reads.")
             raise ImportRefused([sheet.problem(message.format(limit=limits.max_line_chars), row=number)])
-    dialect: type[csv.Dialect] = csv.excel
-    with contextlib.suppress(csv.Error):
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    dialect: type[csv.Dialect] = csv.excel_tab if tabs else csv.excel
+    if not tabs:
+        with contextlib.suppress(csv.Error):
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     cells = 0
     rows = csv.reader(io.StringIO(text), dialect)
     try:
@@ -645,7 +648,8 @@ def read_spreadsheet(
     max_rows: int | None = None,
     formulas: Literal["refuse", "report"] = "refuse",
 ) -> list[Sheet]:
-    """Every sheet of an uploaded .xlsx, or the one "sheet" of a .csv, after the safety checks above.
+    """Every sheet of an uploaded .xlsx, or the one "sheet" of a .csv or a .tsv (tab-separated), after the safety
+    checks above.
 
     `limits` are the import's (`limits_for(name)`, or a name of IMPORT_LIMITS); `max_rows` narrows them. A cell
     holding a formula refuses the file; with `formulas="report"` the sheets are returned, the cell keeps the
@@ -664,6 +668,6 @@ def read_spreadsheet(
     lower = name.lower()
     if lower.endswith((".xlsm", ".xltm", ".xlsb", ".xls")):
         raise ImportRefused([_("Only .xlsx workbooks and .csv files can be imported; save the file as .xlsx.")])
-    if lower.endswith(".csv") and not data.startswith((XLSX_MAGIC, OLE_MAGIC)):
-        return _read_csv(data, name=name.rsplit("/", 1)[-1], limits=chosen)
+    if lower.endswith((".csv", ".tsv")) and not data.startswith((XLSX_MAGIC, OLE_MAGIC)):
+        return _read_csv(data, name=name.rsplit("/", 1)[-1], limits=chosen, tabs=lower.endswith(".tsv"))
     return _read_xlsx(data, limits=chosen, refuse_formulas=formulas == "refuse")

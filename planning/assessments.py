@@ -29,8 +29,11 @@ if TYPE_CHECKING:
 # SPAR results head indicators `C.1.1` where the framework says `C1.1`: a dot right after the letters is dropped.
 _INDICATOR_HEADING = re.compile(r"^([A-Za-z]+\.?\d+\.\d+)(?:\s|$)")
 _CAPACITY_HEADING = re.compile(r"^[A-Za-z]+\.?\d+(?:\s|$)")
-_COUNTRY_HEADINGS = ("country", "state part", "member state")
+_COUNTRY_HEADINGS = ("country", "state part", "states part", "member state", "pays", "país")
 SPAR_PERCENT_LEVELS = {20: 1, 40: 2, 60: 3, 80: 4, 100: 5}
+SPAR_HEADER_SEARCH_ROWS = 200  # WHO's regional block, a title and notes sit above the countries' header
+MAX_CODES_NAMED = 12
+MAX_COUNTRIES_LISTED = 60  # a refusal naming no close match lists the table's countries to pick from
 
 
 def _is_blank(value: object) -> bool:
@@ -308,6 +311,7 @@ class SparTable:
     header_row: int  # 1-based
     country_column: int  # 1-based
     indicator_columns: dict[int, str]  # 1-based column -> heading code, e.g. "C.1.1"
+    first_score: int = 0  # 1-based: the first column of a capacity's average or an indicator's score
 
     def data_rows(self) -> list[tuple[int, list[Any]]]:
         rows = self.sheet.rows[self.header_row :]
@@ -318,35 +322,54 @@ class SparTable:
         return "" if _is_blank(value) else " ".join(str(value).split())
 
 
+def _is_country_heading(heading: str) -> bool:
+    words = " ".join(heading.casefold().replace("_", " ").split())
+    return any(word in words for word in _COUNTRY_HEADINGS)
+
+
+def _spar_header(sheet: Sheet, number: int, row: list[Any]) -> SparTable | None:
+    """The table this row heads, when it has indicator columns; its country column is the one headed like a
+    country, 0 when none is (e.g. the header of WHO's block of regional averages)."""
+    headings = ["" if _is_blank(value) else str(value).strip() for value in row]
+    indicators = {
+        column: match.group(1)
+        for column, heading in enumerate(headings, start=1)
+        if (match := _INDICATOR_HEADING.match(heading))
+    }
+    if not indicators:
+        return None
+    first_score = min(
+        column
+        for column, heading in enumerate(headings, start=1)
+        if column in indicators or _CAPACITY_HEADING.match(heading)
+    )
+    named = [c for c, heading in enumerate(headings[: first_score - 1], start=1) if _is_country_heading(heading)]
+    return SparTable(sheet, number, named[0] if named else 0, indicators, first_score)
+
+
 def _spar_table(sheets: list[Sheet]) -> SparTable:
+    """The table of countries in a SPAR results file, whatever sits above it.
+
+    WHO publishes the countries' table under a block of regional averages that has a header row of its own
+    ("Region", then the capacities and indicators): the countries' table is the one whose header names the
+    country ("Country", "State Party", "Member State", in any case) before the indicator columns. A file
+    with a single table whose country column is not so named is read with the column just before the scores.
+    """
+    unnamed: SparTable | None = None
     for sheet in sheets:
-        for number, row in enumerate(sheet.rows[:30], start=1):
-            headings = ["" if _is_blank(value) else str(value).strip() for value in row]
-            indicators = {
-                column: match.group(1)
-                for column, heading in enumerate(headings, start=1)
-                if (match := _INDICATOR_HEADING.match(heading))
-            }
-            if not indicators:
+        for number, row in enumerate(sheet.rows[:SPAR_HEADER_SEARCH_ROWS], start=1):
+            table = _spar_header(sheet, number, row)
+            if table is None:
                 continue
-            first_score = min(
-                column
-                for column, heading in enumerate(headings, start=1)
-                if column in indicators or _CAPACITY_HEADING.match(heading)
-            )
-            before = headings[: first_score - 1]
-            named = [
-                c for c, heading in enumerate(before, start=1) if any(w in heading.lower() for w in _COUNTRY_HEADINGS)
-            ]
-            if named:
-                country_column = named[0]
-            elif before:
-                country_column = len(before)
-            else:
-                raise ImportRefused(
-                    [sheet.problem(gettext("no column naming the country before the scores."), row=number)]
-                )
-            return SparTable(sheet, number, country_column, indicators)
+            if table.country_column:
+                return table
+            unnamed = unnamed or table
+    if unnamed is not None:
+        if unnamed.first_score == 1:
+            message = gettext("no column naming the country (e.g. “Country”) before the scores.")
+            raise ImportRefused([unnamed.sheet.problem(message, row=unnamed.header_row)])
+        unnamed.country_column = unnamed.first_score - 1
+        return unnamed
     raise ImportRefused(
         [gettext("This is not a SPAR results table: no column is headed with an indicator code like “C.1.1”.")]
     )
@@ -363,16 +386,105 @@ def spar_table_countries(*, upload: IO[bytes], filename: str) -> list[str]:
     return countries
 
 
+def _spar_unreported(value: object) -> bool:
+    """WHO's table leaves an indicator a country did not report empty or at 0 (also "0%", "0.0")."""
+    if _is_blank(value):
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return value == 0
+    text = str(value).strip().removesuffix("%").strip().replace(",", ".")
+    try:
+        return float(text) == 0
+    except ValueError:
+        return False
+
+
+def _codes_text(codes: list[str]) -> str:
+    shown = ", ".join(codes[:MAX_CODES_NAMED])
+    if len(codes) > MAX_CODES_NAMED:
+        more = len(codes) - MAX_CODES_NAMED
+        shown = ngettext("%(codes)s and %(count)d more", "%(codes)s and %(count)d more", more) % {
+            "codes": shown,
+            "count": more,
+        }
+    return shown
+
+
+def _spar_edition_check(table: SparTable, framework: Framework, indicators: dict[str, Indicator]) -> None:
+    """Refuse a table of another edition or another assessment, naming what it holds: indicator columns that
+    are not the framework's, or none for whole capacities of it (SPAR's 1st edition has 13 capacities, the
+    2nd 15, and numbers some indicators alike)."""
+    headings = list(table.indicator_columns.items())
+    unknown = [(column, heading) for column, heading in headings if indicator_code_key(heading) not in indicators]
+    found = _codes_text([heading for _column, heading in headings])
+    if len(unknown) == len(headings):
+        raise ImportRefused(
+            [
+                table.sheet.problem(
+                    gettext(
+                        "none of the table's indicator columns (%(found)s) is an indicator of %(framework)s; "
+                        "the file is of another edition or another assessment. "
+                        "A SPAR results table fits an assessment that follows SPAR."
+                    )
+                    % {"found": found, "framework": framework},
+                    row=table.header_row,
+                )
+            ]
+        )
+    present = {
+        indicators[key].technical_area_id
+        for _column, heading in headings
+        if (key := indicator_code_key(heading)) in indicators
+    }
+    missing = sorted(
+        {i.technical_area.code for i in indicators.values() if i.technical_area_id not in present},
+        key=indicator_code_key,
+    )
+    problems: list[Problem] = []
+    if missing:
+        message = ngettext(
+            "the table has no column for capacity %(capacities)s of %(framework)s (it holds %(found)s); "
+            "it is of another edition of SPAR (the 1st, of 2018, has 13 capacities). "
+            "Import the table of the edition the assessment follows.",
+            "the table has no column for capacities %(capacities)s of %(framework)s (it holds %(found)s); "
+            "it is of another edition of SPAR (the 1st, of 2018, has 13 capacities). "
+            "Import the table of the edition the assessment follows.",
+            len(missing),
+        ) % {"capacities": ", ".join(missing), "framework": framework.code, "found": found}
+        problems.append(table.sheet.problem(message, row=table.header_row))
+    for column, heading in unknown:
+        message = gettext(
+            "the heading “%(heading)s” is not an indicator of %(framework)s; is the file of another edition of SPAR?"
+        ) % {"heading": heading, "framework": framework.code}
+        problems.append(table.sheet.problem(message, row=table.header_row, column=column))
+    if problems:
+        raise ImportRefused(problems)
+
+
+@dataclass(frozen=True)
+class SparImported:
+    """What one country's row of a SPAR table changed ({indicator code: [old, new]}), the indicators it scored
+    and those it left unreported (empty or 0), as the framework codes them, in the table's order."""
+
+    changes: dict[str, list[Any]]
+    scored: list[str]
+    unreported: list[str]
+
+
 @transaction.atomic
 def scores_import_spar_table(
     *, assessment: Assessment, by: User, upload: IO[bytes], filename: str, country: str
-) -> dict[str, list[Any]]:
+) -> SparImported:
     """Import one country's scores from the table in which WHO publishes SPAR results.
 
-    The table has one row per State Party, columns naming the WHO region and the country before the scores,
-    and a column per indicator headed like `C.1.1`, with 20, 40, 60, 80 or 100 percent for levels 1 to 5.
-    Capacity columns (`C.1`) are averages and ignored; an empty cell is "not reported" and skipped. Nothing is
-    saved unless the country's row is wholly valid. Returns the changes as {indicator code: [old, new]}.
+    The file (.xlsx, .csv or .tsv) may hold WHO's block of regional averages above the table of countries; the
+    countries' table has columns naming the WHO region and the country before the scores, and a column per
+    indicator headed like `C.1.1`, with 20, 40, 60, 80 or 100 percent for levels 1 to 5. Capacity columns
+    (`C1`, `C.1`) are averages and ignored; an empty cell or 0 is "not reported": skipped, and listed in what
+    is returned. A table of another edition is refused naming what it holds. Nothing is saved unless the
+    country's row is wholly valid.
     """
     table = _spar_table(read_spreadsheet(upload, name=filename, limits="spar_table"))
     sheet = table.sheet
@@ -381,9 +493,12 @@ def scores_import_spar_table(
         raise ImportRefused([gettext("Choose the country whose scores to import.")])
     matches = [(n, row) for n, row in table.data_rows() if table.country_of(row).casefold() == wanted]
     if not matches:
-        names = {table.country_of(row).casefold(): table.country_of(row) for _n, row in table.data_rows()}
-        close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.75)
-        message = gettext("The table has no row for “%(country)s”; check the country's name.") % {
+        names = {name.casefold(): name for _n, row in table.data_rows() if (name := table.country_of(row))}
+        # WHO writes some names longer than people do: "Iran (Islamic Republic of)" for Iran.
+        starting = [key for key in names if re.match(rf"{re.escape(wanted)}\b", key)]
+        close = [*starting, *difflib.get_close_matches(wanted, names, n=3, cutoff=0.75)]
+        close = list(dict.fromkeys(close))[:3]
+        message = gettext("the table has no row for “%(country)s”; check the country's name.") % {
             "country": country.strip()
         }
         if close:
@@ -391,49 +506,55 @@ def scores_import_spar_table(
             message += " " + ngettext(
                 "Did you mean %(countries)s?", "Did you mean one of %(countries)s?", len(close)
             ) % {"countries": suggestions}
-        raise ImportRefused([message])
+        elif names:
+            listed = ", ".join(list(names.values())[:MAX_COUNTRIES_LISTED])
+            if len(names) > MAX_COUNTRIES_LISTED:
+                more = len(names) - MAX_COUNTRIES_LISTED
+                listed = ngettext("%(countries)s and %(count)d more", "%(countries)s and %(count)d more", more) % {
+                    "countries": listed,
+                    "count": more,
+                }
+            message += " " + gettext("The table's countries: %(countries)s.") % {"countries": listed}
+        raise ImportRefused([sheet.problem(message, column=table.country_column)])
     if len(matches) > 1:
         rows = ", ".join(str(n) for n, _row in matches)
         message = gettext("“%(country)s” appears in several rows (%(rows)s); keep one.") % {
             "country": country.strip(),
             "rows": rows,
         }
-        raise ImportRefused([sheet.problem(message)])
+        raise ImportRefused([sheet.problem(message, column=table.country_column)])
     number, row = matches[0]
-    indicators = _indicators_by_key(assessment.framework_id)
-    if not any(indicator_code_key(heading) in indicators for heading in table.indicator_columns.values()):
-        raise ImportRefused(
-            [
-                gettext(
-                    "None of the table's indicator columns is an indicator of %(framework)s; "
-                    "a SPAR table fits an assessment that follows SPAR."
-                )
-                % {"framework": assessment.framework}
-            ]
-        )
+    indicators = {
+        indicator_code_key(i.code): i
+        for i in Indicator.objects.filter(framework=assessment.framework_id).select_related("technical_area")
+    }
+    _spar_edition_check(table, assessment.framework, indicators)
     problems: list[Problem] = []
     levels: dict[Indicator, int] = {}
+    unreported: list[str] = []
+    cells: dict[int, Any] = {c: row[c - 1] if len(row) >= c else None for c in table.indicator_columns}
+    # A workbook whose cells are formatted as percentages holds 0.2 for 20%: a row of such fractions is read so.
+    reported = [value for value in cells.values() if not _spar_unreported(value)]
+    fractions = bool(reported) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 1 for v in reported
+    )
     for column, heading in table.indicator_columns.items():
-        indicator = indicators.get(indicator_code_key(heading))
-        if indicator is None:
-            message = gettext("the heading “%(heading)s” is not an indicator of %(framework)s.") % {
-                "heading": heading,
-                "framework": assessment.framework.code,
-            }
-            problems.append(sheet.problem(message, row=table.header_row, column=column))
-            continue
-        value = row[column - 1] if len(row) >= column else None
-        if _is_blank(value):
+        indicator = indicators[indicator_code_key(heading)]
+        value = cells[column]
+        if _spar_unreported(value):
+            unreported.append(indicator.code)
             continue
         try:
-            levels[indicator] = spar_percent_parse(value)
+            levels[indicator] = spar_percent_parse(round(value * 100, 6) if fractions else value)
         except ValueError as error:
             problems.append(sheet.problem(f"{heading}: {error}", row=number, column=column))
     if problems:
         raise ImportRefused(problems)
     if not levels:
-        message = gettext("“%(country)s” reported no scores in this table.") % {"country": country.strip()}
-        raise ImportRefused([sheet.problem(message, row=number)])
+        message = gettext(
+            "“%(country)s” reported no indicator in this table (every score is empty or 0), so nothing was imported."
+        ) % {"country": table.country_of(row)}
+        raise ImportRefused([sheet.problem(message, row=number, column=table.country_column)])
     changes = _write_scores(assessment=assessment, levels=levels, versions=None)
     audit_record(
         plan=assessment.plan,
@@ -442,4 +563,4 @@ def scores_import_spar_table(
         target=assessment,
         changes={"file": filename, "country": country.strip(), **changes},
     )
-    return changes
+    return SparImported(changes=changes, scored=[i.code for i in levels], unreported=unreported)

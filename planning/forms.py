@@ -192,14 +192,18 @@ class ScoreSheetForm(forms.Form):
     )
 
 
+SPAR_TABLE_TYPES = (*SPREADSHEET_TYPES, ".tsv")  # WHO publishes SPAR results as any of these
+
+
 class SparTableForm(forms.Form):
     file = UploadField(
-        extensions=SPREADSHEET_TYPES,
-        what=SPREADSHEET_WHAT,
-        label=_("SPAR results table (.xlsx or .csv)"),
+        extensions=SPAR_TABLE_TYPES,
+        what=_("an Excel workbook (.xlsx), a CSV file (.csv) or a tab-separated file (.tsv)"),
+        label=_("SPAR results table (.xlsx, .csv or .tsv)"),
         help_text=_(
-            "As WHO publishes it: one row per State Party, a column per indicator headed like C.1.1, "
-            "values 20, 40, 60, 80 or 100."
+            "The file as WHO publishes it, regional averages above the countries included: one row per "
+            "State Party, a column per indicator headed like C.1.1, values 20, 40, 60, 80 or 100; "
+            "an empty cell or 0 is not reported and left unscored."
         ),
     )
     country = forms.CharField(

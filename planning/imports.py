@@ -19,7 +19,7 @@ from naphs.models import Job, Upload
 from naphs.permissions import Permission
 from naphs.spreadsheets import ImportRefused
 from naphs.uploads import upload_job_run
-from planning.assessments import scores_import, scores_import_spar_table
+from planning.assessments import SparImported, scores_import, scores_import_spar_table
 from planning.frameworks import framework_import
 from planning.libraries import library_import
 from planning.models import Assessment, Framework
@@ -62,6 +62,29 @@ def _scores_done(count: int, filename: str, skipped: Sequence[int] = ()) -> str:
     return _("{done} {skipped}").format(done=done, skipped=blank)
 
 
+MAX_UNREPORTED_LISTED = 10  # a job's message holds 250 characters
+
+
+def _spar_done(imported: SparImported, filename: str, country: str) -> str:
+    """What a SPAR import did: the scores changed, how many indicators were scored, and which the country did
+    not report (empty or 0 in the table)."""
+    done = _scores_done(len(imported.changes), filename)
+    total = len(imported.scored) + len(imported.unreported)
+    scored = ngettext(
+        "{country}: {count} of {total} indicator scored.",
+        "{country}: {count} of {total} indicators scored.",
+        total,
+    ).format(country=country.strip(), count=len(imported.scored), total=total)
+    if not imported.unreported:
+        return _("{done} {scored}").format(done=done, scored=scored)
+    codes = ", ".join(imported.unreported[:MAX_UNREPORTED_LISTED])
+    if len(imported.unreported) > MAX_UNREPORTED_LISTED:
+        more = len(imported.unreported) - MAX_UNREPORTED_LISTED
+        codes = ngettext("{codes} and {count} more", "{codes} and {count} more", more).format(codes=codes, count=more)
+    unreported = _("Not reported (empty or 0), so not scored: {codes}.").format(codes=codes)
+    return _("{done} {scored} {unreported}").format(done=done, scored=scored, unreported=unreported)
+
+
 def scores_import_job(*, job: Job, progress: Progress) -> JobResult:
     """The job of a score sheet (indicator code, score) uploaded on an assessment's page."""
 
@@ -81,10 +104,10 @@ def spar_import_job(*, job: Job, progress: Progress) -> JobResult:
         assessment = _assessment(job, upload)
         report(10, _("Reading the SPAR results table"))
         country = job.params.get("country", "")
-        changes = scores_import_spar_table(
+        imported = scores_import_spar_table(
             assessment=assessment, by=upload.uploaded_by, upload=file, filename=upload.filename, country=country
         )
-        return _scores_done(len(changes), upload.filename)
+        return _spar_done(imported, upload.filename, country)
 
     return upload_job_run(job=job, progress=progress, apply=apply)
 

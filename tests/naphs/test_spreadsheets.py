@@ -76,6 +76,20 @@ def test_a_csv_with_tabs_is_read_by_its_delimiter():
     assert sheet.rows == [["code", "score"], ["P1.1", "3"]]
 
 
+def test_a_tsv_is_read_by_its_tabs_whatever_commas_and_semicolons_its_cells_hold():
+    data = "\ufeffCountry\tC.1.1\r\nKorea, Republic of\t60\r\n\r\nA; B\t\r\n".encode()
+    (sheet,) = read(data, "uploads/SPAR.tsv")
+    assert sheet.name == "SPAR.tsv"
+    assert sheet.rows == [["Country", "C.1.1"], ["Korea, Republic of", "60"], [], ["A; B"]]
+
+
+def test_a_tsv_has_the_limits_of_a_csv():
+    with pytest.raises(ImportRefused, match="more than 10 rows"):
+        read(b"a\tb\n" * 11, "big.tsv", max_rows=10)
+    with pytest.raises(ImportRefused, match="This is not a CSV file"):
+        read(b"a\tb\x00\n", "bin.tsv")
+
+
 def test_a_utf8_byte_order_mark_does_not_reach_the_first_cell():
     (sheet,) = read("\ufeffcode,name\nP1.1,Côte d’Ivoire\n".encode(), "scores.csv")
     assert sheet.rows == [["code", "name"], ["P1.1", "Côte d’Ivoire"]]
