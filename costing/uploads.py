@@ -175,7 +175,7 @@ def costing_upload_run(
     if upload.status != CostingUpload.Status.APPLIED:
         try:
             if upload.plan.is_frozen:
-                raise UploadRefused.because(str(PlanFrozen(upload.plan, upload.plan.endorsed_number)))
+                raise UploadRefused.because(str(PlanFrozen(upload.plan)))
             if why := allowed(upload):
                 raise UploadRefused.because(why)
             details = upload_check_and_apply(upload=upload, layout=layout, progress=progress).details

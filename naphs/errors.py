@@ -47,8 +47,9 @@ class PlanFrozen(Exception):
     `plan_endorsed`, and a job refuses to apply what it was asked before the endorsement.
     """
 
-    def __init__(self, plan: models.Model, number: int | None = None) -> None:
+    def __init__(self, plan: models.Model) -> None:
         self.plan = plan
+        number = getattr(plan, "endorsed_number", None)  # the core knows a plan only as a model
         if number:
             message = gettext(
                 "“%(plan)s” is endorsed (version %(number)d) and read-only; nothing in it can change until the "

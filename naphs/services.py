@@ -192,7 +192,7 @@ def plan_content_lock(plan: Plan) -> None:
         return
     plan.status, plan.edition = row  # type: ignore[attr-defined]
     if plan.is_frozen:  # type: ignore[attr-defined]
-        raise PlanFrozen(plan, plan.endorsed_number)  # type: ignore[attr-defined]
+        raise PlanFrozen(plan)
 
 
 def audit_record(

@@ -24,13 +24,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from naphs.errors import EditConflict, PlanFrozen
+from naphs.errors import EditConflict
 from naphs.languages import person_language
 from naphs.mail import mail_send_on_commit
 from naphs.permissions import Permission, Role
 from naphs.services import audit_record, versioned_update
 from planning.models import COMMENT_MAX_CHARS, Plan, PlanVersion, ReviewInvitation, ReviewRound
 from planning.versions import plan_version_store
+from stakeholders.access import plan_writable_check
 
 if TYPE_CHECKING:
     from stakeholders.models import PlanMembership, User
@@ -239,9 +240,7 @@ def review_round_open(
         errors["plan_version"] = [_("No such version of this plan.")]
     if errors:
         raise ValidationError(errors)
-    _plan_locked(plan)
-    if plan.is_frozen:
-        raise PlanFrozen(plan, plan.endorsed_number)
+    plan_writable_check(_plan_locked(plan))
     current = review_round_open_for(plan)
     if current is not None:
         raise ValidationError(

@@ -119,7 +119,7 @@ def plan_writable_check(plan: Plan) -> None:
     API or a job about to apply what it was asked before the endorsement (see planning.services.plan_lock_for_write
     for the locked form, inside a write's transaction)."""
     if plan.is_frozen:
-        raise PlanFrozen(plan, plan.endorsed_number)
+        raise PlanFrozen(plan)
 
 
 def plan_get_for_user(*, user: User | AnonymousUser, plan_id: int, need: Permission = Permission.VIEW) -> PlanAccess:

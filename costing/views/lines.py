@@ -50,7 +50,7 @@ def _line(activity: Activity, cost_line_id: int) -> CostLine:
 def _refusal(membership: PlanMembership, activity: Activity) -> str:
     """Why this member reads the costs but cannot change them."""
     if membership.plan.is_frozen:
-        return str(PlanFrozen(membership.plan, membership.plan.endorsed_number))
+        return str(PlanFrozen(membership.plan))
     if not membership.role_allows(Permission.EDIT_COSTS):
         # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
         return gettext("Your role in this plan (%(role)s) lets you read these costs, not change them.") % {
