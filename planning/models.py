@@ -574,6 +574,15 @@ class BenchmarkAction(models.Model):
         max_length=80, blank=True, help_text=_("A disease or hazard tag, e.g. cholera."), verbose_name=_("hazard")
     )
     order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
+    # Where an action imported from the WHO Benchmarks platform's seed files came from: the platform's own number of
+    # the action (its position in the seed files, which the platform's reference library refers to) and of its
+    # benchmark indicator ("1.1" ... "18.1"). Empty for actions of other files.
+    platform_id = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, verbose_name=_("number on the WHO Benchmarks platform")
+    )
+    benchmark_indicator = models.CharField(
+        max_length=10, blank=True, editable=False, verbose_name=_("WHO benchmark indicator")
+    )
 
     class Meta:
         verbose_name = _("benchmark action")
