@@ -7,19 +7,22 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
-from django.utils.translation import gettext_lazy
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 
 from naphs.forms import TextWithoutDirectionControls
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField, upload_create
+from planning.crosswalks import crosswalk_export
 from planning.job_kinds import PlanningJob
 from planning.models import (
     Assessment,
     BenchmarkAction,
     BenchmarkLibrary,
     CountryGrant,
+    Crosswalk,
     CrosswalkLink,
     Framework,
     Indicator,
@@ -101,8 +104,11 @@ class FileImportAdminMixin(admin.ModelAdmin):
         name = f"{self.opts.app_label}_{self.opts.model_name}_import"
         return [path("import/", view, name=name), *super().get_urls()]
 
+    def may_import(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request)
+
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_add_permission(request):
+        if not self.may_import(request):
             raise PermissionDenied
         form = self.import_form(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
@@ -175,14 +181,104 @@ class IndicatorAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
-@admin.register(CrosswalkLink)
-class CrosswalkLinkAdmin(admin.ModelAdmin):
-    list_display = ["source", "target"]
-    autocomplete_fields = ["source", "target"]
+class CrosswalkLinkInline(admin.TabularInline):
+    """A crosswalk's links, each end offered from its side's framework (and refused from another by the model)."""
+
+    model = CrosswalkLink
+    extra = 1
+    crosswalk: Crosswalk | None = None
+
+    def get_formset(self, request: HttpRequest, obj: Crosswalk | None = None, **kwargs: Any) -> Any:
+        self.crosswalk = obj
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name in ("source", "target"):
+            indicators = Indicator.objects.select_related("framework").order_by("framework__code", "order", "code")
+            if self.crosswalk is not None:
+                side = "source_framework_id" if db_field.name == "source" else "target_framework_id"
+                indicators = indicators.filter(framework_id=getattr(self.crosswalk, side))
+            kwargs["queryset"] = indicators
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CrosswalkImportForm(forms.Form):
+    crosswalk = forms.ModelChoiceField(
+        label=gettext_lazy("Crosswalk"),
+        queryset=Crosswalk.objects.select_related("source_framework", "target_framework"),
+        help_text=gettext_lazy("Its links are replaced by the file's."),
+    )
+    file = UploadField(
+        label=gettext_lazy("File"),
+        extensions=SPREADSHEET_TYPES,
+        what=SPREADSHEET_WHAT,
+        help_text=gettext_lazy("A .csv or .xlsx file of one row per link."),
+    )
+
+
+@admin.register(Crosswalk)
+class CrosswalkAdmin(FileImportAdminMixin, admin.ModelAdmin):
+    """Crosswalks with their links inline; each is imported from and exported to a CSV file of its links."""
+
+    list_display = ["name", "source_framework", "target_framework", "approximate", "link_count", "export_link"]
+    list_select_related = ["source_framework", "target_framework"]
+    inlines = [CrosswalkLinkInline]
+    import_form = CrosswalkImportForm
+    import_title = gettext_lazy("Import a crosswalk's links")
+    import_help = gettext_lazy(
+        "A header row naming the crosswalk's two frameworks, e.g. jee2_indicator and jee3_indicator, then one row "
+        "per link: an indicator code of the first framework and one of the second, as in the files of "
+        "planning/reference/. The file is checked whole; any problem (an unknown code, an indicator of another "
+        "framework, the same pair twice) is listed by row and column and nothing changes."
+    )
+    import_kind = PlanningJob.CROSSWALK_IMPORT
+
+    def import_params(self, form: forms.Form) -> dict[str, Any]:
+        return {"crosswalk": form.cleaned_data["crosswalk"].pk}
+
+    def may_import(self, request: HttpRequest) -> bool:
+        return self.has_change_permission(request)  # an import replaces a crosswalk's links
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Crosswalk]:
+        return super().get_queryset(request).annotate(link_count=Count("links"))
+
+    @admin.display(description=gettext_lazy("links"), ordering="link_count")
+    def link_count(self, crosswalk: Crosswalk) -> int:
+        return crosswalk.link_count  # type: ignore[attr-defined]  # annotated by get_queryset
+
+    @admin.display(description=gettext_lazy("export"))
+    def export_link(self, crosswalk: Crosswalk) -> str:
+        url = reverse("admin:planning_crosswalk_export", args=[crosswalk.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("CSV"))
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.export_view)
+        return [path("<int:crosswalk_id>/export/", view, name="planning_crosswalk_export"), *super().get_urls()]
+
+    def export_view(self, request: HttpRequest, crosswalk_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        crosswalk = get_object_or_404(
+            Crosswalk.objects.select_related("source_framework", "target_framework"), pk=crosswalk_id
+        )
+        response = HttpResponse(crosswalk_export(crosswalk=crosswalk), content_type="text/csv; charset=utf-8")
+        filename = f"crosswalk_{crosswalk.source_framework.code.lower()}_{crosswalk.target_framework.code.lower()}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 class LibraryImportForm(forms.Form):
     framework = forms.ModelChoiceField(label=gettext_lazy("Framework"), queryset=Framework.objects.all())
+    codes_of = forms.ModelChoiceField(
+        label=gettext_lazy("Indicator codes of"),
+        queryset=Framework.objects.all(),
+        required=False,
+        help_text=gettext_lazy(
+            "When the file is keyed by another framework's indicator codes (a library written for JEE 2), choose "
+            "it: each action goes to the indicators of the framework above that its indicator corresponds to "
+            "through the crosswalks. Actions whose indicator corresponds to none are left out and listed."
+        ),
+    )
     name = forms.CharField(
         label=gettext_lazy("Name"),
         max_length=200,
@@ -224,9 +320,10 @@ class BenchmarkLibraryAdmin(FileImportAdminMixin, admin.ModelAdmin):
     import_kind = PlanningJob.LIBRARY_IMPORT
 
     def import_params(self, form: forms.Form) -> dict[str, Any]:
-        framework = form.cleaned_data["framework"]
+        framework, codes_of = form.cleaned_data["framework"], form.cleaned_data["codes_of"]
         return {
             "framework": framework.pk if framework else None,
+            "codes_of": codes_of.pk if codes_of else None,
             "name": form.cleaned_data["name"],
             "source": form.cleaned_data["source"],
         }

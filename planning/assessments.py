@@ -21,6 +21,7 @@ from django.utils.translation import gettext, ngettext
 from naphs.errors import EditConflict
 from naphs.services import audit_record, row_lock, versioned_update
 from naphs.spreadsheets import ImportRefused, Problem, Sheet, read_spreadsheet
+from planning.frameworks import codes_of_another_framework
 from planning.models import Assessment, Framework, Indicator, IndicatorScore, Plan, indicator_code_key
 
 if TYPE_CHECKING:
@@ -256,6 +257,7 @@ def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filena
     levels: dict[Indicator, int] = {}
     rows_of: dict[int, int] = {}
     skipped: list[int] = []
+    unmatched: list[str] = []
     for number, row in enumerate(sheet.rows, start=1):
         code, value = [*row, None, None][:2]
         if _is_blank(code) and _is_blank(value):
@@ -267,6 +269,7 @@ def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filena
             if _is_blank(code):
                 message = gettext("no indicator code.")
             else:
+                unmatched.append(str(code))
                 message = gettext("“%(code)s” is not an indicator of %(framework)s.") % {
                     "code": code,
                     "framework": assessment.framework.code,
@@ -288,6 +291,10 @@ def scores_import(*, assessment: Assessment, by: User, upload: IO[bytes], filena
             levels[indicator] = score_parse(value)
         except ValueError as error:
             problems.append(sheet.problem(f"{indicator.code}: {error}", row=number, column=2))
+    matched = set(rows_of.values())
+    codes = [str(row[0]) for number, row in enumerate(sheet.rows, start=1) if number in matched] + unmatched
+    if other := codes_of_another_framework(codes, framework=assessment.framework, unknown=bool(unmatched)):
+        problems.insert(0, sheet.problem(other))
     if problems:
         raise ImportRefused(problems)
     if not levels:

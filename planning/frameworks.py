@@ -257,3 +257,38 @@ def framework_import(*, code: str, name: str, upload: IO[bytes], filename: str) 
                       "names": names},
         )  # fmt: skip
     return framework
+
+
+def _as_printed(code: object) -> str:
+    return re.sub(r"\s+", "", str(code if code is not None else "")).upper()
+
+
+def codes_of_another_framework(codes: list[str], *, framework: Framework, unknown: bool) -> str:
+    """A message when a file's indicator codes are those of another framework than `framework`, naming it; else
+    empty. Editions number their indicators alike (JEE 2 prints P.2.1 where JEE 3 prints P2.1, of another subject),
+    so matching codes by their key alone would take a JEE 2 file for JEE 3: the codes are those of another
+    framework when each is printed as that framework prints its own and none as `framework` does, or when some are
+    `unknown` to `framework` and all are known to the other."""
+    codes = [code for code in codes if _as_printed(code)]
+    if not codes:
+        return ""
+    printed: dict[str, set[str]] = {}
+    keys: dict[str, set[str]] = {}
+    for code, owner in Indicator.objects.values_list("code", "framework__code").order_by("framework__code"):
+        printed.setdefault(owner, set()).add(_as_printed(code))
+        keys.setdefault(owner, set()).add(indicator_code_key(code))
+    own = printed.get(framework.code, set())
+    others = sorted(owner for owner in printed if owner != framework.code)
+    matching = (
+        []
+        if any(_as_printed(code) in own for code in codes)
+        else [owner for owner in others if all(_as_printed(code) in printed[owner] for code in codes)]
+    )
+    if not matching and unknown:
+        matching = [owner for owner in others if all(indicator_code_key(code) in keys[owner] for code in codes)]
+    if not matching:
+        return ""
+    return _(
+        "The indicator codes are those of %(frameworks)s, not of %(framework)s (which numbers its indicators "
+        "differently): choose %(frameworks)s for this file."
+    ) % {"frameworks": ", ".join(matching), "framework": framework.code}

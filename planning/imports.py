@@ -1,7 +1,8 @@
-"""Planning's file imports as background jobs: a score sheet, a SPAR results table, a framework and a benchmark
-library. The request keeps the file and queues the job (`naphs.uploads.upload_create`); the job checks the person
-may still import, reads the whole file, and saves all of it or nothing (the services in assessments.py,
-frameworks.py and libraries.py); the job's page shows every problem, by sheet, row and column, or the outcome.
+"""Planning's file imports as background jobs: a score sheet, a SPAR results table, a framework, a benchmark
+library and a crosswalk's links. The request keeps the file and queues the job (`naphs.uploads.upload_create`);
+the job checks the person may still import, reads the whole file, and saves all of it or nothing (the services in
+assessments.py, frameworks.py, libraries.py and crosswalks.py); the job's page shows every problem, by sheet, row
+and column, or the outcome.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from naphs.permissions import Permission
 from naphs.spreadsheets import ImportRefused
 from naphs.uploads import upload_job_run
 from planning.assessments import SparImported, scores_import, scores_import_spar_table
+from planning.crosswalks import crosswalk_import
 from planning.frameworks import framework_import
-from planning.libraries import library_import
-from planning.models import Assessment, Framework
+from planning.libraries import library_import_report
+from planning.models import Assessment, Crosswalk, Framework
 from stakeholders.access import membership_get_for_user
 
 
@@ -142,17 +144,55 @@ def library_import_job(*, job: Job, progress: Progress) -> JobResult:
         framework = Framework.objects.filter(pk=job.params.get("framework")).first()
         if job.params.get("framework") and framework is None:
             raise ImportRefused([_("The framework is no longer there, so nothing was imported.")])
+        codes_of = Framework.objects.filter(pk=job.params.get("codes_of")).first()
+        if job.params.get("codes_of") and codes_of is None:
+            raise ImportRefused([_("The framework is no longer there, so nothing was imported.")])
         report(10, _("Reading the library"))
-        library = library_import(
+        imported = library_import_report(
             framework=framework,
             name=job.params.get("name", ""),
             source=job.params.get("source", ""),
             upload=file,
             filename=upload.filename,
+            codes_of=codes_of,
         )
+        library = imported.library
         count = library.actions.count()
-        return ngettext(
+        done = ngettext(
             "Imported {count} action into “{library}”.", "Imported {count} actions into “{library}”.", count
         ).format(count=count, library=library)
+        if not imported.unmapped:
+            return done
+        codes = ", ".join(imported.unmapped_codes[:MAX_UNREPORTED_LISTED])
+        if len(imported.unmapped_codes) > MAX_UNREPORTED_LISTED:
+            more = len(imported.unmapped_codes) - MAX_UNREPORTED_LISTED
+            codes = ngettext("{codes} and {count} more", "{codes} and {count} more", more).format(
+                codes=codes, count=more
+            )
+        left_out = ngettext(
+            "{count} action left out: its indicator corresponds to none of {framework} ({codes}).",
+            "{count} actions left out: their indicators correspond to none of {framework} ({codes}).",
+            len(imported.unmapped),
+        ).format(count=len(imported.unmapped), framework=library.framework.code, codes=codes)
+        return _("{done} {left_out}").format(done=done, left_out=left_out)
+
+    return upload_job_run(job=job, progress=progress, apply=apply)
+
+
+def crosswalk_import_job(*, job: Job, progress: Progress) -> JobResult:
+    """The job of a crosswalk's links file (CSV or xlsx) uploaded in the admin: it replaces the crosswalk's links."""
+
+    def apply(upload: Upload, file: IO[bytes], report: Progress) -> str:
+        _administrator_may(upload, "planning.change_crosswalk")
+        crosswalk = Crosswalk.objects.select_related("source_framework", "target_framework").filter(
+            pk=job.params.get("crosswalk")
+        )
+        if not crosswalk.exists():
+            raise ImportRefused([_("The crosswalk is no longer there, so nothing was imported.")])
+        report(10, _("Reading the crosswalk"))
+        count = crosswalk_import(crosswalk=crosswalk.get(), upload=file, filename=upload.filename)
+        return ngettext("“{crosswalk}” now has {count} link.", "“{crosswalk}” now has {count} links.", count).format(
+            crosswalk=crosswalk.get(), count=count
+        )
 
     return upload_job_run(job=job, progress=progress, apply=apply)

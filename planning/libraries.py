@@ -8,11 +8,12 @@ reported with where it is, and a file with any problem changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,6 +24,8 @@ from django.utils.translation import gettext, ngettext
 
 from naphs.models import max_length
 from naphs.spreadsheets import ImportRefused, Problem, Sheet, find_header, limits_for, read_spreadsheet
+from planning.crosswalks import crosswalk_links_touching, crosswalk_route
+from planning.frameworks import codes_of_another_framework
 from planning.models import ActionType, BenchmarkAction, BenchmarkLibrary, Framework, Indicator, indicator_code_key
 
 REQUIRED_COLUMNS = ("indicator", "level", "action", "action_types")
@@ -72,6 +75,7 @@ class _Action:
     text: str
     action_types: list[str]
     hazard: str
+    where: _Place | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,13 @@ class _Place:
                 % params
             )
         return gettext("the same action for %(indicator)s level %(level)d is in row %(row)d.") % params
+
+    def problem(self, message: str) -> Problem:
+        """A problem at this place: its sheet and row, or the JSON action's number."""
+        if self.number is not None:
+            # Translators: %(problem)s is a sentence about a library's action, e.g. that it maps to nothing.
+            return Problem(gettext("Action %(number)d: %(problem)s") % {"number": self.number, "problem": message})
+        return Problem(message, self.sheet, self.row)
 
 
 def _header_key(value: Any) -> str:
@@ -117,6 +128,8 @@ class _Checker:
         self.problems: list[Problem] = []
         self.actions: list[_Action] = []
         self.seen: dict[tuple[int, int, str], _Place] = {}
+        self.codes: list[str] = []  # every indicator code of the file, as written
+        self.unknown = False  # whether one of them is not the framework's
 
     def check(self, fields: dict[str, Any], *, where: _Place, locate: Callable[[str, str], Problem]) -> None:
         """`locate(field, message)` makes the Problem for one field; `where` names the action for duplicates."""
@@ -143,7 +156,7 @@ class _Checker:
             self.problems.append(locate("action", duplicate))
             return
         self.seen[key] = where
-        self.actions.append(_Action(indicator, level, text, action_types, hazard))
+        self.actions.append(_Action(indicator, level, text, action_types, hazard, where))
 
     def _indicator(self, value: Any, locate: Callable[[str, str], Problem]) -> Indicator | None:
         code = _text(value)
@@ -152,8 +165,11 @@ class _Checker:
             return None
         indicator = self.indicators.get(indicator_code_key(code))
         if indicator is None and " " in code:  # "P1.1 Legal instruments": the code, then the indicator's name
-            indicator = self.indicators.get(indicator_code_key(code.split()[0]))
+            code = code.split()[0]
+            indicator = self.indicators.get(indicator_code_key(code))
+        self.codes.append(code)
         if indicator is None:
+            self.unknown = True
             message = gettext("“%(code)s” is not an indicator of %(framework)s (%(name)s).") % {
                 "code": code,
                 "framework": self.framework.code,
@@ -335,6 +351,16 @@ def _json_framework(document: dict[str, Any], framework: Framework | None) -> Fr
     return found
 
 
+@dataclass(frozen=True)
+class LibraryImported:
+    """An imported library, and the actions of a file keyed by another framework's codes that no crosswalk took to
+    an indicator of the library's framework (each a Problem naming its row or action), which were left out."""
+
+    library: BenchmarkLibrary
+    unmapped: list[Problem] = field(default_factory=list)
+    unmapped_codes: list[str] = field(default_factory=list)  # their indicators, each once, in the file's order
+
+
 def library_import(
     *,
     framework: Framework | None,
@@ -342,7 +368,24 @@ def library_import(
     source: str = "",
     upload: IO[bytes],
     filename: str,
+    codes_of: Framework | None = None,
 ) -> BenchmarkLibrary:
+    """Import a benchmark action library from an .xlsx, .csv or .json file, all or nothing: library_import_report,
+    for callers that need only the library."""
+    return library_import_report(
+        framework=framework, name=name, source=source, upload=upload, filename=filename, codes_of=codes_of
+    ).library
+
+
+def library_import_report(
+    *,
+    framework: Framework | None,
+    name: str,
+    source: str = "",
+    upload: IO[bytes],
+    filename: str,
+    codes_of: Framework | None = None,
+) -> LibraryImported:
     """Import a benchmark action library from an .xlsx, .csv or .json file, all or nothing.
 
     For a JSON file, `framework`, `name` and `source` may be left empty to take those of the file. When the
@@ -350,21 +393,30 @@ def library_import(
     (a country loads an updated WHO file). Activities already generated from the old actions keep their
     text: they are copies in the plan, not references that change with the library.
 
+    `codes_of` reads a file keyed by another framework's indicator codes (a library written for JEE 2) into a
+    library of `framework` through the crosswalks: each action goes to every indicator its indicator maps to. An
+    action whose indicator maps to nothing is left out and listed in the result; the file is refused only when
+    nothing maps at all.
+
     Raises ImportRefused listing every problem (sheet, row and column, or action number and field); then
     nothing was saved.
     """
+    through = codes_of if codes_of is not None and framework is not None and codes_of != framework else None
+    if codes_of is not None and framework is None:
+        raise ImportRefused([gettext("Choose the framework of the library the file's actions go into.")])
     if filename.lower().endswith(".json"):
         document = _read_json(upload)
-        framework = _json_framework(document, framework)
+        keyed_by = _json_framework(document, through or framework)
+        framework = framework or keyed_by
         name = name or _text(document.get("name"))
         source = source or _text(document.get("source"))
-        checker = _Checker(framework)
+        checker = _Checker(keyed_by)
         _check_json(document, checker)
     else:
         if framework is None:
             raise ImportRefused([gettext("Choose the framework whose indicators the library covers.")])
         sheets = read_spreadsheet(upload, name=filename, limits="library")
-        checker = _Checker(framework)
+        checker = _Checker(through or framework)
         _check_sheets(sheets, checker)
     name, source = " ".join(name.split()), " ".join(source.split())
     if not name:
@@ -383,11 +435,60 @@ def library_import(
             SOURCE_MAX_LENGTH,
         ) % {"limit": SOURCE_MAX_LENGTH}
         checker.problems.insert(0, Problem(message))
+    if hint := codes_of_another_framework(checker.codes, framework=checker.framework, unknown=checker.unknown):
+        checker.problems.insert(0, Problem(hint))
     if not checker.problems and not checker.actions:
         checker.problems.append(Problem(gettext("The file holds no actions.")))
     if checker.problems:
         raise ImportRefused(checker.problems)
-    return _library_save(framework=framework, name=name, source=source, actions=checker.actions)
+    actions, unmapped, codes = checker.actions, list[Problem](), list[str]()
+    if through is not None:
+        actions, unmapped, codes = _actions_through(checker.actions, start=through, end=framework)
+    library = _library_save(framework=framework, name=name, source=source, actions=actions)
+    return LibraryImported(library=library, unmapped=unmapped, unmapped_codes=codes)
+
+
+def _actions_through(
+    actions: list[_Action], *, start: Framework, end: Framework
+) -> tuple[list[_Action], list[Problem], list[str]]:
+    """The actions keyed by `start`'s indicators, each copied to every indicator of `end` its indicator maps to
+    through the crosswalks (the same action reaching one indicator twice kept once), and a Problem for each action
+    that maps to nothing. ImportRefused when none maps."""
+    route = crosswalk_route(links=crosswalk_links_touching({start.pk, end.pk}), start=start.pk, end=end.pk)
+    mapping = route.mapping if route is not None else {}
+    targets = {i.pk: i for i in Indicator.objects.filter(pk__in={t for ts in mapping.values() for t in ts})}
+    mapped: list[_Action] = []
+    seen: set[tuple[int, int, str]] = set()
+    unmapped: list[Problem] = []
+    codes: list[str] = []
+    for action in actions:
+        reached = sorted((targets[t] for t in mapping.get(action.indicator.pk, ())), key=lambda i: (i.order, i.code))
+        if not reached:
+            message = gettext(
+                "%(code)s of %(from)s corresponds to no indicator of %(to)s in the crosswalks; this action was "
+                "left out."
+            ) % {"code": action.indicator.code, "from": start.code, "to": end.code}
+            unmapped.append(action.where.problem(message) if action.where else Problem(message))
+            if action.indicator.code not in codes:
+                codes.append(action.indicator.code)
+            continue
+        for indicator in reached:
+            key = (indicator.pk, action.level, action.text.lower())
+            if key not in seen:
+                seen.add(key)
+                mapped.append(dataclasses.replace(action, indicator=indicator))
+    if not mapped:
+        raise ImportRefused(
+            [
+                gettext(
+                    "None of the file's indicators of %(from)s corresponds to an indicator of %(to)s in the "
+                    "crosswalks, so nothing was imported."
+                )
+                % {"from": start.code, "to": end.code},
+                *unmapped,
+            ]
+        )
+    return mapped, unmapped, codes
 
 
 @transaction.atomic

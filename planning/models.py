@@ -474,10 +474,65 @@ class Indicator(NamedInLanguages):
         return f"{self.code} {self.local_name}"
 
 
-class CrosswalkLink(models.Model):
-    """One indicator of a framework that corresponds to one of another framework (e.g. JEE 3 P1.1 to SPAR 2
-    C1.1). Several may map to one; when scores are carried over, the lowest counts."""
+class Crosswalk(models.Model):
+    """How the indicators of one framework correspond to those of another (e.g. JEE 2 to JEE 3), as a set of links:
+    editable data, `approximate` when it was matched by subject rather than published as an official table. Scores
+    and library actions of an older framework reach a plan of a current one through it."""
 
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    source_framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="crosswalks_out", verbose_name=_("from framework")
+    )
+    target_framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="crosswalks_in", verbose_name=_("to framework")
+    )
+    approximate = models.BooleanField(
+        default=True,
+        help_text=_("Matched by subject, not an official table: the product says so wherever it carries a level."),
+        verbose_name=_("approximate"),
+    )
+    note = models.TextField(blank=True, help_text=_("How the crosswalk was made."), verbose_name=_("note"))
+
+    class Meta:
+        verbose_name = _("crosswalk")
+        verbose_name_plural = _("crosswalks")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_framework", "target_framework"],
+                name="crosswalk_unique_frameworks",
+                violation_error_message=_("A crosswalk between these two frameworks exists already."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(source_framework=models.F("target_framework")),
+                name="crosswalk_between_two_frameworks",
+                violation_error_message=_("A crosswalk links two different frameworks."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name as pages show it, saying when the crosswalk is approximate."""
+        return crosswalk_label(self.name, approximate=self.approximate)
+
+
+def crosswalk_label(name: str, *, approximate: bool) -> str:
+    if approximate:
+        # Translators: a crosswalk's name (e.g. "JEE 2 – JEE 3"), said to be matched by subject, not official.
+        return gettext("%(name)s (approximate)") % {"name": name}
+    return name
+
+
+class CrosswalkLink(models.Model):
+    """One indicator of a crosswalk's first framework that corresponds to one of its second (e.g. JEE 3 P1.1 to
+    SPAR 2 C1.1). Several may map to one; when scores are carried over, the lowest counts."""
+
+    crosswalk = models.ForeignKey(
+        Crosswalk, on_delete=models.CASCADE, related_name="links", verbose_name=_("crosswalk")
+    )
     source = models.ForeignKey(
         Indicator, on_delete=models.CASCADE, related_name="crosswalk_out", verbose_name=_("indicator")
     )
@@ -488,17 +543,45 @@ class CrosswalkLink(models.Model):
     class Meta:
         verbose_name = _("crosswalk link")
         verbose_name_plural = _("crosswalk links")
-        ordering = ["source_id", "target_id"]
+        ordering = ["crosswalk_id", "source_id", "target_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "target"],
+                fields=["crosswalk", "source", "target"],
                 name="crosswalk_unique_pair",
-                violation_error_message=_("These indicators are already linked."),
+                violation_error_message=_("These indicators are already linked in this crosswalk."),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.source.code} → {self.target.code}"
+
+    def clean(self) -> None:
+        """Each end must be an indicator of its side of the crosswalk."""
+        try:
+            crosswalk = self.crosswalk
+        except Crosswalk.DoesNotExist:
+            return
+        errors = {}
+        for name, indicator_id, framework_id in (
+            ("source", self.source_id, crosswalk.source_framework_id),
+            ("target", self.target_id, crosswalk.target_framework_id),
+        ):
+            if indicator_id is None or framework_id is None:
+                continue
+            indicator = getattr(self, name)
+            if indicator.framework_id != framework_id:
+                framework = Framework.objects.get(pk=framework_id)
+                errors[name] = gettext(
+                    "%(code)s is an indicator of %(other)s; this side of the crosswalk “%(crosswalk)s” takes "
+                    "indicators of %(framework)s."
+                ) % {
+                    "code": indicator.code,
+                    "other": indicator.framework.code,
+                    "crosswalk": crosswalk.name,
+                    "framework": framework.code,
+                }
+        if errors:
+            raise ValidationError(errors)
 
 
 class ActionType(models.TextChoices):

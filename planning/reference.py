@@ -20,7 +20,23 @@ REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 FRAMEWORK_NAMES = {
     "JEE3": "Joint External Evaluation, 3rd edition (2022)",
     "SPAR2": "State Party Self-Assessment Annual Reporting, 2nd edition (2021)",
+    "JEE1": "Joint External Evaluation tool, 1st edition (2016)",
+    "JEE2": "Joint External Evaluation tool, 2nd edition (2018)",
+    "SPAR1": "State Party self-assessment annual reporting tool, 1st edition (2018)",
 }
+# The crosswalks carried by the product: (file, from framework, to framework, name). Each was matched by subject
+# for this product; none is an official WHO table. An older framework reaches the current framework of the other
+# kind through two of them (JEE 2 to JEE 3 to SPAR 2; SPAR 1 to SPAR 2 to JEE 3).
+CROSSWALKS = (
+    ("crosswalk_jee3_spar2.csv", "JEE3", "SPAR2", "JEE 3 – SPAR 2"),
+    ("crosswalk_jee1_jee3.csv", "JEE1", "JEE3", "JEE 1 – JEE 3"),
+    ("crosswalk_jee2_jee3.csv", "JEE2", "JEE3", "JEE 2 – JEE 3"),
+    ("crosswalk_spar1_spar2.csv", "SPAR1", "SPAR2", "SPAR 1 – SPAR 2"),
+)
+CROSSWALK_NOTE = (
+    "Matched by subject for NAPHS Planner: each indicator linked to those of the other framework that cover the "
+    "same capacity. An approximate correspondence, not an official WHO table; edit it where a country knows better."
+)
 # The frameworks' names as WHO writes them in its other official languages.
 FRAMEWORK_NAMES_IN_LANGUAGES = {
     "JEE3": {
@@ -62,8 +78,18 @@ def _has_names(model: Any) -> bool:
     return any(field.name == "names" for field in model._meta.get_fields())
 
 
-def reference_load(*, Framework: Any, TechnicalArea: Any, Indicator: Any, CrosswalkLink: Any) -> None:
+def reference_load(
+    *, Framework: Any, TechnicalArea: Any, Indicator: Any, CrosswalkLink: Any, update: bool = True
+) -> None:
+    """Load every framework of frameworks.csv and the crosswalks. `update=False` only adds what is missing (a later
+    migration bringing new frameworks), leaving names an administrator corrected as they are."""
     with_names = _has_names(TechnicalArea)
+
+    def put(model: Any, defaults: dict[str, Any], **keys: Any) -> tuple[Any, bool]:
+        if update:
+            return model.objects.update_or_create(defaults=defaults, **keys)
+        return model.objects.get_or_create(defaults=defaults, **keys)
+
     frameworks: dict[str, Any] = {}
     areas: dict[tuple[str, str], Any] = {}
     indicators: dict[str, Any] = {}
@@ -73,26 +99,60 @@ def reference_load(*, Framework: Any, TechnicalArea: Any, Indicator: Any, Crossw
             defaults: dict[str, Any] = {"name": FRAMEWORK_NAMES.get(code, code)}
             if with_names:
                 defaults["names"] = FRAMEWORK_NAMES_IN_LANGUAGES.get(code, {})
-            frameworks[code], _ = Framework.objects.update_or_create(code=code, defaults=defaults)
+            frameworks[code], _ = put(Framework, defaults, code=code)
         framework = frameworks[code]
         key = (code, row["area_code"])
         if key not in areas:
             defaults = {"name": row["area_name"], "pillar": row["pillar"], "order": len(areas) + 1}
             if with_names:
                 defaults["names"] = _names(row, "area_name")
-            areas[key], _ = TechnicalArea.objects.update_or_create(
-                framework=framework, code=row["area_code"], defaults=defaults
-            )
+            areas[key], _ = put(TechnicalArea, defaults, framework=framework, code=row["area_code"])
         defaults = {"technical_area": areas[key], "name": row["indicator_name"], "order": order}
         if with_names:
             defaults["names"] = _names(row, "indicator_name")
-        indicators[f"{code}:{row['indicator_code']}"], _ = Indicator.objects.update_or_create(
-            framework=framework, code=row["indicator_code"], defaults=defaults
+        indicators[f"{code}:{row['indicator_code']}"], _ = put(
+            Indicator, defaults, framework=framework, code=row["indicator_code"]
         )
-    for row in _rows("crosswalk_jee3_spar2.csv"):
-        CrosswalkLink.objects.get_or_create(
-            source=indicators[f"JEE3:{row['jee3_indicator']}"], target=indicators[f"SPAR2:{row['spar2_indicator']}"]
+    crosswalk_field = next((f for f in CrosswalkLink._meta.get_fields() if f.name == "crosswalk"), None)
+    if crosswalk_field is None:
+        # Before crosswalks had names (the first migration): its links alone; a later migration gives them theirs.
+        for row in _rows("crosswalk_jee3_spar2.csv"):
+            CrosswalkLink.objects.get_or_create(
+                source=indicators[f"JEE3:{row['jee3_indicator']}"],
+                target=indicators[f"SPAR2:{row['spar2_indicator']}"],
+            )
+        return
+    crosswalks_load(
+        Crosswalk=crosswalk_field.related_model,
+        CrosswalkLink=CrosswalkLink,
+        frameworks=frameworks,
+        indicators=indicators,
+    )
+
+
+def crosswalks_load(
+    *, Crosswalk: Any, CrosswalkLink: Any, frameworks: dict[str, Any], indicators: dict[str, Any]
+) -> None:
+    """Create each crosswalk the product carries, with the links of its file, once: links made before crosswalks
+    had names join theirs, and a crosswalk an administrator has edited keeps its links."""
+    for filename, source, target, name in CROSSWALKS:
+        crosswalk, _created = Crosswalk.objects.get_or_create(
+            source_framework=frameworks[source],
+            target_framework=frameworks[target],
+            defaults={"name": name, "approximate": True, "note": CROSSWALK_NOTE},
         )
+        CrosswalkLink.objects.filter(
+            crosswalk__isnull=True, source__framework=frameworks[source], target__framework=frameworks[target]
+        ).update(crosswalk=crosswalk)
+        if CrosswalkLink.objects.filter(crosswalk=crosswalk).exists():
+            continue
+        source_column, target_column = f"{source.lower()}_indicator", f"{target.lower()}_indicator"
+        for row in _rows(filename):
+            CrosswalkLink.objects.get_or_create(
+                crosswalk=crosswalk,
+                source=indicators[f"{source}:{row[source_column]}"],
+                target=indicators[f"{target}:{row[target_column]}"],
+            )
 
 
 def _names_add(queryset: Any, names: dict[str, str]) -> None:

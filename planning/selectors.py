@@ -13,12 +13,12 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext, gettext_lazy
 
+from planning.crosswalks import Route, crosswalk_links_touching, crosswalk_route, route_carry
 from planning.models import (
     Activity,
     Assessment,
     Comment,
     CommentThread,
-    CrosswalkLink,
     Indicator,
     IndicatorScore,
     IndicatorTarget,
@@ -37,14 +37,22 @@ def technical_areas_of(plan: Plan) -> QuerySet[TechnicalArea]:
 
 @dataclass(frozen=True)
 class BaselineLevel:
-    """An indicator's current level and the assessment it comes from; `carried` when it came through the
-    crosswalk from an assessment of another framework."""
+    """An indicator's current level and the assessment it comes from; `carried` when it came through a crosswalk
+    from an assessment of another framework: `crosswalks` names them (as pages show them, "(approximate)" where
+    one is), `framework` is the assessment's framework code."""
 
     level: int
     assessment_id: int
     kind: str
     date: datetime.date
     carried: bool = False
+    crosswalks: tuple[str, ...] = ()
+    approximate: bool = False
+    framework: str = ""
+
+    @property
+    def crosswalks_text(self) -> str:
+        return ", ".join(self.crosswalks)
 
     def get_kind_display(self) -> str:
         return str(Assessment.Kind(self.kind).label)
@@ -54,9 +62,10 @@ def plan_baseline(*, plan: Plan) -> dict[int, BaselineLevel]:
     """The baseline of each indicator of the plan's framework: {indicator id: BaselineLevel}, the most recent score
     of that indicator across all the plan's assessments (by assessment date, then the order they were added), so
     an assessment that scores only some indicators completes the baseline rather than replacing it. Scores of an
-    assessment in another framework are carried over through the crosswalk, in either direction; where several
-    indicators of one assessment map to one, the lowest counts. An indicator no assessment scored is absent. Two
-    queries at most, however many indicators and assessments."""
+    assessment in another framework (an older JEE or SPAR edition, or the current one of the other kind) are carried
+    over through the crosswalks (planning/crosswalks.py: in either direction, through one framework in between where
+    no crosswalk joins the two); where several indicators of one assessment map to one, the lowest counts. An
+    indicator no assessment scored is absent. Two queries at most, however many indicators and assessments."""
     return baselines_for_plans(plans=[plan])[plan.pk]
 
 
@@ -66,21 +75,6 @@ def plan_current_levels(*, plan: Plan) -> dict[int, int]:
     return {indicator_id: baseline.level for indicator_id, baseline in plan_baseline(plan=plan).items()}
 
 
-def _carry(scores: dict[int, int], links: Iterable[tuple[int, int]]) -> dict[int, int]:
-    """Scores of one framework carried to the other along crosswalk links; where several meet, the lowest."""
-    levels: dict[int, int] = {}
-    for source_id, target_id in links:
-        if source_id in scores:
-            scored, carried = source_id, target_id
-        elif target_id in scores:
-            scored, carried = target_id, source_id
-        else:
-            continue
-        level = scores[scored]
-        levels[carried] = min(level, levels.get(carried, level))
-    return levels
-
-
 @dataclass
 class _Scored:
     """One assessment's scores, as read for the baseline."""
@@ -88,6 +82,7 @@ class _Scored:
     kind: str
     date: datetime.date
     framework_id: int
+    framework_code: str
     scores: dict[int, int] = field(default_factory=dict)
 
 
@@ -95,33 +90,34 @@ def baselines_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, Baselin
     """plan_baseline for several plans at once, in two queries whatever their number."""
     plans = list(plans)
     assessments: dict[int, dict[int, _Scored]] = {plan.pk: {} for plan in plans}
-    for plan_id, assessment_id, kind, date, framework_id, indicator_id, score in IndicatorScore.objects.filter(
-        assessment__plan__in=plans
-    ).values_list(
+    rows = IndicatorScore.objects.filter(assessment__plan__in=plans).values_list(
         "assessment__plan_id",
         "assessment_id",
         "assessment__kind",
         "assessment__date",
         "assessment__framework_id",
+        "assessment__framework__code",
         "indicator_id",
         "score",
-    ):
+    )
+    for plan_id, assessment_id, kind, date, framework_id, framework_code, indicator_id, score in rows:
         of_plan = assessments[plan_id]
         if assessment_id not in of_plan:
-            of_plan[assessment_id] = _Scored(kind=kind, date=date, framework_id=framework_id)
+            of_plan[assessment_id] = _Scored(
+                kind=kind, date=date, framework_id=framework_id, framework_code=framework_code
+            )
         of_plan[assessment_id].scores[indicator_id] = score
 
     def crosses(plan: Plan, scored: _Scored) -> bool:
         return plan.framework_id is not None and scored.framework_id != plan.framework_id
 
-    crossing = {i for p in plans for s in assessments[p.pk].values() if crosses(p, s) for i in s.scores}
-    links: list[tuple[int, int, int, int]] = []
-    if crossing:
-        links = list(
-            CrosswalkLink.objects.filter(Q(source_id__in=crossing) | Q(target_id__in=crossing)).values_list(
-                "source_id", "target_id", "source__framework_id", "target__framework_id"
-            )
-        )
+    # The frameworks of the assessments to carry, and of their plans: every link of a route between the two is in
+    # a crosswalk that touches one of them.
+    crossing = {
+        f for p in plans for s in assessments[p.pk].values() if crosses(p, s) for f in (s.framework_id, p.framework_id)
+    }
+    links = crosswalk_links_touching({f for f in crossing if f is not None}) if crossing else []
+    routes: dict[tuple[int, int], Route | None] = {}
     baselines: dict[int, dict[int, BaselineLevel]] = {}
     for plan in plans:
         baseline: dict[int, BaselineLevel] = {}
@@ -129,13 +125,24 @@ def baselines_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, Baselin
         for assessment_id, scored in sorted(assessments[plan.pk].items(), key=lambda item: (item[1].date, item[0])):
             carried = crosses(plan, scored)
             levels = scored.scores
+            route = None
             if carried:
-                # Only links between the assessment's framework and this plan's carry its scores.
-                frameworks = {plan.framework_id, scored.framework_id}
-                levels = _carry(levels, [(a, b) for a, b, fa, fb in links if {fa, fb} == frameworks])
+                assert plan.framework_id is not None
+                key = (scored.framework_id, plan.framework_id)
+                if key not in routes:
+                    routes[key] = crosswalk_route(links=links, start=key[0], end=key[1])
+                route = routes[key]
+                levels = route_carry(route, levels) if route is not None else {}
             for indicator_id, level in levels.items():
                 baseline[indicator_id] = BaselineLevel(
-                    level=level, assessment_id=assessment_id, kind=scored.kind, date=scored.date, carried=carried
+                    level=level,
+                    assessment_id=assessment_id,
+                    kind=scored.kind,
+                    date=scored.date,
+                    carried=carried,
+                    crosswalks=route.crosswalks if route is not None else (),
+                    approximate=route.approximate if route is not None else False,
+                    framework=scored.framework_code if carried else "",
                 )
         baselines[plan.pk] = baseline
     return baselines

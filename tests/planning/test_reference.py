@@ -2,7 +2,7 @@
 
 import pytest
 
-from planning.models import CrosswalkLink, Framework, Indicator, TechnicalArea
+from planning.models import Crosswalk, CrosswalkLink, Framework, Indicator, TechnicalArea
 from planning.reference import reference_load
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +23,18 @@ def test_jee3_and_spar2_arrive_with_their_areas_indicators_and_pillars():
 
 
 def test_the_crosswalk_links_jee3_to_spar2_and_leaves_amr_without_a_counterpart():
-    assert CrosswalkLink.objects.count() == 46
-    assert set(CrosswalkLink.objects.filter(source__code="P3.3").values_list("target__code", flat=True)) == {
+    crosswalk = Crosswalk.objects.get(source_framework__code="JEE3", target_framework__code="SPAR2")
+    assert (crosswalk.name, crosswalk.approximate, str(crosswalk)) == (
+        "JEE 3 – SPAR 2",
+        True,
+        "JEE 3 – SPAR 2 (approximate)",
+    )
+    assert crosswalk.links.count() == 46
+    assert set(crosswalk.links.filter(source__code="P3.3").values_list("target__code", flat=True)) == {
         "C2.3",
         "C7.1",
     }
-    assert not CrosswalkLink.objects.filter(source__code__startswith="P4.").exists()
+    assert not crosswalk.links.filter(source__code__startswith="P4.").exists()
 
 
 def test_loading_the_reference_again_changes_nothing():
@@ -45,7 +51,8 @@ def test_loading_the_reference_again_changes_nothing():
         Indicator.objects.count(),
         CrosswalkLink.objects.count(),
     )
-    assert after == before == (2, 34, 91, 46)
+    # JEE 1, 2 and 3, SPAR 1 and 2; the links of the four crosswalks.
+    assert after == before == (5, 85, 212, 179)
 
 
 def test_a_new_plan_follows_jee3_unless_told_otherwise(country, people):

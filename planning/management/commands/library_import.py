@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
 from naphs.spreadsheets import ImportRefused
-from planning.libraries import library_import
+from planning.libraries import library_import_report
 from planning.models import BenchmarkLibrary, Framework
 
 
@@ -23,24 +23,43 @@ class Command(BaseCommand):
         parser.add_argument("--framework", default="", help="Framework code, e.g. JEE3 (a JSON file may name it).")
         parser.add_argument("--name", default="", help="The library's name (a JSON file may give it).")
         parser.add_argument("--source", default="", help="Where the actions come from.")
+        parser.add_argument(
+            "--codes-of",
+            default="",
+            help="The framework whose indicator codes the file uses, e.g. JEE2, when it is not --framework: each "
+            "action goes to the indicators of --framework its indicator corresponds to through the crosswalks.",
+        )
 
-    def handle(self, *args, file: Path, framework: str, name: str, source: str, **options) -> None:
-        chosen = None
-        if framework:
-            chosen = Framework.objects.filter(code__iexact=framework).first()
-            if chosen is None:
-                known = ", ".join(Framework.objects.values_list("code", flat=True))
-                raise CommandError(f"Unknown framework {framework!r}; choose one of {known}.")
+    def handle(self, *args, file: Path, framework: str, name: str, source: str, codes_of: str, **options) -> None:
+        chosen = self._framework(framework)
+        keyed_by = self._framework(codes_of)
+        if keyed_by is not None and chosen is None:
+            raise CommandError("--codes-of needs --framework: the framework of the library the actions go into.")
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
         try:
             with file.open("rb") as handle:
-                library = library_import(framework=chosen, name=name, source=source, upload=handle, filename=file.name)
+                imported = library_import_report(
+                    framework=chosen, name=name, source=source, upload=handle, filename=file.name, codes_of=keyed_by
+                )
         except ImportRefused as refused:
             for problem in refused.problems:
                 self.stderr.write(f"  {problem}")
             raise CommandError(f"Nothing was imported: {len(refused.problems)} problem(s) in {file.name}.") from None
-        self._report(library)
+        self._report(imported.library)
+        if imported.unmapped:
+            self.stdout.write(f"Left out, their indicator corresponding to none of {imported.library.framework.code}:")
+            for problem in imported.unmapped:
+                self.stdout.write(f"  {problem}")
+
+    def _framework(self, code: str) -> Framework | None:
+        if not code:
+            return None
+        found = Framework.objects.filter(code__iexact=code).first()
+        if found is None:
+            known = ", ".join(Framework.objects.values_list("code", flat=True))
+            raise CommandError(f"Unknown framework {code!r}; choose one of {known}.")
+        return found
 
     def _report(self, library: BenchmarkLibrary) -> None:
         levels = dict(library.actions.values_list("level").annotate(n=Count("pk")).order_by("level"))
