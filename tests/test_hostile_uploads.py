@@ -33,6 +33,8 @@ from planning.models import (
     Activity,
     BenchmarkAction,
     BenchmarkLibrary,
+    Crosswalk,
+    CrosswalkLink,
     Framework,
     Indicator,
     IndicatorScore,
@@ -42,7 +44,17 @@ from planning.models import (
 from tests.conftest import make_user
 from tests.hostile_files import CORPUS, COUNTED, build
 
-ROWS = (IndicatorScore, CostLine, Activity, Framework, TechnicalArea, Indicator, BenchmarkLibrary, BenchmarkAction)
+ROWS = (
+    IndicatorScore,
+    CostLine,
+    Activity,
+    Framework,
+    TechnicalArea,
+    Indicator,
+    BenchmarkLibrary,
+    BenchmarkAction,
+    CrosswalkLink,
+)
 
 
 @dataclass
@@ -93,7 +105,7 @@ def _form_post(client, ctx: Context, url: str, data: dict, kind: str, user) -> s
     return _refusal_of_job(Job.objects.filter(kind=kind).exclude(pk__in=before).first())
 
 
-ADMIN_KINDS = {PlanningJob.FRAMEWORK_IMPORT, PlanningJob.LIBRARY_IMPORT}
+ADMIN_KINDS = {PlanningJob.FRAMEWORK_IMPORT, PlanningJob.LIBRARY_IMPORT, PlanningJob.CROSSWALK_IMPORT}
 
 
 def costing_page(client, ctx, name, content):
@@ -142,6 +154,13 @@ def library_admin(client, ctx, name, content):
     return _form_post(client, ctx, url, data, PlanningJob.LIBRARY_IMPORT, ctx.admin)
 
 
+def crosswalk_admin(client, ctx, name, content):
+    crosswalk = Crosswalk.objects.get(name="JEE 2 – JEE 3")
+    data = {"crosswalk": crosswalk.pk, "file": SimpleUploadedFile(name, content)}
+    url = "/admin/planning/crosswalk/import/"
+    return _form_post(client, ctx, url, data, PlanningJob.CROSSWALK_IMPORT, ctx.admin)
+
+
 ENDPOINTS: dict[str, Callable[..., str]] = {
     "costing workbook page": costing_page,
     "costing workbook API": costing_api,
@@ -150,6 +169,7 @@ ENDPOINTS: dict[str, Callable[..., str]] = {
     "SPAR results table": spar_table,
     "framework (admin)": framework_admin,
     "benchmark library (admin)": library_admin,
+    "crosswalk (admin)": crosswalk_admin,
 }
 # The route of each, normalized (see _normalized), for the discovery test below.
 ROUTES = {
@@ -160,6 +180,7 @@ ROUTES = {
     "plans/<plan_id>/assessments/<assessment_id>/import-spar/",
     "admin/planning/framework/import/",
     "admin/planning/benchmarklibrary/import/",
+    "admin/planning/crosswalk/import/",
 }
 
 
