@@ -166,6 +166,63 @@ def test_the_overview_and_the_targets_name_the_crosswalk_and_say_it_is_approxima
     assert "through the crosswalk JEE 2 – JEE 3 (approximate)" in row
 
 
+def test_the_baseline_reads_every_framework_at_once_in_two_queries(plan, lead, django_assert_num_queries):
+    """However many older assessments, of however many frameworks, and however many routes of two crosswalks."""
+    for code, scores in (
+        ("JEE1", {"P.1.1": 2}),
+        ("JEE2", {"P.1.2": 3}),
+        ("SPAR1", {"C11.1": 4}),
+        ("SPAR2", {"C13.1": 2}),
+    ):
+        assessment = assessment_create(plan=plan, by=lead, framework=framework(code), kind="other", date=OLD)
+        scores_set(assessment=assessment, by=lead, scores=scores)
+    with django_assert_num_queries(2):
+        baseline = plan_baseline(plan=plan)
+    assert by_code({pk: s.level for pk, s in baseline.items()}) == {
+        "P1.1": 2,
+        "P2.1": 3,
+        "PoE1": 4,
+        "P6.1": 2,
+        "P6.2": 2,
+    }
+
+
+@pytest.mark.parametrize("older", [1, 4])
+def test_the_overview_runs_a_constant_number_of_queries_whatever_the_older_assessments(
+    client, plan, lead, older, django_assert_max_num_queries
+):
+    codes = ["JEE1", "JEE2", "SPAR1", "JEE2"][:older]
+    for number, code in enumerate(codes):
+        assessment = assessment_create(
+            plan=plan, by=lead, framework=framework(code), kind="other", date=datetime.date(2019, 1, number + 1)
+        )
+        first = framework(code).indicators.order_by("order").first()
+        scores_set(assessment=assessment, by=lead, scores={first.code: 2})
+    client.force_login(lead)
+    with django_assert_max_num_queries(40):
+        assert client.get(f"/plans/{plan.pk}/").status_code == 200
+    with django_assert_max_num_queries(40):
+        assert client.get(f"/plans/{plan.pk}/targets/").status_code == 200
+
+
+def test_only_the_secretariat_records_an_older_assessment_and_another_plans_member_finds_nothing(client, plan, people):
+    data = {"framework": framework("JEE2").pk, "kind": "jee", "date": "2019-06-01"}
+    client.force_login(people["viewer"])
+    assert client.post(f"/plans/{plan.pk}/assessments/", data).status_code == 403
+    client.force_login(people["outsider"])
+    assert client.post(f"/plans/{plan.pk}/assessments/", data).status_code == 404
+    assert client.get(f"/plans/{plan.pk}/targets/").status_code == 404
+    assert not plan.assessments.exists()
+
+
+def test_a_person_without_the_admin_rights_cannot_read_or_change_crosswalks(client, people):
+    crosswalk = Crosswalk.objects.get(name="JEE 2 – JEE 3")
+    client.force_login(people["secretariat_lead"])
+    for url in ("/admin/planning/crosswalk/import/", f"/admin/planning/crosswalk/{crosswalk.pk}/export/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"]
+
+
 def test_an_older_assessment_is_recorded_on_its_page_with_its_own_grid(client, plan, lead):
     client.force_login(lead)
     jee2 = framework("JEE2")
