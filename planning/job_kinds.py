@@ -9,3 +9,4 @@ class PlanningJob(models.TextChoices):
     SPAR_IMPORT = "spar_import", _("SPAR results table import")
     FRAMEWORK_IMPORT = "framework_import", _("Framework import")
     LIBRARY_IMPORT = "library_import", _("Benchmark library import")
+    MAPPING_IMPORT = "benchmark_mapping_import", _("Benchmark indicator mapping import")

@@ -43,6 +43,25 @@ NAME_MAX_LENGTH = max_length(BenchmarkLibrary, "name")
 SOURCE_MAX_LENGTH = max_length(BenchmarkLibrary, "source")
 DEMO_LIBRARY_PATH = Path(__file__).resolve().parent / "reference" / "demo_library.json"
 DEMO_LIBRARY_NAME = "NAPHS Planner demo library"
+# WHO's action types as the benchmarks write them, in WHO's order (the WHO Benchmarks platform's seed files refer to
+# them by their 1-based index in this list), with the product's action type for each. Recognised in every import.
+WHO_ACTION_TYPES: tuple[tuple[str, ActionType], ...] = (
+    ("Advocacy", ActionType.ADVOCACY),
+    ("Assessment and Data Use", ActionType.ASSESSMENT),
+    ("Coordination", ActionType.COORDINATION),
+    ("Designation", ActionType.DESIGNATION),
+    ("Dissemination", ActionType.DISSEMINATION),
+    ("Financing", ActionType.FINANCING),
+    ("Monitoring and Evaluation", ActionType.MONITORING),
+    ("Planning and Strategy", ActionType.PLANNING),
+    ("Procurement", ActionType.PROCUREMENT),
+    ("Program Implementation", ActionType.PROGRAMME),
+    ("SimEx and AAR", ActionType.SIMULATION),
+    ("SOPs", ActionType.SOP),
+    ("Surveillance", ActionType.SURVEILLANCE),
+    ("Tool Development", ActionType.TOOLS),
+    ("Training", ActionType.TRAINING),
+)
 
 
 def _type_key(text: str) -> str:
@@ -58,7 +77,9 @@ def _action_type_names() -> dict[str, str]:
     return {
         **labels,
         **{_type_key(code): code for code in ActionType.values},
-        "sops": ActionType.SOP,
+        **{_type_key(label): code for label, code in WHO_ACTION_TYPES},
+        "simulation exercises and after action reviews": ActionType.SIMULATION,
+        "standard operating procedures": ActionType.SOP,
         "m and e": ActionType.MONITORING,
     }
 
@@ -68,10 +89,12 @@ class _Action:
     """One checked action of the file, ready to save."""
 
     indicator: Indicator
-    level: int
+    level: int | None  # None only for an action about a disease (its hazard tag)
     text: str
     action_types: list[str]
     hazard: str
+    platform_id: int | None = None  # where the WHO Benchmarks platform's files put it (benchmark_platform.py)
+    benchmark_indicator: str = ""
 
 
 @dataclass(frozen=True)
@@ -407,6 +430,8 @@ def _library_save(*, framework: Framework, name: str, source: str, actions: list
             action_types=action.action_types,
             hazard=action.hazard,
             order=order,
+            platform_id=action.platform_id,
+            benchmark_indicator=action.benchmark_indicator,
         )
         for order, action in enumerate(actions, start=1)
     )

@@ -1,4 +1,5 @@
-"""Import a benchmark action library from an .xlsx, .csv or .json file (the format is in the README)."""
+"""Import a benchmark action library from an .xlsx, .csv or .json file, or from the WHO Benchmarks platform's JSON
+seed files (several files or a .zip of them); the formats are in the README."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
 from naphs.spreadsheets import ImportRefused
+from planning.benchmark_platform import PlatformImported, is_platform_upload, platform_import
 from planning.libraries import library_import
 from planning.models import BenchmarkLibrary, Framework
 
@@ -19,28 +21,60 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("file", type=Path, help="An .xlsx, .csv or .json file.")
+        parser.add_argument(
+            "file",
+            type=Path,
+            nargs="+",
+            help="An .xlsx, .csv or .json file; or the WHO Benchmarks platform's seed files, or a .zip of them.",
+        )
         parser.add_argument("--framework", default="", help="Framework code, e.g. JEE3 (a JSON file may name it).")
         parser.add_argument("--name", default="", help="The library's name (a JSON file may give it).")
         parser.add_argument("--source", default="", help="Where the actions come from.")
 
-    def handle(self, *args, file: Path, framework: str, name: str, source: str, **options) -> None:
+    def handle(self, *args, file: list[Path], framework: str, name: str, source: str, **options) -> None:
         chosen = None
         if framework:
             chosen = Framework.objects.filter(code__iexact=framework).first()
             if chosen is None:
                 known = ", ".join(Framework.objects.values_list("code", flat=True))
                 raise CommandError(f"Unknown framework {framework!r}; choose one of {known}.")
-        if not file.is_file():
-            raise CommandError(f"No such file: {file}")
+        for path in file:
+            if not path.is_file():
+                raise CommandError(f"No such file: {path}")
+        names = ", ".join(path.name for path in file)
         try:
-            with file.open("rb") as handle:
-                library = library_import(framework=chosen, name=name, source=source, upload=handle, filename=file.name)
+            if is_platform_upload(path.name for path in file):
+                if chosen is None:  # the platform's benchmarks follow the JEE's areas: JEE 3 unless told
+                    chosen = Framework.objects.get(code="JEE3")
+                handles = [path.open("rb") for path in file]
+                try:
+                    imported = platform_import(
+                        framework=chosen,
+                        files=[(path.name, handle) for path, handle in zip(file, handles, strict=True)],
+                        name=name,
+                        source=source,
+                    )
+                finally:
+                    for handle in handles:
+                        handle.close()
+                self._report_platform(imported)
+                return
+            if len(file) > 1:
+                raise CommandError("Give one file, or the WHO Benchmarks platform's seed files.")
+            with file[0].open("rb") as handle:
+                library = library_import(
+                    framework=chosen, name=name, source=source, upload=handle, filename=file[0].name
+                )
         except ImportRefused as refused:
             for problem in refused.problems:
                 self.stderr.write(f"  {problem}")
-            raise CommandError(f"Nothing was imported: {len(refused.problems)} problem(s) in {file.name}.") from None
+            raise CommandError(f"Nothing was imported: {len(refused.problems)} problem(s) in {names}.") from None
         self._report(library)
+
+    def _report_platform(self, imported: PlatformImported) -> None:
+        self.stdout.write(self.style.SUCCESS(imported.summary()))
+        if imported.passed_over:
+            self.stdout.write(f"Passed over (not read): {', '.join(imported.passed_over)}.")
 
     def _report(self, library: BenchmarkLibrary) -> None:
         levels = dict(library.actions.values_list("level").annotate(n=Count("pk")).order_by("level"))
