@@ -4,6 +4,7 @@ the problems bad files get."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import zipfile
@@ -15,12 +16,24 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import TestCase
 from django.urls import reverse
+from rest_framework.test import APIClient
 
-from naphs.models import Job
+from naphs.models import AuditEvent, Job
 from naphs.spreadsheets import ImportRefused
+from planning.assessments import assessment_create, scores_set
 from planning.benchmark_platform import DEFAULT_NAME, platform_import
-from planning.models import BenchmarkAction, BenchmarkIndicatorLink, BenchmarkLibrary, Framework
+from planning.drafting import draft_generate, draft_preview
+from planning.models import (
+    Activity,
+    BenchmarkAction,
+    BenchmarkIndicatorLink,
+    BenchmarkLibrary,
+    Framework,
+    GeneratedAction,
+)
 from planning.reference import benchmark_mapping_rows
+from planning.services import plan_update
+from planning.targets import target_set
 from tests.conftest import make_user
 from tests.planning.benchmark_seed import (
     ACTIONS_PER_LEVEL,
@@ -31,6 +44,7 @@ from tests.planning.benchmark_seed import (
     seed_files,
     seed_zip,
 )
+from tests.planning.test_endorsement import endorse
 
 pytestmark = pytest.mark.django_db
 
@@ -377,3 +391,119 @@ def test_the_mapping_is_edited_exported_and_imported_whole_in_the_admin(client, 
     client.force_login(make_user("clerk", is_staff=True))
     assert client.get(url).status_code == 403
     assert client.get(reverse("admin:planning_benchmarkindicatorlink_export")).status_code == 403
+
+
+# Priority diseases: the plan names them, and their actions join its draft ---------------------------------------
+
+
+@pytest.fixture
+def seeded(jee3) -> BenchmarkLibrary:
+    return platform_import(framework=jee3, files=as_uploads(seed_files())).library
+
+
+@pytest.fixture
+def raising_plan(plan, lead):
+    """D2.1 (benchmark 9.1 and 9.2) raised from 2 to 3; R3.1 (14.3) and PoE2 (16.2) kept at 3; R1.3 (12.1) raised
+    from 1 to 2."""
+    assessment = assessment_create(
+        plan=plan, by=lead, framework=plan.framework, kind="jee", date=datetime.date(2025, 6, 1)
+    )
+    scores_set(assessment=assessment, by=lead, scores={"D2.1": 2, "R3.1": 3, "PoE2": 3, "R1.3": 1})
+    for code, level in {"D2.1": 3, "R3.1": 3, "PoE2": 3, "R1.3": 2}.items():
+        target_set(plan=plan, by=lead, indicator=plan.framework.indicators.get(code=code), level=level,
+                   justification="Agreed at the workshop.")  # fmt: skip
+    return plan
+
+
+def draft_areas(plan) -> list:
+    return list(plan.framework.technical_areas.filter(code__in=["D2", "R1", "R3", "PoE"]))
+
+
+def test_a_plan_names_its_priority_diseases_and_their_actions_join_its_draft(raising_plan, lead, seeded):
+    plan = raising_plan
+    plan_update(plan=plan, by=lead, version=plan.version, priority_diseases=["influenza", "ebola"])
+    preview = draft_preview(plan=plan, library=seeded, technical_areas=draft_areas(plan))
+    # Influenza: 9.1 (D2.1, raised) and 12.1 (R1.3, raised); not 14.1 (R1.5, no target). Ebola: 14.3 and 16.2 are
+    # not raised (target = current level), so none. Cholera is not named.
+    assert preview.by_disease == {"influenza": 2}
+    assert preview.diseases == [("Influenza", 2)]
+    result = draft_generate(plan=plan, by=lead, library=seeded, technical_areas=draft_areas(plan))
+    assert result.by_disease == {"influenza": 2}
+    assert "2 of them are about Influenza, a priority disease of the plan." in result.summary()
+    disease = Activity.objects.filter(plan=plan, benchmark_action__hazard="influenza")
+    assert sorted(disease.values_list("title", flat=True)) == [
+        "Influenza: Test influenza step for 12.1.",
+        "Influenza: Test influenza step for 9.1.",
+    ]
+    assert all(activity.hazards == ["biological"] for activity in disease)
+    # Levelled actions as before: 2 per level per benchmark indicator, D2.1 gets 9.1's and 9.2's level-3 actions.
+    assert Activity.objects.filter(plan=plan, indicators__code="D2.1", benchmark_action__level=3).count() == 4
+    # Once: generating again adds nothing.
+    again = draft_generate(plan=plan, by=lead, library=seeded, technical_areas=draft_areas(plan))
+    assert again.added == 0 and again.by_disease == {}
+    # Without a named disease, no disease action comes.
+    plan.refresh_from_db()
+    plan_update(plan=plan, by=lead, version=plan.version, priority_diseases=[])
+    Activity.objects.filter(plan=plan).delete()
+    GeneratedAction.objects.filter(plan=plan).delete()
+    plain = draft_generate(plan=plan, by=lead, library=seeded, technical_areas=draft_areas(plan))
+    assert plain.by_disease == {} and not Activity.objects.filter(plan=plan, benchmark_action__level=None).exists()
+
+
+def test_the_settings_page_offers_the_libraries_diseases_by_name_and_refuses_a_stale_or_frozen_save(
+    client, plan, lead, people, seeded
+):
+    url = reverse("plan_settings", args=[plan.pk])
+    client.force_login(lead)
+    page = client.get(url).content.decode()
+    assert 'name="priority_diseases"' in page
+    assert "Influenza" in page and "Cholera" in page and "Ebola disease" in page
+    form = {"title": plan.title, "kind": plan.kind, "first_year": 2026, "last_year": 2030, "version": plan.version}
+    response = client.post(url, {**form, "priority_diseases": ["cholera", "ebola"]})
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.priority_diseases == ["cholera", "ebola"]
+    event = AuditEvent.objects.filter(plan=plan, action="changed settings of").latest("pk")
+    assert event.changes["priority_diseases"] == [[], ["cholera", "ebola"]]
+    stale = client.post(url, {**form, "priority_diseases": ["influenza"]})  # the version read before the save
+    assert stale.status_code == 409
+    unknown = client.post(url, {**form, "version": plan.version, "priority_diseases": ["plague"]})
+    assert unknown.status_code == 200 and "plague" in unknown.content.decode()
+    plan.refresh_from_db()
+    assert plan.priority_diseases == ["cholera", "ebola"]
+    client.force_login(people["technical_lead"])
+    assert client.post(url, {**form, "priority_diseases": ["influenza"]}).status_code == 403
+    client.force_login(people["outsider"])
+    assert client.get(url).status_code == 404
+    endorse(plan, lead)
+    client.force_login(lead)
+    plan.refresh_from_db()
+    assert client.post(url, {**form, "version": plan.version, "priority_diseases": []}).status_code == 423
+    plan.refresh_from_db()
+    assert plan.priority_diseases == ["cholera", "ebola"]
+
+
+def test_the_plan_api_reads_and_writes_priority_diseases(plan, lead, people, seeded):
+    api = APIClient()
+    api.force_authenticate(lead)
+    url = f"/api/plans/{plan.pk}/"
+    assert api.get(url).json()["priority_diseases"] == []
+    response = api.patch(url, {"priority_diseases": ["influenza"], "version": plan.version}, format="json")
+    assert response.status_code == 200 and response.json()["priority_diseases"] == ["influenza"]
+    stale = api.patch(url, {"priority_diseases": ["cholera"], "version": plan.version}, format="json")
+    assert stale.status_code == 409
+    plan.refresh_from_db()
+    unknown = api.patch(url, {"priority_diseases": ["plague"], "version": plan.version}, format="json")
+    assert unknown.status_code == 400 and "priority_diseases" in unknown.json()
+    viewer = APIClient()
+    viewer.force_authenticate(people["viewer"])
+    assert viewer.patch(url, {"priority_diseases": [], "version": plan.version}, format="json").status_code == 403
+    outsider = APIClient()
+    outsider.force_authenticate(people["outsider"])
+    assert outsider.patch(url, {"priority_diseases": [], "version": plan.version}, format="json").status_code == 404
+    endorse(plan, lead)
+    plan.refresh_from_db()
+    frozen = api.patch(url, {"priority_diseases": [], "version": plan.version}, format="json")
+    assert frozen.status_code == 423
+    plan.refresh_from_db()
+    assert plan.priority_diseases == ["influenza"]
