@@ -10,7 +10,9 @@ names, one action row per indicator. The platform numbers the actions in file or
 then those of influenza, cholera and Ebola; each row keeps that number (`platform_id`), which the platform's
 reference library cites, and its benchmark indicator.
 
-Everything is checked before anything is saved, and saved in one transaction: files that are not the platform's
+Importing the files again replaces the library's actions; an action still in the files (by its platform number and
+indicator) is updated in place, so plans that drafted it keep it as generated. Everything is checked before anything
+is saved, and saved in one transaction: files that are not the platform's
 (a missing file, a wrong field, a level outside 2 to 5, an action type outside WHO's 15, an action of an indicator
 the indicators file does not have) are refused with the file, the item and the field; so are files whose numbering
 matches no mapping of the framework. Actions of a benchmark indicator the framework's mapping does not name are the

@@ -413,6 +413,9 @@ def library_import(
     return _library_save(framework=framework, name=name, source=source, actions=checker.actions)
 
 
+ACTION_FIELDS = ("level", "text", "action_types", "hazard", "order", "benchmark_indicator")
+
+
 @transaction.atomic
 def _library_save(*, framework: Framework, name: str, source: str, actions: list[_Action]) -> BenchmarkLibrary:
     library, _created = BenchmarkLibrary.objects.get_or_create(framework=framework, name=name)
@@ -420,8 +423,7 @@ def _library_save(*, framework: Framework, name: str, source: str, actions: list
     library = BenchmarkLibrary.objects.select_for_update().get(pk=library.pk)
     library.source = source
     library.save(update_fields=["source"])
-    library.actions.all().delete()
-    BenchmarkAction.objects.bulk_create(
+    rows = [
         BenchmarkAction(
             library=library,
             indicator=action.indicator,
@@ -434,8 +436,32 @@ def _library_save(*, framework: Framework, name: str, source: str, actions: list
             benchmark_indicator=action.benchmark_indicator,
         )
         for order, action in enumerate(actions, start=1)
-    )
+    ]
+    if rows and all(row.platform_id is not None for row in rows):
+        _platform_rows_save(library, rows)
+        return library
+    library.actions.all().delete()
+    BenchmarkAction.objects.bulk_create(rows)
     return library
+
+
+def _platform_rows_save(library: BenchmarkLibrary, rows: list[BenchmarkAction]) -> None:
+    """Actions numbered by the WHO Benchmarks platform are the same actions from one import to the next: each row
+    of the library that the files still have, by its number and indicator, is updated in place, so the plans that
+    turned it into an activity keep it as generated and a new draft does not bring it back twice."""
+    existing = {(row.platform_id, row.indicator_id): row for row in library.actions.all()}
+    kept, new = [], []
+    for row in rows:
+        old = existing.pop((row.platform_id, row.indicator.pk), None)
+        if old is None:
+            new.append(row)
+        else:
+            for name in ACTION_FIELDS:
+                setattr(old, name, getattr(row, name))
+            kept.append(old)
+    BenchmarkAction.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
+    BenchmarkAction.objects.bulk_update(kept, ACTION_FIELDS, batch_size=1000)
+    BenchmarkAction.objects.bulk_create(new)
 
 
 def demo_library_load(*, framework: Framework) -> tuple[BenchmarkLibrary, bool]:

@@ -132,10 +132,25 @@ def test_importing_again_replaces_the_librarys_actions(jee):
     platform_import(framework=jee, files=as_uploads(seed_files()))
     files = seed_files()
     files["benchmark_indicator_actions.json"] = files["benchmark_indicator_actions.json"][:10]
+    files["benchmark_indicator_actions.json"][0]["text"] = "Test step, reworded."
     imported = platform_import(framework=jee, files=as_uploads(files))
     assert BenchmarkLibrary.objects.count() == 1
     assert imported.levelled == 10
     assert imported.library.actions.filter(level__isnull=False).count() == 10
+    assert imported.library.actions.get(platform_id=1).text == "Test step, reworded."
+    # The disease actions are numbered after the levelled ones: now from 11.
+    assert imported.library.actions.filter(hazard="influenza").order_by("platform_id").first().platform_id == 11
+
+
+def test_a_draft_generated_before_a_reimport_is_not_drafted_again(raising_plan, lead, seeded):
+    draft = draft_generate(plan=raising_plan, by=lead, library=seeded, technical_areas=draft_areas(raising_plan))
+    assert draft.added > 0
+    activity = Activity.objects.filter(plan=raising_plan).first()
+    platform_import(framework=seeded.framework, files=as_uploads(seed_files()))  # the same files again
+    again = draft_generate(plan=raising_plan, by=lead, library=seeded, technical_areas=draft_areas(raising_plan))
+    assert again.added == 0 and again.already_generated == draft.added
+    activity.refresh_from_db()
+    assert activity.benchmark_action is not None  # still linked to its action
 
 
 def test_actions_of_unmapped_benchmark_indicators_are_listed_not_imported(jee, spar):
