@@ -522,3 +522,13 @@ def test_the_plan_api_reads_and_writes_priority_diseases(plan, lead, people, see
     assert frozen.status_code == 423
     plan.refresh_from_db()
     assert plan.priority_diseases == ["influenza"]
+
+
+def test_an_operational_plan_keeps_the_strategic_plans_priority_diseases(plan, lead, seeded):
+    from planning.operational import operational_plan_create
+
+    plan_update(plan=plan, by=lead, version=plan.version, priority_diseases=["cholera"])
+    operational = operational_plan_create(
+        strategic=plan, by=lead, title="Year one", first_year=2026, last_year=2026, activities=[]
+    )
+    assert operational.priority_diseases == ["cholera"]
