@@ -96,20 +96,18 @@ class PlatformImported:
     passed_over: list[str]  # files not read
 
     def summary(self) -> str:
-        """Short enough for a job's message: the counts, and the benchmark indicators not mapped."""
+        """Short enough for a job's message (250 characters): the counts, and the benchmark indicators not mapped."""
         sentences = [
-            ngettext(
-                "%(count)s levelled action imported into “%(library)s”.",
-                "%(count)s levelled actions imported into “%(library)s”.",
-                self.levelled,
-            )
-            % {"count": number_format(self.levelled, force_grouping=True), "library": self.library.name}
+            ngettext("%(count)s levelled action imported.", "%(count)s levelled actions imported.", self.levelled)
+            % {"count": number_format(self.levelled, force_grouping=True)}
         ]
-        for tag, count in self.by_disease.items():
-            sentences.append(
-                ngettext("%(disease)s: %(count)s action.", "%(disease)s: %(count)s actions.", count)
-                % {"disease": disease_name(tag), "count": number_format(count, force_grouping=True)}
+        if self.by_disease:
+            # Translators: one disease and how many of its actions were imported, e.g. "Cholera 12".
+            listed = gettext(", ").join(
+                gettext("%(disease)s %(count)s") % {"disease": disease_name(tag), "count": count}
+                for tag, count in self.by_disease.items()
             )
+            sentences.append(gettext("Diseases: %(diseases)s.") % {"diseases": listed})
         sentences.append(
             ngettext(
                 "%(count)d benchmark indicator mapped.",
@@ -123,15 +121,14 @@ class PlatformImported:
         return " ".join(sentences)
 
     def unmapped_text(self) -> str:
-        listed = gettext(", ").join(
-            ngettext("%(indicator)s (%(count)d action)", "%(indicator)s (%(count)d actions)", count)
-            % {"indicator": indicator, "count": count}
-            for indicator, count in self.unmapped
-        )
-        return gettext("Not mapped to %(framework)s, so not imported: %(indicators)s.") % {
-            "framework": self.library.framework.code,
-            "indicators": listed,
-        }
+        """The benchmark indicators not mapped, each with its actions' count in brackets."""
+        total = sum(count for _indicator, count in self.unmapped)
+        listed = gettext(", ").join(f"{indicator} ({count})" for indicator, count in self.unmapped)
+        return ngettext(
+            "Not mapped to %(framework)s, so %(count)d action was not imported: %(indicators)s.",
+            "Not mapped to %(framework)s, so %(count)d actions were not imported: %(indicators)s.",
+            total,
+        ) % {"framework": self.library.framework.code, "count": total, "indicators": listed}
 
 
 def _too_large(name: str, limit: int) -> ImportRefused:

@@ -158,13 +158,17 @@ def test_actions_of_unmapped_benchmark_indicators_are_listed_not_imported(jee, s
     imported = platform_import(framework=jee, files=as_uploads(seed_files()))
     assert imported.unmapped == [("4.2", 4 * ACTIONS_PER_LEVEL)]
     assert imported.levelled == LEVELLED - 4 * ACTIONS_PER_LEVEL
-    assert "Not mapped to JEE3, so not imported: 4.2 (8 actions)." in imported.summary()
+    assert "Not mapped to JEE3, so 8 actions were not imported: 4.2 (8)." in imported.summary()
     assert not imported.library.actions.filter(benchmark_indicator="4.2").exists()
     # SPAR 2 has no counterpart for antimicrobial resistance, immunization, nor the link to security authorities.
     into_spar = platform_import(framework=spar, files=as_uploads(seed_files()))
     assert [number for number, _count in into_spar.unmapped] == ["3.1", "3.2", "3.4", "6.1", "6.2", "13.1"]
     assert into_spar.levelled + sum(count for _n, count in into_spar.unmapped) == LEVELLED
     assert into_spar.library.framework == spar
+    summary = into_spar.summary()
+    assert "Diseases: Influenza 3, Cholera 2, Ebola disease 2." in summary
+    assert summary.endswith("48 actions were not imported: 3.1 (8), 3.2 (8), 3.4 (8), 6.1 (8), 6.2 (8), 13.1 (8).")
+    assert len(summary) <= 250
 
 
 def test_files_whose_numbering_matches_no_mapping_are_refused(jee):
@@ -302,7 +306,8 @@ def test_the_command_imports_several_files_or_a_zip(jee, tmp_path):
         paths.append(str(tmp_path / name))
     out = io.StringIO()
     call_command("library_import", *paths, stdout=out)
-    assert f"{LEVELLED} levelled actions imported into “{DEFAULT_NAME}”." in out.getvalue()
+    assert f"Into “{DEFAULT_NAME}” (JEE3):" in out.getvalue()
+    assert f"{LEVELLED} levelled actions imported." in out.getvalue()
     assert "Passed over (not read): assessment_jee1.json, countries.json" in out.getvalue()
     archive = tmp_path / "seed.zip"
     archive.write_bytes(seed_zip(seed_files()))

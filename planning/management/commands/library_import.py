@@ -72,6 +72,7 @@ class Command(BaseCommand):
         self._report(library)
 
     def _report_platform(self, imported: PlatformImported) -> None:
+        self.stdout.write(self.style.SUCCESS(f"Into “{imported.library.name}” ({imported.library.framework.code}):"))
         self.stdout.write(self.style.SUCCESS(imported.summary()))
         if imported.passed_over:
             self.stdout.write(f"Passed over (not read): {', '.join(imported.passed_over)}.")
