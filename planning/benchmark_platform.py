@@ -494,9 +494,11 @@ def platform_import(
     passed_over = [*passed_over]
     with transaction.atomic():
         library = _library_save(framework=framework, name=name, source=source, actions=rows)
-        # The platform's reference library (documents citing actions by their platform numbers) is read by the
-        # guidance import, here, inside this transaction, once the actions are saved; until it is wired, its file
-        # is passed over:
+        # INTEGRATION POINT (guidance): the platform's reference library (reference_library_documents*.json,
+        # documents citing actions by their platform numbers) is read by planning.guidance, here, inside this
+        # transaction, once the actions are saved. Until it is wired, its file is passed over (it is in
+        # `passed_over`). Wiring it: import platform_guidance_import, uncomment, and take the documents file(s)
+        # out of `passed_over`; a refusal it raises (ImportRefused) undoes the whole import.
         #     for document_file in sorted(n for n in parsed.data if n.startswith(GUIDANCE_FILE_PREFIX)):
         #         platform_guidance_import(library=library, documents=parsed.json(document_file),
         #                                  filename=document_file)

@@ -537,3 +537,18 @@ def test_an_operational_plan_keeps_the_strategic_plans_priority_diseases(plan, l
         strategic=plan, by=lead, title="Year one", first_year=2026, last_year=2026, activities=[]
     )
     assert operational.priority_diseases == ["cholera"]
+
+
+def test_the_settings_page_runs_the_same_queries_however_many_libraries_know_diseases(client, plan, lead, seeded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(lead)
+    url = reverse("plan_settings", args=[plan.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as one_library:
+        assert client.get(url).status_code == 200
+    platform_import(framework=seeded.framework, files=as_uploads(seed_files()), name="A second copy")
+    with CaptureQueriesContext(connection) as two_libraries:
+        assert client.get(url).status_code == 200
+    assert len(two_libraries) <= len(one_library)
