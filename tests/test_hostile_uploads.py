@@ -32,6 +32,7 @@ from planning.job_kinds import PlanningJob
 from planning.models import (
     Activity,
     BenchmarkAction,
+    BenchmarkIndicatorLink,
     BenchmarkLibrary,
     Framework,
     Indicator,
@@ -42,7 +43,17 @@ from planning.models import (
 from tests.conftest import make_user
 from tests.hostile_files import CORPUS, COUNTED, build
 
-ROWS = (IndicatorScore, CostLine, Activity, Framework, TechnicalArea, Indicator, BenchmarkLibrary, BenchmarkAction)
+ROWS = (
+    IndicatorScore,
+    CostLine,
+    Activity,
+    Framework,
+    TechnicalArea,
+    Indicator,
+    BenchmarkLibrary,
+    BenchmarkAction,
+    BenchmarkIndicatorLink,
+)
 
 
 @dataclass
@@ -93,7 +104,7 @@ def _form_post(client, ctx: Context, url: str, data: dict, kind: str, user) -> s
     return _refusal_of_job(Job.objects.filter(kind=kind).exclude(pk__in=before).first())
 
 
-ADMIN_KINDS = {PlanningJob.FRAMEWORK_IMPORT, PlanningJob.LIBRARY_IMPORT}
+ADMIN_KINDS = {PlanningJob.FRAMEWORK_IMPORT, PlanningJob.LIBRARY_IMPORT, PlanningJob.MAPPING_IMPORT}
 
 
 def costing_page(client, ctx, name, content):
@@ -142,6 +153,12 @@ def library_admin(client, ctx, name, content):
     return _form_post(client, ctx, url, data, PlanningJob.LIBRARY_IMPORT, ctx.admin)
 
 
+def mapping_admin(client, ctx, name, content):
+    data = {"file": SimpleUploadedFile(name, content)}
+    url = "/admin/planning/benchmarkindicatorlink/import/"
+    return _form_post(client, ctx, url, data, PlanningJob.MAPPING_IMPORT, ctx.admin)
+
+
 ENDPOINTS: dict[str, Callable[..., str]] = {
     "costing workbook page": costing_page,
     "costing workbook API": costing_api,
@@ -150,6 +167,7 @@ ENDPOINTS: dict[str, Callable[..., str]] = {
     "SPAR results table": spar_table,
     "framework (admin)": framework_admin,
     "benchmark library (admin)": library_admin,
+    "benchmark indicator mapping (admin)": mapping_admin,
 }
 # The route of each, normalized (see _normalized), for the discovery test below.
 ROUTES = {
@@ -160,6 +178,7 @@ ROUTES = {
     "plans/<plan_id>/assessments/<assessment_id>/import-spar/",
     "admin/planning/framework/import/",
     "admin/planning/benchmarklibrary/import/",
+    "admin/planning/benchmarkindicatorlink/import/",
 }
 
 
