@@ -54,6 +54,12 @@ AUDIT_SENTENCES: dict[str, Promise] = {
     "changed score of": _("%(actor)s changed a score of %(target)s."),
     "imported scores into": _("%(actor)s imported scores from a score sheet into %(target)s."),
     "imported SPAR scores into": _("%(actor)s imported scores from a SPAR results table into %(target)s."),
+    "imported benchmark platform files into": _(
+        "%(actor)s imported the WHO Benchmarks platform's files into the library %(target)s."
+    ),
+    "imported the benchmark indicator mapping of": _(
+        "%(actor)s imported the benchmark indicator mapping of %(target)s."
+    ),
     "set default targets of": _("%(actor)s set the default targets of %(target)s."),
     "set the target of": _("%(actor)s set the target %(target)s."),
     "drew baseline and targets into": _(

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -15,11 +20,15 @@ from django.utils.translation import gettext, gettext_lazy
 
 from naphs.forms import TextWithoutDirectionControls
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField, upload_create
+from planning.benchmark_mapping import benchmark_mapping_export
+from planning.benchmark_platform import DEFAULT_NAME as PLATFORM_LIBRARY_NAME
+from planning.benchmark_platform import PACKED_FILES_NAME, is_platform_upload
 from planning.crosswalks import crosswalk_export
 from planning.job_kinds import PlanningJob
 from planning.models import (
     Assessment,
     BenchmarkAction,
+    BenchmarkIndicatorLink,
     BenchmarkLibrary,
     CountryGrant,
     Crosswalk,
@@ -36,6 +45,10 @@ from stakeholders.access import signed_in_user
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+
+def _jee3_framework() -> Framework | None:
+    return Framework.objects.filter(code="JEE3").first()
 
 
 @admin.register(Jurisdiction)
@@ -99,6 +112,11 @@ class FileImportAdminMixin(admin.ModelAdmin):
     def import_params(self, form: forms.Form) -> dict[str, Any]:
         raise NotImplementedError
 
+    def import_file(self, form: forms.Form) -> UploadedFile:
+        """The file the job reads (ValidationError when the files given cannot make one)."""
+        file: UploadedFile = form.cleaned_data["file"]
+        return file
+
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.import_view)
         name = f"{self.opts.app_label}_{self.opts.model_name}_import"
@@ -117,7 +135,7 @@ class FileImportAdminMixin(admin.ModelAdmin):
                     kind=self.import_kind,
                     by=signed_in_user(request),
                     plan=None,
-                    file=form.cleaned_data["file"],
+                    file=self.import_file(form),
                     params=self.import_params(form),
                 )
             except ValidationError as error:
@@ -267,8 +285,26 @@ class CrosswalkAdmin(FileImportAdminMixin, admin.ModelAdmin):
         return response
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class UploadFilesField(UploadField):
+    """One file or several, each checked as UploadField checks one; cleaned to a list."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(widget=MultipleFileInput(attrs={"accept": ",".join(kwargs["extensions"])}), **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        given = list(data) if isinstance(data, list | tuple) else [data]
+        files = [UploadField.clean(self, item, initial) for item in given if item] or [super().clean(None, initial)]
+        return [file for file in files if file]
+
+
 class LibraryImportForm(forms.Form):
-    framework = forms.ModelChoiceField(label=gettext_lazy("Framework"), queryset=Framework.objects.all())
+    framework = forms.ModelChoiceField(
+        label=gettext_lazy("Framework"), queryset=Framework.objects.all(), initial=_jee3_framework
+    )
     codes_of = forms.ModelChoiceField(
         label=gettext_lazy("Indicator codes of"),
         queryset=Framework.objects.all(),
@@ -282,7 +318,7 @@ class LibraryImportForm(forms.Form):
     name = forms.CharField(
         label=gettext_lazy("Name"),
         max_length=200,
-        help_text=gettext_lazy("An existing library of this name has its actions replaced."),
+        required=False,
     )
     source = forms.CharField(
         label=gettext_lazy("Source"),
@@ -290,12 +326,52 @@ class LibraryImportForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Where the actions come from."),
     )
-    file = UploadField(
-        label=gettext_lazy("File"),
-        extensions=(*SPREADSHEET_TYPES, ".json"),
-        what=gettext_lazy("an Excel workbook (.xlsx), a CSV file (.csv) or a JSON file (.json)"),
-        help_text=gettext_lazy("An .xlsx, .csv or .json file in the layout described in the README."),
+    file = UploadFilesField(
+        label=gettext_lazy("Files"),
+        extensions=(*SPREADSHEET_TYPES, ".json", ".zip"),
+        what=gettext_lazy(
+            "an Excel workbook (.xlsx), a CSV file (.csv), a JSON file (.json), or the WHO Benchmarks platform's "
+            "JSON seed files or a .zip archive of them"
+        ),
+        help_text=gettext_lazy(
+            "One .xlsx, .csv or .json file in the layout described in the README; or the WHO Benchmarks platform's "
+            "seed files (benchmark_indicators.json, benchmark_indicator_actions.json, ...: choose several) or a "
+            ".zip of them."
+        ),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].help_text = gettext(
+            "An existing library of this name has its actions replaced. For the WHO Benchmarks platform's files, "
+            "leave it empty for “%(name)s”."
+        ) % {"name": PLATFORM_LIBRARY_NAME}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        files = data.get("file") or []
+        platform = is_platform_upload(file.name or "" for file in files)
+        if files and not platform and len(files) > 1:
+            self.add_error("file", gettext("Choose one file, or the WHO Benchmarks platform's seed files."))
+        if files and not platform and not data.get("name"):
+            self.add_error("name", gettext("Give the library a name."))
+        return data
+
+
+def _packed(files: list[UploadedFile]) -> UploadedFile:
+    """Several files as one .zip, the one file the import's job reads."""
+    if len(files) == 1:
+        return files[0]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in files:
+            archive.writestr((file.name or "file").rsplit("/", 1)[-1], file.read())
+    if buffer.tell() > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            gettext("The files together are larger than %(limit)s; nothing was saved.")
+            % {"limit": filesizeformat(settings.UPLOAD_MAX_BYTES)}
+        )
+    return SimpleUploadedFile(PACKED_FILES_NAME, buffer.getvalue(), content_type="application/zip")
 
 
 @admin.register(BenchmarkLibrary)
@@ -314,10 +390,15 @@ class BenchmarkLibraryAdmin(FileImportAdminMixin, admin.ModelAdmin):
     import_title = gettext_lazy("Import a benchmark action library")
     import_help = gettext_lazy(
         "One row (or JSON object) per action, with the columns indicator, level (2 to 5), action, action_types "
-        "(separated by “;”) and optionally hazard."
+        "(separated by “;”) and optionally hazard. Or the WHO Benchmarks platform's JSON seed files as they are, "
+        "several files or a .zip of them: their benchmark indicators go to the framework's indicators through the "
+        "benchmark indicator mapping."
     )
 
     import_kind = PlanningJob.LIBRARY_IMPORT
+
+    def import_file(self, form: forms.Form) -> UploadedFile:
+        return _packed(form.cleaned_data["file"])
 
     def import_params(self, form: forms.Form) -> dict[str, Any]:
         framework, codes_of = form.cleaned_data["framework"], form.cleaned_data["codes_of"]
@@ -329,12 +410,60 @@ class BenchmarkLibraryAdmin(FileImportAdminMixin, admin.ModelAdmin):
         }
 
 
+class MappingImportForm(forms.Form):
+    file = UploadField(
+        label=gettext_lazy("File"),
+        extensions=SPREADSHEET_TYPES,
+        what=SPREADSHEET_WHAT,
+        help_text=gettext_lazy("A .csv or .xlsx file with the columns framework, benchmark_indicator and indicator."),
+    )
+
+
+@admin.register(BenchmarkIndicatorLink)
+class BenchmarkIndicatorLinkAdmin(FileImportAdminMixin, admin.ModelAdmin):
+    """The mapping of the WHO Benchmarks platform's benchmark indicators to frameworks' indicators, which the
+    import of the platform's files follows; exported and imported whole as CSV."""
+
+    list_display = ["benchmark_indicator", "indicator", "framework"]
+    list_select_related = ["indicator__framework"]
+    list_filter = ["indicator__framework"]
+    search_fields = ["benchmark_indicator", "indicator__code", "indicator__name"]
+    autocomplete_fields = ["indicator"]
+    import_form = MappingImportForm
+    import_title = gettext_lazy("Import the benchmark indicator mapping")
+    import_help = gettext_lazy(
+        "One row per link, with the columns framework (e.g. JEE3), benchmark_indicator (the WHO Benchmarks "
+        "platform's number, e.g. 1.1) and indicator (e.g. P1.1), as the export writes them. The file replaces the "
+        "whole mapping of each framework it names."
+    )
+    import_kind = PlanningJob.MAPPING_IMPORT
+
+    def import_params(self, form: forms.Form) -> dict[str, Any]:
+        return {}
+
+    @admin.display(description=gettext_lazy("framework"), ordering="indicator__framework__code")
+    def framework(self, link: BenchmarkIndicatorLink) -> str:
+        return link.indicator.framework.code
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.export_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_export"
+        return [path("export/", view, name=name), *super().get_urls()]
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(benchmark_mapping_export(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="benchmark_indicator_mapping.csv"'
+        return response
+
+
 @admin.register(BenchmarkAction)
 class BenchmarkActionAdmin(admin.ModelAdmin):
-    list_display = ["indicator", "level", "text", "library"]
+    list_display = ["indicator", "level", "hazard", "text", "library", "benchmark_indicator", "platform_id"]
     list_select_related = ["indicator", "library"]
-    list_filter = ["library", "level"]
-    search_fields = ["text", "indicator__code"]
+    list_filter = ["library", "level", "hazard"]
+    search_fields = ["text", "indicator__code", "benchmark_indicator"]
 
 
 class IndicatorScoreInline(admin.TabularInline):

@@ -20,13 +20,14 @@ from planning.forms import ActivityFilterForm
 from planning.models import (
     ActionType,
     Activity,
+    Framework,
     Indicator,
     Jurisdiction,
     Plan,
     TechnicalArea,
     validate_plan_placement,
 )
-from planning.selectors import ACTIVITY_SORTS, activity_list_for_plan, technical_areas_of
+from planning.selectors import ACTIVITY_SORTS, activity_list_for_plan, disease_choices, technical_areas_of
 from planning.services import jurisdiction_create, plan_create, plan_update
 from stakeholders.access import (
     PlanScopedMixin,
@@ -75,6 +76,14 @@ class JurisdictionViewSet(
 class PlanSerializer(ModelSerializer):
     version = VersionField(required=False)
     my_role = serializers.ChoiceField(choices=Role.choices, read_only=True, help_text=_("Your role in this plan."))
+    priority_diseases = serializers.ListField(
+        child=serializers.CharField(max_length=80),
+        required=False,
+        help_text=_(
+            "Diseases whose benchmark actions join the draft, by the hazard tag of their actions (e.g. cholera): "
+            "those the libraries of the plan's framework know."
+        ),
+    )
 
     class Meta:
         model = Plan
@@ -87,6 +96,7 @@ class PlanSerializer(ModelSerializer):
             "last_year",
             "parent",
             "framework",
+            "priority_diseases",
             "status",
             "version",
             "my_role",
@@ -115,6 +125,20 @@ class PlanSerializer(ModelSerializer):
     def validate(self, attrs):
         if self.instance is None and attrs.get("parent") is not None:
             validate_plan_placement(jurisdiction=attrs["jurisdiction"], parent=attrs["parent"])
+        if "priority_diseases" in attrs:
+            if self.instance is None:  # a new plan follows JEE 3 unless it names its framework
+                framework = attrs.get("framework") or Framework.objects.filter(code="JEE3").first()
+            known = dict(disease_choices(plan=self.instance or Plan(framework=framework)))
+            unknown = [tag for tag in attrs["priority_diseases"] if tag not in known]
+            if unknown or len(set(attrs["priority_diseases"])) < len(attrs["priority_diseases"]):
+                raise serializers.ValidationError(
+                    {
+                        "priority_diseases": gettext(
+                            "Name each disease once, among those the libraries of the plan's framework know: %(known)s."
+                        )
+                        % {"known": ", ".join(known) or "–"}
+                    }
+                )
         return attrs
 
 

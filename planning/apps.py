@@ -20,6 +20,7 @@ class PlanningConfig(AppConfig):
                 PlanningJob.FRAMEWORK_IMPORT: imports.framework_import_job,
                 PlanningJob.LIBRARY_IMPORT: imports.library_import_job,
                 PlanningJob.CROSSWALK_IMPORT: imports.crosswalk_import_job,
+                PlanningJob.MAPPING_IMPORT: imports.mapping_import_job,
             },
         )
         # An endorsed plan is reviewed, endorsed, reopened and saved as versions: none of it is a change to its content.

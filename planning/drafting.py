@@ -1,9 +1,11 @@
 """Draft generation: from current levels and targets to draft activities drawn from a benchmark action library.
 
 For each selected technical area, every library action whose level lies above an indicator's current level and
-at or below its target becomes a draft activity linked to its source action. A GeneratedAction row remembers each
-action once turned into an activity, so regenerating (after a target was raised, say) adds only what is new: it
-never duplicates, never overwrites an activity people edited, and never brings back one they deleted.
+at or below its target becomes a draft activity linked to its source action; so does every action about a disease
+the plan names among its priority diseases (such actions have no level) on an indicator the plan raises. A
+GeneratedAction row remembers each action once turned into an activity, so regenerating (after a target was raised,
+say) adds only what is new: it never duplicates, never overwrites an activity people edited, and never brings back
+one they deleted.
 
 Also here: advice where a plan grows unrealistic (too many activities for a short plan, high-priority activities
 nobody is responsible for, areas with a gap to close but no activities).
@@ -21,6 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext, ngettext
 
+from naphs.choices import Hazard
 from naphs.models import max_length
 from naphs.services import audit_record
 from planning.models import (
@@ -32,6 +35,7 @@ from planning.models import (
     IndicatorTarget,
     Plan,
     TechnicalArea,
+    disease_name,
 )
 from planning.selectors import plan_current_levels
 from planning.targets import plan_years
@@ -56,7 +60,13 @@ class DraftResult:
     already_generated: int = 0  # actions in range that were turned into activities before: not added again
     no_score: list[Indicator] = field(default_factory=list)  # skipped: no current level
     no_target: list[Indicator] = field(default_factory=list)  # skipped: no target
+    by_disease: dict[str, int] = field(default_factory=dict)  # disease tag -> its actions added
     activities: list[Activity] = field(default_factory=list)
+
+    @property
+    def diseases(self) -> list[tuple[str, int]]:
+        """The priority diseases whose actions were added (or would be), by name, with their count."""
+        return sorted(((disease_name(tag), n) for tag, n in self.by_disease.items()), key=lambda item: item[0])
 
     @property
     def skipped(self) -> list[Indicator]:
@@ -77,6 +87,15 @@ class DraftResult:
             ngettext("%(count)d draft activity added.", "%(count)d draft activities added.", self.added)
             % {"count": self.added}
         ]
+        for disease, count in self.diseases:
+            sentences.append(
+                ngettext(
+                    "%(count)d of them is about %(disease)s, a priority disease of the plan.",
+                    "%(count)d of them are about %(disease)s, a priority disease of the plan.",
+                    count,
+                )
+                % {"count": count, "disease": disease}
+            )
         if self.already_generated:
             sentences.append(
                 ngettext(
@@ -152,6 +171,9 @@ def _plan_draft(
     in_range = Q()
     for indicator_id, (low, high) in ranges.items():
         in_range |= Q(indicator_id=indicator_id, level__gt=low, level__lte=high)
+    if plan.priority_diseases:
+        # An action about a disease has no level: it joins wherever the plan raises the indicator's capacity.
+        in_range |= Q(level__isnull=True, hazard__in=plan.priority_diseases, indicator_id__in=list(ranges))
     candidates = list(
         BenchmarkAction.objects.filter(in_range, library=library)
         .select_related("indicator")
@@ -165,6 +187,7 @@ def _plan_draft(
     new = [action for action in candidates if action.pk not in done]
     result.already_generated = len(candidates) - len(new)
     result.by_area = dict(Counter(action.indicator.technical_area_id for action in new))
+    result.by_disease = dict(Counter(action.hazard for action in new if action.level is None))
     result.added = len(new)
     return result, new
 
@@ -181,6 +204,15 @@ def _title(text: str) -> str:
     if len(text) <= TITLE_MAX_LENGTH:
         return text
     return text[: TITLE_MAX_LENGTH - 1].rstrip() + "…"
+
+
+def _activity_title(action: BenchmarkAction) -> str:
+    """The action's text; an action about a disease is titled by the disease first, so a planner reads what it is
+    for in the activity table."""
+    if action.level is not None:
+        return _title(action.text)
+    # Translators: the title of a draft activity about one disease, e.g. "Cholera: Train rapid response teams".
+    return _title(gettext("%(disease)s: %(action)s") % {"disease": disease_name(action.hazard), "action": action.text})
 
 
 @transaction.atomic
@@ -219,8 +251,8 @@ def draft_generate(
             Activity(
                 plan=plan,
                 technical_area_id=action.indicator.technical_area_id,
-                title=_title(action.text),
-                description=action.text if _title(action.text) != action.text else "",
+                title=_activity_title(action),
+                description=action.text if _activity_title(action) != action.text else "",
                 source=Activity.Source.BENCHMARK,
                 benchmark_action=action,
                 action_type=action.action_types[0] if action.action_types else "",
@@ -228,7 +260,7 @@ def draft_generate(
                 implementation_level=Activity.Level.NATIONAL,
                 status=Activity.Status.DRAFT,
                 sectors=[],
-                hazards=[],
+                hazards=[Hazard.BIOLOGICAL] if action.level is None else [],
             )
             for action in new
         )
@@ -249,6 +281,7 @@ def draft_generate(
             "responsible_organization": str(responsible_organization or ""),
             "activities": [None, result.added],
             "already_generated": result.already_generated,
+            "priority_disease_actions": result.by_disease,
             "skipped_no_score": [i.code for i in result.no_score],
             "skipped_no_target": [i.code for i in result.no_target],
         },

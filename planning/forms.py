@@ -29,7 +29,7 @@ from planning.models import (
     TechnicalArea,
     validate_plan_placement,
 )
-from planning.selectors import technical_areas_of
+from planning.selectors import disease_choices, technical_areas_of
 from planning.shaping import priorities_digest
 from stakeholders.access import (
     area_ids_editable_by,
@@ -103,13 +103,24 @@ class PlanSettingsForm(TextWithoutDirectionControls, forms.ModelForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
+    priority_diseases = forms.MultipleChoiceField(
+        label=_("Priority diseases"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The benchmark actions about these diseases join the draft where the plan raises a capacity."),
+    )
+
     class Meta:
         model = Plan
-        fields = ["title", "kind", "first_year", "last_year", "parent"]
+        fields = ["title", "kind", "first_year", "last_year", "parent", "priority_diseases"]
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user, self.parent_id = user, self.instance.parent_id
+        diseases = form_field(self, "priority_diseases", forms.MultipleChoiceField)
+        diseases.choices = disease_choices(plan=self.instance)
+        if not diseases.choices:
+            del self.fields["priority_diseases"]  # no library of the plan's framework knows a disease
         parent = form_field(self, "parent", forms.ModelChoiceField)
         parent.queryset = plan_parent_choices(user=user, plan=self.instance).select_related("jurisdiction")
         parent.label = _("Parent plan")

@@ -21,6 +21,8 @@ from naphs.permissions import Permission
 from naphs.spreadsheets import ImportRefused
 from naphs.uploads import upload_job_run
 from planning.assessments import SparImported, scores_import, scores_import_spar_table
+from planning.benchmark_mapping import benchmark_mapping_import, mapping_import_summary
+from planning.benchmark_platform import is_platform_upload, platform_import
 from planning.crosswalks import crosswalk_import
 from planning.frameworks import framework_import
 from planning.libraries import library_import_report
@@ -137,7 +139,8 @@ def framework_import_job(*, job: Job, progress: Progress) -> JobResult:
 
 
 def library_import_job(*, job: Job, progress: Progress) -> JobResult:
-    """The job of a benchmark library's file (xlsx, CSV or JSON) uploaded in the admin."""
+    """The job of a benchmark library's file (xlsx, CSV or JSON), or of the WHO Benchmarks platform's seed files (a
+    .zip of them), uploaded in the admin."""
 
     def apply(upload: Upload, file: IO[bytes], report: Progress) -> str:
         _administrator_may(upload, "planning.add_benchmarklibrary")
@@ -148,6 +151,15 @@ def library_import_job(*, job: Job, progress: Progress) -> JobResult:
         if job.params.get("codes_of") and codes_of is None:
             raise ImportRefused([_("The framework is no longer there, so nothing was imported.")])
         report(10, _("Reading the library"))
+        if is_platform_upload([upload.filename]):
+            platform = platform_import(
+                framework=framework or Framework.objects.get(code="JEE3"),
+                files=[(upload.filename, file)],
+                name=job.params.get("name", ""),
+                source=job.params.get("source", ""),
+                by=upload.uploaded_by,
+            )
+            return platform.summary()
         imported = library_import_report(
             framework=framework,
             name=job.params.get("name", ""),
@@ -194,5 +206,17 @@ def crosswalk_import_job(*, job: Job, progress: Progress) -> JobResult:
         return ngettext("“{crosswalk}” now has {count} link.", "“{crosswalk}” now has {count} links.", count).format(
             crosswalk=crosswalk.get(), count=count
         )
+
+    return upload_job_run(job=job, progress=progress, apply=apply)
+
+
+def mapping_import_job(*, job: Job, progress: Progress) -> JobResult:
+    """The job of a benchmark indicator mapping's CSV file uploaded in the admin."""
+
+    def apply(upload: Upload, file: IO[bytes], report: Progress) -> str:
+        _administrator_may(upload, "planning.add_benchmarkindicatorlink")
+        report(10, _("Reading the mapping"))
+        counts = benchmark_mapping_import(upload=file, filename=upload.filename, by=upload.uploaded_by)
+        return mapping_import_summary(counts)
 
     return upload_job_run(job=job, progress=progress, apply=apply)

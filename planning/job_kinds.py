@@ -10,3 +10,4 @@ class PlanningJob(models.TextChoices):
     FRAMEWORK_IMPORT = "framework_import", _("Framework import")
     LIBRARY_IMPORT = "library_import", _("Benchmark library import")
     CROSSWALK_IMPORT = "crosswalk_import", _("Crosswalk import")
+    MAPPING_IMPORT = "benchmark_mapping_import", _("Benchmark indicator mapping import")

@@ -46,6 +46,25 @@ NAME_MAX_LENGTH = max_length(BenchmarkLibrary, "name")
 SOURCE_MAX_LENGTH = max_length(BenchmarkLibrary, "source")
 DEMO_LIBRARY_PATH = Path(__file__).resolve().parent / "reference" / "demo_library.json"
 DEMO_LIBRARY_NAME = "NAPHS Planner demo library"
+# WHO's action types as the benchmarks write them, in WHO's order (the WHO Benchmarks platform's seed files refer to
+# them by their 1-based index in this list), with the product's action type for each. Recognised in every import.
+WHO_ACTION_TYPES: tuple[tuple[str, ActionType], ...] = (
+    ("Advocacy", ActionType.ADVOCACY),
+    ("Assessment and Data Use", ActionType.ASSESSMENT),
+    ("Coordination", ActionType.COORDINATION),
+    ("Designation", ActionType.DESIGNATION),
+    ("Dissemination", ActionType.DISSEMINATION),
+    ("Financing", ActionType.FINANCING),
+    ("Monitoring and Evaluation", ActionType.MONITORING),
+    ("Planning and Strategy", ActionType.PLANNING),
+    ("Procurement", ActionType.PROCUREMENT),
+    ("Program Implementation", ActionType.PROGRAMME),
+    ("SimEx and AAR", ActionType.SIMULATION),
+    ("SOPs", ActionType.SOP),
+    ("Surveillance", ActionType.SURVEILLANCE),
+    ("Tool Development", ActionType.TOOLS),
+    ("Training", ActionType.TRAINING),
+)
 
 
 def _type_key(text: str) -> str:
@@ -61,7 +80,9 @@ def _action_type_names() -> dict[str, str]:
     return {
         **labels,
         **{_type_key(code): code for code in ActionType.values},
-        "sops": ActionType.SOP,
+        **{_type_key(label): code for label, code in WHO_ACTION_TYPES},
+        "simulation exercises and after action reviews": ActionType.SIMULATION,
+        "standard operating procedures": ActionType.SOP,
         "m and e": ActionType.MONITORING,
     }
 
@@ -71,11 +92,13 @@ class _Action:
     """One checked action of the file, ready to save."""
 
     indicator: Indicator
-    level: int
+    level: int | None  # None only for an action about a disease (its hazard tag)
     text: str
     action_types: list[str]
     hazard: str
     where: _Place | None = None
+    platform_id: int | None = None  # where the WHO Benchmarks platform's files put it (benchmark_platform.py)
+    benchmark_indicator: str = ""
 
 
 @dataclass(frozen=True)
@@ -458,7 +481,7 @@ def _actions_through(
     mapping = route.mapping if route is not None else {}
     targets = {i.pk: i for i in Indicator.objects.filter(pk__in={t for ts in mapping.values() for t in ts})}
     mapped: list[_Action] = []
-    seen: set[tuple[int, int, str]] = set()
+    seen: set[tuple[int, int | None, str]] = set()
     unmapped: list[Problem] = []
     codes: list[str] = []
     for action in actions:
@@ -491,6 +514,9 @@ def _actions_through(
     return mapped, unmapped, codes
 
 
+ACTION_FIELDS = ("level", "text", "action_types", "hazard", "order", "benchmark_indicator")
+
+
 @transaction.atomic
 def _library_save(*, framework: Framework, name: str, source: str, actions: list[_Action]) -> BenchmarkLibrary:
     library, _created = BenchmarkLibrary.objects.get_or_create(framework=framework, name=name)
@@ -498,8 +524,7 @@ def _library_save(*, framework: Framework, name: str, source: str, actions: list
     library = BenchmarkLibrary.objects.select_for_update().get(pk=library.pk)
     library.source = source
     library.save(update_fields=["source"])
-    library.actions.all().delete()
-    BenchmarkAction.objects.bulk_create(
+    rows = [
         BenchmarkAction(
             library=library,
             indicator=action.indicator,
@@ -508,10 +533,36 @@ def _library_save(*, framework: Framework, name: str, source: str, actions: list
             action_types=action.action_types,
             hazard=action.hazard,
             order=order,
+            platform_id=action.platform_id,
+            benchmark_indicator=action.benchmark_indicator,
         )
         for order, action in enumerate(actions, start=1)
-    )
+    ]
+    if rows and all(row.platform_id is not None for row in rows):
+        _platform_rows_save(library, rows)
+        return library
+    library.actions.all().delete()
+    BenchmarkAction.objects.bulk_create(rows)
     return library
+
+
+def _platform_rows_save(library: BenchmarkLibrary, rows: list[BenchmarkAction]) -> None:
+    """Actions numbered by the WHO Benchmarks platform are the same actions from one import to the next: each row
+    of the library that the files still have, by its number and indicator, is updated in place, so the plans that
+    turned it into an activity keep it as generated and a new draft does not bring it back twice."""
+    existing = {(row.platform_id, row.indicator_id): row for row in library.actions.all()}
+    kept, new = [], []
+    for row in rows:
+        old = existing.pop((row.platform_id, row.indicator.pk), None)
+        if old is None:
+            new.append(row)
+        else:
+            for name in ACTION_FIELDS:
+                setattr(old, name, getattr(row, name))
+            kept.append(old)
+    BenchmarkAction.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
+    BenchmarkAction.objects.bulk_update(kept, ACTION_FIELDS, batch_size=1000)
+    BenchmarkAction.objects.bulk_create(new)
 
 
 def demo_library_load(*, framework: Framework) -> tuple[BenchmarkLibrary, bool]:

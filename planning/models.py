@@ -190,6 +190,16 @@ class CountryGrant(models.Model):
             raise ValidationError({"country": gettext("A grant is given for a country, not a province or district.")})
 
 
+def validate_disease_tags(value: object) -> None:
+    """A list of hazard tags (short words), each once."""
+    if (
+        not isinstance(value, list)
+        or any(not isinstance(tag, str) or not tag.strip() or len(tag) > 80 for tag in value)
+        or len(set(value)) < len(value)
+    ):
+        raise ValidationError(_("Priority diseases must be a list of diseases' tags, each once."))
+
+
 class Plan(ChoiceDisplayMixin, models.Model):
     """A National (or provincial) Action Plan for Health Security.
 
@@ -232,6 +242,13 @@ class Plan(ChoiceDisplayMixin, models.Model):
         related_name="plans",
         help_text=_("The framework the plan's indicators and targets follow (JEE 3 unless chosen otherwise)."),
         verbose_name=_("framework"),
+    )
+    priority_diseases = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_disease_tags],
+        help_text=_("Diseases whose benchmark actions join the draft, by the hazard tag of their actions."),
+        verbose_name=_("priority diseases"),
     )
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False, verbose_name=_("status")
@@ -595,8 +612,9 @@ class ActionType(models.TextChoices):
     PLANNING = "planning", _("Planning and strategy")
     PROCUREMENT = "procurement", _("Procurement")
     PROGRAMME = "programme", _("Programme implementation")
-    SIMULATION = "simulation", _("Simulation exercises and after-action reviews")
-    SOP = "sop", _("Standard operating procedures")
+    # WHO's benchmarks call these "SimEx and AAR" and "SOPs": the labels carry WHO's short names beside the full ones.
+    SIMULATION = "simulation", _("Simulation exercises and after-action reviews (SimEx and AAR)")
+    SOP = "sop", _("Standard operating procedures (SOPs)")
     SURVEILLANCE = "surveillance", _("Surveillance")
     TOOLS = "tools", _("Tool development")
     TRAINING = "training", _("Training")
@@ -639,8 +657,25 @@ class BenchmarkLibrary(models.Model):
         return self.name
 
 
+# The diseases the WHO Benchmarks platform has actions for, by the hazard tag their actions carry. A library may bring
+# others: they are shown by their tag.
+DISEASE_NAMES = {
+    "influenza": _("Influenza"),
+    "cholera": _("Cholera"),
+    "ebola": _("Ebola disease"),
+}
+
+
+def disease_name(tag: str) -> str:
+    """A disease's name for the person, from its hazard tag ("ebola")."""
+    name = DISEASE_NAMES.get(tag.lower())
+    return str(name) if name is not None else tag
+
+
 class BenchmarkAction(models.Model):
-    """One action of a library: what to do on an indicator to reach a capacity level (2 to 5)."""
+    """One action of a library: what to do on an indicator to reach a capacity level (2 to 5), or, without a level,
+    an action about one disease (its hazard tag: influenza, cholera, ebola), which joins a draft when the plan names
+    that disease among its priority diseases."""
 
     library = models.ForeignKey(
         BenchmarkLibrary, on_delete=models.CASCADE, related_name="actions", verbose_name=_("library")
@@ -649,7 +684,11 @@ class BenchmarkAction(models.Model):
         Indicator, on_delete=models.PROTECT, related_name="benchmark_actions", verbose_name=_("indicator")
     )
     level = models.PositiveSmallIntegerField(
-        choices=[(n, label) for n, label in CapacityLevel.choices if n >= 2], verbose_name=_("capacity level")
+        choices=[(n, label) for n, label in CapacityLevel.choices if n >= 2],
+        null=True,
+        blank=True,
+        help_text=_("Empty only for an action about a disease (its hazard tag names it)."),
+        verbose_name=_("capacity level"),
     )
     text = models.TextField(verbose_name=_("text"))
     action_types = models.JSONField(default=list, validators=[validate_action_types], verbose_name=_("action types"))
@@ -673,14 +712,47 @@ class BenchmarkAction(models.Model):
         ordering = ["library_id", "indicator_id", "level", "order"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(level__gte=2, level__lte=5),
-                name="benchmark_action_level_2_to_5",
-                violation_error_message=_("A benchmark action leads to a level from 2 to 5."),
+                condition=Q(level__isnull=False, level__gte=2, level__lte=5) | (Q(level__isnull=True) & ~Q(hazard="")),
+                name="benchmark_action_level_or_disease",
+                violation_error_message=_(
+                    "A benchmark action leads to a level from 2 to 5, or names the disease it is about."
+                ),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator.code} L{self.level}: {self.text[:60]}"
+        step = f"L{self.level}" if self.level is not None else self.hazard
+        return f"{self.indicator.code} {step}: {self.text[:60]}"
+
+
+class BenchmarkIndicatorLink(models.Model):
+    """Where a benchmark indicator of the WHO Benchmarks platform ("1.1" ... "18.1", numbered after the technical
+    areas of the JEE 1st and 2nd editions) goes in a framework: its actions are imported towards this indicator. A
+    benchmark indicator may go to several indicators (an action row for each), or to none of a framework (its
+    actions are then reported as not mapped). Shipped as planning/reference/benchmark_indicator_mapping.csv, an
+    approximate mapping by subject, editable in the admin."""
+
+    benchmark_indicator = models.CharField(
+        max_length=10, help_text=_("The platform's number, e.g. 1.1."), verbose_name=_("WHO benchmark indicator")
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="benchmark_links", verbose_name=_("indicator")
+    )
+
+    class Meta:
+        verbose_name = _("benchmark indicator mapping")
+        verbose_name_plural = _("benchmark indicator mappings")
+        ordering = ["indicator__framework__code", "benchmark_indicator", "indicator__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["benchmark_indicator", "indicator"],
+                name="benchmark_link_once",
+                violation_error_message=_("This benchmark indicator is mapped to this indicator already."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.benchmark_indicator} → {self.indicator.code}"
 
 
 class Assessment(models.Model):

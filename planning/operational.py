@@ -131,7 +131,7 @@ def operational_plan_create(
     *, strategic: Plan, by: User, title: str, first_year: int, last_year: int, activities: Iterable[Activity]
 ) -> Plan:
     """Open an operational plan inside `strategic` with the chosen activities (and their cost lines), the
-    strategic plan's team, baseline and targets."""
+    strategic plan's team, baseline, targets and priority diseases."""
     from stakeholders.models import PlanMembership
 
     if strategic.kind != Plan.Kind.STRATEGIC:
@@ -145,6 +145,7 @@ def operational_plan_create(
         last_year=last_year,
         parent=strategic,
         framework=strategic.framework,
+        priority_diseases=strategic.priority_diseases,
     )
     team = PlanMembership.objects.filter(plan=strategic).exclude(user=by).prefetch_related("technical_areas")
     for membership in team:

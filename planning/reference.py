@@ -179,3 +179,28 @@ def reference_names_load(*, Framework: Any, TechnicalArea: Any, Indicator: Any) 
             _names_add(areas, _names(row, "area_name"))
         indicators = Indicator.objects.filter(framework__code=code, code=row["indicator_code"])
         _names_add(indicators, _names(row, "indicator_name"))
+
+
+BENCHMARK_MAPPING_FILE = "benchmark_indicator_mapping.csv"
+
+
+def benchmark_mapping_rows() -> list[tuple[str, str, str]]:
+    """The shipped mapping of the WHO Benchmarks platform's indicators ("1.1") to frameworks' indicators: (framework
+    code, benchmark indicator, indicator code) per row."""
+    return [(row["framework"], row["benchmark_indicator"], row["indicator"]) for row in _rows(BENCHMARK_MAPPING_FILE)]
+
+
+def benchmark_mapping_load(*, Indicator: Any, BenchmarkIndicatorLink: Any) -> int:
+    """Add the shipped mapping's links an installation does not have (of frameworks it has); links an administrator
+    added are kept. Returns the links added."""
+    indicators = {(i.framework.code, i.code): i for i in Indicator.objects.select_related("framework")}
+    added = 0
+    for framework, benchmark_indicator, code in benchmark_mapping_rows():
+        indicator = indicators.get((framework, code))
+        if indicator is None:
+            continue
+        _link, created = BenchmarkIndicatorLink.objects.get_or_create(
+            benchmark_indicator=benchmark_indicator, indicator=indicator
+        )
+        added += created
+    return added

@@ -17,6 +17,7 @@ from planning.crosswalks import Route, crosswalk_links_touching, crosswalk_route
 from planning.models import (
     Activity,
     Assessment,
+    BenchmarkAction,
     Comment,
     CommentThread,
     Indicator,
@@ -24,10 +25,28 @@ from planning.models import (
     IndicatorTarget,
     Plan,
     TechnicalArea,
+    disease_name,
 )
 
 if TYPE_CHECKING:
     from stakeholders.models import Organization, User
+
+
+def disease_choices(*, plan: Plan) -> list[tuple[str, str]]:
+    """The diseases a plan may name as its priorities: those the libraries of its framework have actions about
+    (benchmark actions without a level, by their hazard tag), and any it names already, by their names. One query."""
+    tags = (
+        set(
+            BenchmarkAction.objects.filter(level__isnull=True, library__framework=plan.framework_id)
+            .exclude(hazard="")
+            .values_list("hazard", flat=True)
+            .distinct()
+        )
+        if plan.framework_id is not None
+        else set()
+    )
+    tags |= set(plan.priority_diseases or [])
+    return sorted(((tag, disease_name(tag)) for tag in tags), key=lambda choice: choice[1].lower())
 
 
 def technical_areas_of(plan: Plan) -> QuerySet[TechnicalArea]:

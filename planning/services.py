@@ -14,7 +14,7 @@ from stakeholders.access import plan_open_check
 if TYPE_CHECKING:
     from stakeholders.models import User
 
-PLAN_EDITABLE_FIELDS = ("title", "kind", "first_year", "last_year", "parent")
+PLAN_EDITABLE_FIELDS = ("title", "kind", "first_year", "last_year", "parent", "priority_diseases")
 
 
 DEFAULT_FRAMEWORK = "JEE3"
@@ -43,6 +43,7 @@ def plan_create(
     last_year: int,
     parent: Plan | None = None,
     framework: Framework | None = None,
+    priority_diseases: list[str] | None = None,
 ) -> Plan:
     """Open a plan's workspace; the person who opens it becomes its secretariat lead.
 
@@ -64,6 +65,7 @@ def plan_create(
         first_year=first_year,
         last_year=last_year,
         parent=parent,
+        priority_diseases=list(priority_diseases or []),
     )
     plan.full_clean()
     plan.save()

@@ -183,7 +183,7 @@ def plan_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
     )
     status = 200
     if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields if name in form.fields}
         try:
             plan_update(plan=plan, by=request.user, version=form.cleaned_data["version"], **fields)
         except EditConflict as conflict:

@@ -159,9 +159,13 @@ def jee3(db) -> Framework:
     from planning.reference import reference_load
 
     if not Framework.objects.filter(code="JEE3").exists():
+        from planning.models import BenchmarkIndicatorLink
+        from planning.reference import benchmark_mapping_load
+
         reference_load(
             Framework=Framework, TechnicalArea=TechnicalArea, Indicator=Indicator, CrosswalkLink=CrosswalkLink
         )
+        benchmark_mapping_load(Indicator=Indicator, BenchmarkIndicatorLink=BenchmarkIndicatorLink)
     return Framework.objects.get(code="JEE3")
 
 

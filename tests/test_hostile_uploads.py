@@ -32,6 +32,7 @@ from planning.job_kinds import PlanningJob
 from planning.models import (
     Activity,
     BenchmarkAction,
+    BenchmarkIndicatorLink,
     BenchmarkLibrary,
     Crosswalk,
     CrosswalkLink,
@@ -54,6 +55,7 @@ ROWS = (
     BenchmarkLibrary,
     BenchmarkAction,
     CrosswalkLink,
+    BenchmarkIndicatorLink,
 )
 
 
@@ -105,7 +107,12 @@ def _form_post(client, ctx: Context, url: str, data: dict, kind: str, user) -> s
     return _refusal_of_job(Job.objects.filter(kind=kind).exclude(pk__in=before).first())
 
 
-ADMIN_KINDS = {PlanningJob.FRAMEWORK_IMPORT, PlanningJob.LIBRARY_IMPORT, PlanningJob.CROSSWALK_IMPORT}
+ADMIN_KINDS = {
+    PlanningJob.FRAMEWORK_IMPORT,
+    PlanningJob.LIBRARY_IMPORT,
+    PlanningJob.CROSSWALK_IMPORT,
+    PlanningJob.MAPPING_IMPORT,
+}
 
 
 def costing_page(client, ctx, name, content):
@@ -161,6 +168,12 @@ def crosswalk_admin(client, ctx, name, content):
     return _form_post(client, ctx, url, data, PlanningJob.CROSSWALK_IMPORT, ctx.admin)
 
 
+def mapping_admin(client, ctx, name, content):
+    data = {"file": SimpleUploadedFile(name, content)}
+    url = "/admin/planning/benchmarkindicatorlink/import/"
+    return _form_post(client, ctx, url, data, PlanningJob.MAPPING_IMPORT, ctx.admin)
+
+
 ENDPOINTS: dict[str, Callable[..., str]] = {
     "costing workbook page": costing_page,
     "costing workbook API": costing_api,
@@ -170,6 +183,7 @@ ENDPOINTS: dict[str, Callable[..., str]] = {
     "framework (admin)": framework_admin,
     "benchmark library (admin)": library_admin,
     "crosswalk (admin)": crosswalk_admin,
+    "benchmark indicator mapping (admin)": mapping_admin,
 }
 # The route of each, normalized (see _normalized), for the discovery test below.
 ROUTES = {
@@ -181,6 +195,7 @@ ROUTES = {
     "admin/planning/framework/import/",
     "admin/planning/benchmarklibrary/import/",
     "admin/planning/crosswalk/import/",
+    "admin/planning/benchmarkindicatorlink/import/",
 }
 
 

@@ -165,7 +165,8 @@ def test_every_problem_is_reported_at_once_and_nothing_is_saved(jee):
         "Sheet “library.csv”, row 4, column D: unknown action type “Juggling”; use one or more of: Advocacy; "
         "Assessment and data use; Coordination; Designation; Dissemination; Financing; Monitoring and "
         "evaluation; Planning and strategy; Procurement; Programme implementation; Simulation exercises and "
-        "after-action reviews; Standard operating procedures; Surveillance; Tool development; Training.",
+        "after-action reviews (SimEx and AAR); Standard operating procedures (SOPs); Surveillance; Tool development; "
+        "Training.",
         "Sheet “library.csv”, row 5, column B: the level is “7”; it must be a whole number from 2 to 5.",
     ]
     assert not BenchmarkLibrary.objects.exists()

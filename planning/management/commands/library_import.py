@@ -1,4 +1,5 @@
-"""Import a benchmark action library from an .xlsx, .csv or .json file (the format is in the README)."""
+"""Import a benchmark action library from an .xlsx, .csv or .json file, or from the WHO Benchmarks platform's JSON
+seed files (several files or a .zip of them); the formats are in the README."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
 from naphs.spreadsheets import ImportRefused
+from planning.benchmark_platform import PlatformImported, is_platform_upload, platform_import
 from planning.libraries import library_import_report
 from planning.models import BenchmarkLibrary, Framework
 
@@ -19,7 +21,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("file", type=Path, help="An .xlsx, .csv or .json file.")
+        parser.add_argument(
+            "file",
+            type=Path,
+            nargs="+",
+            help="An .xlsx, .csv or .json file; or the WHO Benchmarks platform's seed files, or a .zip of them.",
+        )
         parser.add_argument("--framework", default="", help="Framework code, e.g. JEE3 (a JSON file may name it).")
         parser.add_argument("--name", default="", help="The library's name (a JSON file may give it).")
         parser.add_argument("--source", default="", help="Where the actions come from.")
@@ -30,22 +37,42 @@ class Command(BaseCommand):
             "action goes to the indicators of --framework its indicator corresponds to through the crosswalks.",
         )
 
-    def handle(self, *args, file: Path, framework: str, name: str, source: str, codes_of: str, **options) -> None:
+    def handle(self, *args, file: list[Path], framework: str, name: str, source: str, codes_of: str, **options) -> None:
         chosen = self._framework(framework)
         keyed_by = self._framework(codes_of)
         if keyed_by is not None and chosen is None:
             raise CommandError("--codes-of needs --framework: the framework of the library the actions go into.")
-        if not file.is_file():
-            raise CommandError(f"No such file: {file}")
+        for path in file:
+            if not path.is_file():
+                raise CommandError(f"No such file: {path}")
+        names = ", ".join(path.name for path in file)
         try:
-            with file.open("rb") as handle:
+            if is_platform_upload(path.name for path in file):
+                if chosen is None:  # the platform's benchmarks follow the JEE's areas: JEE 3 unless told
+                    chosen = Framework.objects.get(code="JEE3")
+                handles = [path.open("rb") for path in file]
+                try:
+                    platform = platform_import(
+                        framework=chosen,
+                        files=[(path.name, handle) for path, handle in zip(file, handles, strict=True)],
+                        name=name,
+                        source=source,
+                    )
+                finally:
+                    for handle in handles:
+                        handle.close()
+                self._report_platform(platform)
+                return
+            if len(file) > 1:
+                raise CommandError("Give one file, or the WHO Benchmarks platform's seed files.")
+            with file[0].open("rb") as handle:
                 imported = library_import_report(
-                    framework=chosen, name=name, source=source, upload=handle, filename=file.name, codes_of=keyed_by
+                    framework=chosen, name=name, source=source, upload=handle, filename=file[0].name, codes_of=keyed_by
                 )
         except ImportRefused as refused:
             for problem in refused.problems:
                 self.stderr.write(f"  {problem}")
-            raise CommandError(f"Nothing was imported: {len(refused.problems)} problem(s) in {file.name}.") from None
+            raise CommandError(f"Nothing was imported: {len(refused.problems)} problem(s) in {names}.") from None
         self._report(imported.library)
         if imported.unmapped:
             self.stdout.write(f"Left out, their indicator corresponding to none of {imported.library.framework.code}:")
@@ -60,6 +87,12 @@ class Command(BaseCommand):
             known = ", ".join(Framework.objects.values_list("code", flat=True))
             raise CommandError(f"Unknown framework {code!r}; choose one of {known}.")
         return found
+
+    def _report_platform(self, imported: PlatformImported) -> None:
+        self.stdout.write(self.style.SUCCESS(f"Into “{imported.library.name}” ({imported.library.framework.code}):"))
+        self.stdout.write(self.style.SUCCESS(imported.summary()))
+        if imported.passed_over:
+            self.stdout.write(f"Passed over (not read): {', '.join(imported.passed_over)}.")
 
     def _report(self, library: BenchmarkLibrary) -> None:
         levels = dict(library.actions.values_list("level").annotate(n=Count("pk")).order_by("level"))
