@@ -469,6 +469,12 @@ def guidance_delete(*, document: GuidanceDocument, by: User) -> None:
     document.delete()
 
 
+def guidance_ids_for(plan: Plan) -> QuerySet[GuidanceDocument, Any]:
+    """The ids of the guidance documents of a plan (as a subquery): national guidance of the plan and of its
+    national plan, and WHO's documents its activities cite."""
+    return GuidanceDocument.objects.filter(guidance_for_plan_q(plan)).values("pk")
+
+
 def guidance_for_plan_q(plan: Plan) -> Q:
     """A filter on guidance documents: what the plan's document annex and guidance page may show."""
     cited = Activity.objects.filter(plan=plan, benchmark_action__isnull=False).values("benchmark_action_id")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
 from naphs.api import ModelSerializer, VersionField, related_queryset, require_version
-from planning.guidance import guidance_create, guidance_delete, guidance_for_plan_q, guidance_update
+from planning.guidance import guidance_create, guidance_delete, guidance_ids_for, guidance_update
 from planning.models import GUIDANCE_TYPE_RANK, Activity, GuidanceDocument, Plan
 from planning.selectors import technical_areas_of
 from stakeholders.access import PlanScopedMixin
@@ -96,9 +96,8 @@ def guidance_queryset(plan: Plan) -> QuerySet[GuidanceDocument]:
         default=Value(len(GUIDANCE_TYPE_RANK)),
         output_field=IntegerField(),
     )
-    ids = GuidanceDocument.objects.filter(guidance_for_plan_q(plan)).values("pk")
     return (
-        GuidanceDocument.objects.filter(pk__in=ids)
+        GuidanceDocument.objects.filter(pk__in=guidance_ids_for(plan))
         .annotate(type_rank=rank)
         .order_by(F("plan_id").asc(nulls_first=True), "type_rank", "order", "pk")
         .prefetch_related(
