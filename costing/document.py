@@ -482,19 +482,21 @@ def guidance_annex(plan: Plan, sections: list[AreaSection]) -> list[GuidanceSect
     national = list(national_guidance_of(plan))
     activities = [row.activity for section in sections for row in section.activities]
     by_activity = guidance_for_activities(plan=plan, activities=activities, national=national)
+    areas = {section.area.pk: section.area for section in sections}
+    by_area: dict[int, list[GuidanceDocument]] = defaultdict(list)
+    for section in sections:
+        by_area[section.area.pk] += [d for row in section.activities for d in by_activity.get(row.activity.pk, [])]
+    for document in national:
+        for area in document.technical_areas.all():
+            areas.setdefault(area.pk, area)  # an area with guidance but nothing else in the document yet
+            by_area[area.pk].append(document)
     annex: list[GuidanceSection] = []
     placed: set[int] = set()
-    for section in sections:
-        documents = [document for row in section.activities for document in by_activity.get(row.activity.pk, [])]
-        documents += [
-            document
-            for document in national
-            if any(area.pk == section.area.pk for area in document.technical_areas.all())
-        ]
-        unique = sorted({document.pk: document for document in documents}.values(), key=lambda d: d.rank)
+    for area in sorted(areas.values(), key=lambda area: (area.order, area.code)):
+        unique = sorted({document.pk: document for document in by_area[area.pk]}.values(), key=lambda d: d.rank)
         placed.update(document.pk for document in unique)
         if unique:
-            annex.append(GuidanceSection(area=section.area, documents=unique))
+            annex.append(GuidanceSection(area=area, documents=unique))
     rest = [document for document in national if document.pk not in placed]
     if rest:
         annex.append(GuidanceSection(area=None, documents=sorted(rest, key=lambda d: d.rank)))
