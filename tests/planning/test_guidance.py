@@ -561,3 +561,30 @@ def test_a_json_file_is_read_as_the_platform_publishes_it(library):
 
     data = json_file_read(io.BytesIO(json.dumps([published(1)]).encode("utf-8-sig")))
     assert platform_guidance_import(library=library, documents=data, filename=FILENAME).documents == 1
+
+
+def test_the_guidance_page_runs_the_same_queries_whatever_the_plans_size(client, plan, people, sourced, library):
+    client.force_login(people[SL])
+    url = reverse("plan_guidance", args=[plan.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    guidance_create(
+        plan=plan, by=people[SL], title="Note 0", reference_type="tool", link="https://moh.example.org/0",
+        technical_areas=[area("P1")], activities=[sourced],
+    )  # fmt: skip
+    few = queries()
+    for n in range(1, 8):
+        extra = Activity.objects.create(
+            plan=plan, technical_area=area("D2"), title=f"Drill {n}", benchmark_action=actions(library, 3)[0]
+        )
+        guidance_create(
+            plan=plan, by=people[SL], title=f"Note {n}", reference_type="tool", link=f"https://moh.example.org/{n}",
+            technical_areas=[area("D2")], activities=[extra, sourced],
+        )  # fmt: skip
+    assert queries() == few
+    page = client.get(url).content.decode()
+    assert "Unrelated manual" in page and "Cited by 7 activities of this plan." in page
