@@ -14,14 +14,14 @@ from rest_framework import serializers, viewsets
 
 from naphs.api import ModelSerializer, VersionField, related_queryset, require_version
 from planning.guidance import guidance_create, guidance_delete, guidance_ids_for, guidance_update
-from planning.models import GUIDANCE_TYPE_RANK, Activity, GuidanceDocument, Plan
+from planning.models import GUIDANCE_TYPE_RANK, Activity, GuidanceDocument, GuidanceKind, Plan
 from planning.selectors import technical_areas_of
 from stakeholders.access import PlanScopedMixin
 
 
-class GuidanceKind(serializers.ChoiceField):
+class GuidanceKindField(serializers.ChoiceField):
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("choices", [("who", "WHO"), ("national", _("National"))])
+        kwargs.setdefault("choices", GuidanceKind.choices)
         kwargs.setdefault("help_text", _("“who”: from WHO's reference library; “national”: added by a plan."))
         super().__init__(**kwargs)
 
@@ -29,7 +29,7 @@ class GuidanceKind(serializers.ChoiceField):
 class GuidanceBriefSerializer(serializers.ModelSerializer):
     """A guidance document as an activity lists it: what it is and where it opens."""
 
-    kind = GuidanceKind(source="kind_code", read_only=True)
+    kind = GuidanceKindField(source="kind_code", read_only=True)
 
     class Meta:
         model = GuidanceDocument
@@ -42,7 +42,7 @@ class GuidanceSerializer(ModelSerializer):
     secretariat's: `technical_areas` of the plan's framework and `activities` of the plan (ids); `version` is
     required to change one."""
 
-    kind = GuidanceKind(source="kind_code", read_only=True)
+    kind = GuidanceKindField(source="kind_code", read_only=True)
     year = serializers.CharField(read_only=True, help_text=_("The year of its date, as published."))
     version = VersionField(required=False)
 

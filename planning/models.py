@@ -1032,6 +1032,14 @@ class GuidanceType(models.TextChoices):
     TRAINING_PACKAGE = "training_package", _("Training package")
 
 
+class GuidanceKind(models.TextChoices):
+    """Whose a guidance document is: WHO's reference library, or a plan's national guidance."""
+
+    WHO = "who", "WHO"
+    # Translators: guidance added by the country (its secretariat), beside WHO's.
+    NATIONAL = "national", pgettext_lazy("guidance added by the country", "National")
+
+
 # What a planner looks for first: the tools and guidelines, then the rest in the platform's order.
 GUIDANCE_TYPE_RANK: dict[str, int] = {GuidanceType.TOOL: 0, GuidanceType.GUIDELINE: 1}
 
@@ -1120,7 +1128,7 @@ class GuidanceDocument(ChoiceDisplayMixin, models.Model):
     @property
     def kind_code(self) -> str:
         """The API's `kind`: “national” for a plan's guidance, “who” for WHO's reference library."""
-        return "national" if self.is_national else "who"
+        return GuidanceKind.NATIONAL if self.is_national else GuidanceKind.WHO
 
     @property
     def year(self) -> str:
