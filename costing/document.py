@@ -57,11 +57,13 @@ from costing.services import DEFAULT_CURRENCY
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.languages import name_in_language
 from naphs.permissions import SECRETARIAT_ROLES
+from planning.guidance import guidance_for_activities, guidance_ids_for, national_guidance_of
 from planning.models import (
     Activity,
     AreaPriority,
     Assessment,
     FunctionalGroup,
+    GuidanceDocument,
     IndicatorScore,
     IndicatorTarget,
     Plan,
@@ -153,7 +155,14 @@ def _marks(queryset: QuerySet, *, version: bool = True, updated: bool = False, *
     return [str(value) for value in queryset.order_by().aggregate(**figures).values()]
 
 
-def document_key(*, plan: Plan, language: str, endorsement: Endorsement | None = None, provinces: bool = False) -> str:
+def document_key(
+    *,
+    plan: Plan,
+    language: str,
+    endorsement: Endorsement | None = None,
+    provinces: bool = False,
+    guidance: bool = False,
+) -> str:
     """A digest of everything the document of `plan` in `language` shows, as far as the database records changes.
 
     What counts as a change: the plan's own row (its version grows with every save) and its jurisdiction's
@@ -161,8 +170,9 @@ def document_key(*, plan: Plan, language: str, endorsement: Endorsement | None =
     cost line, exchange rate, funding commitment or membership of the plan added, deleted or saved (count,
     highest id, sum of versions, last update); the plan's costing settings and its totals recomputed
     (`changes`, `rollup_of`, `rollup_at`); the organizations of its directory; the endorsement shown on the
-    cover; with the provincial plans' summaries, each provincial plan's row, costing totals and activities; the
-    templates and stylesheet; DOCUMENT_FORMAT. Not counted: a person renaming themselves (the
+    cover; with the provincial plans' summaries, each provincial plan's row, costing totals and activities; with
+    the guidance annex, the guidance documents it lists (added, removed, saved); the templates and stylesheet;
+    DOCUMENT_FORMAT. Not counted: a person renaming themselves (the
     secretariat annex shows names) and an administrator editing reference data (areas' and indicators' names);
     a new render follows the next change of the plan.
     """
@@ -191,6 +201,7 @@ def document_key(*, plan: Plan, language: str, endorsement: Endorsement | None =
         _marks(organizations_of(plan)),
         endorsement.key() if endorsement else None,
         _provinces_marks(plan) if provinces else None,
+        _marks(GuidanceDocument.objects.filter(pk__in=guidance_ids_for(plan)), updated=True) if guidance else None,
         _source_digest(),
     ]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
@@ -228,39 +239,47 @@ def organizations_of(plan: Plan) -> QuerySet[Organization]:
     return Organization.objects.filter(Q(pk__in=responsible) | Q(pk__in=members))
 
 
-def _variant(language: str, provinces: bool) -> str:
-    """The start of a render's file name: its language, and whether it holds the provincial plans' summaries."""
-    return f"{language}+provinces" if provinces else language
+def _variant(language: str, provinces: bool, guidance: bool = False) -> str:
+    """The start of a render's file name: its language, and whether it holds the provincial plans' summaries and
+    the guidance annex."""
+    return language + ("+provinces" if provinces else "") + ("+guidance" if guidance else "")
 
 
-def _storage_name(*, plan: Plan, language: str, key: str, provinces: bool = False) -> str:
-    return f"documents/plan-{plan.pk}/{_variant(language, provinces)}-{key}.pdf"
+def _storage_name(*, plan: Plan, language: str, key: str, provinces: bool = False, guidance: bool = False) -> str:
+    return f"documents/plan-{plan.pk}/{_variant(language, provinces, guidance)}-{key}.pdf"
 
 
 def document_stored(
-    *, plan: Plan, language: str, endorsement: Endorsement | None = None, provinces: bool = False
+    *,
+    plan: Plan,
+    language: str,
+    endorsement: Endorsement | None = None,
+    provinces: bool = False,
+    guidance: bool = False,
 ) -> str | None:
     """The stored render of the plan as it is now, in `language`: its storage name, or None if there is none."""
-    key = document_key(plan=plan, language=language, endorsement=endorsement, provinces=provinces)
-    name = _storage_name(plan=plan, language=language, key=key, provinces=provinces)
+    key = document_key(plan=plan, language=language, endorsement=endorsement, provinces=provinces, guidance=guidance)
+    name = _storage_name(plan=plan, language=language, key=key, provinces=provinces, guidance=guidance)
     return name if default_storage.exists(name) else None
 
 
-def document_filename(*, plan: Plan, language: str, provinces: bool = False) -> str:
-    suffix = "-with-provincial-plans" if provinces else ""
+def document_filename(*, plan: Plan, language: str, provinces: bool = False, guidance: bool = False) -> str:
+    suffix = ("-with-provincial-plans" if provinces else "") + ("-with-guidance" if guidance else "")
     return f"{file_slug(plan.title)}{suffix}-{language}.pdf"
 
 
-def document_store(*, plan: Plan, language: str, key: str, content: bytes, provinces: bool = False) -> None:
+def document_store(
+    *, plan: Plan, language: str, key: str, content: bytes, provinces: bool = False, guidance: bool = False
+) -> None:
     """Keep the render under its key, and drop the older renders of the plan in that language (and variant)."""
-    name = _storage_name(plan=plan, language=language, key=key, provinces=provinces)
+    name = _storage_name(plan=plan, language=language, key=key, provinces=provinces, guidance=guidance)
     folder = name.rsplit("/", 1)[0]
     try:
         _directories, files = default_storage.listdir(folder)
     except FileNotFoundError:
         files = []
     for old in files:
-        if old.startswith(f"{_variant(language, provinces)}-") and f"{folder}/{old}" != name:
+        if old.startswith(f"{_variant(language, provinces, guidance)}-") and f"{folder}/{old}" != name:
             default_storage.delete(f"{folder}/{old}")
     if not default_storage.exists(name):
         default_storage.save(name, ContentFile(content))
@@ -337,6 +356,15 @@ class ProvincialSummary:
 
 
 @dataclass
+class GuidanceSection:
+    """The guidance annex's part of one technical area (None: national guidance tied to no area or activity): the
+    documents the area's activities cite and the national guidance tied to the area, WHO's first."""
+
+    area: TechnicalArea | None
+    documents: list[GuidanceDocument]
+
+
+@dataclass
 class DocumentData:
     plan: Plan
     endorsement: Endorsement | None
@@ -354,6 +382,7 @@ class DocumentData:
     by_priority: list[tuple[str, int]]
     charts: dict[str, SafeString]
     provinces: list[ProvincialSummary] | None = None  # None: not asked for
+    guidance: list[GuidanceSection] | None = None  # None: not asked for
 
 
 def _activity_rows(plan: Plan, years: list[int]) -> dict[int, list[ActivityRow]]:
@@ -447,7 +476,36 @@ def provincial_summaries(plan: Plan) -> list[ProvincialSummary]:
     return summaries
 
 
-def document_data(*, plan: Plan, endorsement: Endorsement | None = None, provinces: bool = False) -> DocumentData:
+def guidance_annex(plan: Plan, sections: list[AreaSection]) -> list[GuidanceSection]:
+    """Per technical area, the guidance of its activities and the national guidance tied to it; then the national
+    guidance tied to nothing: four queries whatever the plan's size."""
+    national = list(national_guidance_of(plan))
+    activities = [row.activity for section in sections for row in section.activities]
+    by_activity = guidance_for_activities(plan=plan, activities=activities, national=national)
+    areas = {section.area.pk: section.area for section in sections}
+    by_area: dict[int, list[GuidanceDocument]] = defaultdict(list)
+    for section in sections:
+        by_area[section.area.pk] += [d for row in section.activities for d in by_activity.get(row.activity.pk, [])]
+    for document in national:
+        for area in document.technical_areas.all():
+            areas.setdefault(area.pk, area)  # an area with guidance but nothing else in the document yet
+            by_area[area.pk].append(document)
+    annex: list[GuidanceSection] = []
+    placed: set[int] = set()
+    for area in sorted(areas.values(), key=lambda area: (area.order, area.code)):
+        unique = sorted({document.pk: document for document in by_area[area.pk]}.values(), key=lambda d: d.rank)
+        placed.update(document.pk for document in unique)
+        if unique:
+            annex.append(GuidanceSection(area=area, documents=unique))
+    rest = [document for document in national if document.pk not in placed]
+    if rest:
+        annex.append(GuidanceSection(area=None, documents=sorted(rest, key=lambda d: d.rank)))
+    return annex
+
+
+def document_data(
+    *, plan: Plan, endorsement: Endorsement | None = None, provinces: bool = False, guidance: bool = False
+) -> DocumentData:
     """Everything the document shows, read in a constant number of queries whatever the plan's size (and the number
     of provincial plans, when their summaries are asked for)."""
     plan = Plan.objects.select_related("jurisdiction", "framework", "parent").get(pk=plan.pk)
@@ -500,6 +558,7 @@ def document_data(*, plan: Plan, endorsement: Endorsement | None = None, provinc
         by_priority=by_priority,
         charts={"areas": area_chart(dashboard), "years": year_chart(dashboard)},
         provinces=provincial_summaries(plan) if provinces else None,
+        guidance=guidance_annex(plan, sections) if guidance else None,
     )
 
 
@@ -612,7 +671,17 @@ class Rendered:
 # anchors fell.
 
 # The anchors of the chapters the contents list, besides the technical areas.
-CHAPTERS = ("summary", "context", "priorities", "areas", "costing", "provinces", "annex-activities", "annex-people")
+CHAPTERS = (
+    "summary",
+    "context",
+    "priorities",
+    "areas",
+    "costing",
+    "provinces",
+    "annex-activities",
+    "annex-guidance",
+    "annex-people",
+)
 POINTS = 0.75  # PDF points in a CSS pixel
 PART_ROWS = 1200  # table rows in a part: about 30 pages of the annex, a part's layout well under 100 MB
 
@@ -674,6 +743,11 @@ def document_parts(data: DocumentData) -> list[Part]:
             else []
         ),
         *_runs("annex", [section for section in data.sections if section.activities], _annex_rows),
+        *(
+            [Block(kind="guidance", rows=10 + sum(2 + len(row.documents) for row in data.guidance))]
+            if data.guidance is not None
+            else []
+        ),
         Block(kind="people", rows=10 + len(data.secretariat) + len(data.organizations)),
     ]
     parts = [Part(cover=True), Part(contents=True), Part()]
@@ -889,19 +963,19 @@ def plan_document_build(*, job: Any, progress: Progress) -> JobResult:
     language = str(job.params.get("language") or settings.LANGUAGE_CODE)
     if language not in dict(settings.LANGUAGES):
         raise JobFailed(gettext("This document cannot be made in the language asked for."))
-    provinces = bool(job.params.get("provinces"))
+    choices = {"provinces": bool(job.params.get("provinces")), "guidance": bool(job.params.get("guidance"))}
     with translation.override(language):
         endorsement = document_endorsement(plan)
-        key = document_key(plan=plan, language=language, endorsement=endorsement, provinces=provinces)
-        name = _storage_name(plan=plan, language=language, key=key, provinces=provinces)
-        filename = document_filename(plan=plan, language=language, provinces=provinces)
+        key = document_key(plan=plan, language=language, endorsement=endorsement, **choices)
+        name = _storage_name(plan=plan, language=language, key=key, **choices)
+        filename = document_filename(plan=plan, language=language, **choices)
         if default_storage.exists(name):
             progress(90, gettext("The plan has not changed since its last document: using it"))
             with default_storage.open(name, "rb") as stored:
                 return JobResult(filename=filename, content=stored.read())
         progress(5, gettext("Reading the plan"))
-        data = document_data(plan=plan, endorsement=endorsement, provinces=provinces)
+        data = document_data(plan=plan, endorsement=endorsement, **choices)
         rendered = document_render(data=data, progress=progress)
         progress(95, gettext("Saving"))
-        document_store(plan=plan, language=language, key=key, content=rendered.content, provinces=provinces)
+        document_store(plan=plan, language=language, key=key, content=rendered.content, **choices)
         return JobResult(filename=filename, content=rendered.content)

@@ -12,6 +12,7 @@ from naphs.api_docs import redoc_view, schema_view, swagger_view
 from planning.api import ActivityViewSet, JurisdictionViewSet, PlanViewSet
 from planning.comment_api import ThreadViewSet
 from planning.endorsement_api import EndorsementViewSet, PlanEndorseView, PlanReopenView
+from planning.guidance_api import GuidanceViewSet
 from planning.review_api import ReviewRoundViewSet
 from stakeholders.api import (
     AuditEventViewSet,
@@ -47,6 +48,7 @@ router.register(r"plans/(?P<plan_id>\d+)/audit-events", AuditEventViewSet, basen
 router.register(r"plans/(?P<plan_id>\d+)/threads", ThreadViewSet, basename="thread")
 router.register(r"plans/(?P<plan_id>\d+)/review-rounds", ReviewRoundViewSet, basename="review-round")
 router.register(r"plans/(?P<plan_id>\d+)/endorsements", EndorsementViewSet, basename="endorsement")
+router.register(r"plans/(?P<plan_id>\d+)/guidance", GuidanceViewSet, basename="guidance")
 for part in COSTING_PARTS:
     for prefix, viewset, basename in part.routes:
         router.register(prefix, viewset, basename=basename)

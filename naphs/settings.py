@@ -320,6 +320,7 @@ SPECTACULAR_SETTINGS = {
         "FundingCommitmentStatusEnum": "costing.models.FundingCommitment.Status",
         "OrganizationKindEnum": "stakeholders.models.Organization.Kind",
         "PlanVersionKindEnum": "planning.models.PlanVersion.Kind",
+        "GuidanceKindEnum": "planning.models.GuidanceKind",
     },
 }
 

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -19,12 +20,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 
 from naphs.forms import TextWithoutDirectionControls
+from naphs.spreadsheets import ImportRefused
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField, upload_create
 from planning.benchmark_mapping import benchmark_mapping_export
 from planning.benchmark_platform import DEFAULT_NAME as PLATFORM_LIBRARY_NAME
 from planning.benchmark_platform import PACKED_FILES_NAME, is_platform_upload
 from planning.crosswalks import crosswalk_export
+from planning.guidance import guidance_imported_message, platform_guidance_import
 from planning.job_kinds import PlanningJob
+from planning.libraries import json_file_read
 from planning.models import (
     Assessment,
     BenchmarkAction,
@@ -34,6 +38,7 @@ from planning.models import (
     Crosswalk,
     CrosswalkLink,
     Framework,
+    GuidanceDocument,
     Indicator,
     IndicatorScore,
     Jurisdiction,
@@ -374,6 +379,18 @@ def _packed(files: list[UploadedFile]) -> UploadedFile:
     return SimpleUploadedFile(PACKED_FILES_NAME, buffer.getvalue(), content_type="application/zip")
 
 
+class GuidanceImportForm(forms.Form):
+    file = UploadField(
+        label=gettext_lazy("File"),
+        extensions=(".json",),
+        what=gettext_lazy("a JSON file (.json)"),
+        help_text=gettext_lazy(
+            "The WHO Benchmarks platform's reference library (reference_library_documents.json): a list of "
+            "documents, each with a title, a reference type, a link and the actions it cites."
+        ),
+    )
+
+
 @admin.register(BenchmarkLibrary)
 class BenchmarkLibraryAdmin(FileImportAdminMixin, admin.ModelAdmin):
     list_display = ["name", "framework", "source", "action_count", "created_at"]
@@ -396,6 +413,43 @@ class BenchmarkLibraryAdmin(FileImportAdminMixin, admin.ModelAdmin):
     )
 
     import_kind = PlanningJob.LIBRARY_IMPORT
+    change_form_template = "admin/planning/benchmarklibrary/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.guidance_import_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_guidance_import"
+        return [path("<int:library_id>/guidance/", view, name=name), *super().get_urls()]
+
+    def guidance_import_view(self, request: HttpRequest, library_id: int) -> HttpResponse:
+        """Import WHO's reference library (the platform's JSON array of documents) into this library: its
+        documents are replaced, all or nothing, and tied to the library's actions."""
+        library = self.get_object(request, str(library_id))
+        if library is None:
+            raise Http404
+        if not self.has_change_permission(request, library):
+            raise PermissionDenied
+        form = GuidanceImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                with transaction.atomic():
+                    imported = platform_guidance_import(
+                        library=library, documents=json_file_read(upload), filename=upload.name
+                    )
+            except ImportRefused as refusal:
+                for problem in refusal.problems[:50]:
+                    form.add_error("file", str(problem))
+            else:
+                messages.success(request, guidance_imported_message(imported))
+                return redirect("admin:planning_benchmarklibrary_change", library.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": library,
+            "title": gettext_lazy("Import WHO's reference library"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/planning/guidance_import.html", context)
 
     def import_file(self, form: forms.Form) -> UploadedFile:
         return _packed(form.cleaned_data["file"])
@@ -475,3 +529,32 @@ class IndicatorScoreInline(admin.TabularInline):
 class AssessmentAdmin(admin.ModelAdmin):
     list_display = ["plan", "kind", "date", "framework"]
     inlines = [IndicatorScoreInline]
+
+
+@admin.register(GuidanceDocument)
+class GuidanceDocumentAdmin(admin.ModelAdmin):
+    """WHO's reference documents of the benchmark libraries (national guidance is the plans' secretariats')."""
+
+    list_display = ["title", "reference_type", "library", "technical_area_name", "date"]
+    list_select_related = ["library"]
+    list_filter = ["library", "reference_type"]
+    search_fields = ["title", "description", "author"]
+    readonly_fields = ["platform_id", "technical_area_name"]
+    filter_horizontal = ["actions"]
+    fields = [
+        "library",
+        "title",
+        "reference_type",
+        "link",
+        "description",
+        "author",
+        "date",
+        "relevant_pages",
+        "technical_area_name",
+        "platform_id",
+        "actions",
+        "order",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[GuidanceDocument]:
+        return super().get_queryset(request).filter(library__isnull=False)

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions, IsAuthenticated
@@ -17,6 +17,8 @@ from naphs.choices import Hazard, Sector
 from naphs.permissions import Permission, Role
 from planning.activities import activity_create, activity_delete, activity_update
 from planning.forms import ActivityFilterForm
+from planning.guidance import guidance_for_activities
+from planning.guidance_api import GuidanceBriefSerializer
 from planning.models import (
     ActionType,
     Activity,
@@ -193,6 +195,12 @@ class ActivitySerializer(ModelSerializer):
     sectors = serializers.ListField(child=serializers.ChoiceField(choices=Sector.choices), required=False)
     hazards = serializers.ListField(child=serializers.ChoiceField(choices=Hazard.choices), required=False)
     version = VersionField(required=False)
+    guidance = serializers.SerializerMethodField(
+        help_text=_(
+            "The activity's guidance and tools: WHO's documents of its benchmark action (tools and guidelines "
+            "first), then the national guidance tied to the activity or its technical area."
+        )
+    )
 
     class Meta:
         model = Activity
@@ -218,6 +226,7 @@ class ActivitySerializer(ModelSerializer):
             "hazards",
             "status",
             "origin",
+            "guidance",
             "version",
             "created_at",
             "updated_at",
@@ -245,6 +254,13 @@ class ActivitySerializer(ModelSerializer):
                     "Organization {pk_value} is not an organization of %(country)s."
                 ) % {"country": country}
         return fields
+
+    @extend_schema_field(GuidanceBriefSerializer(many=True))
+    def get_guidance(self, activity: Activity) -> list[dict[str, Any]]:
+        found = self.context.get("guidance")
+        if found is None or activity.pk not in found:  # one activity (read, created, changed): its own
+            found = guidance_for_activities(plan=activity.plan, activities=[activity])
+        return list(GuidanceBriefSerializer(found[activity.pk], many=True).data)
 
 
 ACTIVITY_FILTERS = [
@@ -289,7 +305,12 @@ class ActivityViewSet(PlanScopedMixin, viewsets.ModelViewSet):
             raise serializers.ValidationError(form.errors.get_json_data())
         activities = activity_list_for_plan(plan=self.plan, **form.filters())
         page = self.paginate_queryset(activities.prefetch_related("supporting_organizations"))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        activities_shown = list(page) if page is not None else list(activities)
+        guidance = guidance_for_activities(plan=self.plan, activities=activities_shown)
+        serializer = self.get_serializer(
+            activities_shown, many=True, context={**self.get_serializer_context(), "guidance": guidance}
+        )
+        return self.get_paginated_response(serializer.data)
 
     def get_object(self) -> Activity:
         need = self.read_need if self.request.method in SAFE_METHODS else self.write_need

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Hazard, Sector
 from naphs.forms import TextWithoutDirectionControls, form_field
+from naphs.models import max_length
 from naphs.permissions import Role
 from naphs.uploads import SPREADSHEET_TYPES, SPREADSHEET_WHAT, UploadField
 from planning.models import (
@@ -21,12 +22,15 @@ from planning.models import (
     Assessment,
     CapacityLevel,
     Framework,
+    GuidanceDocument,
+    GuidanceType,
     Indicator,
     IndicatorScore,
     Jurisdiction,
     Plan,
     PlanVersion,
     TechnicalArea,
+    validate_guidance_link,
     validate_plan_placement,
 )
 from planning.selectors import disease_choices, technical_areas_of
@@ -816,3 +820,52 @@ class ReviewRoundCloseForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         form_field(self, "outcome", forms.ChoiceField).choices = ReviewRound.Outcome.choices
+
+
+class GuidanceForm(TextWithoutDirectionControls, forms.Form):
+    """National guidance: what it is, where it is, and the technical areas (of the plan's framework) and activities
+    (of this plan) it helps with. When editing, `version` is the document's version as shown."""
+
+    title = forms.CharField(label=_("Title"), max_length=max_length(GuidanceDocument, "title"))
+    reference_type = forms.ChoiceField(label=_("Type"), choices=GuidanceType.choices)
+    link = forms.CharField(
+        label=_("Link"),
+        max_length=max_length(GuidanceDocument, "link"),
+        validators=[validate_guidance_link],
+        help_text=_("Where the document opens: an address starting with https:// or http://."),
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    author = forms.CharField(label=_("Author"), required=False, max_length=max_length(GuidanceDocument, "author"))
+    # Translators: the date of a guidance document, as published (often a year).
+    date = forms.CharField(label=_("Date"), required=False, max_length=max_length(GuidanceDocument, "date"))
+    relevant_pages = forms.CharField(
+        label=_("Relevant pages"), required=False, max_length=max_length(GuidanceDocument, "relevant_pages")
+    )
+    technical_areas = forms.ModelMultipleChoiceField(
+        label=_("Technical areas"),
+        queryset=TechnicalArea.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Technical area %(value)s is not an area of this plan's framework.")},
+    )
+    activities = ActivityMultipleChoiceField(
+        label=_("Activities"),
+        queryset=Activity.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": _("Activity %(value)s is not an activity of this plan.")},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        form_field(self, "technical_areas", forms.ModelChoiceField).queryset = technical_areas_of(plan)
+        form_field(self, "activities", forms.ModelChoiceField).queryset = (
+            Activity.objects.filter(plan=plan).select_related("technical_area").order_by("technical_area__order", "pk")
+        )
+
+    def guidance_fields(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        return data

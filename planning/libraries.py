@@ -288,7 +288,9 @@ def _check_sheets(sheets: list[Sheet], checker: _Checker) -> None:
         checker.problems.extend(missing_by_sheet or [Problem(gettext("The file has no header row and no actions."))])
 
 
-def _read_json(upload: IO[bytes]) -> dict[str, Any]:
+def json_file_read(upload: IO[bytes]) -> Any:
+    """A library's JSON file (or its reference library's), parsed, within the library import's size limit; an
+    ImportRefused saying what is wrong when it is too large, not UTF-8 or not JSON."""
     limit = limits_for("library").max_bytes
     data = upload.read(limit + 1)
     if len(data) > limit:
@@ -306,6 +308,11 @@ def _read_json(upload: IO[bytes]) -> dict[str, Any]:
             "column": error.colno,
         }
         raise ImportRefused([message]) from error
+    return document
+
+
+def _read_json(upload: IO[bytes]) -> dict[str, Any]:
+    document = json_file_read(upload)
     if not isinstance(document, dict):
         raise ImportRefused(
             [gettext("The JSON file must hold one object with “framework”, “name”, “source” and “actions”.")]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property, lazy
@@ -1165,6 +1166,140 @@ class FunctionalGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Guidance ------------------------------------------------------------------------------------------------------
+
+
+class GuidanceType(models.TextChoices):
+    """WHO's kinds of reference documents, as the Benchmarks platform's reference library names them."""
+
+    BRIEFING_NOTE = "briefing_note", _("Briefing note")
+    CASE_STUDY = "case_study", _("Case study")
+    # Translators: a kind of guidance document: a worked example.
+    EXAMPLE = "example", pgettext_lazy("kind of guidance document", "Example")
+    GUIDELINE = "guideline", _("Guideline")
+    MANUAL = "manual", _("Manual")
+    # Translators: a kind of guidance document: a form or outline to fill in.
+    TEMPLATE = "template", pgettext_lazy("kind of guidance document", "Template")
+    # Translators: a kind of guidance document: a tool (a checklist, a calculator, an assessment tool).
+    TOOL = "tool", pgettext_lazy("kind of guidance document", "Tool")
+    TRAINING_PACKAGE = "training_package", _("Training package")
+
+
+class GuidanceKind(models.TextChoices):
+    """Whose a guidance document is: WHO's reference library, or a plan's national guidance."""
+
+    WHO = "who", "WHO"
+    # Translators: guidance added by the country (its secretariat), beside WHO's.
+    NATIONAL = "national", pgettext_lazy("guidance added by the country", "National")
+
+
+# What a planner looks for first: the tools and guidelines, then the rest in the platform's order.
+GUIDANCE_TYPE_RANK: dict[str, int] = {GuidanceType.TOOL: 0, GuidanceType.GUIDELINE: 1}
+
+GUIDANCE_LINK_SCHEMES = ("http", "https")
+
+
+def validate_guidance_link(value: str) -> None:
+    """A link opens a document on the web: http or https only (never javascript:, data:, file: or ftp:)."""
+    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+    if scheme not in GUIDANCE_LINK_SCHEMES:
+        raise ValidationError(
+            _("A link must start with http:// or https://."), code="invalid_link_scheme", params={"value": value}
+        )
+    URLValidator(schemes=list(GUIDANCE_LINK_SCHEMES))(value)
+
+
+class GuidanceDocument(ChoiceDisplayMixin, models.Model):
+    """A guidance document or tool beside the actions: either one of WHO's reference library, imported with a
+    benchmark library (`library`, tied to its actions), or national guidance the secretariat of a plan added
+    (`plan`, tied to technical areas and activities of that plan, and possibly to benchmark actions).
+    `version` refuses a stale edit."""
+
+    library = models.ForeignKey(
+        BenchmarkLibrary,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="guidance_documents",
+        verbose_name=_("benchmark library"),
+    )
+    plan = models.ForeignKey(
+        Plan,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="guidance_documents",
+        verbose_name=_("plan"),
+    )
+    platform_id = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, verbose_name=_("number on the WHO Benchmarks platform")
+    )
+    title = models.CharField(max_length=300, verbose_name=_("title"))
+    reference_type = models.CharField(max_length=20, choices=GuidanceType.choices, verbose_name=_("type"))
+    link = models.CharField(max_length=1000, validators=[validate_guidance_link], verbose_name=_("link"))
+    description = models.TextField(blank=True, max_length=5000, verbose_name=_("description"))
+    author = models.CharField(max_length=250, blank=True, verbose_name=_("author"))
+    # Translators: the date of a guidance document, as published (often a year).
+    date = models.CharField(max_length=40, blank=True, verbose_name=_("date"))
+    relevant_pages = models.CharField(max_length=200, blank=True, verbose_name=_("relevant pages"))
+    technical_area_name = models.CharField(
+        max_length=200, blank=True, editable=False, verbose_name=_("technical area as published")
+    )
+    actions = models.ManyToManyField(
+        BenchmarkAction, blank=True, related_name="guidance_documents", verbose_name=_("benchmark actions")
+    )
+    technical_areas = models.ManyToManyField(
+        TechnicalArea, blank=True, related_name="guidance_documents", verbose_name=_("technical areas")
+    )
+    activities = models.ManyToManyField(
+        Activity, blank=True, related_name="guidance_documents", verbose_name=_("activities")
+    )
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("guidance document")
+        verbose_name_plural = _("guidance documents")
+        ordering = ["library_id", "plan_id", "order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(library__isnull=False, plan__isnull=True) | Q(library__isnull=True, plan__isnull=False),
+                name="guidance_of_a_library_or_a_plan",
+                violation_error_message=_("A guidance document belongs either to a benchmark library or to a plan."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return " ".join(self.title.split())
+
+    @property
+    def is_national(self) -> bool:
+        return self.plan_id is not None
+
+    @property
+    def kind_code(self) -> str:
+        """The API's `kind`: “national” for a plan's guidance, “who” for WHO's reference library."""
+        return GuidanceKind.NATIONAL if self.is_national else GuidanceKind.WHO
+
+    @property
+    def year(self) -> str:
+        """The year of its date as published ("2018", "2020-02-12", "March 2019"), or the date as it is."""
+        found = re.search(r"\b(19|20)\d{2}\b", self.date)
+        return found.group(0) if found else self.date
+
+    @property
+    def rank(self) -> tuple[int, int, int, int]:
+        """Where it goes in a list: WHO's first, tools then guidelines then the rest, each in the library's order."""
+        return (
+            1 if self.is_national else 0,
+            GUIDANCE_TYPE_RANK.get(self.reference_type, 2),
+            self.order,
+            self.pk or 0,
+        )
 
 
 # Comments ----------------------------------------------------------------------------------------------------

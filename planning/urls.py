@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planning import comment_views, endorsement_views, review_views, views
+from planning import comment_views, endorsement_views, guidance_views, review_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -55,6 +55,18 @@ urlpatterns = [
         "plans/<int:plan_id>/activities/<int:activity_id>/delete/",
         views.activity_delete,
         name="activity_delete",
+    ),
+    # Guidance
+    path("plans/<int:plan_id>/guidance/", guidance_views.plan_guidance, name="plan_guidance"),
+    path(
+        "plans/<int:plan_id>/guidance/<int:guidance_id>/",
+        guidance_views.plan_guidance_edit,
+        name="plan_guidance_edit",
+    ),
+    path(
+        "plans/<int:plan_id>/guidance/<int:guidance_id>/delete/",
+        guidance_views.plan_guidance_delete,
+        name="plan_guidance_delete",
     ),
     path("plans/<int:plan_id>/operational/new/", views.operational_new, name="operational_new"),
     # Comments

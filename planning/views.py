@@ -49,6 +49,7 @@ from planning.forms import (
     SparTableForm,
     TargetForm,
 )
+from planning.guidance import guidance_for_activities
 from planning.job_kinds import PlanningJob
 from planning.models import (
     ActivityDependency,
@@ -1018,6 +1019,7 @@ def activity_detail(request: SignedInRequest, plan_id: int, activity_id: int) ->
         "hazards": [Hazard(value).label for value in activity.hazards if value in Hazard.values],
         "form": form,
         "may_edit": may_edit,
+        "guidance": guidance_for_activities(plan=plan, activities=[activity])[activity.pk],
         **activity_comments_context(request, activity=activity, membership=membership),
     }
     for part in hooks.activity_page.send(activity):  # costing's summary of the activity's costs

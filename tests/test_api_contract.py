@@ -98,6 +98,9 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/plans/{plan_id}/review-rounds/{round_id}/close/": "the round still open",
     "POST /api/plans/{plan_id}/review-rounds/{round_id}/verdict/": "the caller invited; a summary with changes; open",
     "POST /api/plans/{plan_id}/versions/": "a name with no null character",
+    "POST /api/plans/{plan_id}/guidance/": "an http(s) link; areas of the plan's framework, activities of the plan",
+    "PUT /api/plans/{plan_id}/guidance/{guidance_id}/": "an http(s) link; only the plan's own national guidance",
+    "PATCH /api/plans/{plan_id}/guidance/{guidance_id}/": "an http(s) link; only the plan's own national guidance",
     "POST /api/plans/{plan_id}/endorse/": "a date neither in the future nor before the plan was opened; a PDF",
     **{
         f"POST /api/plans/{{plan_id}}/activities/{{activity_id}}/cost-builders/{kind}/": "answers that cost nothing"

@@ -46,6 +46,12 @@ CONTENT: frozenset[str] = frozenset(
         "functional_group_delete",
         "activity_dependencies",
         "activity_dependency_remove",
+        # National guidance: the secretariat's, frozen with the plan's content.
+        "plan_guidance",
+        "plan_guidance_edit",
+        "plan_guidance_delete",
+        "guidance-list",
+        "guidance-detail",
         # Activities.
         "activity_new",
         "activity_detail",

@@ -1233,6 +1233,7 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "exchange_rate_delete",
         "functional_group_delete",
         "funding_delete",
+        "plan_guidance_delete",
         "member_remove",
         # Exports, and uploads whose rows the import checks against the plan (tests/costing/test_workbook.py,
         # tests/costing/test_who.py, tests/planning/test_assessments.py).

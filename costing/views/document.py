@@ -38,6 +38,16 @@ class DocumentForm(forms.Form):
         label=_("Include the summaries of the provincial plans"),
         help_text=_("A chapter with each provincial plan under this plan: its status, activities, cost and gap."),
     )
+    guidance = forms.BooleanField(
+        required=False,
+        label=_("Include the annex of guidance and tools"),
+        help_text=_("Per technical area, the WHO documents the activities cite and the national guidance."),
+    )
+
+    def __init__(self, *args, provinces: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not provinces:  # a plan with no provincial plan under it has no chapter to offer
+            del self.fields["provinces"]
 
 
 def _choices(data, plan: Plan) -> dict:
@@ -46,7 +56,10 @@ def _choices(data, plan: Plan) -> dict:
     if not form.is_valid():
         raise BadRequest(form.errors.as_text())
     provinces = form.cleaned_data["provinces"] and provincial_plans(plan).exists()
-    return {"provinces": True} if provinces else {}
+    choices = {"provinces": True} if provinces else {}
+    if form.cleaned_data["guidance"]:
+        choices["guidance"] = True
+    return choices
 
 
 def _download_url(plan: Plan, choices: dict) -> str:
@@ -65,7 +78,7 @@ def plan_document(request: SignedInRequest, plan_id: int) -> HttpResponse:
         "ready": document_stored(plan=plan, language=language, endorsement=document_endorsement(plan)) is not None,
         "download": _download_url(plan, {}),
         "jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=CostingJob.PLAN_DOCUMENT)[:1],
-        "form": DocumentForm() if provincial_plans(plan).exists() else None,
+        "form": DocumentForm(provinces=provincial_plans(plan).exists()),
     }
     return render(request, "costing/document/page.html", context)
 

@@ -77,6 +77,7 @@ def main_pages(plan: Plan) -> list[str]:
         f"{base}/costing/upload/",
         f"{base}/members/",
         f"{base}/comments/",
+        f"{base}/guidance/",
         f"{base}/audit/",
         f"{base}/document/",
         f"{base}/reviews/",
