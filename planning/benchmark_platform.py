@@ -38,6 +38,7 @@ from django.utils.translation import gettext, ngettext
 
 from naphs.services import audit_record
 from naphs.spreadsheets import ImportRefused, Problem, limits_for
+from planning.guidance import GuidanceImported, platform_guidance_import
 from planning.libraries import WHO_ACTION_TYPES, _Action, _library_save, _text
 from planning.models import BenchmarkIndicatorLink, BenchmarkLibrary, Framework, Indicator, disease_name
 
@@ -55,6 +56,7 @@ DISEASE_FILES = (
 PLATFORM_FILES = (TECHNICAL_AREAS_FILE, INDICATORS_FILE, ACTIONS_FILE, *(name for _tag, name in DISEASE_FILES))
 # The platform's reference library (documents citing actions by their platform numbers): read by the guidance import.
 GUIDANCE_FILE_PREFIX = "reference_library_documents"
+GUIDANCE_FILE = "reference_library_documents.json"
 LEVELS = range(2, 6)
 MAX_FOLDER_DEPTH = 8
 ZIP_MAGIC = b"PK\x03\x04"
@@ -94,6 +96,7 @@ class PlatformImported:
     indicators_mapped: int  # benchmark indicators of the files that the mapping names
     unmapped: list[tuple[str, int]]  # benchmark indicator -> its actions left out, in the files' order
     passed_over: list[str]  # files not read
+    guidance: GuidanceImported | None = None  # the platform's reference library, when the files hold it
 
     def summary(self) -> str:
         """Short enough for a job's message (250 characters): the counts, and the benchmark indicators not mapped."""
@@ -118,6 +121,15 @@ class PlatformImported:
         )
         if self.unmapped:
             sentences.append(self.unmapped_text())
+        if self.guidance is not None:
+            sentences.append(
+                ngettext(
+                    "%(count)d reference document imported.",
+                    "%(count)d reference documents imported.",
+                    self.guidance.documents,
+                )
+                % {"count": self.guidance.documents}
+            )
         return " ".join(sentences)
 
     def unmapped_text(self) -> str:
@@ -491,17 +503,21 @@ def platform_import(
             )
             for indicator in targets
         )
-    passed_over = [*passed_over]
+    guidance_files = sorted(name for name in passed_over if name.startswith(GUIDANCE_FILE_PREFIX))
+    # The platform's own name first; an older export beside it is passed over rather than read twice.
+    guidance_file = next(
+        (name for name in guidance_files if name == GUIDANCE_FILE), guidance_files[0] if guidance_files else ""
+    )
+    passed_over = [name for name in passed_over if name != guidance_file]
     with transaction.atomic():
         library = _library_save(framework=framework, name=name, source=source, actions=rows)
-        # INTEGRATION POINT (guidance): the platform's reference library (reference_library_documents*.json,
-        # documents citing actions by their platform numbers) is read by planning.guidance, here, inside this
-        # transaction, once the actions are saved. Until it is wired, its file is passed over (it is in
-        # `passed_over`). Wiring it: import platform_guidance_import, uncomment, and take the documents file(s)
-        # out of `passed_over`; a refusal it raises (ImportRefused) undoes the whole import.
-        #     for document_file in sorted(n for n in parsed.data if n.startswith(GUIDANCE_FILE_PREFIX)):
-        #         platform_guidance_import(library=library, documents=parsed.json(document_file),
-        #                                  filename=document_file)
+        # The platform's reference library (its documents cite actions by their platform numbers) goes in with the
+        # actions, in this transaction: a refusal of it undoes the whole import.
+        guidance = (
+            platform_guidance_import(library=library, documents=parsed.json(guidance_file), filename=guidance_file)
+            if guidance_file
+            else None
+        )
         result = PlatformImported(
             library=library,
             levelled=levelled,
@@ -510,6 +526,7 @@ def platform_import(
             indicators_mapped=len(mapped),
             unmapped=[(indicator, left_out[indicator]) for indicator in indicators if indicator in left_out],
             passed_over=passed_over,
+            guidance=guidance,
         )
         audit_record(
             plan=None,
@@ -524,6 +541,7 @@ def platform_import(
                 "indicators_mapped": len(mapped),
                 "unmapped": dict(result.unmapped),
                 "passed_over": passed_over,
+                "reference_documents": guidance.documents if guidance else None,
             },
         )
     return result

@@ -89,9 +89,32 @@ def seed_files() -> dict[str, Any]:
 STRAY = {
     "countries.json": [{"name": "Testland", "abbreviation": "XT"}],
     "assessment_jee1.json": [{"name": "test"}],
-    "reference_library_documents.json": [{"title": "A test guide", "benchmark_indicator_action_ids": [1, 2]}],
+    # The platform's reference library, read with the actions (planning.guidance): a document citing actions 1 and 2.
+    "reference_library_documents.json": [
+        {
+            "id": 1,
+            "title": "A test guide\nfor legislators",
+            "description": "How to review the laws.",
+            "author": "World Health Organization",
+            "date": "2019",
+            "relevant_pages": "All",
+            "download_url": "https://guidance.example.org/files/1.pdf",
+            "thumbnail_url": None,
+            "technical_area": "National Legislation, Policy and Financing",
+            "reference_type": "Tool",
+            "created_at": "2021-04-12 20:53:06 UTC",
+            "updated_at": "2021-04-12 20:53:06 UTC",
+            "last_modified": "2020-02-12 19:07:11 UTC",
+            "url": None,
+            "benchmark_indicator_action_ids": [1, 2],
+        }
+    ],
     "countries.xlsx": b"PK\x03\x04 not read",
 }
+
+
+GUIDANCE = "reference_library_documents.json"
+PASSED_OVER = sorted(set(STRAY) - {GUIDANCE})  # the files of the platform's folder the import does not read
 
 
 def file_bytes(files: dict[str, Any]) -> dict[str, bytes]:

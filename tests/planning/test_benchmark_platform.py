@@ -30,6 +30,7 @@ from planning.models import (
     BenchmarkLibrary,
     Framework,
     GeneratedAction,
+    GuidanceDocument,
 )
 from planning.reference import benchmark_mapping_rows
 from planning.services import plan_update
@@ -38,6 +39,8 @@ from tests.conftest import make_user
 from tests.planning.benchmark_seed import (
     ACTIONS_PER_LEVEL,
     DISEASE_ACTIONS,
+    GUIDANCE,
+    PASSED_OVER,
     STRAY,
     as_uploads,
     benchmark_numbers,
@@ -83,7 +86,7 @@ def test_the_seed_files_import_unchanged_into_a_jee3_library(jee):
     assert imported.levelled == LEVELLED and imported.unmapped == []
     assert imported.by_disease == {tag: len(items) for tag, items in DISEASE_ACTIONS.items()}
     assert imported.indicators_mapped == 44
-    assert imported.passed_over == sorted(STRAY)
+    assert imported.passed_over == PASSED_OVER
     mapping = targets("JEE3")
     # Every levelled action is in, once per indicator its benchmark indicator maps to, with the platform's number.
     actions = seed_files()["benchmark_indicator_actions.json"]
@@ -116,13 +119,34 @@ def test_the_seed_files_import_unchanged_into_a_jee3_library(jee):
     assert ebola[0].platform_id == len(actions) + 3 + 2 + 1 and ebola[0].indicator.code == "R3.1"
 
 
+def test_the_platforms_reference_library_goes_in_with_the_actions_it_cites(jee):
+    archive = seed_zip({**seed_files(), **STRAY})
+    imported = platform_import(framework=jee, files=[("seed-data.zip", io.BytesIO(archive))])
+    assert imported.guidance is not None and (imported.guidance.documents, imported.guidance.tied) == (1, 1)
+    assert GUIDANCE not in imported.passed_over
+    document = GuidanceDocument.objects.get(library=imported.library)
+    assert document.link == "https://guidance.example.org/files/1.pdf"
+    cited = set(document.actions.values_list("platform_id", flat=True))
+    assert cited == {1, 2}
+    assert "1 reference document imported." in imported.summary()
+
+
+def test_a_bad_reference_library_in_the_files_undoes_the_whole_import(jee):
+    bad = [{**STRAY[GUIDANCE][0], "download_url": "javascript:alert(1)"}]
+    with pytest.raises(ImportRefused) as refused:
+        platform_import(framework=jee, files=as_uploads({**seed_files(), GUIDANCE: bad}))
+    assert GUIDANCE in str(refused.value.problems[0])
+    assert not BenchmarkLibrary.objects.filter(name=DEFAULT_NAME).exists()
+    assert not GuidanceDocument.objects.exists()
+
+
 def test_a_zip_of_the_seed_data_folder_imports_the_same(jee):
     from_files = platform_import(framework=jee, files=as_uploads(seed_files()))
     rows = set(from_files.library.actions.values_list("platform_id", "indicator__code", "level", "hazard", "text"))
     BenchmarkLibrary.objects.all().delete()
     archive = seed_zip({**seed_files(), **STRAY})
     imported = platform_import(framework=jee, files=[("seed-data.zip", io.BytesIO(archive))])
-    assert imported.passed_over == sorted(STRAY)
+    assert imported.passed_over == PASSED_OVER
     assert (
         set(imported.library.actions.values_list("platform_id", "indicator__code", "level", "hazard", "text")) == rows
     )
