@@ -18,7 +18,7 @@ from costing.job_kinds import CostingJob
 from costing.models import CostingUpload
 from costing.services import plan_costing_get
 from costing.uploads import upload_applied_before
-from costing.who import who_headers, who_period_problem, who_upload_create
+from costing.who import who_columns, who_period_problem, who_upload_create
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import job_create
@@ -71,7 +71,7 @@ def _page(
         "membership": membership,
         "costing": costing,
         "period_problem": who_period_problem(plan),
-        "columns": [title for _, title in who_headers(plan, costing.currency)],
+        "columns": [title for key, title in who_columns(plan) if key],
         "export_jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=CostingJob.WHO_COSTING_EXPORT)[:1],
         "form": (form or WhoUploadForm()) if can_import else None,
         "uploads": uploads,
