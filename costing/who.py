@@ -1,40 +1,43 @@
-"""The layout of the WHO NAPHS planning and costing tool: a plan exported to it, and a workbook in it imported.
+"""The WHO NAPHS planning and costing tool, as WHO distributes it: a plan exported to its sheet, and a ministry's
+filled copy of it imported.
 
-One sheet per technical area, titled with the area's code and short name, a title block, then a header row
-with the tool's columns (`who_headers`). Each row is one cost line of an activity; an activity without cost
-lines has one row without a cost. The Unique ID is `<area code>.<activity number>.<line number>`: activities
-numbered within their area in the order they were created (by id), lines in their own order (order, id), so
-the same plan exports the same IDs every time.
+The layout is costing/layouts/who.py: one sheet "Costing Tool", the title block (rows 1–4: the tool's title with
+the plan's years, the pillars, the general objective, the plan and its currency), group labels (row 5), WHO's
+header (row 6), an explanatory row (row 7), then the activities, grouped by technical area under a band row
+("TECHNICAL AREA", the area's code and name), one row per cost line (an activity without lines: one row without a
+cost), and the totals block. S–W are the tool's formulas (=M × the year's frequency), X their sum, the totals SUM
+formulas. A line costed as a unit cost × a quantity fills the cost builder to the right (unit cost in the base
+currency, quantity) and M is their product; a lump sum has its amount typed in M. The last column, "NAPHS Planner
+ID", is `<area code>.<activity number>.<line number>`: activities numbered within their area in the order they
+were created (by id), lines in their own order (order, id), so the same plan exports the same IDs every time.
 
-How the plan's data fills the columns:
+- Indicator: the codes and names of the activity's indicators. Objectives: the levels the plan targets for them
+  ("Legal Instruments: by 2030, reach level 4 (demonstrated capacity) in P1.1 Legal instruments"), else the first
+  line of the activity's description, else the area's name.
+- Summary of key activities: the activity's title; Detailed activity description: the line's description;
+  Detailed cost assumptions, Comments1 (technical) and Comments2 (costing): the line's own.
+- Text is written through naphs.xlsx, so a cell starting with = + - @ stays text; only the tool's own cells
+  are formulas.
 
-- Indicator: the codes and names of the activity's indicators.
-- Objective: what a reviewer reads as the activity's objective: the levels the plan targets for those
-  indicators ("Legal Instruments: by 2030, reach level 4 (demonstrated capacity) in P1.1 Legal instruments"),
-  else the first line of the activity's description, else the area's name.
-- Summary of key activities: the activity's title; Detailed activity description: the cost line's
-  description; Detailed cost assumptions and the two comment columns: the line's own.
-- Estimated cost: one occurrence in the base currency (unit cost converted at its rate, times quantity);
-  Frequency Y1..Y5: how often in each year; Cost estimate Y1..Y5 and the total: the computed amounts.
-- Money and frequencies are numbers, the currency is named in the headers; no formulas; text is written
-  through naphs.xlsx, so a cell starting with = + - @ stays text.
+The layout holds five years. A plan of more than five years is refused (export and import alike) rather than
+given extra columns the WHO tool would not read, or totals "over 5 years" that leave years out; its costing
+workbook covers every year. Columns of years after a shorter plan's last year stay empty.
 
-The layout holds five years. A plan of more than five years is refused (export and import alike) rather
-than given extra columns the WHO tool would not read, or totals "over 5 years" that leave years out; its
-costing workbook covers every year. Columns of years after a shorter plan's last year stay empty.
-
-Import (the secretariat's): rows sharing `<area>.<activity>` form one activity, matched to an activity of the
-plan in that area with exactly that title, else created (with the Objective as its description). Indicators are
-read by code, the responsible authority by an organization's name or acronym, the scale by its label, the
-existing budget as Y or N; they are set on a matched activity too. Each row with a cost becomes a cost line: a
-lump sum of the estimated cost (quantity 1, in the base currency at the plan's price year) with the frequencies
-of its row; amounts typed in the cost columns must agree with them, as they are computed. Every row is checked
-before anything is written; the whole workbook is applied in one transaction or not at all. Importing the same
-file again changes nothing: a line is found again by its import key `who:<area>.<activity>.<line>` (the row's
-position, not the file's digest, so an edited file still finds its lines), else by its activity and
-description; a line whose estimated cost still equals its unit cost times its quantity keeps its unit,
-quantity, currency and catalogue item. Lines the file does not mention are left as they are: the layout may
-carry only some areas.
+Import (the secretariat's) reads the sheet named "Costing Tool" (in any case) and its header (the first of the
+first 20 rows with WHO's headings), skips the explanatory row, and reads the rows down to the totals block.
+Computed columns are never read: the costs per year and totals are recomputed (typed ones that differ are
+counted in the summary). A row's area is its indicator's (by code), else the band row's above it, else row 5's.
+A row with a NAPHS Planner ID belongs to the activity its ID names; one without continues the activity above it
+when its Summary is empty or the same, else starts one. An activity is matched to an activity of the plan in
+that area with exactly that title, else created (with the Objectives as its description). Indicators are read by
+code, the responsible authority by an organization's name or acronym, the scale by its label, the existing budget
+as Y or N. Each row with a cost becomes a cost line: M typed is a lump sum (quantity 1, in the base currency at
+the plan's price year); M a formula over the row's cost-builder cells is their unit cost × quantity. Every row is
+checked before anything is written; the whole workbook is applied in one transaction or not at all. Importing the
+same file again changes nothing: a line is found again by its import key `who:<area>.<activity>.<line>` (the
+row's place, not the file's digest, so an edited file still finds its lines), else by its activity and
+description; a line whose cost is unchanged keeps its unit, quantity, currency and catalogue item. Lines the file
+does not mention are left as they are.
 """
 
 from __future__ import annotations
@@ -589,7 +592,9 @@ def _tool_sheet(sheets: list[Sheet], problems: list[Problem]) -> Sheet | None:
     return tool
 
 
-def _header(sheet: Sheet, plan: Plan, problems: list[Problem]) -> tuple[int, dict[str, int], dict[str, str]] | None:
+def _header(
+    sheet: Sheet, plan: Plan, currency: str, problems: list[Problem]
+) -> tuple[int, dict[str, int], dict[str, str]] | None:
     """The header row (0-based), its columns {key: position} and headings {key: text}, checked: every heading
     known, the required ones there, the years the plan's. None (with a problem) when there is none."""
     index = next(
@@ -665,6 +670,20 @@ def _header(sheet: Sheet, plan: Plan, problems: list[Problem]) -> tuple[int, dic
                 )
                 break
             columns[f"{prefix}_{n}"], titles[f"{prefix}_{n}"] = position, str(year)
+    inside = " ".join(re.findall(r"\(([^)]*)\)", titles.get("estimated_cost", "")))
+    named = set(re.findall(r"\b([A-Z]{3})\b", inside))
+    if named and currency not in named:  # "Estimated cost (EUR)": the ministry named its currency
+        problems.append(
+            sheet.problem(
+                gettext(
+                    "amounts in %(named)s, but this plan is costed in %(currency)s: convert them to %(currency)s "
+                    "(or head the column “Estimated cost (Local currency)” if they are in %(currency)s)."
+                )
+                % {"named": _listing(sorted(named)), "currency": currency},
+                row=index + 1,
+                column=columns["estimated_cost"] + 1,
+            )
+        )
     if not years:
         problems.append(
             sheet.problem(
@@ -719,7 +738,7 @@ def _table_rows(sheet: Sheet, lookup: _Lookup, plan: Plan, problems: list[Proble
     """The data rows of the tool's sheet, each with its technical area: from the header (and the explanatory row
     under it) down to the totals block. The area of a row is that of its indicator's code, else of the band row
     ("TECHNICAL AREA", the area) above it, else of row 5's area name."""
-    header = _header(sheet, plan, problems)
+    header = _header(sheet, plan, plan_costing_get(plan).currency, problems)
     if header is None:
         return []
     index, columns, titles = header

@@ -32,10 +32,11 @@ RECENT_UPLOADS = 5
 
 class WhoUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("Workbook in the WHO costing tool layout (.xlsx)"),
+        label=_("The WHO costing tool, filled (.xlsx)"),
         help_text=_(
-            "One sheet per technical area, named with the area's code, and the header row of the layout, as the "
-            "export writes them. Amounts in the plan's base currency. Checked whole: applied entirely or not at all."
+            "The sheet “Costing Tool” with WHO's header row, as WHO distributes it or as the export writes it. "
+            "Amounts in the plan's base currency. A macro-enabled copy (.xlsm): save it as .xlsx first. Checked "
+            "whole: applied entirely or not at all."
         ),
     )
 
@@ -44,7 +45,7 @@ class WhoUploadForm(forms.Form):
         if upload.name.lower().endswith(".xls"):
             raise forms.ValidationError(gettext("Save the workbook as a plain Excel workbook (.xlsx) and upload that."))
         upload_file_check(
-            upload, extensions=[".xlsx"], what=gettext("an Excel workbook (.xlsx) in the WHO costing tool layout")
+            upload, extensions=[".xlsx"], what=gettext("the WHO costing tool, saved as an Excel workbook (.xlsx)")
         )
         head = upload.read(len(XLSX_MAGIC))
         upload.seek(0)

@@ -660,6 +660,13 @@ def test_a_workbook_of_another_period_is_refused(costed_plan, fresh_plan, lead):
     assert not Activity.objects.filter(plan=fresh_plan).exists()
 
 
+def test_amounts_in_another_currency_are_refused(fresh_plan, lead):
+    workbook = ministry_workbook()
+    workbook["COSTING TOOL"]["M6"] = "Estimated cost (EUR)"
+    found = refused_problems(fresh_plan, lead, workbook)
+    assert "amounts in EUR, but this plan is costed in USD" in found[("COSTING TOOL", 6, "M")]
+
+
 def test_a_row_without_an_area_or_a_missing_column_is_named(fresh_plan, lead):
     workbook = ministry_workbook()
     sheet = workbook["COSTING TOOL"]
