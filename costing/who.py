@@ -557,7 +557,7 @@ class _Lookup:
         return found, unknown
 
 
-def _tool_sheet(sheets: list[Sheet], problems: list[Problem]) -> Sheet | None:
+def _tool_sheet(sheets: list[Sheet], problems: list[Problem]) -> Sheet:
     """The sheet "Costing Tool" (in any case). Hidden sheets (the tool's lists) and empty ones are passed over;
     any other sheet with content is a problem: the layout is one sheet."""
     found = [sheet for sheet in sheets if heading_text(sheet.name) == heading_text(SHEET_NAME)]
@@ -769,6 +769,7 @@ def _table_rows(sheet: Sheet, lookup: _Lookup, plan: Plan, problems: list[Proble
     totals = next((n for n in range(start, len(sheet.rows) + 1) if is_totals(sheet.rows[n - 1])), None)
     _merges(sheet, start, totals, columns, problems)
     rows: list[Row] = []
+    band = False  # the next data row is the first under a band row
     for number in range(start, len(sheet.rows) + 1):
         values = sheet.rows[number - 1]
         if all(blank(value) for value in values) or is_totals(values):
@@ -788,6 +789,7 @@ def _table_rows(sheet: Sheet, lookup: _Lookup, plan: Plan, problems: list[Proble
             )
             continue
         if values and is_area_label(values[0]):
+            band = True
             named = " ".join(cell_text(v) for v in values[1:] if not blank(v)) or cell_text(values[0]).split(":", 1)[-1]
             area = lookup.area_named(named.strip())
             if area is None:
@@ -808,7 +810,15 @@ def _table_rows(sheet: Sheet, lookup: _Lookup, plan: Plan, problems: list[Proble
                     column=1,
                 )
             )
-        row = Row(sheet=sheet, number=number, columns=columns, titles=titles, values=values)
+        row = Row(sheet=sheet, number=number, columns=columns, titles=titles, values=values, starts_area=band)
+        band = False
+        if not row.text("uid"):
+            # A ministry leaves the Indicator and Objectives empty on the following rows of the same indicator.
+            row.values = list(values)
+            for key in ("indicator", "objective"):
+                if not row.text(key) and rows and not row.starts_area and key in columns:
+                    row.values.extend([None] * (columns[key] + 1 - len(row.values)))
+                    row.values[columns[key]] = rows[-1].get(key)
         row.area = lookup.area_of_indicators(row.text("indicator")) or area
         rows.append(row)
         for (row_number, column), key in ((cell, _key_at(columns, cell[1])) for cell in sheet.formula_cells):
@@ -886,6 +896,7 @@ def _group_rows(rows: list[Row], lookup: _Lookup, problems: list[Problem]) -> li
             continue
         continues = (
             current is not None
+            and not row.starts_area  # an activity never runs on under another area's band row
             and (not summary or summary == current.title)
             and (row.area is None or row.area == current.area or not summary)
         )
@@ -910,6 +921,7 @@ def _group_rows(rows: list[Row], lookup: _Lookup, problems: list[Problem]) -> li
                         gettext("no Summary of key activities, and no activity above this row that it continues."),
                     )
                 )
+                current = None
                 continue
             activities[row.area.pk] += 1
             current = Group(area=row.area, number=activities[row.area.pk], title=summary)
@@ -1391,7 +1403,6 @@ def who_workbook_check(*, plan: Plan, by: User, sheets: list[Sheet]) -> tuple[li
     lookup = _Lookup(plan)
     problems: list[Problem] = []
     sheet = _tool_sheet(sheets, problems)
-    assert sheet is not None
     rows = _table_rows(sheet, lookup, plan, problems)
     groups = _group_rows(rows, lookup, problems)
     resolved = []

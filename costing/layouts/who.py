@@ -232,6 +232,7 @@ class Row:
     activity_number: int = 0
     line_number: int = 0
     given_uid: bool = False  # the file gave the row's NAPHS Planner ID
+    starts_area: bool = False  # the first row under a band row ("TECHNICAL AREA", the area)
 
     @property
     def uid(self) -> str:

@@ -15,10 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from costing.job_kinds import CostingJob
+from costing.layouts.who import who_columns
 from costing.models import CostingUpload
 from costing.services import plan_costing_get
 from costing.uploads import upload_applied_before
-from costing.who import who_columns, who_period_problem, who_upload_create
+from costing.who import who_period_problem, who_upload_create
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import job_create

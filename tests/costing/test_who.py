@@ -285,6 +285,27 @@ def test_a_ministrys_filled_workbook_imports_unchanged(fresh_plan, lead, moh):
     assert not again.changed_anything
 
 
+def test_an_indicator_left_empty_on_the_following_rows_carries_down_but_not_past_an_area(fresh_plan, lead, moh):
+    """WHO's tool leaves the Indicator and Objectives empty under the first row of an indicator; a band row of
+    another area starts afresh, and a row there without a Summary continues nothing."""
+    workbook = ministry_workbook()
+    sheet = workbook["COSTING TOOL"]
+    for cells in ("A8:A10", "B8:B10"):
+        sheet.unmerge_cells(cells)
+    run_import(fresh_plan, lead, workbook_bytes(workbook))
+    validate = Activity.objects.get(plan=fresh_plan, title="Validate the revised law")
+    assert list(validate.indicators.values_list("code", flat=True)) == ["P1.1"]
+    assert validate.description == "Up-to-date legislation"
+
+    sheet["A11"], sheet["B11"] = "TECHNICAL AREA", "D1 National Laboratory System"  # a band row before row 12
+    sheet.move_range("A11:AD14", rows=1, translate=True)
+    sheet["A11"], sheet["B11"] = "TECHNICAL AREA", "D1 National Laboratory System"
+    for letter in ("A", "C"):
+        sheet[f"{letter}12"] = None  # row 12: no indicator, no Summary, right under the band
+    found = refused_problems(fresh_plan, lead, workbook)
+    assert "no Summary of key activities, and no activity above this row" in found[("COSTING TOOL", 12, "C")]
+
+
 # --- Export --------------------------------------------------------------------------------------------------
 
 
