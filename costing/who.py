@@ -695,12 +695,15 @@ def _header(
     return index, columns, titles
 
 
-def _is_explanatory(values: list[Any], columns: dict[str, int]) -> bool:
-    """The row under the header that says what goes in each column: text where numbers go."""
+def _is_explanatory(sheet: Sheet, number: int, columns: dict[str, int]) -> bool:
+    """Whether row `number` is the row under the header that says what goes in each column: text (not a
+    formula) where numbers go."""
+    values = sheet.rows[number - 1]
     for key in ("estimated_cost", *FREQUENCY_KEYS):
         position = columns.get(key)
         value = values[position] if position is not None and position < len(values) else None
-        if isinstance(value, str) and value.strip() and not re.fullmatch(r"[\d.,\s]+", value):
+        typed = position is not None and (number, position + 1) not in sheet.formula_cells
+        if typed and isinstance(value, str) and value.strip() and not re.fullmatch(r"[\d.,\s]+", value):
             return True
     return False
 
@@ -759,7 +762,7 @@ def _table_rows(sheet: Sheet, lookup: _Lookup, plan: Plan, problems: list[Proble
             named = next((cell_text(v) for v in values[1:] if not blank(v)), "")
             area = lookup.area_named(named) or area
     start = header_number + 1
-    if start <= len(sheet.rows) and _is_explanatory(sheet.rows[start - 1], columns):
+    if start <= len(sheet.rows) and _is_explanatory(sheet, start, columns):
         start += 1
     first_positions = [columns[key] for key in FIRST_COLUMNS if key in columns] or [0]
 

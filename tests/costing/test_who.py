@@ -285,6 +285,19 @@ def test_a_ministrys_filled_workbook_imports_unchanged(fresh_plan, lead, moh):
     assert not again.changed_anything
 
 
+def test_a_workbook_without_the_explanatory_row_reads_its_first_activity_row(fresh_plan, lead, moh):
+    workbook = ministry_workbook()
+    sheet = workbook["COSTING TOOL"]
+    sheet.unmerge_cells("A8:A10")
+    sheet.unmerge_cells("B8:B10")
+    for column in range(1, 31):
+        sheet.cell(row=7, column=column).value = None
+    sheet.move_range("A8:AD14", rows=-1, translate=True)  # row 7 is now the workshop, its M a builder formula
+    report = run_import(fresh_plan, lead, workbook_bytes(workbook))
+    assert report.summary["lines_created"] == 4
+    assert CostLine.objects.get(plan=fresh_plan, description="Workshop").quantity == Decimal("60.00")
+
+
 def test_an_indicator_left_empty_on_the_following_rows_carries_down_but_not_past_an_area(fresh_plan, lead, moh):
     """WHO's tool leaves the Indicator and Objectives empty under the first row of an indicator; a band row of
     another area starts afresh, and a row there without a Summary continues nothing."""
