@@ -775,7 +775,9 @@ def _table_rows(sheet: Sheet, lookup: _Lookup, plan: Plan, problems: list[Proble
     band = False  # the next data row is the first under a band row
     for number in range(start, len(sheet.rows) + 1):
         values = sheet.rows[number - 1]
-        if all(blank(value) for value in values) or is_totals(values):
+        # A row holding only formulas is one the tool prefilled and nobody filled in.
+        typed = [v for c, v in enumerate(values, start=1) if not blank(v) and (number, c) not in sheet.formula_cells]
+        if not typed or is_totals(values):
             continue
         if totals is not None and number > totals:
             column = next(position for position, value in enumerate(values) if not blank(value)) + 1

@@ -232,6 +232,10 @@ def ministry_workbook() -> Workbook:
             sheet[f"{letter}{number}"] = f"=M{number}*{'NOPQR'[year]}{number}"
         sheet[f"X{number}"] = f"=SUM(S{number}:W{number})"
     sheet["X10"] = 9999  # typed over the formula, and wrong: recomputed
+    for number in (12, 15):  # rows the tool prefilled with its formulas, left empty (one below the totals)
+        for year, letter in enumerate("STUVW"):
+            sheet[f"{letter}{number}"] = f"=M{number}*{'NOPQR'[year]}{number}"
+        sheet[f"X{number}"] = f"=SUM(S{number}:W{number})"
     sheet["A13"] = "TOTAL"
     sheet.merge_cells("A13:L13")
     for letter in "STUVWX":
@@ -292,7 +296,7 @@ def test_a_workbook_without_the_explanatory_row_reads_its_first_activity_row(fre
     sheet.unmerge_cells("B8:B10")
     for column in range(1, 31):
         sheet.cell(row=7, column=column).value = None
-    sheet.move_range("A8:AD14", rows=-1, translate=True)  # row 7 is now the workshop, its M a builder formula
+    sheet.move_range("A8:AD15", rows=-1, translate=True)  # row 7 is now the workshop, its M a builder formula
     report = run_import(fresh_plan, lead, workbook_bytes(workbook))
     assert report.summary["lines_created"] == 4
     assert CostLine.objects.get(plan=fresh_plan, description="Workshop").quantity == Decimal("60.00")
@@ -311,7 +315,7 @@ def test_an_indicator_left_empty_on_the_following_rows_carries_down_but_not_past
     assert validate.description == "Up-to-date legislation"
 
     sheet["A11"], sheet["B11"] = "TECHNICAL AREA", "D1 National Laboratory System"  # a band row before row 12
-    sheet.move_range("A11:AD14", rows=1, translate=True)
+    sheet.move_range("A11:AD15", rows=1, translate=True)
     sheet["A11"], sheet["B11"] = "TECHNICAL AREA", "D1 National Laboratory System"
     for letter in ("A", "C"):
         sheet[f"{letter}12"] = None  # row 12: no indicator, no Summary, right under the band
