@@ -57,7 +57,6 @@ BUILDER_KEYS = ("unit_cost", "quantity", "days", "persons")
 FREQUENCY_KEYS = tuple(f"frequency_{n}" for n in range(1, WHO_YEARS + 1))
 COST_KEYS = tuple(f"cost_{n}" for n in range(1, WHO_YEARS + 1))
 COMPUTED_KEYS = frozenset({*COST_KEYS, "total"})  # formulas in the tool: recomputed, never read
-NUMBER_KEYS = frozenset({"estimated_cost", *FREQUENCY_KEYS, *BUILDER_KEYS})
 FIRST_COLUMNS = ("indicator", "objective", "summary")  # A–C: a vertical merge there covers rows of one activity
 
 
