@@ -1,40 +1,43 @@
-"""The layout of the WHO NAPHS planning and costing tool: a plan exported to it, and a workbook in it imported.
+"""The WHO NAPHS planning and costing tool, as WHO distributes it: a plan exported to its sheet, and a ministry's
+filled copy of it imported.
 
-One sheet per technical area, titled with the area's code and short name, a title block, then a header row
-with the tool's columns (`who_headers`). Each row is one cost line of an activity; an activity without cost
-lines has one row without a cost. The Unique ID is `<area code>.<activity number>.<line number>`: activities
-numbered within their area in the order they were created (by id), lines in their own order (order, id), so
-the same plan exports the same IDs every time.
+The layout is costing/layouts/who.py: one sheet "Costing Tool", the title block (rows 1–4: the tool's title with
+the plan's years, the pillars, the general objective, the plan and its currency), group labels (row 5), WHO's
+header (row 6), an explanatory row (row 7), then the activities, grouped by technical area under a band row
+("TECHNICAL AREA", the area's code and name), one row per cost line (an activity without lines: one row without a
+cost), and the totals block. S–W are the tool's formulas (=M × the year's frequency), X their sum, the totals SUM
+formulas. A line costed as a unit cost × a quantity fills the cost builder to the right (unit cost in the base
+currency, quantity) and M is their product; a lump sum has its amount typed in M. The last column, "NAPHS Planner
+ID", is `<area code>.<activity number>.<line number>`: activities numbered within their area in the order they
+were created (by id), lines in their own order (order, id), so the same plan exports the same IDs every time.
 
-How the plan's data fills the columns:
+- Indicator: the codes and names of the activity's indicators. Objectives: the levels the plan targets for them
+  ("Legal Instruments: by 2030, reach level 4 (demonstrated capacity) in P1.1 Legal instruments"), else the first
+  line of the activity's description, else the area's name.
+- Summary of key activities: the activity's title; Detailed activity description: the line's description;
+  Detailed cost assumptions, Comments1 (technical) and Comments2 (costing): the line's own.
+- Text is written through naphs.xlsx, so a cell starting with = + - @ stays text; only the tool's own cells
+  are formulas.
 
-- Indicator: the codes and names of the activity's indicators.
-- Objective: what a reviewer reads as the activity's objective: the levels the plan targets for those
-  indicators ("Legal Instruments: by 2030, reach level 4 (demonstrated capacity) in P1.1 Legal instruments"),
-  else the first line of the activity's description, else the area's name.
-- Summary of key activities: the activity's title; Detailed activity description: the cost line's
-  description; Detailed cost assumptions and the two comment columns: the line's own.
-- Estimated cost: one occurrence in the base currency (unit cost converted at its rate, times quantity);
-  Frequency Y1..Y5: how often in each year; Cost estimate Y1..Y5 and the total: the computed amounts.
-- Money and frequencies are numbers, the currency is named in the headers; no formulas; text is written
-  through naphs.xlsx, so a cell starting with = + - @ stays text.
+The layout holds five years. A plan of more than five years is refused (export and import alike) rather than
+given extra columns the WHO tool would not read, or totals "over 5 years" that leave years out; its costing
+workbook covers every year. Columns of years after a shorter plan's last year stay empty.
 
-The layout holds five years. A plan of more than five years is refused (export and import alike) rather
-than given extra columns the WHO tool would not read, or totals "over 5 years" that leave years out; its
-costing workbook covers every year. Columns of years after a shorter plan's last year stay empty.
-
-Import (the secretariat's): rows sharing `<area>.<activity>` form one activity, matched to an activity of the
-plan in that area with exactly that title, else created (with the Objective as its description). Indicators are
-read by code, the responsible authority by an organization's name or acronym, the scale by its label, the
-existing budget as Y or N; they are set on a matched activity too. Each row with a cost becomes a cost line: a
-lump sum of the estimated cost (quantity 1, in the base currency at the plan's price year) with the frequencies
-of its row; amounts typed in the cost columns must agree with them, as they are computed. Every row is checked
-before anything is written; the whole workbook is applied in one transaction or not at all. Importing the same
-file again changes nothing: a line is found again by its import key `who:<area>.<activity>.<line>` (the row's
-position, not the file's digest, so an edited file still finds its lines), else by its activity and
-description; a line whose estimated cost still equals its unit cost times its quantity keeps its unit,
-quantity, currency and catalogue item. Lines the file does not mention are left as they are: the layout may
-carry only some areas.
+Import (the secretariat's) reads the sheet named "Costing Tool" (in any case) and its header (the first of the
+first 20 rows with WHO's headings), skips the explanatory row, and reads the rows down to the totals block.
+Computed columns are never read: the costs per year and totals are recomputed (typed ones that differ are
+counted in the summary). A row's area is its indicator's (by code), else the band row's above it, else row 5's.
+A row with a NAPHS Planner ID belongs to the activity its ID names; one without continues the activity above it
+when its Summary is empty or the same, else starts one. An activity is matched to an activity of the plan in
+that area with exactly that title, else created (with the Objectives as its description). Indicators are read by
+code, the responsible authority by an organization's name or acronym, the scale by its label, the existing budget
+as Y or N. Each row with a cost becomes a cost line: M typed is a lump sum (quantity 1, in the base currency at
+the plan's price year); M a formula over the row's cost-builder cells is their unit cost × quantity. Every row is
+checked before anything is written; the whole workbook is applied in one transaction or not at all. Importing the
+same file again changes nothing: a line is found again by its import key `who:<area>.<activity>.<line>` (the
+row's place, not the file's digest, so an edited file still finds its lines), else by its activity and
+description; a line whose cost is unchanged keeps its unit, quantity, currency and catalogue item. Lines the file
+does not mention are left as they are.
 """
 
 from __future__ import annotations
@@ -52,36 +55,47 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from costing.job_kinds import CostingJob
 from costing.layouts.who import (
     ACTIVITY_FIELD_COLUMNS,
     ACTIVITY_KEYS,
+    ANNUAL_COSTS_LABEL,
+    AREA_LABEL,
+    BUILDER_KEYS,
     CATEGORY_SYNONYMS,
-    COLUMN_KEYS,
-    CURRENCY_IN_HEADING,
+    CELL_REFERENCE,
+    COMPUTED_KEYS,
+    COST_KEYS,
+    FIRST_COLUMNS,
+    FREQUENCY_KEYS,
+    FREQUENCY_LABEL,
+    HEADER_ROW,
+    HEADER_SEARCH_ROWS,
+    ID_TITLE,
     LINE_FIELD_COLUMNS,
     MONEY_FORMAT,
     REQUIRED_KEYS,
     REQUIRED_TITLES,
-    TITLE_ROWS,
+    SHEET_NAME,
+    TOOL_TITLE,
+    TOTAL_LABEL,
     UID,
     WHO_YEARS,
     WIDTHS,
-    YEAR_IN_HEADING,
     Row,
     blank,
     heading_key,
-    sheet_titles,
-    who_headers,
+    is_area_label,
+    is_totals_label,
+    who_columns,
 )
 from costing.models import MAX_FREQUENCY, CostCategory, CostingUpload, CostLine, CostLineYear, PlanCosting, Unit
 from costing.services import CENT, Rates, cost_line_update, costs_changed, line_prepare, parse_decimal, plan_costing_get
 from costing.uploads import Applied, Layout, UploadRefused, costing_upload_create, costing_upload_run
 from naphs.errors import EditConflict
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
-from naphs.languages import number_text
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import audit_record
@@ -90,7 +104,6 @@ from naphs.spreadsheets import (
     Problem,
     Sheet,
     cell_text,
-    find_header,
     heading_text,
     in_every_language,
     read_spreadsheet,
@@ -176,9 +189,14 @@ def _plan_activities(plan: Plan) -> list[Activity]:
     )
 
 
+def _is_builder(line: CostLine) -> bool:
+    """A line costed as a unit cost times a quantity (rather than a lump sum): the tool's cost builder."""
+    return not (line.unit == Unit.LUMP_SUM and line.quantity == 1)
+
+
 def who_rows(plan: Plan, *, currency: str) -> dict[TechnicalArea, list[dict[str, Any]]]:
-    """{area: rows}, each row {column key: value} and `optional` (bool), for every area of the plan's framework
-    (and any other area its activities are in), in the framework's order. A fixed number of queries."""
+    """{area: rows}, each row {column key: value} and `builder` (bool: M is unit cost × quantity), for every area
+    with activities, in the framework's order. A fixed number of queries."""
     activities = _plan_activities(plan)
     areas = list(technical_areas_of(plan))
     known = {area.pk for area in areas}
@@ -193,6 +211,8 @@ def who_rows(plan: Plan, *, currency: str) -> dict[TechnicalArea, list[dict[str,
         by_area[activity.technical_area_id].append(activity)
     result: dict[TechnicalArea, list[dict[str, Any]]] = {}
     for area in areas:
+        if not by_area[area.pk]:
+            continue
         rows = result[area] = []
         for number, activity in enumerate(by_area[area.pk], start=1):
             indicators = list(activity.indicators.all())
@@ -208,7 +228,7 @@ def who_rows(plan: Plan, *, currency: str) -> dict[TechnicalArea, list[dict[str,
             }
             lines = list(activity.cost_lines.all())
             if not lines:
-                rows.append({"uid": f"{area.code}.{number}.1", **shared, "optional": False})
+                rows.append({"uid": f"{area.code}.{number}.1", **shared, "line": False, "builder": False})
             for line_number, line in enumerate(lines, start=1):
                 amounts = {year.year: year for year in line.years.all()}
                 row = {
@@ -219,61 +239,48 @@ def who_rows(plan: Plan, *, currency: str) -> dict[TechnicalArea, list[dict[str,
                     "technical_comment": line.technical_comment,
                     "costing_comment": line.costing_comment,
                     "estimated_cost": (line.unit_cost_base * line.quantity).quantize(CENT, rounding=ROUND_HALF_UP),
-                    "total": sum((year.amount for year in amounts.values()), Decimal(0)),
                     "category_1": line.get_category_display(),
                     "category_2": line.get_secondary_category_display() if line.secondary_category else "",
+                    "line": True,
+                    "builder": _is_builder(line),
                     "optional": line.optional,
                 }
+                if row["builder"]:
+                    row["unit_cost"] = line.unit_cost_base.normalize()
+                    row["quantity"] = _number(line.quantity)
                 for n, year in enumerate(years, start=1):
                     if year <= plan.last_year:
                         entry = amounts.get(year)
                         row[f"frequency_{n}"] = _number(entry.frequency) if entry else 0
-                        row[f"cost_{n}"] = entry.amount if entry else Decimal("0.00")
                 rows.append(row)
     return result
 
 
-def _readme(workbook, plan: Plan, currency: str, price_year: int) -> None:
-    # Translators: the name of the instructions sheet of the WHO costing tool layout, at most 31 characters.
-    sheet = workbook.create_sheet(gettext("Read me")[:31])
-    words = {"currency": currency, "year": price_year}
-    lines = [
-        gettext("%(plan)s: costing in the layout of the WHO NAPHS planning and costing tool") % {"plan": plan.title},
-        gettext("%(jurisdiction)s · %(kind)s plan · %(period)s")
-        % {"jurisdiction": plan.jurisdiction.name, "kind": plan.get_kind_display(), "period": plan.period},
-        gettext("Amounts in %(currency)s, at %(year)s prices.") % words,
-        "",
-        gettext(
-            "One sheet per technical area. Each row is one cost line of an activity; an activity without costs "
-            "has one row without a cost."
-        ),
-        gettext("Unique ID: technical area code . activity number in the area . cost line number (e.g. P1.3.2)."),
-        gettext("Objective: the levels the plan targets for the activity's indicators."),
-        gettext(
-            "Estimated cost: the cost of one occurrence in %(currency)s (unit cost × quantity). Frequency: how many "
-            "times a year. Cost estimate: estimated cost × frequency. All are numbers, never formulas."
-        )
-        % words,
-        gettext("Optional costs (counted only in the scenario with optional costs) are in italics."),
-        gettext(
-            "The column headings are those of the WHO tool, in English, whatever the language of this sheet: keep "
-            "them as they are."
-        ),
-        "",
-        gettext(
-            "To import this workbook into a plan: keep the area code at the start of each sheet's name, the header "
-            "row and the Unique IDs; type values, not formulas. Rows of one activity share the first two parts of "
-            "their Unique ID."
-        ),
-    ]
-    for number, text in enumerate(lines, start=1):
-        write_row(sheet, number, [text])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.column_dimensions["A"].width = 120
+def _explanations() -> dict[str, str]:
+    """Row 7: what goes under each heading, in the reader's language."""
+    formula = gettext("Formula – do not type")
+    return {
+        "indicator": gettext("Indicator code and name (e.g. P1.1 Legal instruments)"),
+        "objective": gettext("What the activities aim at"),
+        "summary": gettext("The activity; rows below it without one are more costs of it"),
+        "description": gettext("What this row costs"),
+        "assumptions": gettext("Units, unit costs, quantities, frequency"),
+        "responsible": gettext("Ministry, department or agency"),
+        "scale": gettext("National, provincial, district or facility"),
+        "existing_budget": gettext("Y or N"),
+        "estimated_cost": gettext("Cost of one occurrence; a formula over the cost builder when it is filled"),
+        **dict.fromkeys(FREQUENCY_KEYS, gettext("Number of times per year")),
+        **dict.fromkeys(COMPUTED_KEYS, formula),
+        "category_1": gettext("Cost category"),
+        "category_2": gettext("Second cost category (optional)"),
+        "unit_cost": gettext("Cost of one unit"),
+        "quantity": gettext("Number of units"),
+        "uid": gettext("Keep as it is: finds the row's cost line again on import"),
+    }
 
 
 def who_workbook(plan: Plan, *, progress: Progress | None = None) -> bytes:
-    """The plan in the WHO costing tool layout, as .xlsx bytes. ValueError when the plan is too long."""
+    """The plan in the layout of the WHO costing tool, as .xlsx bytes. ValueError when the plan is too long."""
     if problem := who_period_problem(plan):
         raise ValueError(problem)
     report = progress or (lambda percent, message: None)
@@ -282,44 +289,84 @@ def who_workbook(plan: Plan, *, progress: Progress | None = None) -> bytes:
     report(10, gettext("Reading activities and cost lines"))
     rows_by_area = who_rows(plan, currency=currency)
     report(50, gettext("Writing the workbook"))
-    columns = who_headers(plan, currency)
+    columns = who_columns(plan)
     keys = [key for key, _ in columns]
-    money = {
-        keys.index(key) + 1 for key in keys if key == "estimated_cost" or key.startswith("cost_") or key == "total"
-    }
+    letter = {key: get_column_letter(index) for index, key in enumerate(keys, start=1) if key}
+    last_who = letter["category_2"]  # the title block spans WHO's own columns
+    money = [keys.index(key) + 1 for key in ("estimated_cost", *COST_KEYS, "total", "unit_cost")]
     workbook = new_workbook()
-    _readme(workbook, plan, currency, costing.price_year)
-    titles = sheet_titles(rows_by_area)
-    for area, rows in rows_by_area.items():
-        sheet = workbook.create_sheet(titles[area.pk])
-        write_row(sheet, 1, [f"{area.code} {area.local_name}"])
-        sheet["A1"].font = Font(bold=True, size=13)
-        subtitle = gettext("%(plan)s · %(period)s · amounts in %(currency)s at %(year)s prices") % {
-            "plan": plan.title,
+    sheet = workbook.create_sheet(SHEET_NAME)
+    # The title block: the tool's title with the plan's years, its pillars, its objective, the currency.
+    pillars = list(dict.fromkeys(str(area.get_pillar_display()).upper() for area in rows_by_area))
+    title_block = [
+        f"{TOOL_TITLE}   {plan.first_year} - {plan.last_year}",
+        " / ".join(pillars),
+        gettext("General Objective: %(plan)s") % {"plan": plan.title},
+        gettext("%(jurisdiction)s · %(kind)s plan · %(period)s · amounts in %(currency)s at %(year)s prices")
+        % {
+            "jurisdiction": plan.jurisdiction.name,
+            "kind": plan.get_kind_display(),
             "period": plan.period,
             "currency": currency,
             "year": costing.price_year,
-        }
-        write_row(sheet, 2, [subtitle])
-        header_row = TITLE_ROWS + 1
-        write_row(sheet, header_row, [title for _, title in columns])
-        for cell in sheet[header_row]:
-            cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        },
+    ]
+    for number, text in enumerate(title_block, start=1):
+        write_row(sheet, number, [text])
+        sheet.merge_cells(f"A{number}:{last_who}{number}")
+        sheet[f"A{number}"].font = Font(bold=True, size=13 if number == 1 else 11)
+    areas = list(rows_by_area)
+    write_row(sheet, 5, [AREA_LABEL, f"{areas[0].code} {areas[0].local_name}" if len(areas) == 1 else ""])
+    sheet.merge_cells(f"B5:{letter['budget_source']}5")
+    sheet[f"{letter['frequency_1']}5"] = FREQUENCY_LABEL
+    sheet.merge_cells(f"{letter['frequency_1']}5:{letter['frequency_5']}5")
+    sheet[f"{letter['cost_1']}5"] = ANNUAL_COSTS_LABEL
+    sheet.merge_cells(f"{letter['cost_1']}5:{letter['total']}5")
+    write_row(sheet, HEADER_ROW, [title for _, title in columns])
+    explanations = _explanations()
+    write_row(sheet, HEADER_ROW + 1, [explanations.get(key, "") for key in keys])
+    for row_number in (5, HEADER_ROW, HEADER_ROW + 1):
+        for index, key in enumerate(keys, start=1):
+            cell = sheet.cell(row=row_number, column=index)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
-        for offset, row in enumerate(rows, start=1):
-            number = header_row + offset
-            write_row(sheet, number, [row.get(key, None) for key in keys])
+            if key and row_number != HEADER_ROW + 1:
+                cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+            elif key:
+                cell.font = Font(italic=True, size=9)
+    number = HEADER_ROW + 1
+    first = number + 1
+    for area, rows in rows_by_area.items():
+        number += 1
+        write_row(sheet, number, [AREA_LABEL, f"{area.code} {area.local_name}"])
+        for cell in sheet[number]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            number += 1
+            write_row(sheet, number, [row.get(key) if key else None for key in keys])
+            if row["line"]:
+                for n in range(1, WHO_YEARS + 1):
+                    sheet[f"{letter[f'cost_{n}']}{number}"] = f"=M{number}*{letter[f'frequency_{n}']}{number}"
+                sheet[f"{letter['total']}{number}"] = f"=SUM({letter['cost_1']}{number}:{letter['cost_5']}{number})"
+            if row["builder"]:
+                sheet[f"M{number}"] = f"={letter['unit_cost']}{number}*{letter['quantity']}{number}"
             for column in money:
                 sheet.cell(row=number, column=column).number_format = MONEY_FORMAT
-            if row["optional"]:
+            if row.get("optional"):
                 for cell in sheet[number]:
                     cell.font = Font(italic=True)
-        sheet.freeze_panes = sheet.cell(row=header_row + 1, column=2)
-        last = header_row + max(len(rows), 1)
-        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(keys))}{last}"
-        for index, key in enumerate(keys, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = WIDTHS.get(key, 14)
-    workbook.properties.title = gettext("%(plan)s: WHO costing tool layout") % {"plan": plan.title}
+    last = number
+    number += 1
+    write_row(sheet, number, [TOTAL_LABEL])
+    for key in ("estimated_cost", *COST_KEYS, "total"):
+        if key != "estimated_cost":
+            sheet[f"{letter[key]}{number}"] = f"=SUM({letter[key]}{first}:{letter[key]}{last})"
+        sheet[f"{letter[key]}{number}"].number_format = MONEY_FORMAT
+    for cell in sheet[number]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 2, column=4)
+    for index, key in enumerate(keys, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = WIDTHS.get(key, 13)
+    workbook.properties.title = gettext("%(plan)s: WHO NAPHS planning and costing tool") % {"plan": plan.title}
     report(90, gettext("Saving the workbook"))
     return workbook_bytes(workbook)
 
@@ -357,6 +404,7 @@ class Group:
 
     area: TechnicalArea
     number: int
+    title: str = ""  # the first Summary of key activities of its rows
     rows: list[Row] = field(default_factory=list)
     activity: Activity | None = None  # the plan's activity it matches, if any
     fields: dict[str, Any] = field(default_factory=dict)  # activity fields as the file gives them
@@ -419,16 +467,27 @@ class WhoImportReport:
         )
 
 
+def _code_token(text: str) -> str:
+    return (text.split() or [""])[0].rstrip(".:-–")
+
+
 class _Lookup:
     """The plan's reference data an import matches names against, read once."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.areas = {indicator_code_key(area.code): area for area in technical_areas_of(plan)}
+        self.area_names = {
+            heading_text(name): area
+            for area in self.areas.values()
+            for name in (*area.names.values(), area.name, f"{area.code} {area.name}")
+        }
         self.indicators: dict[int, list[Indicator]] = defaultdict(list)
+        self.indicator_codes: dict[str, Indicator] = {}
         if plan.framework_id is not None:  # a plan without a framework has no indicators to match
             for indicator in Indicator.objects.filter(framework_id=plan.framework_id).order_by("order", "code"):
                 self.indicators[indicator.technical_area_id].append(indicator)
+                self.indicator_codes[indicator_code_key(indicator.code)] = indicator
         self.organizations: list[Organization] = list(organization_list_for_plan(plan=plan))
         self.organization_names: dict[str, Organization] = {}
         for organization in self.organizations:
@@ -456,10 +515,19 @@ class _Lookup:
         )
         self.levels["province / state"] = self.levels["state"] = Activity.Level.PROVINCIAL
         self.levels["subnational"] = self.levels["sub-national"] = Activity.Level.PROVINCIAL
+        self.levels["regional"] = self.levels["district"] = Activity.Level.PROVINCIAL
 
-    def area_of_sheet(self, name: str) -> TechnicalArea | None:
-        token = (name.split() or [""])[0].rstrip(".:-–")
-        return self.areas.get(indicator_code_key(token))
+    def area_named(self, text: str) -> TechnicalArea | None:
+        """The area a band row or row 5 names: by its code first ("P1 Legal instruments"), else by its name."""
+        return self.areas.get(indicator_code_key(_code_token(text))) or self.area_names.get(heading_text(text))
+
+    def area_of_indicators(self, text: str) -> TechnicalArea | None:
+        """The area of the first indicator a cell names by its code, if any."""
+        for part in re.split(r"[;\n]", text):
+            indicator = self.indicator_codes.get(indicator_code_key(_code_token(part)))
+            if indicator is not None:
+                return indicator.technical_area
+        return None
 
     def category(self, value: str) -> str | None:
         return self.categories.get(heading_text(value))
@@ -481,7 +549,7 @@ class _Lookup:
             part = " ".join(part.split())
             if not part:
                 continue
-            indicator = by_code.get(indicator_code_key(part.split()[0])) or by_name.get(part.casefold())
+            indicator = by_code.get(indicator_code_key(_code_token(part))) or by_name.get(part.casefold())
             if indicator is None:
                 unknown.append(part)
             elif indicator not in found:
@@ -489,162 +557,386 @@ class _Lookup:
         return found, unknown
 
 
-def _area_sheets(sheets: list[Sheet], lookup: _Lookup, problems: list[Problem]) -> list[tuple[Sheet, TechnicalArea]]:
-    """The sheets named after a technical area of the plan's framework. A sheet with the layout's header but
-    no such area is a problem (a workbook of another framework); any other sheet (instructions) is ignored."""
-    found: list[tuple[Sheet, TechnicalArea]] = []
-    seen: dict[int, str] = {}
-    for sheet in sheets:
-        area = lookup.area_of_sheet(sheet.name)
-        if area is None:
-            header = find_header(sheet, required=REQUIRED_KEYS, key=heading_key)
-            if header is not None and all(key in header[1] for key in REQUIRED_KEYS):
-                token = (sheet.name.split() or [""])[0]
-                plan_framework = lookup.plan.framework
-                framework = plan_framework.local_name if plan_framework is not None else gettext("the plan's framework")
-                message = gettext(
-                    "“%(token)s” is not a technical area of %(framework)s; name each sheet after its area's code "
-                    "(one of %(codes)s)."
-                ) % {"token": token, "framework": framework, "codes": _listing(a.code for a in lookup.areas.values())}
-                problems.append(Problem(message, sheet.name))
+def _tool_sheet(sheets: list[Sheet], problems: list[Problem]) -> Sheet:
+    """The sheet "Costing Tool" (in any case). Hidden sheets (the tool's lists) and empty ones are passed over;
+    any other sheet with content is a problem: the layout is one sheet."""
+    found = [sheet for sheet in sheets if heading_text(sheet.name) == heading_text(SHEET_NAME)]
+    if not found:
+        names = _listing(f"“{sheet.name}”" for sheet in sheets)
+        raise ImportRefused(
+            [
+                gettext(
+                    "No sheet is named “%(name)s”: the WHO costing tool is one sheet of that name (this workbook "
+                    "has %(sheets)s)."
+                )
+                % {"name": SHEET_NAME, "sheets": names}
+            ]
+        )
+    tool = found[0]
+    extra = [
+        sheet
+        for sheet in sheets
+        if sheet is not tool and sheet.state == "visible" and any(not blank(v) for row in sheet.rows for v in row)
+    ]
+    for sheet in extra:
+        problems.append(
+            Problem(
+                gettext(
+                    "a sheet beside “%(name)s” with content; the WHO costing tool is that one sheet: move these rows "
+                    "into it, or delete this sheet."
+                )
+                % {"name": tool.name},
+                sheet.name,
+            )
+        )
+    return tool
+
+
+def _header(
+    sheet: Sheet, plan: Plan, currency: str, problems: list[Problem]
+) -> tuple[int, dict[str, int], dict[str, str]] | None:
+    """The header row (0-based), its columns {key: position} and headings {key: text}, checked: every heading
+    known, the required ones there, the years the plan's. None (with a problem) when there is none."""
+    index = next(
+        (
+            i
+            for i, values in enumerate(sheet.rows[:HEADER_SEARCH_ROWS])
+            if all(key in {heading_key(value) for value in values} for key in REQUIRED_KEYS)
+        ),
+        None,
+    )
+    if index is None:
+        problems.append(
+            sheet.problem(
+                gettext(
+                    "no header row: none of its first %(rows)s rows has the headings %(headings)s of the WHO "
+                    "costing tool."
+                )
+                % {"rows": HEADER_SEARCH_ROWS, "headings": _listing(f"“{t}”" for t in REQUIRED_TITLES.values())}
+            )
+        )
+        return None
+    columns: dict[str, int] = {}
+    titles: dict[str, str] = {}
+    years: list[tuple[int, int]] = []  # (year, position) of the frequency columns
+    cost_years: list[tuple[int, int]] = []
+    for position, value in enumerate(sheet.rows[index]):
+        key = heading_key(value)
+        where = {"row": index + 1, "column": position + 1}
+        if not key:
             continue
-        if area.pk in seen:
+        if key.startswith("?"):
             problems.append(
-                Problem(
-                    gettext("%(area)s has a sheet already (“%(sheet)s”); keep one sheet per area.")
-                    % {"area": area.code, "sheet": seen[area.pk]},
-                    sheet.name,
+                sheet.problem(
+                    gettext(
+                        "“%(heading)s” is not a heading of the WHO costing tool; use its headings as WHO writes them "
+                        "(e.g. “%(example)s”), or delete the column."
+                    )
+                    % {"heading": cell_text(value), "example": "Detailed cost assumptions"},
+                    **where,
                 )
             )
             continue
-        seen[area.pk] = sheet.name
-        found.append((sheet, area))
-    return found
-
-
-def _sheet_rows(sheet: Sheet, area: TechnicalArea, plan: Plan, currency: str, problems: list[Problem]) -> list[Row]:
-    """The data rows of an area sheet, after checking its header: the columns, the currency and the years."""
-    header = find_header(sheet, required=REQUIRED_KEYS, key=heading_key)
-    if header is None:
-        return []  # an empty sheet
-    index, columns = header
-    missing = [REQUIRED_TITLES[key] for key in REQUIRED_KEYS if key not in columns]
-    if missing:
-        # Name the row that looks most like the header, not the title above it.
-        index = max(
-            range(min(len(sheet.rows), TITLE_ROWS + 3)),
-            key=lambda i: sum(heading_key(value) in COLUMN_KEYS for value in sheet.rows[i]),
-        )
-        columns = {heading_key(value): position for position, value in enumerate(sheet.rows[index])}
-        missing = [REQUIRED_TITLES[key] for key in REQUIRED_KEYS if key not in columns]
+        if key.startswith("year:"):
+            years.append((int(key[5:]), position))
+            continue
+        if key.startswith("cost_year:"):
+            cost_years.append((int(key[10:]), position))
+            continue
+        if key in columns:
+            problems.append(
+                sheet.problem(
+                    gettext("a second column “%(heading)s” (the first is column %(column)s).")
+                    % {"heading": cell_text(value), "column": get_column_letter(columns[key] + 1)},
+                    **where,
+                )
+            )
+            continue
+        columns[key], titles[key] = position, cell_text(value)
+    for found, prefix in ((years, "frequency"), (cost_years, "cost")):
+        for n, (year, position) in enumerate(found, start=1):
+            expected = plan.first_year + n - 1
+            if n > WHO_YEARS or year != expected:
+                problems.append(
+                    sheet.problem(
+                        gettext(
+                            "headed %(headed)s, but year %(number)s of this plan is %(year)s: this workbook was made "
+                            "for another period (%(period)s here)."
+                        )
+                        % {"headed": year, "number": n, "year": expected, "period": plan.period},
+                        row=index + 1,
+                        column=position + 1,
+                    )
+                )
+                break
+            columns[f"{prefix}_{n}"], titles[f"{prefix}_{n}"] = position, str(year)
+    inside = " ".join(re.findall(r"\(([^)]*)\)", titles.get("estimated_cost", "")))
+    named = set(re.findall(r"\b([A-Z]{3})\b", inside))
+    if named and currency not in named:  # "Estimated cost (EUR)": the ministry named its currency
         problems.append(
             sheet.problem(
-                gettext("no column %(columns)s: the header row needs the columns of the WHO costing tool layout.")
-                % {"columns": _listing(f"“{title}”" for title in missing)},
+                gettext(
+                    "amounts in %(named)s, but this plan is costed in %(currency)s: convert them to %(currency)s "
+                    "(or head the column “Estimated cost (Local currency)” if they are in %(currency)s)."
+                )
+                % {"named": _listing(sorted(named)), "currency": currency},
+                row=index + 1,
+                column=columns["estimated_cost"] + 1,
+            )
+        )
+    if not years:
+        problems.append(
+            sheet.problem(
+                gettext("no year columns (%(first)s … %(last)s: how many times a year) in the header row.")
+                % {"first": plan.first_year, "last": plan.first_year + WHO_YEARS - 1},
                 row=index + 1,
             )
         )
+    return index, columns, titles
+
+
+def _is_explanatory(sheet: Sheet, number: int, columns: dict[str, int]) -> bool:
+    """Whether row `number` is the row under the header that says what goes in each column: text (not a
+    formula) where numbers go."""
+    values = sheet.rows[number - 1]
+    for key in ("estimated_cost", *FREQUENCY_KEYS):
+        position = columns.get(key)
+        value = values[position] if position is not None and position < len(values) else None
+        typed = position is not None and (number, position + 1) not in sheet.formula_cells
+        if typed and isinstance(value, str) and value.strip() and not re.fullmatch(r"[\d.,\s]+", value):
+            return True
+    return False
+
+
+def _merges(sheet: Sheet, start: int, totals: int | None, columns: dict[str, int], problems: list[Problem]) -> None:
+    """Spread a vertical merge of columns A–C over the rows it covers (each takes its value); any other merged
+    range among the data rows (from row `start` to the totals block) is a problem."""
+    first_columns = {columns[key] + 1 for key in FIRST_COLUMNS if key in columns}
+    for first_column, first_row, last_column, last_row in sorted(sheet.merged, key=lambda m: (m[1], m[0])):
+        if last_row < start or (totals is not None and first_row >= totals):
+            continue  # the title block, the labels, the header, the explanatory row, the totals: the tool's own
+        if first_column == last_column and first_column in first_columns and first_row >= start:
+            source = sheet.rows[first_row - 1] if first_row <= len(sheet.rows) else []
+            value = source[first_column - 1] if first_column <= len(source) else None
+            for number in range(first_row + 1, min(last_row, len(sheet.rows)) + 1):
+                row = sheet.rows[number - 1]
+                row.extend([None] * (first_column - len(row)))
+                row[first_column - 1] = value
+            continue
+        ref = f"{get_column_letter(first_column)}{first_row}:{get_column_letter(last_column)}{last_row}"
+        problems.append(
+            sheet.problem(
+                gettext(
+                    "merged cells %(range)s among the activity rows; unmerge them and type the value in each cell "
+                    "(only the Indicator, Objectives and Summary columns may be merged down over one activity's rows)."
+                )
+                % {"range": ref},
+                row=max(first_row, start),
+                column=first_column,
+            )
+        )
+
+
+def _table_rows(sheet: Sheet, lookup: _Lookup, plan: Plan, problems: list[Problem]) -> list[Row]:
+    """The data rows of the tool's sheet, each with its technical area: from the header (and the explanatory row
+    under it) down to the totals block. The area of a row is that of its indicator's code, else of the band row
+    ("TECHNICAL AREA", the area) above it, else of row 5's area name."""
+    header = _header(sheet, plan, plan_costing_get(plan).currency, problems)
+    if header is None:
         return []
-    titles = {key: cell_text(sheet.rows[index][position]) for key, position in columns.items()}
-    for key in ("estimated_cost", *(f"cost_{n}" for n in range(1, WHO_YEARS + 1)), "total"):
-        if key not in columns:
+    index, columns, titles = header
+    header_number = index + 1
+    last_column = max(columns.values(), default=0) + 1
+    for column in sorted(sheet.hidden_columns):
+        if column <= last_column:
+            problems.append(
+                sheet.problem(
+                    gettext("a hidden column in the table; unhide it (or delete it) so that every value is seen."),
+                    row=header_number,
+                    column=column,
+                )
+            )
+    area: TechnicalArea | None = None
+    for values in sheet.rows[:index]:  # row 5: "TECHNICAL AREA" and the area's name
+        if values and is_area_label(values[0]):
+            named = next((cell_text(v) for v in values[1:] if not blank(v)), "")
+            area = lookup.area_named(named) or area
+    start = header_number + 1
+    if start <= len(sheet.rows) and _is_explanatory(sheet, start, columns):
+        start += 1
+    first_positions = [columns[key] for key in FIRST_COLUMNS if key in columns] or [0]
+
+    def is_totals(values: list[Any]) -> bool:
+        return any(is_totals_label(value) for value in values[: max(first_positions) + 1])
+
+    totals = next((n for n in range(start, len(sheet.rows) + 1) if is_totals(sheet.rows[n - 1])), None)
+    _merges(sheet, start, totals, columns, problems)
+    rows: list[Row] = []
+    band = False  # the next data row is the first under a band row
+    for number in range(start, len(sheet.rows) + 1):
+        values = sheet.rows[number - 1]
+        # A row holding only formulas is one the tool prefilled and nobody filled in.
+        typed = [v for c, v in enumerate(values, start=1) if not blank(v) and (number, c) not in sheet.formula_cells]
+        if not typed or is_totals(values):
             continue
-        inside = " ".join(re.findall(r"\(([^)]*)\)", titles[key]))
-        named = set(CURRENCY_IN_HEADING.findall(inside))
-        if named and currency not in named:
+        if totals is not None and number > totals:
+            column = next(position for position, value in enumerate(values) if not blank(value)) + 1
             problems.append(
                 sheet.problem(
                     gettext(
-                        "amounts in %(named)s, but this plan is costed in %(currency)s: convert them to "
-                        "%(currency)s and head the column “%(currency)s”."
+                        "an activity row below the totals block (row %(totals)s); the totals go under the last "
+                        "activity: move the row above them."
                     )
-                    % {"named": _listing(sorted(named)), "currency": currency},
-                    row=index + 1,
-                    column=columns[key] + 1,
+                    % {"totals": totals},
+                    row=number,
+                    column=column,
                 )
             )
-            break
-    for n in range(1, WHO_YEARS + 1):
-        key = f"frequency_{n}"
-        match = YEAR_IN_HEADING.search(titles.get(key, ""))
-        year = plan.first_year + n - 1
-        if match and int(match.group(1)) != year:
+            continue
+        if values and is_area_label(values[0]):
+            band = True
+            named = " ".join(cell_text(v) for v in values[1:] if not blank(v)) or cell_text(values[0]).split(":", 1)[-1]
+            area = lookup.area_named(named.strip())
+            if area is None:
+                problems.append(
+                    sheet.problem(
+                        gettext("“%(value)s” is not a technical area of this plan's framework (%(codes)s).")
+                        % {"value": named.strip(), "codes": _listing(a.code for a in lookup.areas.values())},
+                        row=number,
+                        column=2,
+                    )
+                )
+            continue
+        if number in sheet.hidden_rows:
             problems.append(
                 sheet.problem(
-                    gettext(
-                        "headed %(headed)s, but year %(number)s of this plan is %(year)s: this workbook was made "
-                        "for another period (%(period)s here)."
-                    )
-                    % {"headed": match.group(1), "number": n, "year": year, "period": plan.period},
-                    row=index + 1,
-                    column=columns[key] + 1,
+                    gettext("a hidden row in the table; unhide it (or delete it) so that every value is seen."),
+                    row=number,
+                    column=1,
                 )
             )
-            break
-    rows = []
-    for offset, values in enumerate(sheet.rows[index + 1 :], start=index + 2):
-        if all(blank(value) for value in values):
-            continue
-        rows.append(Row(sheet=sheet, number=offset, columns=columns, titles=titles, values=values, area=area))
+        row = Row(sheet=sheet, number=number, columns=columns, titles=titles, values=values, starts_area=band)
+        band = False
+        if not row.text("uid"):
+            # A ministry leaves the Indicator and Objectives empty on the following rows of the same indicator.
+            row.values = list(values)
+            for key in ("indicator", "objective"):
+                if not row.text(key) and rows and not row.starts_area and key in columns:
+                    row.values.extend([None] * (columns[key] + 1 - len(row.values)))
+                    row.values[columns[key]] = rows[-1].get(key)
+        row.area = lookup.area_of_indicators(row.text("indicator")) or area
+        rows.append(row)
+        for (row_number, column), key in ((cell, _key_at(columns, cell[1])) for cell in sheet.formula_cells):
+            if row_number == number and key and key not in COMPUTED_KEYS and key != "estimated_cost":
+                problems.append(
+                    sheet.problem(
+                        gettext("a formula where a value is typed (“%(heading)s”); type the value instead.")
+                        % {"heading": titles.get(key, key)},
+                        row=number,
+                        column=column,
+                    )
+                )
     return rows
 
 
-def _group_rows(rows: list[Row], problems: list[Problem]) -> list[Group]:
-    """Rows by activity, in the order the file gives them; each row's Unique ID checked and parsed."""
-    groups: dict[tuple[int, int], Group] = {}
+def _key_at(columns: dict[str, int], column: int) -> str:
+    """The key of a 1-based column, or "" for a column without a heading."""
+    return next((key for key, position in columns.items() if position == column - 1), "")
+
+
+def _group_rows(rows: list[Row], lookup: _Lookup, problems: list[Problem]) -> list[Group]:
+    """Rows by activity, in the order the file gives them. A row with a NAPHS Planner ID belongs to the activity
+    its ID names; a row without one continues the activity above it when it has no Summary of key activities or
+    the same one, and starts a new activity otherwise. Rows without an ID are numbered after those with one."""
+    used: dict[tuple[int, int], int] = defaultdict(int)  # (area, activity) -> its last line number
+    activities: dict[int, int] = defaultdict(int)  # area -> its last activity number
     seen: dict[str, Row] = {}
     for row in rows:
         raw = row.text("uid")
-        match = UID.match(raw.replace(" ", ""))
         if not raw:
-            problems.append(
-                row.problem(
-                    "uid",
-                    gettext("no Unique ID; give each row one, e.g. %(example)s (area.activity.line).")
-                    % {"example": f"{row.area.code}.1.1"},
-                )
-            )
             continue
-        if match is None:
-            problems.append(
-                row.problem(
-                    "uid",
-                    gettext("“%(value)s” is not a Unique ID like %(example)s (area.activity.line).")
-                    % {"value": raw, "example": f"{row.area.code}.1.1"},
-                )
-            )
-            continue
-        if indicator_code_key(match["area"]) != indicator_code_key(row.area.code):
+        match = UID.match(raw.replace(" ", ""))
+        area = lookup.areas.get(indicator_code_key(match["area"])) if match is not None else None
+        if match is None or area is None or int(match["activity"]) < 1 or int(match["line"]) < 1:
+            example = f"{row.area.code}.1.1" if row.area is not None else "P1.1.1"
             problems.append(
                 row.problem(
                     "uid",
                     gettext(
-                        "%(value)s belongs to area %(area)s, but this is the sheet of %(sheet_area)s; move the row "
-                        "to its area's sheet or correct its ID."
+                        "“%(value)s” is not a NAPHS Planner ID like %(example)s (area.activity.line); leave it as "
+                        "the export wrote it, or empty for a new row."
                     )
-                    % {"value": raw, "area": match["area"], "sheet_area": row.area.code},
+                    % {"value": raw, "example": example},
                 )
             )
+            row.given_uid = True  # not numbered again: it is a problem already
             continue
+        row.area, row.given_uid = area, True
         row.activity_number, row.line_number = int(match["activity"]), int(match["line"])
-        if row.activity_number < 1 or row.line_number < 1:
-            problems.append(
-                row.problem("uid", gettext("%(value)s: activity and line numbers start at 1.") % {"value": raw})
-            )
-            continue
         if row.uid in seen:
-            earlier = seen[row.uid]
             problems.append(
                 row.problem(
                     "uid",
-                    gettext("%(uid)s is also the ID of row %(row)s of sheet “%(sheet)s”.")
-                    % {"uid": row.uid, "row": earlier.number, "sheet": earlier.sheet.name},
+                    gettext("%(uid)s is also the ID of row %(row)s.") % {"uid": row.uid, "row": seen[row.uid].number},
                 )
             )
+            row.area = None
             continue
         seen[row.uid] = row
-        group = groups.setdefault((row.area.pk, row.activity_number), Group(area=row.area, number=row.activity_number))
-        group.rows.append(row)
+        key = (area.pk, row.activity_number)
+        used[key] = max(used[key], row.line_number)
+        activities[area.pk] = max(activities[area.pk], row.activity_number)
+    groups: dict[tuple[int, int], Group] = {}
+    current: Group | None = None
+    for row in rows:
+        summary = row.text("summary")
+        if row.given_uid:
+            if row.area is None or not row.activity_number:
+                current = None
+                continue
+            key = (row.area.pk, row.activity_number)
+            current = groups.setdefault(key, Group(area=row.area, number=row.activity_number))
+            current.rows.append(row)
+            current.title = current.title or summary
+            continue
+        continues = (
+            current is not None
+            and not row.starts_area  # an activity never runs on under another area's band row
+            and (not summary or summary == current.title)
+            and (row.area is None or row.area == current.area or not summary)
+        )
+        if not continues:
+            if row.area is None:
+                problems.append(
+                    row.problem(
+                        "indicator",
+                        gettext(
+                            "no technical area for this row: name its indicator by code (e.g. P1.1), or put a row "
+                            "“%(label)s” with the area's code and name above it."
+                        )
+                        % {"label": AREA_LABEL},
+                    )
+                )
+                current = None
+                continue
+            if not summary:
+                problems.append(
+                    row.problem(
+                        "summary",
+                        gettext("no Summary of key activities, and no activity above this row that it continues."),
+                    )
+                )
+                current = None
+                continue
+            activities[row.area.pk] += 1
+            current = Group(area=row.area, number=activities[row.area.pk], title=summary)
+            groups[(row.area.pk, current.number)] = current
+        assert current is not None
+        row.area, row.activity_number = current.area, current.number
+        key = (current.area.pk, current.number)
+        used[key] += 1
+        row.line_number = used[key]
+        current.rows.append(row)
     return list(groups.values())
 
 
@@ -810,57 +1102,88 @@ def _row_frequencies(row: Row, plan: Plan, problems: list[Problem]) -> dict[int,
     return frequencies if ok else None
 
 
-def _check_amounts(
+def _typed_amounts_differ(
     row: Row, estimated: Decimal, frequencies: dict[int, Decimal], plan: Plan, problems: list[Problem]
-) -> None:
-    """Amounts typed in the cost columns must be what estimated cost × frequency gives (to the cent per
-    occurrence): they are computed, so a changed amount would otherwise be silently ignored."""
+) -> bool:
+    """Whether amounts typed over the tool's formulas (the costs per year, the total) differ from what the
+    estimated cost and the frequencies give: they are recomputed, never read, and the import says so. Text
+    there is a problem: a number cell."""
     expected_total = Decimal(0)
-    occurrences = Decimal(0)
+    differ = False
     for n in range(1, WHO_YEARS + 1):
-        year = plan.first_year + n - 1
-        frequency = frequencies.get(year, Decimal(0))
+        frequency = frequencies.get(plan.first_year + n - 1, Decimal(0))
         expected = (estimated * frequency).quantize(CENT, rounding=ROUND_HALF_UP)
         expected_total += expected
-        occurrences += frequency
-        raw = row.get(f"cost_{n}")
-        if blank(raw):
-            continue
-        try:
-            given = parse_decimal(raw, label=gettext("Cost estimate Y%(number)s") % {"number": n})
-        except ValidationError as error:
-            problems.append(row.problem(f"cost_{n}", " ".join(error.messages)))
-            continue
-        if abs(given - expected) > CENT * max(frequency, Decimal(1)):
-            problems.append(
-                row.problem(
-                    f"cost_{n}",
-                    gettext(
-                        "%(given)s, but estimated cost × frequency is %(expected)s; costs per year are computed: "
-                        "change the estimated cost or the frequency instead."
-                    )
-                    % {"given": number_text(given, 2), "expected": number_text(expected, 2)},
-                )
-            )
-    raw = row.get("total")
-    if blank(raw):
-        return
+        differ = _typed_differs(row, f"cost_{n}", expected, max(frequency, Decimal(1)), problems) or differ
+    return _typed_differs(row, "total", expected_total, Decimal(WHO_YEARS), problems) or differ
+
+
+def _typed_differs(row: Row, key: str, expected: Decimal, tolerance: Decimal, problems: list[Problem]) -> bool:
+    raw = row.get(key)
+    if blank(raw) or row.is_formula(key):
+        return False
     try:
-        given = parse_decimal(raw, label=gettext("Total cost"))
+        given = parse_decimal(raw, label=row.titles.get(key, key))
     except ValidationError as error:
-        problems.append(row.problem("total", " ".join(error.messages)))
-        return
-    if abs(given - expected_total) > CENT * max(occurrences, Decimal(1)):
+        problems.append(row.problem(key, " ".join(error.messages)))
+        return False
+    return abs(given - expected) > CENT * tolerance
+
+
+def _number_at(row: Row, key: str, problems: list[Problem]) -> Decimal | None:
+    """A number cell's value (None when empty, or a problem when it holds text)."""
+    raw = row.get(key)
+    if blank(raw):
+        return None
+    try:
+        return parse_decimal(raw, label=row.titles.get(key, key))
+    except ValidationError as error:
+        problems.append(row.problem(key, " ".join(error.messages)))
+        return None
+
+
+def _builder(row: Row, problems: list[Problem]) -> tuple[Decimal, Decimal] | None:
+    """When the estimated cost is a formula: the unit cost and the quantity it multiplies, from the cost-builder
+    cells of its row that the person typed; a problem (and None) when it computes from anything else."""
+    formula = row.text("estimated_cost")
+    builder = {row.columns[key] + 1: key for key in BUILDER_KEYS if key in row.columns}
+    references = CELL_REFERENCE.findall(formula.upper())
+    keys: list[str] = []
+    for letters, number in references:
+        key = builder.get(column_index_from_string(letters))
+        if key is None or int(number) != row.number:
+            keys = []
+            break
+        keys.append(key)
+    if not keys or "unit_cost" not in keys or not re.fullmatch(r"=[A-Z0-9$*\s]+", formula.upper()):
         problems.append(
             row.problem(
-                "total",
+                "estimated_cost",
                 gettext(
-                    "%(given)s, but the costs per year add up to %(expected)s; the total is computed: "
-                    "change the estimated cost or the frequencies instead."
+                    "a formula (%(formula)s) where the estimated cost is typed: type the cost of one occurrence, or "
+                    "make it the product of this row's cost-builder cells (unit cost × quantity …)."
                 )
-                % {"given": number_text(given, 2), "expected": number_text(expected_total, 2)},
+                % {"formula": formula},
             )
         )
+        return None
+    count = len(problems)
+    unit_cost = _number_at(row, "unit_cost", problems)
+    quantity = Decimal(1)
+    for key in keys:
+        if key == "unit_cost":
+            continue
+        value = _number_at(row, key, problems)
+        if value is None and len(problems) == count:
+            problems.append(row.problem(key, gettext("empty, but the estimated cost multiplies it: type a number.")))
+        quantity *= value if value is not None else Decimal(0)
+    if unit_cost is None and len(problems) == count:
+        problems.append(
+            row.problem("unit_cost", gettext("empty, but the estimated cost multiplies it: type a number."))
+        )
+    if len(problems) > count or unit_cost is None:
+        return None
+    return unit_cost, quantity
 
 
 def _line_errors(row: Row, error: ValidationError, plan: Plan, problems: list[Problem]) -> None:
@@ -940,6 +1263,7 @@ class _LinePlanner:
             CostLine.objects.filter(plan=plan, import_key__in=wanted).values_list("import_key", flat=True)
         )
         self.claimed: set[int] = set()
+        self.recomputed = 0  # rows whose typed costs per year or total were not what they compute to
 
     def match(self, group: Group, row: Row, description: str) -> CostLine | None:
         if group.activity is None:
@@ -975,20 +1299,23 @@ class _LinePlanner:
         currency = self.costing.currency
         count = len(problems)
         estimated = None
+        built: tuple[Decimal, Decimal] | None = None
         if blank(row.get("estimated_cost")):
             message = gettext("enter the cost of one occurrence, in %(currency)s.") % {"currency": currency}
             problems.append(row.problem("estimated_cost", message))
+        elif row.is_formula("estimated_cost"):
+            built = _builder(row, problems)
+            if built is not None:
+                estimated = (built[0] * built[1]).quantize(CENT, rounding=ROUND_HALF_UP)
         else:
-            try:
-                estimated = parse_decimal(row.get("estimated_cost"), label=gettext("Estimated cost"))
-            except ValidationError as error:
-                problems.append(row.problem("estimated_cost", " ".join(error.messages)))
+            estimated = _number_at(row, "estimated_cost", problems)
         category = self.category(row, "category_1", problems, required=True)
         secondary = self.category(row, "category_2", problems, required=False)
         frequencies = _row_frequencies(row, self.plan, problems)
         if len(problems) > count or estimated is None or frequencies is None:
             return None
-        _check_amounts(row, estimated, frequencies, self.plan, problems)
+        if _typed_amounts_differ(row, estimated, frequencies, self.plan, problems):
+            self.recomputed += 1
         description = row.text("description") or group.fields["title"]
         fields: dict[str, Any] = {
             "description": description,
@@ -998,13 +1325,14 @@ class _LinePlanner:
             "technical_comment": row.text("technical_comment"),
             "costing_comment": row.text("costing_comment"),
         }
-        lump_sum = {
+        # A typed estimated cost is a lump sum in the base currency; a cost builder's, its unit cost × quantity.
+        priced = {
             "catalogue_item": None,
-            "unit": Unit.LUMP_SUM,
-            "unit_cost": estimated,
+            "unit": Unit.LUMP_SUM if built is None else Unit.ITEM,
+            "unit_cost": estimated if built is None else built[0],
             "currency": currency,
             "price_year": self.costing.price_year,
-            "quantity": Decimal(1),
+            "quantity": Decimal(1) if built is None else built[1],
         }
         every_year = {year: frequencies.get(year, Decimal(0)) for year in self.years}
         several_years = sum(1 for frequency in every_year.values() if frequency) > 1
@@ -1016,7 +1344,7 @@ class _LinePlanner:
                 if key not in self.taken_keys:
                     line.import_key = key
                     self.taken_keys.add(key)
-                fields |= lump_sum | {
+                fields |= priced | {
                     "recurrence": CostLine.Recurrence.RECURRING if several_years else CostLine.Recurrence.ONE_OFF,
                     "optional": False,
                 }
@@ -1024,8 +1352,12 @@ class _LinePlanner:
                 return PlannedLine(row=row, line=line, years=years, fields=fields, frequencies=every_year)
             self.claimed.add(existing.pk)
             current = (existing.unit_cost_base * existing.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
-            if estimated != current:  # a new price: the line becomes a lump sum in the base currency
-                fields |= lump_sum
+            if built is None and estimated != current:  # a new price: the line becomes a lump sum
+                fields |= priced
+            elif built is not None and (
+                abs(built[0] - existing.unit_cost_base) >= Decimal("0.005") or built[1] != existing.quantity
+            ):  # a new unit cost or quantity: in the base currency; the line keeps its unit unless a lump sum
+                fields |= priced | {"unit": existing.unit if existing.unit != Unit.LUMP_SUM else Unit.ITEM}
             if existing.recurrence == CostLine.Recurrence.ONE_OFF and several_years:
                 fields["recurrence"] = CostLine.Recurrence.RECURRING
             changes = {name: value for name, value in fields.items() if getattr(existing, name) != value}
@@ -1069,27 +1401,15 @@ def _refuse_unless_importable(plan: Plan) -> None:
         raise ImportRefused([problem])
 
 
-def who_workbook_check(*, plan: Plan, by: User, sheets: list[Sheet]) -> list[Group]:
-    """Read and check every row; ImportRefused listing every problem, or the groups ready to apply."""
+def who_workbook_check(*, plan: Plan, by: User, sheets: list[Sheet]) -> tuple[list[Group], int]:
+    """Read and check every row; ImportRefused listing every problem, or the groups ready to apply and how many
+    rows had typed costs per year or totals that were recomputed."""
     _refuse_unless_importable(plan)
-    currency = plan_costing_get(plan).currency
     lookup = _Lookup(plan)
-    problems: list[Problem] = [problem for sheet in sheets for problem in sheet.formulas]
-    area_sheets = _area_sheets(sheets, lookup, problems)
-    if not area_sheets and not problems:
-        raise ImportRefused(
-            [
-                gettext(
-                    "No sheet is named after a technical area: the WHO costing tool layout has one sheet per area, "
-                    "its name starting with the area's code (e.g. “%(code)s …”)."
-                )
-                % {"code": next(iter(lookup.areas.values())).code}
-                if lookup.areas
-                else gettext("This plan's framework has no technical areas.")
-            ]
-        )
-    rows = [row for sheet, area in area_sheets for row in _sheet_rows(sheet, area, plan, currency, problems)]
-    groups = _group_rows(rows, problems)
+    problems: list[Problem] = []
+    sheet = _tool_sheet(sheets, problems)
+    rows = _table_rows(sheet, lookup, plan, problems)
+    groups = _group_rows(rows, lookup, problems)
     resolved = []
     for group in groups:
         values = _activity_values(group, problems)
@@ -1117,13 +1437,16 @@ def who_workbook_check(*, plan: Plan, by: User, sheets: list[Sheet]) -> list[Gro
         raise ImportRefused(listed)
     if not groups:
         raise ImportRefused([gettext("The workbook holds no rows to import under its headers.")])
-    return resolved
+    return resolved, planner.recomputed
 
 
 @transaction.atomic
-def who_workbook_apply(*, plan: Plan, by: User, groups: list[Group], filename: str) -> WhoImportReport:
+def who_workbook_apply(
+    *, plan: Plan, by: User, groups: list[Group], filename: str, recomputed: int = 0
+) -> WhoImportReport:
     """Write what the check planned, all or nothing: ImportRefused if any write is refused."""
     report = WhoImportReport()
+    report.summary["amounts_recomputed"] = recomputed
     problems: list[Problem] = []
     new_lines: list[PlannedLine] = []
     lines_changed = False
@@ -1237,8 +1560,8 @@ def _who_apply(*, plan: Plan, by: User, sheets: list[Sheet], filename: str, prog
     # One import into a plan at a time: the same file uploaded twice and run by two workers at once is checked
     # the second time only after the first is saved, and then finds everything already there.
     PlanCosting.objects.select_for_update().filter(plan=plan).first()
-    groups = who_workbook_check(plan=plan, by=by, sheets=sheets)
-    return who_workbook_apply(plan=plan, by=by, groups=groups, filename=filename)
+    groups, recomputed = who_workbook_check(plan=plan, by=by, sheets=sheets)
+    return who_workbook_apply(plan=plan, by=by, groups=groups, filename=filename, recomputed=recomputed)
 
 
 def _layout_apply(upload: CostingUpload, sheets: list[Sheet], progress: Progress) -> Applied:
@@ -1281,6 +1604,7 @@ def _report_workbook(report: WhoImportReport, filename: str) -> bytes:
         "lines_created": gettext("Cost lines created"),
         "lines_changed": gettext("Cost lines changed"),
         "lines_unchanged": gettext("Cost lines unchanged"),
+        "amounts_recomputed": gettext("Rows whose typed costs per year or total were recomputed"),
     }
     add_table_sheet(
         workbook,
@@ -1292,7 +1616,7 @@ def _report_workbook(report: WhoImportReport, filename: str) -> bytes:
     add_table_sheet(
         workbook,
         title=gettext("Rows"),
-        headers=[gettext("Sheet"), gettext("Row"), gettext("Unique ID"), gettext("Activity"), gettext("What happened")],
+        headers=[gettext("Sheet"), gettext("Row"), ID_TITLE, gettext("Activity"), gettext("What happened")],
         rows=[list(outcome) for outcome in report.outcomes],
         widths=[32, 8, 12, 50, 40],
     )

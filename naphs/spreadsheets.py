@@ -143,6 +143,15 @@ class Sheet:
     name: str
     rows: list[list[Any]] = field(default_factory=list)
     formulas: list[Problem] = field(default_factory=list)  # one per cell holding a formula
+    # How the sheet is laid out, for an import that reads a layout made by hand (an .xlsx only): its merged
+    # ranges as (first column, first row, last column, last row), 1-based; the rows and columns Excel hides;
+    # whether the sheet itself is hidden ("visible", "hidden" or "veryHidden"); the cells holding a formula,
+    # as (row, column), 1-based (their value is the formula's text).
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_columns: set[int] = field(default_factory=set)
+    state: str = "visible"
+    formula_cells: set[tuple[int, int]] = field(default_factory=set)
 
     def problem(self, message: str, *, row: int | None = None, column: int | None = None) -> Problem:
         """A problem at a 1-based row and column of this sheet."""
@@ -446,10 +455,13 @@ def _worksheet_check(archive: zipfile.ZipFile, part: str, title: str, limits: Li
 cells_built = 0
 
 
-def _sheet_cells(workbook: Any, part: str, title: str) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+def _sheet_cells(
+    workbook: Any, part: str, title: str, layout: Sheet | None = None
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
     """Each row of one worksheet as (row number, its cells), parsed one row at a time: only values are kept,
     whatever else the sheet holds is dropped as soon as it is read, and the declared dimension is ignored (a
-    lying one would otherwise be filled with empty cells)."""
+    lying one would otherwise be filled with empty cells). The merged ranges and the hidden rows and columns
+    are noted on `layout` as they pass."""
     global cells_built
     problem = Sheet(title).problem
     with workbook._archive.open(part) as source:
@@ -476,14 +488,37 @@ def _sheet_cells(workbook: Any, part: str, title: str) -> Iterator[tuple[int, li
             stack.pop()
             if element.tag == ROW_TAG and row_depth == len(stack) + 1:
                 row_depth = None
+                hidden = element.get("hidden") in ("1", "true")
                 number, cells = parser.parse_row(element)
+                if layout is not None and hidden:
+                    layout.hidden_rows.add(number)
                 cells_built += len(cells)
                 yield number, cells
             elif row_depth is not None:
                 continue  # part of a row: read with it
+            elif layout is not None:
+                _note_layout(layout, element)
             element.clear()
             if stack:
                 stack[-1].remove(element)  # its earlier siblings are gone already: this is quick
+
+
+_COL_TAG = f"{{{MAIN_NS}}}col"
+_MERGE_TAG = f"{{{MAIN_NS}}}mergeCell"
+MAX_HIDDEN_SPAN = 16_384  # Excel's columns: a <col> hiding more is bounded to them
+
+
+def _note_layout(layout: Sheet, element: Any) -> None:
+    """Note a hidden column range or a merged range of the sheet being read."""
+    with contextlib.suppress(TypeError, ValueError):
+        if element.tag == _COL_TAG and element.get("hidden") in ("1", "true"):
+            first = int(element.get("min") or 0)
+            last = min(int(element.get("max") or first), first + MAX_HIDDEN_SPAN, MAX_HIDDEN_SPAN)
+            layout.hidden_columns.update(range(first, last + 1))
+        elif element.tag == _MERGE_TAG and len(layout.merged) < MAX_HIDDEN_SPAN:
+            first_column, first_row, last_column, last_row = range_boundaries(element.get("ref") or "")
+            if None not in (first_column, first_row, last_column, last_row):
+                layout.merged.append((first_column, first_row, last_column, last_row))
 
 
 def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -559,8 +594,8 @@ def _read_xlsx(data: bytes, *, limits: Limits, refuse_formulas: bool) -> list[Sh
 
 
 def _read_worksheet(workbook: Any, worksheet: Any, limits: Limits) -> Sheet:
-    sheet = Sheet(worksheet.title)
-    for number, cells in _sheet_cells(workbook, worksheet._worksheet_path, worksheet.title):
+    sheet = Sheet(worksheet.title, state=getattr(worksheet, "sheet_state", None) or "visible")
+    for number, cells in _sheet_cells(workbook, worksheet._worksheet_path, worksheet.title, sheet):
         if number > limits.max_rows:
             raise ImportRefused(
                 [sheet.problem(_("more than {limit} rows; split the file.").format(limit=number_text(limits.max_rows)))]
@@ -578,6 +613,7 @@ def _read_worksheet(workbook: Any, worksheet: Any, limits: Limits) -> Sheet:
             column = cell["column"]
             if cell.get("data_type") == "f":
                 sheet.formulas.append(sheet.problem(_("a formula; type the value instead."), row=number, column=column))
+                sheet.formula_cells.add((number, column))
             values[column - 1] = cell["value"]
         while values and values[-1] in (None, ""):
             values.pop()

@@ -303,3 +303,44 @@ def test_the_check_catches_a_workbook_libreoffice_would_repair(tmp_path, workboo
         original = load_workbook(io.BytesIO(workbooks["directory.xlsx"]))
         told = _cells(again.worksheets[0]) != _cells(original.worksheets[0])
     assert told, result.console
+
+
+CENT = Decimal("0.01")
+
+
+def test_the_who_costing_tool_opens_with_whos_header_on_row_6_and_its_formulas_computed(workbooks, converted):
+    """LibreOffice computes the tool's formulas itself: each row's costs per year are M × its frequency, the total
+    their sum, the totals block the sum of the rows; and row 6 is WHO's header, in WHO's order."""
+    from tests.costing.test_who import HEADERS
+
+    written = load_workbook(io.BytesIO(workbooks["who-layout.xlsx"]))["Costing Tool"]
+    computed = load_workbook(io.BytesIO(converted.xlsx["who-layout.xlsx"]), data_only=True)["Costing Tool"]
+    header = [cell.value for cell in computed[6]]
+    assert header[:13] == HEADERS[:13]
+    first = int(header[13])
+    assert header[13:26] == [
+        *(str(year) for year in range(first, first + 5)),
+        *(f"Cost estimate {year}" for year in range(first, first + 5)),
+        "TotalOver5Years",
+        "CostCategory1",
+        "CostCategory2",
+    ]
+    assert header[-1] == "NAPHS Planner ID"
+    totals = Decimal(0)
+    costed = 0
+    for number in range(8, computed.max_row + 1):
+        if computed[f"A{number}"].value == "TOTAL":
+            assert abs(Decimal(str(computed[f"X{number}"].value)) - totals) < CENT * costed
+            break
+        if not str(written[f"X{number}"].value or "").startswith("="):
+            continue
+        estimated = Decimal(str(computed[f"M{number}"].value))
+        years = [Decimal(str(computed[f"{letter}{number}"].value or 0)) for letter in "NOPQR"]
+        per_year = [Decimal(str(computed[f"{letter}{number}"].value)) for letter in "STUVW"]
+        assert all(abs(got - estimated * f) < CENT for got, f in zip(per_year, years, strict=True)), number
+        assert abs(Decimal(str(computed[f"X{number}"].value)) - sum(per_year)) < CENT, number
+        totals += sum(per_year)
+        costed += 1
+    else:
+        pytest.fail("no totals block")
+    assert costed > 3 and totals > 0

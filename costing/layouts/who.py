@@ -1,14 +1,18 @@
-"""The layout of the WHO NAPHS planning and costing tool: its sheets, its columns, and how a row of it reads.
+"""The layout of the WHO NAPHS planning and costing tool, as WHO distributes it: its sheet, its columns, and how
+a row of it reads.
 
-The headings are WHO's own, in English, as the WHO tool writes and reads them: they are data of that layout,
-never translated (the sheets' instructions, and the problems an import reports, are in the reader's language).
-One sheet per technical area, titled with the area's code and short name, a title block, then the header row.
+One sheet, "Costing Tool": a title block (rows 1–4), group labels over the header (row 5), the header (row 6,
+columns A–Z in WHO's order and words), an explanatory row under it (row 7), one row per cost input of an
+activity, then a totals block. Cost-builder columns (unit cost, quantity, ...) may follow to the right of Z, and
+the product adds its own identifier of each row after them ("NAPHS Planner ID").
+
+The headings are WHO's own, in English, as the WHO tool writes them: they are data of that layout, never
+translated (the explanatory row, and the problems an import reports, are in the reader's language).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,157 +23,141 @@ if TYPE_CHECKING:
     from planning.models import Plan, TechnicalArea
 
 WHO_YEARS = 5
-TITLE_ROWS = 3  # the title block above the header row
-SHEET_TITLE_MAX = 31  # Excel's limit
-_SHEET_TITLE_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")
+SHEET_NAME = "Costing Tool"
+HEADER_ROW = 6  # where WHO's tool has it; an import looks for it in the first HEADER_SEARCH_ROWS rows
+HEADER_SEARCH_ROWS = 20
+TOOL_TITLE = "PLANNING AND COSTING TOOL FOR THE DEVELOPMENT OF NATIONAL ACTION PLAN FOR HEALTH SECURITY"
+AREA_LABEL = "TECHNICAL AREA"  # row 5's label in A, and the band row of each area
+FREQUENCY_LABEL = "Frequency per year of implementation"
+ANNUAL_COSTS_LABEL = "Annual Cost Estimates"
+TOTAL_LABEL = "TOTAL"
+ID_TITLE = "NAPHS Planner ID"
 
 
 # --- The columns -----------------------------------------------------------------------------------------------
 
+# WHO's columns A–Z: (key, heading); the years' headings are the plan's years.
+_WHO_COLUMNS: list[tuple[str, str]] = [
+    ("indicator", "Indicator"),
+    ("objective", "Objectives"),
+    ("summary", "Summary of Key Activities (Strategic actions)"),
+    ("description", "Detailed activity description (input description for costing)"),
+    ("assumptions", "Detailed cost assumptions (including units, unit costs, quantities, frequency, etc.)"),
+    ("responsible", "Responsible authority for Implementation (budget holder)"),
+    ("scale", "Implementation scale (National, regional, district, sub-national?)"),
+    ("technical_comment", "Comments1 (Potential challenges, comments on implementation arrangements, other)"),
+    ("costing_comment", "Comments2 (Potential challenges, comments on implementation arrangements, other)"),
+    ("programme", "Related existing plan/ framework / Programme or on-going activities"),
+    ("existing_budget", "Existing budget(y/n)"),
+    ("budget_source", "Existing budget source (government, donor?)"),
+    ("estimated_cost", "Estimated cost (Local currency)"),
+]
+BUILDER_COLUMNS: list[tuple[str, str]] = [("unit_cost", "Unit cost"), ("quantity", "Quantity/Number of units")]
+BUILDER_KEYS = ("unit_cost", "quantity", "days", "persons")
+FREQUENCY_KEYS = tuple(f"frequency_{n}" for n in range(1, WHO_YEARS + 1))
+COST_KEYS = tuple(f"cost_{n}" for n in range(1, WHO_YEARS + 1))
+COMPUTED_KEYS = frozenset({*COST_KEYS, "total"})  # formulas in the tool: recomputed, never read
+FIRST_COLUMNS = ("indicator", "objective", "summary")  # A–C: a vertical merge there covers rows of one activity
 
-def who_headers(plan: Plan, currency: str) -> list[tuple[str, str]]:
-    """The header row as (key, title), in the WHO tool's order, in WHO's English whatever the reader's language
-    (the WHO tool reads these headings: they are the layout's data, not the product's text). Years are labelled
-    with the plan's calendar years; a year after the plan's last one keeps its bare label."""
 
-    def year_label(number: int, *extra: str) -> str:
-        year = plan.first_year + number - 1
-        inside = [str(year)] if year <= plan.last_year else []
-        inside += extra
-        return f" ({', '.join(inside)})" if inside else ""
-
-    columns = [
-        ("uid", "Unique ID"),
-        ("indicator", "Indicator"),
-        ("objective", "Objective"),
-        ("summary", "Summary of key activities"),
-        ("description", "Detailed activity description"),
-        ("assumptions", "Detailed cost assumptions"),
-        ("responsible", "Responsible authority (budget holder)"),
-        ("scale", "Implementation scale"),
-        ("technical_comment", "Comments (technical)"),
-        ("costing_comment", "Comments (costing)"),
-        ("programme", "Related existing plan or programme"),
-        ("existing_budget", "Existing budget (Y/N)"),
-        ("budget_source", "Existing budget source"),
-        ("estimated_cost", f"Estimated cost (local currency, {currency})"),
+def who_columns(plan: Plan) -> list[tuple[str, str]]:
+    """The export's header row as (key, heading), column A onwards; "" keys are WHO's gap columns. The years
+    are the plan's first five."""
+    years = [plan.first_year + offset for offset in range(WHO_YEARS)]
+    return [
+        *_WHO_COLUMNS,
+        *((f"frequency_{n}", str(year)) for n, year in enumerate(years, start=1)),
+        *((f"cost_{n}", f"Cost estimate {year}") for n, year in enumerate(years, start=1)),
+        ("total", "TotalOver5Years"),
+        ("category_1", "CostCategory1"),
+        ("category_2", "CostCategory2"),
+        ("", ""),
+        *BUILDER_COLUMNS,
+        ("", ""),
+        ("uid", ID_TITLE),
     ]
-    columns += [(f"frequency_{n}", f"Frequency Y{n}{year_label(n)}") for n in range(1, WHO_YEARS + 1)]
-    columns += [(f"cost_{n}", f"Cost estimate Y{n}{year_label(n, currency)}") for n in range(1, WHO_YEARS + 1)]
-    columns += [
-        ("total", f"Total cost over 5 years ({currency})"),
-        ("category_1", "Cost category 1"),
-        ("category_2", "Cost category 2"),
-    ]
-    return columns
 
 
-# How a heading is recognised on import, whatever its case, spacing, currency or year label.
+# How a heading is recognised on import, whatever its case, spacing or line breaks.
 _HEADINGS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^unique id"), "uid"),
-    (re.compile(r"^indicator"), "indicator"),
-    (re.compile(r"^objective"), "objective"),
+    (re.compile(r"^indicators?\b"), "indicator"),
+    (re.compile(r"^objectives?\b"), "objective"),
     (re.compile(r"^summary of key activit"), "summary"),
     (re.compile(r"^detailed activity description"), "description"),
     (re.compile(r"^detailed cost assumption"), "assumptions"),
     (re.compile(r"^responsible authority"), "responsible"),
     (re.compile(r"^implementation scale"), "scale"),
-    (re.compile(r"^comments? \(technical"), "technical_comment"),
-    (re.compile(r"^comments? \(costing"), "costing_comment"),
+    (re.compile(r"^comments? ?1\b"), "technical_comment"),
+    (re.compile(r"^comments? ?2\b"), "costing_comment"),
     (re.compile(r"^related existing plan"), "programme"),
-    (re.compile(r"^existing budget source"), "budget_source"),
+    (re.compile(r"^existing budget ?source"), "budget_source"),
     (re.compile(r"^existing budget"), "existing_budget"),
     (re.compile(r"^estimated cost"), "estimated_cost"),
-    (re.compile(r"^frequency (?:y|year )?([1-5])\b"), "frequency_{}"),
-    (re.compile(r"^cost estimate (?:y|year )?([1-5])\b"), "cost_{}"),
-    (re.compile(r"^total cost"), "total"),
-    (re.compile(r"^cost category ?([12])\b"), "category_{}"),
+    (re.compile(r"^(\d{4})$"), "year:{}"),
+    (re.compile(r"^cost estimate ?(\d{4})$"), "cost_year:{}"),
+    (re.compile(r"^total ?over ?5 ?years$|^total cost"), "total"),
+    (re.compile(r"^cost ?category ?([12])$"), "category_{}"),
+    (re.compile(r"^unit cost"), "unit_cost"),
+    (re.compile(r"^quantity|^number of units"), "quantity"),
+    (re.compile(r"^number of days"), "days"),
+    (re.compile(r"^number of (?:persons|participants|people)"), "persons"),
+    (re.compile(r"^naphs planner id$"), "uid"),
 ]
-COLUMN_KEYS = frozenset(
-    {
-        "uid",
-        "indicator",
-        "objective",
-        "summary",
-        "description",
-        "assumptions",
-        "responsible",
-        "scale",
-        "technical_comment",
-        "costing_comment",
-        "programme",
-        "existing_budget",
-        "budget_source",
-        "estimated_cost",
-        "total",
-        "category_1",
-        "category_2",
-        *(f"frequency_{n}" for n in range(1, WHO_YEARS + 1)),
-        *(f"cost_{n}" for n in range(1, WHO_YEARS + 1)),
-    }
-)
-REQUIRED_KEYS = ("uid", "summary", "estimated_cost", "frequency_1", "category_1")
-REQUIRED_TITLES = {
-    "uid": "Unique ID",
-    "summary": "Summary of key activities",
-    "estimated_cost": "Estimated cost",
-    "frequency_1": "Frequency Y1",
-    "category_1": "Cost category 1",
-}
+REQUIRED_KEYS = ("summary", "estimated_cost")
+REQUIRED_TITLES = {"summary": "Summary of Key Activities", "estimated_cost": "Estimated cost"}
 
 
 def heading_key(value: Any) -> str:
-    """The column a heading names (a key of `who_headers`), or the heading itself when it names none."""
-    text = heading_text(value)
+    """The column a heading names (a key of `who_columns`, or "year:2018" / "cost_year:2018" for a year's
+    columns), or "" for an empty heading, or "?" + the heading when it names none."""
+    text = heading_text(cell_text(value))
+    if not text:
+        return ""
     for pattern, key in _HEADINGS:
         if match := pattern.match(text):
             return key.format(*match.groups())
-    return text
+    return "?" + text
 
 
-def sheet_titles(areas: Iterable[TechnicalArea]) -> dict[int, str]:
-    """{area id: sheet title}: the area's code and name, cut to Excel's 31 characters, unique."""
-    titles: dict[int, str] = {}
-    used: set[str] = set()
-    for area in areas:
-        base = " ".join(_SHEET_TITLE_FORBIDDEN.sub(" ", f"{area.code} {area.local_name}").split())
-        title = base[:SHEET_TITLE_MAX].rstrip()
-        number = 2
-        while title.casefold() in used:  # Excel compares sheet titles without case
-            suffix = f" ({number})"
-            title = base[: SHEET_TITLE_MAX - len(suffix)].rstrip() + suffix
-            number += 1
-        used.add(title.casefold())
-        titles[area.pk] = title
-    return titles
+_TOTALS = re.compile(r"^(?:grand )?(?:sub[ -]?)?totals?\b")
+
+
+def is_totals_label(value: Any) -> bool:
+    """A cell of the first columns that opens the totals block ("TOTAL", "Grand total", "Sub-total")."""
+    return bool(_TOTALS.match(heading_text(cell_text(value))))
+
+
+def is_area_label(value: Any) -> bool:
+    """Column A of row 5 and of a band row: "TECHNICAL AREA" (a colon and the area may follow)."""
+    return heading_text(cell_text(value)).startswith("technical area")
 
 
 MONEY_FORMAT = "#,##0.00"
 WIDTHS = {
-    "uid": 10,
-    "indicator": 34,
-    "objective": 40,
-    "summary": 44,
-    "description": 40,
-    "assumptions": 34,
-    "responsible": 30,
+    "indicator": 30,
+    "objective": 36,
+    "summary": 40,
+    "description": 36,
+    "assumptions": 32,
+    "responsible": 26,
     "scale": 14,
-    "technical_comment": 28,
-    "costing_comment": 28,
-    "programme": 26,
+    "technical_comment": 26,
+    "costing_comment": 26,
+    "programme": 24,
     "existing_budget": 10,
-    "budget_source": 24,
+    "budget_source": 20,
     "estimated_cost": 16,
     "total": 16,
-    "category_1": 24,
-    "category_2": 24,
+    "category_1": 22,
+    "category_2": 22,
+    "uid": 16,
+    "": 3,
 }
 
 
 UID = re.compile(r"^(?P<area>.+?)\.(?P<activity>\d{1,6})\.(?P<line>\d{1,6})$")
-YEAR_IN_HEADING = re.compile(r"\((?:[^)]*\D)?(\d{4})\b")
-CURRENCY_IN_HEADING = re.compile(r"\b([A-Z]{3})\b")
-# Activity fields the file gives once per activity (in every row of it).
+CELL_REFERENCE = re.compile(r"\$?([A-Z]{1,3})\$?(\d{1,7})\b")
+# Activity fields the file gives once per activity (in every row of it, or in its first).
 ACTIVITY_KEYS = ("summary", "indicator", "responsible", "scale", "programme", "existing_budget", "budget_source")
 LINE_KEYS = (
     "description",
@@ -177,11 +165,10 @@ LINE_KEYS = (
     "technical_comment",
     "costing_comment",
     "estimated_cost",
-    *(f"frequency_{n}" for n in range(1, WHO_YEARS + 1)),
-    *(f"cost_{n}" for n in range(1, WHO_YEARS + 1)),
-    "total",
+    *FREQUENCY_KEYS,
     "category_1",
     "category_2",
+    *BUILDER_KEYS,
 )
 # Where a service's complaint about a field shows up in the sheet.
 ACTIVITY_FIELD_COLUMNS = {
@@ -233,20 +220,23 @@ def blank(value: Any) -> bool:
 
 @dataclass
 class Row:
-    """One data row of an area sheet."""
+    """One data row of the table."""
 
     sheet: Sheet
     number: int  # as in Excel
     columns: dict[str, int]  # column key -> 0-based position
     titles: dict[str, str]  # column key -> the heading as written
     values: list[Any]
-    area: TechnicalArea
+    area: TechnicalArea | None = None
     activity_number: int = 0
     line_number: int = 0
+    given_uid: bool = False  # the file gave the row's NAPHS Planner ID
+    starts_area: bool = False  # the first row under a band row ("TECHNICAL AREA", the area)
 
     @property
     def uid(self) -> str:
-        return f"{self.area.code}.{self.activity_number}.{self.line_number}"
+        code = self.area.code if self.area is not None else ""
+        return f"{code}.{self.activity_number}.{self.line_number}"
 
     def get(self, key: str) -> Any:
         position = self.columns.get(key)
@@ -254,6 +244,10 @@ class Row:
 
     def text(self, key: str) -> str:
         return cell_text(self.get(key))
+
+    def is_formula(self, key: str) -> bool:
+        position = self.columns.get(key)
+        return position is not None and (self.number, position + 1) in self.sheet.formula_cells
 
     def problem(self, key: str | None, message: str) -> Problem:
         position = self.columns.get(key) if key else None

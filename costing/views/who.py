@@ -15,10 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from costing.job_kinds import CostingJob
+from costing.layouts.who import who_columns
 from costing.models import CostingUpload
 from costing.services import plan_costing_get
 from costing.uploads import upload_applied_before
-from costing.who import who_headers, who_period_problem, who_upload_create
+from costing.who import who_period_problem, who_upload_create
 from naphs.models import Job
 from naphs.permissions import Permission
 from naphs.services import job_create
@@ -32,10 +33,11 @@ RECENT_UPLOADS = 5
 
 class WhoUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("Workbook in the WHO costing tool layout (.xlsx)"),
+        label=_("The WHO costing tool, filled (.xlsx)"),
         help_text=_(
-            "One sheet per technical area, named with the area's code, and the header row of the layout, as the "
-            "export writes them. Amounts in the plan's base currency. Checked whole: applied entirely or not at all."
+            "The sheet “Costing Tool” with WHO's header row, as WHO distributes it or as the export writes it. "
+            "Amounts in the plan's base currency. A macro-enabled copy (.xlsm): save it as .xlsx first. Checked "
+            "whole: applied entirely or not at all."
         ),
     )
 
@@ -44,7 +46,7 @@ class WhoUploadForm(forms.Form):
         if upload.name.lower().endswith(".xls"):
             raise forms.ValidationError(gettext("Save the workbook as a plain Excel workbook (.xlsx) and upload that."))
         upload_file_check(
-            upload, extensions=[".xlsx"], what=gettext("an Excel workbook (.xlsx) in the WHO costing tool layout")
+            upload, extensions=[".xlsx"], what=gettext("the WHO costing tool, saved as an Excel workbook (.xlsx)")
         )
         head = upload.read(len(XLSX_MAGIC))
         upload.seek(0)
@@ -71,7 +73,7 @@ def _page(
         "membership": membership,
         "costing": costing,
         "period_problem": who_period_problem(plan),
-        "columns": [title for _, title in who_headers(plan, costing.currency)],
+        "columns": [title for key, title in who_columns(plan) if key],
         "export_jobs": Job.objects.filter(plan=plan, requested_by=request.user, kind=CostingJob.WHO_COSTING_EXPORT)[:1],
         "form": (form or WhoUploadForm()) if can_import else None,
         "uploads": uploads,

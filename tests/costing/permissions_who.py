@@ -36,9 +36,9 @@ def _workbook() -> bytes:
     """A small workbook in the layout: enough for the upload form; the import itself runs after the commit."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "P1 Legal Instruments"
-    sheet.append(["Unique ID", "Summary of key activities", "Estimated cost", "Frequency Y1", "Cost category 1"])
-    sheet.append(["P1.1.1", "Revise the public health law", 1000, 1, "Meetings and workshops"])
+    sheet.title = "Costing Tool"
+    sheet.append(["Indicator", "Summary of Key Activities", "Estimated cost (Local currency)", "2026", "CostCategory1"])
+    sheet.append(["P1.1", "Revise the public health law", 1000, 1, "Meetings and workshops"])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -67,7 +67,7 @@ def _upload(scene, route_name: str, persona: str, foreign: str, objects: dict) -
         filename="who-costing.xlsx",
         digest="0" * 64,
         status=CostingUpload.Status.REFUSED,
-        problems=[{"sheet": "P1", "row": 5, "column": "Y", "message": "unknown category", "text": ""}],
+        problems=[{"sheet": "Costing Tool", "row": 8, "column": "Y", "message": "unknown category", "text": ""}],
     )
 
 

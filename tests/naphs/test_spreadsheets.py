@@ -203,6 +203,29 @@ def test_formulas_reported_leave_the_rows_to_the_caller_with_each_formula_named(
         read(data, "costs.xlsx", formulas="ignore")
 
 
+def test_merged_ranges_hidden_rows_columns_and_sheets_and_formula_cells_are_noted():
+    """What an import of a layout made by hand checks: where cells are merged, what Excel hides, where formulas are."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Table"
+    sheet["A1"], sheet["A3"], sheet["B3"], sheet["E5"] = "Title", "x", "=A3", 3
+    sheet.merge_cells("A1:D1")
+    sheet.merge_cells("A3:A4")
+    sheet.row_dimensions[3].hidden = True
+    sheet.column_dimensions["C"].hidden = True
+    hidden = workbook.create_sheet("Lists")
+    hidden.sheet_state = "hidden"
+    hidden["A1"] = "National"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table, lists = read(buffer.getvalue(), "layout.xlsx", formulas="report")
+    assert sorted(table.merged) == [(1, 1, 4, 1), (1, 3, 1, 4)]
+    assert (table.hidden_rows, table.hidden_columns) == ({3}, {3})
+    assert table.formula_cells == {(3, 2)}
+    assert (table.state, lists.state) == ("visible", "hidden")
+    assert table.rows[2] == ["x", "=A3"]
+
+
 def test_a_csv_disguised_as_xlsx_is_refused():
     with pytest.raises(ImportRefused, match="not an Excel workbook"):
         read(b"code,score\nP1.1,3\n", "scores.xlsx")
