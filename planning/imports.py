@@ -98,7 +98,8 @@ def scores_import_job(*, job: Job, progress: Progress) -> JobResult:
 
 
 def spar_import_job(*, job: Job, progress: Progress) -> JobResult:
-    """The job of a SPAR results table uploaded on an assessment's page, for one country's row."""
+    """The job of a SPAR results table uploaded on an assessment's page, for one country's row (`country`, as
+    the person picked it from the table's list or named it)."""
 
     def apply(upload: Upload, file: IO[bytes], report: Progress) -> str:
         assessment = _assessment(job, upload)
@@ -107,6 +108,10 @@ def spar_import_job(*, job: Job, progress: Progress) -> JobResult:
         imported = scores_import_spar_table(
             assessment=assessment, by=upload.uploaded_by, upload=file, filename=upload.filename, country=country
         )
+        # What was scored and what was not reported, kept with the job for the assessment's page to list (the
+        # message holds 250 characters); in the import's transaction, so a refused import keeps none.
+        summary = {"country": country.strip(), "scored": imported.scored, "unreported": imported.unreported}
+        Job.objects.filter(pk=job.pk).update(params={**job.params, "summary": summary})
         return _spar_done(imported, upload.filename, country)
 
     return upload_job_run(job=job, progress=progress, apply=apply)

@@ -36,6 +36,7 @@ CONTENT: frozenset[str] = frozenset(
         "assessment_detail",
         "assessment_import",
         "assessment_import_spar",
+        "assessment_import_spar_pick",
         "targets",
         "targets_fill",
         "generate",
