@@ -193,12 +193,13 @@ class ScoreSheetForm(forms.Form):
 
 
 SPAR_TABLE_TYPES = (*SPREADSHEET_TYPES, ".tsv")  # WHO publishes SPAR results as any of these
+SPAR_TABLE_WHAT = _("an Excel workbook (.xlsx), a CSV file (.csv) or a tab-separated file (.tsv)")
 
 
 class SparTableForm(forms.Form):
     file = UploadField(
         extensions=SPAR_TABLE_TYPES,
-        what=_("an Excel workbook (.xlsx), a CSV file (.csv) or a tab-separated file (.tsv)"),
+        what=SPAR_TABLE_WHAT,
         label=_("SPAR results table (.xlsx, .csv or .tsv)"),
         help_text=_(
             "The file as WHO publishes it, regional averages above the countries included: one row per "

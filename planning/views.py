@@ -25,7 +25,7 @@ from naphs.hooks import pipe
 from naphs.models import Job, Upload
 from naphs.permissions import Permission, Role
 from naphs.spreadsheets import ImportRefused
-from naphs.uploads import upload_create, upload_job_start, upload_keep, upload_kept_get
+from naphs.uploads import upload_create, upload_job_start, upload_keep
 from naphs.views import require_form_methods
 from planning import hooks
 from planning.activities import activity_create, activity_update
@@ -56,6 +56,7 @@ from planning.forms import (
     SparTableForm,
     TargetForm,
 )
+from planning.imports import spar_table_kept
 from planning.job_kinds import PlanningJob
 from planning.models import (
     ActivityDependency,
@@ -411,14 +412,7 @@ def assessment_import_spar_pick(
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     plan = access.plan
     assessment = _assessment(plan, assessment_id)
-    upload = upload_kept_get(kind=PlanningJob.SPAR_IMPORT, by=request.user, plan=plan, upload_id=upload_id)
-    if upload is None:
-        raise Http404(_("This uploaded file is no longer waiting for a choice; upload it again."))
-    try:
-        with upload.file.open("rb") as handle:
-            countries = spar_table_rows(upload=handle, filename=upload.filename)
-    except (FileNotFoundError, ValueError, ImportRefused):
-        raise Http404(_("This uploaded file is no longer waiting for a choice; upload it again.")) from None
+    upload, countries = spar_table_kept(by=request.user, plan=plan, upload_id=upload_id)
     form = SparCountryForm(
         request.POST if request.method == "POST" else None,
         countries=[country.name for country in countries],

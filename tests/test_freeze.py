@@ -37,6 +37,8 @@ CONTENT: frozenset[str] = frozenset(
         "assessment_import",
         "assessment_import_spar",
         "assessment_import_spar_pick",
+        "api-spar-tables",
+        "api-spar-table-import",
         "targets",
         "targets_fill",
         "generate",

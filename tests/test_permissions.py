@@ -1245,6 +1245,8 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "assessment_import",
         "assessment_import_spar",
         "assessment_import_spar_pick",
+        "api-spar-tables",
+        "api-spar-table-import",
         "costing_dashboard_export",
         "costing_upload",
         "costing_workbook",

@@ -238,3 +238,42 @@ def test_a_country_named_with_the_file_is_imported_at_once(
     assert response.status_code == 302
     assert Job.objects.get().status == Job.Status.SUCCEEDED
     assert len(scores_of(spar_assessment)) == 31
+
+
+def test_the_api_lists_the_tables_countries_then_imports_the_one_named(
+    api_client, spar_assessment, lead, plan, people, django_capture_on_commit_callbacks
+):
+    plan.jurisdiction.name = "Pakistan"
+    plan.jurisdiction.save()
+    api_client.force_authenticate(lead)
+    url = f"/api{_url(spar_assessment)}".replace("/import-spar/", "/spar-tables/")
+    file = SimpleUploadedFile("SPAR_2024.tsv", tsv(spar_published()).getvalue())
+
+    response = api_client.post(url, {"file": file}, format="multipart")
+
+    assert response.status_code == 201, response.content
+    table = response.json()
+    assert table["chosen"] == "Pakistan" and table["filename"] == "SPAR_2024.tsv"
+    assert {"name": "Pakistan", "region": "EMR", "reported": 31, "indicators": 35} in table["countries"]
+    assert [c["name"] for c in table["countries"]][:2] == ["Afghanistan", "Iran (Islamic Republic of)"]
+    assert not Job.objects.exists()
+
+    response = api_client.post(f"{url}{table['id']}/import/", {"country": "Atlantis"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["country"] == ["“Atlantis” is not a country of this table; choose one of the list."]
+    api_client.force_authenticate(people[Role.SECRETARIAT_MEMBER])  # not their table
+    assert api_client.post(f"{url}{table['id']}/import/", {"country": "Pakistan"}, format="json").status_code == 404
+    api_client.force_authenticate(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(f"{url}{table['id']}/import/", {"country": "Pakistan"}, format="json")
+
+    assert response.status_code == 202
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert "Pakistan: 31 of 35 indicators scored." in job.message or len(scores_of(spar_assessment)) == 31
+    assert len(scores_of(spar_assessment)) == 31
+    assert api_client.post(f"{url}{table['id']}/import/", {"country": "Pakistan"}, format="json").status_code == 404
+
+    jee = xlsx([["Country", "P.1.1", "P.1.2"], ["Pakistan", 60, 80]]).getvalue()
+    response = api_client.post(url, {"file": SimpleUploadedFile("jee.xlsx", jee)}, format="multipart")
+    assert response.status_code == 400 and "another edition" in " ".join(response.json()["file"])
