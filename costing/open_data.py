@@ -15,7 +15,10 @@ comments are left out).
 
 The rows come from the current draft's content as the whole-plan workbook reads it (costing.plan_workbook
 `plan_content_read`) and the gap as the funding page computes it (costing.versions `plan_gap_rows`), in a fixed
-number of queries whatever the plan's size.
+number of queries whatever the plan's size; or from a stored version (the endorsed one is what a ministry
+publishes), its content and gap as the version holds them (costing.versions `StoredVersion`), in the same files
+and columns, plan.json saying which version it is and whether it is an endorsed one. A version keeps no exchange
+rates: its commitments' amounts in the base currency are converted at the plan's rates as they are now.
 """
 
 from __future__ import annotations
@@ -33,15 +36,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext
 
 from costing.models import FundingCommitment
 from costing.plan_workbook import PlanContent, plan_content_read
 from costing.rollups import commitment_shares
 from costing.services import CENT, Rates, plan_costing_get
-from costing.versions import plan_gap_rows
+from costing.versions import StoredVersion, plan_gap_rows
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
-from planning.models import Endorsement
+from planning.models import Endorsement, PlanVersion
 
 if TYPE_CHECKING:
     from naphs.models import Job
@@ -149,15 +153,31 @@ def _gaps(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
                    "funded": funded, "gap": required - funded}  # fmt: skip
 
 
-def _plan_metadata(plan: Plan, currency: str, price_year: int, written: datetime) -> dict[str, Any]:
-    """plan.json: what the plan is, with no person named (the endorsement's number and date, not who recorded
-    it)."""
+def _plan_metadata(
+    plan: Plan, version: PlanVersion | None, currency: str, price_year: int, written: datetime
+) -> dict[str, Any]:
+    """plan.json: what the plan is, and which of its versions the files hold (None: the current draft), with no
+    person named (the endorsement's number and date, not who recorded it). The endorsement is the current draft's
+    when the plan is endorsed, or the stored version's when it is an endorsed one."""
+    endorsements: QuerySet[Endorsement] | None = None
+    if version is not None and version.kind == PlanVersion.Kind.ENDORSED:
+        endorsements = Endorsement.objects.filter(plan_id=plan.pk, plan_version_id=version.pk)
+    elif version is None and plan.is_frozen:
+        endorsements = Endorsement.objects.filter(plan_id=plan.pk, number=plan.edition)
+    found = endorsements.values("number", "endorsed_on").first() if endorsements is not None else None
     endorsement = None
-    if plan.is_frozen:
-        endorsed = Endorsement.objects.filter(plan_id=plan.pk, number=plan.edition).values("number", "endorsed_on")
-        found = endorsed.first()
-        if found is not None:
-            endorsement = {"version": found["number"], "endorsed_on": found["endorsed_on"].isoformat()}
+    if found is not None:
+        endorsement = {"version": found["number"], "endorsed_on": found["endorsed_on"].isoformat()}
+    stored = None
+    if version is not None:
+        stored = {
+            "id": version.pk,
+            "label": version.label,
+            "kind": version.kind,
+            "draft_number": version.edition,
+            "saved_at": version.created_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "endorsed": endorsement is not None,
+        }
     framework = plan.framework
     jurisdiction = plan.jurisdiction
     return {
@@ -171,6 +191,7 @@ def _plan_metadata(plan: Plan, currency: str, price_year: int, written: datetime
             "last_year": plan.last_year,
             "status": plan.status,
             "endorsement": endorsement,
+            "version": stored,
             "base_currency": currency,
             "price_year": price_year,
             "framework": {"code": framework.code, "name": framework.name} if framework is not None else None,
@@ -179,16 +200,23 @@ def _plan_metadata(plan: Plan, currency: str, price_year: int, written: datetime
     }
 
 
-def plan_open_data_build(*, plan: Plan, progress: Progress | None = None) -> bytes:
-    """The zip of the plan's current draft as open data; see the module docstring. A fixed number of queries."""
+def plan_open_data_build(*, plan: Plan, version: PlanVersion | None = None, progress: Progress | None = None) -> bytes:
+    """The zip of the plan's current draft as open data, or of its stored `version` (one of this plan's); see the
+    module docstring. A fixed number of queries."""
     report = progress or (lambda percent, message: None)
     report(5, gettext("Reading the plan"))
-    content = plan_content_read(plan)
-    currency, gap_rows = plan_gap_rows(plan, content)
+    if version is None:
+        content = plan_content_read(plan)
+        currency, gap_rows = plan_gap_rows(plan, content)
+    else:
+        if version.plan_id != plan.pk:
+            raise ValueError("The version is not one of this plan's.")
+        content = StoredVersion(version).content()
+        currency, gap_rows = content.currency, content.by_area_year
     costing = plan_costing_get(plan)
     rates = Rates(costing)
     written = datetime.now(UTC)
-    metadata = _plan_metadata(plan, currency, costing.price_year, written)
+    metadata = _plan_metadata(plan, version, currency, costing.price_year, written)
 
     package = open_data_schema()
     package["name"] = f"naphs-{file_slug(plan.jurisdiction.code or plan.jurisdiction.name)}-{plan.pk}"
@@ -213,10 +241,22 @@ def plan_open_data_build(*, plan: Plan, progress: Progress | None = None) -> byt
 
 
 def plan_open_data_export(*, job: Job, progress: Progress) -> JobResult:
-    """The job: the plan's current draft as open data, a zip."""
+    """The job: the plan's current draft as open data, a zip; or a stored version of it (`version` in the params,
+    the id of a version of the job's plan)."""
     plan = job.plan
     if plan is None:
         raise JobFailed(gettext("This export belongs to a plan, and the job has none."))
-    return JobResult(
-        filename=f"{file_slug(plan.title)}-open-data.zip", content=plan_open_data_build(plan=plan, progress=progress)
-    )
+    version_id = job.params.get("version")
+    if version_id is None:
+        return JobResult(
+            filename=f"{file_slug(plan.title)}-open-data.zip",
+            content=plan_open_data_build(plan=plan, progress=progress),
+        )
+    version = PlanVersion.objects.filter(plan=plan, pk=version_id).first()
+    if version is None:
+        raise JobFailed(gettext("The version of the plan this export was asked for is not one of its versions."))
+    try:
+        content = plan_open_data_build(plan=plan, version=version, progress=progress)
+    except ValueError as error:  # a version stored in a shape this release cannot read
+        raise JobFailed(gettext("This version of the plan cannot be read by this release.")) from error
+    return JobResult(filename=f"{file_slug(plan.title)}-open-data-{file_slug(version.label)}.zip", content=content)

@@ -14,6 +14,7 @@ from planning.comment_api import ThreadViewSet
 from planning.endorsement_api import EndorsementViewSet, PlanEndorseView, PlanReopenView
 from planning.guidance_api import GuidanceViewSet
 from planning.review_api import ReviewRoundViewSet
+from planning.spar_api import urlpatterns as spar_urlpatterns
 from stakeholders.api import (
     AuditEventViewSet,
     AuditExportView,
@@ -63,6 +64,7 @@ urlpatterns = [
     path("docs/", swagger_view, name="api-docs"),
     path("redoc/", redoc_view, name="api-redoc"),
     *(route for part in COSTING_PARTS for route in part.urlpatterns),
+    *spar_urlpatterns,
     *router.urls,
     re_path(r"^(?P<rest>.*)$", not_found, name="api-not-found"),
 ]

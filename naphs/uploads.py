@@ -105,13 +105,15 @@ SPREADSHEET_WHAT = gettext_lazy("an Excel workbook (.xlsx) or a CSV file (.csv)"
 
 
 def pending_upload_bytes(*, plan: Plan) -> int:
-    """What the plan's uploads waiting for their job take, in bytes."""
+    """What the plan's uploads waiting for their job take, in bytes (also those kept for a choice the person has
+    still to make, `upload_keep`)."""
     pending = (
         Job.objects.filter(plan_id=plan.pk, params__has_key="upload_bytes")
         .exclude(status__in=Job.FINISHED)
         .values_list("params", flat=True)
     )
-    return sum(int(params.get("upload_bytes") or 0) for params in pending)
+    kept = Upload.objects.filter(plan_id=plan.pk, status=Upload.Status.PENDING, job__isnull=True)
+    return sum(int(params.get("upload_bytes") or 0) for params in pending) + sum(kept.values_list("size", flat=True))
 
 
 def upload_quota_check(*, plan: Plan | None, size: int) -> None:
@@ -160,6 +162,20 @@ def upload_create(
 ) -> Upload:
     """Keep an uploaded file and queue the job that imports it; refused (ValidationError) when the plan's
     pending uploads have no room for it."""
+    upload = upload_keep(kind=kind, by=by, plan=plan, file=file)
+    try:
+        upload_job_start(upload=upload, by=by, params=params)
+    except JobLimitReached:
+        upload.file.delete(save=False)  # the row rolls back; the file would stay behind until the sweep
+        raise
+    return upload
+
+
+@transaction.atomic
+def upload_keep(*, kind: str, by: User, plan: Plan | None, file: UploadedFile) -> Upload:
+    """Keep an uploaded file for a job the person starts later, once they have chosen what to import of it (a
+    SPAR table's country): pending, without a job, it counts in the plan's room for uploads, only its uploader
+    reaches it (`upload_kept_get`), and it expires with the sweep's grace (UPLOAD_SWEEP_GRACE_SECONDS)."""
     digest, size = file_digest(file)
     upload_quota_check(plan=plan, size=size)
     filename = (getattr(file, "name", "") or "upload").rsplit("/", 1)[-1][:250]
@@ -174,18 +190,49 @@ def upload_create(
     upload.file.save(stored_name(filename), file, save=False)
     upload.save()
     # Should the transaction roll back for another reason, the stored file is an orphan that uploads_sweep deletes.
-    try:
-        upload.job = job_create(
-            kind=kind,
-            by=by,
-            plan=plan,
-            params={**(params or {}), "upload": upload.pk, **upload_job_params(name=upload.file.name or "", size=size)},
-        )
-    except JobLimitReached:
-        upload.file.delete(save=False)  # the row rolls back; the file would stay behind until the sweep
-        raise
-    upload.save(update_fields=["job"])
     return upload
+
+
+def upload_expired(upload: Upload, *, now: datetime | None = None) -> bool:
+    """Whether a kept upload waited longer than the sweep's grace: the sweep deletes it, so it is not offered."""
+    return upload.created_at < (now or timezone.now()) - timedelta(seconds=settings.UPLOAD_SWEEP_GRACE_SECONDS)
+
+
+def upload_kept_get(*, kind: str, by: User, plan: Plan, upload_id: int) -> Upload | None:
+    """A file `upload_keep` kept for this person and plan, still waiting for its job and not expired; None for
+    anyone else's, another plan's, another kind's, one already imported or refused, or an expired one."""
+    upload = (
+        Upload.objects.filter(
+            pk=upload_id, kind=kind, plan_id=plan.pk, uploaded_by_id=by.pk, status=Upload.Status.PENDING
+        )
+        .filter(job__isnull=True)
+        .first()
+    )
+    if upload is None or upload_expired(upload):
+        return None
+    return upload
+
+
+@transaction.atomic
+def upload_job_start(*, upload: Upload, by: User, params: dict[str, Any] | None = None) -> Job:
+    """Queue the job that imports a kept upload (its own kind, plan and file). Refused (ValidationError) when
+    the upload has its job already or is no longer waiting: two clicks start one import."""
+    locked = Upload.objects.select_for_update().filter(pk=upload.pk, status=Upload.Status.PENDING).first()
+    if locked is None or locked.job_id is not None:
+        raise ValidationError(_("This file has been imported or refused already; upload it again."))
+    job = job_create(
+        kind=upload.kind,
+        by=by,
+        plan=upload.plan,
+        params={
+            **(params or {}),
+            "upload": upload.pk,
+            **upload_job_params(name=upload.file.name or "", size=upload.size),
+        },
+    )
+    upload.job = job
+    upload.save(update_fields=["job"])
+    return job
 
 
 def stored_file_delete(name: str) -> None:
@@ -283,9 +330,11 @@ def uploads_sweep(*, now: datetime | None = None) -> int:
     """The beat clean-up: delete uploaded files no job will read any more (their job finished, failed or is
     gone), and mark their uploads refused when a crash left them waiting. Returns the files deleted."""
     now = now or timezone.now()
+    # A file kept for the person's choice (upload_keep) waits without a job for the grace period, then expires.
+    grace = now - timedelta(seconds=settings.UPLOAD_SWEEP_GRACE_SECONDS)
     for upload in Upload.objects.filter(status=Upload.Status.PENDING).filter(
         job__status__in=Job.FINISHED
-    ) | Upload.objects.filter(status=Upload.Status.PENDING, job__isnull=True):
+    ) | Upload.objects.filter(status=Upload.Status.PENDING, job__isnull=True, created_at__lt=grace):
         message = (upload.job.message if upload.job else "") or _("The import stopped before finishing.")
         with transaction.atomic():
             _finish(upload, status=Upload.Status.REFUSED, message=message)
@@ -295,8 +344,8 @@ def uploads_sweep(*, now: datetime | None = None) -> int:
         .exclude(status__in=Job.FINISHED)
         .values_list("params", flat=True)
     }
-    # A file is left alone for a while after it was written: its job may not be committed yet.
-    grace = now - timedelta(seconds=settings.UPLOAD_SWEEP_GRACE_SECONDS)
+    # A file is left alone for a while after it was written: its job may not be committed yet, or the person is
+    # still choosing what to import of it.
     deleted = 0
     for name in _stored_files(UPLOADS_FOLDER):
         if name in waiting:

@@ -319,13 +319,21 @@ class SparTable:
     country_column: int  # 1-based
     indicator_columns: dict[int, str]  # 1-based column -> heading code, e.g. "C.1.1"
     first_score: int = 0  # 1-based: the first column of a capacity's average or an indicator's score
+    region_column: int = 0  # 1-based; 0 when no column before the scores is headed like a region
 
     def data_rows(self) -> list[tuple[int, list[Any]]]:
         rows = self.sheet.rows[self.header_row :]
         return [(self.header_row + offset, row) for offset, row in enumerate(rows, start=1) if row]
 
     def country_of(self, row: list[Any]) -> str:
-        value = row[self.country_column - 1] if len(row) >= self.country_column else None
+        return self._text(row, self.country_column)
+
+    def region_of(self, row: list[Any]) -> str:
+        return self._text(row, self.region_column) if self.region_column else ""
+
+    @staticmethod
+    def _text(row: list[Any], column: int) -> str:
+        value = row[column - 1] if len(row) >= column else None
         return "" if _is_blank(value) else " ".join(str(value).split())
 
 
@@ -351,7 +359,10 @@ def _spar_header(sheet: Sheet, number: int, row: list[Any]) -> SparTable | None:
         if column in indicators or _CAPACITY_HEADING.match(heading)
     )
     named = [c for c, heading in enumerate(headings[: first_score - 1], start=1) if _is_country_heading(heading)]
-    return SparTable(sheet, number, named[0] if named else 0, indicators, first_score)
+    regions = [c for c, heading in enumerate(headings[: first_score - 1], start=1) if "region" in heading.casefold()]
+    country = named[0] if named else 0
+    region = next((c for c in regions if c != country), 0)
+    return SparTable(sheet, number, country, indicators, first_score, region)
 
 
 def _spar_table(sheets: list[Sheet]) -> SparTable:
@@ -382,15 +393,74 @@ def _spar_table(sheets: list[Sheet]) -> SparTable:
     )
 
 
-def spar_table_countries(*, upload: IO[bytes], filename: str) -> list[str]:
-    """The countries (States Parties) of a SPAR results table, in the table's order, for the person to pick."""
+@dataclass(frozen=True)
+class SparCountry:
+    """A country's row of a SPAR results table, as the person picks it: its name as WHO writes it, its WHO region
+    ("" when the table has no region column), and how many of the table's indicators it reports (neither empty
+    nor 0) of how many the table has."""
+
+    name: str
+    region: str
+    reported: int
+    indicators: int
+
+
+def spar_table_rows(*, upload: IO[bytes], filename: str, assessment: Assessment | None = None) -> list[SparCountry]:
+    """The countries (States Parties) of a SPAR results table, in the table's order, each once (the first of its
+    rows), for the person to pick from. With the `assessment` it is for, a table of another edition is refused
+    at once (ImportRefused), as the import would."""
     table = _spar_table(read_spreadsheet(upload, name=filename, limits="spar_table"))
-    countries: list[str] = []
+    if assessment is not None:
+        indicators = {
+            indicator_code_key(i.code): i
+            for i in Indicator.objects.filter(framework=assessment.framework_id).select_related("technical_area")
+        }
+        _spar_edition_check(table, assessment.framework, indicators)
+    countries: dict[str, SparCountry] = {}
     for _number, row in table.data_rows():
         country = table.country_of(row)
-        if country and country not in countries:
-            countries.append(country)
-    return countries
+        if not country or country in countries:
+            continue
+        cells = [row[c - 1] if len(row) >= c else None for c in table.indicator_columns]
+        countries[country] = SparCountry(
+            name=country,
+            region=table.region_of(row),
+            reported=sum(not _spar_unreported(value) for value in cells),
+            indicators=len(cells),
+        )
+    return list(countries.values())
+
+
+def spar_table_countries(*, upload: IO[bytes], filename: str) -> list[str]:
+    """The countries (States Parties) of a SPAR results table, in the table's order, for the person to pick."""
+    return [country.name for country in spar_table_rows(upload=upload, filename=filename)]
+
+
+def spar_country_candidates(wanted: str, names: list[str]) -> list[str]:
+    """The names of a SPAR table that may be the country `wanted` (as a person or the plan writes it), best first:
+    the same name whatever the case and spacing; else those starting with it (WHO writes some names longer than
+    people do: "Iran (Islamic Republic of)" for Iran), then close spellings; three at most."""
+    key = " ".join(wanted.split()).casefold()
+    if not key:
+        return []
+    by_key = {name.casefold(): name for name in names}
+    if key in by_key:
+        return [by_key[key]]
+    starting = [k for k in by_key if re.match(rf"{re.escape(key)}\b", k)]
+    close = list(dict.fromkeys([*starting, *difflib.get_close_matches(key, by_key, n=3, cutoff=0.75)]))[:3]
+    return [by_key[k] for k in close]
+
+
+def spar_country_preselected(plan_country: str, countries: list[SparCountry]) -> str:
+    """The table's name of the plan's country, when one row is plainly it (the same name, or the only one
+    starting with it, as WHO writes "Iran (Islamic Republic of)"); "" otherwise."""
+    names = [country.name for country in countries]
+    key = " ".join(plan_country.split()).casefold()
+    exact = [name for name in names if name.casefold() == key]
+    if exact:
+        return exact[0]
+    starting = [name for name in names if key and re.match(rf"{re.escape(key)}\b", name.casefold())]
+    return starting[0] if len(starting) == 1 else ""
 
 
 def _spar_unreported(value: object) -> bool:
@@ -501,15 +571,12 @@ def scores_import_spar_table(
     matches = [(n, row) for n, row in table.data_rows() if table.country_of(row).casefold() == wanted]
     if not matches:
         names = {name.casefold(): name for _n, row in table.data_rows() if (name := table.country_of(row))}
-        # WHO writes some names longer than people do: "Iran (Islamic Republic of)" for Iran.
-        starting = [key for key in names if re.match(rf"{re.escape(wanted)}\b", key)]
-        close = [*starting, *difflib.get_close_matches(wanted, names, n=3, cutoff=0.75)]
-        close = list(dict.fromkeys(close))[:3]
+        close = spar_country_candidates(wanted, list(names.values()))
         message = gettext("the table has no row for “%(country)s”; check the country's name.") % {
             "country": country.strip()
         }
         if close:
-            suggestions = ", ".join(f"“{names[c]}”" for c in close)
+            suggestions = ", ".join(f"“{c}”" for c in close)
             message += " " + ngettext(
                 "Did you mean %(countries)s?", "Did you mean one of %(countries)s?", len(close)
             ) % {"countries": suggestions}

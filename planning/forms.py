@@ -208,12 +208,13 @@ class ScoreSheetForm(forms.Form):
 
 
 SPAR_TABLE_TYPES = (*SPREADSHEET_TYPES, ".tsv")  # WHO publishes SPAR results as any of these
+SPAR_TABLE_WHAT = _("an Excel workbook (.xlsx), a CSV file (.csv) or a tab-separated file (.tsv)")
 
 
 class SparTableForm(forms.Form):
     file = UploadField(
         extensions=SPAR_TABLE_TYPES,
-        what=_("an Excel workbook (.xlsx), a CSV file (.csv) or a tab-separated file (.tsv)"),
+        what=SPAR_TABLE_WHAT,
         label=_("SPAR results table (.xlsx, .csv or .tsv)"),
         help_text=_(
             "The file as WHO publishes it, regional averages above the countries included: one row per "
@@ -221,9 +222,28 @@ class SparTableForm(forms.Form):
             "an empty cell or 0 is not reported and left unscored."
         ),
     )
-    country = forms.CharField(
-        label=_("Country"), max_length=200, help_text=_("The country's name as the table writes it.")
+    # Left out, the page lists the table's countries to pick from (assessment_import_spar_pick); given (a script,
+    # a bookmarked form), that country's row is imported at once.
+    country = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
+
+class SparCountryForm(forms.Form):
+    """The country to import of a kept SPAR results table: one of the countries its table holds."""
+
+    country = forms.ChoiceField(
+        label=_("Country"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose the country whose scores to import."),
+            "invalid_choice": _("“%(value)s” is not a country of this table; choose one of the list."),
+        },
     )
+
+    def __init__(self, *args: Any, countries: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["country"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(name, name) for name in countries]
 
 
 # Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------

@@ -8,7 +8,7 @@ and column, or the outcome.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -19,15 +19,19 @@ from naphs.jobs import JobResult, Progress
 from naphs.models import Job, Upload
 from naphs.permissions import Permission
 from naphs.spreadsheets import ImportRefused
-from naphs.uploads import upload_job_run
-from planning.assessments import SparImported, scores_import, scores_import_spar_table
+from naphs.uploads import upload_job_run, upload_kept_get
+from planning.assessments import SparCountry, SparImported, scores_import, scores_import_spar_table, spar_table_rows
 from planning.benchmark_mapping import benchmark_mapping_import, mapping_import_summary
 from planning.benchmark_platform import is_platform_upload, platform_import
 from planning.crosswalks import crosswalk_import
 from planning.frameworks import framework_import
+from planning.job_kinds import PlanningJob
 from planning.libraries import library_import_report
-from planning.models import Assessment, Crosswalk, Framework
+from planning.models import Assessment, Crosswalk, Framework, Plan
 from stakeholders.access import membership_get_for_user
+
+if TYPE_CHECKING:
+    from stakeholders.models import User
 
 
 def _assessment(job: Job, upload: Upload) -> Assessment:
@@ -102,7 +106,8 @@ def scores_import_job(*, job: Job, progress: Progress) -> JobResult:
 
 
 def spar_import_job(*, job: Job, progress: Progress) -> JobResult:
-    """The job of a SPAR results table uploaded on an assessment's page, for one country's row."""
+    """The job of a SPAR results table uploaded on an assessment's page, for one country's row (`country`, as
+    the person picked it from the table's list or named it)."""
 
     def apply(upload: Upload, file: IO[bytes], report: Progress) -> str:
         assessment = _assessment(job, upload)
@@ -111,9 +116,26 @@ def spar_import_job(*, job: Job, progress: Progress) -> JobResult:
         imported = scores_import_spar_table(
             assessment=assessment, by=upload.uploaded_by, upload=file, filename=upload.filename, country=country
         )
+        # What was scored and what was not reported, kept with the job for the assessment's page to list (the
+        # message holds 250 characters); in the import's transaction, so a refused import keeps none.
+        summary = {"country": country.strip(), "scored": imported.scored, "unreported": imported.unreported}
+        Job.objects.filter(pk=job.pk).update(params={**job.params, "summary": summary})
         return _spar_done(imported, upload.filename, country)
 
     return upload_job_run(job=job, progress=progress, apply=apply)
+
+
+def spar_table_kept(*, by: User, plan: Plan, upload_id: int) -> tuple[Upload, list[SparCountry]]:
+    """A SPAR results table the person uploaded to the plan and has still to pick a country of, with its
+    countries; 404 for anyone else's, another plan's, one imported, refused or expired."""
+    upload = upload_kept_get(kind=PlanningJob.SPAR_IMPORT, by=by, plan=plan, upload_id=upload_id)
+    try:
+        if upload is None:
+            raise FileNotFoundError
+        with upload.file.open("rb") as handle:
+            return upload, spar_table_rows(upload=handle, filename=upload.filename)
+    except (FileNotFoundError, ValueError, ImportRefused):
+        raise Http404(_("This uploaded file is no longer waiting for a choice; upload it again.")) from None
 
 
 def _administrator_may(upload: Upload, permission: str) -> None:

@@ -1,6 +1,6 @@
 """From strategic to operational: an operational plan (12 to 24 months) drawn from a strategic plan's activities,
-each keeping the link to its strategic origin, with the strategic plan's baseline (its latest assessment) and
-targets. The activities' cost lines come along too: costing copies them when told the activities were drawn
+each keeping the link to its strategic origin, with the strategic plan's baseline (the assessments its levels come
+from) and targets. The activities' cost lines come along too: costing copies them when told the activities were drawn
 (planning.hooks.operational_activities_drawn)."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from naphs.services import audit_record
 from planning import hooks
 from planning.models import Activity, Assessment, IndicatorScore, IndicatorTarget, Plan
+from planning.selectors import plan_baseline
 from planning.services import plan_create
 
 if TYPE_CHECKING:
@@ -95,24 +96,35 @@ def operational_activities_add(*, plan: Plan, by: User, activities: Iterable[Act
 
 
 def _levels_draw(*, strategic: Plan, plan: Plan, by: User) -> None:
-    """Copy the strategic plan's baseline (its latest assessment, with every score) and its targets into the new
-    operational plan, each linked to its origin. Four queries at most."""
-    latest = Assessment.objects.filter(plan=strategic).order_by("-date", "-pk").first()
+    """Copy the strategic plan's baseline and its targets into the new operational plan, each linked to its
+    origin. The baseline is the strategic plan's as plan_baseline finds it (each indicator's most recent score
+    across its assessments, through the crosswalk): every assessment that gives an indicator its level is copied
+    whole, with its kind, date, source and framework, so the operational plan's baseline is the same, level for
+    level, and shows the same source beside each. Six queries at most, however many assessments."""
+    contributing = {level.assessment_id for level in plan_baseline(plan=strategic).values()}
     copied: dict[str, object] = {}
-    if latest is not None:
-        baseline = Assessment.objects.create(
-            plan=plan,
-            framework_id=latest.framework_id,
-            kind=latest.kind,
-            date=latest.date,
-            source=latest.source,
-            origin=latest,
+    if contributing:
+        # In the order they were added, so that the copies keep the ties' order (the one added last wins).
+        originals = list(Assessment.objects.filter(pk__in=contributing).order_by("pk"))
+        copies = Assessment.objects.bulk_create(
+            Assessment(
+                plan=plan,
+                framework_id=original.framework_id,
+                kind=original.kind,
+                date=original.date,
+                source=original.source,
+                origin=original,
+            )
+            for original in originals
         )
+        copy_of = {original.pk: copy.pk for original, copy in zip(originals, copies, strict=True)}
         IndicatorScore.objects.bulk_create(
-            IndicatorScore(assessment=baseline, indicator_id=score.indicator_id, score=score.score)
-            for score in IndicatorScore.objects.filter(assessment=latest)
+            IndicatorScore(
+                assessment_id=copy_of[score.assessment_id], indicator_id=score.indicator_id, score=score.score
+            )
+            for score in IndicatorScore.objects.filter(assessment_id__in=contributing)
         )
-        copied["baseline"] = str(latest)
+        copied["baseline"] = [str(original) for original in originals]
     targets = IndicatorTarget.objects.bulk_create(
         IndicatorTarget(
             plan=plan, indicator_id=target.indicator_id, level=target.level, justification=target.justification,

@@ -23,6 +23,11 @@ urlpatterns = [
         views.assessment_import_spar,
         name="assessment_import_spar",
     ),
+    path(
+        "plans/<int:plan_id>/assessments/<int:assessment_id>/import-spar/<int:upload_id>/",
+        views.assessment_import_spar_pick,
+        name="assessment_import_spar_pick",
+    ),
     # Context and priorities
     path("plans/<int:plan_id>/context/", views.plan_context, name="plan_context"),
     path("plans/<int:plan_id>/priorities/", views.plan_priorities, name="plan_priorities"),

@@ -24,12 +24,18 @@ from naphs.forms import form_errors_from, form_refused, whole_number
 from naphs.hooks import pipe
 from naphs.models import Job, Upload
 from naphs.permissions import Permission, Role
-from naphs.uploads import upload_create
+from naphs.spreadsheets import ImportRefused
+from naphs.uploads import upload_create, upload_job_start, upload_keep
 from naphs.views import require_form_methods
 from planning import hooks
 from planning.activities import activity_create, activity_update
 from planning.activities import activity_delete as activity_delete_service
-from planning.assessments import assessment_create, scores_set
+from planning.assessments import (
+    assessment_create,
+    scores_set,
+    spar_country_preselected,
+    spar_table_rows,
+)
 from planning.comment_views import activity_comments_context
 from planning.drafting import draft_advice, draft_generate, draft_preview
 from planning.forms import (
@@ -46,10 +52,12 @@ from planning.forms import (
     PrioritiesForm,
     ScoreGridForm,
     ScoreSheetForm,
+    SparCountryForm,
     SparTableForm,
     TargetForm,
 )
 from planning.guidance import guidance_for_activities
+from planning.imports import spar_table_kept
 from planning.job_kinds import PlanningJob
 from planning.models import (
     ActivityDependency,
@@ -61,6 +69,7 @@ from planning.models import (
     IndicatorTarget,
     Plan,
     PlanContext,
+    PlanVersion,
     TechnicalArea,
 )
 from planning.operational import activity_placements, operational_plan_create
@@ -170,6 +179,10 @@ def plan_detail(request: SignedInRequest, plan_id: int) -> HttpResponse:
         "no_responsible_organization": sum(row.figures.no_responsible_organization for row in overview),
         "no_baseline": sum(len(row.no_baseline) for row in overview),
         "comparison": comparison,
+        # What a ministry publishes: the open data export offers the endorsed versions beside the current draft.
+        "endorsed_versions": PlanVersion.objects.filter(plan=plan, kind=PlanVersion.Kind.ENDORSED)
+        .order_by("-edition")
+        .only("pk", "label", "edition"),
         **review_overview(plan=plan, user=request.user),
     }
     return render(request, "planning/plan_detail.html", context)
@@ -255,17 +268,23 @@ def _detail(request: SignedInRequest, access: PlanAccess, assessment: Assessment
         "assessment": assessment,
         "grid": forms.get("grid") or ScoreGridForm(indicators=indicators, scores=scores),
         "sheet_form": forms.get("sheet_form") or ScoreSheetForm(),
-        "spar_form": forms.get("spar_form")
-        or SparTableForm(initial={"country": _country_name(plan)}, auto_id=SPAR_IDS),
+        "spar_form": forms.get("spar_form") or SparTableForm(auto_id=SPAR_IDS),
         "scored": len(scores),
-        "import_jobs": Job.objects.filter(
+        "import_jobs": _import_jobs(request, plan, assessment),
+    }
+    return render(request, "planning/assessment_detail.html", context, status=forms.get("status", 200))
+
+
+def _import_jobs(request: SignedInRequest, plan: Plan, assessment: Assessment) -> list[Job]:
+    """The person's latest import into the assessment (a list of one, or none)."""
+    return list(
+        Job.objects.filter(
             plan=plan,
             requested_by=request.user,
             kind__in=[PlanningJob.SCORES_IMPORT, PlanningJob.SPAR_IMPORT],
             params__assessment=assessment.pk,
-        ).select_related("import_upload")[:1],
-    }
-    return render(request, "planning/assessment_detail.html", context, status=forms.get("status", 200))
+        ).select_related("import_upload")[:1]
+    )
 
 
 @require_form_methods
@@ -275,6 +294,12 @@ def assessment_detail(request: SignedInRequest, plan_id: int, assessment_id: int
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
     plan = access.plan
     assessment = _assessment(plan, assessment_id)
+    if request.method != "POST" and request.GET.get("fragment") == "import-job":
+        # The latest import's progress, polled by the page until it is done (planning/_import_job.html).
+        jobs = _import_jobs(request, plan, assessment)
+        if not jobs:
+            return HttpResponse("")
+        return render(request, "planning/_import_job.html", {"plan": plan, "assessment": assessment, "job": jobs[0]})
     if request.method != "POST":
         return _detail(request, access, assessment)
     indicators, scores = assessment_grid(assessment=assessment)
@@ -341,26 +366,84 @@ def assessment_import(request: SignedInRequest, plan_id: int, assessment_id: int
 
 @require_POST
 def assessment_import_spar(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
-    """Import one country's scores from the table in which WHO publishes SPAR results, in a job."""
+    """Upload the table in which WHO publishes SPAR results: the file is kept for the person, and the page lists
+    its countries to pick from (assessment_import_spar_pick). With a `country` already named (a script), that
+    country's row is imported at once, in a job."""
     access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
     plan = access.plan
     assessment = _assessment(plan, assessment_id)
     form = SparTableForm(request.POST, request.FILES, auto_id=SPAR_IDS)
     if form.is_valid():
+        file, country = form.cleaned_data["file"], form.cleaned_data["country"].strip()
         try:
-            upload = upload_create(
-                kind=PlanningJob.SPAR_IMPORT,
-                by=request.user,
-                plan=plan,
-                file=form.cleaned_data["file"],
-                params={"assessment": assessment.pk, "country": form.cleaned_data["country"]},
-            )
+            if country:
+                upload = upload_create(
+                    kind=PlanningJob.SPAR_IMPORT,
+                    by=request.user,
+                    plan=plan,
+                    file=file,
+                    params={"assessment": assessment.pk, "country": country},
+                )
+                return _import_queued(request, plan, assessment, upload)
+            # Read here, with the reader's limits, so that a file that is no SPAR table is refused at once.
+            if not spar_table_rows(upload=file, filename=file.name or "", assessment=assessment):
+                raise ImportRefused([_("The table lists no country.")])
+            file.seek(0)
+            kept = upload_keep(kind=PlanningJob.SPAR_IMPORT, by=request.user, plan=plan, file=file)
+        except ImportRefused as refused:
+            for problem in refused.problems:
+                form.add_error("file", str(problem))
         except ValidationError as error:
             form.add_error("file", error)
         else:
-            return _import_queued(request, plan, assessment, upload)
+            return redirect(
+                "assessment_import_spar_pick", plan_id=plan.pk, assessment_id=assessment.pk, upload_id=kept.pk
+            )
     _focus_first_error(form)
     return _detail(request, access, assessment, spar_form=form, status=422)
+
+
+@require_form_methods
+def assessment_import_spar_pick(
+    request: SignedInRequest, plan_id: int, assessment_id: int, upload_id: int
+) -> HttpResponse:
+    """The countries of a kept SPAR results table, each with its WHO region and how many indicators it reports,
+    the plan's country chosen when the table has it; the person picks one and its scores are imported in a job.
+    The file is the uploader's, for this plan, until it is imported or expires: anyone else gets 404."""
+    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
+    plan = access.plan
+    assessment = _assessment(plan, assessment_id)
+    upload, countries = spar_table_kept(by=request.user, plan=plan, upload_id=upload_id)
+    form = SparCountryForm(
+        request.POST if request.method == "POST" else None,
+        countries=[country.name for country in countries],
+        initial={"country": spar_country_preselected(_country_name(plan), countries)},
+    )
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                upload_job_start(
+                    upload=upload,
+                    by=request.user,
+                    params={"assessment": assessment.pk, "country": form.cleaned_data["country"]},
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+                status = 409
+            else:
+                return _import_queued(request, plan, assessment, upload)
+    context = {
+        "plan": plan,
+        "membership": access.membership,
+        "assessment": assessment,
+        "upload": upload,
+        "countries": countries,
+        "form": form,
+        "chosen": form["country"].value(),
+    }
+    return render(request, "planning/assessment_spar_pick.html", context, status=status)
 
 
 # Context and priorities: narratives, the ranked priority areas, functional groups, activity dependencies -------

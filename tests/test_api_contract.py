@@ -64,6 +64,10 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/auth/token/": "a wrong user name or password",
     "POST /api/plans/{plan_id}/invitations/": "a focal point's organization; a technical lead's areas of the plan",
     "POST /api/plans/{plan_id}/costing/uploads/": "the file must be this plan's costing workbook",
+    "POST /api/plans/{plan_id}/assessments/{assessment_id}/spar-tables/": "the file must be a SPAR results table",
+    "POST /api/plans/{plan_id}/assessments/{assessment_id}/spar-tables/{upload_id}/import/": (
+        "a country of the kept table"
+    ),
     "POST /api/organizations/": "a name already taken in the jurisdiction",
     "PUT /api/organizations/{organization_id}/": "a name already taken in the jurisdiction",
     "PATCH /api/organizations/{organization_id}/": "a name already taken in the jurisdiction",

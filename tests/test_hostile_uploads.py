@@ -149,6 +149,24 @@ def spar_table(client, ctx, name, content):
     return _form_post(client, ctx, url, data, PlanningJob.SPAR_IMPORT, ctx.lead)
 
 
+def spar_table_to_pick(client, ctx, name, content):
+    """The first step of the page's picker: the table is read for its countries, and refused there."""
+    data = {"file": SimpleUploadedFile(name, content)}
+    url = f"/plans/{ctx.plan.pk}/assessments/{ctx.spar_assessment}/import-spar/"
+    return _form_post(client, ctx, url, data, PlanningJob.SPAR_IMPORT, ctx.lead)
+
+
+def spar_table_api(client, ctx, name, content):
+    """The API's first call (spar-tables/): the table is read for its countries, and refused there, before any
+    table is kept for the second call (spar-tables/{id}/import/)."""
+    api = APIClient()
+    api.force_authenticate(ctx.lead)
+    url = f"/api/plans/{ctx.plan.pk}/assessments/{ctx.spar_assessment}/spar-tables/"
+    response = _run(lambda: api.post(url, {"file": SimpleUploadedFile(name, content)}, format="multipart"))
+    assert response.status_code == 400, response.content
+    return " ".join(str(message) for messages in response.json().values() for message in messages)
+
+
 def framework_admin(client, ctx, name, content):
     data = {"code": "HOSTILE", "name": "Hostile", "file": SimpleUploadedFile(name, content)}
     return _form_post(client, ctx, "/admin/planning/framework/import/", data, PlanningJob.FRAMEWORK_IMPORT, ctx.admin)
@@ -180,6 +198,8 @@ ENDPOINTS: dict[str, Callable[..., str]] = {
     "WHO costing layout": who_page,
     "score sheet": score_sheet,
     "SPAR results table": spar_table,
+    "SPAR results table, to pick a country from": spar_table_to_pick,
+    "SPAR results table API": spar_table_api,
     "framework (admin)": framework_admin,
     "benchmark library (admin)": library_admin,
     "crosswalk (admin)": crosswalk_admin,
@@ -192,6 +212,8 @@ ROUTES = {
     "plans/<plan_id>/costing/who/import/",
     "plans/<plan_id>/assessments/<assessment_id>/import/",
     "plans/<plan_id>/assessments/<assessment_id>/import-spar/",
+    # Takes no file: it imports the table the API's spar-tables/ kept, whose hostile run is "SPAR results table API".
+    "api/plans/<plan_id>/assessments/<assessment_id>/spar-tables/<upload_id>/import/",
     "admin/planning/framework/import/",
     "admin/planning/benchmarklibrary/import/",
     "admin/planning/crosswalk/import/",

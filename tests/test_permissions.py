@@ -652,7 +652,7 @@ class Scene:
                 kwargs[name] = objects["organization"].pk
             elif name == "assessment_id":
                 objects["assessment"] = self.fresh_assessment(
-                    self.elsewhere_plan if foreign else self.plan, spar=route.name == "assessment_import_spar"
+                    self.elsewhere_plan if foreign else self.plan, spar=route.name.startswith("assessment_import_spar")
                 )
                 kwargs[name] = objects["assessment"].pk
             elif name == "activity_id":
@@ -1186,9 +1186,11 @@ EXTRA_REFERENCES: dict[tuple[str, str], list[Reference]] = {
     ("catalogue_item_new", "POST"): [Reference("owner", Jurisdiction)],
     # The object a new thread is about, by id: here an activity (tests/costing/test_comments.py: a cost line).
     ("thread-list", "POST"): [Reference("target", Activity)],
-    # The stored version a whole-plan workbook is written of, by id.
+    # The stored version a whole-plan workbook or the open data files are written of, by id.
     ("api-plan-workbook-export", "POST"): [Reference("plan_version", PlanVersion)],
     ("plan_workbook_export", "POST"): [Reference("version", PlanVersion)],
+    ("api-plan-open-data-export", "POST"): [Reference("plan_version", PlanVersion)],
+    ("plan_open_data_export", "POST"): [Reference("version", PlanVersion)],
 }
 # Writes that take no reference beyond what their URL names. A new write the probe finds no reference in fails
 # until it is listed here.
@@ -1240,16 +1242,17 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "api-costing-summary-export",
         "api-costing-workbook",
         "api-directory-export",
-        "api-plan-open-data-export",
         "api-who-export",
         "assessment_import",
         "assessment_import_spar",
+        "assessment_import_spar_pick",
+        "api-spar-tables",
+        "api-spar-table-import",
         "costing_dashboard_export",
         "costing_upload",
         "costing_workbook",
         "directory_export",
         "plan_document_request",
-        "plan_open_data_export",
         "who_costing_export",
         "who_costing_import",
         # Values of the plan's own objects only: a price, a rate, settings, a builder's answers (the API's, which

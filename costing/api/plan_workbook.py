@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,9 @@ from naphs.services import job_create
 from planning.models import PlanVersion
 from stakeholders.access import PlanScopedMixin
 
+if TYPE_CHECKING:
+    from planning.models import Plan
+
 
 class PlanWorkbookExportSerializer(StrictFieldsMixin, serializers.Serializer):
     plan_version = serializers.IntegerField(
@@ -24,6 +29,17 @@ class PlanWorkbookExportSerializer(StrictFieldsMixin, serializers.Serializer):
         allow_null=True,
         help_text=_("The id of a stored version of the plan to export; leave it out for the current draft."),
     )
+
+
+def version_params(plan: Plan, body: serializers.Serializer) -> dict[str, int]:
+    """An export job's params from a validated body with `plan_version`: the stored version it names (400 for one
+    of another plan or none), or none for the current draft."""
+    version_id = body.validated_data.get("plan_version")
+    if version_id is None:
+        return {}
+    if not PlanVersion.objects.filter(plan=plan, pk=version_id).exists():
+        raise serializers.ValidationError({"plan_version": [gettext("No such version of this plan.")]})
+    return {"version": version_id}
 
 
 class PlanWorkbookExportView(PlanScopedMixin, APIView):
@@ -38,12 +54,7 @@ class PlanWorkbookExportView(PlanScopedMixin, APIView):
     def post(self, request, plan_id: int) -> Response:
         body = PlanWorkbookExportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        params = {}
-        version_id = body.validated_data.get("plan_version")
-        if version_id is not None:
-            if not PlanVersion.objects.filter(plan=self.plan, pk=version_id).exists():
-                raise serializers.ValidationError({"plan_version": [gettext("No such version of this plan.")]})
-            params["version"] = version_id
+        params = version_params(self.plan, body)
         job = job_create(kind=CostingJob.PLAN_WORKBOOK, by=request.user, plan=self.plan, params=params)
         return job_accepted(job, request)
 

@@ -35,6 +35,7 @@ from naphs.models import Job
 from planning.models import Activity, AreaPriority, PlanContext
 from tests.conftest import need_service
 from tests.costing.conftest import area, line_fields
+from tests.planning.test_baseline import spar_baseline, topped_up  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -320,3 +321,21 @@ def test_the_handler_reports_progress_and_refuses_an_unknown_language(costed, le
     job.params = {"language": "xx"}
     with pytest.raises(JobFailed):
         plan_document_build(job=job, progress=lambda percent, message: None)
+
+
+def test_the_levels_table_names_each_baselines_source(costed, spar_baseline, topped_up):  # noqa: F811
+    """A SPAR baseline topped up by a partial JEE 3 self-assessment: each level says which assessment gives it and
+    when, and that a SPAR score came through the crosswalk."""
+    with translation.override("en"):
+        html = document_html(data=document_data(plan=costed))
+
+    levels = html[html.index("Baseline and target levels") :]
+    levels = levels[: levels.index("</table>")]
+    assert "Source of the baseline" in levels
+    p11 = levels[levels.index("P1.1 ") :]
+    p11 = p11[: p11.index("</tr>")]
+    assert "from the Self-assessment of" in p11 and "2025" in p11 and "crosswalk" not in p11
+    p12 = levels[levels.index("P1.2 ") :]
+    p12 = p12[: p12.index("</tr>")]
+    assert "State Party self-assessment annual report (SPAR)" in p12 and "2024" in p12
+    assert "through the crosswalk" in p12

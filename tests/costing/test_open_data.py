@@ -20,8 +20,10 @@ from costing.job_kinds import CostingJob
 from costing.models import CostCategory, FundingCommitment
 from costing.open_data import SCHEMA_PATH, csv_fields, plan_open_data_build, plan_open_data_export
 from naphs.models import Job
-from planning.endorsement import plan_endorse
-from planning.models import Activity, Plan
+from planning.activities import activity_update
+from planning.endorsement import plan_endorse, plan_reopen
+from planning.models import Activity, Plan, PlanVersion
+from planning.versions import plan_version_save, plan_version_store
 from tests.costing.conftest import area
 from tests.costing.test_plan_workbook import _grow, whole  # noqa: F401  (whole: a fixture `published` asks for)
 
@@ -230,7 +232,7 @@ def test_a_plan_ten_times_larger_takes_as_many_queries(published, lead):
     assert small <= 25
 
 
-def test_the_buttons_start_the_export_and_the_api_refuses_fields(client, published, people):
+def test_the_buttons_start_the_export_and_the_api_refuses_unknown_fields(client, published, people):
     client.force_login(people["reviewer"])
     for page in (f"/plans/{published.pk}/", f"/plans/{published.pk}/costing/"):
         assert f'hx-post="/plans/{published.pk}/open-data/export/"' in client.get(page).content.decode(), page
@@ -241,8 +243,121 @@ def test_the_buttons_start_the_export_and_the_api_refuses_fields(client, publish
     assert Job.objects.get().kind == CostingJob.PLAN_OPEN_DATA
 
     response = client.post(
-        f"/api/plans/{published.pk}/open-data/export/", {"plan_version": 1}, content_type="application/json"
+        f"/api/plans/{published.pk}/open-data/export/", {"language": "fr"}, content_type="application/json"
     )
     assert response.status_code == 400
-    assert "plan_version" in response.json()
+    assert "language" in response.json()
     assert Job.objects.count() == 1
+
+
+def _job_archive(job: Job) -> zipfile.ZipFile:
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    with job.result.open("rb") as file:
+        return _open(file.read())
+
+
+def test_the_endorsed_version_exports_as_it_was_endorsed_after_the_draft_moved_on(
+    client, published, people, lead, moa_activity, django_capture_on_commit_callbacks
+):
+    """What a ministry publishes: the endorsed version, in the same files and columns as the draft's, whatever
+    the draft became since."""
+    endorsed_files = _open(plan_open_data_build(plan=published))
+    plan_endorse(plan=published, by=lead, endorsed_on=timezone.localdate(), authority="The cabinet", confirm=True)
+    published = Plan.objects.get(pk=published.pk)
+    plan_reopen(plan=published, by=lead, reason="The annual review")
+    moa_activity.refresh_from_db()
+    activity_update(activity=moa_activity, by=lead, version=moa_activity.version, title="Renamed since")
+    endorsed = PlanVersion.objects.get(plan=published, kind=PlanVersion.Kind.ENDORSED)
+    client.force_login(people["viewer"])  # any member may export a version
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/api/plans/{published.pk}/open-data/export/",
+            {"plan_version": endorsed.pk},
+            content_type="application/json",
+        )
+
+    assert response.status_code == 202
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.params == {"version": endorsed.pk}
+    assert "-open-data-" in job.result_name and job.result_name.endswith(".zip")
+    archive = _job_archive(job)
+    assert archive.namelist() == FILES
+    for name in ("activities.csv", "costs.csv", "funding.csv", "gaps.csv"):
+        assert archive.read(name) == endorsed_files.read(name), name  # the same rows as when it was endorsed
+    assert "Renamed since" not in archive.read("activities.csv").decode()
+    package = json.loads(archive.read("datapackage.json"))
+    assert package["resources"] == json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))["resources"]
+    metadata = json.loads(archive.read("plan.json"))["plan"]
+    assert metadata["endorsement"] == {"version": 1, "endorsed_on": timezone.localdate().isoformat()}
+    assert metadata["version"] == {
+        "id": endorsed.pk,
+        "label": endorsed.label,
+        "kind": "endorsed",
+        "draft_number": 1,
+        "saved_at": metadata["version"]["saved_at"],
+        "endorsed": True,
+    }
+    assert metadata["version"]["saved_at"].endswith("Z")
+    assert set(json.loads(endorsed_files.read("plan.json"))["plan"]) == set(metadata)  # the same keys
+
+    draft = json.loads(_open(plan_open_data_build(plan=published)).read("plan.json"))["plan"]
+    assert (draft["version"], draft["endorsement"]) == (None, None)  # the reopened draft is neither
+
+
+def test_a_named_version_says_it_is_not_endorsed(published, lead):
+    version = plan_version_save(plan=published, by=lead, label="Before the workshop")
+
+    archive = _open(plan_open_data_build(plan=published, version=version))
+
+    metadata = json.loads(archive.read("plan.json"))["plan"]
+    assert metadata["endorsement"] is None
+    assert (metadata["version"]["kind"], metadata["version"]["endorsed"]) == ("named", False)
+    assert metadata["version"]["label"] == "Before the workshop"
+
+
+def test_a_version_of_another_plan_is_refused_and_no_job_starts(client, published, other_country, lead):
+    other = Plan.objects.create(jurisdiction=other_country, title="Elsewhere", first_year=2026, last_year=2030)
+    theirs = plan_version_store(plan=other, by=None, kind=PlanVersion.Kind.NAMED, label="theirs")
+    client.force_login(lead)
+
+    for value in (theirs.pk, "abc", "0"):
+        assert client.post(f"/plans/{published.pk}/open-data/export/", {"version": value}).status_code == 404
+    for value in (theirs.pk, 0):
+        response = client.post(
+            f"/api/plans/{published.pk}/open-data/export/", {"plan_version": value}, content_type="application/json"
+        )
+        assert response.status_code == 400
+        assert "plan_version" in response.json()
+    assert not Job.objects.exists()
+    with pytest.raises(ValueError):
+        plan_open_data_build(plan=published, version=theirs)
+
+
+def test_a_version_export_takes_as_many_queries_for_a_larger_plan(published, lead):
+    def count() -> int:
+        version = plan_version_save(plan=published, by=lead, label=f"v{PlanVersion.objects.count()}")
+        with CaptureQueriesContext(connection) as queries:
+            plan_open_data_build(plan=published, version=version)
+        return len(queries)
+
+    _grow(published, lead, 5)
+    small = count()
+    _grow(published, lead, 50)
+    assert count() == small
+
+
+def test_the_versions_page_and_the_overview_offer_a_versions_open_data(client, published, people, lead):
+    plan_endorse(plan=published, by=lead, endorsed_on=timezone.localdate(), authority="The cabinet", confirm=True)
+    endorsed = PlanVersion.objects.get(plan=published)
+    client.force_login(people["reviewer"])
+
+    page = client.get(f"/plans/{published.pk}/versions/").content.decode()
+    assert f'action="/plans/{published.pk}/open-data/export/"' in page
+    assert f'name="version" value="{endorsed.pk}"' in page
+    overview = client.get(f"/plans/{published.pk}/").content.decode()
+    assert f'<option value="{endorsed.pk}">{endorsed.label}</option>' in overview
+
+    response = client.post(f"/plans/{published.pk}/open-data/export/", {"version": endorsed.pk})
+    assert response.status_code == 302
+    assert Job.objects.get().params == {"version": endorsed.pk}

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from planning.assessments import assessment_create, scores_import_spar_table, scores_set
 from planning.drafting import draft_generate, draft_preview
@@ -190,3 +192,48 @@ def test_the_generator_names_the_indicators_of_the_chosen_areas_without_a_baseli
     assert sentence in message
     result = draft_generate(plan=plan, by=lead, library=library, technical_areas=[legal])
     assert "No baseline" not in result.summary()
+
+
+def test_an_operational_plan_draws_the_whole_strategic_baseline_with_its_sources(plan, lead, spar_baseline, topped_up):
+    from planning.models import Assessment, IndicatorTarget
+    from planning.operational import _levels_draw, operational_plan_create
+
+    operational = operational_plan_create(
+        strategic=plan, by=lead, title="Year one", first_year=2026, last_year=2026, activities=[]
+    )
+
+    strategic, drawn = plan_baseline(plan=plan), plan_baseline(plan=operational)
+    assert drawn.keys() == strategic.keys() and len(drawn) > 2
+    copies = {a.pk: a for a in Assessment.objects.filter(plan=operational).select_related("origin")}
+    assert sorted(copy.origin_id for copy in copies.values()) == sorted([spar_baseline.pk, topped_up.pk])
+    for indicator_id, level in strategic.items():
+        copy = drawn[indicator_id]
+        assert (copy.level, copy.kind, copy.date, copy.carried) == (level.level, level.kind, level.date, level.carried)
+        assert copies[copy.assessment_id].origin_id == level.assessment_id  # the same source, linked to it
+    spar_copy = next(a for a in copies.values() if a.origin_id == spar_baseline.pk)
+    assert (spar_copy.source, spar_copy.framework_id) == ("SPAR", spar_baseline.framework_id)
+    levels = codes_of(drawn)
+    assert (levels["P1.1"].level, levels["P1.1"].kind) == (3, "self")  # the newer self-assessment
+    assert (levels["P1.2"].level, levels["P1.2"].kind, levels["P1.2"].carried) == (2, "spar", True)
+
+    # However many assessments the strategic plan holds, the draw runs as many queries.
+    other = operational_plan_create(
+        strategic=plan, by=lead, title="Year two", first_year=2027, last_year=2027, activities=[]
+    )
+
+    def redraw() -> int:
+        Assessment.objects.filter(plan=other).delete()
+        IndicatorTarget.objects.filter(plan=other).delete()
+        with CaptureQueriesContext(connection) as queries:
+            _levels_draw(strategic=plan, plan=other, by=lead)
+        return len(queries)
+
+    two = redraw()
+    for n in range(4):
+        extra = assessment_create(plan=plan, by=lead, framework=plan.framework, kind="self", date=SELF_DATE)
+        scores_set(assessment=extra, by=lead, scores={f"P{1 + n % 3}.1": 1 + n})
+    assert redraw() == two
+    assert Assessment.objects.filter(plan=other).count() > 2
+    assert {k: (v.level, v.kind) for k, v in plan_baseline(plan=other).items()} == {
+        k: (v.level, v.kind) for k, v in plan_baseline(plan=plan).items()
+    }
