@@ -11,12 +11,12 @@ from django.db.models import QuerySet
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from costing.comparison import DRAFT, plan_versions_compare
+from costing.comparison import plan_versions_compare
 from costing.versions import plan_version_list
 from naphs.api import StrictFieldsMixin
 from naphs.permissions import Permission
@@ -186,10 +186,7 @@ class PlanVersionCompareView(PlanScopedMixin, APIView):
     read_need = Permission.VIEW
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("before", str, required=True, description=f"A version's id, or “{DRAFT}”."),
-            OpenApiParameter("after", str, required=True, description=f"A version's id, or “{DRAFT}”."),
-        ],
+        parameters=[ComparisonQuerySerializer],
         responses=ComparisonSerializer,
     )
     def get(self, request, plan_id: int) -> Response:
