@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -79,6 +79,8 @@ class Layout:
     apply: Callable[[CostingUpload, list[Sheet], Progress], Applied]
     refusal: Callable[[UploadRefused], str]
     report: Callable[[CostingUpload, Any], tuple[str, bytes]]
+    # "pass_over": a macro-enabled workbook (.xlsm) is read, its VBA project passed over unread and never run.
+    macros: Literal["refuse", "pass_over"] = "refuse"
 
 
 def costing_upload_create(*, plan: Plan, by: User, file: IO[bytes], filename: str, layout: Layout) -> CostingUpload:
@@ -126,7 +128,9 @@ def upload_check_and_apply(*, upload: CostingUpload, layout: Layout, progress: P
     report(2, _("Reading the workbook"))
     try:
         with upload.file.open("rb") as handle:
-            sheets = read_spreadsheet(handle, name=upload.filename, limits=layout.limits, formulas="report")
+            sheets = read_spreadsheet(
+                handle, name=upload.filename, limits=layout.limits, formulas="report", macros=layout.macros
+            )
     except ImportRefused as refused:
         raise UploadRefused(refused.problems) from None
     except (FileNotFoundError, ValueError):  # ValueError: the row has no file any more

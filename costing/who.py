@@ -1546,7 +1546,7 @@ def who_workbook_import(
     report_progress = progress or (lambda percent, message: None)
     _refuse_unless_importable(plan)
     report_progress(5, gettext("Reading the workbook"))
-    sheets = read_spreadsheet(upload, name=filename, limits="who_costing", formulas="report")
+    sheets = read_spreadsheet(upload, name=filename, limits="who_costing", formulas="report", macros="pass_over")
     plan_costing_get(plan)
     with transaction.atomic():
         return _who_apply(plan=plan, by=by, sheets=sheets, filename=filename, progress=report_progress)
@@ -1648,4 +1648,5 @@ WHO_LAYOUT = Layout(
     apply=_layout_apply,
     refusal=refusal_message,
     report=_report,
+    macros="pass_over",  # WHO distributes the tool as a macro-enabled workbook; a ministry's copy is one too
 )

@@ -46,6 +46,8 @@ MAX_ROWS = 200_000
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and any password-protected workbook
 MACRO_PARTS = ("xl/vbaProject.bin", "xl/macrosheets/", "xl/dialogsheets/")
+VBA_PROJECT = "xl/vbaProject.bin"  # a macro-enabled workbook's VBA code: never read, never run
+MACRO_ENABLED_EXTENSIONS = (".xlsm",)
 EXTERNAL_LINK_PARTS = ("xl/externalLinks/",)
 MAX_XML_DEPTH = 32  # a worksheet nests about 8 deep; the extension lists of newer Excel versions a little more
 CHUNK = 1024 * 1024
@@ -276,8 +278,10 @@ def _mb(size: int) -> str:
     return number_text(size / (1024 * 1024), 0)
 
 
-def _check_xlsx(data: bytes, limits: Limits) -> zipfile.ZipFile:
-    """The zip's directory, checked without unpacking anything: what it holds, how much, how compressed."""
+def _check_xlsx(data: bytes, limits: Limits, *, pass_over_vba: bool = False) -> zipfile.ZipFile:
+    """The zip's directory, checked without unpacking anything: what it holds, how much, how compressed. With
+    `pass_over_vba`, a macro-enabled workbook's VBA project is let through unread (nothing here runs it); macro and
+    dialog sheets are refused all the same."""
     if data.startswith(OLE_MAGIC):
         if "EncryptionInfo".encode("utf-16-le") in data[:65536] or b"E\x00n\x00c\x00r\x00y\x00p\x00t" in data:
             raise ImportRefused([_("This workbook is protected with a password; remove the password and upload it.")])
@@ -294,7 +298,7 @@ def _check_xlsx(data: bytes, limits: Limits) -> zipfile.ZipFile:
     names = [member.filename for member in members]
     if "[Content_Types].xml" not in names or not any(name.startswith("xl/") for name in names):
         raise ImportRefused([_("This is not an Excel workbook (.xlsx).")])
-    if any(name.startswith(MACRO_PARTS) for name in names):
+    if any(name.startswith(MACRO_PARTS) and not (pass_over_vba and name == VBA_PROJECT) for name in names):
         raise ImportRefused([_("This workbook contains macros; save it as a plain .xlsx workbook and upload that.")])
     if any(name.startswith(EXTERNAL_LINK_PARTS) for name in names):
         raise ImportRefused(
@@ -538,8 +542,8 @@ def _sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
     return titles
 
 
-def _read_xlsx(data: bytes, *, limits: Limits, refuse_formulas: bool) -> list[Sheet]:
-    archive = _check_xlsx(data, limits)
+def _read_xlsx(data: bytes, *, limits: Limits, refuse_formulas: bool, pass_over_vba: bool = False) -> list[Sheet]:
+    archive = _check_xlsx(data, limits, pass_over_vba=pass_over_vba)
     try:
         _shared_strings_check(archive, limits)
         for part in archive.namelist():
@@ -683,13 +687,16 @@ def read_spreadsheet(
     limits: Limits | str | None = None,
     max_rows: int | None = None,
     formulas: Literal["refuse", "report"] = "refuse",
+    macros: Literal["refuse", "pass_over"] = "refuse",
 ) -> list[Sheet]:
     """Every sheet of an uploaded .xlsx, or the one "sheet" of a .csv or a .tsv (tab-separated), after the safety
     checks above.
 
     `limits` are the import's (`limits_for(name)`, or a name of IMPORT_LIMITS); `max_rows` narrows them. A cell
     holding a formula refuses the file; with `formulas="report"` the sheets are returned, the cell keeps the
-    formula's text and its problem is in `Sheet.formulas`, for the caller to list with the rest."""
+    formula's text and its problem is in `Sheet.formulas`, for the caller to list with the rest. A macro-enabled
+    workbook is refused; with `macros="pass_over"` an .xlsm (a tool distributed with macros, as WHO's costing tool is)
+    is read as the workbook it also is, its VBA project passed over unread and never run."""
     if formulas not in ("refuse", "report"):
         raise ValueError(f"formulas must be 'refuse' or 'report', not {formulas!r}")
     chosen = limits_for(limits) if isinstance(limits, str) else limits or limits_for("default")
@@ -702,8 +709,9 @@ def read_spreadsheet(
     if not data:
         raise ImportRefused([_("The file is empty.")])
     lower = name.lower()
-    if lower.endswith((".xlsm", ".xltm", ".xlsb", ".xls")):
+    pass_over_vba = macros == "pass_over"
+    if lower.endswith((".xlsm", ".xltm", ".xlsb", ".xls")) and not (pass_over_vba and lower.endswith(".xlsm")):
         raise ImportRefused([_("Only .xlsx workbooks and .csv files can be imported; save the file as .xlsx.")])
     if lower.endswith((".csv", ".tsv")) and not data.startswith((XLSX_MAGIC, OLE_MAGIC)):
         return _read_csv(data, name=name.rsplit("/", 1)[-1], limits=chosen, tabs=lower.endswith(".tsv"))
-    return _read_xlsx(data, limits=chosen, refuse_formulas=formulas == "refuse")
+    return _read_xlsx(data, limits=chosen, refuse_formulas=formulas == "refuse", pass_over_vba=pass_over_vba)

@@ -68,10 +68,11 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
 
 
 def upload_file_check(file: UploadedFile, *, extensions: Sequence[str], what: str | Promise) -> None:
-    """Refuse at once what cannot be imported: a macro-enabled or unexpected type, an empty or too large file.
+    """Refuse at once what cannot be imported: a macro-enabled or unexpected type (a macro-enabled type only where
+    `extensions` names it), an empty or too large file.
     `what` names the accepted types for the person, e.g. "an Excel workbook (.xlsx) or a CSV file (.csv)"."""
     name = (file.name or "").lower()
-    if name.endswith(MACRO_EXTENSIONS):
+    if name.endswith(MACRO_EXTENSIONS) and not name.endswith(tuple(extensions)):
         raise ValidationError(
             _("This is a macro-enabled workbook; save it as a plain Excel workbook (.xlsx) and upload that.")
         )

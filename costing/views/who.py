@@ -33,11 +33,11 @@ RECENT_UPLOADS = 5
 
 class WhoUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("The WHO costing tool, filled (.xlsx)"),
+        label=_("The WHO costing tool, filled (.xlsx or .xlsm)"),
         help_text=_(
-            "The sheet “Costing Tool” with WHO's header row, as WHO distributes it or as the export writes it. "
-            "Amounts in the plan's base currency. A macro-enabled copy (.xlsm): save it as .xlsx first. Checked "
-            "whole: applied entirely or not at all."
+            "The sheet “Costing Tool” with WHO's header row, as WHO distributes it (a macro-enabled .xlsm: its "
+            "macros are never run) or as the export writes it. Amounts in the plan's base currency. Checked whole: "
+            "applied entirely or not at all."
         ),
     )
 
@@ -46,7 +46,9 @@ class WhoUploadForm(forms.Form):
         if upload.name.lower().endswith(".xls"):
             raise forms.ValidationError(gettext("Save the workbook as a plain Excel workbook (.xlsx) and upload that."))
         upload_file_check(
-            upload, extensions=[".xlsx"], what=gettext("the WHO costing tool, saved as an Excel workbook (.xlsx)")
+            upload,
+            extensions=[".xlsx", ".xlsm"],
+            what=gettext("the WHO costing tool, an Excel workbook (.xlsx or .xlsm)"),
         )
         head = upload.read(len(XLSX_MAGIC))
         upload.seek(0)

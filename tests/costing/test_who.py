@@ -722,12 +722,47 @@ def test_a_row_without_an_area_or_a_missing_column_is_named(fresh_plan, lead):
 
 
 def _macro_workbook() -> bytes:
+    """A workbook with an Excel 4.0 macro sheet (xl/macrosheets/): refused, whatever the file is named."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/workbook.xml", "<workbook/>")
-        archive.writestr("xl/vbaProject.bin", b"\x00" * 64)
+        archive.writestr("xl/macrosheets/sheet1.xml", "<xm:macrosheet/>")
     return buffer.getvalue()
+
+
+def _as_xlsm(content: bytes) -> bytes:
+    """The workbook as WHO distributes its tool: macro-enabled, a VBA project inside (never read, never run)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                )
+            archive.writestr(member, data)
+        archive.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 a VBA project, never run" * 40)
+    return buffer.getvalue()
+
+
+def test_a_ministrys_macro_enabled_copy_imports_as_the_same_workbook_would(fresh_plan, country, jee3, lead):
+    def contents(plan: Plan) -> list[tuple]:
+        return sorted(
+            CostLine.objects.filter(plan=plan).values_list(
+                "activity__technical_area__code", "activity__title", "description", "unit_cost", "quantity"
+            )
+        )
+
+    plain = Plan.objects.create(
+        framework=jee3, jurisdiction=country, title="Plain copy", first_year=2026, last_year=2030
+    )
+    PlanMembership.objects.create(plan=plain, user=lead, role=Role.SECRETARIAT_LEAD)
+    run_import(plain, lead, workbook_bytes(ministry_workbook()), filename="costing-tool.xlsx")
+    run_import(fresh_plan, lead, _as_xlsm(workbook_bytes(ministry_workbook())), filename="NAPHS costing tool.xlsm")
+    assert contents(fresh_plan) == contents(plain) and contents(plain)
 
 
 @pytest.mark.parametrize(
@@ -735,9 +770,10 @@ def _macro_workbook() -> bytes:
     [
         (b"Activity;cost\nTraining;100\n", "who.xlsx", "not an Excel workbook"),
         (_macro_workbook(), "who.xlsx", "contains macros"),
-        (workbook_bytes(ministry_workbook()), "costing-tool.xlsm", "save the file as .xlsx"),
+        (_macro_workbook(), "who.xlsm", "contains macros"),
+        (workbook_bytes(ministry_workbook()), "costing-tool.xlsb", "save the file as .xlsx"),
     ],
-    ids=["not-xlsx", "macros", "xlsm"],
+    ids=["not-xlsx", "macro-sheet", "macro-sheet-xlsm", "xlsb"],
 )
 def test_a_hostile_or_macro_enabled_file_is_refused_with_a_clear_message(fresh_plan, lead, content, filename, message):
     before = snapshot(fresh_plan)
@@ -806,7 +842,7 @@ def test_a_hostile_upload_is_refused_on_the_page_and_saves_nothing(
     response = upload(client, fresh_plan, b"MZ\x90\x00 an executable", name="costs.xlsx")
     assert response.status_code == 422
     assert "not an Excel workbook" in response.content.decode()
-    response = upload(client, fresh_plan, _macro_workbook(), name="costs.xlsm")
+    response = upload(client, fresh_plan, _macro_workbook(), name="costs.xlsb")
     assert response.status_code == 422
     assert "plain Excel workbook (.xlsx)" in response.content.decode()
     assert not CostingUpload.objects.exists()
