@@ -19,22 +19,23 @@ from costing.services import plan_costing_get
 from naphs.permissions import Role
 from planning.models import Activity, TechnicalArea
 from tests.browser.pages import log_in
-from tests.costing.test_who import HEADERS, ministry_workbook
+from tests.costing.test_who import HEADERS, _as_xlsm, ministry_workbook
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
-UPLOAD_LABEL = "The WHO costing tool, filled (.xlsx)"
+UPLOAD_LABEL = "The WHO costing tool, filled (.xlsx or .xlsm)"
 
 
 def upload(page: Page, workbook: openpyxl.Workbook, name: str) -> None:
     buffer = io.BytesIO()
     workbook.save(buffer)
+    content = _as_xlsm(buffer.getvalue()) if name.endswith(".xlsm") else buffer.getvalue()
     form = page.locator("#who-import form")
     form.get_by_label(UPLOAD_LABEL).set_input_files(
         {
             "name": name,
             "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "buffer": buffer.getvalue(),
+            "buffer": content,
         }
     )
     form.get_by_role("button", name="Import").click()
@@ -61,8 +62,9 @@ def test_the_secretariat_exports_the_tool_and_imports_a_ministrys_filled_copy(pa
     assert exported.sheetnames == ["Costing Tool"]
     assert [cell.value for cell in exported["Costing Tool"][6]][:26] == HEADERS
 
-    upload(page, ministry_workbook(), "costing-tool-moh.xlsx")
-    done = page.locator(".job").filter(has_text="costing-tool-moh.xlsx")
+    # As WHO distributes the tool: macro-enabled, its macros never run.
+    upload(page, ministry_workbook(), "costing-tool-moh.xlsm")
+    done = page.locator(".job").filter(has_text="costing-tool-moh.xlsm")
     expect(done).to_contain_text(re.compile(r"4\s+cost lines created"), timeout=15_000)
     expect(done).to_contain_text("1 row had costs per year or a total typed over the tool's formulas")
     assert CostLine.objects.filter(plan=plan, description="Workshop").exists()
