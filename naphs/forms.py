@@ -14,9 +14,14 @@ from django.forms.utils import pretty_name
 from django.utils.formats import localize
 from django.utils.safestring import SafeData
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # in Django, not in its stubs
+from django.utils.translation import gettext_noop
 
 from naphs.errors import EditConflict
 from naphs.languages import bidi_controls_refuse
+
+# The label of a select's empty choice is Django's own (django.db.models.fields.BLANK_CHOICE_LABEL); Django's catalogues
+# lack it in Spanish, Arabic, Russian and Chinese, so the product's carry it (they are read before Django's).
+DJANGO_BLANK_CHOICE_LABEL = gettext_noop("- Select an option -")
 
 
 def _escape(text: str) -> str:

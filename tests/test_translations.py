@@ -113,3 +113,14 @@ def test_marking_a_string_lets_its_translation_wait_but_a_new_untranslated_messa
     assert translations.untranslated_allowed(baseline, {"a.html": 2, "b.py": 2}) == {"fr": 13}
     # A string added marked but untranslated, nothing else marked: no room.
     assert translations.untranslated_allowed(baseline, {"a.html": 5, "b.py": 2}) == {"fr": 10}
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "ar", "ru", "zh-hans"])
+def test_a_selects_empty_choice_speaks_the_persons_language(language):
+    """Django's own label of an empty choice ("- Select an option -"), which Django's catalogues lack in most of the
+    product's languages, is carried by the product's."""
+    from django.db.models.fields import BLANK_CHOICE_LABEL
+    from django.utils import translation
+
+    with translation.override(language):
+        assert str(BLANK_CHOICE_LABEL) != "- Select an option -"
