@@ -1546,7 +1546,9 @@ def who_workbook_import(
     report_progress = progress or (lambda percent, message: None)
     _refuse_unless_importable(plan)
     report_progress(5, gettext("Reading the workbook"))
-    sheets = read_spreadsheet(upload, name=filename, limits="who_costing", formulas="report", macros="pass_over")
+    sheets = read_spreadsheet(
+        upload, name=filename, limits=WHO_LAYOUT.limits, formulas="report", macros=WHO_LAYOUT.macros
+    )
     plan_costing_get(plan)
     with transaction.atomic():
         return _who_apply(plan=plan, by=by, sheets=sheets, filename=filename, progress=report_progress)
