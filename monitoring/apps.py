@@ -5,3 +5,20 @@ from django.utils.translation import gettext_lazy as _
 class MonitoringConfig(AppConfig):
     name = "monitoring"
     verbose_name = _("Monitoring")
+
+    def ready(self) -> None:
+        from naphs.services import writable_when_endorsed_register
+
+        # Implementation is monitored on the endorsed plan: none of this is a change to the plan's content.
+        writable_when_endorsed_register(
+            "monitoring.reportingperiod",
+            "monitoring.progressupdate",
+            "monitoring.progressevidence",
+            "monitoring.review",
+            "monitoring.reviewdecision",
+            "monitoring.meindicator",
+            "monitoring.meindicatortarget",
+            "monitoring.meindicatoractual",
+            "monitoring.healthevent",
+            "monitoring.bottleneck",
+        )

@@ -894,6 +894,7 @@ class Activity(ChoiceDisplayMixin, models.Model):
         RECOMMENDATION = "recommendation", _("Assessment recommendation")
         AFTER_ACTION_REVIEW = "after_action_review", _("After-action review")
         SIMULATION = "simulation", _("Simulation exercise")
+        SEVEN_ONE_SEVEN = "seven_one_seven", _("7-1-7 review")
         CUSTOM = "custom", _("Custom")
 
     class Level(models.TextChoices):

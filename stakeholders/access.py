@@ -295,6 +295,11 @@ def activity_costs_editable_by(*, membership: PlanMembership, activity: Activity
     return False
 
 
+# Progress is reported by the same people, on the same activities, as costs are edited (DESIGN.md).
+activities_reportable_by = activities_costable_by
+activity_progress_reportable_by = activity_costs_editable_by
+
+
 def activity_get_for_user(
     *, user: User | AnonymousUser, plan_id: int, activity_id: int, need: Permission = Permission.VIEW
 ) -> ActivityAccess:
@@ -326,6 +331,18 @@ def activity_get_for_user(
         area = activity.technical_area
         raise PermissionDenied(
             _("You edit the costs of your own technical areas only; %(area)s is not one of them.")
+            % {"area": f"{area.code} {area.local_name}"}
+        )
+    if need == Permission.REPORT_PROGRESS and not activity_progress_reportable_by(
+        membership=membership, activity=activity
+    ):
+        if membership.role == Role.FOCAL_POINT:
+            raise PermissionDenied(
+                _("You report progress on activities your organization is responsible for; this one is not.")
+            )
+        area = activity.technical_area
+        raise PermissionDenied(
+            _("You report progress on your own technical areas only; %(area)s is not one of them.")
             % {"area": f"{area.code} {area.local_name}"}
         )
     return ActivityAccess(activity, membership)

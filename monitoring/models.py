@@ -1,0 +1,498 @@
+"""Implementation monitoring: reporting periods, progress per activity and period, reviews, the results framework
+(M&E indicators with baselines, yearly targets and actuals) and 7-1-7 timeliness of health events.
+
+Everything here goes on while the plan is endorsed (MonitoringConfig.ready registers these models with
+writable_when_endorsed_register): an endorsed plan is the one being implemented. Money is Decimal: a progress
+update keeps the amount as reported, in its currency, and that amount converted to the plan's base currency at the
+rate of the period's year (`amount_spent_base`), so sums over spending are sums over one column.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from costing.models import MAX_AMOUNT, money_field, validate_currency_code, year_validators
+from planning.models import Activity, Plan, TechnicalArea
+
+
+class ReportingPeriod(models.Model):
+    """A period progress is reported for (a quarter by default), inside the plan's years. It is planned, then opened
+    by the secretariat, due on a date, and closed; reports are taken while it is open only."""
+
+    class State(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reporting_periods", verbose_name=_("plan"))
+    label = models.CharField(max_length=60, verbose_name=_("name"))
+    starts_on = models.DateField(verbose_name=_("first day"))
+    ends_on = models.DateField(verbose_name=_("last day"))
+    due_on = models.DateField(verbose_name=_("reports due"))
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PLANNED, verbose_name=_("state"))
+    opened_at = models.DateTimeField(null=True, blank=True, verbose_name=_("opened at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    reminded_on = models.DateField(null=True, blank=True, editable=False, verbose_name=_("last reminded on"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    class Meta:
+        verbose_name = _("reporting period")
+        verbose_name_plural = _("reporting periods")
+        ordering = ["plan_id", "starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="period_ends_after_it_starts",
+                violation_error_message=_("A reporting period cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=models.F("starts_on")),
+                name="period_due_after_it_starts",
+                violation_error_message=_("Reports cannot be due before the period starts."),
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "starts_on"],
+                name="period_one_per_start",
+                violation_error_message=_("The plan already has a reporting period starting on that day."),
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "due_on"], name="period_state_due")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+
+class ProgressStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    ON_TRACK = "on_track", _("On track")
+    DELAYED = "delayed", _("Delayed")
+    AT_RISK = "at_risk", _("At risk")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ProgressUpdate(models.Model):
+    """What was done on one activity in one period: one report per activity and period, corrected in place while
+    the period is open (`version` refuses a stale correction)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="progress_updates", verbose_name=_("plan"))
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="progress_updates", verbose_name=_("activity")
+    )
+    period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.CASCADE, related_name="updates", verbose_name=_("reporting period")
+    )
+    status = models.CharField(max_length=12, choices=ProgressStatus.choices, verbose_name=_("status"))
+    percent_complete = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(100)], verbose_name=_("percent complete")
+    )
+    amount_spent = money_field(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_AMOUNT)],
+        verbose_name=_("amount spent"),
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, validators=[validate_currency_code], verbose_name=_("currency")
+    )
+    amount_spent_base = money_field(
+        null=True, blank=True, editable=False, verbose_name=_("amount spent in the base currency")
+    )
+    narrative = models.TextField(blank=True, max_length=10000, verbose_name=_("narrative"))
+    blockers = models.TextField(blank=True, max_length=10000, verbose_name=_("blockers"))
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("reported by"),
+    )
+    reported_at = models.DateTimeField(auto_now=True, verbose_name=_("reported at"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    class Meta:
+        verbose_name = _("progress update")
+        verbose_name_plural = _("progress updates")
+        ordering = ["period_id", "activity_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "period"],
+                name="progress_one_per_activity_period",
+                violation_error_message=_("This activity already has a report for this period."),
+            ),
+            models.CheckConstraint(
+                condition=Q(percent_complete__lte=100),
+                name="progress_percent_at_most_100",
+                violation_error_message=_("Percent complete is at most 100."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_spent__isnull=True) | ~Q(currency=""),
+                name="progress_spending_has_currency",
+                violation_error_message=_("An amount spent needs its currency."),
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "period"], name="progress_plan_period")]
+
+    def __str__(self) -> str:
+        return f"{self.activity} · {self.period}"
+
+
+def evidence_path(instance: ProgressEvidence, filename: str) -> str:
+    return f"evidence/{instance.update.plan_id}/{instance.update_id}/{filename}"
+
+
+class ProgressEvidence(models.Model):
+    """Evidence of a progress update: a file (checked as every upload is) or a link."""
+
+    update = models.ForeignKey(
+        ProgressUpdate, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("progress update")
+    )
+    file = models.FileField(upload_to=evidence_path, blank=True, max_length=300, verbose_name=_("file"))
+    file_name = models.CharField(max_length=200, blank=True, verbose_name=_("file name"))
+    content_type = models.CharField(max_length=100, blank=True, verbose_name=_("kind of file"))
+    size = models.PositiveBigIntegerField(default=0, verbose_name=_("size"))
+    link = models.URLField(max_length=1000, blank=True, verbose_name=_("link"))
+    description = models.CharField(max_length=300, blank=True, verbose_name=_("description"))
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("added by")
+    )
+    added_at = models.DateTimeField(auto_now_add=True, verbose_name=_("added at"))
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["update_id", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(file="") & ~Q(link="")) | (~Q(file="") & Q(link="")),
+                name="evidence_file_or_link",
+                violation_error_message=_("Evidence is a file or a link, one of the two."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name or self.link
+
+
+class Review(models.Model):
+    """A quarterly or annual review the secretariat holds: the period, who took part, what was decided, and a
+    snapshot of every activity's progress at that moment (kept as it was, whatever is reported later)."""
+
+    class Kind(models.TextChoices):
+        QUARTERLY = "quarterly", _("Quarterly review")
+        ANNUAL = "annual", _("Annual review")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="progress_reviews", verbose_name=_("plan"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("reporting period")
+    )
+    held_on = models.DateField(verbose_name=_("held on"))
+    participants = models.TextField(blank=True, max_length=10000, verbose_name=_("participants"))
+    decisions = models.TextField(blank=True, max_length=10000, verbose_name=_("decisions"))
+    snapshot = models.JSONField(default=list, editable=False, verbose_name=_("progress at the review"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    class Meta:
+        verbose_name = _("progress review")
+        verbose_name_plural = _("progress reviews")
+        ordering = ["plan_id", "-held_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.period}"
+
+
+class ReviewDecision(models.Model):
+    """What a review decided for one activity: carried over (into the next period, or by an annual review into the
+    next operational plan), re-scheduled (new dates) or dropped."""
+
+    class Decision(models.TextChoices):
+        CARRIED_OVER = "carried_over", _("Carried over")
+        RESCHEDULED = "rescheduled", _("Re-scheduled")
+        DROPPED = "dropped", _("Dropped")
+
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="activity_decisions", verbose_name=_("review")
+    )
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="review_decisions", verbose_name=_("activity")
+    )
+    decision = models.CharField(max_length=12, choices=Decision.choices, verbose_name=_("decision"))
+    new_start_date = models.DateField(null=True, blank=True, verbose_name=_("new start date"))
+    new_end_date = models.DateField(null=True, blank=True, verbose_name=_("new end date"))
+    note = models.TextField(blank=True, max_length=5000, verbose_name=_("note"))
+    carried_into = models.ForeignKey(
+        Activity,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="carried_from",
+        verbose_name=_("carried into"),
+    )
+
+    class Meta:
+        verbose_name = _("decision on an activity")
+        verbose_name_plural = _("decisions on activities")
+        ordering = ["review_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "activity"],
+                name="review_one_decision_per_activity",
+                violation_error_message=_("This review already has a decision on this activity."),
+            ),
+            models.CheckConstraint(
+                condition=Q(new_end_date__isnull=True)
+                | Q(new_start_date__isnull=True)
+                | Q(new_end_date__gte=models.F("new_start_date")),
+                name="review_decision_ends_after_it_starts",
+                violation_error_message=_("An activity cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity}: {self.get_decision_display()}"
+
+
+class MEIndicator(models.Model):
+    """An indicator of the plan's results framework, attached to the plan, a technical area or activities. A
+    capacity indicator stands for a JEE/SPAR indicator (`capacity_indicator`): its baseline is the assessment and
+    its targets the plan's targets, read from planning, never typed here."""
+
+    class Kind(models.TextChoices):
+        OUTPUT = "output", _("Output")
+        OUTCOME = "outcome", _("Outcome")
+        IMPACT = "impact", _("Impact")
+        CAPACITY = "capacity", _("Capacity (JEE/SPAR level)")
+
+    class Frequency(models.TextChoices):
+        QUARTERLY = "quarterly", _("Quarterly")
+        SEMIANNUAL = "semiannual", _("Every six months")
+        ANNUAL = "annual", _("Yearly")
+        END_OF_PLAN = "end_of_plan", _("At the end of the plan")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="me_indicators", verbose_name=_("plan"))
+    code = models.CharField(max_length=30, verbose_name=_("code"))
+    name = models.CharField(max_length=300, verbose_name=_("name"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("type"))
+    technical_area = models.ForeignKey(
+        TechnicalArea,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="me_indicators",
+        verbose_name=_("technical area"),
+    )
+    activities = models.ManyToManyField(
+        Activity, blank=True, related_name="me_indicators", verbose_name=_("activities")
+    )
+    capacity_indicator = models.ForeignKey(
+        "planning.Indicator",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="me_indicators",
+        verbose_name=_("capacity indicator"),
+    )
+    definition = models.TextField(blank=True, max_length=5000, verbose_name=_("definition"))
+    unit = models.CharField(max_length=60, blank=True, verbose_name=_("unit"))
+    data_source = models.CharField(max_length=300, blank=True, verbose_name=_("data source"))
+    frequency = models.CharField(
+        max_length=12, choices=Frequency.choices, default=Frequency.ANNUAL, verbose_name=_("frequency")
+    )
+    means_of_verification = models.CharField(max_length=300, blank=True, verbose_name=_("means of verification"))
+    baseline_value = models.DecimalField(
+        max_digits=18, decimal_places=4, null=True, blank=True, verbose_name=_("baseline value")
+    )
+    baseline_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=year_validators, verbose_name=_("baseline year")
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    class Meta:
+        verbose_name = _("M&E indicator")
+        verbose_name_plural = _("M&E indicators")
+        ordering = ["plan_id", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "code"],
+                name="me_indicator_code_once_per_plan",
+                violation_error_message=_("The plan already has an indicator with this code."),
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "capacity_indicator"],
+                condition=Q(capacity_indicator__isnull=False),
+                name="me_indicator_capacity_once_per_plan",
+                violation_error_message=_("This capacity indicator is already in the results framework."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="capacity", capacity_indicator__isnull=False)
+                | (~Q(kind="capacity") & Q(capacity_indicator__isnull=True)),
+                name="me_indicator_capacity_kind",
+                violation_error_message=_("A capacity indicator, and only one, stands for a JEE or SPAR indicator."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class MEIndicatorTarget(models.Model):
+    """An indicator's target for one year of the plan."""
+
+    indicator = models.ForeignKey(
+        MEIndicator, on_delete=models.CASCADE, related_name="targets", verbose_name=_("indicator")
+    )
+    year = models.PositiveSmallIntegerField(validators=year_validators, verbose_name=_("year"))
+    value = models.DecimalField(max_digits=18, decimal_places=4, verbose_name=_("target"))
+
+    class Meta:
+        verbose_name = _("indicator target")
+        verbose_name_plural = _("indicator targets")
+        ordering = ["indicator_id", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "year"],
+                name="me_target_one_per_year",
+                violation_error_message=_("This indicator already has a target for that year."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.year}: {self.value}"
+
+
+class MEIndicatorActual(models.Model):
+    """What an indicator measured in one reporting period, entered or imported."""
+
+    indicator = models.ForeignKey(
+        MEIndicator, on_delete=models.CASCADE, related_name="actuals", verbose_name=_("indicator")
+    )
+    period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.CASCADE, related_name="actuals", verbose_name=_("reporting period")
+    )
+    value = models.DecimalField(max_digits=18, decimal_places=4, verbose_name=_("value"))
+    note = models.TextField(blank=True, max_length=5000, verbose_name=_("note"))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("entered by")
+    )
+    entered_at = models.DateTimeField(auto_now=True, verbose_name=_("entered at"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    class Meta:
+        verbose_name = _("indicator actual")
+        verbose_name_plural = _("indicator actuals")
+        ordering = ["indicator_id", "period_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "period"],
+                name="me_actual_one_per_period",
+                violation_error_message=_("This indicator already has a value for this period."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.period}: {self.value}"
+
+
+class HealthEvent(models.Model):
+    """A health event timed against the 7-1-7 target: detected within 7 days of emergence, notified within 1 day of
+    detection, early response actions completed within 7 days of notification. Dates may be filled in as they
+    become known; each interval is computed once both its dates are."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="health_events", verbose_name=_("plan"))
+    name = models.CharField(max_length=250, verbose_name=_("event"))
+    hazard = models.CharField(max_length=120, blank=True, verbose_name=_("hazard or disease"))
+    place = models.CharField(max_length=200, blank=True, verbose_name=_("place"))
+    emerged_on = models.DateField(verbose_name=_("date of emergence"))
+    detected_on = models.DateField(null=True, blank=True, verbose_name=_("date of detection"))
+    notified_on = models.DateField(null=True, blank=True, verbose_name=_("date of notification"))
+    responded_on = models.DateField(null=True, blank=True, verbose_name=_("date early response actions were completed"))
+    notes = models.TextField(blank=True, max_length=10000, verbose_name=_("notes"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    class Meta:
+        verbose_name = _("health event")
+        verbose_name_plural = _("health events")
+        ordering = ["plan_id", "-emerged_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(detected_on__isnull=True) | Q(detected_on__gte=models.F("emerged_on")),
+                name="event_detected_after_emergence",
+                violation_error_message=_("An event cannot be detected before it emerged."),
+            ),
+            models.CheckConstraint(
+                condition=Q(notified_on__isnull=True)
+                | (Q(detected_on__isnull=False) & Q(notified_on__gte=models.F("detected_on"))),
+                name="event_notified_after_detection",
+                violation_error_message=_("An event cannot be notified before it was detected."),
+            ),
+            models.CheckConstraint(
+                condition=Q(responded_on__isnull=True)
+                | (Q(notified_on__isnull=False) & Q(responded_on__gte=models.F("notified_on"))),
+                name="event_responded_after_notification",
+                violation_error_message=_("Early response cannot be completed before the event was notified."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Bottleneck(models.Model):
+    """What slowed an event's detection, notification or response, and the remedial action for it; the action may
+    become an activity of the plan (source: 7-1-7 review, after-action review or simulation exercise)."""
+
+    class Stage(models.TextChoices):
+        DETECTION = "detection", _("Detection")
+        NOTIFICATION = "notification", _("Notification")
+        RESPONSE = "response", _("Response")
+
+    event = models.ForeignKey(
+        HealthEvent, on_delete=models.CASCADE, related_name="bottlenecks", verbose_name=_("event")
+    )
+    stage = models.CharField(max_length=12, choices=Stage.choices, verbose_name=_("stage"))
+    description = models.TextField(max_length=5000, verbose_name=_("bottleneck"))
+    remedial_action = models.TextField(blank=True, max_length=5000, verbose_name=_("remedial action"))
+    technical_area = models.ForeignKey(
+        TechnicalArea,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bottlenecks",
+        verbose_name=_("technical area"),
+    )
+    activity = models.ForeignKey(
+        Activity,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bottlenecks",
+        verbose_name=_("activity"),
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+
+    class Meta:
+        verbose_name = _("bottleneck")
+        verbose_name_plural = _("bottlenecks")
+        ordering = ["event_id", "pk"]
+
+    def __str__(self) -> str:
+        return self.description[:80]
