@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
 from costing.api import PARTS as COSTING_PARTS
+from monitoring.api import PARTS as MONITORING_PARTS
 from naphs.api_docs import redoc_view, schema_view, swagger_view
 from planning.api import ActivityViewSet, JurisdictionViewSet, PlanViewSet
 from planning.comment_api import ThreadViewSet
@@ -50,7 +51,7 @@ router.register(r"plans/(?P<plan_id>\d+)/threads", ThreadViewSet, basename="thre
 router.register(r"plans/(?P<plan_id>\d+)/review-rounds", ReviewRoundViewSet, basename="review-round")
 router.register(r"plans/(?P<plan_id>\d+)/endorsements", EndorsementViewSet, basename="endorsement")
 router.register(r"plans/(?P<plan_id>\d+)/guidance", GuidanceViewSet, basename="guidance")
-for part in COSTING_PARTS:
+for part in (*COSTING_PARTS, *MONITORING_PARTS):
     for prefix, viewset, basename in part.routes:
         router.register(prefix, viewset, basename=basename)
 
@@ -63,7 +64,7 @@ urlpatterns = [
     path("schema/", schema_view, name="api-schema"),
     path("docs/", swagger_view, name="api-docs"),
     path("redoc/", redoc_view, name="api-redoc"),
-    *(route for part in COSTING_PARTS for route in part.urlpatterns),
+    *(route for part in (*COSTING_PARTS, *MONITORING_PARTS) for route in part.urlpatterns),
     *spar_urlpatterns,
     *router.urls,
     re_path(r"^(?P<rest>.*)$", not_found, name="api-not-found"),

@@ -37,5 +37,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("planning.urls")),
     path("", include("costing.urls")),
+    path("", include("monitoring.urls")),
     path("", include("stakeholders.urls")),
 ]

@@ -1,0 +1,7 @@
+"""Monitoring API: indicators."""
+
+from django.urls import URLPattern
+
+# (prefix, viewset, basename) for the router; plain routes in urlpatterns.
+routes: list = []
+urlpatterns: list[URLPattern] = []

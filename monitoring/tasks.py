@@ -1,0 +1,1 @@
+"""Monitoring's Celery tasks (beat's reminders and the aggregates' refresh)."""

@@ -1,0 +1,5 @@
+"""Monitoring pages: dashboard."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

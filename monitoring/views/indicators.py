@@ -1,0 +1,5 @@
+"""Monitoring pages: indicators."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

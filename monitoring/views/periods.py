@@ -1,0 +1,5 @@
+"""Monitoring pages: periods."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

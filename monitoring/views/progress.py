@@ -1,0 +1,5 @@
+"""Monitoring pages: progress."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

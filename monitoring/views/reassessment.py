@@ -1,0 +1,5 @@
+"""Monitoring pages: reassessment."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Monitoring pages: reviews."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

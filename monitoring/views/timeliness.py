@@ -1,0 +1,5 @@
+"""Monitoring pages: timeliness."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

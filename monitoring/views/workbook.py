@@ -1,0 +1,5 @@
+"""Monitoring pages: workbook."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
