@@ -765,6 +765,10 @@ def _table_rows(sheet: Sheet, lookup: _Lookup, plan: Plan, problems: list[Proble
     if start <= len(sheet.rows) and _is_explanatory(sheet, start, columns):
         start += 1
     first_positions = [columns[key] for key in FIRST_COLUMNS if key in columns] or [0]
+    keys_at = {position + 1: key for key, position in columns.items()}
+    formulas_by_row: dict[int, list[int]] = defaultdict(list)
+    for row_number, column in sheet.formula_cells:
+        formulas_by_row[row_number].append(column)
 
     def is_totals(values: list[Any]) -> bool:
         return any(is_totals_label(value) for value in values[: max(first_positions) + 1])
@@ -826,8 +830,9 @@ def _table_rows(sheet: Sheet, lookup: _Lookup, plan: Plan, problems: list[Proble
                     row.values[columns[key]] = rows[-1].get(key)
         row.area = lookup.area_of_indicators(row.text("indicator")) or area
         rows.append(row)
-        for (row_number, column), key in ((cell, _key_at(columns, cell[1])) for cell in sheet.formula_cells):
-            if row_number == number and key and key not in COMPUTED_KEYS and key != "estimated_cost":
+        for column in formulas_by_row.get(number, ()):
+            key = keys_at.get(column, "")
+            if key and key not in COMPUTED_KEYS and key != "estimated_cost":
                 problems.append(
                     sheet.problem(
                         gettext("a formula where a value is typed (“%(heading)s”); type the value instead.")
@@ -837,11 +842,6 @@ def _table_rows(sheet: Sheet, lookup: _Lookup, plan: Plan, problems: list[Proble
                     )
                 )
     return rows
-
-
-def _key_at(columns: dict[str, int], column: int) -> str:
-    """The key of a 1-based column, or "" for a column without a heading."""
-    return next((key for key, position in columns.items() if position == column - 1), "")
 
 
 def _group_rows(rows: list[Row], lookup: _Lookup, problems: list[Problem]) -> list[Group]:

@@ -59,7 +59,7 @@ def own_json(files: dict[str, object]) -> bytes:
     from planning.models import BenchmarkIndicatorLink
 
     first: dict[str, str] = {}
-    for number, code in BenchmarkIndicatorLink.objects.filter(framework__code="JEE3").values_list(
+    for number, code in BenchmarkIndicatorLink.objects.filter(indicator__framework__code="JEE3").values_list(
         "benchmark_indicator", "indicator__code"
     ):
         first.setdefault(number, code)
