@@ -119,9 +119,7 @@ def test_a_planned_period_is_not_open_yet(client, people, plan, rates, moa_activ
     assert not ProgressUpdate.objects.exists()
 
 
-def test_a_focal_point_may_not_report_on_another_organizations_activity(
-    client, people, plan, period, moh_activity
-):
+def test_a_focal_point_may_not_report_on_another_organizations_activity(client, people, plan, period, moh_activity):
     client.force_login(people[FP])
     response = client.post(report_url(plan, moh_activity, period), report_form())
     assert response.status_code == 403
@@ -213,7 +211,9 @@ def test_the_list_filters_by_area_organization_and_status(
 
 def _activities(plan, moa, count: int) -> None:
     Activity.objects.bulk_create(
-        Activity(plan=plan, technical_area=area("P1" if n % 2 else "P2"), title=f"Activity {n}", responsible_organization=moa)
+        Activity(
+            plan=plan, technical_area=area("P1" if n % 2 else "P2"), title=f"Activity {n}", responsible_organization=moa
+        )
         for n in range(count)
     )
 
@@ -226,7 +226,9 @@ def test_the_period_page_runs_the_same_queries_whatever_the_number_of_activities
     url = period_url(plan, period)
     _activities(plan, moa, 3)
     for activity in Activity.objects.filter(plan=plan):
-        ProgressUpdate.objects.create(plan=plan, activity=activity, period=period, status="on_track", percent_complete=5)
+        ProgressUpdate.objects.create(
+            plan=plan, activity=activity, period=period, status="on_track", percent_complete=5
+        )
     client.get(url)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -246,7 +248,9 @@ def test_an_activitys_history_shows_every_period_and_its_page_links_to_it(
     ProgressUpdate.objects.create(
         plan=plan, activity=moa_activity, period=closed_period, status="delayed", percent_complete=10
     )
-    ProgressUpdate.objects.create(plan=plan, activity=moa_activity, period=period, status="on_track", percent_complete=35)
+    ProgressUpdate.objects.create(
+        plan=plan, activity=moa_activity, period=period, status="on_track", percent_complete=35
+    )
     client.force_login(people[VW])
     url = reverse("activity_progress", kwargs={"plan_id": plan.pk, "activity_id": moa_activity.pk})
     page = client.get(url)
