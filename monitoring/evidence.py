@@ -26,8 +26,7 @@ from monitoring.models import ProgressEvidence, ProgressUpdate
 from monitoring.progress import period_open_check
 from naphs.permissions import Role
 from naphs.services import audit_record
-from naphs.spreadsheets import MAX_COMPRESSION_RATIO, MAX_UNPACKED_BYTES, OLE_MAGIC, ImportRefused, _check_xlsx
-from naphs.spreadsheets import limits_for as spreadsheet_limits
+from naphs.spreadsheets import MAX_COMPRESSION_RATIO, MAX_UNPACKED_BYTES, OLE_MAGIC, ImportRefused, read_spreadsheet
 from naphs.uploads import stored_name, upload_file_check, upload_quota_check
 
 if TYPE_CHECKING:
@@ -87,17 +86,7 @@ def _office_check(data: bytes, *, name: str, extension: str) -> None:
     if not data.startswith(ZIP_MAGIC):
         raise _not_what_it_claims(name, kind)
     if extension == ".xlsx":
-        try:
-            _check_xlsx(data, spreadsheet_limits("evidence")).close()
-        except ImportRefused as refused:
-            raise ValidationError(
-                [
-                    # Translators: a file's name, then why it was refused.
-                    gettext("%(name)s: %(problem)s") % {"name": name, "problem": problem.message}
-                    for problem in refused.problems
-                ],
-                code="evidence_refused",
-            ) from None
+        _spreadsheet_check(data, name=name)
         return
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -123,6 +112,22 @@ def _office_check(data: bytes, *, name: str, extension: str) -> None:
             gettext("%(name)s is protected with a password; remove the password and upload it.") % {"name": name},
             code="evidence_encrypted",
         )
+
+
+def _spreadsheet_check(data: bytes, *, name: str) -> None:
+    """A workbook or a CSV file passes every check of the product's spreadsheet imports (zip bombs, entity
+    expansion, nesting, counts, macros, links to other workbooks) but may hold formulas: it is kept, never run."""
+    try:
+        read_spreadsheet(io.BytesIO(data), name=name, limits="evidence", formulas="report")
+    except ImportRefused as refused:
+        raise ValidationError(
+            [
+                # Translators: a file's name, then why it was refused.
+                gettext("%(name)s: %(problem)s") % {"name": name, "problem": problem.message}
+                for problem in refused.problems
+            ],
+            code="evidence_refused",
+        ) from None
 
 
 def _text_check(data: bytes, *, name: str, extension: str) -> None:
@@ -159,6 +164,8 @@ def evidence_file_check(file: UploadedFile) -> Kind:
         _office_check(data, name=name, extension=extension)
     if extension in (".csv", ".txt"):
         _text_check(data, name=name, extension=extension)
+    if extension == ".csv":
+        _spreadsheet_check(data, name=name)
     return kind
 
 

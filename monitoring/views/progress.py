@@ -53,6 +53,11 @@ def _closed_reason(period: ReportingPeriod) -> str:
     return ""
 
 
+def _auto_id(activity: Activity) -> str:
+    """Ids of one activity's report fields: several editors (and the filters) share the period's page."""
+    return f"id_report_{activity.pk}_%s"
+
+
 def _may_report(membership: PlanMembership, activity: Activity, period: ReportingPeriod) -> bool:
     return (
         period.is_open
@@ -132,7 +137,7 @@ def progress_report(request: SignedInRequest, plan_id: int, activity_id: int, pe
     rates = context["rates"]
     status = 200
     if request.method == "POST":
-        form = ProgressForm(request.POST, plan=activity.plan, rates=rates)
+        form = ProgressForm(request.POST, plan=activity.plan, rates=rates, auto_id=_auto_id(activity))
         status = 422
         if form.is_valid():
             try:
@@ -168,7 +173,7 @@ def progress_report(request: SignedInRequest, plan_id: int, activity_id: int, pe
         if request.htmx and request.GET.get("row"):
             context.update(row_activity=activity, row_report=report)
             return render(request, "monitoring/progress/_row.html", context)
-        form = ProgressForm(plan=activity.plan, rates=rates, update=report)
+        form = ProgressForm(plan=activity.plan, rates=rates, update=report, auto_id=_auto_id(activity))
     context["form"] = form
     template = "monitoring/progress/_editor.html" if request.htmx else "monitoring/progress/report.html"
     response = render(request, template, context, status=status)
@@ -211,7 +216,9 @@ def progress_evidence_add(request: SignedInRequest, plan_id: int, activity_id: i
     context = _report_context(request, activity=activity, membership=membership, period=period, report=report)
     context["evidence_form"] = form
     if context["may_report"]:
-        context["form"] = ProgressForm(plan=activity.plan, rates=context["rates"], update=report)
+        context["form"] = ProgressForm(
+            plan=activity.plan, rates=context["rates"], update=report, auto_id=_auto_id(activity)
+        )
     return render(request, "monitoring/progress/report.html", context, status=422)
 
 
