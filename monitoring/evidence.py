@@ -270,7 +270,7 @@ def evidence_delete(*, evidence: ProgressEvidence, by: User) -> None:
     )
     evidence.delete()
     if stored:
-        storage = ProgressEvidence._meta.get_field("file").storage  # type: ignore[attr-defined]
+        storage = ProgressEvidence._meta.get_field("file").storage
         transaction.on_commit(lambda: storage.delete(stored))
 
 

@@ -318,7 +318,9 @@ def test_a_hostile_file_as_progress_evidence_is_refused_clearly_and_leaves_no_fi
     activity = Activity.objects.create(
         plan=ctx.plan, technical_area=TechnicalArea.objects.get(framework__code="JEE3", code="P1"), title="Train"
     )
-    ProgressUpdate.objects.create(plan=ctx.plan, activity=activity, period=period, status="on_track", percent_complete=5)
+    ProgressUpdate.objects.create(
+        plan=ctx.plan, activity=activity, period=period, status="on_track", percent_complete=5
+    )
     name, content = build(shape)
     cells_before = spreadsheets.cells_built
     client.force_login(ctx.lead)

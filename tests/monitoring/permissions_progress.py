@@ -151,7 +151,7 @@ NO_REFERENCES: frozenset[str] = frozenset(
 )
 
 
-def ELSEWHERE(scene, sibling) -> dict[type, list[tuple[str, Any]]]:  # noqa: N802  (read as a table)
+def ELSEWHERE(scene, sibling) -> dict[type, list[tuple[str, Any]]]:
     """Periods the probe points references at: of another plan the lead runs, and of another country's plan."""
     return {
         ReportingPeriod: [

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures of tests/monitoring/progress_fixtures.py, imported by name, are arguments here)
 """Reporting progress in the browser: a period's page lists the activities a person reports on, each reported or
 corrected in place while the period is open, refused with a clear message otherwise; readers read."""
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures of tests/monitoring/progress_fixtures.py, imported by name, are arguments here)
 """Progress through the API: the same rules as the pages, and what a client sends that the API does not take."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures of tests/monitoring/progress_fixtures.py, imported by name, are arguments here)
 """Two people reporting on the same activity and period at the same moment, on PostgreSQL: one report is saved,
 the other person is told someone reported meanwhile (409), and no report is lost or doubled."""
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures of tests/monitoring/progress_fixtures.py, imported by name, are arguments here)
 """Evidence of progress: files checked for being what their name says, links, downloads only for members, and
 deletion by whoever added it or the secretariat while the period is open."""
 
@@ -64,7 +65,7 @@ def upload(client, plan, report, name: str, data: bytes, **extra):
         ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 20),
         ("minutes.docx", office("word/")),
         ("slides.pptx", office("ppt/")),
-        ("list.csv", "name,organization\nAmina,MOA\n".encode()),
+        ("list.csv", b"name,organization\nAmina,MOA\n"),
         ("notes.txt", "Réunion tenue le 3 mars.".encode()),
     ],
 )
