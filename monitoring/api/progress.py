@@ -132,10 +132,11 @@ def _id_filter(request: Request, name: str) -> int | None:
     return value
 
 
+ID = {"type": "integer", "minimum": 1, "maximum": 2147483647}
 FILTERS = [
-    OpenApiParameter("period", int, description="Reporting period id."),
-    OpenApiParameter("activity", int, description="Activity id."),
-    OpenApiParameter("area", int, description="Technical area id of the activities."),
+    OpenApiParameter("period", ID, description="Reporting period id."),
+    OpenApiParameter("activity", ID, description="Activity id."),
+    OpenApiParameter("area", ID, description="Technical area id of the activities."),
 ]
 
 

@@ -64,8 +64,8 @@ def fresh_period(scene, plan) -> ReportingPeriod:
         plan=plan,
         label=f"Period {starts}",
         starts_on=starts,
-        ends_on=datetime.date(2026, 12, 31),
-        due_on=datetime.date(2026, 12, 31),
+        ends_on=starts + datetime.timedelta(days=89),
+        due_on=starts + datetime.timedelta(days=100),
         state=ReportingPeriod.State.OPEN,
     )
 
