@@ -26,9 +26,8 @@ from monitoring.models import ProgressStatus, ProgressUpdate, ReportingPeriod
 from naphs.services import audit_record, versioned_save
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
     from planning.models import Activity
+    from stakeholders.models import User
 
 # What a report is made of, as a page, the API or a workbook row gives it.
 REPORT_FIELDS = ("status", "percent_complete", "amount_spent", "currency", "narrative", "blockers")

@@ -106,6 +106,13 @@ RULES_BEYOND_THE_SCHEMA = {
     "PUT /api/plans/{plan_id}/guidance/{guidance_id}/": "an http(s) link; only the plan's own national guidance",
     "PATCH /api/plans/{plan_id}/guidance/{guidance_id}/": "an http(s) link; only the plan's own national guidance",
     "POST /api/plans/{plan_id}/endorse/": "a date neither in the future nor before the plan was opened; a PDF",
+    "POST /api/plans/{plan_id}/progress/": "an open period of the plan; a completed activity 100%; a rate for the "
+    "currency; one report per activity and period",
+    "PUT /api/plans/{plan_id}/progress/{progress_id}/": "the period still open; a completed activity 100%; a rate",
+    "PATCH /api/plans/{plan_id}/progress/{progress_id}/": "the period still open; a completed activity 100%; a rate",
+    "POST /api/plans/{plan_id}/progress/{progress_id}/evidence/": (
+        "a file (multipart) of the kind its name says or an http(s) link, one of the two; the period still open"
+    ),
     **{
         f"POST /api/plans/{{plan_id}}/activities/{{activity_id}}/cost-builders/{kind}/": "answers that cost nothing"
         for kind in ("meeting", "field-visit", "consultancy", "staff", "procurement")

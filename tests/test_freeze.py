@@ -151,6 +151,14 @@ GOES_ON: frozenset[str] = frozenset(
         "plan_open_data_export",
         "api-plan-open-data-export",
         "plan_document_request",
+        # Implementation is monitored on the endorsed plan: progress reports and their evidence.
+        "progress_report",
+        "progress_evidence_add",
+        "progress_evidence_delete",
+        "progress-update-list",
+        "progress-update-detail",
+        "progress-evidence-list",
+        "progress-evidence-detail",
         # No plan, or a plan of one's own making.
         "login",
         "logout",

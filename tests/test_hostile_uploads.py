@@ -294,3 +294,44 @@ def test_every_upload_is_here():
     found = {route for route in found if not route.startswith(RECORDS)}
     assert found >= ROUTES
     assert not found - ROUTES, f"upload routes without a hostile-file run: {sorted(found - ROUTES)}"
+
+
+# Progress evidence (monitoring.evidence) keeps a file rather than importing it, through its own routes
+# (…/progress/<activity_id>/evidence/ and the API's …/progress/<progress_id>/evidence/): a workbook or CSV file is
+# read with every check of the imports above first. Only a workbook of formulas is kept: evidence is stored, never
+# calculated, and links to other workbooks are refused all the same.
+EVIDENCE_KEPT = {"formulas"}
+
+
+@pytest.mark.parametrize("shape", list(CORPUS))
+def test_a_hostile_file_as_progress_evidence_is_refused_clearly_and_leaves_no_file(client, ctx, shape):
+    from monitoring.models import ProgressEvidence, ProgressUpdate, ReportingPeriod
+
+    period = ReportingPeriod.objects.create(
+        plan=ctx.plan,
+        label="2026 Q1",
+        starts_on=datetime.date(2026, 1, 1),
+        ends_on=datetime.date(2026, 3, 31),
+        due_on=datetime.date(2026, 4, 15),
+        state=ReportingPeriod.State.OPEN,
+    )
+    activity = Activity.objects.create(
+        plan=ctx.plan, technical_area=TechnicalArea.objects.get(framework__code="JEE3", code="P1"), title="Train"
+    )
+    ProgressUpdate.objects.create(
+        plan=ctx.plan, activity=activity, period=period, status="on_track", percent_complete=5
+    )
+    name, content = build(shape)
+    cells_before = spreadsheets.cells_built
+    client.force_login(ctx.lead)
+    url = f"/plans/{ctx.plan.pk}/monitoring/periods/{period.pk}/progress/{activity.pk}/evidence/"
+    response = client.post(url, {"file": SimpleUploadedFile(name, content)})
+    if shape in EVIDENCE_KEPT:
+        assert response.status_code == 302 and ProgressEvidence.objects.count() == 1
+        return
+    assert response.status_code == 422, response.status_code
+    assert _page_errors(response), "refused without saying why"
+    assert not ProgressEvidence.objects.exists()
+    assert _stored_files() == [], "an uploaded file was left behind"
+    if shape in COUNTED:
+        assert spreadsheets.cells_built == cells_before

@@ -424,7 +424,7 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
 # names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
     importlib.import_module(f"tests.{app}.{module.name}")
-    for app in ("costing", "planning")
+    for app in ("costing", "planning", "monitoring")
     for module in pkgutil.iter_modules([str(Path(__file__).parent / app)])
     if module.name.startswith("permissions_")
 ]
@@ -1274,7 +1274,7 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "api-plan-versions",
         "plan_versions",
     }
-)
+).union(*(getattr(part, "NO_REFERENCES", frozenset()) for part in PARTS))
 # A plan's costing settings are created with their defaults the first time anything reads them, a refused write
 # included: that row is no part of what was refused.
 CREATED_ON_READ = frozenset({"costing_plancosting"})
@@ -1422,6 +1422,9 @@ class Elsewhere:
                 ),
             ],
         }
+        for part in PARTS:  # the parts' own models (tests/monitoring/permissions_*.py: reporting periods)
+            if hasattr(part, "ELSEWHERE"):
+                self.objects.update(part.ELSEWHERE(scene, sibling))
 
 
 def refusal_problems(result: Result, route: Route, reference: Reference, bound: Bound, what: str) -> list[str]:
