@@ -22,3 +22,6 @@ class MonitoringConfig(AppConfig):
             "monitoring.healthevent",
             "monitoring.bottleneck",
         )
+        from monitoring import reviews
+
+        reviews.connect()  # decisions taken while the plan was endorsed apply when it is reopened

@@ -321,6 +321,7 @@ SPECTACULAR_SETTINGS = {
         "OrganizationKindEnum": "stakeholders.models.Organization.Kind",
         "PlanVersionKindEnum": "planning.models.PlanVersion.Kind",
         "GuidanceKindEnum": "planning.models.GuidanceKind",
+        "ProgressReviewKindEnum": "monitoring.models.Review.Kind",
     },
 }
 
