@@ -266,9 +266,11 @@ def progress_review_decision_delete(
     try:
         decision_delete(decision=decision, by=request.user, version=whole_number(request.POST.get("version", "")))
     except EditConflict as conflict:
+        decision = ReviewDecision.objects.filter(pk=decision.pk).first()  # as it is now
         form = DecisionForm(decision=decision)
-        form.add_error(None, str(conflict))
-        context = _decision_context(plan, membership, review, activity, form=form, decision=decision)
+        context = _decision_context(
+            plan, membership, review, activity, form=form, decision=decision, refused=str(conflict)
+        )
         return render(request, "monitoring/reviews/decision.html", context, status=409)
     messages.success(request, gettext("Decision on “%(activity)s” removed.") % {"activity": activity.title})
     return redirect("progress_review", plan_id=plan.pk, review_id=review.pk)
