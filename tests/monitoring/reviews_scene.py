@@ -1,5 +1,6 @@
 """What the review tests share: the test plan's first two quarters of 2026 and a few activities with progress
-reported on them, and helpers to add more. Fixtures here are imported by the test modules that use them."""
+reported on them, and helpers to add more. The test modules import the fixtures (`q1_fixture`, ...); the tests
+name them `q1`, `q2` and `activities`."""
 
 from __future__ import annotations
 
@@ -55,18 +56,18 @@ def member(plan: Plan, user: User, role: str) -> PlanMembership:
     return PlanMembership.objects.create(plan=plan, user=user, role=role)
 
 
-@pytest.fixture
-def q1(plan) -> ReportingPeriod:
+@pytest.fixture(name="q1")
+def q1_fixture(plan) -> ReportingPeriod:
     return quarter(plan, 2026, 1, state=ReportingPeriod.State.CLOSED)
 
 
-@pytest.fixture
-def q2(plan) -> ReportingPeriod:
+@pytest.fixture(name="q2")
+def q2_fixture(plan) -> ReportingPeriod:
     return quarter(plan, 2026, 2)
 
 
-@pytest.fixture
-def activities(plan, moa, moh, q1, q2) -> dict[str, Activity]:
+@pytest.fixture(name="activities")
+def activities_fixture(plan, moa, moh, q1, q2) -> dict[str, Activity]:
     """Four activities of 2026: `law` reported on in both quarters, `lab` completed in the second only, `drill`
     cancelled, `vets` never reported on."""
     made = {

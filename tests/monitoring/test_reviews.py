@@ -16,7 +16,7 @@ from naphs.permissions import Role
 from planning.endorsement import plan_endorse, plan_reopen
 from planning.models import Activity, Plan
 from stakeholders.models import PlanMembership
-from tests.monitoring.reviews_scene import activities, activity, entry, q1, q2, quarter, report  # noqa: F401
+from tests.monitoring.reviews_scene import activities_fixture, activity, entry, q1_fixture, q2_fixture, quarter, report  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

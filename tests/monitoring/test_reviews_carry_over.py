@@ -21,7 +21,7 @@ from planning.models import Activity, Plan
 from planning.operational import operational_plan_create
 from stakeholders.models import PlanMembership
 from tests.costing.conftest import line_fields
-from tests.monitoring.reviews_scene import activities, activity, q1, q2, quarter, report  # noqa: F401
+from tests.monitoring.reviews_scene import activities_fixture, activity, q1_fixture, q2_fixture, quarter, report  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
