@@ -25,3 +25,6 @@ class MonitoringConfig(AppConfig):
             "monitoring.healthevent",
             "monitoring.bottleneck",
         )
+        from monitoring import reviews
+
+        reviews.connect()  # decisions taken while the plan was endorsed apply when it is reopened

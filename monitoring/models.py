@@ -199,6 +199,9 @@ class Review(models.Model):
     )
     held_on = models.DateField(verbose_name=_("held on"))
     participants = models.TextField(blank=True, max_length=10000, verbose_name=_("participants"))
+    participant_members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("members who took part")
+    )
     decisions = models.TextField(blank=True, max_length=10000, verbose_name=_("decisions"))
     snapshot = models.JSONField(default=list, editable=False, verbose_name=_("progress at the review"))
     recorded_by = models.ForeignKey(
@@ -211,6 +214,13 @@ class Review(models.Model):
         verbose_name = _("progress review")
         verbose_name_plural = _("progress reviews")
         ordering = ["plan_id", "-held_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "kind"],
+                name="review_one_per_kind_and_period",
+                violation_error_message=_("This period already has a review of this kind."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.period}"
@@ -218,7 +228,9 @@ class Review(models.Model):
 
 class ReviewDecision(models.Model):
     """What a review decided for one activity: carried over (into the next period, or by an annual review into the
-    next operational plan), re-scheduled (new dates) or dropped."""
+    next operational plan), re-scheduled (new dates) or dropped. New dates and a drop reach the activity through
+    planning's activity service while the plan is a draft (`applied_at`); on an endorsed plan they wait for it to be
+    reopened. `version` refuses a stale change."""
 
     class Decision(models.TextChoices):
         CARRIED_OVER = "carried_over", _("Carried over")
@@ -243,6 +255,17 @@ class ReviewDecision(models.Model):
         related_name="carried_from",
         verbose_name=_("carried into"),
     )
+    applied_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When the new dates or the cancellation reached the activity; empty while the plan is endorsed (they "
+            "apply when it is reopened)."
+        ),
+        verbose_name=_("applied to the activity at"),
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     class Meta:
         verbose_name = _("decision on an activity")

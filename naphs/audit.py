@@ -99,6 +99,9 @@ AUDIT_SENTENCES: dict[str, Promise] = {
     "endorsed": _("%(actor)s recorded the endorsement of the plan: %(target)s."),
     # Translators: %(target)s is the endorsement the plan stood at, e.g. “Version 1, endorsed by the Minister”.
     "reopened": _("%(actor)s reopened the plan as a new draft after %(target)s."),
+    # Monitoring
+    # Translators: %(target)s is an annual review, e.g. “Annual review · Q4 2026”.
+    "carried activities of": _("%(actor)s carried unfinished activities of %(target)s into the next operational plan."),
 }
 
 

@@ -322,6 +322,7 @@ SPECTACULAR_SETTINGS = {
         "PlanVersionKindEnum": "planning.models.PlanVersion.Kind",
         "GuidanceKindEnum": "planning.models.GuidanceKind",
         "ProgressStatusEnum": "monitoring.models.ProgressStatus",
+        "ProgressReviewKindEnum": "monitoring.models.Review.Kind",
     },
 }
 

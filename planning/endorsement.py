@@ -29,6 +29,7 @@ from naphs.mail import mail_send_on_commit
 from naphs.permissions import SECRETARIAT_ROLES, Permission
 from naphs.services import audit_record
 from naphs.uploads import stored_name, upload_file_check
+from planning import hooks
 from planning.models import COMMENT_MAX_CHARS, CommentThread, Endorsement, Plan, PlanVersion, ReviewRound
 from planning.versions import plan_version_store
 from stakeholders.access import membership_get_for_user
@@ -333,6 +334,7 @@ def plan_reopen(*, plan: Plan, by: User, reason: str | None) -> Endorsement:
             "reopen_reason": [None, reason],
         },
     )
+    hooks.plan_reopened.send(locked, by)
     _plan_refresh(plan, locked)
     return endorsement
 

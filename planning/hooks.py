@@ -34,6 +34,12 @@ activity_page: Hook[[Activity], dict[str, Any]] = Hook("activity_page")
 operational_activities_drawn: Hook[[Plan, User, list[Activity]], None] = Hook("operational_activities_drawn")
 
 
+# Plan `plan` was reopened as a new draft by `by`: called inside planning.endorsement.plan_reopen's transaction, the
+# plan a draft again, so what waited for it to be writable may be written now (monitoring applies the new dates and
+# drops its reviews decided while the plan was endorsed). A receiver's error undoes the reopening.
+plan_reopened: Hook[[Plan, User], None] = Hook("plan_reopened")
+
+
 class CommentTarget(NamedTuple):
     """An object of an app above planning that a comment thread is about (a cost line), as its app resolved it:
     the object, the activity it belongs to, and how a page names it."""
