@@ -128,7 +128,7 @@ def spar_plan(country, people) -> Plan:
     )
     from stakeholders.models import PlanMembership
 
-    for persona, user in people.items():
+    for user in people.values():
         membership = PlanMembership.objects.filter(user=user).first()
         if membership is not None:
             PlanMembership.objects.create(
