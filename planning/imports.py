@@ -61,7 +61,11 @@ def _assessment(job: Job, upload: Upload) -> Assessment:
 def upload_into_follow_up(upload: Upload) -> bool:
     """Whether an upload is a score sheet or SPAR table imported into a follow-up assessment: what it applies goes on
     while the plan is endorsed (the scores' own audit records are checked one by one, all the same)."""
-    if upload.kind not in (PlanningJob.SCORES_IMPORT, PlanningJob.SPAR_IMPORT) or upload.job is None:
+    if (
+        upload.kind not in (PlanningJob.SCORES_IMPORT, PlanningJob.SPAR_IMPORT)
+        or upload.job is None
+        or upload.plan_id is None
+    ):
         return False
     assessment_id = upload.job.params.get("assessment")
     return Assessment.objects.filter(

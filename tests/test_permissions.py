@@ -420,8 +420,8 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
 
 # Costing (and planning, for its newer parts, and monitoring) keeps its rows beside its tests, one module per part
 # (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each with
-# a TABLE and PAYLOADS like those here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign, objects) returning the object it
-# names), and P1_ROUTES (routes where the technical lead owns area P1).
+# a TABLE and PAYLOADS like those here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign,
+# objects) returning the object it names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
     importlib.import_module(f"tests.{app}.{module.name}")
     for app in ("costing", "planning", "monitoring")

@@ -40,7 +40,7 @@ def test_every_member_reads_the_capacity_progress_and_an_outsider_gets_404(clien
 
 
 def test_the_page_compares_with_the_latest_follow_up_unless_another_is_chosen(client, plan, lead, levels):
-    baseline, first, second = levels
+    baseline, first, _second = levels
     client.force_login(lead)
     row = _row(client.get(f"/plans/{plan.pk}/monitoring/capacity/"), "P1.1")
     assert "no change" in row and "not yet" in row  # 2 → 2, target 3
@@ -92,7 +92,7 @@ def test_the_api_gives_the_figures_and_refuses_an_assessment_that_is_no_follow_u
 def test_the_export_writes_the_areas_and_indicators_in_a_workbook(
     client, plan, people, levels, django_capture_on_commit_callbacks
 ):
-    baseline, first, second = levels
+    _baseline, first, _second = levels
     client.force_login(people["focal_point"])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/plans/{plan.pk}/monitoring/capacity/export/", {"assessment": first.pk})
