@@ -11,6 +11,17 @@ class MonitoringConfig(AppConfig):
         from naphs.services import writable_when_endorsed_register
 
         hooks.connect()
+        from monitoring import capacity
+        from monitoring.job_kinds import MonitoringJob
+        from naphs.job_kinds import job_kinds_register
+        from naphs.services import writable_when_endorsed_register
+
+        job_kinds_register(
+            MonitoringJob,
+            {
+                MonitoringJob.CAPACITY_PROGRESS_EXPORT: capacity.capacity_progress_export,
+            },
+        )
 
         # Implementation is monitored on the endorsed plan: none of this is a change to the plan's content.
         writable_when_endorsed_register(

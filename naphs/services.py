@@ -165,15 +165,27 @@ def versioned_save[M: models.Model](
 
 
 # Changes recorded for a plan are changes to its content, refused once the plan is endorsed (audit_record), except
-# those to what goes on against an endorsed plan: its members, its review and endorsement, its jobs. Each app
-# names such models (as "app_label.modelname") from its AppConfig.ready.
-_WRITABLE_WHEN_ENDORSED: set[str] = set()
+# those to what goes on against an endorsed plan: its members, its review and endorsement, its jobs, its
+# monitoring. Each app names such models (as "app_label.modelname") from its AppConfig.ready, each with a predicate
+# where only some rows of the model go on (a follow-up assessment does, a baseline assessment is the plan's
+# content; an upload applied to a follow-up assessment, not one applied to cost lines), or None where every row
+# does. A row goes on when any registration of its model lets it.
+_WRITABLE_WHEN_ENDORSED: dict[str, list[Callable[[Any], bool] | None]] = {}
 _ACTIONS_WHEN_ENDORSED = frozenset({"refused upload"})  # recording that nothing was applied
 
 
-def writable_when_endorsed_register(*labels: str) -> None:
-    """Name models whose changes go on while their plan is endorsed (e.g. "stakeholders.planmembership")."""
-    _WRITABLE_WHEN_ENDORSED.update(label.lower() for label in labels)
+def writable_when_endorsed_register(*labels: str, when: Callable[[Any], bool] | None = None) -> None:
+    """Name models whose changes go on while their plan is endorsed (e.g. "stakeholders.planmembership"); with
+    `when`, only the rows for which it is true (e.g. `lambda assessment: assessment.is_follow_up`)."""
+    for label in labels:
+        registered = _WRITABLE_WHEN_ENDORSED.setdefault(label.lower(), [])
+        if when not in registered:
+            registered.append(when)
+
+
+def writable_when_endorsed(target: models.Model) -> bool:
+    """Whether a change to `target` goes on while its plan is endorsed, as the registrations of its model say."""
+    return any(when is None or when(target) for when in _WRITABLE_WHEN_ENDORSED.get(target._meta.label_lower, ()))
 
 
 def plan_content_lock(plan: Plan) -> None:
@@ -208,13 +220,9 @@ def audit_record(
     maps each field to [before, after], or to a value (a count, a file name) that describes the change.
     `area_id` is the technical area of the changed object; without it, the target's own `technical_area_id`.
 
-    A change to a plan's content (any target but those writable_when_endorsed_register names) takes
+    A change to a plan's content (any target but those writable_when_endorsed_register lets through) takes
     plan_content_lock: refused with PlanFrozen, the whole write undone, when the plan is endorsed."""
-    if (
-        plan is not None
-        and target._meta.label_lower not in _WRITABLE_WHEN_ENDORSED
-        and action not in _ACTIONS_WHEN_ENDORSED
-    ):
+    if plan is not None and action not in _ACTIONS_WHEN_ENDORSED and not writable_when_endorsed(target):
         plan_content_lock(plan)
     if area_id is None:
         area_id = getattr(target, "technical_area_id", None)

@@ -31,3 +31,8 @@ class PlanningConfig(AppConfig):
             "planning.planversion",
             "planning.countrygrant",
         )
+        # A follow-up assessment re-assesses the capacities of the plan being implemented; a baseline assessment is
+        # what the plan starts from, part of its content.
+        writable_when_endorsed_register("planning.assessment", when=lambda assessment: assessment.is_follow_up)
+        writable_when_endorsed_register("planning.indicatorscore", when=lambda score: score.assessment.is_follow_up)
+        writable_when_endorsed_register("naphs.upload", when=imports.upload_into_follow_up)

@@ -149,10 +149,21 @@ def _write_scores(
 
 @transaction.atomic
 def assessment_create(
-    *, plan: Plan, by: User, framework: Framework, kind: str, date: datetime.date, source: str = ""
+    *,
+    plan: Plan,
+    by: User,
+    framework: Framework,
+    kind: str,
+    date: datetime.date,
+    source: str = "",
+    purpose: str = Assessment.Purpose.BASELINE,
 ) -> Assessment:
-    """Record an assessment the plan starts from; its scores are entered or imported afterwards."""
-    assessment = Assessment(plan=plan, framework=framework, kind=kind, date=date, source=source.strip())
+    """Record an assessment: one the plan starts from (a baseline, the plan's content: refused with PlanFrozen once
+    the plan is endorsed) or a follow-up re-assessing it during implementation (on an endorsed plan too); its scores
+    are entered or imported afterwards."""
+    assessment = Assessment(
+        plan=plan, framework=framework, kind=kind, date=date, source=source.strip(), purpose=purpose
+    )
     assessment.full_clean()
     assessment.save()
     audit_record(plan=plan, by=by, action="added assessment", target=assessment)

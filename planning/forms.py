@@ -142,16 +142,39 @@ class PlanSettingsForm(TextWithoutDirectionControls, forms.ModelForm):
 
 
 class AssessmentForm(forms.ModelForm):
+    """A new assessment. Its purpose: a baseline (what the plan starts from; left out, an assessment is one) or a
+    follow-up (a re-assessment during implementation); an endorsed plan takes follow-ups only, and `purposes`
+    narrows the choice for a page that records follow-ups alone."""
+
     class Meta:
         model = Assessment
-        fields = ["framework", "kind", "date", "source"]
+        fields = ["framework", "kind", "date", "source", "purpose"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
-    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, plan: Plan, purposes: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         form_field(self, "framework", forms.ModelChoiceField).queryset = Framework.objects.all()
         if plan.framework_id and not self.is_bound:
             self.initial["framework"] = plan.framework_id
+        if purposes is None:
+            purposes = [Assessment.Purpose.FOLLOW_UP] if plan.is_frozen else list(Assessment.Purpose.values)
+        self.purposes = purposes
+        purpose = form_field(self, "purpose", forms.ChoiceField)
+        purpose.choices = [(value, label) for value, label in Assessment.Purpose.choices if value in purposes]
+        purpose.required = False  # left out: a baseline assessment where both are offered, as before follow-ups
+        if len(purposes) == 1:
+            purpose.widget = forms.HiddenInput()
+        if not self.is_bound:
+            self.initial["purpose"] = purposes[0]
+
+    def clean_purpose(self) -> str:
+        # Left out: the first purpose offered (a baseline where both are, a follow-up where only it is).
+        purpose = self.cleaned_data.get("purpose") or self.purposes[0]
+        if purpose not in self.purposes:
+            raise ValidationError(
+                gettext("An endorsed plan takes follow-up assessments only; its baseline is part of what was endorsed.")
+            )
+        return purpose
 
 
 class ScoreGridForm(forms.Form):

@@ -17,7 +17,6 @@ from django.utils.translation import ngettext
 
 from naphs.jobs import JobResult, Progress
 from naphs.models import Job, Upload
-from naphs.permissions import Permission
 from naphs.spreadsheets import ImportRefused
 from naphs.uploads import upload_job_run, upload_kept_get
 from planning.assessments import SparCountry, SparImported, scores_import, scores_import_spar_table, spar_table_rows
@@ -28,26 +27,50 @@ from planning.frameworks import framework_import
 from planning.job_kinds import PlanningJob
 from planning.libraries import library_import_report
 from planning.models import Assessment, Crosswalk, Framework, Plan
-from stakeholders.access import membership_get_for_user
+from stakeholders.access import assessment_write_need, membership_get_for_user, membership_need_check
 
 if TYPE_CHECKING:
     from stakeholders.models import User
 
 
 def _assessment(job: Job, upload: Upload) -> Assessment:
-    """The assessment the job imports into, once the person who uploaded may still manage its plan."""
+    """The assessment the job imports into, once the person who uploaded may still record its scores (a baseline
+    assessment: the plan's content, refused with PlanFrozen once the plan is endorsed; a follow-up: the
+    secretariat's, on an endorsed plan too)."""
+    refused = ImportRefused([_("You no longer manage this plan's assessments, so nothing was imported.")])
     try:
         if job.plan_id is None:
             raise Http404
-        membership_get_for_user(user=upload.uploaded_by, plan_id=job.plan_id, need=Permission.EDIT_PLAN)
+        membership = membership_get_for_user(user=upload.uploaded_by, plan_id=job.plan_id)
     except (Http404, PermissionDenied):
-        raise ImportRefused([_("You no longer manage this plan's assessments, so nothing was imported.")]) from None
-    assessment = Assessment.objects.select_related("framework", "plan").filter(
-        pk=job.params.get("assessment"), plan_id=job.plan_id
+        raise refused from None
+    assessment = (
+        Assessment.objects.select_related("framework", "plan")
+        .filter(pk=job.params.get("assessment"), plan_id=job.plan_id)
+        .first()
     )
-    if not assessment.exists():
+    if assessment is None:
         raise ImportRefused([_("The assessment is no longer there, so nothing was imported.")])
-    return assessment.get()
+    try:
+        membership_need_check(membership, assessment_write_need(assessment))
+    except PermissionDenied:
+        raise refused from None
+    return assessment
+
+
+def upload_into_follow_up(upload: Upload) -> bool:
+    """Whether an upload is a score sheet or SPAR table imported into a follow-up assessment: what it applies goes on
+    while the plan is endorsed (the scores' own audit records are checked one by one, all the same)."""
+    if (
+        upload.kind not in (PlanningJob.SCORES_IMPORT, PlanningJob.SPAR_IMPORT)
+        or upload.job is None
+        or upload.plan_id is None
+    ):
+        return False
+    assessment_id = upload.job.params.get("assessment")
+    return Assessment.objects.filter(
+        pk=assessment_id, plan_id=upload.plan_id, purpose=Assessment.Purpose.FOLLOW_UP
+    ).exists()
 
 
 MAX_SKIPPED_LISTED = 30

@@ -757,13 +757,24 @@ class BenchmarkIndicatorLink(models.Model):
 
 
 class Assessment(models.Model):
-    """An assessment a plan starts from (JEE, SPAR, a self-assessment), with a score per indicator."""
+    """An assessment of the plan's capacities (JEE, SPAR, a self-assessment), with a score per indicator.
+
+    A baseline assessment is what the plan starts from: its scores give the baseline (planning.selectors
+    plan_baseline), and it is the plan's content, frozen with it once endorsed. A follow-up assessment re-assesses
+    the capacities while the plan is implemented (a yearly SPAR, a new JEE): it leaves the baseline as it is, shows
+    the progress toward the targets, and is recorded on an endorsed plan too (PlanningConfig.ready registers it as
+    writable when endorsed). The purpose is chosen when the assessment is recorded and never changes."""
 
     class Kind(models.TextChoices):
         JEE = "jee", _("Joint External Evaluation (JEE)")
         SPAR = "spar", _("State Party self-assessment annual report (SPAR)")
         SELF = "self", _("Self-assessment")
         OTHER = "other", _("Other")
+
+    class Purpose(models.TextChoices):
+        BASELINE = "baseline", _("Baseline")
+        # Translators: an assessment's purpose: a re-assessment made while the plan is implemented.
+        FOLLOW_UP = "follow_up", _("Follow-up")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("plan"))
     framework = models.ForeignKey(
@@ -776,6 +787,16 @@ class Assessment(models.Model):
         blank=True,
         help_text=_("Report, mission or file the scores come from."),
         verbose_name=_("source"),
+    )
+    purpose = models.CharField(
+        max_length=10,
+        choices=Purpose.choices,
+        default=Purpose.BASELINE,
+        help_text=_(
+            "A baseline assessment gives the plan's starting levels; a follow-up re-assesses them during "
+            "implementation and leaves the baseline as it is."
+        ),
+        verbose_name=_("purpose"),
     )
     origin = models.ForeignKey(
         "self",
@@ -797,6 +818,10 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date:%Y-%m-%d}"
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.purpose == self.Purpose.FOLLOW_UP
 
 
 class IndicatorScore(models.Model):

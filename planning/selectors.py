@@ -56,9 +56,10 @@ def technical_areas_of(plan: Plan) -> QuerySet[TechnicalArea]:
 
 @dataclass(frozen=True)
 class BaselineLevel:
-    """An indicator's current level and the assessment it comes from; `carried` when it came through a crosswalk
-    from an assessment of another framework: `crosswalks` names them (as pages show them, "(approximate)" where
-    one is), `framework` is the assessment's framework code."""
+    """An indicator's level and the assessment it comes from (for the baseline, a baseline assessment; for the
+    latest level, any, `purpose` saying which); `carried` when it came through a crosswalk from an assessment of
+    another framework: `crosswalks` names them (as pages show them, "(approximate)" where one is), `framework` is
+    the assessment's framework code."""
 
     level: int
     assessment_id: int
@@ -68,6 +69,7 @@ class BaselineLevel:
     crosswalks: tuple[str, ...] = ()
     approximate: bool = False
     framework: str = ""
+    purpose: str = Assessment.Purpose.BASELINE
 
     @property
     def crosswalks_text(self) -> str:
@@ -76,11 +78,16 @@ class BaselineLevel:
     def get_kind_display(self) -> str:
         return str(Assessment.Kind(self.kind).label)
 
+    @property
+    def is_follow_up(self) -> bool:
+        return self.purpose == Assessment.Purpose.FOLLOW_UP
+
 
 def plan_baseline(*, plan: Plan) -> dict[int, BaselineLevel]:
     """The baseline of each indicator of the plan's framework: {indicator id: BaselineLevel}, the most recent score
-    of that indicator across all the plan's assessments (by assessment date, then the order they were added), so
-    an assessment that scores only some indicators completes the baseline rather than replacing it. Scores of an
+    of that indicator across the plan's baseline assessments (by assessment date, then the order they were added),
+    so an assessment that scores only some indicators completes the baseline rather than replacing it. Follow-up
+    assessments (re-assessments during implementation) never move it: plan_latest_levels counts them. Scores of an
     assessment in another framework (an older JEE or SPAR edition, or the current one of the other kind) are carried
     over through the crosswalks (planning/crosswalks.py: in either direction, through one framework in between where
     no crosswalk joins the two); where several indicators of one assessment map to one, the lowest counts. An
@@ -94,6 +101,15 @@ def plan_current_levels(*, plan: Plan) -> dict[int, int]:
     return {indicator_id: baseline.level for indicator_id, baseline in plan_baseline(plan=plan).items()}
 
 
+def plan_latest_levels(*, plan: Plan, until: Assessment | None = None) -> dict[int, BaselineLevel]:
+    """The latest level of each indicator of the plan's framework: {indicator id: BaselineLevel}, found as
+    plan_baseline finds the baseline (most recent score, crosswalks carried the same way) but across all the plan's
+    assessments, follow-ups included. `until`, an assessment of the plan, takes the levels as they stood with it:
+    the assessments up to it in the same order (by date, then the order they were added), it included. Two queries
+    at most."""
+    return latest_levels_for_plans(plans=[plan], until={plan.pk: until} if until is not None else None)[plan.pk]
+
+
 @dataclass
 class _Scored:
     """One assessment's scores, as read for the baseline."""
@@ -102,28 +118,56 @@ class _Scored:
     date: datetime.date
     framework_id: int
     framework_code: str
+    purpose: str
     scores: dict[int, int] = field(default_factory=dict)
 
 
 def baselines_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, BaselineLevel]]:
     """plan_baseline for several plans at once, in two queries whatever their number."""
+    return _levels_for_plans(plans=plans, follow_ups=False)[0]
+
+
+def latest_levels_for_plans(
+    *, plans: Iterable[Plan], until: dict[int, Assessment] | None = None
+) -> dict[int, dict[int, BaselineLevel]]:
+    """plan_latest_levels for several plans at once ({plan id: {indicator id: level}}; `until` by plan id), in two
+    queries whatever their number."""
+    return _levels_for_plans(plans=plans, follow_ups=True, until=until)[1]
+
+
+def levels_for_plans(
+    *, plans: Iterable[Plan], until: dict[int, Assessment] | None = None
+) -> tuple[dict[int, dict[int, BaselineLevel]], dict[int, dict[int, BaselineLevel]]]:
+    """baselines_for_plans and latest_levels_for_plans of the same plans, read together in two queries."""
+    return _levels_for_plans(plans=plans, follow_ups=True, until=until)
+
+
+def _levels_for_plans(
+    *, plans: Iterable[Plan], follow_ups: bool, until: dict[int, Assessment] | None = None
+) -> tuple[dict[int, dict[int, BaselineLevel]], dict[int, dict[int, BaselineLevel]]]:
+    """The baseline (baseline assessments only) and, with `follow_ups`, the latest levels (every assessment, up to
+    `until` where given) of each plan: one query of scores, one of crosswalk links when some are carried."""
     plans = list(plans)
     assessments: dict[int, dict[int, _Scored]] = {plan.pk: {} for plan in plans}
-    rows = IndicatorScore.objects.filter(assessment__plan__in=plans).values_list(
+    rows = IndicatorScore.objects.filter(assessment__plan__in=plans)
+    if not follow_ups:
+        rows = rows.filter(assessment__purpose=Assessment.Purpose.BASELINE)
+    values = rows.values_list(
         "assessment__plan_id",
         "assessment_id",
         "assessment__kind",
         "assessment__date",
         "assessment__framework_id",
         "assessment__framework__code",
+        "assessment__purpose",
         "indicator_id",
         "score",
     )
-    for plan_id, assessment_id, kind, date, framework_id, framework_code, indicator_id, score in rows:
+    for plan_id, assessment_id, kind, date, framework_id, framework_code, purpose, indicator_id, score in values:
         of_plan = assessments[plan_id]
         if assessment_id not in of_plan:
             of_plan[assessment_id] = _Scored(
-                kind=kind, date=date, framework_id=framework_id, framework_code=framework_code
+                kind=kind, date=date, framework_id=framework_id, framework_code=framework_code, purpose=purpose
             )
         of_plan[assessment_id].scores[indicator_id] = score
 
@@ -138,8 +182,11 @@ def baselines_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, Baselin
     links = crosswalk_links_touching({f for f in crossing if f is not None}) if crossing else []
     routes: dict[tuple[int, int], Route | None] = {}
     baselines: dict[int, dict[int, BaselineLevel]] = {}
+    latest: dict[int, dict[int, BaselineLevel]] = {}
     for plan in plans:
         baseline: dict[int, BaselineLevel] = {}
+        levels_now: dict[int, BaselineLevel] = {}
+        stop = until.get(plan.pk) if until else None
         # Oldest first, so that each more recent score takes the place of an older one.
         for assessment_id, scored in sorted(assessments[plan.pk].items(), key=lambda item: (item[1].date, item[0])):
             carried = crosses(plan, scored)
@@ -152,8 +199,9 @@ def baselines_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, Baselin
                     routes[key] = crosswalk_route(links=links, start=key[0], end=key[1])
                 route = routes[key]
                 levels = route_carry(route, levels) if route is not None else {}
+            after_stop = stop is not None and (scored.date, assessment_id) > (stop.date, stop.pk)
             for indicator_id, level in levels.items():
-                baseline[indicator_id] = BaselineLevel(
+                found = BaselineLevel(
                     level=level,
                     assessment_id=assessment_id,
                     kind=scored.kind,
@@ -162,9 +210,15 @@ def baselines_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, Baselin
                     crosswalks=route.crosswalks if route is not None else (),
                     approximate=route.approximate if route is not None else False,
                     framework=scored.framework_code if carried else "",
+                    purpose=scored.purpose,
                 )
+                if scored.purpose == Assessment.Purpose.BASELINE:
+                    baseline[indicator_id] = found
+                if not after_stop:
+                    levels_now[indicator_id] = found
         baselines[plan.pk] = baseline
-    return baselines
+        latest[plan.pk] = levels_now
+    return baselines, latest
 
 
 def current_levels_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, int]]:
@@ -175,9 +229,13 @@ def current_levels_for_plans(*, plans: Iterable[Plan]) -> dict[int, dict[int, in
     }
 
 
-def assessment_list_for_plan(*, plan: Plan) -> QuerySet[Assessment]:
-    """The plan's assessments, most recent first, each with its framework and number of scores."""
-    return Assessment.objects.filter(plan=plan).select_related("framework").annotate(score_count=Count("scores"))
+def assessment_list_for_plan(*, plan: Plan, purpose: str = "") -> QuerySet[Assessment]:
+    """The plan's assessments (of one purpose, if given), most recent first, each with its framework and number of
+    scores."""
+    assessments = Assessment.objects.filter(plan=plan)
+    if purpose:
+        assessments = assessments.filter(purpose=purpose)
+    return assessments.select_related("framework").annotate(score_count=Count("scores"))
 
 
 def assessment_grid(*, assessment: Assessment) -> tuple[list[Indicator], dict[int, IndicatorScore]]:

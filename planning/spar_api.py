@@ -8,7 +8,6 @@ says it)."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from naphs.api import JobSerializer, StrictFieldsMixin, job_accepted
+from naphs.permissions import Permission
 from naphs.spreadsheets import ImportRefused
 from naphs.uploads import upload_file_check, upload_job_start, upload_keep
 from planning.assessments import SparCountry, spar_country_preselected, spar_table_rows
@@ -26,7 +26,7 @@ from planning.forms import SPAR_TABLE_TYPES, SPAR_TABLE_WHAT
 from planning.imports import spar_table_kept
 from planning.job_kinds import PlanningJob
 from planning.models import Assessment
-from stakeholders.access import PlanScopedMixin
+from stakeholders.access import PlanScopedMixin, assessment_get_for_user
 
 
 class SparTableUploadSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -54,10 +54,20 @@ class SparImportSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 def _assessment(view: PlanScopedMixin, assessment_id: int) -> Assessment:
-    return get_object_or_404(Assessment.objects.select_related("framework"), plan=view.plan, pk=assessment_id)
+    """The assessment to import into, as assessment_get_for_user gives it to write: a baseline assessment of an
+    endorsed plan is refused (423), a follow-up goes on."""
+    assessment, _membership = assessment_get_for_user(
+        user=view.request.user, plan_id=view.plan.pk, assessment_id=assessment_id, write=True
+    )
+    return assessment
 
 
-class SparTableView(PlanScopedMixin, APIView):
+class _AssessmentImportMixin(PlanScopedMixin):
+    # The secretariat's; whether the plan's being endorsed refuses it depends on the assessment (_assessment).
+    write_need = Permission.MANAGE
+
+
+class SparTableView(_AssessmentImportMixin, APIView):
     """Upload WHO's SPAR results table to an assessment (the secretariat; multipart, field `file`): 201 with the
     kept table's id, its countries and the plan's country when the table has it. A file that is no SPAR table, or
     one of another edition, is refused (400, `file`, naming the sheet, row and column). The table is the caller's
@@ -97,7 +107,7 @@ def _table_data(upload_id: int, filename: str, countries: list[SparCountry], pla
     ).data
 
 
-class SparTableImportView(PlanScopedMixin, APIView):
+class SparTableImportView(_AssessmentImportMixin, APIView):
     """Import one country of a kept SPAR results table into the assessment (the secretariat): 202 with the job.
     A country the table does not hold is refused (400, `country`); a table that is not the caller's, of this plan,
     still waiting, is 404."""

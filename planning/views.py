@@ -110,7 +110,11 @@ from stakeholders.access import (
     activity_get_for_user,
     area_editable_by,
     area_ids_editable_by,
+    assessment_get_for_user,
+    assessment_writable_by,
+    assessment_write_need,
     countries_granted_to,
+    membership_need_check,
     plan_get_for_user,
     plan_parent_choices,
     plan_writable_check,
@@ -216,19 +220,25 @@ def plan_settings(request: SignedInRequest, plan_id: int) -> HttpResponse:
     )
 
 
-def _assessment(plan: Plan, assessment_id: int) -> Assessment:
-    assessment = Assessment.objects.select_related("framework").filter(plan=plan, pk=assessment_id).first()
-    if assessment is None:
-        raise Http404(_("No such assessment."))
-    assessment.plan = plan
-    return assessment
+def _assessment(
+    request: SignedInRequest, plan_id: int, assessment_id: int, *, write: bool
+) -> tuple[PlanAccess, Assessment]:
+    """The plan and the assessment, as the person may reach them: to `write`, a baseline assessment needs the right
+    to the plan's content (refused once the plan is endorsed), a follow-up the secretariat's (it goes on)."""
+    assessment, membership = assessment_get_for_user(
+        user=request.user, plan_id=plan_id, assessment_id=assessment_id, write=write
+    )
+    return PlanAccess(membership.plan, membership), assessment
 
 
 @require_form_methods
 def assessments(request: SignedInRequest, plan_id: int) -> HttpResponse:
-    """The plan's assessments; the secretariat adds one here."""
-    need = Permission.EDIT_PLAN if request.method == "POST" else Permission.VIEW
-    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    """The plan's assessments; the secretariat adds one here: a baseline assessment while the plan is a draft, a
+    follow-up (a re-assessment during implementation) at any time, the plan endorsed too."""
+    plan, membership = plan_get_for_user(user=request.user, plan_id=plan_id)
+    if request.method == "POST":
+        purpose = request.POST.get("purpose") or Assessment.Purpose.BASELINE
+        membership_need_check(membership, assessment_write_need(Assessment(plan=plan, purpose=purpose)))
     form = AssessmentForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
@@ -241,10 +251,13 @@ def assessments(request: SignedInRequest, plan_id: int) -> HttpResponse:
                 _("Assessment “%(assessment)s” added: enter or import its scores.") % {"assessment": assessment},
             )
             return redirect("assessment_detail", plan_id=plan.pk, assessment_id=assessment.pk)
+    listed = list(assessment_list_for_plan(plan=plan))
     context = {
         "plan": plan,
         "membership": membership,
-        "assessments": assessment_list_for_plan(plan=plan),
+        "assessments": listed,
+        # The most recent baseline assessment: where the current levels come from (follow-ups leave them).
+        "current_id": next((a.pk for a in listed if not a.is_follow_up), None),
         "form": form,
     }
     return render(request, "planning/assessments.html", context)
@@ -271,6 +284,7 @@ def _detail(request: SignedInRequest, access: PlanAccess, assessment: Assessment
         "spar_form": forms.get("spar_form") or SparTableForm(auto_id=SPAR_IDS),
         "scored": len(scores),
         "import_jobs": _import_jobs(request, plan, assessment),
+        "may_edit": assessment_writable_by(membership=membership, assessment=assessment),
     }
     return render(request, "planning/assessment_detail.html", context, status=forms.get("status", 200))
 
@@ -290,10 +304,8 @@ def _import_jobs(request: SignedInRequest, plan: Plan, assessment: Assessment) -
 @require_form_methods
 def assessment_detail(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """The score grid: every indicator by technical area, a level from 1 to 5 each, one Save."""
-    need = Permission.EDIT_PLAN if request.method == "POST" else Permission.VIEW
-    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=need)
+    access, assessment = _assessment(request, plan_id, assessment_id, write=request.method == "POST")
     plan = access.plan
-    assessment = _assessment(plan, assessment_id)
     if request.method != "POST" and request.GET.get("fragment") == "import-job":
         # The latest import's progress, polled by the page until it is done (planning/_import_job.html).
         jobs = _import_jobs(request, plan, assessment)
@@ -343,9 +355,8 @@ def _focus_first_error(form: Form) -> None:
 @require_POST
 def assessment_import(request: SignedInRequest, plan_id: int, assessment_id: int) -> HttpResponse:
     """Import scores from a two-column sheet (indicator code, score): kept, then checked and saved by a job."""
-    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
+    access, assessment = _assessment(request, plan_id, assessment_id, write=True)
     plan = access.plan
-    assessment = _assessment(plan, assessment_id)
     form = ScoreSheetForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -369,9 +380,8 @@ def assessment_import_spar(request: SignedInRequest, plan_id: int, assessment_id
     """Upload the table in which WHO publishes SPAR results: the file is kept for the person, and the page lists
     its countries to pick from (assessment_import_spar_pick). With a `country` already named (a script), that
     country's row is imported at once, in a job."""
-    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
+    access, assessment = _assessment(request, plan_id, assessment_id, write=True)
     plan = access.plan
-    assessment = _assessment(plan, assessment_id)
     form = SparTableForm(request.POST, request.FILES, auto_id=SPAR_IDS)
     if form.is_valid():
         file, country = form.cleaned_data["file"], form.cleaned_data["country"].strip()
@@ -410,9 +420,8 @@ def assessment_import_spar_pick(
     """The countries of a kept SPAR results table, each with its WHO region and how many indicators it reports,
     the plan's country chosen when the table has it; the person picks one and its scores are imported in a job.
     The file is the uploader's, for this plan, until it is imported or expires: anyone else gets 404."""
-    access = plan_get_for_user(user=request.user, plan_id=plan_id, need=Permission.EDIT_PLAN)
+    access, assessment = _assessment(request, plan_id, assessment_id, write=True)
     plan = access.plan
-    assessment = _assessment(plan, assessment_id)
     upload, countries = spar_table_kept(by=request.user, plan=plan, upload_id=upload_id)
     form = SparCountryForm(
         request.POST if request.method == "POST" else None,

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from naphs.errors import PlanFrozen
 from naphs.models import Job
 from naphs.permissions import FROZEN_WHEN_ENDORSED, SECRETARIAT_ROLES, Permission, Role
-from planning.models import Activity, Jurisdiction, Plan
+from planning.models import Activity, Assessment, Jurisdiction, Plan
 from stakeholders.models import Organization, PlanMembership
 
 if TYPE_CHECKING:
@@ -104,6 +104,13 @@ def membership_get_for_user(
         )
     if membership is None:
         raise Http404(_("No such plan."))
+    membership_need_check(membership, need)
+    return membership
+
+
+def membership_need_check(membership: PlanMembership, need: Permission) -> None:
+    """PermissionDenied when the member's role lacks `need`; PlanFrozen when `need` writes the plan's content and
+    the plan is endorsed."""
     if not membership.role_allows(need):
         raise PermissionDenied(
             # Translators: %(role)s is a role's label (e.g. “Focal point”), put in as it is.
@@ -111,7 +118,6 @@ def membership_get_for_user(
         )
     if need in FROZEN_WHEN_ENDORSED:
         plan_writable_check(membership.plan)
-    return membership
 
 
 def plan_writable_check(plan: Plan) -> None:
@@ -126,6 +132,38 @@ def plan_get_for_user(*, user: User | AnonymousUser, plan_id: int, need: Permiss
     """The plan and the person's membership of it, once they hold `need`."""
     membership = membership_get_for_user(user=user, plan_id=plan_id, need=need)
     return PlanAccess(membership.plan, membership)
+
+
+def assessment_write_need(assessment: Assessment) -> Permission:
+    """What recording an assessment or its scores needs: a baseline assessment is the plan's content (EDIT_PLAN,
+    frozen once the plan is endorsed); a follow-up re-assesses the plan being implemented, the secretariat's
+    monitoring work (MANAGE), which goes on against an endorsed plan."""
+    return Permission.MANAGE if assessment.is_follow_up else Permission.EDIT_PLAN
+
+
+def assessment_writable_by(*, membership: PlanMembership, assessment: Assessment) -> bool:
+    """Whether the member may record the assessment's scores now (pages show the controls only then)."""
+    return membership.allows(assessment_write_need(assessment))
+
+
+def assessment_get_for_user(
+    *, user: User | AnonymousUser, plan_id: int, assessment_id: int | None, write: bool = False
+) -> tuple[Assessment, PlanMembership]:
+    """An assessment of the plan (its framework and plan loaded) and the person's membership of the plan: 404 for a
+    non-member or an assessment of another plan. To `write` (its scores, an import into it), 403 for a role without
+    assessment_write_need and 423 for a baseline assessment of an endorsed plan."""
+    membership = membership_get_for_user(user=user, plan_id=plan_id)
+    assessment = (
+        Assessment.objects.select_related("framework").filter(plan_id=plan_id, pk=assessment_id).first()
+        if assessment_id is not None
+        else None
+    )
+    if assessment is None:
+        raise Http404(_("No such assessment."))
+    assessment.plan = membership.plan
+    if write:
+        membership_need_check(membership, assessment_write_need(assessment))
+    return assessment, membership
 
 
 def plans_for_user(user: User | AnonymousUser) -> QuerySet[Plan]:

@@ -159,6 +159,10 @@ GOES_ON: frozenset[str] = frozenset(
         "progress-update-detail",
         "progress-evidence-list",
         "progress-evidence-detail",
+        # Monitoring: a follow-up assessment re-assesses the plan being implemented; its capacity progress exported.
+        "capacity_assessment_new",
+        "capacity_progress_export",
+        "api-capacity-progress-export",
         # No plan, or a plan of one's own making.
         "login",
         "logout",
@@ -277,3 +281,54 @@ def test_every_write_to_an_endorsed_plans_content_is_refused_and_the_rest_goes_o
                 problems.append(f"{what}: 423 without the code plan_endorsed: {result.body[:300]!r}")
             assert AuditEvent.objects.count() == events  # each request is rolled back
     assert not problems, f"{len(problems)} writes do not keep the freeze:\n" + "\n".join(problems)
+
+
+# The routes that write an assessment's scores are CONTENT for a baseline assessment (what the walk's scene makes);
+# for a follow-up assessment (a re-assessment during implementation) they go on while the plan is endorsed.
+FOLLOW_UP_GOES_ON = frozenset(
+    {
+        "assessment_detail",
+        "assessment_import",
+        "assessment_import_spar",
+        "assessment_import_spar_pick",
+        "api-spar-tables",
+        "api-spar-table-import",
+    }
+)
+
+
+@pytest.mark.timeout(600)
+def test_an_endorsed_plan_takes_follow_up_assessments_and_their_scores(endorsed):
+    import datetime
+
+    from planning.models import Assessment, Framework
+
+    scene = endorsed
+
+    def follow_up(plan, *, spar: bool = False):
+        framework = Framework.objects.get(code="SPAR2" if spar else "JEE3")
+        return Assessment.objects.create(
+            plan=plan, framework=framework, kind="jee", date=datetime.date(2025, 5, 1), purpose="follow_up"
+        )
+
+    scene.fresh_assessment = follow_up  # type: ignore[method-assign]
+    table = expectations()
+    problems: list[str] = []
+    routes = [route for route in walk(get_resolver().url_patterns) if "format" not in route.kwargs]
+    seen = set()
+    for route in routes:
+        if route.name not in FOLLOW_UP_GOES_ON:
+            continue
+        seen.add(route.name)
+        for method in writing_routes([route], table).get(route.name, []):
+            result = request(scene, route, method, SL)
+            problems += judge(result, table[route.name, method][SL], f"{method} {result.url} (a follow-up)")
+    # A new assessment on the assessments page: a follow-up goes on, a baseline is refused.
+    assessments = next(route for route in routes if route.name == "assessments")
+    result = request(scene, assessments, "POST", SL, tweak=lambda data: {**data, "purpose": "follow_up"})
+    problems += judge(result, table["assessments", "POST"][SL], f"POST {result.url} (a follow-up)")
+    result = request(scene, assessments, "POST", SL, tweak=lambda data: {**data, "purpose": "baseline"})
+    if result.status != 423 or result.wrote:
+        problems.append(f"POST {result.url} (a baseline): expected 423, got {result.status}")
+    assert seen == FOLLOW_UP_GOES_ON
+    assert not problems, "\n".join(problems)

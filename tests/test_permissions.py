@@ -418,10 +418,10 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
     "job-file": {"GET HEAD": 200},  # their own job's file, as job_download above
 }
 
-# Costing (and planning, for its newer parts) keeps its rows beside its tests, one module per part
-# (tests/costing/permissions_*.py, tests/planning/permissions_*.py), each with a TABLE and PAYLOADS like those
-# here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign, objects) returning the object it
-# names), and P1_ROUTES (routes where the technical lead owns area P1).
+# Costing (and planning, for its newer parts, and monitoring) keeps its rows beside its tests, one module per part
+# (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each with
+# a TABLE and PAYLOADS like those here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign,
+# objects) returning the object it names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
     importlib.import_module(f"tests.{app}.{module.name}")
     for app in ("costing", "planning", "monitoring")
@@ -1191,6 +1191,9 @@ EXTRA_REFERENCES: dict[tuple[str, str], list[Reference]] = {
     ("plan_workbook_export", "POST"): [Reference("version", PlanVersion)],
     ("api-plan-open-data-export", "POST"): [Reference("plan_version", PlanVersion)],
     ("plan_open_data_export", "POST"): [Reference("version", PlanVersion)],
+    # The follow-up assessment the capacity progress is exported as of, by id.
+    ("capacity_progress_export", "POST"): [Reference("assessment", Assessment)],
+    ("api-capacity-progress-export", "POST"): [Reference("assessment", Assessment)],
 }
 # Writes that take no reference beyond what their URL names. A new write the probe finds no reference in fails
 # until it is listed here.
@@ -1380,6 +1383,11 @@ class Elsewhere:
         def activity(plan: Plan) -> Activity:
             return Activity.objects.create(plan=plan, technical_area=area, title=f"Activity of {plan}")
 
+        def follow_up(plan: Plan) -> Assessment:
+            return Assessment.objects.create(
+                plan=plan, framework=jee3, kind="jee", date=datetime.date(2025, 5, 1), purpose="follow_up"
+            )
+
         def item(**owner: Any) -> CatalogueItem:
             return CatalogueItem.objects.create(
                 name=f"Venue hire {scene.number()}",
@@ -1413,6 +1421,10 @@ class Elsewhere:
             Indicator: [("an indicator of another framework", spar.indicators.order_by("order").first())],
             BenchmarkLibrary: [
                 ("a library of another framework", BenchmarkLibrary.objects.create(framework=spar, name="SPAR actions"))
+            ],
+            Assessment: [
+                ("a follow-up assessment of another plan they run", follow_up(sibling)),
+                ("another country's follow-up assessment", follow_up(scene.elsewhere_plan)),
             ],
             PlanVersion: [
                 ("a version of another plan they run", plan_version_save(plan=sibling, by=lead, label="Sibling's")),
