@@ -7,7 +7,18 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("Monitoring")
 
     def ready(self) -> None:
+        from monitoring import workbook
+        from monitoring.job_kinds import MonitoringJob
+        from naphs.job_kinds import job_kinds_register
         from naphs.services import writable_when_endorsed_register
+
+        job_kinds_register(
+            MonitoringJob,
+            {
+                MonitoringJob.PROGRESS_WORKBOOK: workbook.progress_workbook_export,
+                MonitoringJob.PROGRESS_UPLOAD: workbook.progress_upload_apply,
+            },
+        )
 
         # Implementation is monitored on the endorsed plan: none of this is a change to the plan's content.
         writable_when_endorsed_register(
@@ -21,4 +32,5 @@ class MonitoringConfig(AppConfig):
             "monitoring.meindicatoractual",
             "monitoring.healthevent",
             "monitoring.bottleneck",
+            "monitoring.progressupload",
         )
