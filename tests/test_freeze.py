@@ -151,6 +151,11 @@ GOES_ON: frozenset[str] = frozenset(
         "plan_open_data_export",
         "api-plan-open-data-export",
         "plan_document_request",
+        # Progress is reported on the endorsed plan: the progress workbook, out and back.
+        "progress_workbook",
+        "progress_workbook_export",
+        "api-progress-workbook",
+        "progress-upload-list",
         # No plan, or a plan of one's own making.
         "login",
         "logout",

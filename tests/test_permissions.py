@@ -54,6 +54,7 @@ from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from costing.models import CatalogueItem
+from monitoring.models import ReportingPeriod
 from naphs.models import Job
 from naphs.permissions import Role
 from planning.libraries import demo_library_load
@@ -418,13 +419,13 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
     "job-file": {"GET HEAD": 200},  # their own job's file, as job_download above
 }
 
-# Costing (and planning, for its newer parts) keeps its rows beside its tests, one module per part
-# (tests/costing/permissions_*.py, tests/planning/permissions_*.py), each with a TABLE and PAYLOADS like those
+# Costing (and planning, for its newer parts, and monitoring) keeps its rows beside its tests, one module per part
+# (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each with a TABLE and PAYLOADS like those
 # here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign, objects) returning the object it
 # names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
     importlib.import_module(f"tests.{app}.{module.name}")
-    for app in ("costing", "planning")
+    for app in ("costing", "planning", "monitoring")
     for module in pkgutil.iter_modules([str(Path(__file__).parent / app)])
     if module.name.startswith("permissions_")
 ]
@@ -1252,6 +1253,7 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "costing_upload",
         "costing_workbook",
         "directory_export",
+        "progress_workbook",
         "plan_document_request",
         "who_costing_export",
         "who_costing_import",
@@ -1414,6 +1416,10 @@ class Elsewhere:
             BenchmarkLibrary: [
                 ("a library of another framework", BenchmarkLibrary.objects.create(framework=spar, name="SPAR actions"))
             ],
+            ReportingPeriod: [
+                ("a reporting period of another plan they run", self.open_period(sibling)),
+                ("another country's reporting period", self.open_period(scene.elsewhere_plan)),
+            ],
             PlanVersion: [
                 ("a version of another plan they run", plan_version_save(plan=sibling, by=lead, label="Sibling's")),
                 (
@@ -1422,6 +1428,13 @@ class Elsewhere:
                 ),
             ],
         }
+
+
+    @staticmethod
+    def open_period(plan: Plan) -> ReportingPeriod:
+        from tests.monitoring.permissions_workbook import open_period
+
+        return open_period(plan)
 
 
 def refusal_problems(result: Result, route: Route, reference: Reference, bound: Bound, what: str) -> list[str]:
