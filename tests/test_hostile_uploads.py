@@ -2,7 +2,8 @@
 message that says why, writes no row, leaves no file behind, and the reader stops before it has built the cells
 of the shapes that are refused by counting.
 
-The uploads: the costing workbook (page and API), the progress workbook (page and API), the WHO costing tool layout, the score sheet, the SPAR
+The uploads: the costing workbook (page and API), the progress workbook (page and API),
+the WHO costing tool layout, the score sheet, the SPAR
 results table, and the administrators' framework and benchmark library imports. A new upload form or
 serializer belongs in ENDPOINTS (tests/test_project_checks.py-style discovery: `test_every_upload_is_here`).
 """

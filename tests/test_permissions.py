@@ -419,8 +419,9 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
     "job-file": {"GET HEAD": 200},  # their own job's file, as job_download above
 }
 
-# Costing (and planning, for its newer parts, and monitoring) keeps its rows beside its tests, one module per part
-# (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each with a TABLE and PAYLOADS like those
+# Costing (and planning, for its newer parts, and monitoring) keeps its rows beside its tests, one module per
+# part (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each
+# with a TABLE and PAYLOADS like those
 # here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign, objects) returning the object it
 # names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
@@ -1428,7 +1429,6 @@ class Elsewhere:
                 ),
             ],
         }
-
 
     @staticmethod
     def open_period(plan: Plan) -> ReportingPeriod:

@@ -322,7 +322,9 @@ def test_a_changed_report_is_saved_as_a_new_version(
 def test_every_problem_is_located_by_sheet_row_and_column_and_nothing_is_saved(
     client, run_jobs, plan, period, focal_point, moa_activity, moa_second, moa
 ):
-    third = Activity.objects.create(plan=plan, technical_area=area("P1"), title="Vaccinate", responsible_organization=moa)
+    third = Activity.objects.create(
+        plan=plan, technical_area=area("P1"), title="Vaccinate", responsible_organization=moa
+    )
     fourth = Activity.objects.create(plan=plan, technical_area=area("P1"), title="Survey", responsible_organization=moa)
     fifth = Activity.objects.create(plan=plan, technical_area=area("P1"), title="Audit", responsible_organization=moa)
     book = Book(download(client, run_jobs, plan, focal_point, period))
