@@ -20,6 +20,16 @@ class MonitoringConfig(AppConfig):
             MonitoringJob,
             {
                 MonitoringJob.CAPACITY_PROGRESS_EXPORT: capacity.capacity_progress_export,
+        from monitoring import workbook
+        from monitoring.job_kinds import MonitoringJob
+        from naphs.job_kinds import job_kinds_register
+        from naphs.services import writable_when_endorsed_register
+
+        job_kinds_register(
+            MonitoringJob,
+            {
+                MonitoringJob.PROGRESS_WORKBOOK: workbook.progress_workbook_export,
+                MonitoringJob.PROGRESS_UPLOAD: workbook.progress_upload_apply,
             },
         )
 
@@ -35,6 +45,7 @@ class MonitoringConfig(AppConfig):
             "monitoring.meindicatoractual",
             "monitoring.healthevent",
             "monitoring.bottleneck",
+            "monitoring.progressupload",
         )
         from monitoring import reviews
 

@@ -8,3 +8,5 @@ class MonitoringJob(models.TextChoices):
     """Each part adds its kinds here (e.g. PROGRESS_WORKBOOK = "progress_workbook", _("Progress workbook (Excel)"))."""
 
     CAPACITY_PROGRESS_EXPORT = "capacity_progress_export", _("Capacity progress (Excel)")
+    PROGRESS_WORKBOOK = "progress_workbook", _("Progress workbook (Excel)")
+    PROGRESS_UPLOAD = "progress_upload", _("Progress workbook upload")

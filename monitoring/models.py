@@ -519,3 +519,75 @@ class Bottleneck(models.Model):
 
     def __str__(self) -> str:
         return self.description[:80]
+
+
+class ProgressUpload(models.Model):
+    """A progress workbook someone uploaded: checked and applied all or nothing by a background job.
+
+    `digest` (SHA-256 of the file) lets the page say a file was applied before; `problems` lists every problem by
+    sheet, row and column, `conflicts` the reports someone else changed since the download. The file itself is
+    deleted once the upload is applied or refused; the row stays as the record.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        APPLIED = "applied", _("Applied")
+        REFUSED = "refused", _("Refused")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="progress_uploads", verbose_name=_("plan"))
+    period = models.ForeignKey(
+        ReportingPeriod,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="uploads",
+        verbose_name=_("reporting period"),
+    )  # the workbook's, once it is read
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("uploaded by")
+    )
+    file = models.FileField(
+        upload_to="uploads/progress/%Y/%m/", blank=True, verbose_name=_("file")
+    )  # emptied once applied or refused
+    filename = models.CharField(max_length=250, verbose_name=_("file name"))
+    size = models.PositiveBigIntegerField(default=0, verbose_name=_("size"))
+    digest = models.CharField(max_length=64, verbose_name=_("digest"))
+    job = models.OneToOneField(
+        "naphs.Job",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="progress_upload",
+        verbose_name=_("job"),
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status"))
+    problems = models.JSONField(default=list, blank=True, verbose_name=_("problems"))
+    conflicts = models.JSONField(default=list, blank=True, verbose_name=_("conflicts"))
+    summary = models.JSONField(default=dict, blank=True, verbose_name=_("summary"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+
+    class Meta:
+        verbose_name = _("progress workbook upload")
+        verbose_name_plural = _("progress workbook uploads")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def problem_total(self) -> int:
+        """How many problems refused it: more than those kept when there were very many."""
+        return max(int(self.summary.get("problem_count") or 0), len(self.problems))
+
+    def file_discard(self) -> None:
+        """Delete the uploaded file once the upload is applied or refused (after the transaction commits)."""
+        from django.db import transaction
+
+        from naphs.uploads import stored_file_delete
+
+        name = self.file.name
+        if name:
+            ProgressUpload.objects.filter(pk=self.pk).update(file="")
+            self.file.name = ""
+            transaction.on_commit(lambda: stored_file_delete(name))

@@ -163,6 +163,11 @@ GOES_ON: frozenset[str] = frozenset(
         "capacity_assessment_new",
         "capacity_progress_export",
         "api-capacity-progress-export",
+        # Progress is reported on the endorsed plan: the progress workbook, out and back.
+        "progress_workbook",
+        "progress_workbook_export",
+        "api-progress-workbook",
+        "progress-upload-list",
         # No plan, or a plan of one's own making.
         "login",
         "logout",

@@ -2,7 +2,8 @@
 message that says why, writes no row, leaves no file behind, and the reader stops before it has built the cells
 of the shapes that are refused by counting.
 
-The uploads: the costing workbook (page and API), the WHO costing tool layout, the score sheet, the SPAR
+The uploads: the costing workbook (page and API), the progress workbook (page and API),
+the WHO costing tool layout, the score sheet, the SPAR
 results table, and the administrators' framework and benchmark library imports. A new upload form or
 serializer belongs in ENDPOINTS (tests/test_project_checks.py-style discovery: `test_every_upload_is_here`).
 """
@@ -25,6 +26,8 @@ from rest_framework.test import APIClient
 from costing.job_kinds import CostingJob
 from costing.models import CostingUpload, CostLine
 from costing.services import plan_costing_get
+from monitoring.job_kinds import MonitoringJob
+from monitoring.models import ProgressUpdate, ProgressUpload
 from naphs import spreadsheets
 from naphs.models import Job, Upload
 from planning.assessments import assessment_create
@@ -47,6 +50,7 @@ from tests.hostile_files import CORPUS, COUNTED, build
 
 ROWS = (
     IndicatorScore,
+    ProgressUpdate,
     CostLine,
     Activity,
     Framework,
@@ -88,7 +92,11 @@ def _refusal_of_job(job: Job | None) -> str:
     assert job.status == Job.Status.FAILED, f"{job.kind} {job.status}: {job.message}"
     assert "unexpectedly" not in job.message, job.error
     texts = [job.message]
-    upload = Upload.objects.filter(job=job).first() or CostingUpload.objects.filter(job=job).first()
+    upload = (
+        Upload.objects.filter(job=job).first()
+        or CostingUpload.objects.filter(job=job).first()
+        or ProgressUpload.objects.filter(job=job).first()
+    )
     if upload is not None:
         assert upload.status == "refused" and not upload.file
         texts += [problem["message"] for problem in upload.problems]
@@ -124,6 +132,23 @@ def costing_api(client, ctx, name, content):
     api = APIClient()
     api.force_authenticate(ctx.lead)
     url = f"/api/plans/{ctx.plan.pk}/costing/uploads/"
+    response = _run(lambda: api.post(url, {"file": SimpleUploadedFile(name, content)}, format="multipart"))
+    if response.status_code == 400:
+        return " ".join(str(message) for messages in response.json().values() for message in messages)
+    assert response.status_code == 202, response.content
+    return _refusal_of_job(Job.objects.get(pk=response.json()["job"]["id"]))
+
+
+def progress_page(client, ctx, name, content):
+    data = {"file": SimpleUploadedFile(name, content)}
+    url = f"/plans/{ctx.plan.pk}/monitoring/workbook/"
+    return _form_post(client, ctx, url, data, MonitoringJob.PROGRESS_UPLOAD, ctx.lead)
+
+
+def progress_api(client, ctx, name, content):
+    api = APIClient()
+    api.force_authenticate(ctx.lead)
+    url = f"/api/plans/{ctx.plan.pk}/monitoring/uploads/"
     response = _run(lambda: api.post(url, {"file": SimpleUploadedFile(name, content)}, format="multipart"))
     if response.status_code == 400:
         return " ".join(str(message) for messages in response.json().values() for message in messages)
@@ -195,6 +220,8 @@ def mapping_admin(client, ctx, name, content):
 ENDPOINTS: dict[str, Callable[..., str]] = {
     "costing workbook page": costing_page,
     "costing workbook API": costing_api,
+    "progress workbook page": progress_page,
+    "progress workbook API": progress_api,
     "WHO costing layout": who_page,
     "score sheet": score_sheet,
     "SPAR results table": spar_table,
@@ -209,6 +236,8 @@ ENDPOINTS: dict[str, Callable[..., str]] = {
 ROUTES = {
     "plans/<plan_id>/costing/upload/",
     "api/plans/<plan_id>/costing/uploads/",
+    # The progress workbook's page (plans/<plan_id>/monitoring/workbook/) takes a file too: "progress workbook page".
+    "api/plans/<plan_id>/monitoring/uploads/",
     "plans/<plan_id>/costing/who/import/",
     "plans/<plan_id>/assessments/<assessment_id>/import/",
     "plans/<plan_id>/assessments/<assessment_id>/import-spar/",

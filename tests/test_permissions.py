@@ -54,6 +54,7 @@ from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from costing.models import CatalogueItem
+from monitoring.models import ReportingPeriod
 from naphs.models import Job
 from naphs.permissions import Role
 from planning.libraries import demo_library_load
@@ -422,6 +423,11 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
 # (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each with
 # a TABLE and PAYLOADS like those here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign,
 # objects) returning the object it names), and P1_ROUTES (routes where the technical lead owns area P1).
+# Costing (and planning, for its newer parts, and monitoring) keeps its rows beside its tests, one module per
+# part (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each
+# with a TABLE and PAYLOADS like those
+# here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign, objects) returning the object it
+# names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
     importlib.import_module(f"tests.{app}.{module.name}")
     for app in ("costing", "planning", "monitoring")
@@ -1255,6 +1261,7 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "costing_upload",
         "costing_workbook",
         "directory_export",
+        "progress_workbook",
         "plan_document_request",
         "who_costing_export",
         "who_costing_import",
@@ -1425,6 +1432,9 @@ class Elsewhere:
             Assessment: [
                 ("a follow-up assessment of another plan they run", follow_up(sibling)),
                 ("another country's follow-up assessment", follow_up(scene.elsewhere_plan)),
+            ReportingPeriod: [
+                ("a reporting period of another plan they run", self.open_period(sibling)),
+                ("another country's reporting period", self.open_period(scene.elsewhere_plan)),
             ],
             PlanVersion: [
                 ("a version of another plan they run", plan_version_save(plan=sibling, by=lead, label="Sibling's")),
@@ -1437,6 +1447,12 @@ class Elsewhere:
         for part in PARTS:  # the parts' own models (tests/monitoring/permissions_*.py: reporting periods)
             if hasattr(part, "ELSEWHERE"):
                 self.objects.update(part.ELSEWHERE(scene, sibling))
+
+    @staticmethod
+    def open_period(plan: Plan) -> ReportingPeriod:
+        from tests.monitoring.permissions_workbook import open_period
+
+        return open_period(plan)
 
 
 def refusal_problems(result: Result, route: Route, reference: Reference, bound: Bound, what: str) -> list[str]:
