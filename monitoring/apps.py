@@ -21,4 +21,5 @@ class MonitoringConfig(AppConfig):
             "monitoring.meindicatoractual",
             "monitoring.healthevent",
             "monitoring.bottleneck",
+            "monitoring.progressreminder",
         )
