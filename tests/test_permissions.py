@@ -418,13 +418,13 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
     "job-file": {"GET HEAD": 200},  # their own job's file, as job_download above
 }
 
-# Costing (and planning, for its newer parts) keeps its rows beside its tests, one module per part
-# (tests/costing/permissions_*.py, tests/planning/permissions_*.py), each with a TABLE and PAYLOADS like those
+# Costing (and planning and monitoring) keeps its rows beside its tests, one module per part
+# (tests/costing/permissions_*.py, tests/planning/permissions_*.py, ...), each with a TABLE and PAYLOADS like those
 # here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign, objects) returning the object it
 # names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
     importlib.import_module(f"tests.{app}.{module.name}")
-    for app in ("costing", "planning")
+    for app in ("costing", "planning", "monitoring")
     for module in pkgutil.iter_modules([str(Path(__file__).parent / app)])
     if module.name.startswith("permissions_")
 ]
@@ -1275,6 +1275,8 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "plan_versions",
     }
 )
+# A part's module may list its own writes that take no reference (NO_REFERENCES, as here).
+NO_REFERENCES = NO_REFERENCES.union(*(getattr(part, "NO_REFERENCES", frozenset()) for part in PARTS))
 # A plan's costing settings are created with their defaults the first time anything reads them, a refused write
 # included: that row is no part of what was refused.
 CREATED_ON_READ = frozenset({"costing_plancosting"})
