@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -129,9 +129,14 @@ class ReportingPeriodViewSet(PlanScopedMixin, viewsets.ModelViewSet):
     @extend_schema(
         summary="Generate the plan's reporting periods",
         request=PeriodGenerateSerializer,
-        responses={201: ReportingPeriodSerializer(many=True)},
+        responses={
+            201: ReportingPeriodSerializer(many=True),
+            200: OpenApiResponse(
+                ReportingPeriodSerializer(many=True), description="The plan had them all: none added."
+            ),
+        },
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None)
     def generate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Add the calendar periods the plan lacks; those it has, and any overlapping them, are kept as they are.
         Answers with the periods added (none when the plan has them all)."""
