@@ -46,6 +46,7 @@ class MonitoringConfig(AppConfig):
             "monitoring.healthevent",
             "monitoring.bottleneck",
             "monitoring.progressupload",
+            "monitoring.progressreminder",
         )
         from monitoring import reviews
 

@@ -72,6 +72,35 @@ class ReportingPeriod(models.Model):
         return self.state == self.State.OPEN
 
 
+class ProgressReminder(models.Model):
+    """An e-mail reminding one person of the reports they still owe for an open period: at most one a day per
+    person and period, the row being what says one went out."""
+
+    period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("reporting period")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("person")
+    )
+    sent_on = models.DateField(verbose_name=_("sent on"))
+    unreported = models.PositiveIntegerField(default=0, verbose_name=_("activities not reported"))
+
+    class Meta:
+        verbose_name = _("progress reminder")
+        verbose_name_plural = _("progress reminders")
+        ordering = ["period_id", "user_id", "sent_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "user", "sent_on"],
+                name="progress_reminder_one_a_day",
+                violation_error_message=_("This person was already reminded of this period today."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.period} · {self.sent_on.isoformat()}"
+
+
 class ProgressStatus(models.TextChoices):
     NOT_STARTED = "not_started", _("Not started")
     ON_TRACK = "on_track", _("On track")

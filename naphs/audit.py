@@ -95,6 +95,14 @@ AUDIT_SENTENCES: dict[str, Promise] = {
     "closed the review round": _("%(actor)s closed %(target)s."),
     # Translators: sent by the product itself; %(target)s is the reviewer and the round.
     "reminded the reviewer": _("A reminder of an overdue verdict was e-mailed: %(target)s."),
+    # Monitoring. Translators: %(target)s is a reporting period, e.g. “2026 Q1”.
+    "opened the reporting period": _("%(actor)s opened the reporting period %(target)s."),
+    # Translators: %(target)s is a reporting period, e.g. “2026 Q1”.
+    "closed the reporting period": _("%(actor)s closed the reporting period %(target)s."),
+    # Translators: %(target)s is a reporting period, e.g. “2026 Q1”.
+    "reopened the reporting period": _("%(actor)s reopened the reporting period %(target)s."),
+    # Translators: sent by the product itself; %(target)s is the person, the period and the day.
+    "reminded to report progress": _("A reminder of progress reports due was e-mailed: %(target)s."),
     # Translators: %(target)s is the endorsement, e.g. “Version 1, endorsed by the Minister of Health”.
     "endorsed": _("%(actor)s recorded the endorsement of the plan: %(target)s."),
     # Translators: %(target)s is the endorsement the plan stood at, e.g. “Version 1, endorsed by the Minister”.

@@ -368,6 +368,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 JOB_RETENTION_DAYS = int(os.environ.get("JOB_RETENTION_DAYS", "30"))
+# Reports on an open period are asked for by e-mail from this many days before they are due, and until they are in.
+PROGRESS_REMINDER_DAYS = int(os.environ.get("PROGRESS_REMINDER_DAYS", "7"))
 CELERY_BEAT_SCHEDULE = {
     # Sent again at the next interval if no worker took it: a late one is dropped rather than run in a burst.
     "jobs-recover": {
@@ -381,6 +383,8 @@ CELERY_BEAT_SCHEDULE = {
     # Each reviewer is reminded at most once a day (ReviewInvitation.reminded_at); hourly, so a reminder is not a day
     # late when beat was down at one run.
     "review-reminders": {"task": "planning.tasks.review_reminders_task", "schedule": timedelta(hours=1)},
+    # Focal points and technical leads are reminded at most once a day per period (monitoring.ProgressReminder).
+    "progress-reminders": {"task": "monitoring.tasks.progress_reminders_task", "schedule": timedelta(hours=1)},
 }
 
 LOGGING: dict[str, Any] = {

@@ -16,7 +16,7 @@ from django.urls import get_resolver
 
 from naphs.models import AuditEvent
 from planning.models import Plan
-from tests.test_permissions import SL, WRITES, Route, Scene, expectations, judge, request, walk
+from tests.test_permissions import PARTS, SL, WRITES, Route, Scene, expectations, judge, request, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +186,8 @@ GOES_ON: frozenset[str] = frozenset(
         "my-invitation-decline",
     }
 )
+# A part's module may list its own writes that go on (GOES_ON), e.g. monitoring's (tests/monitoring/permissions_*.py).
+GOES_ON = GOES_ON.union(*(getattr(part, "GOES_ON", frozenset()) for part in PARTS))
 
 
 def writing_routes(routes: Iterable[Route], table: dict[tuple[str, str], dict[str, int]]) -> dict[str, list[str]]:

@@ -426,6 +426,8 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
 # Costing (and planning, for its newer parts, and monitoring) keeps its rows beside its tests, one module per
 # part (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each
 # with a TABLE and PAYLOADS like those
+# Costing (and planning and monitoring) keeps its rows beside its tests, one module per part
+# (tests/costing/permissions_*.py, tests/planning/permissions_*.py, ...), each with a TABLE and PAYLOADS like those
 # here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign, objects) returning the object it
 # names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
@@ -1285,6 +1287,9 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "plan_versions",
     }
 ).union(*(getattr(part, "NO_REFERENCES", frozenset()) for part in PARTS))
+)
+# A part's module may list its own writes that take no reference (NO_REFERENCES, as here).
+NO_REFERENCES = NO_REFERENCES.union(*(getattr(part, "NO_REFERENCES", frozenset()) for part in PARTS))
 # A plan's costing settings are created with their defaults the first time anything reads them, a refused write
 # included: that row is no part of what was refused.
 CREATED_ON_READ = frozenset({"costing_plancosting"})
