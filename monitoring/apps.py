@@ -7,7 +7,14 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("Monitoring")
 
     def ready(self) -> None:
+        from monitoring import indicator_jobs
+        from monitoring.job_kinds import MonitoringJob
+        from naphs.job_kinds import job_kinds_register
         from naphs.services import writable_when_endorsed_register
+
+        job_kinds_register(
+            MonitoringJob, {MonitoringJob.INDICATOR_ACTUALS_IMPORT: indicator_jobs.indicator_actuals_import_job}
+        )
 
         # Implementation is monitored on the endorsed plan: none of this is a change to the plan's content.
         writable_when_endorsed_register(
