@@ -31,6 +31,13 @@ class MonitoringConfig(AppConfig):
                 MonitoringJob.PROGRESS_WORKBOOK: workbook.progress_workbook_export,
                 MonitoringJob.PROGRESS_UPLOAD: workbook.progress_upload_apply,
             },
+        from monitoring import indicator_jobs
+        from monitoring.job_kinds import MonitoringJob
+        from naphs.job_kinds import job_kinds_register
+        from naphs.services import writable_when_endorsed_register
+
+        job_kinds_register(
+            MonitoringJob, {MonitoringJob.INDICATOR_ACTUALS_IMPORT: indicator_jobs.indicator_actuals_import_job}
         )
 
         # Implementation is monitored on the endorsed plan: none of this is a change to the plan's content.

@@ -10,3 +10,4 @@ class MonitoringJob(models.TextChoices):
     CAPACITY_PROGRESS_EXPORT = "capacity_progress_export", _("Capacity progress (Excel)")
     PROGRESS_WORKBOOK = "progress_workbook", _("Progress workbook (Excel)")
     PROGRESS_UPLOAD = "progress_upload", _("Progress workbook upload")
+    INDICATOR_ACTUALS_IMPORT = "indicator_actuals_import", _("M&E indicator actuals import")
