@@ -424,7 +424,7 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
 # names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
     importlib.import_module(f"tests.{app}.{module.name}")
-    for app in ("costing", "planning")
+    for app in ("costing", "planning", "monitoring")
     for module in pkgutil.iter_modules([str(Path(__file__).parent / app)])
     if module.name.startswith("permissions_")
 ]
@@ -1273,6 +1273,13 @@ NO_REFERENCES: frozenset[str] = frozenset(
         # A named version of the plan: its name only.
         "api-plan-versions",
         "plan_versions",
+        # Health events: names, places and dates; their deletions and those of bottlenecks name only the URL's.
+        "health_event_new",
+        "health_event_edit",
+        "health_event_delete",
+        "health-event-list",
+        "health-event-detail",
+        "bottleneck_delete",
     }
 )
 # A plan's costing settings are created with their defaults the first time anything reads them, a refused write

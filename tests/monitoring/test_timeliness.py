@@ -111,8 +111,9 @@ def test_every_bad_date_is_named_by_its_field_and_nothing_is_saved(plan, lead, o
 
 def test_a_date_message_says_the_dates(plan, lead):
     with pytest.raises(ValidationError) as refused:
-        health_event_create(plan=plan, by=lead, fields=event_fields(detected_on=D(2026, 2, 27), notified_on=None,
-                                                                     responded_on=None))
+        health_event_create(
+            plan=plan, by=lead, fields=event_fields(detected_on=D(2026, 2, 27), notified_on=None, responded_on=None)
+        )
     assert refused.value.message_dict["detected_on"] == [
         "Date of detection: 27 Feb 2026 is before the date of emergence (1 Mar 2026)."
     ]
