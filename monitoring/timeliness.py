@@ -273,7 +273,7 @@ def health_event_check(fields: Mapping[str, Any], *, today: datetime.date | None
     (detection before emergence, notification before detection, response before notification), a later date given
     without the earlier one."""
     today = today or timezone.localdate()
-    labels = {name: HealthEvent._meta.get_field(name).verbose_name for name in EVENT_DATES}
+    labels = {name: getattr(HealthEvent._meta.get_field(name), "verbose_name", name) for name in EVENT_DATES}
     errors: dict[str, list[str]] = {}
     for name in EVENT_DATES:
         value = fields.get(name)

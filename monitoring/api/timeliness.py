@@ -125,7 +125,10 @@ class HealthEventSerializer(ModelSerializer):
 class RemedialActivitySerializer(Serializer):
     """The activity a remedial action becomes."""
 
-    source = serializers.ChoiceField(choices=[(value, Activity.Source(value).label) for value in REMEDIAL_SOURCES])
+    # A declared field named like DRF's Field.source attribute, which the stubs type as a string.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=[(value, Activity.Source(value).label) for value in REMEDIAL_SOURCES]
+    )
     technical_area = serializers.PrimaryKeyRelatedField(queryset=TechnicalArea.objects.none())
     responsible_organization = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.none(), required=False, allow_null=True
@@ -155,7 +158,7 @@ class ActivityCreatedSerializer(serializers.Serializer):
     """The activity made, and the bottleneck now linked to it."""
 
     activity = serializers.IntegerField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
     bottleneck = BottleneckSerializer()
 
 
@@ -311,14 +314,16 @@ class BottleneckViewSet(_EventsScoped, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def activity(self, request: Request, *args, **kwargs) -> Response:
         # Adding an activity: the secretariat, or a technical lead in the chosen area; 423 on an endorsed plan.
-        plan, membership = plan_get_for_user(user=request.user, plan_id=self.plan.pk, need=Permission.EDIT_ACTIVITIES)
+        plan, membership = plan_get_for_user(
+            user=self.request.user, plan_id=self.plan.pk, need=Permission.EDIT_ACTIVITIES
+        )
         bottleneck = self.get_object()
         body = RemedialActivitySerializer(data=request.data, context={"plan": plan, "membership": membership})
         body.is_valid(raise_exception=True)
         data = body.validated_data
         activity = bottleneck_activity_create(
             bottleneck=bottleneck,
-            by=request.user,
+            by=self.request.user,
             version=data["version"],
             source=data["source"],
             technical_area=data["technical_area"],

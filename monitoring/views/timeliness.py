@@ -284,17 +284,17 @@ def bottleneck_activity(request: SignedInRequest, plan_id: int, event_id: int, b
     elif request.method == "POST":
         status = 422
         if form.is_valid():
-            data = form.cleaned_data
+            values = form.cleaned_data
             try:
                 activity = bottleneck_activity_create(
                     bottleneck=bottleneck,
                     by=request.user,
-                    version=data["version"],
-                    source=data["source"],
-                    technical_area=data["technical_area"],
-                    responsible_organization=data["responsible_organization"],
-                    title=data["title"],
-                    description=data["description"],
+                    version=values["version"],
+                    source=values["source"],
+                    technical_area=values["technical_area"],
+                    responsible_organization=values["responsible_organization"],
+                    title=values["title"],
+                    description=values["description"],
                 )
             except (EditConflict, ValidationError) as refusal:
                 status = form_refused(form, refusal)
