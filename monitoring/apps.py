@@ -7,7 +7,10 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("Monitoring")
 
     def ready(self) -> None:
+        from monitoring import timeliness_hooks
         from naphs.services import writable_when_endorsed_register
+
+        timeliness_hooks.connect()
 
         # Implementation is monitored on the endorsed plan: none of this is a change to the plan's content.
         writable_when_endorsed_register(

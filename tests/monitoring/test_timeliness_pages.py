@@ -266,7 +266,10 @@ def test_the_secretariat_makes_a_remedial_action_an_activity_with_its_source(cli
     bottleneck.refresh_from_db()
     assert bottleneck.activity == activity
     # The activity's page and the table show where it came from.
-    assert "Simulation exercise" in client.get(response.headers["Location"]).content.decode()
+    activity_page = client.get(response.headers["Location"]).content.decode()
+    assert "Simulation exercise" in activity_page
+    event_url = reverse("health_event_detail", kwargs={"plan_id": plan.pk, "event_id": bottleneck.event_id})
+    assert f'<a href="{event_url}">Cholera in the delta</a>' in activity_page
     assert "Simulation exercise" in client.get(reverse("activities", kwargs={"plan_id": plan.pk})).content.decode()
     # Once made, it is not made again.
     again = client.post(activity_url(bottleneck), activity_form(bottleneck))
