@@ -39,6 +39,10 @@ class MonitoringConfig(AppConfig):
         job_kinds_register(
             MonitoringJob, {MonitoringJob.INDICATOR_ACTUALS_IMPORT: indicator_jobs.indicator_actuals_import_job}
         )
+        from monitoring import timeliness_hooks
+        from naphs.services import writable_when_endorsed_register
+
+        timeliness_hooks.connect()
 
         # Implementation is monitored on the endorsed plan: none of this is a change to the plan's content.
         writable_when_endorsed_register(

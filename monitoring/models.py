@@ -474,8 +474,14 @@ class HealthEvent(models.Model):
     notified_on = models.DateField(null=True, blank=True, verbose_name=_("date of notification"))
     responded_on = models.DateField(null=True, blank=True, verbose_name=_("date early response actions were completed"))
     notes = models.TextField(blank=True, max_length=10000, verbose_name=_("notes"))
+    # Blank: an event stays editable once the account of whoever recorded it is gone (SET_NULL).
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
     version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))

@@ -104,6 +104,9 @@ CONTENT: frozenset[str] = frozenset(
         "funding_delete",
         "funding-commitment-list",
         "funding-commitment-detail",
+        # A remedial action of a 7-1-7 event made an activity: an activity added to the plan.
+        "bottleneck_activity",
+        "bottleneck-activity",
     }
 )
 
@@ -168,6 +171,17 @@ GOES_ON: frozenset[str] = frozenset(
         "progress_workbook_export",
         "api-progress-workbook",
         "progress-upload-list",
+        # Monitoring: 7-1-7 health events and their bottlenecks, recorded against the plan being implemented.
+        "health_event_new",
+        "health_event_edit",
+        "health_event_delete",
+        "health-event-list",
+        "health-event-detail",
+        "bottleneck_new",
+        "bottleneck_edit",
+        "bottleneck_delete",
+        "bottleneck-list",
+        "bottleneck-detail",
         # No plan, or a plan of one's own making.
         "login",
         "logout",

@@ -1285,6 +1285,13 @@ NO_REFERENCES: frozenset[str] = frozenset(
         # A named version of the plan: its name only.
         "api-plan-versions",
         "plan_versions",
+        # Health events: names, places and dates; their deletions and those of bottlenecks name only the URL's.
+        "health_event_new",
+        "health_event_edit",
+        "health_event_delete",
+        "health-event-list",
+        "health-event-detail",
+        "bottleneck_delete",
     }
 ).union(*(getattr(part, "NO_REFERENCES", frozenset()) for part in PARTS))
 )
