@@ -418,13 +418,14 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
     "job-file": {"GET HEAD": 200},  # their own job's file, as job_download above
 }
 
-# Costing (and planning, for its newer parts) keeps its rows beside its tests, one module per part
-# (tests/costing/permissions_*.py, tests/planning/permissions_*.py), each with a TABLE and PAYLOADS like those
+# Costing (and planning, for its newer parts, and monitoring) keeps its rows beside its tests, one module per part
+# (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each with a
+# TABLE and PAYLOADS like those
 # here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign, objects) returning the object it
 # names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
     importlib.import_module(f"tests.{app}.{module.name}")
-    for app in ("costing", "planning")
+    for app in ("costing", "planning", "monitoring")
     for module in pkgutil.iter_modules([str(Path(__file__).parent / app)])
     if module.name.startswith("permissions_")
 ]
@@ -1250,6 +1251,8 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "api-spar-table-import",
         "costing_dashboard_export",
         "costing_upload",
+        "monitoring_dashboard_export",
+        "api-monitoring-dashboard-export",
         "costing_workbook",
         "directory_export",
         "plan_document_request",
