@@ -19,7 +19,7 @@ from tests.monitoring.test_dashboard import monitored, report  # noqa: F401  (fi
 pytestmark = pytest.mark.django_db
 
 
-def test_the_document_has_an_implementation_chapter_with_its_charts(monitored):
+def test_the_document_has_an_implementation_chapter_with_its_charts(monitored):  # noqa: F811
     with translation.override("en"):
         data = document_data(plan=monitored)
         html = document_html(data=data)
@@ -33,7 +33,7 @@ def test_the_document_has_an_implementation_chapter_with_its_charts(monitored):
     assert "Spent to date: 155, of a costed budget of 2,250" in chapter
 
 
-def test_the_charts_escape_what_the_plan_says(monitored):
+def test_the_charts_escape_what_the_plan_says(monitored):  # noqa: F811
     monitored.activities.update(title="x")
     dashboard = dashboard_get(plan=monitored)
     dashboard.by_area[0].key = "<script>"
@@ -45,7 +45,7 @@ def test_a_plan_with_nothing_to_monitor_has_no_such_chapter(plan):
     assert document_data(plan=plan).chapters == []
 
 
-def test_the_key_moves_when_the_monitoring_figures_are_recomputed(monitored, lead):
+def test_the_key_moves_when_the_monitoring_figures_are_recomputed(monitored, lead):  # noqa: F811
     before = document_key(plan=monitored, language="en")
     assert document_key(plan=monitored, language="en") == before
 
@@ -58,7 +58,7 @@ def test_the_key_moves_when_the_monitoring_figures_are_recomputed(monitored, lea
     assert document_key(plan=monitored, language="en") != before
 
 
-def test_the_rendered_document_carries_the_chapter(monitored):
+def test_the_rendered_document_carries_the_chapter(monitored):  # noqa: F811
     with translation.override("en"):
         rendered = document_render(data=document_data(plan=monitored))
     pages = [page.extract_text() or "" for page in PdfReader(io.BytesIO(rendered.content)).pages]
