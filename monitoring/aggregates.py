@@ -216,12 +216,14 @@ def indicator_states(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     levels = _levels(capacity_plans) if capacity_plans else {}
     states: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in indicators:
-        baseline, value, target = row["baseline_value"], row["latest_value"], None
+        baseline: Decimal | None = row["baseline_value"]
+        latest_value: Decimal | None = row["latest_value"]
+        target: Decimal | None = None
         if row["capacity_indicator_id"]:
             baseline_level, latest_level, target_level = levels.get(row["plan_id"], {}).get(
                 row["capacity_indicator_id"], (None, None, None)
             )
-            baseline, value, target = (
+            baseline, latest_value, target = (
                 None if level is None else Decimal(level) for level in (baseline_level, latest_level, target_level)
             )
             baseline = None  # a level to raise: reached at or above its target
@@ -235,10 +237,10 @@ def indicator_states(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
                 target = by_year[min(by_year)]
         if target is None:
             state = "no_target"
-        elif value is None:
+        elif latest_value is None:
             state = "no_data"
         else:
-            state = "met" if _direction_met(value, target, baseline) else "not_met"
+            state = "met" if _direction_met(latest_value, target, baseline) else "not_met"
         states[row["plan_id"]].append(
             {
                 "id": row["pk"],
@@ -248,7 +250,7 @@ def indicator_states(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
                 "area": row["technical_area_id"],
                 "baseline": None if row["baseline_value"] is None else str(row["baseline_value"]),
                 "target": None if target is None else str(target),
-                "latest": None if value is None else str(value),
+                "latest": None if latest_value is None else str(latest_value),
                 "state": state,
             }
         )
@@ -328,7 +330,7 @@ def _timeliness(plan_ids: list[int]) -> dict[int, dict[str, int]]:
         met_all &= Q(**{f"{end}__isnull": False}) & within
     counts["all_met"] = Count("pk", filter=met_all)
     rows = HealthEvent.objects.filter(plan_id__in=plan_ids).order_by().values("plan_id").annotate(**counts)
-    return {row.pop("plan_id"): row for row in rows}
+    return {int(str(row["plan_id"])): {k: int(str(v)) for k, v in row.items() if k != "plan_id"} for row in rows}
 
 
 def _figures(plan_ids: list[int]) -> dict[int, dict[str, Any]]:

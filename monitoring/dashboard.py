@@ -450,6 +450,7 @@ def dashboard_get(*, plan: Plan, scope: str = Scope.PLAN) -> Dashboard:
     """The dashboard's figures for the plan (a member's plan: the caller checked access), in ten queries whatever
     the size of the plans and the number of provincial plans."""
     scope = Scope(scope)
+    row: Any  # rows of several tables in turn
     included, provincial, currency = _plans(plan=plan, scope=scope)
     ids = [state.plan.pk for state in included]
     money_ids = [state.plan.pk for state in included if state.money]
@@ -461,7 +462,7 @@ def dashboard_get(*, plan: Plan, scope: str = Scope.PLAN) -> Dashboard:
         "spent_sum": Sum("spent", filter=money, default=ZERO),
     }
 
-    def add(row: StatusRow, values: dict[str, Any]) -> None:
+    def add(row: StatusRow, values: Any) -> None:
         row.counts[values["status"]] += values["n"]
         row.percent_sum += values["percent_sum"]
         row.spent += values["spent_sum"]
