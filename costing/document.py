@@ -42,6 +42,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
+from costing import hooks as costing_hooks
 from costing.dashboard import AreaRow as CostAreaRow
 from costing.dashboard import Dashboard, dashboard_get
 from costing.models import (
@@ -168,7 +169,8 @@ def document_key(
     What counts as a change: the plan's own row (its version grows with every save) and its jurisdiction's
     name; any activity, target, score, assessment, context, priority, functional group (and the areas in it),
     cost line, exchange rate, funding commitment or membership of the plan added, deleted or saved (count,
-    highest id, sum of versions, last update); the plan's costing settings and its totals recomputed
+    highest id, sum of versions, last update); what the chapters of the apps above costing show (their
+    document_marks: monitoring's figures recomputed); the plan's costing settings and its totals recomputed
     (`changes`, `rollup_of`, `rollup_at`); the organizations of its directory; the endorsement shown on the
     cover; with the provincial plans' summaries, each provincial plan's row, costing totals and activities; with
     the guidance annex, the guidance documents it lists (added, removed, saved); the templates and stylesheet;
@@ -203,6 +205,7 @@ def document_key(
         _provinces_marks(plan) if provinces else None,
         _marks(GuidanceDocument.objects.filter(pk__in=guidance_ids_for(plan)), updated=True) if guidance else None,
         _source_digest(),
+        costing_hooks.document_marks.send(plan),
     ]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
@@ -383,6 +386,7 @@ class DocumentData:
     charts: dict[str, SafeString]
     provinces: list[ProvincialSummary] | None = None  # None: not asked for
     guidance: list[GuidanceSection] | None = None  # None: not asked for
+    chapters: list[costing_hooks.DocumentChapter] = field(default_factory=list)  # the apps above costing's
 
 
 def _activity_rows(plan: Plan, years: list[int]) -> dict[int, list[ActivityRow]]:
@@ -559,6 +563,7 @@ def document_data(
         charts={"areas": area_chart(dashboard), "years": year_chart(dashboard)},
         provinces=provincial_summaries(plan) if provinces else None,
         guidance=guidance_annex(plan, sections) if guidance else None,
+        chapters=[chapter for chapter in costing_hooks.document_chapters.send(plan) if chapter is not None],
     )
 
 
@@ -691,8 +696,9 @@ class Block:
     """A run of the document that stays together in one part: a chapter, a run of technical areas, or a run of the
     annex's areas (its first opens the annex's chapter)."""
 
-    kind: str  # summary, context, priorities, areas, costing, annex, people
+    kind: str  # summary, context, priorities, areas, costing, provinces, chapter, annex, guidance, people
     sections: list[AreaSection] = field(default_factory=list)
+    chapter: costing_hooks.DocumentChapter | None = None  # of kind "chapter": an app above costing's
     first: bool = False
     rows: int = 10
 
@@ -742,6 +748,7 @@ def document_parts(data: DocumentData) -> list[Part]:
             if data.provinces is not None
             else []
         ),
+        *[Block(kind="chapter", chapter=chapter, rows=chapter.rows) for chapter in data.chapters],
         *_runs("annex", [section for section in data.sections if section.activities], _annex_rows),
         *(
             [Block(kind="guidance", rows=10 + sum(2 + len(row.documents) for row in data.guidance))]
@@ -837,6 +844,7 @@ def _contents_pages(data: DocumentData, anchors: dict[str, int], first: int, pla
     number = (lambda anchor: "8" * len(str(last))) if placeholder else (lambda anchor: first + anchors.get(anchor, 0))
     pages: dict[str, Any] = {name.replace("-", "_"): number(name) for name in CHAPTERS}
     pages["sections"] = [(section, number(section.anchor)) for section in data.sections]
+    pages["chapters"] = [(chapter, number(chapter.anchor)) for chapter in data.chapters]
     return pages
 
 

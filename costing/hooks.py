@@ -1,9 +1,10 @@
 """Costing's part in planning (planning.hooks): totals follow activities, activities show their costs, and cost
-lines take comments."""
+lines take comments. And costing's own hooks (naphs.hooks), where the apps above it take part in what it makes:
+chapters of the plan document."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -12,10 +13,35 @@ from costing.models import CostLine
 from costing.selectors import activities_with_cost, activity_cost_summary
 from costing.services import costs_changed
 from costing.versions import plan_content_part
+from naphs.hooks import Hook
 from planning import hooks
 
 if TYPE_CHECKING:
+    from django.utils.safestring import SafeString
+
     from planning.models import Activity, Plan
+
+
+class DocumentChapter(NamedTuple):
+    """A chapter an app above costing adds to the plan document, after the costing summary (and the provincial
+    plans): its anchor (unique in the document), its title for the contents, its HTML in the active language (its
+    own heading included, text escaped, charts as inline SVG, no URL), and about how many table rows it holds (for
+    the document's parts)."""
+
+    anchor: str
+    title: str
+    html: SafeString
+    rows: int
+
+
+# The chapters of the plan document that apps above costing write (monitoring's implementation progress): each
+# receiver answers for the plan, in the active language, with a chapter or None (nothing to say yet). Called by
+# costing.document.document_data.
+document_chapters: Hook[[Plan], DocumentChapter | None] = Hook("document_chapters")
+
+# What those chapters show, as far as the database records changes: each receiver answers with JSON-able marks,
+# part of costing.document.document_key, so a stored render is not served once what a chapter shows has moved.
+document_marks: Hook[[Plan], Any] = Hook("document_marks")
 
 
 def _activity_deleting(activity: Activity) -> None:

@@ -11,3 +11,4 @@ class MonitoringJob(models.TextChoices):
     PROGRESS_WORKBOOK = "progress_workbook", _("Progress workbook (Excel)")
     PROGRESS_UPLOAD = "progress_upload", _("Progress workbook upload")
     INDICATOR_ACTUALS_IMPORT = "indicator_actuals_import", _("M&E indicator actuals import")
+    MONITORING_DASHBOARD_EXPORT = "monitoring_dashboard_export", _("Monitoring dashboard (Excel)")

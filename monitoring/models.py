@@ -626,3 +626,118 @@ class ProgressUpload(models.Model):
             ProgressUpload.objects.filter(pk=self.pk).update(file="")
             self.file.name = ""
             transaction.on_commit(lambda: stored_file_delete(name))
+# --- The dashboard's aggregates ----------------------------------------------------------------------------------
+
+
+class MonitoringState(models.Model):
+    """The state of a plan's monitoring aggregates (what its dashboard reads), as PlanCosting keeps its rollups'.
+
+    `changes` grows with every write that moves a figure (monitoring.aggregates.monitoring_changed); `aggregates_of`
+    is the value of `changes` the stored aggregates were computed from. They differ while a recomputation is due, and
+    the dashboard says so. `queued` lets a burst of writes enqueue one recomputation. `figures` holds the small
+    aggregates (indicators, 7-1-7 events, capacity levels per area) computed with the rows below.
+    """
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="monitoring_state", verbose_name=_("plan"))
+    changes = models.PositiveBigIntegerField(default=0, editable=False, verbose_name=_("changes"))
+    aggregates_of = models.PositiveBigIntegerField(
+        default=0, editable=False, verbose_name=_("changes the figures include")
+    )
+    queued = models.BooleanField(default=False, editable=False, verbose_name=_("recomputation queued"))
+    computed_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("figures computed at"))
+    error = models.TextField(blank=True, editable=False, verbose_name=_("recomputation error"))
+    figures = models.JSONField(default=dict, editable=False, verbose_name=_("figures"))
+
+    class Meta:
+        verbose_name = _("monitoring figures' state")
+        verbose_name_plural = _("monitoring figures' states")
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}: {self.aggregates_of}/{self.changes}"
+
+    @property
+    def current(self) -> bool:
+        return self.aggregates_of == self.changes and self.computed_at is not None
+
+
+class ActivityProgressRollup(models.Model):
+    """Stored counts of a plan's activities by technical area, responsible organization, implementation level and
+    latest reported status ("" for an activity never reported), with their latest percent complete summed and what
+    was spent on them to date (every report's amount in the base currency, summed)."""
+
+    # Derived rows written in one statement from rows whose keys the database already checks: no foreign-key
+    # constraints and one index (by plan), as costing's rollups.
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False, verbose_name=_("plan")
+    )
+    technical_area = models.ForeignKey(
+        TechnicalArea,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("technical area"),
+    )
+    organization = models.ForeignKey(
+        "stakeholders.Organization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("organization"),
+    )
+    level = models.CharField(max_length=12, choices=Activity.Level.choices, verbose_name=_("implementation level"))
+    status = models.CharField(max_length=12, blank=True, verbose_name=_("latest status"))
+    activities = models.PositiveIntegerField(default=0, verbose_name=_("activities"))
+    percent = models.PositiveBigIntegerField(default=0, verbose_name=_("percent complete, summed"))
+    spent = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"), verbose_name=_("spent"))
+
+    class Meta:
+        verbose_name = _("activity progress rollup")
+        verbose_name_plural = _("activity progress rollups")
+        indexes = [models.Index(fields=["plan"], name="progress_rollup_plan")]
+
+    def __str__(self) -> str:
+        return f"{self.status or '-'}: {self.activities}"
+
+
+class PeriodProgressRollup(models.Model):
+    """Stored counts per reporting period and responsible organization: the activities expected to report (not
+    cancelled in the plan, not reported completed or cancelled in an earlier period), those reported, those expected
+    and not reported, and what the period's reports spent in the base currency."""
+
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False, verbose_name=_("plan")
+    )
+    period = models.ForeignKey(
+        ReportingPeriod,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("reporting period"),
+    )
+    organization = models.ForeignKey(
+        "stakeholders.Organization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("organization"),
+    )
+    expected = models.PositiveIntegerField(default=0, verbose_name=_("reports expected"))
+    reported = models.PositiveIntegerField(default=0, verbose_name=_("reports made"))
+    unreported = models.PositiveIntegerField(default=0, verbose_name=_("reports missing"))
+    spent = models.DecimalField(max_digits=24, decimal_places=2, default=Decimal("0"), verbose_name=_("spent"))
+
+    class Meta:
+        verbose_name = _("period progress rollup")
+        verbose_name_plural = _("period progress rollups")
+        indexes = [models.Index(fields=["plan"], name="period_rollup_plan")]
+
+    def __str__(self) -> str:
+        return f"{self.period_id}: {self.reported}/{self.expected}"

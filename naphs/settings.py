@@ -380,6 +380,7 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-expire": {"task": "naphs.tasks.jobs_expire_task", "schedule": timedelta(minutes=15)},
     "uploads-sweep": {"task": "naphs.tasks.uploads_sweep_task", "schedule": timedelta(minutes=15)},
     "rollups-sweep": {"task": "costing.tasks.rollups_sweep_task", "schedule": timedelta(minutes=2)},
+    "monitoring-sweep": {"task": "monitoring.tasks.monitoring_sweep_task", "schedule": timedelta(minutes=2)},
     # Each reviewer is reminded at most once a day (ReviewInvitation.reminded_at); hourly, so a reminder is not a day
     # late when beat was down at one run.
     "review-reminders": {"task": "planning.tasks.review_reminders_task", "schedule": timedelta(hours=1)},

@@ -149,6 +149,8 @@ GOES_ON: frozenset[str] = frozenset(
         "api-who-export",
         "costing_dashboard_export",
         "api-costing-summary-export",
+        "monitoring_dashboard_export",
+        "api-monitoring-dashboard-export",
         "plan_workbook_export",
         "api-plan-workbook-export",
         "plan_open_data_export",

@@ -428,6 +428,8 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
 # with a TABLE and PAYLOADS like those
 # Costing (and planning and monitoring) keeps its rows beside its tests, one module per part
 # (tests/costing/permissions_*.py, tests/planning/permissions_*.py, ...), each with a TABLE and PAYLOADS like those
+# (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each with a
+# TABLE and PAYLOADS like those
 # here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign, objects) returning the object it
 # names), and P1_ROUTES (routes where the technical lead owns area P1).
 PARTS = [
@@ -1261,6 +1263,8 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "api-spar-table-import",
         "costing_dashboard_export",
         "costing_upload",
+        "monitoring_dashboard_export",
+        "api-monitoring-dashboard-export",
         "costing_workbook",
         "directory_export",
         "progress_workbook",
