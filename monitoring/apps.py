@@ -7,11 +7,16 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("Monitoring")
 
     def ready(self) -> None:
-        from monitoring import hooks
-        from naphs.services import writable_when_endorsed_register
-
-        hooks.connect()
-        from monitoring import capacity
+        from monitoring import (
+            aggregates,
+            capacity,
+            dashboard,
+            hooks,
+            indicator_jobs,
+            reviews,
+            timeliness_hooks,
+            workbook,
+        )
         from monitoring.job_kinds import MonitoringJob
         from naphs.job_kinds import job_kinds_register
         from naphs.services import writable_when_endorsed_register
@@ -20,39 +25,17 @@ class MonitoringConfig(AppConfig):
             MonitoringJob,
             {
                 MonitoringJob.CAPACITY_PROGRESS_EXPORT: capacity.capacity_progress_export,
-        from monitoring import workbook
-        from monitoring.job_kinds import MonitoringJob
-        from naphs.job_kinds import job_kinds_register
-        from naphs.services import writable_when_endorsed_register
-
-        job_kinds_register(
-            MonitoringJob,
-            {
                 MonitoringJob.PROGRESS_WORKBOOK: workbook.progress_workbook_export,
                 MonitoringJob.PROGRESS_UPLOAD: workbook.progress_upload_apply,
+                MonitoringJob.INDICATOR_ACTUALS_IMPORT: indicator_jobs.indicator_actuals_import_job,
+                MonitoringJob.MONITORING_DASHBOARD_EXPORT: dashboard.monitoring_dashboard_export,
             },
-        from monitoring import indicator_jobs
-        from monitoring.job_kinds import MonitoringJob
-        from naphs.job_kinds import job_kinds_register
-        from naphs.services import writable_when_endorsed_register
-
-        job_kinds_register(
-            MonitoringJob, {MonitoringJob.INDICATOR_ACTUALS_IMPORT: indicator_jobs.indicator_actuals_import_job}
         )
-        from monitoring import timeliness_hooks
-        from naphs.services import writable_when_endorsed_register
-
+        hooks.connect()
         timeliness_hooks.connect()
-        from monitoring import aggregates, dashboard
-        from monitoring.job_kinds import MonitoringJob
-        from naphs.job_kinds import job_kinds_register
-        from naphs.services import writable_when_endorsed_register
-
-        job_kinds_register(
-            MonitoringJob, {MonitoringJob.MONITORING_DASHBOARD_EXPORT: dashboard.monitoring_dashboard_export}
-        )
         aggregates.connect()
         dashboard.connect()
+        reviews.connect()  # decisions taken while the plan was endorsed apply when it is reopened
 
         # Implementation is monitored on the endorsed plan: none of this is a change to the plan's content.
         writable_when_endorsed_register(
@@ -68,7 +51,7 @@ class MonitoringConfig(AppConfig):
             "monitoring.bottleneck",
             "monitoring.progressupload",
             "monitoring.progressreminder",
+            "monitoring.monitoringstate",
+            "monitoring.activityprogressrollup",
+            "monitoring.periodprogressrollup",
         )
-        from monitoring import reviews
-
-        reviews.connect()  # decisions taken while the plan was endorsed apply when it is reopened

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class MonitoringJob(models.TextChoices):
-    """Each part adds its kinds here (e.g. PROGRESS_WORKBOOK = "progress_workbook", _("Progress workbook (Excel)"))."""
+    """The kinds of background job monitoring runs."""
 
     CAPACITY_PROGRESS_EXPORT = "capacity_progress_export", _("Capacity progress (Excel)")
     PROGRESS_WORKBOOK = "progress_workbook", _("Progress workbook (Excel)")

@@ -626,6 +626,8 @@ class ProgressUpload(models.Model):
             ProgressUpload.objects.filter(pk=self.pk).update(file="")
             self.file.name = ""
             transaction.on_commit(lambda: stored_file_delete(name))
+
+
 # --- The dashboard's aggregates ----------------------------------------------------------------------------------
 
 

@@ -1,15 +1,3 @@
-"""Monitoring's Celery tasks (beat's reminders and the aggregates' refresh)."""
-
-from celery import shared_task
-
-
-@shared_task(acks_late=True)
-def progress_reminders_task() -> int:
-    """From beat: remind by e-mail, at most once a day, each focal point and technical lead whose reports for an
-    open period are due soon or overdue."""
-    from monitoring.periods import progress_reminders_send
-
-    return progress_reminders_send()
 """Monitoring's Celery tasks (beat's reminders and the aggregates' refresh): thin wrappers that take ids; running one
 twice is harmless."""
 
@@ -50,3 +38,12 @@ def monitoring_sweep_task() -> list[int]:
         Q(computed_at__isnull=True) | Q(computed_at__lt=timezone.now() - timedelta(minutes=1))
     )
     return plans_refresh(plan_ids=sorted({*first, *stale.values_list("plan_id", flat=True)}))
+
+
+@shared_task(acks_late=True)
+def progress_reminders_task() -> int:
+    """From beat: remind by e-mail, at most once a day, each focal point and technical lead whose reports for an
+    open period are due soon or overdue."""
+    from monitoring.periods import progress_reminders_send
+
+    return progress_reminders_send()

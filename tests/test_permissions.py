@@ -1297,7 +1297,6 @@ NO_REFERENCES: frozenset[str] = frozenset(
         "health-event-detail",
         "bottleneck_delete",
     }
-).union(*(getattr(part, "NO_REFERENCES", frozenset()) for part in PARTS))
 )
 # A part's module may list its own writes that take no reference (NO_REFERENCES, as here).
 NO_REFERENCES = NO_REFERENCES.union(*(getattr(part, "NO_REFERENCES", frozenset()) for part in PARTS))
@@ -1448,6 +1447,7 @@ class Elsewhere:
             Assessment: [
                 ("a follow-up assessment of another plan they run", follow_up(sibling)),
                 ("another country's follow-up assessment", follow_up(scene.elsewhere_plan)),
+            ],
             ReportingPeriod: [
                 ("a reporting period of another plan they run", self.open_period(sibling)),
                 ("another country's reporting period", self.open_period(scene.elsewhere_plan)),
