@@ -172,7 +172,7 @@ class ActualsGridForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         if not args and "data" not in kwargs:
-            initial = {}
+            initial: dict[str, Any] = {}
             for progress, actual in rows:
                 pk = progress.indicator.pk
                 initial[f"value_{pk}"] = actual.value if actual else None

@@ -331,7 +331,7 @@ def capacity_indicators_add(*, plan: Plan, by: User) -> list[MEIndicator]:
     codes = {code.casefold() for code in MEIndicator.objects.filter(plan=plan).values_list("code", flat=True)}
     added: list[MEIndicator] = []
     wanted = (
-        IndicatorTarget.objects.filter(plan=plan, indicator__framework_id=plan.framework_id)
+        IndicatorTarget.objects.filter(plan=plan, indicator__framework_id=plan.framework_id or 0)
         .exclude(indicator_id__in=present)
         .select_related("indicator__technical_area")
         .order_by("indicator__order", "indicator__code")

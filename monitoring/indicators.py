@@ -171,8 +171,8 @@ def indicator_progress(
         plan = plans[indicator.plan_id]
         shown_year = year if year is not None else current_year_of(plan, today=today)
         if indicator.capacity_indicator_id is not None:
-            level = capacity[plan.pk].get(indicator.capacity_indicator_id)
-            target = None if level is None else Decimal(level)
+            capacity_level = capacity[plan.pk].get(indicator.capacity_indicator_id or 0)
+            target = None if capacity_level is None else Decimal(capacity_level)
             found = baselines.get(plan.pk, {}).get(indicator.capacity_indicator_id)
             baseline = None if found is None else Decimal(found.level)
             progress = IndicatorProgress(

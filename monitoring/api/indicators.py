@@ -55,9 +55,7 @@ from naphs.models import Job
 from naphs.uploads import upload_create, upload_file_check
 from planning.models import Activity
 from planning.selectors import technical_areas_of
-from stakeholders.access import PlanScopedMixin
-
-VALUE = {"max_digits": 18, "decimal_places": 4}
+from stakeholders.access import PlanScopedMixin, signed_in_user
 
 
 class MEIndicatorSerializer(ModelSerializer):
@@ -68,12 +66,12 @@ class MEIndicatorSerializer(ModelSerializer):
     kind = serializers.ChoiceField(choices=TYPED_KINDS, help_text=_("output, outcome or impact"))
     activities = serializers.PrimaryKeyRelatedField(many=True, queryset=Activity.objects.none(), required=False)
     targets = serializers.DictField(
-        child=DecimalField(**VALUE),
+        child=DecimalField(max_digits=18, decimal_places=4),
         required=False,
         write_only=True,  # read back from the indicator's figures (to_representation)
         help_text=_("{year: target}, a year of the plan each."),
     )
-    baseline_value = DecimalField(**VALUE, required=False, allow_null=True)
+    baseline_value = DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
     progress = serializers.SerializerMethodField(help_text=_("baseline, target (this year), latest, on_track"))
     version = VersionField(required=False)
 
@@ -138,7 +136,7 @@ class MEIndicatorSerializer(ModelSerializer):
             if plan is None:
                 return None
             progress = indicator_progress([plan.pk])
-            self.context["progress"] = progress
+            self.context["progress"] = progress  # type: ignore[index]
         return progress.get(indicator.pk)
 
     def get_progress(self, indicator: MEIndicator) -> dict[str, Any] | None:
@@ -164,7 +162,7 @@ class ActualSerializer(ModelSerializer):
 
     period = serializers.PrimaryKeyRelatedField(queryset=ReportingPeriod.objects.none())
     period_label = serializers.CharField(source="period.label", read_only=True)
-    value = DecimalField(**VALUE, allow_null=True)
+    value = DecimalField(max_digits=18, decimal_places=4, allow_null=True)
     version = serializers.IntegerField(min_value=0, required=False)
 
     class Meta:
@@ -322,7 +320,9 @@ class MEIndicatorViewSet(PlanScopedMixin, viewsets.ModelViewSet):
                 indicator=indicator, value=data["value"], note=data.get("note", ""), version=data["version"]
             )
             try:
-                indicator_actuals_save(plan=self.plan, period=data["period"], by=request.user, entries=[entry])
+                indicator_actuals_save(
+                    plan=self.plan, period=data["period"], by=signed_in_user(request), entries=[entry]
+                )
             except DjangoValidationError as error:
                 raise serializers.ValidationError({"value": error.messages}) from None
         rows = (
@@ -340,13 +340,13 @@ class MEIndicatorViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         try:
             upload = upload_create(
                 kind=MonitoringJob.INDICATOR_ACTUALS_IMPORT,
-                by=request.user,
+                by=signed_in_user(request),
                 plan=self.plan,
                 file=body.validated_data["file"],
             )
         except DjangoValidationError as error:
             raise serializers.ValidationError({"file": error.messages}) from None
-        job = Job.objects.get(pk=upload.job_id)
+        job = Job.objects.get(pk=upload.job_id or 0)
         return job_accepted(job, request)
 
 
