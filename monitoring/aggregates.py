@@ -41,9 +41,6 @@ from planning.models import Activity, Indicator, IndicatorTarget, Plan
 from planning.selectors import baselines_for_plans
 
 SETTLE_SECONDS = 2
-# The 7-1-7 targets, in days: detection after emergence, notification after detection, early response after
-# notification.
-TARGET_DAYS = {"detection": 7, "notification": 1, "response": 7}
 FINISHED = (ProgressStatus.COMPLETED, ProgressStatus.CANCELLED)
 
 # The latest level of each indicator across every assessment of the plan. Planning's baseline is, today, that very
@@ -314,16 +311,14 @@ def _capacity(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
 
 def _timeliness(plan_ids: list[int]) -> dict[int, dict[str, int]]:
     """Per plan: events recorded, and per 7-1-7 target the events that met it, missed it, or wait for its date;
-    events meeting all three. One query."""
-    stages = (
-        ("detection", "emerged_on", "detected_on"),
-        ("notification", "detected_on", "notified_on"),
-        ("response", "notified_on", "responded_on"),
-    )
+    events meeting all three. One query. The intervals and their targets are monitoring.timeliness's."""
+    from monitoring.timeliness import INTERVALS  # it imports this module: read when the figures are computed
+
     counts: dict[str, Any] = {"events": Count("pk")}
     met_all = Q()
-    for stage, start, end in stages:
-        within = Q(**{f"{end}__lte": F(start) + timedelta(days=TARGET_DAYS[stage])})
+    for interval in INTERVALS:
+        stage, start, end = interval.key, interval.start, interval.end
+        within = Q(**{f"{end}__lte": F(start) + timedelta(days=interval.target_days)})
         counts[f"{stage}_met"] = Count("pk", filter=Q(**{f"{end}__isnull": False}) & within)
         counts[f"{stage}_missed"] = Count("pk", filter=Q(**{f"{end}__isnull": False}) & ~within)
         counts[f"{stage}_pending"] = Count("pk", filter=Q(**{f"{end}__isnull": True}))
