@@ -38,15 +38,10 @@ from monitoring.models import (
     ReportingPeriod,
 )
 from planning.models import Activity, Indicator, IndicatorTarget, Plan
-from planning.selectors import baselines_for_plans
+from planning.selectors import levels_for_plans
 
 SETTLE_SECONDS = 2
 FINISHED = (ProgressStatus.COMPLETED, ProgressStatus.CANCELLED)
-
-# The latest level of each indicator across every assessment of the plan. Planning's baseline is, today, that very
-# level (the most recent score across all assessments); once the baseline counts baseline assessments only, the
-# latest level is planning's selector of the latest level across all of them (follow-ups included).
-latest_levels_for_plans = baselines_for_plans
 
 
 def monitoring_changed(plan_id: int) -> None:
@@ -257,8 +252,7 @@ def indicator_states(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
 def _levels(plan_ids: set[int] | list[int]) -> dict[int, dict[int, tuple[int | None, int | None, int | None]]]:
     """{plan: {indicator: (baseline level, latest level, target level)}} of the plans' framework indicators."""
     plans = list(Plan.objects.filter(pk__in=plan_ids))
-    baselines = baselines_for_plans(plans=plans)
-    latest = latest_levels_for_plans(plans=plans)
+    baselines, latest = levels_for_plans(plans=plans)
     targets: dict[int, dict[int, int]] = defaultdict(dict)
     for plan_id, indicator_id, level in IndicatorTarget.objects.filter(plan_id__in=plan_ids).values_list(
         "plan_id", "indicator_id", "level"
