@@ -63,7 +63,8 @@ def monitoring_changed(plan_id: int) -> None:
 
 
 def _activity_moved(plan_id: int) -> None:
-    """planning.hooks.activity_moved: an activity of the plan moved to another area or organization."""
+    """planning.hooks.activity_moved and activities_added: an activity of the plan moved to another area or
+    organization, or activities were added to it."""
     if MonitoringState.objects.filter(plan_id=plan_id).exists():
         monitoring_changed(plan_id)
 
@@ -78,6 +79,7 @@ def connect() -> None:
     from planning import hooks
 
     hooks.activity_moved.connect(_activity_moved)
+    hooks.activities_added.connect(_activity_moved)
     hooks.activity_deleting.connect(_activity_deleting)
 
 

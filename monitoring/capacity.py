@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext
 
 from monitoring.models import ProgressStatus, ProgressUpdate
 from naphs.jobs import JobFailed, JobResult, Progress, file_slug
@@ -353,7 +353,7 @@ def capacity_progress_export(*, job: Job, progress: Progress) -> JobResult:
             [gettext("Targets reached"), figures.reached],
             [gettext("Indicators re-assessed"), figures.reassessed],
             [gettext("Improved"), figures.improved],
-            [gettext("Declined"), figures.declined],
+            [pgettext("capacity", "Declined"), figures.declined],
         ],
         widths=[36, 60],
     )
@@ -408,7 +408,7 @@ def capacity_progress_export(*, job: Job, progress: Progress) -> JobResult:
             gettext("Latest level"),
             gettext("Latest assessment"),
             gettext("Latest date"),
-            gettext("Change"),
+            pgettext("difference", "Change"),
             gettext("Direction"),
             gettext("Target reached"),
             *(str(label) for _status, label in statuses),

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from costing.models import CostRollup, FundingCommitment, FundingRollup, PlanCosting
@@ -860,7 +860,7 @@ def monitoring_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
             gettext("Baseline"),
             gettext("Latest"),
             gettext("Target"),
-            gettext("Change"),
+            pgettext("difference", "Change"),
         ],
         rows=([row.code, row.name, row.baseline, row.latest, row.target, row.change] for row in dashboard.capacity),
         widths=[8, 48, 12, 12, 12, 12],
@@ -868,7 +868,13 @@ def monitoring_dashboard_export(*, job: Job, progress: Progress) -> JobResult:
     add_table_sheet(
         workbook,
         title=gettext("7-1-7"),
-        headers=[gettext("Target"), gettext("Met"), gettext("Missed"), gettext("Pending"), gettext("Met (%)")],
+        headers=[
+            gettext("Target"),
+            gettext("Met"),
+            gettext("Missed"),
+            pgettext("7-1-7", "Pending"),
+            gettext("Met (%)"),
+        ],
         rows=([row.label, row.met, row.missed, row.pending, row.met_percent] for row in dashboard.timeliness),
         widths=[28, 10, 10, 10, 10],
     )

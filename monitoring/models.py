@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from costing.models import MAX_AMOUNT, money_field, validate_currency_code, year_validators
 from planning.models import Activity, Plan, TechnicalArea
@@ -409,7 +410,7 @@ class MEIndicatorTarget(models.Model):
         MEIndicator, on_delete=models.CASCADE, related_name="targets", verbose_name=_("indicator")
     )
     year = models.PositiveSmallIntegerField(validators=year_validators, verbose_name=_("year"))
-    value = models.DecimalField(max_digits=18, decimal_places=4, verbose_name=_("target"))
+    value = models.DecimalField(max_digits=18, decimal_places=4, verbose_name=pgettext_lazy("value", "target"))
 
     class Meta:
         verbose_name = _("indicator target")

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
+from monitoring import aggregates
 from monitoring.models import ProgressReminder, ProgressUpdate, ReportingPeriod
 from naphs.errors import EditConflict
 from naphs.languages import person_language
@@ -256,6 +257,7 @@ def period_create(*, plan: Plan, by: User, fields: Mapping[str, Any]) -> Reporti
         target=period,
         changes={name: [None, str(getattr(period, name))] for name in PERIOD_FIELDS},
     )
+    aggregates.monitoring_changed(plan.pk)
     return period
 
 
@@ -298,6 +300,8 @@ def periods_generate(
             target=period,
             changes={name: [None, str(getattr(period, name))] for name in PERIOD_FIELDS},
         )
+    if added:
+        aggregates.monitoring_changed(plan.pk)
     return added
 
 
@@ -351,6 +355,7 @@ def period_update(*, period: ReportingPeriod, by: User, version: int, fields: Ma
     period.version = held.version + 1
     if changes:
         audit_record(plan=plan, by=by, action="changed", target=period, changes=changes)
+        aggregates.monitoring_changed(plan.pk)
     return period
 
 
@@ -370,6 +375,7 @@ def period_delete(*, period: ReportingPeriod, by: User, version: int | None) -> 
         )
     audit_record(plan=period.plan, by=by, action="deleted", target=held, changes={"label": held.label})
     held.delete()
+    aggregates.monitoring_changed(period.plan_id)
 
 
 def _move(
@@ -394,6 +400,7 @@ def _move(
         target=held,
         changes={"state": [source, target]},
     )
+    aggregates.monitoring_changed(period.plan_id)  # the overdue reports move with the period's state
     period.state = target
     period.version = held.version + 1
     for name, value in stamps.items():
@@ -499,7 +506,7 @@ def progress_reminders_send(*, now: datetime.datetime | None = None) -> int:
             continue
         already = set(ProgressReminder.objects.filter(period=period, sent_on=today).values_list("user_id", flat=True))
         members = PlanMembership.objects.filter(pk__in=owing).exclude(user_id__in=already).select_related("user")
-        url = reverse("monitoring", kwargs={"plan_id": period.plan_id})
+        url = reverse("progress_period", kwargs={"plan_id": period.plan_id, "period_id": period.pk})
         for membership in members.order_by("pk"):
             user = membership.user
             with transaction.atomic():
@@ -525,7 +532,7 @@ def progress_reminders_send(*, now: datetime.datetime | None = None) -> int:
                             "period": period,
                             "unreported": owing[membership.pk],
                             "overdue": period.due_on < today,
-                            "monitoring_url": url,
+                            "report_url": url,
                         },
                         language=person_language(user),
                     )

@@ -74,6 +74,7 @@ def progress_clean(report: Report, *, period: ReportingPeriod, rates: Rates) -> 
     if not 0 <= percent <= 100:
         errors.setdefault("percent_complete", []).append(gettext("Percent complete is a whole number from 0 to 100."))
     elif report.status == ProgressStatus.COMPLETED and percent != 100:
+        # xgettext:no-python-format
         errors.setdefault("percent_complete", []).append(gettext("A completed activity is 100% complete."))
     amount, currency = report.amount_spent, report.currency.strip().upper()
     base_amount: Decimal | None = None

@@ -419,6 +419,7 @@ def _instructions_sheet(
             "Type in the white cells only: the status (from the list), the percent complete (a whole number from "
             "0 to 100), the amount spent so far and its currency, what was done, and what blocks the activity."
         ),
+        # xgettext:no-python-format
         gettext("A completed activity is 100% complete. An amount without a currency is in the base currency."),
         gettext("Leave a row as it is when you have nothing to report on that activity: it changes nothing."),
         gettext("Type values, never formulas: a cell with a formula is refused."),

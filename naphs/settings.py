@@ -323,6 +323,12 @@ SPECTACULAR_SETTINGS = {
         "GuidanceKindEnum": "planning.models.GuidanceKind",
         "ProgressStatusEnum": "monitoring.models.ProgressStatus",
         "ProgressReviewKindEnum": "monitoring.models.Review.Kind",
+        "ActivitySourceEnum": "planning.models.Activity.Source",
+        "RemedialSourceEnum": "monitoring.timeliness.REMEDIAL_SOURCES",
+        "UploadStatusEnum": "costing.models.CostingUpload.Status",  # the progress workbook's uploads: the same set
+        "MEIndicatorKindEnum": "monitoring.indicator_forms.TYPED_KINDS",
+        "CostingDashboardScopeEnum": "costing.dashboard.Scope",
+        "MonitoringDashboardScopeEnum": "monitoring.dashboard.Scope",
     },
 }
 

@@ -110,6 +110,7 @@ def activity_create(*, plan: Plan, by: User, **fields: Any) -> Activity:
     activity.indicators.set(indicators)
     activity.supporting_organizations.set(supporting)
     audit_record(plan=plan, by=by, action="created", target=activity)
+    hooks.activities_added.send(plan.pk)
     return activity
 
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext, ngettext
 from naphs.choices import Hazard
 from naphs.models import max_length
 from naphs.services import audit_record
+from planning import hooks
 from planning.models import (
     Activity,
     BenchmarkAction,
@@ -270,6 +271,7 @@ def draft_generate(
         )
         GeneratedAction.objects.bulk_create(GeneratedAction(plan=plan, benchmark_action=action) for action in new)
         result.activities = activities
+        hooks.activities_added.send(plan.pk)
     audit_record(
         plan=plan,
         by=by,

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 # summed by area or organization moves with it. Called inside the transaction that made the change.
 activity_moved: Hook[[int], None] = Hook("activity_moved")
 
+# Activities were added to the plan (its id): what counts the plan's activities moves. Called inside the transaction
+# that added them (one activity, a generated draft, activities drawn into an operational plan).
+activities_added: Hook[[int], None] = Hook("activities_added")
+
 # An activity is about to be deleted (inside the transaction that deletes it).
 activity_deleting: Hook[[Activity], None] = Hook("activity_deleting")
 

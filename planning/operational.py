@@ -92,6 +92,7 @@ def operational_activities_add(*, plan: Plan, by: User, activities: Iterable[Act
             plan=plan, by=by, action="drew activities into", target=plan, changes={"activities": [None, len(copies)]}
         )
         hooks.operational_activities_drawn.send(plan, by, copies)
+        hooks.activities_added.send(plan.pk)
     return copies
 
 

@@ -174,6 +174,11 @@ class PlanMembership(models.Model):
     def can_edit_costs(self) -> bool:
         return self.allows(Permission.EDIT_COSTS)
 
+    @property
+    def can_report_progress(self) -> bool:
+        """Whether the member reports implementation progress (which activities: stakeholders.access)."""
+        return self.allows(Permission.REPORT_PROGRESS)
+
     def clean(self) -> None:
         if self.role == Role.FOCAL_POINT and self.organization_id is None:
             raise ValidationError({"organization": _("A focal point must be tied to an organization.")})

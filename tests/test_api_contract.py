@@ -120,6 +120,29 @@ RULES_BEYOND_THE_SCHEMA = {
         "a file (multipart) of the kind its name says or an http(s) link, one of the two; the period still open"
     ),
     **{
+        f"{method} /api/plans/{{plan_id}}/health-events/{path}": (
+            "dates in order (emergence, detection, notification, response), each after the one before it"
+        )
+        for method, path in (("POST", ""), ("PUT", "{event_id}/"), ("PATCH", "{event_id}/"))
+    },
+    "POST /api/plans/{plan_id}/health-events/{event_id}/bottlenecks/{bottleneck_id}/activity/": (
+        "a remedial action written and not yet an activity"
+    ),
+    **{
+        f"{method} /api/plans/{{plan_id}}/me-indicators/{path}": (
+            "a baseline's value with its year; targets for years of the plan; a code not taken"
+        )
+        for method, path in (("POST", ""), ("PUT", "{indicator_id}/"), ("PATCH", "{indicator_id}/"))
+    },
+    "POST /api/plans/{plan_id}/me-indicators/{indicator_id}/actuals/": (
+        "the version last read; not a capacity indicator, whose levels come from the assessments"
+    ),
+    "POST /api/plans/{plan_id}/me-indicators/import/": "a file (multipart): a spreadsheet of indicator values",
+    "POST /api/plans/{plan_id}/monitoring/uploads/": "the file must be this plan's progress workbook (.xlsx)",
+    "POST /api/plans/{plan_id}/monitoring/workbook/": "an open period of the plan",
+    "POST /api/plans/{plan_id}/progress-reviews/": "a period of the plan; one review of a kind per period",
+    "POST /api/plans/{plan_id}/capacity-progress/export/": "a follow-up assessment of the plan",
+    **{
         f"POST /api/plans/{{plan_id}}/activities/{{activity_id}}/cost-builders/{kind}/": "answers that cost nothing"
         for kind in ("meeting", "field-visit", "consultancy", "staff", "procurement")
     },
@@ -130,7 +153,8 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
     """Requests as the lead, against the plan; ids in paths mostly, and references in bodies and filters always,
     of its real objects (a reference to nothing is refused whatever the schema says)."""
     from costing.models import CatalogueItem, CostLine, ExchangeRate, FundingCommitment
-    from planning.models import Indicator, PlanVersion, TechnicalArea
+    from monitoring.models import ReportingPeriod
+    from planning.models import Assessment, Indicator, PlanVersion, TechnicalArea
 
     known = {
         "activities": _ids(plan.activities.all()),
@@ -150,6 +174,8 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "frameworks": [plan.framework_id],
         "plans": [plan.pk],
         "versions": _ids(PlanVersion.objects.filter(plan=plan)),
+        "periods": _ids(ReportingPeriod.objects.filter(plan=plan)),
+        "assessments": _ids(Assessment.objects.filter(plan=plan)),
         "years": list(range(plan.first_year, plan.last_year + 1)),
         "currencies": sorted({"USD", *ExchangeRate.objects.filter(plan=plan).values_list("currency", flat=True)}),
     }
@@ -163,6 +189,7 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "path.membership_id": "memberships",
         "path.organization_id": "organizations",
         "path.id": "jobs",
+        "path.period_id": "periods",
     }
     references = {
         "body.activity": "activities",
@@ -178,6 +205,8 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "body.jurisdiction": "jurisdictions",
         "body.parent": "plans",
         "body.plan_version": "versions",
+        "body.period": "periods",
+        "body.assessment": "assessments",
         "body.framework": "frameworks",
         "body.years[*]": "years",
         "body.first_year": "years",

@@ -2,7 +2,8 @@
 message that says why, writes no row, leaves no file behind, and the reader stops before it has built the cells
 of the shapes that are refused by counting.
 
-The uploads: the costing workbook (page and API), the progress workbook (page and API),
+The uploads: the costing workbook (page and API), the progress workbook (page and API), M&E indicator values
+(page and API),
 the WHO costing tool layout, the score sheet, the SPAR
 results table, and the administrators' framework and benchmark library imports. A new upload form or
 serializer belongs in ENDPOINTS (tests/test_project_checks.py-style discovery: `test_every_upload_is_here`).
@@ -27,7 +28,7 @@ from costing.job_kinds import CostingJob
 from costing.models import CostingUpload, CostLine
 from costing.services import plan_costing_get
 from monitoring.job_kinds import MonitoringJob
-from monitoring.models import ProgressUpdate, ProgressUpload
+from monitoring.models import MEIndicatorActual, ProgressUpdate, ProgressUpload
 from naphs import spreadsheets
 from naphs.models import Job, Upload
 from planning.assessments import assessment_create
@@ -51,6 +52,7 @@ from tests.hostile_files import CORPUS, COUNTED, build
 ROWS = (
     IndicatorScore,
     ProgressUpdate,
+    MEIndicatorActual,
     CostLine,
     Activity,
     Framework,
@@ -156,6 +158,23 @@ def progress_api(client, ctx, name, content):
     return _refusal_of_job(Job.objects.get(pk=response.json()["job"]["id"]))
 
 
+def indicator_values_page(client, ctx, name, content):
+    data = {"file": SimpleUploadedFile(name, content)}
+    url = f"/plans/{ctx.plan.pk}/monitoring/indicators/import/"
+    return _form_post(client, ctx, url, data, MonitoringJob.INDICATOR_ACTUALS_IMPORT, ctx.lead)
+
+
+def indicator_values_api(client, ctx, name, content):
+    api = APIClient()
+    api.force_authenticate(ctx.lead)
+    url = f"/api/plans/{ctx.plan.pk}/me-indicators/import/"
+    response = _run(lambda: api.post(url, {"file": SimpleUploadedFile(name, content)}, format="multipart"))
+    if response.status_code == 400:
+        return " ".join(str(message) for messages in response.json().values() for message in messages)
+    assert response.status_code == 202, response.content
+    return _refusal_of_job(Job.objects.get(pk=response.json()["id"]))
+
+
 def who_page(client, ctx, name, content):
     data = {"file": SimpleUploadedFile(name, content)}
     url = f"/plans/{ctx.plan.pk}/costing/who/import/"
@@ -222,6 +241,8 @@ ENDPOINTS: dict[str, Callable[..., str]] = {
     "costing workbook API": costing_api,
     "progress workbook page": progress_page,
     "progress workbook API": progress_api,
+    "M&E indicator values page": indicator_values_page,
+    "M&E indicator values API": indicator_values_api,
     "WHO costing layout": who_page,
     "score sheet": score_sheet,
     "SPAR results table": spar_table,
@@ -238,6 +259,8 @@ ROUTES = {
     "api/plans/<plan_id>/costing/uploads/",
     # The progress workbook's page (plans/<plan_id>/monitoring/workbook/) takes a file too: "progress workbook page".
     "api/plans/<plan_id>/monitoring/uploads/",
+    "plans/<plan_id>/monitoring/indicators/import/",
+    "api/plans/<plan_id>/me-indicators/import/",
     "plans/<plan_id>/costing/who/import/",
     "plans/<plan_id>/assessments/<assessment_id>/import/",
     "plans/<plan_id>/assessments/<assessment_id>/import-spar/",

@@ -54,7 +54,6 @@ from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from costing.models import CatalogueItem
-from monitoring.models import ReportingPeriod
 from naphs.models import Job
 from naphs.permissions import Role
 from planning.libraries import demo_library_load
@@ -1205,6 +1204,9 @@ EXTRA_REFERENCES: dict[tuple[str, str], list[Reference]] = {
     ("capacity_progress_export", "POST"): [Reference("assessment", Assessment)],
     ("api-capacity-progress-export", "POST"): [Reference("assessment", Assessment)],
 }
+for _part in PARTS:  # the parts' own, as (key, model, many)
+    for _write, _references in getattr(_part, "EXTRA_REFERENCES", {}).items():
+        EXTRA_REFERENCES.setdefault(_write, []).extend(Reference(*reference) for reference in _references)
 # Writes that take no reference beyond what their URL names. A new write the probe finds no reference in fails
 # until it is listed here.
 NO_REFERENCES: frozenset[str] = frozenset(
@@ -1448,10 +1450,6 @@ class Elsewhere:
                 ("a follow-up assessment of another plan they run", follow_up(sibling)),
                 ("another country's follow-up assessment", follow_up(scene.elsewhere_plan)),
             ],
-            ReportingPeriod: [
-                ("a reporting period of another plan they run", self.open_period(sibling)),
-                ("another country's reporting period", self.open_period(scene.elsewhere_plan)),
-            ],
             PlanVersion: [
                 ("a version of another plan they run", plan_version_save(plan=sibling, by=lead, label="Sibling's")),
                 (
@@ -1460,15 +1458,9 @@ class Elsewhere:
                 ),
             ],
         }
-        for part in PARTS:  # the parts' own models (tests/monitoring/permissions_*.py: reporting periods)
+        for part in PARTS:  # the parts' own models (tests/monitoring/permissions_progress.py: reporting periods)
             if hasattr(part, "ELSEWHERE"):
                 self.objects.update(part.ELSEWHERE(scene, sibling))
-
-    @staticmethod
-    def open_period(plan: Plan) -> ReportingPeriod:
-        from tests.monitoring.permissions_workbook import open_period
-
-        return open_period(plan)
 
 
 def refusal_problems(result: Result, route: Route, reference: Reference, bound: Bound, what: str) -> list[str]:

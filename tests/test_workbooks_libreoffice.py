@@ -53,6 +53,11 @@ def workbooks(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str,
     from costing.rollups import plan_rollup
     from costing.who import _report_workbook, who_workbook, who_workbook_import
     from costing.workbook import costing_workbook_build, membership_for_costing, upload_report
+    from monitoring import workbook as progress_workbook
+    from monitoring.capacity import capacity_progress_export
+    from monitoring.dashboard import monitoring_dashboard_export
+    from monitoring.job_kinds import MonitoringJob
+    from monitoring.models import ProgressUpload, ReportingPeriod
     from naphs.models import Job, Upload
     from naphs.uploads import _report as import_report
     from planning.job_kinds import PlanningJob
@@ -115,6 +120,38 @@ def workbooks(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str,
             message="Imported scores.csv: 2 scores added or changed.",
         )
         made["score-import-report.xlsx"] = import_report(scores)
+        # Monitoring's: a focal point's progress workbook for an open quarter, its upload's report, the dashboard's
+        # and the capacity progress page's tables.
+        period = ReportingPeriod.objects.create(
+            plan=national,
+            label="Q1",
+            starts_on=date(national.first_year, 1, 1),
+            ends_on=date(national.first_year, 3, 31),
+            due_on=date(national.first_year, 4, 30),
+            state=ReportingPeriod.State.OPEN,
+        )
+        reporter = progress_workbook.membership_for_reporting(plan=national, user=focal_point)
+        assert reporter is not None
+        made["progress-workbook.xlsx"], _rows = progress_workbook.progress_workbook_build(
+            plan=national, membership=reporter, period=period
+        )
+        progress_upload = ProgressUpload.objects.create(
+            plan=national,
+            period=period,
+            uploaded_by=focal_point,
+            filename="progress-workbook.xlsx",
+            digest="0" * 64,
+            status=ProgressUpload.Status.APPLIED,
+            summary={"added": 2, "changed": 1, "unchanged": 5, "period": "Q1", "activities": []},
+            finished_at=timezone.now(),
+        )
+        made["progress-upload-report.xlsx"] = progress_workbook.upload_report(progress_upload)
+        for kind, handler, name in (
+            (MonitoringJob.MONITORING_DASHBOARD_EXPORT, monitoring_dashboard_export, "monitoring-dashboard.xlsx"),
+            (MonitoringJob.CAPACITY_PROGRESS_EXPORT, capacity_progress_export, "capacity-progress.xlsx"),
+        ):
+            job = Job.objects.create(kind=kind, plan=national, requested_by=lead, params={})
+            made[name] = handler(job=job, progress=quiet).content
         transaction.set_rollback(True)
     return made
 
@@ -244,6 +281,10 @@ NAMES = [
     "directory.xlsx",
     "costing-upload-report.xlsx",
     "score-import-report.xlsx",
+    "progress-workbook.xlsx",
+    "progress-upload-report.xlsx",
+    "monitoring-dashboard.xlsx",
+    "capacity-progress.xlsx",
 ]
 
 

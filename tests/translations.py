@@ -76,7 +76,7 @@ BUTTON_TYPES = {"submit", "button", "reset"}
 HIDDEN_ELEMENTS = {"script", "style"}
 MARK = "\ue000"  # stands for a template tag or variable in the text given to the HTML parser
 STRING_ARGUMENT = re.compile(r"""(?:default|default_if_none|yesno):(?P<q>["'])(?P<text>.*?)(?P=q)""")
-WITH_ASSIGNMENT = re.compile(r"""\b\w+=(?P<q>["'])(?P<text>.*?)(?P=q)""")
+WITH_ASSIGNMENT = re.compile(r"""\b(?P<name>\w+)=(?P<q>["'])(?P<text>.*?)(?P=q)""")
 
 
 class _TextParser(HTMLParser):
@@ -124,6 +124,8 @@ def _token_unmarked(path: str, token, found: list[Unmarked]) -> None:
             found.append(Unmarked(path, line, match["text"]))
     if contents.startswith(("include ", "with ")):
         for match in WITH_ASSIGNMENT.finditer(contents):
+            if match["name"].endswith("_id"):  # an element's id, never shown
+                continue
             if is_words(match["text"]):
                 found.append(Unmarked(path, line, match["text"]))
     if "|pluralize" in contents:

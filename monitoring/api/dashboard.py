@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import URLPattern, path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -42,6 +42,7 @@ class MonitoringDashboardExportSerializer(StrictFieldsMixin, MonitoringDashboard
     """The same choice, as the body of an export: a field it does not name is refused."""
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
 class StatusCountsField(serializers.Field):
     """Activities per latest status ("not_reported": never reported)."""
 

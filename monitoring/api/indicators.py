@@ -44,6 +44,7 @@ from monitoring.job_kinds import MonitoringJob
 from monitoring.models import MEIndicator, MEIndicatorActual, ReportingPeriod
 from naphs.api import (
     DecimalField,
+    JobSerializer,
     ModelSerializer,
     Serializer,
     VersionField,
@@ -302,8 +303,8 @@ class MEIndicatorViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         me_indicator_delete(indicator=instance, by=self.request.user, version=int(raw) if raw else None)
 
     @extend_schema(request=ActualSerializer, responses={200: ActualSerializer(many=True)})
-    @action(detail=True, methods=["get", "post"], url_path="actuals", url_name="actuals")
-    def actuals(self, request: Request, plan_id: int, indicator_id: int) -> Response:
+    @action(detail=True, methods=["get", "post"], url_path="actuals", url_name="actuals", pagination_class=None)
+    def actuals(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """GET: the indicator's values per period. POST one period's value ({period, value, note, version}):
         200 with every value; a capacity indicator's come from the assessments and are refused."""
         indicator = self.get_object()
@@ -330,9 +331,9 @@ class MEIndicatorViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         )
         return Response(ActualSerializer(rows, many=True, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=ActualsImportSerializer, responses={202: None})
+    @extend_schema(request=ActualsImportSerializer, responses={202: JobSerializer})
     @action(detail=False, methods=["post"], url_path="import", url_name="import")
-    def import_actuals(self, request: Request, plan_id: int) -> Response:
+    def import_actuals(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Import values from a spreadsheet (multipart, field `file`): 202 with the job, which checks the whole
         file and saves all of it or nothing (its problems, by row and column, on the job's upload)."""
         body = ActualsImportSerializer(data=request.data)

@@ -132,7 +132,14 @@ def test_the_api_docs_and_the_admin_work_under_the_policy(page, national, csp_re
 
     page.goto("/api/docs/")
     expect(page.get_by_role("heading", name=re.compile("NAPHS Planner API"))).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("/api/plans/", exact=True).first).to_be_visible()
+    # Swagger UI renders a long list of operations only near the viewport: scroll down to the plans' part.
+    plans = page.get_by_text("/api/plans/", exact=True).first
+    for _ in range(200):
+        if plans.count():
+            break
+        page.mouse.wheel(0, 1500)
+        page.wait_for_timeout(50)
+    expect(plans).to_be_visible()
 
     page.goto("/api/redoc/")
     expect(page.get_by_role("heading", name=re.compile("NAPHS Planner API"))).to_be_visible(timeout=60_000)

@@ -97,10 +97,12 @@ def test_the_pages_of_an_endorsed_plan_offer_no_edit(client, plan, costing, moa_
         ("catalogue", ids),
         ("who_costing", ids),
     ]
-    # Exports and the team go on: their forms stay.
+    # Exports and the team go on: their forms stay; so does recording a follow-up assessment (re-assessment
+    # measures an endorsed plan's progress; the baseline stays as endorsed).
     allowed = {
         reverse(name, kwargs=ids)
         for name in (
+            "assessments",
             "plan_workbook_export",
             "plan_open_data_export",
             "who_costing_export",

@@ -79,15 +79,21 @@ STATE_FOR = {
 
 
 def _period(scene, route_name: str, persona: str, foreign: str, objects: dict) -> ReportingPeriod:
-    """The first quarter of 2026 of the persona's plan, or of the other country's plan, in the state the route
-    moves on from (planned by default)."""
+    """A quarter of the persona's plan, or of the other country's plan, starting on a day no other period of the
+    walk starts on. For a route of this part, in the state the route moves on from (planned by default); for the
+    other parts' routes (reporting progress, entering indicator values), open."""
+    starts = datetime.date(2026, 1, 1) + datetime.timedelta(days=scene.number())
+    if route_name in TABLE:
+        state = STATE_FOR.get(route_name, ReportingPeriod.State.PLANNED)
+    else:
+        state = ReportingPeriod.State.OPEN
     return ReportingPeriod.objects.create(
         plan=scene.elsewhere_plan if foreign else scene.plan,
-        label="2026 Q1",
-        starts_on=datetime.date(2026, 1, 1),
-        ends_on=datetime.date(2026, 3, 31),
-        due_on=datetime.date(2026, 4, 30),
-        state=STATE_FOR.get(route_name, ReportingPeriod.State.PLANNED),
+        label=f"Period {starts}",
+        starts_on=starts,
+        ends_on=starts + datetime.timedelta(days=89),
+        due_on=starts + datetime.timedelta(days=100),
+        state=state,
     )
 
 

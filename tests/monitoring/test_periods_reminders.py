@@ -79,9 +79,9 @@ def test_focal_points_and_technical_leads_are_reminded_once_a_day_in_their_langu
     assert sorted(mail.to[0] for mail in mailoutbox) == sorted([people[FP].email, people[TL].email])
     french = next(mail for mail in mailoutbox if mail.to == [people[FP].email])
     english = next(mail for mail in mailoutbox if mail.to == [people[TL].email])
-    home = reverse("monitoring", kwargs={"plan_id": plan.pk})
-    assert "Bonjour" in french.body and home in french.body and "2026 Q1" in french.subject
-    assert "Hello" in english.body and home in english.body
+    page = reverse("progress_period", kwargs={"plan_id": plan.pk, "period_id": period.pk})  # where to report
+    assert "Bonjour" in french.body and page in french.body and "2026 Q1" in french.subject
+    assert "Hello" in english.body and page in english.body
     assert "2 activities you report on have no report yet" in english.body  # P1: MOA's and MOH's
     assert period.due_on.strftime("%Y") in english.body
     assert set(ProgressReminder.objects.values_list("user__username", "unreported")) == {(FP, 2), (TL, 2)}
