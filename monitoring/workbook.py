@@ -28,8 +28,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import dateformat, timezone
 from django.utils.formats import number_format
@@ -50,7 +50,7 @@ from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.languages import number_text
 from naphs.models import AuditEvent, Job
 from naphs.permissions import Permission, Role
-from naphs.services import audit_record, job_create
+from naphs.services import audit_record, job_create, rows_update
 from naphs.spreadsheets import ImportRefused, Sheet, cell_text, find_header, heading_text, in_every_language
 from naphs.spreadsheets import read_spreadsheet as spreadsheet_read
 from naphs.uploads import file_digest, upload_file_check, upload_job_params, upload_quota_check
@@ -1076,7 +1076,7 @@ class _Upload:
             item.update.version = item.expected_version + 1
             item.update.reported_at = now
         if updates:
-            _updates_save([item.update for item in updates])
+            rows_update(ProgressUpdate, [item.update for item in updates], UPDATED_FIELDS)
         progress(85, gettext("Recording what changed"))
         upload = self.upload
         events = [
@@ -1132,39 +1132,6 @@ UPDATED_FIELDS = (
     "reported_at",
     "version",
 )
-UPDATE_BATCH = 1000
-
-
-def _updates_save(updates: list[ProgressUpdate]) -> None:
-    """Save many changed reports at once: one UPDATE ... FROM (VALUES ...) per thousand, as the costing workbook
-    saves its lines (Django's bulk_update builds a CASE per field and row, far slower)."""
-    quote = connection.ops.quote_name
-    table = quote(ProgressUpdate._meta.db_table)
-    fields: list[tuple[Field, str]] = []
-    for name in UPDATED_FIELDS:
-        found = ProgressUpdate._meta.get_field(name)
-        if not isinstance(found, Field) or found.column is None:
-            raise TypeError(f"ProgressUpdate.{name} is not a column of its table.")
-        fields.append((found, quote(found.column)))
-    rows = [[f.get_db_prep_save(getattr(update, f.attname), connection) for f, _ in fields] for update in updates]
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            assignments = ", ".join(f"{column} = %s" for _, column in fields)
-            cursor.executemany(
-                f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608 (names from the model, values bound)
-                [[*row, update.pk] for row, update in zip(rows, updates, strict=True)],
-            )
-            return
-        names = ", ".join(column for _, column in fields)
-        assignments = ", ".join(f"{column} = new.{column}" for _, column in fields)
-        row_sql = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f, _ in fields) + ", %s::bigint)"
-        for start in range(0, len(updates), UPDATE_BATCH):
-            batch = range(start, min(start + UPDATE_BATCH, len(updates)))
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(batch))}) "  # noqa: S608
-                f"AS new({names}, id) WHERE {table}.id = new.id",  # names from the model, values bound
-                [value for index in batch for value in (*rows[index], updates[index].pk)],
-            )
 
 
 def _json(value: Any) -> Any:

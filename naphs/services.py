@@ -284,3 +284,39 @@ def job_create(*, kind: str, by: User, plan: Plan | None = None, params: dict[st
         return joined
     job_run_task.delay_on_commit(job.pk)
     return job
+
+
+UPDATE_BATCH = 1000
+
+
+def rows_update(model: type[Model], objects: list[Any], field_names: tuple[str, ...]) -> None:
+    """Save the fields `field_names` of many rows of `model` at once: one UPDATE ... FROM (VALUES ...) per thousand
+    rows on PostgreSQL. Django's bulk_update builds a CASE expression per field and row, which takes most of a minute
+    for 10,000 rows; this takes a second. Elsewhere (the embedded SQLite), an UPDATE per row."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    fields: list[tuple[models.Field, str]] = []  # each field with its column, quoted
+    for name in field_names:
+        found = model._meta.get_field(name)
+        if not isinstance(found, models.Field) or found.column is None:
+            raise TypeError(f"{model.__name__}.{name} is not a column of its table.")
+        fields.append((found, quote(found.column)))
+    rows = [[field.get_db_prep_save(getattr(row, field.attname), connection) for field, _ in fields] for row in objects]
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            assignments = ", ".join(f"{column} = %s" for _, column in fields)
+            cursor.executemany(
+                f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608 (names from the model, values bound)
+                [[*values, row.pk] for values, row in zip(rows, objects, strict=True)],
+            )
+            return
+        columns = ", ".join(column for _, column in fields)
+        assignments = ", ".join(f"{column} = new.{column}" for _, column in fields)
+        row_sql = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field, _ in fields) + ", %s::bigint)"
+        for start in range(0, len(objects), UPDATE_BATCH):
+            batch = range(start, min(start + UPDATE_BATCH, len(objects)))
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(batch))}) "  # noqa: S608
+                f"AS new({columns}, id) WHERE {table}.id = new.id",  # names from the model, values bound
+                [value for index in batch for value in (*rows[index], objects[index].pk)],
+            )

@@ -1,8 +1,8 @@
-"""`make bench`, progress workbook part: a plan with 2,000 reportable activities and an open period (1,000 of them
-reported on already), its secretariat's progress workbook exported, every row filled (1,000 reports added, 1,000
-changed), uploaded, validated and applied in one transaction; beside it, openpyxl reading the same file (what
-reading alone costs). Figures, not assertions (target in brackets). `progress_upload_bench()` is also what the
-monitoring bench calls for its line on the workbook."""
+"""Progress workbook part of `make bench` (run by tests/bench_monitoring.py): a plan with 2,000 reportable activities
+and an open period (1,000 of them reported on already), its secretariat's progress workbook exported, every row filled
+(1,000 reports added, 1,000 changed), uploaded, validated and applied in one transaction; beside it, openpyxl reading
+the same file (what reading alone costs). Figures, not assertions (target in brackets). `progress_upload_bench()` is
+what the monitoring bench calls for its lines on the workbook; run alone, this file's test prints the same."""
 
 from __future__ import annotations
 

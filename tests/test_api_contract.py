@@ -10,6 +10,7 @@ cases on every run, so a failure here is reproduced by running the test again.
 from __future__ import annotations
 
 import collections
+import datetime
 import io
 import json
 import os
@@ -263,6 +264,7 @@ stateful.enabled = false
 def test_the_api_keeps_its_schema_for_a_signed_in_lead(demo, live_server, capsys):
     from rest_framework.authtoken.models import Token
 
+    from monitoring.models import ReportingPeriod
     from naphs.services import job_create
     from planning.versions import plan_version_save
 
@@ -273,6 +275,14 @@ def test_the_api_keeps_its_schema_for_a_signed_in_lead(demo, live_server, capsys
     assert job.status == Job.Status.SUCCEEDED
     token = Token.objects.create(user=lead).key
     plan_version_save(plan=plan, by=lead, label="Before the validation workshop")  # a version to export
+    ReportingPeriod.objects.create(  # an open quarter to report progress, enter values and hold reviews in
+        plan=plan,
+        label="Q1",
+        starts_on=datetime.date(plan.first_year, 1, 1),
+        ends_on=datetime.date(plan.first_year, 3, 31),
+        due_on=datetime.date(plan.first_year, 4, 30),
+        state=ReportingPeriod.State.OPEN,
+    )
 
     config = _config(base_url=live_server.url, token=token, plan=plan, job=job)
     schema = schemathesis.openapi.from_url(

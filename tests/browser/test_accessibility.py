@@ -12,6 +12,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from monitoring.models import HealthEvent, MEIndicator, ReportingPeriod
+from monitoring.reviews import review_create
 from naphs.models import Job
 from naphs.permissions import Role
 from naphs.services import job_create
@@ -57,7 +59,23 @@ def main_pages(plan: Plan) -> list[str]:
     review_round = ReviewRound.objects.filter(plan=plan, state=ReviewRound.State.OPEN).first() or review_round_open(
         plan=plan, by=lead, reviewers=[reviewer.user], due_on=timezone.localdate(), message="Please review."
     )
+    # Monitoring: an open quarter with its review, a health event, an M&E indicator.
+    today = timezone.localdate()
+    period, _created = ReportingPeriod.objects.get_or_create(
+        plan=plan,
+        starts_on=today.replace(day=1),
+        defaults={
+            "label": "Q1",
+            "ends_on": today.replace(day=28),
+            "due_on": today.replace(day=28),
+            "state": ReportingPeriod.State.OPEN,
+        },
+    )
+    review = review_create(plan=plan, by=lead, kind="quarterly", period=period, held_on=today, participants="MOH")
+    event = HealthEvent.objects.create(plan=plan, name="Cholera in the delta", hazard="Cholera", emerged_on=today)
+    indicator = MEIndicator.objects.create(plan=plan, code="OUT1", name="Districts with a trained team", kind="output")
     base = f"/plans/{plan.pk}"
+    monitoring = f"{base}/monitoring"
     return [
         "/",
         f"{base}/",
@@ -86,6 +104,20 @@ def main_pages(plan: Plan) -> list[str]:
         f"{base}/versions/",
         f"{base}/versions/compare/?before={version.pk}&after=draft",
         f"/jobs/{job.pk}/",
+        f"{monitoring}/",
+        f"{monitoring}/periods/",
+        f"{monitoring}/periods/{period.pk}/progress/",
+        f"{base}/activities/{costed.pk}/progress/",
+        f"{monitoring}/workbook/",
+        f"{monitoring}/dashboard/",
+        f"{monitoring}/indicators/",
+        f"{monitoring}/indicators/{indicator.pk}/",
+        f"{monitoring}/indicators/actuals/{period.pk}/",
+        f"{monitoring}/capacity/",
+        f"{monitoring}/reviews/",
+        f"{monitoring}/reviews/{review.pk}/",
+        f"{monitoring}/events/",
+        f"{monitoring}/events/{event.pk}/",
     ]
 
 
