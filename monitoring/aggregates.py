@@ -21,8 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import ExtractYear
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from monitoring.models import (
@@ -129,7 +128,7 @@ PERIODS_SQL = """
            COALESCE(SUM(u.amount_spent_base), 0)
     FROM {activity} a
     JOIN {period} p ON p.plan_id = a.plan_id
-    LEFT JOIN {update} u ON u.activity_id = a.id AND u.period_id = p.id
+    LEFT JOIN {update} u ON u.activity_id = a.id AND u.period_id = p.id AND u.plan_id IN ({plans})
     LEFT JOIN (
         SELECT f.activity_id, MIN(fp.starts_on) AS finished_on
         FROM {update} f JOIN {period} fp ON fp.id = f.period_id
@@ -150,7 +149,7 @@ def aggregate_sql(plan_ids: list[int]) -> tuple[str, str, list[Any], list[Any]]:
     latest = LATEST_SQL.format(plans=plans, **tables)
     activities = ACTIVITIES_SQL.format(latest=latest, plans=plans, **tables)
     periods = PERIODS_SQL.format(expected=EXPECTED, plans=plans, finished=finished, **tables)
-    return activities, periods, [*plan_ids, *plan_ids], [*plan_ids, *FINISHED, *plan_ids]
+    return activities, periods, [*plan_ids, *plan_ids], [*plan_ids, *plan_ids, *FINISHED, *plan_ids]
 
 
 def _rows_insert(plan_ids: list[int]) -> None:
@@ -177,16 +176,19 @@ def _direction_met(value: Decimal, target: Decimal, baseline: Decimal | None) ->
 def indicator_states(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Each M&E indicator of the plans with its baseline, latest actual, the target of that actual's year (of this
     year when it has none yet) and its state: met, not_met, no_data (no actual yet) or no_target. A capacity
-    indicator's baseline, target and latest value are the levels of the plan's assessments and targets. Five queries
-    whatever the number of indicators."""
+    indicator's baseline, target and latest value are the levels of the plan's assessments and targets. A fixed number
+    of queries whatever the number of indicators."""
     this_year = timezone.localdate().year
-    latest = MEIndicatorActual.objects.filter(indicator=OuterRef("pk")).order_by("-period__ends_on", "-pk")
+    # Each indicator's latest actual (by its period's last day): the last of its actuals in that order.
+    latest: dict[int, tuple[Decimal, int]] = {}
+    for indicator_id, value, ends_on in (
+        MEIndicatorActual.objects.filter(indicator__plan_id__in=plan_ids)
+        .order_by("indicator_id", "period__ends_on", "pk")
+        .values_list("indicator_id", "value", "period__ends_on")
+    ):
+        latest[indicator_id] = (value, ends_on.year)
     indicators = list(
         MEIndicator.objects.filter(plan_id__in=plan_ids)
-        .annotate(
-            latest_value=Subquery(latest.values("value")[:1]),
-            latest_year=Subquery(latest.annotate(year=ExtractYear("period__ends_on")).values("year")[:1]),
-        )
         .values(
             "pk",
             "plan_id",
@@ -196,8 +198,6 @@ def indicator_states(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
             "technical_area_id",
             "capacity_indicator_id",
             "baseline_value",
-            "latest_value",
-            "latest_year",
         )
         .order_by("plan_id", "code")
     )
@@ -211,7 +211,7 @@ def indicator_states(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     states: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in indicators:
         baseline: Decimal | None = row["baseline_value"]
-        latest_value: Decimal | None = row["latest_value"]
+        latest_value, latest_year = latest.get(row["pk"], (None, None))
         target: Decimal | None = None
         if row["capacity_indicator_id"]:
             baseline_level, latest_level, target_level = levels.get(row["plan_id"], {}).get(
@@ -223,7 +223,7 @@ def indicator_states(plan_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
             baseline = None  # a level to raise: reached at or above its target
         else:
             by_year = targets.get(row["pk"], {})
-            year = row["latest_year"] or this_year
+            year = latest_year or this_year
             earlier = [y for y in by_year if y <= year]
             if earlier:
                 target = by_year[max(earlier)]

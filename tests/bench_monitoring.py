@@ -143,7 +143,8 @@ def build() -> tuple[Plan, list[Plan], User]:
     return national, provinces, lead
 
 
-# The same rows grouped by hand, in PostgreSQL's own terms (DISTINCT ON for each activity's latest report).
+# The same figures grouped by hand, in PostgreSQL's own terms (DISTINCT ON for each activity's latest report, FILTER
+# for a period's expected reports: not for an activity cancelled, or finished in an earlier period).
 HAND_ACTIVITIES = """
     SELECT a.plan_id, a.technical_area_id, a.responsible_organization_id, a.implementation_level,
            COALESCE(latest.status, ''), COUNT(*), SUM(latest.percent_complete), SUM(spent.amount)
@@ -161,10 +162,20 @@ HAND_ACTIVITIES = """
     GROUP BY 1, 2, 3, 4, 5
 """
 HAND_PERIODS = """
-    SELECT a.plan_id, p.id, a.responsible_organization_id, COUNT(*), COUNT(u.id), COUNT(*) - COUNT(u.id),
+    SELECT a.plan_id, p.id, a.responsible_organization_id,
+           COUNT(*) FILTER (WHERE a.status <> 'cancelled' AND (f.finished_on IS NULL OR f.finished_on >= p.starts_on)),
+           COUNT(u.id),
+           COUNT(*) FILTER (WHERE u.id IS NULL AND a.status <> 'cancelled'
+                            AND (f.finished_on IS NULL OR f.finished_on >= p.starts_on)),
            SUM(u.amount_spent_base)
     FROM planning_activity a JOIN monitoring_reportingperiod p ON p.plan_id = a.plan_id
     LEFT JOIN monitoring_progressupdate u ON u.activity_id = a.id AND u.period_id = p.id
+    LEFT JOIN (
+        SELECT d.activity_id, MIN(dp.starts_on) AS finished_on
+        FROM monitoring_progressupdate d JOIN monitoring_reportingperiod dp ON dp.id = d.period_id
+        WHERE d.plan_id = ANY(%s) AND d.status IN ('completed', 'cancelled')
+        GROUP BY d.activity_id
+    ) f ON f.activity_id = a.id
     WHERE a.plan_id = ANY(%s)
     GROUP BY 1, 2, 3
 """
@@ -180,7 +191,7 @@ def hand_sql(ids: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(HAND_ACTIVITIES, [ids, ids, ids])
         cursor.fetchall()
-        cursor.execute(HAND_PERIODS, [ids])
+        cursor.execute(HAND_PERIODS, [ids, ids])
         cursor.fetchall()
 
 
