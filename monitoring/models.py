@@ -488,8 +488,8 @@ class HealthEvent(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
 
     class Meta:
-        verbose_name = _("health event")
-        verbose_name_plural = _("health events")
+        verbose_name = _("7-1-7 health event")  # "health event" alone is a phrase of framework names too
+        verbose_name_plural = _("7-1-7 health events")
         ordering = ["plan_id", "-emerged_on", "-pk"]
         constraints = [
             models.CheckConstraint(
