@@ -61,7 +61,7 @@ def monitoring_changed(plan_id: int) -> None:
         monitoring_refresh_task.apply_async_on_commit((plan_id,), countdown=SETTLE_SECONDS)
 
 
-def _activity_moved(plan_id: int) -> None:
+def _activities_changed(plan_id: int) -> None:
     """planning.hooks.activity_moved and activities_added: an activity of the plan moved to another area or
     organization, or activities were added to it."""
     if MonitoringState.objects.filter(plan_id=plan_id).exists():
@@ -77,8 +77,8 @@ def connect() -> None:
     """From MonitoringConfig.ready: an activity moved or deleted moves the figures of a plan being monitored."""
     from planning import hooks
 
-    hooks.activity_moved.connect(_activity_moved)
-    hooks.activities_added.connect(_activity_moved)
+    hooks.activity_moved.connect(_activities_changed)
+    hooks.activities_added.connect(_activities_changed)
     hooks.activity_deleting.connect(_activity_deleting)
 
 

@@ -125,20 +125,26 @@ ADMIN_KINDS = {
 }
 
 
+def _api_post(ctx, url: str, name: str, content: bytes, *, answers_with_upload: bool = True) -> str:
+    """The file posted to an upload endpoint of the API: the refusal of its 400, or of the job its 202 started (an
+    upload with its job, or the job itself)."""
+    api = APIClient()
+    api.force_authenticate(ctx.lead)
+    response = _run(lambda: api.post(url, {"file": SimpleUploadedFile(name, content)}, format="multipart"))
+    if response.status_code == 400:
+        return " ".join(str(message) for messages in response.json().values() for message in messages)
+    assert response.status_code == 202, response.content
+    job = response.json()["job"] if answers_with_upload else response.json()
+    return _refusal_of_job(Job.objects.get(pk=job["id"]))
+
+
 def costing_page(client, ctx, name, content):
     data = {"file": SimpleUploadedFile(name, content)}
     return _form_post(client, ctx, f"/plans/{ctx.plan.pk}/costing/upload/", data, CostingJob.COSTING_UPLOAD, ctx.lead)
 
 
 def costing_api(client, ctx, name, content):
-    api = APIClient()
-    api.force_authenticate(ctx.lead)
-    url = f"/api/plans/{ctx.plan.pk}/costing/uploads/"
-    response = _run(lambda: api.post(url, {"file": SimpleUploadedFile(name, content)}, format="multipart"))
-    if response.status_code == 400:
-        return " ".join(str(message) for messages in response.json().values() for message in messages)
-    assert response.status_code == 202, response.content
-    return _refusal_of_job(Job.objects.get(pk=response.json()["job"]["id"]))
+    return _api_post(ctx, f"/api/plans/{ctx.plan.pk}/costing/uploads/", name, content)
 
 
 def progress_page(client, ctx, name, content):
@@ -148,14 +154,7 @@ def progress_page(client, ctx, name, content):
 
 
 def progress_api(client, ctx, name, content):
-    api = APIClient()
-    api.force_authenticate(ctx.lead)
-    url = f"/api/plans/{ctx.plan.pk}/monitoring/uploads/"
-    response = _run(lambda: api.post(url, {"file": SimpleUploadedFile(name, content)}, format="multipart"))
-    if response.status_code == 400:
-        return " ".join(str(message) for messages in response.json().values() for message in messages)
-    assert response.status_code == 202, response.content
-    return _refusal_of_job(Job.objects.get(pk=response.json()["job"]["id"]))
+    return _api_post(ctx, f"/api/plans/{ctx.plan.pk}/monitoring/uploads/", name, content)
 
 
 def indicator_values_page(client, ctx, name, content):
@@ -165,14 +164,8 @@ def indicator_values_page(client, ctx, name, content):
 
 
 def indicator_values_api(client, ctx, name, content):
-    api = APIClient()
-    api.force_authenticate(ctx.lead)
     url = f"/api/plans/{ctx.plan.pk}/me-indicators/import/"
-    response = _run(lambda: api.post(url, {"file": SimpleUploadedFile(name, content)}, format="multipart"))
-    if response.status_code == 400:
-        return " ".join(str(message) for messages in response.json().values() for message in messages)
-    assert response.status_code == 202, response.content
-    return _refusal_of_job(Job.objects.get(pk=response.json()["id"]))
+    return _api_post(ctx, url, name, content, answers_with_upload=False)
 
 
 def who_page(client, ctx, name, content):
