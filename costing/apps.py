@@ -7,7 +7,7 @@ class CostingConfig(AppConfig):
     verbose_name = _("Costing and resource mapping")
 
     def ready(self) -> None:
-        from costing import dashboard, document, hooks, open_data, operational, plan_workbook, who, workbook
+        from costing import dashboard, document, hooks, launch, open_data, operational, plan_workbook, who, workbook
         from costing.job_kinds import CostingJob
         from naphs.job_kinds import job_kinds_register
 
@@ -26,3 +26,7 @@ class CostingConfig(AppConfig):
         )
         hooks.connect()
         operational.connect()
+        launch.connect()  # costing's items of the launch checklist
+        from costing import engagement
+
+        engagement.connect()

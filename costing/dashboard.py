@@ -29,6 +29,8 @@ from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.languages import name_in_language
 from naphs.xlsx import add_table_sheet, new_workbook, workbook_bytes
 from planning.models import Plan
+from stakeholders.advocacy import advocacy_by_area
+from stakeholders.models import Advocacy
 
 if TYPE_CHECKING:
     from naphs.models import Job
@@ -93,6 +95,7 @@ class AreaRow:
     years: dict[int, YearAmounts] = field(default_factory=dict)
     cells: list[YearAmounts] = field(default_factory=list)  # one per year of the dashboard, in order
     bars: Bars = field(default_factory=Bars)
+    advocacy: list[Advocacy] = field(default_factory=list)  # the plan's active advocacy addressing the area's gap
 
 
 @dataclass
@@ -281,8 +284,11 @@ def dashboard_state(*, plan: Plan, scope: str) -> Staleness:
     return Staleness(included)
 
 
-def dashboard_get(*, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str = Scope.PLAN) -> Dashboard:
-    """The dashboard's figures for the plan (a member's plan: the caller checked access), in seven queries."""
+def dashboard_get(
+    *, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str = Scope.PLAN, with_advocacy: bool = False
+) -> Dashboard:
+    """The dashboard's figures for the plan (a member's plan: the caller checked access), in seven queries; with
+    `with_advocacy` (the page), two more name the plan's active advocacy beside the gap of each area it addresses."""
     scenario, scope = Scenario(scenario), Scope(scope)
     included, excluded, provincial, currency = _plans(plan=plan, scope=scope)
     plan_ids = [state.plan.pk for state in included]
@@ -368,6 +374,10 @@ def dashboard_get(*, plan: Plan, scenario: str = Scenario.REQUIRED, scope: str =
     by_year = [years[year] for year in sorted(years)]
     for row in by_area:
         row.cells = [row.years.get(year) or YearAmounts(year=year) for year in sorted(years)]
+    if with_advocacy and by_area:  # the plan's own active advocacy addressing each area's gap, named beside it
+        addressing = advocacy_by_area(plan_ids=[plan.pk], area_ids=[row.area_id for row in by_area], active_only=True)
+        for row in by_area:
+            row.advocacy = addressing.get(row.area_id, [])
     totals = Amounts(
         needed=sum((row.amounts.needed for row in by_area), ZERO),
         firm=sum((row.amounts.firm for row in by_area), ZERO),

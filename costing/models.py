@@ -415,6 +415,16 @@ class FundingCommitment(models.Model):
         "planning.Activity", blank=True, related_name="funding_commitments", verbose_name=_("activities")
     )
     notes = models.TextField(blank=True, verbose_name=_("notes"))
+    advocacy = models.ForeignKey(
+        "stakeholders.Advocacy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="funding_commitments",
+        help_text=_("The advocacy whose pledge this commitment records."),
+        verbose_name=_("advocacy"),
+    )
     version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))

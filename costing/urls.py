@@ -1,6 +1,8 @@
+from costing import event_cost
 from costing.views import (
     dashboard,
     document,
+    engagement,
     funding,
     lines,
     open_data,
@@ -22,4 +24,6 @@ urlpatterns = [
     *open_data.urlpatterns,
     *document.urlpatterns,
     *versions.urlpatterns,
+    *engagement.urlpatterns,
+    *event_cost.urlpatterns,
 ]

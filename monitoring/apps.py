@@ -13,6 +13,7 @@ class MonitoringConfig(AppConfig):
             dashboard,
             hooks,
             indicator_jobs,
+            launch,
             reviews,
             timeliness_hooks,
             workbook,
@@ -36,6 +37,7 @@ class MonitoringConfig(AppConfig):
         aggregates.connect()
         dashboard.connect()
         reviews.connect()  # decisions taken while the plan was endorsed apply when it is reopened
+        launch.connect()  # launching a plan opens its first reporting period
 
         # Implementation is monitored on the endorsed plan: none of this is a change to the plan's content.
         writable_when_endorsed_register(

@@ -11,14 +11,16 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import Model, ProtectedError, QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
@@ -106,6 +108,21 @@ class VersionField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("help_text", "The version you last read. A change based on an older version gets 409.")
         super().__init__(**kwargs)
+
+
+# A DELETE's `version` in the query: the row as the client last read it (409 when it moved on since); without it the
+# row is deleted whatever its version.
+DELETE_VERSION = OpenApiParameter(
+    "version", {"type": "integer", "minimum": 1}, description="The version you last read: a stale delete gets 409."
+)
+
+
+def delete_version(request: Request) -> int | None:
+    """A DELETE's `version` from the query, None when it is not sent; 400 unless it is a whole number."""
+    raw = request.query_params.get("version", "")
+    if raw and not (raw.isascii() and raw.isdigit()):
+        raise serializers.ValidationError({"version": [gettext("Send the version as a whole number.")]})
+    return int(raw) if raw else None
 
 
 def require_version(serializer: serializers.Serializer) -> int:

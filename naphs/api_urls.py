@@ -25,6 +25,7 @@ from stakeholders.api import (
     OrganizationViewSet,
     PlanInvitationViewSet,
 )
+from stakeholders.api_parts import PARTS as STAKEHOLDERS_PARTS
 from stakeholders.jobs import JobViewSet
 from stakeholders.signin import TokenObtainView
 
@@ -51,7 +52,7 @@ router.register(r"plans/(?P<plan_id>\d+)/threads", ThreadViewSet, basename="thre
 router.register(r"plans/(?P<plan_id>\d+)/review-rounds", ReviewRoundViewSet, basename="review-round")
 router.register(r"plans/(?P<plan_id>\d+)/endorsements", EndorsementViewSet, basename="endorsement")
 router.register(r"plans/(?P<plan_id>\d+)/guidance", GuidanceViewSet, basename="guidance")
-for part in (*COSTING_PARTS, *MONITORING_PARTS):
+for part in (*STAKEHOLDERS_PARTS, *COSTING_PARTS, *MONITORING_PARTS):
     for prefix, viewset, basename in part.routes:
         router.register(prefix, viewset, basename=basename)
 
@@ -64,8 +65,8 @@ urlpatterns = [
     path("schema/", schema_view, name="api-schema"),
     path("docs/", swagger_view, name="api-docs"),
     path("redoc/", redoc_view, name="api-redoc"),
-    *(route for part in (*COSTING_PARTS, *MONITORING_PARTS) for route in part.urlpatterns),
+    *(route for part in (*STAKEHOLDERS_PARTS, *COSTING_PARTS, *MONITORING_PARTS) for route in part.urlpatterns),
     *spar_urlpatterns,
     *router.urls,
-    re_path(r"^(?P<rest>.*)$", not_found, name="api-not-found"),
+    re_path(r"^(?P<rest>(?s:.*))$", not_found, name="api-not-found"),
 ]

@@ -29,6 +29,9 @@ class Permission(StrEnum):
     COMMENT = "comment"
     REPORT_PROGRESS = "report_progress"  # scoped like EDIT_COSTS
     ENDORSE = "endorse"  # endorse a version of the plan and reopen it: the secretariat lead only
+    # The stakeholder register and map, engagement events, advocacy and the launch: the secretariat, and on an endorsed
+    # plan too (advocacy for funding and the launch come after the endorsement). Every member reads them.
+    ENGAGE = "engage"
 
 
 SECRETARIAT_ROLES = frozenset({Role.SECRETARIAT_LEAD, Role.SECRETARIAT_MEMBER})

@@ -329,6 +329,10 @@ SPECTACULAR_SETTINGS = {
         "MEIndicatorKindEnum": "monitoring.indicator_forms.TYPED_KINDS",
         "CostingDashboardScopeEnum": "costing.dashboard.Scope",
         "MonitoringDashboardScopeEnum": "monitoring.dashboard.Scope",
+        "AdvocacyStatusEnum": "stakeholders.models.Advocacy.Status",  # an advocacy's, and a pledge's advocacy_status
+        "EngagementEventKindEnum": "stakeholders.models.EngagementEvent.Kind",
+        "StakeholderScaleEnum": "stakeholders.models.Stakeholder.Scale",  # influence and interest
+        "SectorEnum": "naphs.choices.Sector",
     },
 }
 

@@ -10,8 +10,11 @@ way for every import, and the beat clean-up (`uploads_sweep`) finds what a crash
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
+import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
@@ -23,6 +26,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import transaction
 from django.db.models import Model
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -34,7 +38,14 @@ from naphs.jobs import JobFailed, JobResult, Progress, file_slug
 from naphs.languages import number_text
 from naphs.models import Job, Upload
 from naphs.services import audit_record, job_create
-from naphs.spreadsheets import ImportRefused, Problem
+from naphs.spreadsheets import (
+    MAX_COMPRESSION_RATIO,
+    MAX_UNPACKED_BYTES,
+    OLE_MAGIC,
+    ImportRefused,
+    Problem,
+    read_spreadsheet,
+)
 from naphs.xlsx import StreamingWorkbook
 
 if TYPE_CHECKING:
@@ -370,3 +381,171 @@ def _stored_files(folder: str) -> list[str]:
     for child in folders:
         found.extend(_stored_files(f"{folder}/{child}"))
     return found
+
+
+# --- Documents: a file is what its name says -------------------------------------------------------------------------
+#
+# A document kept with the plan (evidence of progress, a document of an engagement event) is refused unless its
+# content is of the kind its extension claims: a PDF starts as a PDF does, an image as its format does, an Office
+# document is a zip holding that document's parts (and no macros, no more data unpacked than a document holds), a
+# text file is text. The caller stores it under MEDIA_ROOT with a random name (stored_name) and serves it only
+# through a view that checks the person's membership, as an attachment, never sniffed (document_response).
+
+MAX_ZIP_ENTRIES = 5_000
+ZIP_MAGIC = b"PK\x03\x04"
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of document: what the person is told it is, and the type it is served as."""
+
+    what: Promise
+    content_type: str
+
+
+KINDS: dict[str, Kind] = {
+    ".pdf": Kind(gettext_lazy("a PDF document"), "application/pdf"),
+    ".png": Kind(gettext_lazy("a PNG image"), "image/png"),
+    ".jpg": Kind(gettext_lazy("a JPEG image"), "image/jpeg"),
+    ".jpeg": Kind(gettext_lazy("a JPEG image"), "image/jpeg"),
+    ".docx": Kind(
+        gettext_lazy("a Word document"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    ),
+    ".xlsx": Kind(
+        gettext_lazy("an Excel workbook"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ),
+    ".pptx": Kind(
+        gettext_lazy("a PowerPoint presentation"),
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
+    ".csv": Kind(gettext_lazy("a CSV file"), "text/csv"),
+    ".txt": Kind(gettext_lazy("a text file"), "text/plain"),
+}
+DOCUMENT_TYPES = tuple(KINDS)
+DOCUMENT_WHAT = gettext_lazy(
+    "a PDF, an image (.png, .jpg), a Word, Excel or PowerPoint file (.docx, .xlsx, .pptx) or a text file"
+)
+# The folder of each Office document's main part, and what its macros would be.
+OFFICE_PARTS = {".docx": "word/", ".xlsx": "xl/", ".pptx": "ppt/"}
+MACRO_NAMES = ("vbaproject.bin", "vbadata.xml")
+BINARY_STARTS = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", ZIP_MAGIC, OLE_MAGIC, b"\x7fELF", b"MZ", b"GIF8")
+
+
+def _extension(name: str) -> str:
+    return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _not_what_it_claims(name: str, kind: Kind, why: str = "") -> ValidationError:
+    message = _("%(name)s is not %(what)s: its content is not what its name says.") % {
+        "name": name,
+        "what": kind.what,
+    }
+    return ValidationError(f"{message} {why}".strip(), code="evidence_type_mismatch")
+
+
+def _office_check(data: bytes, *, name: str, extension: str) -> None:
+    """A Word or PowerPoint file is a zip with the document's parts, no macros and no more data than a document
+    holds; an Excel workbook passes every check of the product's spreadsheet imports."""
+    kind = KINDS[extension]
+    if not data.startswith(ZIP_MAGIC):
+        raise _not_what_it_claims(name, kind)
+    if extension == ".xlsx":
+        _spreadsheet_check(data, name=name)
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise _not_what_it_claims(name, kind, _("The file is damaged.")) from None
+    names = [member.filename for member in members]
+    if "[Content_Types].xml" not in names or not any(entry.startswith(OFFICE_PARTS[extension]) for entry in names):
+        raise _not_what_it_claims(name, kind)
+    if any(entry.lower().rsplit("/", 1)[-1] in MACRO_NAMES for entry in names):
+        raise ValidationError(
+            _("%(name)s contains macros; save it without macros and upload that.") % {"name": name},
+            code="evidence_macros",
+        )
+    unpacked = sum(member.file_size for member in members)
+    if len(members) > MAX_ZIP_ENTRIES or unpacked > min(MAX_UNPACKED_BYTES, MAX_COMPRESSION_RATIO * len(data)):
+        raise ValidationError(
+            _("%(name)s unpacks to far more data than a document holds; it was not kept.") % {"name": name},
+            code="evidence_zip_bomb",
+        )
+    if any(member.flag_bits & 0x1 for member in members):
+        raise ValidationError(
+            _("%(name)s is protected with a password; remove the password and upload it.") % {"name": name},
+            code="evidence_encrypted",
+        )
+
+
+def _spreadsheet_check(data: bytes, *, name: str) -> None:
+    """A workbook or a CSV file passes every check of the product's spreadsheet imports (zip bombs, entity
+    expansion, nesting, counts, macros, links to other workbooks) but may hold formulas: it is kept, never run."""
+    try:
+        read_spreadsheet(io.BytesIO(data), name=name, limits="evidence", formulas="report")
+    except ImportRefused as refused:
+        raise ValidationError(
+            [
+                # Translators: a file's name, then why it was refused.
+                _("%(name)s: %(problem)s") % {"name": name, "problem": problem.message}
+                for problem in refused.problems
+            ],
+            code="evidence_refused",
+        ) from None
+
+
+def _text_check(data: bytes, *, name: str, extension: str) -> None:
+    """Text is text: no NUL byte, not a known binary format, readable as UTF-8 (with or without its mark)."""
+    head = data[:SNIFF_BYTES]
+    if head.startswith(BINARY_STARTS) or b"\x00" in head:
+        raise _not_what_it_claims(name, KINDS[extension])
+    try:
+        head.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # a character cut at the end of the sniffed bytes is no fault
+            raise _not_what_it_claims(name, KINDS[extension], _("Save it as UTF-8 text and upload it again.")) from None
+
+
+def document_file_check(file: UploadedFile) -> Kind:
+    """The kind of an uploaded document (evidence of progress, a document of an event), once its name, size and
+    content agree; ValidationError naming the file otherwise. The file is left at its start."""
+    name = (file.name or "").rsplit("/", 1)[-1]
+    upload_file_check(file, extensions=DOCUMENT_TYPES, what=DOCUMENT_WHAT)
+    extension = _extension(name)
+    kind = KINDS[extension]
+    file.seek(0)
+    data = file.read()
+    file.seek(0)
+    if extension == ".pdf" and not data.startswith(b"%PDF-"):
+        raise _not_what_it_claims(name, kind)
+    if extension == ".png" and not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise _not_what_it_claims(name, kind)
+    if extension in (".jpg", ".jpeg") and not data.startswith(b"\xff\xd8\xff"):
+        raise _not_what_it_claims(name, kind)
+    if extension in OFFICE_PARTS:
+        _office_check(data, name=name, extension=extension)
+    if extension in (".csv", ".txt"):
+        _text_check(data, name=name, extension=extension)
+    if extension == ".csv":
+        _spreadsheet_check(data, name=name)
+    return kind
+
+
+def document_response(file: Any, *, file_name: str, content_type: str) -> FileResponse:
+    """A stored document as a download: an attachment of the type its check gave, never sniffed."""
+    if not file:
+        raise Http404(_("This document is not stored."))
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The file is no longer stored.")) from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=file_name or "document",
+        content_type=content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

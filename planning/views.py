@@ -121,7 +121,7 @@ from stakeholders.access import (
     plans_for_user,
     plans_managed_by,
 )
-from stakeholders.models import PlanMembership
+from stakeholders.models import Launch, PlanMembership
 from stakeholders.selectors import organization_list_for_plan, secretariat_size
 
 
@@ -188,6 +188,8 @@ def plan_detail(request: SignedInRequest, plan_id: int) -> HttpResponse:
         .order_by("-edition")
         .only("pk", "label", "edition"),
         **review_overview(plan=plan, user=request.user),
+        # The launch of the latest version launched (stakeholders.launch), if any: "Launched on …".
+        "launch": Launch.objects.filter(plan=plan).order_by("-number").only("pk", "number", "launched_on").first(),
     }
     return render(request, "planning/plan_detail.html", context)
 

@@ -23,3 +23,14 @@ class StakeholdersConfig(AppConfig):
         writable_when_endorsed_register(
             "stakeholders.planmembership", "stakeholders.invitation", "stakeholders.organization"
         )
+        # Engagement goes on once the plan is endorsed: advocacy for its funding, and its launch, come after.
+        writable_when_endorsed_register(
+            "stakeholders.stakeholder",
+            "stakeholders.person",
+            "stakeholders.engagementevent",
+            "stakeholders.participant",
+            "stakeholders.eventdecision",
+            "stakeholders.eventdocument",
+            "stakeholders.advocacy",
+            "stakeholders.launch",
+        )

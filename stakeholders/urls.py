@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stakeholders import views
+from stakeholders import advocacy_views, event_views, launch_views, mapping_views, views
 
 urlpatterns = [
     path("plans/<int:plan_id>/members/", views.members, name="members"),
@@ -28,4 +28,8 @@ urlpatterns = [
         views.organization_edit,
         name="organization_edit",
     ),
+    *mapping_views.urlpatterns,
+    *event_views.urlpatterns,
+    *advocacy_views.urlpatterns,
+    *launch_views.urlpatterns,
 ]

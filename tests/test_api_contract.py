@@ -143,6 +143,54 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/plans/{plan_id}/monitoring/workbook/": "an open period of the plan",
     "POST /api/plans/{plan_id}/progress-reviews/": "a period of the plan; one review of a kind per period",
     "POST /api/plans/{plan_id}/capacity-progress/export/": "a follow-up assessment of the plan",
+    "GET /api/plans/{plan_id}/capacity-progress/": "a follow-up assessment of the plan",
+    "GET /api/plans/{plan_id}/health-events/": "a year of four digits",
+    "GET /api/plans/{plan_id}/engagement-events/": "a year of four digits",
+    **{
+        f"{method} /api/plans/{{plan_id}}/engagement-events/{{engagement_event_id}}/decisions/{path}": (
+            "activities, comment threads and technical areas of the plan"
+        )
+        for method, path in (("POST", ""), ("PUT", "{event_decision_id}/"), ("PATCH", "{event_decision_id}/"))
+    },
+    **{
+        f"{method} /api/plans/{{plan_id}}/people/{path}": (
+            "one person per e-mail address, and per name in an organization (merge instead); an account of a member; "
+            "no null character"
+        )
+        for method, path in (("POST", ""), ("PUT", "{person_id}/"), ("PATCH", "{person_id}/"))
+    },
+    "POST /api/plans/{plan_id}/people/{person_id}/merge/": "another record of the register, or a duplicate's values",
+    "POST /api/plans/{plan_id}/people/{person_id}/erase/": "a record not erased already",
+    **{
+        f"{method} /api/plans/{{plan_id}}/stakeholders/{path}": (
+            "an organization not in the map already; an owner of the secretariat"
+        )
+        for method, path in (("POST", ""), ("PUT", "{stakeholder_id}/"), ("PATCH", "{stakeholder_id}/"))
+    },
+    **{
+        f"{method} /api/plans/{{plan_id}}/engagement-events/{path}": (
+            "days in order; a place, or online with an http(s) link"
+        )
+        for method, path in (("POST", ""), ("PUT", "{engagement_event_id}/"), ("PATCH", "{engagement_event_id}/"))
+    },
+    "POST /api/plans/{plan_id}/engagement-events/{engagement_event_id}/participants/": (
+        "people of the register not participants already"
+    ),
+    "POST /api/plans/{plan_id}/engagement-events/{engagement_event_id}/attendance-sheet/": (
+        "the file must be this event's attendance sheet, every name in the register"
+    ),
+    **{
+        f"{method} /api/plans/{{plan_id}}/advocacy/{path}": (
+            "an audience; an amount asked in a currency with a rate, or the decision or policy asked; days in order"
+        )
+        for method, path in (("POST", ""), ("PUT", "{advocacy_id}/"), ("PATCH", "{advocacy_id}/"))
+    },
+    "POST /api/plans/{plan_id}/advocacy/{advocacy_id}/pledge/": (
+        "a plan not endorsed; an amount in a currency with a rate; years within the plan's period"
+    ),
+    "POST /api/plans/{plan_id}/launches/": (
+        "an endorsed plan; every unmet item confirmed; a date not in the future; an event of the plan"
+    ),
     **{
         f"POST /api/plans/{{plan_id}}/activities/{{activity_id}}/cost-builders/{kind}/": "answers that cost nothing"
         for kind in ("meeting", "field-visit", "consultancy", "staff", "procurement")
@@ -156,6 +204,7 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
     from costing.models import CatalogueItem, CostLine, ExchangeRate, FundingCommitment
     from monitoring.models import ReportingPeriod
     from planning.models import Assessment, Indicator, PlanVersion, TechnicalArea
+    from stakeholders.models import Advocacy, EngagementEvent, EventDecision, Launch, Participant, Person, Stakeholder
 
     known = {
         "activities": _ids(plan.activities.all()),
@@ -179,8 +228,15 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "assessments": _ids(Assessment.objects.filter(plan=plan)),
         "years": list(range(plan.first_year, plan.last_year + 1)),
         "currencies": sorted({"USD", *ExchangeRate.objects.filter(plan=plan).values_list("currency", flat=True)}),
+        "register": _ids(Person.objects.filter(plan=plan)),
+        "stakeholders": _ids(Stakeholder.objects.filter(plan=plan)),
+        "events": _ids(EngagementEvent.objects.filter(plan=plan)),
+        "participants": _ids(Participant.objects.filter(event__plan=plan)),
+        "decisions": _ids(EventDecision.objects.filter(event__plan=plan)),
+        "advocacy": _ids(Advocacy.objects.filter(plan=plan)),
+        "launches": _ids(Launch.objects.filter(plan=plan)),
     }
-    dictionaries = "\n".join(f"[dictionaries.{name}]\nvalues = {json.dumps(ids)}" for name, ids in known.items())
+    dictionaries = "\n".join(f"[dictionaries.{name}]\nvalues = {json.dumps(ids)}" for name, ids in known.items() if ids)
     in_paths = {
         "path.activity_id": "activities",
         "path.cost_line_id": "cost_lines",
@@ -191,6 +247,13 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "path.organization_id": "organizations",
         "path.id": "jobs",
         "path.period_id": "periods",
+        "path.person_id": "register",
+        "path.stakeholder_id": "stakeholders",
+        "path.engagement_event_id": "events",
+        "path.participant_id": "participants",
+        "path.event_decision_id": "decisions",
+        "path.advocacy_id": "advocacy",
+        "path.launch_id": "launches",
     }
     references = {
         "body.activity": "activities",
@@ -215,6 +278,17 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "body.price_year": "years",
         "body.year": "years",
         "body.currency": "currencies",
+        "body.ask_currency": "currencies",
+        "body.audience": "stakeholders",
+        "body.messengers[*]": "register",
+        "body.people[*]": "register",
+        "body.other": "register",
+        "body.event": "events",
+        "body.organizers[*]": "organizations",
+        "body.priority_areas[*]": "areas",
+        "body.relationship_owner": "members",
+        "body.owner": "members",
+        "body.user": "members",
         "query.technical_area": "areas",
         "query.responsible_organization": "organizations",
         "query.source": "organizations",
@@ -223,11 +297,15 @@ def _config(*, base_url: str, token: str, plan: Plan, job: Job) -> schemathesis.
         "query.jurisdiction": "jurisdictions",
         "query.person": "people",
         "query.area": "areas",
-        "query.kind": "kinds",
     }
+    # A kind of object the plan has none of (a launch of a draft) is left to generation.
     parameters = "\n".join(
-        [f'"{key}" = {{ dictionary = "{name}", probability = 0.8 }}' for key, name in in_paths.items()]
-        + [f'"{key}" = {{ dictionary = "{name}", probability = 1.0 }}' for key, name in references.items()]
+        [f'"{key}" = {{ dictionary = "{name}", probability = 0.8 }}' for key, name in in_paths.items() if known[name]]
+        + [
+            f'"{key}" = {{ dictionary = "{name}", probability = 1.0 }}'
+            for key, name in references.items()
+            if known[name]
+        ]
     )
     return schemathesis.Config.from_str(f"""
 seed = {SEED}
@@ -258,6 +336,11 @@ stateful.enabled = false
 [parameters]
 "path.plan_id" = {plan.pk}
 {parameters}
+
+# The audit trail's kinds of object; another endpoint's "kind" is its own (an engagement event's type).
+[[operations]]
+include-path = "/api/plans/{{plan_id}}/audit-events/"
+parameters = {{ "query.kind" = {{ dictionary = "kinds", probability = 1.0 }} }}
 """)
 
 

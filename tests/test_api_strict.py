@@ -21,6 +21,8 @@ def request_serializers():
         if method not in WRITE_METHODS:
             continue
         view = generator.create_view(callback, method)
+        # What the generator sets before it asks for an operation: a schema scoped to some methods reads it.
+        view.schema.path, view.schema.method = path, method
         found = view.schema.get_request_serializer()
         if found is None:
             continue

@@ -103,6 +103,9 @@ CONTENT: frozenset[str] = frozenset(
         "funding_edit",
         "funding_delete",
         "funding-commitment-list",
+        # A pledge of advocacy recorded as a funding commitment: funding, as above.
+        "advocacy_pledge",
+        "advocacy-pledge-list",
         "funding-commitment-detail",
         # A remedial action of a 7-1-7 event made an activity: an activity added to the plan.
         "bottleneck_activity",

@@ -168,6 +168,26 @@ def indicator_values_api(client, ctx, name, content):
     return _api_post(ctx, url, name, content, answers_with_upload=False)
 
 
+def attendance_sheet_page(client, ctx, name, content):
+    from stakeholders.models import EngagementEvent
+
+    event = EngagementEvent.objects.create(
+        plan=ctx.plan,
+        kind="consultation",
+        title="Consultation",
+        starts_on=datetime.date(2026, 3, 2),
+        ends_on=datetime.date(2026, 3, 4),
+        place="Capital",
+    )
+    client.force_login(ctx.lead)
+    url = f"/plans/{ctx.plan.pk}/events/{event.pk}/attendance/import/"
+    response = client.post(url, {"file": SimpleUploadedFile(name, content)})
+    assert response.status_code in (400, 413, 422), response.status_code
+    text = _page_errors(response)
+    assert text, response.content.decode()[:3000]
+    return text
+
+
 def who_page(client, ctx, name, content):
     data = {"file": SimpleUploadedFile(name, content)}
     url = f"/plans/{ctx.plan.pk}/costing/who/import/"
@@ -237,6 +257,7 @@ ENDPOINTS: dict[str, Callable[..., str]] = {
     "M&E indicator values page": indicator_values_page,
     "M&E indicator values API": indicator_values_api,
     "WHO costing layout": who_page,
+    "attendance sheet of an engagement event": attendance_sheet_page,
     "score sheet": score_sheet,
     "SPAR results table": spar_table,
     "SPAR results table, to pick a country from": spar_table_to_pick,
@@ -255,6 +276,7 @@ ROUTES = {
     "plans/<plan_id>/monitoring/indicators/import/",
     "api/plans/<plan_id>/me-indicators/import/",
     "plans/<plan_id>/costing/who/import/",
+    "plans/<plan_id>/events/<engagement_event_id>/attendance/import/",
     "plans/<plan_id>/assessments/<assessment_id>/import/",
     "plans/<plan_id>/assessments/<assessment_id>/import-spar/",
     # Takes no file: it imports the table the API's spar-tables/ kept, whose hostile run is "SPAR results table API".

@@ -418,22 +418,13 @@ FOREIGN_ROWS: dict[str, dict[str, int]] = {
     "job-file": {"GET HEAD": 200},  # their own job's file, as job_download above
 }
 
-# Costing (and planning, for its newer parts, and monitoring) keeps its rows beside its tests, one module per part
-# (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each with
-# a TABLE and PAYLOADS like those here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign,
-# objects) returning the object it names), and P1_ROUTES (routes where the technical lead owns area P1).
-# Costing (and planning, for its newer parts, and monitoring) keeps its rows beside its tests, one module per
-# part (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each
-# with a TABLE and PAYLOADS like those
-# Costing (and planning and monitoring) keeps its rows beside its tests, one module per part
-# (tests/costing/permissions_*.py, tests/planning/permissions_*.py, ...), each with a TABLE and PAYLOADS like those
-# (tests/costing/permissions_*.py, tests/planning/permissions_*.py, tests/monitoring/permissions_*.py), each with a
-# TABLE and PAYLOADS like those
-# here, FILLERS (URL kwarg -> a function(scene, route name, persona, foreign, objects) returning the object it
-# names), and P1_ROUTES (routes where the technical lead owns area P1).
+# The newer parts of the apps keep their rows beside their tests, one module per part (tests/costing/permissions_*.py,
+# and so in planning, stakeholders and monitoring), each with a TABLE and PAYLOADS like those here, FILLERS (URL kwarg
+# -> a function(scene, route name, persona, foreign, objects) returning the object it names), P1_ROUTES (routes where
+# the technical lead owns area P1), and optionally EXTRA_REFERENCES.
 PARTS = [
     importlib.import_module(f"tests.{app}.{module.name}")
-    for app in ("costing", "planning", "monitoring")
+    for app in ("costing", "planning", "stakeholders", "monitoring")
     for module in pkgutil.iter_modules([str(Path(__file__).parent / app)])
     if module.name.startswith("permissions_")
 ]
@@ -1313,7 +1304,13 @@ def _model_names() -> frozenset[str]:
     return frozenset(model._meta.model_name for model in apps.get_models() if model._meta.app_label in REFERENCE_APPS)
 
 
+# Plain fields named like a model that hold no reference: a number of people (the meeting builder's participants).
+NOT_REFERENCES = frozenset({"participants"})
+
+
 def _looks_like_reference(name: str, models: frozenset[str]) -> bool:
+    if name in NOT_REFERENCES:
+        return False
     stem = name.removesuffix("_ids").removesuffix("_id").replace("_", "")
     return bool({stem, stem.removesuffix("s"), re.sub(r"ies$", "y", stem)} & models)
 

@@ -88,6 +88,7 @@ def workbooks(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str,
             membership = membership_for_costing(plan=national, user=user)
             made[name], _rows = costing_workbook_build(plan=national, membership=membership)
         made["who-layout.xlsx"] = who_workbook(national)
+        made["attendance-sheet.xlsx"] = _attendance_sheet(national, lead)
         report = who_workbook_import(
             plan=national, by=lead, upload=io.BytesIO(made["who-layout.xlsx"]), filename="who-layout.xlsx"
         )
@@ -154,6 +155,30 @@ def workbooks(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str,
             made[name] = handler(job=job, progress=quiet).content
         transaction.set_rollback(True)
     return made
+
+
+def _attendance_sheet(plan, lead) -> bytes:
+    """An engagement event's attendance sheet, with participants of the register."""
+    import datetime
+
+    from stakeholders.attendance import attendance_sheet
+    from stakeholders.events import participants_add
+    from stakeholders.models import EngagementEvent, Person
+
+    event = EngagementEvent.objects.create(
+        plan=plan,
+        kind="consultation",
+        title="Provincial consultation",
+        starts_on=datetime.date(2026, 3, 2),
+        ends_on=datetime.date(2026, 3, 4),
+        place="Northtown",
+    )
+    people = [
+        Person.objects.create(plan=plan, name=f"Participant {number}", email=f"participant{number}@example.org")
+        for number in range(3)
+    ]
+    participants_add(event=event, by=lead, people=people)
+    return attendance_sheet(event=event)
 
 
 @dataclass
@@ -272,6 +297,7 @@ def _hidden_columns(sheet) -> set[int]:
 
 
 NAMES = [
+    "attendance-sheet.xlsx",
     "costing-focal-point.xlsx",
     "costing-secretariat.xlsx",
     "who-layout.xlsx",

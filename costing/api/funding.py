@@ -26,7 +26,15 @@ from costing.funding import (
 from costing.funding_forms import FundingFilterForm
 from costing.models import MAX_AMOUNT, FundingCommitment
 from costing.services import Rates
-from naphs.api import DecimalField, ModelSerializer, VersionField, related_queryset, require_version
+from naphs.api import (
+    DELETE_VERSION,
+    DecimalField,
+    ModelSerializer,
+    VersionField,
+    delete_version,
+    related_queryset,
+    require_version,
+)
 from planning.models import Activity
 from planning.selectors import technical_areas_of
 from stakeholders.access import PlanScopedMixin
@@ -124,11 +132,6 @@ STATUS_FILTERS = [
     OpenApiParameter("source", int, description="Source organization id."),
     OpenApiParameter("source_kind", str, enum=FundingCommitment.SourceKind.values),
 ]
-DELETE_VERSION = OpenApiParameter(
-    "version",
-    {"type": "integer", "minimum": 1},
-    description="The version you last read: a stale delete gets 409.",
-)
 
 
 @extend_schema_view(
@@ -194,10 +197,7 @@ class FundingCommitmentViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         serializer.instance = funding_commitment_list_for_plan(plan=self.plan).get(pk=commitment.pk)
 
     def perform_destroy(self, instance: FundingCommitment) -> None:
-        raw = self.request.query_params.get("version", "")
-        if raw and not (raw.isascii() and raw.isdigit()):
-            raise serializers.ValidationError({"version": [gettext("Send the version as a whole number.")]})
-        funding_commitment_delete(commitment=instance, by=self.request.user, version=int(raw) if raw else None)
+        funding_commitment_delete(commitment=instance, by=self.request.user, version=delete_version(self.request))
 
 
 def _fields(data: dict) -> dict:

@@ -31,7 +31,7 @@ def _choices(data: Mapping[str, str]) -> tuple[Scenario, Scope]:
 
 def _figures_context(request: SignedInRequest, access: PlanAccess, scenario: Scenario, scope: Scope) -> dict:
     plan, membership = access
-    dashboard = dashboard_get(plan=plan, scenario=scenario, scope=scope)
+    dashboard = dashboard_get(plan=plan, scenario=scenario, scope=scope, with_advocacy=True)
     # Links to the provincial plans' own dashboards, for those the person belongs to.
     member_of = set(plans_for_user(request.user).filter(parent=plan).order_by().values_list("pk", flat=True))
     return {

@@ -43,11 +43,13 @@ from monitoring.indicators import (
 from monitoring.job_kinds import MonitoringJob
 from monitoring.models import MEIndicator, MEIndicatorActual, ReportingPeriod
 from naphs.api import (
+    DELETE_VERSION,
     DecimalField,
     JobSerializer,
     ModelSerializer,
     Serializer,
     VersionField,
+    delete_version,
     job_accepted,
     related_queryset,
     require_version,
@@ -200,9 +202,6 @@ FILTERS = [
     OpenApiParameter("kind", str, enum=MEIndicator.Kind.values),
     OpenApiParameter("technical_area", int, description="Technical area id."),
 ]
-DELETE_VERSION = OpenApiParameter(
-    "version", {"type": "integer", "minimum": 1}, description="The version you last read: a stale delete gets 409."
-)
 
 
 @extend_schema_view(list=extend_schema(parameters=FILTERS), destroy=extend_schema(parameters=[DELETE_VERSION]))
@@ -297,10 +296,7 @@ class MEIndicatorViewSet(PlanScopedMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: MEIndicator) -> None:
         self._writable_check(instance.technical_area_id)
-        raw = self.request.query_params.get("version", "")
-        if raw and not (raw.isascii() and raw.isdigit()):
-            raise serializers.ValidationError({"version": [gettext("Send the version as a whole number.")]})
-        me_indicator_delete(indicator=instance, by=self.request.user, version=int(raw) if raw else None)
+        me_indicator_delete(indicator=instance, by=self.request.user, version=delete_version(self.request))
 
     @extend_schema(request=ActualSerializer, responses={200: ActualSerializer(many=True)})
     @action(detail=True, methods=["get", "post"], url_path="actuals", url_name="actuals", pagination_class=None)

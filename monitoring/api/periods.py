@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -31,7 +30,7 @@ from monitoring.periods import (
     periods_for_plan,
     periods_generate,
 )
-from naphs.api import ModelSerializer, Serializer, VersionField, require_version
+from naphs.api import DELETE_VERSION, ModelSerializer, Serializer, VersionField, delete_version, require_version
 from naphs.permissions import Permission
 from stakeholders.access import PlanScopedMixin
 
@@ -81,11 +80,6 @@ class PeriodMoveSerializer(Serializer):
     version = VersionField(help_text=_("The version of the period you last read (409 when it changed since)."))
 
 
-DELETE_VERSION = OpenApiParameter(
-    "version", {"type": "integer", "minimum": 1}, description="The version you last read: a stale delete gets 409."
-)
-
-
 @extend_schema_view(destroy=extend_schema(parameters=[DELETE_VERSION]))
 class ReportingPeriodViewSet(PlanScopedMixin, viewsets.ModelViewSet):
     """Reporting periods of one plan, in time order: every member reads them; the secretariat manages them."""
@@ -121,10 +115,7 @@ class ReportingPeriodViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         serializer.instance = period_get(plan=self.plan, period_id=period.pk)
 
     def perform_destroy(self, instance: ReportingPeriod) -> None:
-        raw = self.request.query_params.get("version", "")
-        if raw and not (raw.isascii() and raw.isdigit()):
-            raise serializers.ValidationError({"version": [gettext("Send the version as a whole number.")]})
-        period_delete(period=instance, by=self.request.user, version=int(raw) if raw else None)
+        period_delete(period=instance, by=self.request.user, version=delete_version(self.request))
 
     @extend_schema(
         summary="Generate the plan's reporting periods",

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -38,7 +38,15 @@ from monitoring.reviews import (
     review_update,
     snapshot_counts,
 )
-from naphs.api import ModelSerializer, Serializer, VersionField, related_queryset, require_version
+from naphs.api import (
+    DELETE_VERSION,
+    ModelSerializer,
+    Serializer,
+    VersionField,
+    delete_version,
+    related_queryset,
+    require_version,
+)
 from naphs.permissions import Permission
 from planning.models import Activity, Plan
 from stakeholders.access import PlanScopedMixin
@@ -300,13 +308,6 @@ class ProgressReviewViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         return Response(CarryOverResultSerializer(_carried(result)).data, status=status.HTTP_200_OK)
 
 
-DELETE_VERSION = OpenApiParameter(
-    "version",
-    {"type": "integer", "minimum": 1},
-    description="The version you last read: a stale delete gets 409.",
-)
-
-
 @extend_schema_view(destroy=extend_schema(parameters=[DELETE_VERSION]))
 class ReviewDecisionViewSet(PlanScopedMixin, viewsets.ModelViewSet):
     """A review's decisions on single activities: every member reads them; the secretariat records, changes and
@@ -377,11 +378,8 @@ class ReviewDecisionViewSet(PlanScopedMixin, viewsets.ModelViewSet):
         serializer.instance = self.get_queryset().get(pk=decision.pk)
 
     def perform_destroy(self, instance: ReviewDecision) -> None:
-        raw = self.request.query_params.get("version", "")
-        if raw and not (raw.isascii() and raw.isdigit()):
-            raise serializers.ValidationError({"version": [gettext("Send the version as a whole number.")]})
         instance.review = self.review
-        decision_delete(decision=instance, by=self.request.user, version=int(raw) if raw else None)
+        decision_delete(decision=instance, by=self.request.user, version=delete_version(self.request))
 
 
 def _decision_fields(data: dict[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,15 @@ from monitoring.timeliness import (
     health_event_update,
     health_events_filtered,
 )
-from naphs.api import ModelSerializer, Serializer, VersionField, related_queryset, require_version
+from naphs.api import (
+    DELETE_VERSION,
+    ModelSerializer,
+    Serializer,
+    VersionField,
+    delete_version,
+    related_queryset,
+    require_version,
+)
 from naphs.permissions import Permission
 from planning.models import Activity, TechnicalArea
 from planning.selectors import technical_areas_of
@@ -162,22 +170,10 @@ class ActivityCreatedSerializer(serializers.Serializer):
     bottleneck = BottleneckSerializer()
 
 
-DELETE_VERSION = OpenApiParameter(
-    "version",
-    {"type": "integer", "minimum": 1},
-    description="The version you last read: a stale delete gets 409.",
-)
 EVENT_FILTERS = [
     OpenApiParameter("year", int, description="Events that emerged in this year."),
     OpenApiParameter("hazard", str, description="Events of this hazard or disease (any case)."),
 ]
-
-
-def _delete_version(request: Request) -> int | None:
-    raw = request.query_params.get("version", "")
-    if raw and not (raw.isascii() and raw.isdigit()):
-        raise serializers.ValidationError({"version": [gettext("Send the version as a whole number.")]})
-    return int(raw) if raw else None
 
 
 class _EventsScoped(PlanScopedMixin):
@@ -253,7 +249,7 @@ class HealthEventViewSet(_EventsScoped, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: HealthEvent) -> None:
         events_write_check(self.membership)
-        health_event_delete(event=instance, by=self.request.user, version=_delete_version(self.request))
+        health_event_delete(event=instance, by=self.request.user, version=delete_version(self.request))
 
 
 @extend_schema_view(destroy=extend_schema(parameters=[DELETE_VERSION]))
@@ -304,7 +300,7 @@ class BottleneckViewSet(_EventsScoped, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: Bottleneck) -> None:
         events_write_check(self.membership)
-        bottleneck_delete(bottleneck=instance, by=self.request.user, version=_delete_version(self.request))
+        bottleneck_delete(bottleneck=instance, by=self.request.user, version=delete_version(self.request))
 
     @extend_schema(
         summary="Make the remedial action an activity of the plan",

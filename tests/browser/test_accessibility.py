@@ -7,6 +7,8 @@ Keyboard use is tested in test_keyboard.py.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -17,14 +19,17 @@ from monitoring.reviews import review_create
 from naphs.models import Job
 from naphs.permissions import Role
 from naphs.services import job_create
+from planning.endorsement import plan_endorse
 from planning.models import Activity, Assessment, Plan, ReviewRound
 from planning.reviews import review_round_open
 from planning.versions import plan_version_save
+from stakeholders.advocacy import advocacy_create, base_currency_of, largest_gaps
 from stakeholders.job_kinds import StakeholdersJob
-from stakeholders.models import PlanMembership, User
+from stakeholders.models import Advocacy, EngagementEvent, Person, PlanMembership, User
 from tests import translations
 from tests.browser.axe import axe_violations, violations_report
 from tests.browser.pages import log_in
+from tests.stakeholders.advocacy_fixtures import fields as advocacy_fields
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 DEMO_PASSWORD = "naphs-demo-2026"
@@ -118,6 +123,54 @@ def main_pages(plan: Plan) -> list[str]:
         f"{monitoring}/reviews/{review.pk}/",
         f"{monitoring}/events/",
         f"{monitoring}/events/{event.pk}/",
+        *engagement_pages(plan, lead),
+    ]
+
+
+def engagement_pages(plan: Plan, lead: User) -> list[str]:
+    """The pages of the plan's engagement: the demo's map, register and validation workshop, and an advocacy for the
+    plan's largest funding gap (made once: the walks ask for the pages more than once)."""
+    first, second = Person.objects.filter(plan=plan).order_by("pk")[:2]
+    workshop = EngagementEvent.objects.filter(plan=plan).order_by("pk").first()
+    assert workshop is not None
+    advocacy = Advocacy.objects.filter(plan=plan, title="Fund the national laboratory network").first()
+    if advocacy is None:
+        gap = largest_gaps(plan=plan, limit=1)
+        advocacy = advocacy_create(
+            plan=plan,
+            by=lead,
+            fields=advocacy_fields(
+                title="Fund the national laboratory network",
+                audience=plan.stakeholders.order_by("pk").first(),
+                ask_amount=Decimal("250000.00"),
+                ask_currency=base_currency_of(plan),
+                owner=lead,
+            ),
+            technical_areas=[row.area for row in gap],
+            messengers=[first],
+        )
+    base = f"/plans/{plan.pk}"
+    return [
+        f"{base}/stakeholders/",
+        f"{base}/stakeholders/new/",
+        f"{base}/people/",
+        f"{base}/people/{first.pk}/",
+        f"{base}/people/new/",
+        f"{base}/people/{first.pk}/edit/",
+        f"{base}/people/{first.pk}/merge/?other={second.pk}",
+        f"{base}/events/",
+        f"{base}/events/{workshop.pk}/",
+        f"{base}/events/{workshop.pk}/participants/add/",
+        f"{base}/events/{workshop.pk}/decisions/new/",
+        f"{base}/events/{workshop.pk}/attendance/import/",
+        f"{base}/events/new/",
+        f"{base}/events/participation/",
+        f"{base}/events/{workshop.pk}/cost/",
+        f"{base}/advocacy/",
+        f"{base}/advocacy/{advocacy.pk}/",
+        f"{base}/advocacy/new/",
+        f"{base}/advocacy/{advocacy.pk}/pledge/",
+        f"{base}/launch/",
     ]
 
 
@@ -125,9 +178,11 @@ def pages_violations(page: Page, paths: list[str]) -> dict[str, str]:
     """Every page's serious and critical violations, reported together so that one run lists them all."""
     found = {}
     for path in paths:
-        page.goto(path)
+        response = page.goto(path)
         page.wait_for_load_state("networkidle")
-        if violations := axe_violations(page):
+        if response is not None and not response.ok:
+            found[path] = f"answered {response.status}, not the page"
+        elif violations := axe_violations(page):
             found[path] = violations_report(violations)
     return found
 
@@ -163,7 +218,44 @@ def test_the_main_pages_have_no_serious_accessibility_violation(page, live_serve
         expect(page.locator(editor)).to_be_visible()
         if violations := axe_violations(page):
             found[f"{path}, a row's editor open"] = violations_report(violations)
+    found |= engagement_states_violations(page, national)
     assert not found, "Serious or critical accessibility violations:\n\n" + report(found)
+
+
+def engagement_states_violations(page: Page, plan: Plan) -> dict[str, str]:
+    """The engagement pages in the states a walk of addresses does not reach: a person refused as a duplicate (with
+    the offer to merge), then, the plan endorsed, the pledge page saying funding is frozen and the launch page with its
+    form and the confirmations of the items not met. Last, since the plan stays endorsed."""
+    found = {}
+    base = f"/plans/{plan.pk}"
+    existing = Person.objects.filter(plan=plan).exclude(email="").order_by("pk").first()
+    assert existing is not None
+    page.goto(f"{base}/people/new/")
+    form = page.locator("#person-form")
+    form.locator("input[name=name]").fill("Someone Else")
+    form.locator("input[name=email]").fill(existing.email)
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#duplicate-offer")).to_be_visible()
+    if violations := axe_violations(page):
+        found["a person refused as a duplicate"] = violations_report(violations)
+    plan_endorse(
+        plan=plan,
+        by=User.objects.get(username="lead"),
+        endorsed_on=timezone.localdate(),
+        authority="Minister of Health",
+        confirm=True,
+    )
+    advocacy = Advocacy.objects.filter(plan=plan).order_by("pk").first()
+    assert advocacy is not None
+    for path, what in (
+        (f"{base}/advocacy/{advocacy.pk}/pledge/", "#pledge-frozen"),
+        (f"{base}/launch/", "#launch-form"),
+    ):
+        page.goto(path)
+        expect(page.locator(what)).to_be_visible()
+        if violations := axe_violations(page):
+            found[f"{path}, the plan endorsed"] = violations_report(violations)
+    return found
 
 
 def _log_in_in(page: Page, login: str) -> None:
@@ -222,3 +314,5 @@ def test_every_main_page_has_a_title_of_its_own(page, national):
     paths = main_pages(national)
     titles = page_titles(page, paths)
     assert len(titles) == len(paths), "Pages sharing a title:\n" + shared_titles(titles)
+    repeated = [title for title in titles if title.count(national.title) > 1]
+    assert not repeated, "Titles naming the plan twice:\n" + "\n".join(repeated)

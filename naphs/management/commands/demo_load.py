@@ -14,6 +14,7 @@ from naphs.permissions import Role
 from planning.libraries import demo_library_load
 from planning.models import CountryGrant, Framework, Jurisdiction, Plan, TechnicalArea
 from planning.services import country_grant_give
+from stakeholders.demo import demo_engagement_load
 from stakeholders.models import Organization, PlanMembership, Sector, User
 
 COUNTRY = ("XD", "Demoland")  # XD: an ISO 3166-1 code reserved for user assignment, so no real country
@@ -130,6 +131,7 @@ class Command(BaseCommand):
 
         library, _loaded = demo_library_load(framework=jee)
         costed = demo_costing_load(national=national, provincial=provincial, organizations=organizations, by=lead)
+        demo_engagement_load(plan=national, organizations=organizations, by=lead)
 
         self.stdout.write(self.style.SUCCESS(f"Demo loaded: {country}, “{national}” and “{provincial}”."))
         self.stdout.write(f"Benchmark library: “{library}” ({library.actions.count()} actions).")
