@@ -67,7 +67,7 @@ test: $(BIN)/.installed messages-compile
 bench: $(BIN)/.installed
 	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk; else sudo apt-get install -y wrk; fi; }
 	$(BIN)/python -m pytest tests/bench_foundation.py tests/bench_planning.py tests/bench_costing.py tests/bench_monitoring.py \
-		tests/bench_plan_workbook.py tests/bench_who_files.py tests/bench_versions.py \
+		tests/bench_plan_workbook.py tests/bench_who_files.py tests/bench_versions.py tests/bench_engagement.py \
 		tests/bench_load.py -q -p no:cacheprovider
 
 lint: $(BIN)/.installed

@@ -1,5 +1,6 @@
 """Costing's items of the launch checklist (stakeholders.hooks.launch_checks): the share of the plan's activities
-costed, and the funding identified (pledged, committed or disbursed) against the plan's cost, with the gap left.
+costed, and the funding identified (pledged, committed or disbursed) against the plan's cost, with the gap left (as the
+costing dashboard counts it: committed and disbursed funding only).
 
 Both are computed now from the cost lines and commitments, not from the rollups (which may be being recomputed), in
 a constant number of queries whatever the plan's size."""
@@ -73,7 +74,7 @@ def funding_item(plan: Plan) -> LaunchCheck:
         else:
             pledged += amount
     identified = pledged + firm
-    gap = max(cost - identified, ZERO)
+    gap = max(cost - firm, ZERO)  # as the costing dashboard counts it: pledges are not yet money
     name = gettext("Funding identified against the cost")
     url = reverse("funding", kwargs={"plan_id": plan.pk})
     currency = rates.base
@@ -81,8 +82,8 @@ def funding_item(plan: Plan) -> LaunchCheck:
         detail = gettext("The plan has no cost yet: cost its activities first.")
         return LaunchCheck("funding", name, detail, False, url)
     detail = gettext(
-        "%(identified)s identified (%(firm)s committed or disbursed, %(pledged)s pledged) of a cost of %(cost)s; "
-        "gap %(gap)s."
+        "%(identified)s identified (%(firm)s committed or disbursed, %(pledged)s pledged) of a cost of %(cost)s. "
+        "The funding gap, which only committed and disbursed funding closes, as on the costing dashboard: %(gap)s."
     ) % {
         "identified": _money(identified, currency),
         "firm": _money(firm, currency),

@@ -121,7 +121,7 @@ from stakeholders.access import (
     plans_for_user,
     plans_managed_by,
 )
-from stakeholders.models import Launch, PlanMembership
+from stakeholders.models import EventDecision, Launch, PlanMembership
 from stakeholders.selectors import organization_list_for_plan, secretariat_size
 
 
@@ -1114,6 +1114,10 @@ def activity_detail(request: SignedInRequest, plan_id: int, activity_id: int) ->
         "form": form,
         "may_edit": may_edit,
         "guidance": guidance_for_activities(plan=plan, activities=[activity])[activity.pk],
+        # What consultations and workshops decided about it (stakeholders, the same layer as planning).
+        "engagement_decisions": EventDecision.objects.filter(activities=activity)
+        .select_related("event")
+        .order_by("-event__starts_on", "pk"),
         **activity_comments_context(request, activity=activity, membership=membership),
     }
     for part in hooks.activity_page.send(activity):  # costing's summary of the activity's costs

@@ -25,6 +25,8 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from naphs.choices import Sector
+from naphs.models import AuditEvent
+from naphs.services import rows_update
 from naphs.spreadsheets import (
     ImportRefused,
     Problem,
@@ -38,7 +40,7 @@ from naphs.spreadsheets import (
     yes_no_label,
 )
 from naphs.xlsx import StreamingWorkbook
-from stakeholders.events import participant_list_for_event, participant_update, participants_add, register_for_plan
+from stakeholders.events import participant_audit, participant_list_for_event, participants_add, register_for_plan
 from stakeholders.models import EngagementEvent, Participant, Person
 
 if TYPE_CHECKING:
@@ -346,18 +348,68 @@ def attendance_import(*, event: EngagementEvent, by: User, file: IO[bytes], name
     if problems:
         raise AttendanceRefused(problems, unknown)
     with transaction.atomic():
-        for row, wanted in plans:
-            assert row.participant is not None
-            participant_update(participant=row.participant, by=by, version=row.participant.version, fields=wanted)
-            result.changed += 1
+        result.changed = _marks_apply(event, by, plans, sheet)
+        # New rows, one addition per kind of mark (at most four), each all or nothing with the rest.
+        added: dict[tuple[bool, bool], list[Person]] = {}
         for row in rows:
             if row.participant is None:
-                participants_add(
-                    event=event,
-                    by=by,
-                    people=[row.person],
-                    invited=bool(row.invited),
-                    attended=True if row.attended is None else row.attended,
-                )
-                result.added += 1
+                marks = (bool(row.invited), True if row.attended is None else row.attended)
+                added.setdefault(marks, []).append(row.person)
+        for (invited, attended), people in added.items():
+            participants_add(event=event, by=by, people=people, invited=invited, attended=attended)
+            result.added += len(people)
     return result
+
+
+def _marks_apply(event: EngagementEvent, by: User, plans: list[tuple[_Row, dict[str, Any]]], sheet: Sheet) -> int:
+    """Save the marks that changed, in a few queries whatever the sheet's length: the participants held, each
+    refused as a conflict when someone saved it since it was read, then one update and one insert of their audit
+    entries (the person by register number, as participant_update records them)."""
+    if not plans:
+        return 0
+    held = {
+        participant.pk: participant
+        for participant in Participant.objects.select_for_update().filter(
+            pk__in=[row.participant.pk for row, _ in plans if row.participant is not None]
+        )
+    }
+    problems = []
+    changed: list[Participant] = []
+    entries: list[AuditEvent] = []
+    for row, wanted in plans:
+        participant = row.participant
+        assert participant is not None
+        stored = held.get(participant.pk)
+        if stored is None or stored.version != participant.version:
+            problems.append(
+                sheet.problem(
+                    gettext(
+                        "The participation of %(person)s was changed by someone else after this sheet was "
+                        "downloaded: download the sheet again and copy the marks onto it."
+                    )
+                    % {"person": row.person},
+                    row=row.number,
+                )
+            )
+            continue
+        changes = {name: [getattr(participant, name), value] for name, value in wanted.items()}
+        for name, value in wanted.items():
+            setattr(participant, name, value)
+        participant.version += 1
+        changed.append(participant)
+        entries.append(
+            AuditEvent(
+                plan_id=event.plan_id,
+                actor=by,
+                action="edited",
+                target_type=Participant._meta.model_name or "",
+                target_id=participant.pk,
+                target_repr=str(participant)[:250],
+                changes=participant_audit(participant, **changes),
+            )
+        )
+    if problems:
+        raise AttendanceRefused(problems, [])
+    rows_update(Participant, changed, ("invited", "attended", "version"))
+    AuditEvent.objects.bulk_create(entries, batch_size=2000)
+    return len(changed)

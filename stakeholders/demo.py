@@ -94,5 +94,7 @@ def demo_engagement_load(*, plan: Plan, organizations: dict[str, Organization], 
             "agenda": "Day 1: the draft by technical area.\nDay 2: priorities, costing and the way to endorsement.",
         },
     )
-    participants_add(event=workshop, by=by, people=people)
+    # Everyone invited came but the budget officer.
+    participants_add(event=workshop, by=by, people=people[:3] + people[4:], attended=True)
+    participants_add(event=workshop, by=by, people=people[3:4], attended=False)
     return True

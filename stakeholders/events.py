@@ -287,7 +287,7 @@ def person_of_plan_check(plan: Plan, people: Iterable[Person]) -> list[str]:
     return problems
 
 
-def _participant_audit(participant: Participant, **extra: Any) -> dict[str, Any]:
+def participant_audit(participant: Participant, **extra: Any) -> dict[str, Any]:
     # The person by their register number: the audit never copies names' contact details.
     return {"event": participant.event_id, "person": participant.person_id, **extra}
 
@@ -326,7 +326,7 @@ def participants_add(
             by=by,
             action="added",
             target=participant,
-            changes=_participant_audit(participant, invited=invited, attended=attended),
+            changes=participant_audit(participant, invited=invited, attended=attended),
         )
     return added
 
@@ -367,7 +367,7 @@ def participant_update(*, participant: Participant, by: User, version: int, fiel
         participant.version = version + 1
         participant.save(update_fields=[*values, "version"])
         audit_record(
-            plan=plan, by=by, action="edited", target=participant, changes=_participant_audit(participant, **changes)
+            plan=plan, by=by, action="edited", target=participant, changes=participant_audit(participant, **changes)
         )
     return participant
 
@@ -380,7 +380,7 @@ def participant_remove(*, participant: Participant, by: User, version: int | Non
         by=by,
         action="removed",
         target=participant,
-        changes=_participant_audit(participant),
+        changes=participant_audit(participant),
     )
     participant.delete()
 

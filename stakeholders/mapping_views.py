@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -88,19 +89,28 @@ def _person_form(plan: Plan, data: Any = None, **kwargs: Any) -> PersonForm:
 # --- The register --------------------------------------------------------------------------------------------------
 
 
+# A national register runs to thousands of people: a page of them at a time, filtered.
+PEOPLE_PAGE_SIZE = 100
+
+
 @require_safe
 def people(request: SignedInRequest, plan_id: int) -> HttpResponse:
     access = _access(request, plan_id)
     plan = access.plan
     organizations = organization_list_for_plan(plan=plan)
     filter_form = PersonFilterForm(request.GET or None, organizations=organizations)
-    rows = list(people_filtered(person_list_for_plan(plan=plan), **filter_form.filters()))
+    rows = people_filtered(person_list_for_plan(plan=plan), **filter_form.filters())
+    page = Paginator(rows, PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "plan": plan,
         "membership": access.membership,
         "may_write": _may_write(access),
         "filter_form": filter_form,
-        "people": rows,
+        "people": page.object_list,
+        "page": page,
+        "query": query.urlencode(),
     }
     return render(request, "stakeholders/mapping/people.html", context)
 

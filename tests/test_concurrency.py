@@ -9,6 +9,7 @@ winner's (no lost update). An upsert's loser gets an edit conflict (409); the lo
 
 from __future__ import annotations
 
+import datetime
 import re
 import threading
 from collections import Counter
@@ -25,9 +26,11 @@ from rest_framework.test import APIClient
 
 from costing.models import CatalogueItem, CostLine, ExchangeRate, FundingCommitment, PlanCosting
 from costing.services import cost_line_create, exchange_rate_set, plan_costing_get
+from monitoring.models import ReportingPeriod
 from naphs.errors import EditConflict
 from naphs.permissions import Role
 from planning.assessments import score_update, scores_set
+from planning.endorsement import plan_endorse
 from planning.models import (
     Activity,
     AreaPriority,
@@ -35,12 +38,15 @@ from planning.models import (
     Indicator,
     IndicatorScore,
     IndicatorTarget,
+    Plan,
     PlanContext,
     TechnicalArea,
 )
 from planning.shaping import priorities_digest, priorities_set
 from planning.targets import target_set, targets_fill_defaults
-from stakeholders.models import Organization, PlanMembership
+from stakeholders.launch import launch_checklist, plan_launch, unmet_keys
+from stakeholders.mapping import person_create
+from stakeholders.models import Launch, Organization, Person, PlanMembership
 from stakeholders.services import membership_add
 from tests.conftest import make_user, need_service
 
@@ -924,6 +930,67 @@ def same_person_added_twice(w: World) -> Tally:
     )
 
 
+def same_person_in_the_register_twice(w: World) -> Tally:
+    """Two of the secretariat add the same e-mail address to the register at once: one person, the other refused as
+    a duplicate (to merge), never two records."""
+    plan, two = w.plan, w.two
+
+    def setup(number):
+        Person.objects.filter(plan=plan).delete()
+
+    def writes(state, number):
+        return [
+            service(
+                lambda user=user, name=name: person_create(
+                    plan=plan, by=user, fields={"name": name, "email": f"focal{number}@health.example"}
+                )
+            )
+            for user, name in zip(two, ("Halima Said", "Dr. H. Said"), strict=True)
+        ]
+
+    return rounds(
+        setup=setup,
+        writes=writes,
+        values=["Halima Said", "Dr. H. Said"],
+        stored=lambda _: Person.objects.get(plan=plan).name,
+        refusal=DUPLICATE,
+    )
+
+
+def plan_launched_twice(w: World) -> Tally:
+    """Two of the secretariat launch the endorsed plan at once: one launch, the other refused ("launched already"),
+    and one reporting period opened."""
+    plan, two = w.plan, w.two
+    lead = w.people[Role.SECRETARIAT_LEAD]
+    plan_endorse(plan=plan, by=lead, endorsed_on=datetime.date.today(), authority="Cabinet", confirm=True)
+    plan.refresh_from_db()
+    confirmed = dict.fromkeys(unmet_keys(launch_checklist(plan)), "")
+
+    def setup(number):
+        Launch.objects.filter(plan=plan).delete()
+        ReportingPeriod.objects.filter(plan=plan).delete()
+
+    def writes(state, number):
+        return [
+            service(
+                lambda user=user, notes=notes: plan_launch(
+                    plan=Plan.objects.get(pk=plan.pk),
+                    by=user,
+                    launched_on=datetime.date.today(),
+                    notes=notes,
+                    confirmed=confirmed,
+                )
+            )
+            for user, notes in zip(two, ("by the lead", "by the member"), strict=True)
+        ]
+
+    def stored(_):
+        assert ReportingPeriod.objects.filter(plan=plan, state=ReportingPeriod.State.OPEN).count() == 1
+        return Launch.objects.get(plan=plan).notes
+
+    return rounds(setup=setup, writes=writes, values=["by the lead", "by the member"], stored=stored, refusal=DUPLICATE)
+
+
 def member_role_change(w: World) -> Tally:
     plan, two, people = w.plan, w.two, w.people
     clients = [api_client(user) for user in two]
@@ -978,6 +1045,8 @@ def test_first_writes_through_the_api_and_services_save_one_and_refuse_the_other
             first_costing_settings,
             new_organization_of_the_same_name,
             same_person_added_twice,
+            same_person_in_the_register_twice,
+            plan_launched_twice,
         ],
     )
 

@@ -78,7 +78,7 @@ def test_the_secretariat_records_a_provincial_consultation(page: Page, plan, lea
     page.get_by_role("link", name="Import a filled sheet").click()
     page.get_by_label("Filled attendance sheet").set_input_files(str(path))
     page.get_by_role("button", name="Import the sheet").click()
-    expect(page.locator(".messages")).to_contain_text("1 added, 2 changed")
+    expect(page.locator(".messages")).to_contain_text("Added: 1; changed: 2")
     assert sorted(Participant.objects.filter(attended=True).values_list("person__name", flat=True)) == [
         "Amina Diallo",
         "Chen Wei",

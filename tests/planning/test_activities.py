@@ -497,8 +497,8 @@ def _many(plan, moh, count: int) -> Activity:
 QUERY_LIMIT_TABLE = 9  # with the operational plans each listed strategic activity is in, and each one's cost
 # with the activity's total cost, its comment threads, its cost lines to comment on, and its guidance (the plan's
 # national guidance; WHO's of its benchmark action when it has one), its progress reports and the 7-1-7 bottleneck
-# it remedies
-QUERY_LIMIT_DETAIL = 15
+# it remedies, and the decisions of engagement events that changed it
+QUERY_LIMIT_DETAIL = 16
 QUERY_LIMIT_API = 6  # with each activity's guidance (the plan's national guidance, WHO's of the activities' actions)
 
 

@@ -336,3 +336,30 @@ def test_the_event_cost_comes_from_the_meeting_builder(client, plan, lead, moh):
     assert client.post(url, {**data, "action": "save"}).status_code == 302
     event.refresh_from_db()
     assert event.cost == Decimal("420.00") and event.cost_answers["participants"] == 4
+
+
+def test_the_page_of_an_activity_names_the_decisions_that_changed_it(client, plan, lead, moh):
+    """A decision linked to an activity shows on the activity's page, with its event, for every member."""
+    from planning.models import Activity, TechnicalArea
+    from stakeholders.events import decision_create, event_create
+
+    area = TechnicalArea.objects.filter(framework_id=plan.framework_id).order_by("order").first()
+    activity = Activity.objects.create(
+        plan=plan, technical_area=area, title="Train responders", responsible_organization=moh
+    )
+    event = event_create(
+        plan=plan,
+        by=lead,
+        fields={
+            "kind": "consultation",
+            "title": "Coastal consultative session",
+            "starts_on": datetime.date(2026, 5, 4),
+            "ends_on": datetime.date(2026, 5, 6),
+            "place": "Port Amani",
+        },
+    )
+    decision_create(event=event, by=lead, fields={"text": "Train the district teams first.", "activities": [activity]})
+    client.force_login(lead)
+    page = client.get(f"/plans/{plan.pk}/activities/{activity.pk}/").content.decode()
+    assert "Coastal consultative session" in page and "Train the district teams first." in page
+    assert f"/plans/{plan.pk}/events/{event.pk}/" in page

@@ -160,3 +160,18 @@ def test_other_members_read_but_may_not_write(api_client, plan, people, moh):
     assert api_client.post(f"/api/plans/{plan.pk}/people/", {"name": "X"}, format="json").status_code == 403
     api_client.force_authenticate(people["outsider"])
     assert api_client.get(f"/api/plans/{plan.pk}/people/").status_code == 404
+
+
+def test_the_register_shows_a_page_of_people_at_a_time(client, plan, lead):
+    """A national register runs to thousands: a hundred people a page, with the count of all and the next page."""
+    from stakeholders.mapping_views import PEOPLE_PAGE_SIZE
+    from stakeholders.models import Person
+
+    Person.objects.bulk_create(Person(plan=plan, name=f"Participant {number:03d}") for number in range(130))
+    client.force_login(lead)
+    first = client.get(f"/plans/{plan.pk}/people/").content.decode()
+    assert "130 people." in first
+    assert first.count("Participant ") == PEOPLE_PAGE_SIZE and "Participant 099" in first
+    assert "page=2" in first
+    second = client.get(f"/plans/{plan.pk}/people/?page=2").content.decode()
+    assert "Participant 129" in second and "Participant 000" not in second
